@@ -1,0 +1,166 @@
+//! The reference interpreter: evaluates a program element by element with the
+//! scalar semantics of `ir::scalar`. It is the oracle every other backend is
+//! tested against, so it favours obviousness over speed: values are
+//! [`Scalar`]s, stages run one after the other, and each stage walks its
+//! nodes over blocks of [`BLOCK`] output elements.
+
+use std::collections::HashMap;
+
+use ndarray::{ArrayD, ArrayViewD, Axis, IxDyn};
+
+use crate::array::{ArrayView, Element, each};
+use crate::error::{Error, ErrorKind, Result};
+use crate::exec::shape::{Shapes, normalize_axis};
+use crate::ir::graph::{Node, NodeId, Program};
+use crate::ir::op::ReduceOp;
+use crate::ir::scalar::{self, ReduceError};
+use crate::ir::stage::{stage_nodes, stages};
+use crate::types::{DType, Scalar};
+
+/// Elements evaluated per node before moving to the next node.
+pub const BLOCK: usize = 1024;
+
+/// Evaluates `program` on `inputs` (indexed by input id; `None` for unused
+/// inputs) whose shapes gave `shapes`. Returns the result in C order with
+/// shape `shapes.output`.
+pub fn run(
+    program: &Program,
+    inputs: &[Option<ArrayView<'_>>],
+    shapes: &Shapes,
+) -> Result<ArrayD<Scalar>> {
+    let g = &program.graph;
+    let mut leaves: HashMap<NodeId, ArrayD<Scalar>> = HashMap::new();
+    for id in g.ids() {
+        if let Node::Input(i) = g.node(id)
+            && let Some(Some(view)) = inputs.get(i.index())
+        {
+            leaves.insert(id, each!(ArrayView, view, a => a.map(|&x| x.to_scalar())));
+        }
+    }
+    let mut result = None;
+    for stage in stages(program) {
+        let values = elementwise(program, stage.root, shapes.of(stage.root), &leaves)?;
+        match stage.reduce {
+            Some(r) => {
+                let Node::Reduce(op, operand, axis) = g.node(r) else {
+                    return Err(Error::internal(format!(
+                        "stage reduce {r} is not a reduction"
+                    )));
+                };
+                let reduced = reduce(&values, op, axis, g.dtype(operand)).map_err(|e| match e {
+                    ReduceError::Empty => Error::new(
+                        ErrorKind::Value,
+                        format!(
+                            "zero-size array to reduction operation {} which has no identity",
+                            op.name()
+                        ),
+                    )
+                    .at(g.span(r))
+                    .with_label("reduces an empty array")
+                    .with_help("min and max need at least one element"),
+                })?;
+                leaves.insert(r, reduced);
+            }
+            None => result = Some(values),
+        }
+    }
+    let result = result.ok_or_else(|| Error::internal("program has no final stage"))?;
+    let output: Vec<Scalar> = result.iter().copied().collect();
+    ArrayD::from_shape_vec(IxDyn(&shapes.output), output)
+        .map_err(|e| Error::internal(format!("result shape: {e}")))
+}
+
+/// Computes `root` at every index of `shape`, reading leaves (inputs and
+/// earlier reductions) through broadcasting.
+fn elementwise(
+    program: &Program,
+    root: NodeId,
+    shape: &[usize],
+    leaves: &HashMap<NodeId, ArrayD<Scalar>>,
+) -> Result<ArrayD<Scalar>> {
+    let g = &program.graph;
+    let nodes = stage_nodes(program, root);
+    let local: HashMap<NodeId, usize> = nodes.iter().enumerate().map(|(k, &id)| (id, k)).collect();
+    let mut readers: Vec<Option<ndarray::iter::Iter<'_, Scalar, IxDyn>>> = Vec::new();
+    for &id in &nodes {
+        let reader = match leaves.get(&id) {
+            Some(array) => {
+                let view: ArrayViewD<'_, Scalar> =
+                    array.broadcast(IxDyn(shape)).ok_or_else(|| {
+                        Error::internal(format!("leaf {id} does not broadcast to the stage shape"))
+                    })?;
+                Some(view.into_iter())
+            }
+            None if matches!(g.node(id), Node::Input(_) | Node::Reduce(..)) => {
+                return Err(Error::internal(format!("leaf {id} has no value")));
+            }
+            None => None,
+        };
+        readers.push(reader);
+    }
+    let n: usize = shape.iter().product();
+    let mut out = Vec::with_capacity(n);
+    let mut bufs: Vec<Vec<Scalar>> = vec![Vec::new(); nodes.len()];
+    let mut done = 0;
+    while done < n {
+        let len = BLOCK.min(n - done);
+        for (k, &id) in nodes.iter().enumerate() {
+            let at = |n: NodeId| &bufs[local[&n]];
+            let values: Vec<Scalar> = if let Some(reader) = readers[k].as_mut() {
+                reader.by_ref().take(len).copied().collect()
+            } else {
+                match g.node(id) {
+                    Node::Const(c) => vec![c; len],
+                    Node::Cast(a) => {
+                        let d = g.dtype(id);
+                        at(a).iter().map(|x| x.cast(d)).collect()
+                    }
+                    Node::Unary(op, a) => at(a).iter().map(|&x| scalar::unary(op, x)).collect(),
+                    Node::Binary(op, a, b) => at(a)
+                        .iter()
+                        .zip(at(b))
+                        .map(|(&x, &y)| scalar::binary(op, x, y))
+                        .collect(),
+                    Node::Select(c, a, b) => at(c)
+                        .iter()
+                        .zip(at(a).iter().zip(at(b)))
+                        .map(|(&c, (&x, &y))| scalar::select(c, x, y))
+                        .collect(),
+                    Node::Input(_) | Node::Reduce(..) => {
+                        return Err(Error::internal(format!("leaf {id} has no reader")));
+                    }
+                }
+            };
+            bufs[k] = values;
+        }
+        out.extend_from_slice(&bufs[local[&root]]);
+        done += len;
+    }
+    ArrayD::from_shape_vec(IxDyn(shape), out)
+        .map_err(|e| Error::internal(format!("stage shape: {e}")))
+}
+
+/// Reduces all of `values` (0-d result) or along `axis` (kept with length 1).
+fn reduce(
+    values: &ArrayD<Scalar>,
+    op: ReduceOp,
+    axis: Option<i64>,
+    dtype: DType,
+) -> std::result::Result<ArrayD<Scalar>, ReduceError> {
+    let Some(axis) = axis else {
+        let all: Vec<Scalar> = values.iter().copied().collect();
+        return Ok(ndarray::arr0(scalar::reduce(op, dtype, &all)?).into_dyn());
+    };
+    let k = normalize_axis(axis, values.ndim()).unwrap_or(0);
+    let mut shape = values.shape().to_vec();
+    if let Some(d) = shape.get_mut(k) {
+        *d = 1;
+    }
+    let lanes: Vec<Scalar> = values
+        .lanes(Axis(k))
+        .into_iter()
+        .map(|lane| scalar::reduce(op, dtype, &lane.to_vec()))
+        .collect::<std::result::Result<_, _>>()?;
+    // `lanes` visits the other axes in C order, which is the order of `shape`.
+    Ok(ArrayD::from_shape_vec(IxDyn(&shape), lanes).expect("one value per lane"))
+}

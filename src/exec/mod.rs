@@ -1,0 +1,99 @@
+//! The executor: binds variables to a compiled program's inputs, infers
+//! shapes (broadcasting), runs the chosen backend and delivers the result.
+
+pub mod shape;
+
+use crate::array::{Array, ArrayView, ArrayViewMut};
+use crate::backend::interp;
+use crate::error::{Error, ErrorKind, Result};
+use crate::ir::graph::{Node, Program};
+use crate::vars::Vars;
+use shape::{Shapes, format_shape};
+
+/// The inputs of `program` found in `vars`, by input id, checked for dtype.
+/// Inputs the program does not read may be missing.
+pub fn bind<'v, 'a>(program: &Program, vars: &'v Vars<'a>) -> Result<Vec<Option<ArrayView<'a>>>> {
+    let g = &program.graph;
+    let live = g.reachable(program.root);
+    let mut bound: Vec<Option<ArrayView<'a>>> = vec![None; g.inputs().len()];
+    for id in g.ids() {
+        let Node::Input(i) = g.node(id) else { continue };
+        if !live[id.index()] {
+            continue;
+        }
+        let decl = &g.inputs()[i.index()];
+        let view = vars.get(&decl.name).ok_or_else(|| {
+            Error::new(ErrorKind::Name, format!("missing input `{}`", decl.name))
+                .at(g.span(id))
+                .with_label("read here")
+                .with_help(format!("pass a {} array named `{}`", decl.dtype, decl.name))
+        })?;
+        if view.dtype() != decl.dtype {
+            return Err(Error::new(
+                ErrorKind::Type,
+                format!(
+                    "input `{}` is {} but the kernel was compiled for {}",
+                    decl.name,
+                    view.dtype(),
+                    decl.dtype
+                ),
+            )
+            .at(g.span(id))
+            .with_label(format!("compiled as {}", decl.dtype))
+            .with_help("compile again for these dtypes, or convert the array"));
+        }
+        bound[i.index()] = Some(view.clone());
+    }
+    Ok(bound)
+}
+
+/// Shapes of the bound inputs, then of every node.
+pub fn shapes(program: &Program, inputs: &[Option<ArrayView<'_>>]) -> Result<Shapes> {
+    let input_shapes: Vec<Vec<usize>> = inputs
+        .iter()
+        .map(|v| v.as_ref().map_or_else(Vec::new, |v| v.shape().to_vec()))
+        .collect();
+    shape::infer(program, &input_shapes)
+}
+
+/// Evaluates `program` with the reference interpreter into a new array.
+pub fn run(program: &Program, vars: &Vars<'_>) -> Result<Array> {
+    let inputs = bind(program, vars)?;
+    let shapes = shapes(program, &inputs)?;
+    let values = interp::run(program, &inputs, &shapes)?;
+    let flat: Vec<_> = values.iter().copied().collect();
+    Array::from_scalars(program.dtype(), &shapes.output, &flat)
+        .ok_or_else(|| Error::internal("result does not match its shape"))
+}
+
+/// Evaluates `program` into `out`, which must have the result's dtype and shape.
+pub fn run_into(program: &Program, vars: &Vars<'_>, out: &mut ArrayViewMut<'_>) -> Result<()> {
+    let inputs = bind(program, vars)?;
+    let shapes = shapes(program, &inputs)?;
+    if out.dtype() != program.dtype() {
+        return Err(Error::new(
+            ErrorKind::Type,
+            format!(
+                "output array is {} but the expression gives {}",
+                out.dtype(),
+                program.dtype()
+            ),
+        )
+        .with_help(format!("pass a {} array", program.dtype())));
+    }
+    if out.shape() != shapes.output.as_slice() {
+        return Err(Error::new(
+            ErrorKind::Shape,
+            format!(
+                "output array has shape {} but the result has shape {}",
+                format_shape(out.shape()),
+                format_shape(&shapes.output)
+            ),
+        )
+        .with_help("allocate the output with the broadcast shape of the inputs"));
+    }
+    let values = interp::run(program, &inputs, &shapes)?;
+    let flat: Vec<_> = values.iter().copied().collect();
+    out.assign_scalars(&flat);
+    Ok(())
+}

@@ -1,0 +1,185 @@
+//! Shapes at run time: NumPy broadcasting over the IR, with errors that point
+//! at the operation whose operands do not fit.
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::ir::graph::{Node, NodeId, Program};
+
+/// The NumPy broadcast of two shapes, or `None` if they are incompatible.
+pub fn broadcast(a: &[usize], b: &[usize]) -> Option<Vec<usize>> {
+    let n = a.len().max(b.len());
+    let mut out = vec![0; n];
+    for i in 0..n {
+        let da = if i < n - a.len() {
+            1
+        } else {
+            a[i - (n - a.len())]
+        };
+        let db = if i < n - b.len() {
+            1
+        } else {
+            b[i - (n - b.len())]
+        };
+        out[i] = match (da, db) {
+            (x, y) if x == y => x,
+            (1, y) => y,
+            (x, 1) => x,
+            _ => return None,
+        };
+    }
+    Some(out)
+}
+
+/// `(3, 4)`, `(5,)`, `()`: NumPy's way of writing a shape.
+pub fn format_shape(shape: &[usize]) -> String {
+    match shape {
+        [] => "()".to_string(),
+        [n] => format!("({n},)"),
+        dims => {
+            let parts: Vec<String> = dims.iter().map(|d| d.to_string()).collect();
+            format!("({})", parts.join(", "))
+        }
+    }
+}
+
+/// A possibly negative axis as an index into `ndim` dimensions.
+pub fn normalize_axis(axis: i64, ndim: usize) -> Option<usize> {
+    let n = ndim as i64;
+    let a = if axis < 0 { axis + n } else { axis };
+    (0..n).contains(&a).then_some(a as usize)
+}
+
+/// The shape of every node the root depends on (`None` for nodes it does not).
+#[derive(Debug, Clone)]
+pub struct Shapes {
+    shapes: Vec<Option<Vec<usize>>>,
+    /// The shape of the final result.
+    pub output: Vec<usize>,
+}
+
+impl Shapes {
+    /// The shape of `id`; `[]` for a node the root does not use.
+    pub fn of(&self, id: NodeId) -> &[usize] {
+        self.shapes
+            .get(id.index())
+            .and_then(|s| s.as_deref())
+            .unwrap_or(&[])
+    }
+}
+
+/// Infers every node's shape from the input shapes (indexed by input id).
+pub fn infer(program: &Program, input_shapes: &[Vec<usize>]) -> Result<Shapes> {
+    let g = &program.graph;
+    let live = g.reachable(program.root);
+    let mut shapes: Vec<Option<Vec<usize>>> = vec![None; g.len()];
+    for id in g.ids() {
+        if !live[id.index()] {
+            continue;
+        }
+        let get = |n: NodeId, shapes: &[Option<Vec<usize>>]| {
+            shapes[n.index()].clone().unwrap_or_default()
+        };
+        let shape = match g.node(id) {
+            Node::Input(i) => input_shapes.get(i.index()).cloned().unwrap_or_default(),
+            Node::Const(_) => vec![],
+            Node::Cast(a) | Node::Unary(_, a) => get(a, &shapes),
+            Node::Binary(op, a, b) => {
+                let (sa, sb) = (get(a, &shapes), get(b, &shapes));
+                broadcast(&sa, &sb).ok_or_else(|| {
+                    Error::new(
+                        ErrorKind::Shape,
+                        format!(
+                            "operands could not be broadcast together with shapes {} {}",
+                            format_shape(&sa),
+                            format_shape(&sb)
+                        ),
+                    )
+                    .at(g.span(id))
+                    .with_label(format!(
+                        "`{}` of {} and {}",
+                        op.spelling(),
+                        format_shape(&sa),
+                        format_shape(&sb)
+                    ))
+                    .with_secondary(g.span(a), format!("shape {}", format_shape(&sa)))
+                    .with_secondary(g.span(b), format!("shape {}", format_shape(&sb)))
+                    .with_help("dimensions must be equal or 1, compared from the last one")
+                })?
+            }
+            Node::Select(c, a, b) => {
+                let (sc, sa, sb) = (get(c, &shapes), get(a, &shapes), get(b, &shapes));
+                broadcast(&sc, &sa)
+                    .and_then(|s| broadcast(&s, &sb))
+                    .ok_or_else(|| {
+                        Error::new(
+                            ErrorKind::Shape,
+                            format!(
+                                "where: operands could not be broadcast together with shapes {} {} {}",
+                                format_shape(&sc),
+                                format_shape(&sa),
+                                format_shape(&sb)
+                            ),
+                        )
+                        .at(g.span(id))
+                        .with_label("shapes do not broadcast")
+                        .with_help("dimensions must be equal or 1, compared from the last one")
+                    })?
+            }
+            Node::Reduce(op, a, axis) => {
+                let sa = get(a, &shapes);
+                match axis {
+                    None => vec![],
+                    Some(axis) => {
+                        let k = normalize_axis(axis, sa.len()).ok_or_else(|| {
+                            Error::new(
+                                ErrorKind::Shape,
+                                format!(
+                                    "axis {axis} is out of bounds for array of dimension {}",
+                                    sa.len()
+                                ),
+                            )
+                            .at(g.span(id))
+                            .with_label(format!("`{}` of shape {}", op.name(), format_shape(&sa)))
+                            .with_help(if sa.is_empty() {
+                                "a 0-d value has no axes: drop `axis=`".to_string()
+                            } else {
+                                format!(
+                                    "use an axis from {} to {}",
+                                    -(sa.len() as i64),
+                                    sa.len() - 1
+                                )
+                            })
+                        })?;
+                        let mut s = sa;
+                        s[k] = 1;
+                        s
+                    }
+                }
+            }
+        };
+        shapes[id.index()] = Some(shape);
+    }
+    let mut output = shapes[program.root.index()].clone().unwrap_or_default();
+    if let Node::Reduce(_, a, Some(axis)) = g.node(program.root) {
+        let ndim = shapes[a.index()].as_ref().map_or(0, |s| s.len());
+        if let Some(k) = normalize_axis(axis, ndim) {
+            output.remove(k);
+        }
+    }
+    Ok(Shapes { shapes, output })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numpy_broadcasting() {
+        assert_eq!(broadcast(&[3, 1, 4], &[5, 1]), Some(vec![3, 5, 4]));
+        assert_eq!(broadcast(&[], &[2, 3]), Some(vec![2, 3]));
+        assert_eq!(broadcast(&[0], &[1]), Some(vec![0]));
+        assert_eq!(broadcast(&[3], &[4]), None);
+        assert_eq!(format_shape(&[3]), "(3,)");
+        assert_eq!(normalize_axis(-1, 2), Some(1));
+        assert_eq!(normalize_axis(2, 2), None);
+    }
+}

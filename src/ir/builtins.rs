@@ -1,0 +1,323 @@
+//! The table of functions an expression can call: each declared once, with
+//! its arity, keywords, what it lowers to and a one-line description.
+
+use crate::ir::op::{BinaryOp, ReduceOp, UnaryOp};
+use crate::types::DType;
+
+/// What a function call lowers to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lowering {
+    /// One elementwise operation of one operand.
+    Unary(UnaryOp),
+    /// One elementwise operation of two operands, promoted together.
+    Binary(BinaryOp),
+    /// `x * x`.
+    Square,
+    /// `x * (180/π)` in the float dtype of `x`, as NumPy computes it.
+    Degrees,
+    /// `x * (π/180)`.
+    Radians,
+    /// `rint` for floats, the identity for integers (NumPy's `round`, `decimals=0`).
+    Round,
+    /// `where(cond, a, b)`.
+    Where,
+    /// `minimum(maximum(x, lo), hi)`.
+    Clip,
+    /// Conversion to a dtype.
+    Cast(DType),
+    /// A reduction with an optional `axis=` keyword.
+    Reduce(ReduceOp),
+}
+
+/// One callable function.
+#[derive(Debug, Clone, Copy)]
+pub struct Function {
+    /// The name in expressions.
+    pub name: &'static str,
+    /// Names of the positional parameters (their count is the arity).
+    pub params: &'static [&'static str],
+    /// Accepted keyword arguments.
+    pub keywords: &'static [&'static str],
+    /// What it lowers to.
+    pub lowering: Lowering,
+    /// One line for `:help`.
+    pub doc: &'static str,
+}
+
+const fn unary(name: &'static str, op: UnaryOp, doc: &'static str) -> Function {
+    Function {
+        name,
+        params: &["x"],
+        keywords: &[],
+        lowering: Lowering::Unary(op),
+        doc,
+    }
+}
+
+const fn binary(name: &'static str, op: BinaryOp, doc: &'static str) -> Function {
+    Function {
+        name,
+        params: &["x1", "x2"],
+        keywords: &[],
+        lowering: Lowering::Binary(op),
+        doc,
+    }
+}
+
+const fn special(
+    name: &'static str,
+    params: &'static [&'static str],
+    lowering: Lowering,
+    doc: &'static str,
+) -> Function {
+    Function {
+        name,
+        params,
+        keywords: &[],
+        lowering,
+        doc,
+    }
+}
+
+const fn reduction(name: &'static str, op: ReduceOp, doc: &'static str) -> Function {
+    Function {
+        name,
+        params: &["x"],
+        keywords: &["axis"],
+        lowering: Lowering::Reduce(op),
+        doc,
+    }
+}
+
+/// Every function, in the order `:help` lists them.
+pub static FUNCTIONS: &[Function] = &[
+    special(
+        "where",
+        &["condition", "x", "y"],
+        Lowering::Where,
+        "elements of x where condition is true, else of y",
+    ),
+    unary("sin", UnaryOp::Sin, "sine (radians)"),
+    unary("cos", UnaryOp::Cos, "cosine (radians)"),
+    unary("tan", UnaryOp::Tan, "tangent (radians)"),
+    unary("arcsin", UnaryOp::Arcsin, "inverse sine"),
+    unary("arccos", UnaryOp::Arccos, "inverse cosine"),
+    unary("arctan", UnaryOp::Arctan, "inverse tangent"),
+    binary(
+        "arctan2",
+        BinaryOp::Arctan2,
+        "angle of the point (x2, x1): arctan(x1/x2) in the right quadrant",
+    ),
+    unary("sinh", UnaryOp::Sinh, "hyperbolic sine"),
+    unary("cosh", UnaryOp::Cosh, "hyperbolic cosine"),
+    unary("tanh", UnaryOp::Tanh, "hyperbolic tangent"),
+    unary("arcsinh", UnaryOp::Arcsinh, "inverse hyperbolic sine"),
+    unary("arccosh", UnaryOp::Arccosh, "inverse hyperbolic cosine"),
+    unary("arctanh", UnaryOp::Arctanh, "inverse hyperbolic tangent"),
+    unary("exp", UnaryOp::Exp, "e raised to x"),
+    unary("expm1", UnaryOp::Expm1, "exp(x) - 1, accurate near 0"),
+    unary("exp2", UnaryOp::Exp2, "2 raised to x"),
+    unary("log", UnaryOp::Log, "natural logarithm"),
+    unary("log1p", UnaryOp::Log1p, "log(1 + x), accurate near 0"),
+    unary("log2", UnaryOp::Log2, "base-2 logarithm"),
+    unary("log10", UnaryOp::Log10, "base-10 logarithm"),
+    unary("sqrt", UnaryOp::Sqrt, "square root"),
+    unary("cbrt", UnaryOp::Cbrt, "cube root"),
+    special("square", &["x"], Lowering::Square, "x * x"),
+    unary(
+        "reciprocal",
+        UnaryOp::Reciprocal,
+        "1 / x (integer division for integers)",
+    ),
+    unary(
+        "abs",
+        UnaryOp::Abs,
+        "absolute value (stays integer for integers)",
+    ),
+    unary("absolute", UnaryOp::Abs, "absolute value (alias of abs)"),
+    unary("sign", UnaryOp::Sign, "-1, 0 or 1 (NaN for NaN)"),
+    unary("floor", UnaryOp::Floor, "largest integer <= x"),
+    unary("ceil", UnaryOp::Ceil, "smallest integer >= x"),
+    unary("trunc", UnaryOp::Trunc, "x rounded toward zero"),
+    special(
+        "round",
+        &["x"],
+        Lowering::Round,
+        "x rounded to the nearest integer, halves to even",
+    ),
+    unary(
+        "rint",
+        UnaryOp::Rint,
+        "x rounded to the nearest integer, halves to even (float result)",
+    ),
+    binary(
+        "hypot",
+        BinaryOp::Hypot,
+        "sqrt(x1**2 + x2**2) without overflow",
+    ),
+    binary(
+        "fmod",
+        BinaryOp::Fmod,
+        "remainder with the sign of x1 (C fmod)",
+    ),
+    binary(
+        "copysign",
+        BinaryOp::Copysign,
+        "magnitude of x1 with the sign of x2",
+    ),
+    binary(
+        "nextafter",
+        BinaryOp::Nextafter,
+        "next float after x1 toward x2",
+    ),
+    binary(
+        "maximum",
+        BinaryOp::Maximum,
+        "elementwise maximum (NaN propagates)",
+    ),
+    binary(
+        "minimum",
+        BinaryOp::Minimum,
+        "elementwise minimum (NaN propagates)",
+    ),
+    special(
+        "clip",
+        &["x", "lo", "hi"],
+        Lowering::Clip,
+        "minimum(maximum(x, lo), hi)",
+    ),
+    unary("isnan", UnaryOp::IsNan, "true where x is NaN"),
+    unary("isinf", UnaryOp::IsInf, "true where x is +inf or -inf"),
+    unary(
+        "isfinite",
+        UnaryOp::IsFinite,
+        "true where x is neither NaN nor infinite",
+    ),
+    unary(
+        "signbit",
+        UnaryOp::SignBit,
+        "true where the sign bit is set (also for -0.0)",
+    ),
+    special("degrees", &["x"], Lowering::Degrees, "radians to degrees"),
+    special("radians", &["x"], Lowering::Radians, "degrees to radians"),
+    special(
+        "bool",
+        &["x"],
+        Lowering::Cast(DType::Bool),
+        "convert to bool (nonzero is true)",
+    ),
+    special(
+        "int32",
+        &["x"],
+        Lowering::Cast(DType::Int32),
+        "convert to int32 (floats truncate toward zero)",
+    ),
+    special(
+        "int64",
+        &["x"],
+        Lowering::Cast(DType::Int64),
+        "convert to int64 (floats truncate toward zero)",
+    ),
+    special(
+        "float32",
+        &["x"],
+        Lowering::Cast(DType::Float32),
+        "convert to float32 (rounds to nearest)",
+    ),
+    special(
+        "float64",
+        &["x"],
+        Lowering::Cast(DType::Float64),
+        "convert to float64",
+    ),
+    reduction("sum", ReduceOp::Sum, "sum of all elements, or along axis=k"),
+    reduction(
+        "prod",
+        ReduceOp::Prod,
+        "product of all elements, or along axis=k",
+    ),
+    reduction(
+        "min",
+        ReduceOp::Min,
+        "smallest element (NaN propagates), or along axis=k",
+    ),
+    reduction(
+        "max",
+        ReduceOp::Max,
+        "largest element (NaN propagates), or along axis=k",
+    ),
+    reduction("mean", ReduceOp::Mean, "arithmetic mean, or along axis=k"),
+    reduction(
+        "any",
+        ReduceOp::Any,
+        "true if any element is nonzero, or along axis=k",
+    ),
+    reduction(
+        "all",
+        ReduceOp::All,
+        "true if all elements are nonzero, or along axis=k",
+    ),
+];
+
+/// Names that are constants, with their values (weak Python floats).
+pub static CONSTANTS: &[(&str, f64)] = &[
+    ("pi", std::f64::consts::PI),
+    ("e", std::f64::consts::E),
+    ("inf", f64::INFINITY),
+    ("nan", f64::NAN),
+];
+
+/// The function called `name`.
+pub fn lookup(name: &str) -> Option<&'static Function> {
+    FUNCTIONS.iter().find(|f| f.name == name)
+}
+
+/// The candidate closest to `name` by edit distance, if it is close enough to be a likely typo.
+pub fn suggest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let limit = (name.len() / 3).clamp(1, 3);
+    candidates
+        .into_iter()
+        .map(|c| (edit_distance(name, c), c))
+        .filter(|&(d, _)| d <= limit && d < name.len())
+        .min_by_key(|&(d, c)| (d, c.len()))
+        .map(|(_, c)| c)
+}
+
+/// Levenshtein distance over bytes (names are ASCII).
+fn edit_distance(a: &str, b: &str) -> usize {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, &ca) in a.iter().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, &cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != cb);
+            cur[j + 1] = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_unique() {
+        for (i, f) in FUNCTIONS.iter().enumerate() {
+            assert!(
+                FUNCTIONS[i + 1..].iter().all(|g| g.name != f.name),
+                "{}",
+                f.name
+            );
+        }
+    }
+
+    #[test]
+    fn suggestions() {
+        let names = FUNCTIONS.iter().map(|f| f.name);
+        assert_eq!(suggest("sinn", names.clone()), Some("sin"));
+        assert_eq!(suggest("arctan3", names.clone()), Some("arctan2"));
+        assert_eq!(suggest("zzzzzz", names), None);
+    }
+}

@@ -1,0 +1,550 @@
+//! The checker: resolves names, infers dtypes (NumPy 2 promotion with weak
+//! Python literals), inserts explicit casts and builds the typed IR.
+//!
+//! Literals stay *weak* while only literals are combined (`2*3` is a weak
+//! int, `-1` a weak int); a weak value becomes a typed constant when it meets
+//! a typed operand, when a function is applied to it, or at the root, where it
+//! takes the default dtype of its kind (`int64`, `float64`). Arithmetic on weak
+//! values uses those defaults' semantics, except `int ** negative int`, which
+//! gives a float like Python (`2**-1` is `0.5`).
+//!
+//! The AST arena lists operands before users, so lowering is one forward loop.
+
+use std::collections::HashMap;
+
+use crate::error::{Error, ErrorKind, Result, Span};
+use crate::ir::builtins::{self, CONSTANTS, FUNCTIONS, Function, Lowering};
+use crate::ir::graph::{Graph, Input, InputId, Node, NodeId, Program};
+use crate::ir::op::{BinaryOp, ReduceOp, Rejection, UnaryOp};
+use crate::ir::scalar;
+use crate::syntax::ast::{self, Ast, ExprId, ExprKind, Keyword};
+use crate::types::{DType, ExprType, Kind, Scalar, promote_weak};
+
+/// Lowers a parsed expression whose variables have the dtypes in `inputs`.
+pub fn lower(ast: &Ast, inputs: &[Input]) -> Result<Program> {
+    let mut lowerer = Lowerer {
+        ast,
+        graph: Graph::new(inputs.to_vec()),
+        values: Vec::with_capacity(ast.exprs.len()),
+        names: inputs
+            .iter()
+            .enumerate()
+            .map(|(i, input)| (input.name.as_str(), InputId(i as u32)))
+            .collect(),
+    };
+    for index in 0..ast.exprs.len() {
+        let value = lowerer.expr(ExprId(index as u32))?;
+        lowerer.values.push(value);
+    }
+    let root_span = ast.get(ast.root).span;
+    let root_value = lowerer.value(ast.root);
+    let root = lowerer.materialize_default(root_value, root_span)?;
+    Ok(Program {
+        graph: lowerer.graph,
+        root,
+    })
+}
+
+/// A Python literal (or arithmetic on literals only) whose dtype is not fixed yet.
+#[derive(Debug, Clone, Copy)]
+enum Weak {
+    Int(i128),
+    Float(f64),
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Value {
+    Node(NodeId),
+    Weak(Weak),
+}
+
+struct Lowerer<'a> {
+    ast: &'a Ast,
+    graph: Graph,
+    values: Vec<Value>,
+    names: HashMap<&'a str, InputId>,
+}
+
+impl<'a> Lowerer<'a> {
+    fn value(&self, id: ExprId) -> Value {
+        self.values[id.index()]
+    }
+
+    fn span(&self, id: ExprId) -> Span {
+        self.ast.get(id).span
+    }
+
+    fn ty(&self, v: Value) -> ExprType {
+        match v {
+            Value::Node(n) => ExprType {
+                dtype: self.graph.dtype(n),
+                weak: false,
+            },
+            Value::Weak(Weak::Int(_)) => ExprType {
+                dtype: DType::Int64,
+                weak: true,
+            },
+            Value::Weak(Weak::Float(_)) => ExprType {
+                dtype: DType::Float64,
+                weak: true,
+            },
+        }
+    }
+
+    fn expr(&mut self, id: ExprId) -> Result<Value> {
+        let ast: &'a Ast = self.ast;
+        let expr = ast.get(id);
+        let span = expr.span;
+        match &expr.kind {
+            ExprKind::Int(v) => Ok(Value::Weak(Weak::Int(i128::from(*v)))),
+            ExprKind::Float(v) => Ok(Value::Weak(Weak::Float(*v))),
+            ExprKind::Bool(b) => Ok(Value::Node(self.graph.constant(Scalar::Bool(*b), span))),
+            ExprKind::Name(name) => self.name(name, span),
+            ExprKind::Unary {
+                op,
+                op_span,
+                operand,
+            } => self.prefix(*op, *op_span, *operand, span),
+            ExprKind::Binary {
+                op,
+                op_span,
+                lhs,
+                rhs,
+            } => {
+                let op = binary_op(*op);
+                self.binary(op, *lhs, *rhs, *op_span)
+            }
+            ExprKind::Call {
+                func,
+                func_span,
+                args,
+                keywords,
+            } => self.call(func, *func_span, args, keywords, span),
+        }
+    }
+
+    fn name(&mut self, name: &str, span: Span) -> Result<Value> {
+        if let Some(&input) = self.names.get(name) {
+            let dtype = self.graph.inputs()[input.index()].dtype;
+            return Ok(Value::Node(self.graph.add(Node::Input(input), dtype, span)));
+        }
+        if let Some(&(_, v)) = CONSTANTS.iter().find(|(n, _)| *n == name) {
+            return Ok(Value::Weak(Weak::Float(v)));
+        }
+        if builtins::lookup(name).is_some() {
+            return Err(Error::new(
+                ErrorKind::Name,
+                format!("`{name}` is a function, not a variable"),
+            )
+            .at(span)
+            .with_label("function used as a value")
+            .with_help(format!("call it: `{name}(x)`")));
+        }
+        let candidates = self
+            .names
+            .keys()
+            .copied()
+            .chain(CONSTANTS.iter().map(|(n, _)| *n));
+        let mut err = Error::new(ErrorKind::Name, format!("unknown variable `{name}`"))
+            .at(span)
+            .with_label("not defined");
+        err = match builtins::suggest(name, candidates) {
+            Some(s) => err.with_help(format!("did you mean `{s}`?")),
+            None if self.names.is_empty() => err.with_help("no variables were passed in"),
+            None => {
+                let mut known: Vec<&str> = self.names.keys().copied().collect();
+                known.sort_unstable();
+                err.with_help(format!("the variables are: {}", known.join(", ")))
+            }
+        };
+        Err(err)
+    }
+
+    fn prefix(
+        &mut self,
+        op: ast::UnaryOp,
+        op_span: Span,
+        operand: ExprId,
+        span: Span,
+    ) -> Result<Value> {
+        let v = self.value(operand);
+        match (op, v) {
+            (ast::UnaryOp::Pos, v) => Ok(v),
+            (ast::UnaryOp::Neg, Value::Weak(Weak::Int(x))) => Ok(Value::Weak(Weak::Int(-x))),
+            (ast::UnaryOp::Neg, Value::Weak(Weak::Float(x))) => Ok(Value::Weak(Weak::Float(-x))),
+            (ast::UnaryOp::Invert, Value::Weak(Weak::Int(x))) => {
+                let x = self.weak_int64(x, self.span(operand))?;
+                Ok(Value::Weak(Weak::Int(i128::from(!x))))
+            }
+            (ast::UnaryOp::Neg, v) => self.unary(UnaryOp::Neg, v, op_span, span),
+            (ast::UnaryOp::Invert, v) => self.unary(UnaryOp::Not, v, op_span, span),
+        }
+    }
+
+    /// `op(v)` as a typed node; weak operands take their default dtype first.
+    fn unary(&mut self, op: UnaryOp, v: Value, op_span: Span, span: Span) -> Result<Value> {
+        let x = self.materialize_default(v, span)?;
+        let dtype = self.graph.dtype(x);
+        let sig = op
+            .signature(dtype)
+            .map_err(|r| rejection(r, op_span, format!("operand is {dtype}")))?;
+        let x = self.graph.cast(x, sig.operand, span);
+        Ok(Value::Node(self.graph.add(
+            Node::Unary(op, x),
+            sig.result,
+            op_span,
+        )))
+    }
+
+    fn binary(&mut self, op: BinaryOp, lhs: ExprId, rhs: ExprId, op_span: Span) -> Result<Value> {
+        let (l, r) = (self.value(lhs), self.value(rhs));
+        let (lspan, rspan) = (self.span(lhs), self.span(rhs));
+        self.binary_values(op, (l, lspan), (r, rspan), op_span)
+    }
+
+    fn binary_values(
+        &mut self,
+        op: BinaryOp,
+        (l, lspan): (Value, Span),
+        (r, rspan): (Value, Span),
+        op_span: Span,
+    ) -> Result<Value> {
+        // Python: int ** negative int is a float.
+        let (l, r) = match (op, l, r) {
+            (BinaryOp::Pow, Value::Weak(Weak::Int(a)), Value::Weak(Weak::Int(b))) if b < 0 => (
+                Value::Weak(Weak::Float(a as f64)),
+                Value::Weak(Weak::Float(b as f64)),
+            ),
+            other => (other.1, other.2),
+        };
+        let (lt, rt) = (self.ty(l), self.ty(r));
+        let mut common = promote_weak(lt, rt).dtype;
+        // NumPy 2 compares integers with out-of-range Python integers correctly.
+        if op.is_comparison() && common == DType::Int32 && (out_of_i32(l) || out_of_i32(r)) {
+            common = DType::Int64;
+        }
+        let sig = op.signature(common).map_err(|r| {
+            rejection(
+                r,
+                op_span,
+                format!("{} {} {}", lt.dtype, op.spelling(), rt.dtype),
+            )
+        })?;
+        let a = self.materialize(l, sig.operand, lspan)?;
+        let b = self.materialize(r, sig.operand, rspan)?;
+        let node = self.graph.add(Node::Binary(op, a, b), sig.result, op_span);
+        if lt.weak && rt.weak {
+            return Ok(self.fold_weak(op, a, b, node));
+        }
+        Ok(Value::Node(node))
+    }
+
+    /// Arithmetic on two weak values stays weak (a comparison gives a bool constant).
+    fn fold_weak(&mut self, op: BinaryOp, a: NodeId, b: NodeId, node: NodeId) -> Value {
+        let (Some(x), Some(y)) = (self.graph.as_const(a), self.graph.as_const(b)) else {
+            return Value::Node(node);
+        };
+        match scalar::binary(op, x, y) {
+            Scalar::Int64(v) => Value::Weak(Weak::Int(i128::from(v))),
+            Scalar::Float64(v) => Value::Weak(Weak::Float(v)),
+            other => Value::Node(self.graph.constant(other, self.graph.span(node))),
+        }
+    }
+
+    fn call(
+        &mut self,
+        name: &str,
+        func_span: Span,
+        args: &[ExprId],
+        keywords: &[Keyword],
+        span: Span,
+    ) -> Result<Value> {
+        let f = self.function(name, func_span)?;
+        check_call(f, func_span, args, keywords, |id| self.span(id))?;
+        let argv: Vec<(Value, Span)> = args
+            .iter()
+            .map(|&a| (self.value(a), self.span(a)))
+            .collect();
+        let arg = |i: usize| argv[i];
+        match f.lowering {
+            Lowering::Unary(op) => self.unary(op, arg(0).0, func_span, span),
+            Lowering::Binary(op) => self.binary_values(op, arg(0), arg(1), func_span),
+            Lowering::Square => {
+                let (x, xspan) = arg(0);
+                if self.ty(x).dtype == DType::Bool && !self.ty(x).weak {
+                    return Err(
+                        Error::new(ErrorKind::Type, "`square` is not defined for bool")
+                            .at(func_span)
+                            .with_label("operand is bool")
+                            .with_help("cast first, e.g. `square(int32(b))`"),
+                    );
+                }
+                self.binary_values(BinaryOp::Mul, (x, xspan), (x, xspan), func_span)
+            }
+            Lowering::Degrees | Lowering::Radians => {
+                let x = self.materialize_default(arg(0).0, arg(0).1)?;
+                let dtype = self.graph.dtype(x).float_for();
+                let x = self.graph.cast(x, dtype, arg(0).1);
+                let factor = match (f.lowering, dtype) {
+                    (Lowering::Degrees, DType::Float32) => {
+                        Scalar::Float32(180.0f32 / std::f32::consts::PI)
+                    }
+                    (Lowering::Degrees, _) => Scalar::Float64(180.0 / std::f64::consts::PI),
+                    (_, DType::Float32) => Scalar::Float32(std::f32::consts::PI / 180.0),
+                    _ => Scalar::Float64(std::f64::consts::PI / 180.0),
+                };
+                let k = self.graph.constant(factor, func_span);
+                Ok(Value::Node(self.graph.add(
+                    Node::Binary(BinaryOp::Mul, x, k),
+                    dtype,
+                    func_span,
+                )))
+            }
+            Lowering::Round => {
+                let x = self.materialize_default(arg(0).0, arg(0).1)?;
+                match self.graph.dtype(x) {
+                    DType::Int32 | DType::Int64 => Ok(Value::Node(x)),
+                    _ => self.unary(UnaryOp::Rint, Value::Node(x), func_span, span),
+                }
+            }
+            Lowering::Where => {
+                let (c, cspan) = arg(0);
+                let (x, y) = (arg(1), arg(2));
+                let common = promote_weak(self.ty(x.0), self.ty(y.0)).dtype;
+                let c = self.materialize(c, DType::Bool, cspan)?;
+                let a = self.materialize(x.0, common, x.1)?;
+                let b = self.materialize(y.0, common, y.1)?;
+                Ok(Value::Node(self.graph.add(
+                    Node::Select(c, a, b),
+                    common,
+                    func_span,
+                )))
+            }
+            Lowering::Clip => {
+                let (x, lo, hi) = (arg(0), arg(1), arg(2));
+                let bounds = promote_weak(self.ty(lo.0), self.ty(hi.0));
+                let common = promote_weak(self.ty(x.0), bounds).dtype;
+                let x = self.materialize(x.0, common, x.1)?;
+                let lo = self.materialize(lo.0, common, lo.1)?;
+                let hi = self.materialize(hi.0, common, hi.1)?;
+                let g = &mut self.graph;
+                let m = g.add(Node::Binary(BinaryOp::Maximum, x, lo), common, func_span);
+                Ok(Value::Node(g.add(
+                    Node::Binary(BinaryOp::Minimum, m, hi),
+                    common,
+                    func_span,
+                )))
+            }
+            Lowering::Cast(dtype) => {
+                let (x, xspan) = arg(0);
+                Ok(Value::Node(self.materialize(x, dtype, xspan)?))
+            }
+            Lowering::Reduce(op) => {
+                let axis = match keywords.first() {
+                    Some(k) => Some(self.axis(k)?),
+                    None => None,
+                };
+                self.reduce(op, arg(0), axis, func_span)
+            }
+        }
+    }
+
+    fn reduce(
+        &mut self,
+        op: ReduceOp,
+        (x, xspan): (Value, Span),
+        axis: Option<i64>,
+        span: Span,
+    ) -> Result<Value> {
+        let x = self.materialize_default(x, xspan)?;
+        let sig = op.signature(self.graph.dtype(x));
+        let x = self.graph.cast(x, sig.operand, xspan);
+        Ok(Value::Node(self.graph.add(
+            Node::Reduce(op, x, axis),
+            sig.result,
+            span,
+        )))
+    }
+
+    fn axis(&self, k: &Keyword) -> Result<i64> {
+        let span = self.span(k.value);
+        match self.value(k.value) {
+            Value::Weak(Weak::Int(v)) => i64::try_from(v).map_err(|_| {
+                Error::new(ErrorKind::Value, "axis is out of range")
+                    .at(span)
+                    .with_label("too large")
+            }),
+            _ => Err(
+                Error::new(ErrorKind::Type, "`axis` must be an integer constant")
+                    .at(span)
+                    .with_label("not an integer literal")
+                    .with_help("write e.g. `axis=0` or `axis=-1`"),
+            ),
+        }
+    }
+
+    fn function(&self, name: &str, span: Span) -> Result<&'static Function> {
+        if let Some(f) = builtins::lookup(name) {
+            return Ok(f);
+        }
+        if matches!(name, "real" | "imag" | "conj" | "complex") {
+            return Err(Error::new(
+                ErrorKind::Unsupported,
+                format!("`{name}` needs complex numbers, which are not supported yet"),
+            )
+            .at(span)
+            .with_label("complex-number function"));
+        }
+        if self.names.contains_key(name) {
+            return Err(Error::new(
+                ErrorKind::Name,
+                format!("`{name}` is a variable, not a function"),
+            )
+            .at(span)
+            .with_label("called like a function")
+            .with_help(format!("to multiply, write `{name} * (...)`")));
+        }
+        let err = Error::new(ErrorKind::Name, format!("unknown function `{name}`"))
+            .at(span)
+            .with_label("not a known function");
+        Err(
+            match builtins::suggest(name, FUNCTIONS.iter().map(|f| f.name)) {
+                Some(s) => err.with_help(format!("did you mean `{s}`?")),
+                None => err.with_help("`jitexpr repl` lists the functions with `:help`"),
+            },
+        )
+    }
+
+    fn weak_int64(&self, v: i128, span: Span) -> Result<i64> {
+        i64::try_from(v).map_err(|_| {
+            Error::new(
+                ErrorKind::Value,
+                format!("Python integer {v} out of bounds for int64"),
+            )
+            .at(span)
+            .with_label("too large for int64")
+            .with_help("write it as a float, e.g. `1e20`")
+        })
+    }
+
+    /// `v` as a node of `dtype`: weak values become constants (integers
+    /// range-checked like NumPy 2), typed nodes get a cast.
+    fn materialize(&mut self, v: Value, dtype: DType, span: Span) -> Result<NodeId> {
+        let weak = match v {
+            Value::Node(n) => return Ok(self.graph.cast(n, dtype, span)),
+            Value::Weak(w) => w,
+        };
+        let value = match (weak, dtype) {
+            (Weak::Int(x), DType::Int32) => Scalar::Int32(i32::try_from(x).map_err(|_| {
+                Error::new(
+                    ErrorKind::Value,
+                    format!("Python integer {x} out of bounds for int32"),
+                )
+                .at(span)
+                .with_label("does not fit in int32")
+                .with_help("cast the other operand first, e.g. `int64(a)`")
+            })?),
+            (Weak::Int(x), DType::Int64) => Scalar::Int64(self.weak_int64(x, span)?),
+            (Weak::Int(x), DType::Bool) => Scalar::Bool(x != 0),
+            (Weak::Int(x), DType::Float32) => Scalar::Float32(x as f32),
+            (Weak::Int(x), DType::Float64) => Scalar::Float64(x as f64),
+            (Weak::Float(x), d) => Scalar::Float64(x).cast(d),
+        };
+        Ok(self.graph.constant(value, span))
+    }
+
+    fn materialize_default(&mut self, v: Value, span: Span) -> Result<NodeId> {
+        let dtype = match v {
+            Value::Node(n) => self.graph.dtype(n),
+            Value::Weak(Weak::Int(_)) => Kind::Int.default_dtype(),
+            Value::Weak(Weak::Float(_)) => Kind::Float.default_dtype(),
+        };
+        self.materialize(v, dtype, span)
+    }
+}
+
+fn out_of_i32(v: Value) -> bool {
+    matches!(v, Value::Weak(Weak::Int(x)) if i32::try_from(x).is_err())
+}
+
+fn rejection(r: Rejection, span: Span, label: String) -> Error {
+    Error::new(ErrorKind::Type, r.message)
+        .at(span)
+        .with_label(label)
+        .with_help(r.help)
+}
+
+/// Arity and keyword checks of a call against the function's declaration.
+fn check_call(
+    f: &Function,
+    func_span: Span,
+    args: &[ExprId],
+    keywords: &[Keyword],
+    span_of: impl Fn(ExprId) -> Span,
+) -> Result<()> {
+    for k in keywords {
+        if !f.keywords.contains(&k.name.as_str()) {
+            let err = Error::new(
+                ErrorKind::Type,
+                format!(
+                    "`{}` got an unexpected keyword argument `{}`",
+                    f.name, k.name
+                ),
+            )
+            .at(k.name_span)
+            .with_label("unknown keyword");
+            return Err(match f.keywords {
+                [] => err.with_help(format!("`{}` takes no keyword arguments", f.name)),
+                ks => err.with_help(format!("accepted: {}", ks.join(", "))),
+            });
+        }
+    }
+    if args.len() != f.params.len() {
+        let n = f.params.len();
+        let plural = if n == 1 { "argument" } else { "arguments" };
+        let mut err = Error::new(
+            ErrorKind::Type,
+            format!(
+                "`{}` takes {n} {plural} but {} {} given",
+                f.name,
+                args.len(),
+                if args.len() == 1 { "was" } else { "were" }
+            ),
+        )
+        .at(func_span)
+        .with_help(format!("write `{}({})`", f.name, f.params.join(", ")));
+        if let Some(&extra) = args.get(n) {
+            err = err
+                .with_label("called here")
+                .with_secondary(span_of(extra), "unexpected argument");
+        } else {
+            err = err.with_label(format!("missing `{}`", f.params[args.len()]));
+        }
+        return Err(err);
+    }
+    Ok(())
+}
+
+fn binary_op(op: ast::BinaryOp) -> BinaryOp {
+    use ast::BinaryOp as A;
+    match op {
+        A::Add => BinaryOp::Add,
+        A::Sub => BinaryOp::Sub,
+        A::Mul => BinaryOp::Mul,
+        A::Div => BinaryOp::Div,
+        A::FloorDiv => BinaryOp::FloorDiv,
+        A::Mod => BinaryOp::Mod,
+        A::Pow => BinaryOp::Pow,
+        A::Shl => BinaryOp::Shl,
+        A::Shr => BinaryOp::Shr,
+        A::BitAnd => BinaryOp::BitAnd,
+        A::BitOr => BinaryOp::BitOr,
+        A::BitXor => BinaryOp::BitXor,
+        A::Lt => BinaryOp::Lt,
+        A::Le => BinaryOp::Le,
+        A::Eq => BinaryOp::Eq,
+        A::Ne => BinaryOp::Ne,
+        A::Ge => BinaryOp::Ge,
+        A::Gt => BinaryOp::Gt,
+    }
+}

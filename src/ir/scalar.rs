@@ -1,0 +1,574 @@
+//! The meaning of every IR operation on one value: the reference semantics.
+//!
+//! The constant folder and the reference interpreter both call these
+//! functions, so a folded constant always equals what evaluation would give.
+//! Operands arrive already cast to the operation's operand dtype (see
+//! `ir::op`); results follow NumPy 2, with the choices documented per op.
+//! Float math uses Rust's standard library (the platform libm).
+
+use crate::ir::op::{BinaryOp, ReduceOp, UnaryOp};
+use crate::types::{DType, Scalar};
+
+fn unary_bool(op: UnaryOp, v: bool) -> Scalar {
+    use UnaryOp::*;
+    match op {
+        Not => Scalar::Bool(!v),
+        IsNan | IsInf | SignBit => Scalar::Bool(false),
+        IsFinite => Scalar::Bool(true),
+        // abs, floor, ceil, trunc: identity; the checker rejects the rest.
+        _ => Scalar::Bool(v),
+    }
+}
+
+macro_rules! unary_int {
+    ($op:expr, $v:expr, $t:ty, $variant:ident) => {{
+        use UnaryOp::*;
+        let v: $t = $v;
+        match $op {
+            IsNan | IsInf => Scalar::Bool(false),
+            IsFinite => Scalar::Bool(true),
+            SignBit => Scalar::Bool(v < 0),
+            _ => Scalar::$variant(match $op {
+                Neg => v.wrapping_neg(),
+                Not => !v,
+                Abs => v.wrapping_abs(),
+                Sign => v.signum(),
+                // NumPy: integer 1/x; 1/0 gives the minimum value.
+                Reciprocal => {
+                    if v == 0 {
+                        <$t>::MIN
+                    } else {
+                        (1 as $t).wrapping_div(v)
+                    }
+                }
+                // floor, ceil, trunc are the identity on integers; the
+                // checker casts to float for every other function.
+                _ => v,
+            }),
+        }
+    }};
+}
+
+macro_rules! unary_float {
+    ($op:expr, $v:expr, $t:ty, $variant:ident) => {{
+        use UnaryOp::*;
+        let v: $t = $v;
+        match $op {
+            IsNan => Scalar::Bool(v.is_nan()),
+            IsInf => Scalar::Bool(v.is_infinite()),
+            IsFinite => Scalar::Bool(v.is_finite()),
+            SignBit => Scalar::Bool(v.is_sign_negative()),
+            _ => Scalar::$variant(match $op {
+                Neg => -v,
+                Abs => v.abs(),
+                // NumPy: sign(±0.0) is +0.0, sign(NaN) is NaN.
+                Sign => {
+                    if v > 0.0 {
+                        1.0
+                    } else if v < 0.0 {
+                        -1.0
+                    } else if v == 0.0 {
+                        0.0
+                    } else {
+                        v
+                    }
+                }
+                Sqrt => v.sqrt(),
+                Cbrt => v.cbrt(),
+                Exp => v.exp(),
+                Expm1 => v.exp_m1(),
+                Exp2 => v.exp2(),
+                Log => v.ln(),
+                Log1p => v.ln_1p(),
+                Log2 => v.log2(),
+                Log10 => v.log10(),
+                Sin => v.sin(),
+                Cos => v.cos(),
+                Tan => v.tan(),
+                Arcsin => v.asin(),
+                Arccos => v.acos(),
+                Arctan => v.atan(),
+                Sinh => v.sinh(),
+                Cosh => v.cosh(),
+                Tanh => v.tanh(),
+                Arcsinh => asinh(f64::from(v)) as $t,
+                Arccosh => acosh(f64::from(v)) as $t,
+                Arctanh => atanh(f64::from(v)) as $t,
+                Floor => v.floor(),
+                Ceil => v.ceil(),
+                Trunc => v.trunc(),
+                Rint => v.round_ties_even(),
+                Reciprocal => 1.0 / v,
+                Not | IsNan | IsInf | IsFinite | SignBit => v,
+            }),
+        }
+    }};
+}
+
+fn binary_bool(op: BinaryOp, x: bool, y: bool) -> Scalar {
+    use BinaryOp::*;
+    Scalar::Bool(match op {
+        // NumPy: bool + bool is logical or, bool * bool logical and.
+        Add | BitOr | Maximum => x | y,
+        Mul | BitAnd | Minimum => x & y,
+        BitXor | Ne => x ^ y,
+        Eq => x == y,
+        Lt => !x & y,
+        Le => x <= y,
+        Gt => x & !y,
+        Ge => x >= y,
+        // Rejected by the checker.
+        _ => x,
+    })
+}
+
+macro_rules! binary_int {
+    ($op:expr, $x:expr, $y:expr, $t:ty, $variant:ident) => {{
+        use BinaryOp::*;
+        let (x, y): ($t, $t) = ($x, $y);
+        const BITS: u64 = <$t>::BITS as u64;
+        match $op {
+            Lt => Scalar::Bool(x < y),
+            Le => Scalar::Bool(x <= y),
+            Eq => Scalar::Bool(x == y),
+            Ne => Scalar::Bool(x != y),
+            Ge => Scalar::Bool(x >= y),
+            Gt => Scalar::Bool(x > y),
+            _ => Scalar::$variant(match $op {
+                Add => x.wrapping_add(y),
+                Sub => x.wrapping_sub(y),
+                Mul => x.wrapping_mul(y),
+                // Python floor division; NumPy gives 0 for x // 0 and wraps MIN // -1.
+                FloorDiv => {
+                    if y == 0 {
+                        0
+                    } else {
+                        let q = x.wrapping_div(y);
+                        if x.wrapping_rem(y) != 0 && ((x < 0) != (y < 0)) {
+                            q - 1
+                        } else {
+                            q
+                        }
+                    }
+                }
+                // Python remainder (sign of the divisor); x % 0 is 0.
+                Mod => {
+                    if y == 0 {
+                        0
+                    } else {
+                        let r = x.wrapping_rem(y);
+                        if r != 0 && ((r < 0) != (y < 0)) {
+                            r + y
+                        } else {
+                            r
+                        }
+                    }
+                }
+                // C remainder (sign of the dividend); fmod(x, 0) is 0.
+                Fmod => {
+                    if y == 0 {
+                        0
+                    } else {
+                        x.wrapping_rem(y)
+                    }
+                }
+                Pow => int_pow!(x, y, $t),
+                // NumPy: shifting by >= the width (or a negative amount) gives 0 ...
+                Shl => {
+                    if (y as u64) < BITS {
+                        x << y
+                    } else {
+                        0
+                    }
+                }
+                // ... and >> fills with the sign bit.
+                Shr => {
+                    if (y as u64) < BITS {
+                        x >> y
+                    } else if x < 0 {
+                        -1
+                    } else {
+                        0
+                    }
+                }
+                BitAnd => x & y,
+                BitOr => x | y,
+                BitXor => x ^ y,
+                Maximum => x.max(y),
+                Minimum => x.min(y),
+                // Float-only operations never reach integers (the checker casts).
+                _ => x,
+            }),
+        }
+    }};
+}
+
+/// Integer power by squaring, wrapping. NumPy raises for a negative exponent;
+/// jitexpr cannot raise mid-loop and defines `x ** -n` as the integer part of
+/// `1 / x**n`: 1 for x = 1, ±1 for x = -1, 0 otherwise (including x = 0).
+macro_rules! int_pow {
+    ($x:expr, $y:expr, $t:ty) => {{
+        let (mut base, mut exp): ($t, $t) = ($x, $y);
+        if exp < 0 {
+            match base {
+                1 => 1,
+                -1 => {
+                    if exp % 2 == 0 {
+                        1
+                    } else {
+                        -1
+                    }
+                }
+                _ => 0,
+            }
+        } else {
+            let mut acc: $t = 1;
+            while exp > 0 {
+                if exp & 1 == 1 {
+                    acc = acc.wrapping_mul(base);
+                }
+                base = base.wrapping_mul(base);
+                exp >>= 1;
+            }
+            acc
+        }
+    }};
+}
+
+macro_rules! binary_float {
+    ($op:expr, $x:expr, $y:expr, $t:ty, $variant:ident) => {{
+        use BinaryOp::*;
+        let (x, y): ($t, $t) = ($x, $y);
+        match $op {
+            Lt => Scalar::Bool(x < y),
+            Le => Scalar::Bool(x <= y),
+            Eq => Scalar::Bool(x == y),
+            Ne => Scalar::Bool(x != y),
+            Ge => Scalar::Bool(x >= y),
+            Gt => Scalar::Bool(x > y),
+            _ => Scalar::$variant(match $op {
+                Add => x + y,
+                Sub => x - y,
+                Mul => x * y,
+                Div => x / y,
+                FloorDiv => float_divmod!(x, y, $t).0,
+                Mod => float_divmod!(x, y, $t).1,
+                Fmod => x % y,
+                Pow => x.powf(y),
+                Arctan2 => x.atan2(y),
+                Hypot => x.hypot(y),
+                Copysign => x.copysign(y),
+                Nextafter => {
+                    if x.is_nan() || y.is_nan() {
+                        x + y
+                    } else if x == y {
+                        y
+                    } else if x < y {
+                        x.next_up()
+                    } else {
+                        x.next_down()
+                    }
+                }
+                // NumPy: NaN propagates; on equality (±0) the second operand wins.
+                Maximum => {
+                    if x.is_nan() || x > y {
+                        x
+                    } else {
+                        y
+                    }
+                }
+                Minimum => {
+                    if x.is_nan() || x < y {
+                        x
+                    } else {
+                        y
+                    }
+                }
+                // Integer-only operations never reach floats (the checker rejects them).
+                Shl | Shr | BitAnd | BitOr | BitXor => x,
+                Lt | Le | Eq | Ne | Ge | Gt => x,
+            }),
+        }
+    }};
+}
+
+/// NumPy's `npy_divmod`: Python floor division and remainder for floats.
+macro_rules! float_divmod {
+    ($a:expr, $b:expr, $t:ty) => {{
+        let (a, b): ($t, $t) = ($a, $b);
+        let mut m = a % b;
+        if b == 0.0 {
+            (a / b, m)
+        } else {
+            let mut div = (a - m) / b;
+            if m != 0.0 {
+                if (b < 0.0) != (m < 0.0) {
+                    m += b;
+                    div -= 1.0;
+                }
+            } else {
+                m = (0.0 as $t).copysign(b);
+            }
+            let floordiv = if div != 0.0 {
+                let f = div.floor();
+                if div - f > 0.5 { f + 1.0 } else { f }
+            } else {
+                (0.0 as $t).copysign(a / b)
+            };
+            (floordiv, m)
+        }
+    }};
+}
+
+/// `where(c, a, b)`.
+pub fn select(cond: Scalar, a: Scalar, b: Scalar) -> Scalar {
+    if cond.is_truthy() { a } else { b }
+}
+
+/// Why a reduction has no value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReduceError {
+    /// `min`/`max` of zero elements (NumPy raises too).
+    Empty,
+}
+
+/// Reduces `values` (all of dtype `dtype`, the operand dtype of `op`) to one value.
+pub fn reduce(op: ReduceOp, dtype: DType, values: &[Scalar]) -> Result<Scalar, ReduceError> {
+    match op {
+        ReduceOp::Sum => Ok(sum(dtype, values)),
+        ReduceOp::Prod => Ok(values
+            .iter()
+            .fold(Scalar::one(dtype), |acc, &v| binary(BinaryOp::Mul, acc, v))),
+        ReduceOp::Min | ReduceOp::Max => {
+            let bop = if op == ReduceOp::Min {
+                BinaryOp::Minimum
+            } else {
+                BinaryOp::Maximum
+            };
+            let (first, rest) = values.split_first().ok_or(ReduceError::Empty)?;
+            Ok(rest.iter().fold(*first, |acc, &v| binary(bop, acc, v)))
+        }
+        ReduceOp::Mean => {
+            let total = sum(dtype, values);
+            let n = Scalar::Int64(values.len() as i64).cast(dtype);
+            Ok(binary(BinaryOp::Div, total, n))
+        }
+        ReduceOp::Any => Ok(Scalar::Bool(values.iter().any(|v| v.is_truthy()))),
+        ReduceOp::All => Ok(Scalar::Bool(values.iter().all(|v| v.is_truthy()))),
+    }
+}
+
+macro_rules! numpy_sum {
+    ($v:expr, $t:ty) => {{
+        let v: &[$t] = $v;
+        match v.split_first() {
+            None => 0.0,
+            Some((first, rest)) => *first + pairwise!(rest, $t),
+        }
+    }};
+}
+
+/// NumPy's `pairwise_sum`: blocks of 8 partial sums, split in halves above 128.
+macro_rules! pairwise {
+    ($v:expr, $t:ty) => {{
+        fn pairwise(a: &[$t]) -> $t {
+            let n = a.len();
+            if n < 8 {
+                a.iter().fold(-0.0, |acc, &x| acc + x)
+            } else if n <= 128 {
+                let mut r = [0.0 as $t; 8];
+                r.copy_from_slice(&a[..8]);
+                let mut i = 8;
+                while i < n - n % 8 {
+                    for j in 0..8 {
+                        r[j] += a[i + j];
+                    }
+                    i += 8;
+                }
+                let mut res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
+                while i < n {
+                    res += a[i];
+                    i += 1;
+                }
+                res
+            } else {
+                let mut n2 = n / 2;
+                n2 -= n2 % 8;
+                pairwise(&a[..n2]) + pairwise(&a[n2..])
+            }
+        }
+        pairwise($v)
+    }};
+}
+
+/// `op x`. `x` has the operand dtype of `op`'s signature.
+pub fn unary(op: UnaryOp, x: Scalar) -> Scalar {
+    match x {
+        Scalar::Bool(v) => unary_bool(op, v),
+        Scalar::Int32(v) => unary_int!(op, v, i32, Int32),
+        Scalar::Int64(v) => unary_int!(op, v, i64, Int64),
+        Scalar::Float32(v) => unary_float!(op, v, f32, Float32),
+        Scalar::Float64(v) => unary_float!(op, v, f64, Float64),
+    }
+}
+
+/// `asinh` as fdlibm computes it (Rust's `f64::asinh` overflows above ~1e154).
+fn asinh(x: f64) -> f64 {
+    let a = x.abs();
+    let r = if !a.is_finite() || a < f64::EPSILON {
+        a
+    } else if a > 2f64.powi(28) {
+        a.ln() + std::f64::consts::LN_2
+    } else if a > 2.0 {
+        (2.0 * a + 1.0 / ((a * a + 1.0).sqrt() + a)).ln()
+    } else {
+        let t = a * a;
+        (a + t / (1.0 + (1.0 + t).sqrt())).ln_1p()
+    };
+    r.copysign(x)
+}
+
+/// `acosh` as fdlibm computes it.
+fn acosh(x: f64) -> f64 {
+    if x.is_nan() || x < 1.0 {
+        f64::NAN
+    } else if x > 2f64.powi(28) {
+        if x.is_infinite() {
+            x
+        } else {
+            x.ln() + std::f64::consts::LN_2
+        }
+    } else if x > 2.0 {
+        (2.0 * x - 1.0 / (x + (x * x - 1.0).sqrt())).ln()
+    } else {
+        let t = x - 1.0;
+        (t + (2.0 * t + t * t).sqrt()).ln_1p()
+    }
+}
+
+/// `atanh` as fdlibm computes it.
+fn atanh(x: f64) -> f64 {
+    let a = x.abs();
+    let r = if a.is_nan() || a > 1.0 {
+        f64::NAN
+    } else if a == 1.0 {
+        f64::INFINITY
+    } else if a < 0.5 {
+        let t = a + a;
+        0.5 * (t + t * a / (1.0 - a)).ln_1p()
+    } else {
+        0.5 * ((a + a) / (1.0 - a)).ln_1p()
+    };
+    r.copysign(x)
+}
+
+/// `a op b`. Both operands have the operand dtype of `op`'s signature.
+///
+/// Mismatched operand dtypes cannot come from a verified graph; they give the
+/// left operand unchanged rather than a panic.
+pub fn binary(op: BinaryOp, a: Scalar, b: Scalar) -> Scalar {
+    match (a, b) {
+        (Scalar::Bool(x), Scalar::Bool(y)) => binary_bool(op, x, y),
+        (Scalar::Int32(x), Scalar::Int32(y)) => binary_int!(op, x, y, i32, Int32),
+        (Scalar::Int64(x), Scalar::Int64(y)) => binary_int!(op, x, y, i64, Int64),
+        (Scalar::Float32(x), Scalar::Float32(y)) => binary_float!(op, x, y, f32, Float32),
+        (Scalar::Float64(x), Scalar::Float64(y)) => binary_float!(op, x, y, f64, Float64),
+        _ => a,
+    }
+}
+
+/// Sum as NumPy computes it for a contiguous run: the first element plus the
+/// pairwise sum of the rest (exact for integers, wrapping).
+fn sum(dtype: DType, values: &[Scalar]) -> Scalar {
+    match dtype {
+        DType::Float64 => {
+            let v: Vec<f64> = values.iter().map(|s| s.to_f64()).collect();
+            Scalar::Float64(numpy_sum!(&v, f64))
+        }
+        DType::Float32 => {
+            let v: Vec<f32> = values
+                .iter()
+                .map(|s| match s {
+                    Scalar::Float32(x) => *x,
+                    other => other.to_f64() as f32,
+                })
+                .collect();
+            Scalar::Float32(numpy_sum!(&v, f32))
+        }
+        _ => values
+            .iter()
+            .fold(Scalar::zero(dtype), |acc, &v| binary(BinaryOp::Add, acc, v)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn f64s(op: BinaryOp, a: f64, b: f64) -> f64 {
+        binary(op, Scalar::Float64(a), Scalar::Float64(b)).to_f64()
+    }
+
+    #[test]
+    fn python_floor_division_and_remainder_for_floats() {
+        assert_eq!(f64s(BinaryOp::FloorDiv, 7.0, -2.0), -4.0);
+        assert_eq!(f64s(BinaryOp::Mod, 7.0, -2.0), -1.0);
+        assert_eq!(
+            f64s(BinaryOp::Mod, 5.0, f64::NEG_INFINITY),
+            f64::NEG_INFINITY
+        );
+        assert!(f64s(BinaryOp::Mod, -0.0, 5.0).is_sign_positive());
+        assert_eq!(f64s(BinaryOp::FloorDiv, -1.0, f64::INFINITY), -1.0);
+        assert_eq!(f64s(BinaryOp::FloorDiv, 1.0, 0.0), f64::INFINITY);
+    }
+
+    #[test]
+    fn integer_division_never_traps() {
+        let d = |x: i32, y: i32| binary(BinaryOp::FloorDiv, Scalar::Int32(x), Scalar::Int32(y));
+        assert_eq!(d(i32::MIN, -1), Scalar::Int32(i32::MIN));
+        assert_eq!(d(5, 0), Scalar::Int32(0));
+        assert_eq!(d(-7, 2), Scalar::Int32(-4));
+        let m = |x: i32, y: i32| binary(BinaryOp::Mod, Scalar::Int32(x), Scalar::Int32(y));
+        assert_eq!(m(i32::MIN, -1), Scalar::Int32(0));
+        assert_eq!(m(-7, 2), Scalar::Int32(1));
+        assert_eq!(m(7, -2), Scalar::Int32(-1));
+    }
+
+    #[test]
+    fn minimum_returns_second_operand_on_equal_zeros() {
+        assert!(f64s(BinaryOp::Minimum, 0.0, -0.0).is_sign_negative());
+        assert!(f64s(BinaryOp::Minimum, -0.0, 0.0).is_sign_positive());
+        assert!(f64s(BinaryOp::Maximum, f64::NAN, 1.0).is_nan());
+        assert!(f64s(BinaryOp::Maximum, 1.0, f64::NAN).is_nan());
+    }
+
+    #[test]
+    fn shifts_out_of_range() {
+        let s = |op, x: i64, y: i64| binary(op, Scalar::Int64(x), Scalar::Int64(y));
+        assert_eq!(s(BinaryOp::Shl, 1, 64), Scalar::Int64(0));
+        assert_eq!(s(BinaryOp::Shl, 1, -1), Scalar::Int64(0));
+        assert_eq!(s(BinaryOp::Shr, -8, 70), Scalar::Int64(-1));
+        assert_eq!(s(BinaryOp::Shr, -8, 1), Scalar::Int64(-4));
+    }
+
+    #[test]
+    fn pairwise_sum_of_empty_and_negative_zero() {
+        assert_eq!(
+            reduce(ReduceOp::Sum, DType::Float64, &[]),
+            Ok(Scalar::Float64(0.0))
+        );
+        assert_eq!(
+            reduce(ReduceOp::Sum, DType::Float64, &[Scalar::Float64(-0.0)]),
+            Ok(Scalar::Float64(-0.0))
+        );
+        let v: Vec<Scalar> = (0..1000).map(|i| Scalar::Float64(i as f64)).collect();
+        assert_eq!(
+            reduce(ReduceOp::Sum, DType::Float64, &v),
+            Ok(Scalar::Float64(499500.0))
+        );
+        assert_eq!(
+            reduce(ReduceOp::Min, DType::Float64, &[]),
+            Err(ReduceError::Empty)
+        );
+    }
+}

@@ -1,0 +1,163 @@
+//! Compiling an expression once and running it many times.
+
+use std::sync::Arc;
+
+use crate::array::{Array, ArrayViewMut};
+use crate::error::Result;
+use crate::exec;
+use crate::ir::{self, Input, Program};
+use crate::syntax;
+use crate::types::DType;
+use crate::vars::{Signature, Vars};
+
+/// Which backend evaluates a kernel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub enum Backend {
+    /// The scalar reference interpreter: slow, obviously correct.
+    #[default]
+    Interpreter,
+}
+
+/// How to compile and run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub struct Options {
+    /// The backend.
+    pub backend: Backend,
+}
+
+impl Options {
+    /// The defaults with `backend`.
+    pub fn with_backend(backend: Backend) -> Options {
+        Options { backend }
+    }
+}
+
+/// The stages of a compilation, for `explain`-style tools.
+#[derive(Debug, Clone)]
+pub struct Compiled {
+    /// The typed IR as lowered from the AST.
+    pub lowered: Program,
+    /// The IR after optimization (what backends run).
+    pub optimized: Program,
+}
+
+/// A compiled expression: parse, type check and optimization done.
+///
+/// ```
+/// use jitexpr::{DType, Signature, Vars};
+/// use ndarray::array;
+///
+/// let sig = Signature::new().with("a", DType::Float64).with("b", DType::Float64).with("c", DType::Float64);
+/// let k = jitexpr::compile("a*b+c", &sig)?;
+/// let (a, b, c) = (array![1.0, 2.0], array![3.0, 4.0], array![0.5, 0.5]);
+/// let vars = Vars::new().with("a", &a).with("b", &b).with("c", &c);
+/// let r = k.eval(&vars)?;
+/// assert_eq!(r.as_f64().unwrap().as_slice().unwrap(), &[3.5, 8.5]);
+///
+/// let mut out = ndarray::Array1::<f64>::zeros(2);
+/// k.eval_into(&vars, &mut out)?;
+/// assert_eq!(out[1], 8.5);
+/// # Ok::<(), jitexpr::Error>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct Kernel {
+    source: Arc<str>,
+    compiled: Compiled,
+    options: Options,
+}
+
+impl Kernel {
+    /// Evaluates into a new array with the broadcast shape of the inputs.
+    pub fn eval(&self, vars: &Vars<'_>) -> Result<Array> {
+        self.with_source(match self.options.backend {
+            Backend::Interpreter => exec::run(&self.compiled.optimized, vars),
+        })
+    }
+
+    /// Evaluates into `out`, which must have the result's dtype and shape.
+    pub fn eval_into<'o>(&self, vars: &Vars<'_>, out: impl Into<ArrayViewMut<'o>>) -> Result<()> {
+        let mut out = out.into();
+        self.with_source(match self.options.backend {
+            Backend::Interpreter => exec::run_into(&self.compiled.optimized, vars, &mut out),
+        })
+    }
+
+    /// The dtype of the result.
+    pub fn dtype(&self) -> DType {
+        self.compiled.optimized.dtype()
+    }
+
+    /// The expression text.
+    pub fn source(&self) -> &str {
+        &self.source
+    }
+
+    /// The IR before and after optimization.
+    pub fn compiled(&self) -> &Compiled {
+        &self.compiled
+    }
+
+    /// The options it was compiled with.
+    pub fn options(&self) -> Options {
+        self.options
+    }
+
+    fn with_source<T>(&self, r: Result<T>) -> Result<T> {
+        r.map_err(|e| e.with_source(&self.source))
+    }
+}
+
+/// Compiles `expr` for variables with the dtypes in `signature`, default options.
+pub fn compile(expr: &str, signature: &Signature) -> Result<Kernel> {
+    compile_with(expr, signature, Options::default())
+}
+
+/// Compiles `expr` for variables with the dtypes in `signature`.
+pub fn compile_with(expr: &str, signature: &Signature, options: Options) -> Result<Kernel> {
+    let source: Arc<str> = Arc::from(expr);
+    let compiled = front_to_ir(expr, signature).map_err(|e| e.with_source(&source))?;
+    Ok(Kernel {
+        source,
+        compiled,
+        options,
+    })
+}
+
+fn front_to_ir(expr: &str, signature: &Signature) -> Result<Compiled> {
+    let ast = syntax::parse(expr)?;
+    let inputs: Vec<Input> = signature
+        .iter()
+        .map(|(name, dtype)| Input {
+            name: name.to_string(),
+            dtype,
+        })
+        .collect();
+    let lowered = ir::lower::lower(&ast, &inputs)?;
+    if cfg!(debug_assertions) {
+        ir::verify::verify(&lowered)?;
+    }
+    let optimized = ir::optimize::optimize(&lowered)?;
+    ir::verify::verify(&optimized)?;
+    Ok(Compiled { lowered, optimized })
+}
+
+/// Compiles and evaluates `expr` once, with default options.
+///
+/// ```
+/// use ndarray::array;
+/// let a = array![0.0, 1.0];
+/// let b = array![1.0f32, 2.0];
+/// let r = jitexpr::evaluate("sin(a)**2 + cos(a)**2 + b", &jitexpr::Vars::new().with("a", &a).with("b", &b))?;
+/// assert_eq!(r.dtype(), jitexpr::DType::Float64);
+/// # Ok::<(), jitexpr::Error>(())
+/// ```
+pub fn evaluate(expr: &str, vars: &Vars<'_>) -> Result<Array> {
+    evaluate_with(expr, vars, Options::default())
+}
+
+/// Compiles and evaluates `expr` once.
+pub fn evaluate_with(expr: &str, vars: &Vars<'_>, options: Options) -> Result<Array> {
+    compile_with(expr, &Signature::of(vars), options)?.eval(vars)
+}

@@ -1,0 +1,614 @@
+//! A hand-written Pratt parser from tokens to the [`Ast`].
+//!
+//! Grammar: `grammar/jitexpr.ebnf`. Precedence and associativity come from one
+//! table, [`infix_binding_power`]. Parsing never panics: every failure is an
+//! [`Error`] with the span of the offending token. Recursion (parentheses,
+//! prefix operators, the right operand of `**`) is limited to [`MAX_DEPTH`];
+//! left-associative chains (`a + b + c + …`) are parsed by a loop, not recursion.
+
+use crate::error::{Error, ErrorKind, Result, Span};
+use crate::syntax::ast::{Ast, BinaryOp, Expr, ExprId, ExprKind, Keyword, UnaryOp};
+use crate::syntax::lexer::{Spanned, Token, tokenize};
+
+/// The deepest nesting of parentheses, calls and prefix operators accepted.
+pub const MAX_DEPTH: usize = 200;
+
+/// The longest expression accepted, in bytes.
+pub const MAX_SOURCE_LEN: usize = 256 * 1024;
+
+/// Binding power of prefix `-`, `+`, `~`: tighter than `*`, looser than `**`.
+const PREFIX_BP: u8 = 80;
+
+/// `(operator, left binding power, right binding power)` of an infix token.
+///
+/// | level | operators                  | associativity          |
+/// |-------|----------------------------|------------------------|
+/// | 10    | `< <= == != >= >`          | none (chains rejected) |
+/// | 20    | `\|`                       | left                   |
+/// | 30    | `^`                        | left                   |
+/// | 40    | `&`                        | left                   |
+/// | 50    | `<< >>`                    | left                   |
+/// | 60    | `+ -`                      | left                   |
+/// | 70    | `* / // %`                 | left                   |
+/// | 80    | prefix `- + ~`             | prefix                 |
+/// | 90    | `**`                       | right                  |
+///
+/// `**` binds tighter than a prefix operator on its left (`-a**2` is
+/// `-(a**2)`) but its right operand may itself start with one (`2**-1`).
+pub fn infix_binding_power(token: Token) -> Option<(BinaryOp, u8, u8)> {
+    use BinaryOp::*;
+    let (op, level) = match token {
+        Token::Lt => (Lt, 10),
+        Token::Le => (Le, 10),
+        Token::EqEq => (Eq, 10),
+        Token::Ne => (Ne, 10),
+        Token::Ge => (Ge, 10),
+        Token::Gt => (Gt, 10),
+        Token::Pipe => (BitOr, 20),
+        Token::Caret => (BitXor, 30),
+        Token::Amp => (BitAnd, 40),
+        Token::Shl => (Shl, 50),
+        Token::Shr => (Shr, 50),
+        Token::Plus => (Add, 60),
+        Token::Minus => (Sub, 60),
+        Token::Star => (Mul, 70),
+        Token::Slash => (Div, 70),
+        Token::SlashSlash => (FloorDiv, 70),
+        Token::Percent => (Mod, 70),
+        Token::StarStar => return Some((Pow, 91, 90)),
+        _ => return None,
+    };
+    Some((op, level, level + 1))
+}
+
+/// Parses an expression.
+pub fn parse(source: &str) -> Result<Ast> {
+    if source.len() > MAX_SOURCE_LEN {
+        return Err(Error::new(
+            ErrorKind::Limit,
+            format!(
+                "expression is {} bytes long; the limit is {MAX_SOURCE_LEN}",
+                source.len()
+            ),
+        )
+        .with_help("split the computation into several expressions"));
+    }
+    let tokens = tokenize(source)?;
+    let mut parser = Parser {
+        source,
+        tokens,
+        pos: 0,
+        exprs: Vec::new(),
+        depth: 0,
+    };
+    if parser.tokens.is_empty() {
+        return Err(Error::new(ErrorKind::Syntax, "empty expression")
+            .at(Span::new(0, source.len()))
+            .with_label("expected an expression")
+            .with_help("write an expression such as `a * b + c`"));
+    }
+    let root = parser.expression(0)?;
+    if let Some(tok) = parser.peek() {
+        return Err(parser.unexpected_after_expression(tok));
+    }
+    Ok(Ast {
+        exprs: parser.exprs,
+        root,
+    })
+}
+
+/// Python keywords: never names, each rejected with a hint.
+const PYTHON_KEYWORDS: &[&str] = &[
+    "None", "and", "as", "assert", "async", "await", "break", "class", "continue", "def", "del",
+    "elif", "else", "except", "finally", "for", "from", "global", "if", "import", "in", "is",
+    "lambda", "nonlocal", "not", "or", "pass", "raise", "return", "try", "while", "with", "yield",
+];
+
+struct Parser<'s> {
+    source: &'s str,
+    tokens: Vec<Spanned>,
+    pos: usize,
+    exprs: Vec<Expr>,
+    depth: usize,
+}
+
+impl Parser<'_> {
+    fn peek(&self) -> Option<Spanned> {
+        self.tokens.get(self.pos).copied()
+    }
+
+    fn peek_at(&self, offset: usize) -> Option<Spanned> {
+        self.tokens.get(self.pos + offset).copied()
+    }
+
+    fn bump(&mut self) -> Option<Spanned> {
+        let tok = self.peek();
+        self.pos += 1;
+        tok
+    }
+
+    fn text(&self, span: Span) -> &str {
+        &self.source[span.range()]
+    }
+
+    fn end_span(&self) -> Span {
+        Span::new(self.source.len(), self.source.len())
+    }
+
+    fn push(&mut self, kind: ExprKind, span: Span) -> ExprId {
+        let id = ExprId(self.exprs.len() as u32);
+        self.exprs.push(Expr { kind, span });
+        id
+    }
+
+    fn span_of(&self, id: ExprId) -> Span {
+        self.exprs[id.index()].span
+    }
+
+    /// `expression := prefix (infix_op expression)*`, climbing by binding power.
+    fn expression(&mut self, min_bp: u8) -> Result<ExprId> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            let span = self.peek().map_or(self.end_span(), |t| t.span);
+            return Err(Error::new(
+                ErrorKind::Limit,
+                format!("expression is nested too deeply (more than {MAX_DEPTH} levels)"),
+            )
+            .at(span)
+            .with_label("nesting limit reached here")
+            .with_help("split the expression into smaller ones"));
+        }
+        let result = self.expression_inner(min_bp);
+        self.depth -= 1;
+        result
+    }
+
+    fn expression_inner(&mut self, min_bp: u8) -> Result<ExprId> {
+        let mut lhs = self.prefix()?;
+        let mut lhs_is_comparison = false;
+        while let Some(tok) = self.peek() {
+            if let Some((op, lbp, rbp)) = infix_binding_power(tok.token) {
+                if lbp < min_bp {
+                    break;
+                }
+                if op.is_comparison() && lhs_is_comparison {
+                    return Err(Error::new(
+                        ErrorKind::Syntax,
+                        "chained comparisons are not supported",
+                    )
+                    .at(tok.span)
+                    .with_label("second comparison")
+                    .with_help("write `(a < b) & (b < c)` instead of `a < b < c`"));
+                }
+                self.bump();
+                let rhs = self.operand_after(tok, rbp)?;
+                let span = self.span_of(lhs).to(self.span_of(rhs));
+                lhs = self.push(
+                    ExprKind::Binary {
+                        op,
+                        op_span: tok.span,
+                        lhs,
+                        rhs,
+                    },
+                    span,
+                );
+                lhs_is_comparison = op.is_comparison();
+                continue;
+            }
+            if let Some(err) = self.postfix_error(tok) {
+                return Err(err);
+            }
+            break;
+        }
+        Ok(lhs)
+    }
+
+    /// The right operand of an infix operator or the operand of a prefix one;
+    /// at the end of input, the error points past the end and at the operator.
+    fn operand_after(&mut self, op: Spanned, bp: u8) -> Result<ExprId> {
+        if self.peek().is_none() {
+            return Err(Error::new(
+                ErrorKind::Syntax,
+                format!(
+                    "expected an expression after {}, found end of input",
+                    op.token.describe()
+                ),
+            )
+            .at(self.end_span())
+            .with_label("expected an expression here")
+            .with_secondary(op.span, "this operator needs an operand"));
+        }
+        self.expression(bp)
+    }
+
+    /// Tokens that cannot follow an expression but mean something in Python:
+    /// an error that says what to write instead.
+    fn postfix_error(&self, tok: Spanned) -> Option<Error> {
+        let syntax = |msg: &str| Error::new(ErrorKind::Syntax, msg.to_string()).at(tok.span);
+        Some(match tok.token {
+            Token::Ident => match self.text(tok.span) {
+                "and" => syntax("`and` is not supported")
+                    .with_label("use `&`")
+                    .with_help("write `(a > 0) & (b < 1)`: `&` is logical and on booleans"),
+                "or" => syntax("`or` is not supported")
+                    .with_label("use `|`")
+                    .with_help("write `(a > 0) | (b < 1)`: `|` is logical or on booleans"),
+                "if" => syntax("conditional expressions are not supported")
+                    .with_label("`x if c else y`")
+                    .with_help("write `where(c, x, y)`"),
+                "is" => syntax("`is` is not supported")
+                    .with_label("identity test")
+                    .with_help("compare values with `==` or `!=`"),
+                "not" | "in" => syntax("membership tests (`in`, `not in`) are not supported")
+                    .with_label("not supported")
+                    .with_help("compare with `==` and combine with `|`"),
+                "for" => syntax("comprehensions are not supported")
+                    .with_label("not supported")
+                    .with_help("jitexpr applies the expression to every element already"),
+                _ => return None,
+            },
+            Token::At => Error::new(
+                ErrorKind::Unsupported,
+                "matrix multiplication `@` is not supported yet",
+            )
+            .at(tok.span)
+            .with_label("reserved for matrix multiplication")
+            .with_help("for elementwise multiplication write `*`"),
+            Token::Dot => syntax("attribute access is not supported")
+                .with_label("`.` after an expression")
+                .with_help("expressions combine variables with operators and functions only"),
+            Token::LBracket => syntax("indexing is not supported")
+                .with_label("`[` after an expression")
+                .with_help("slice the array before passing it in"),
+            Token::LParen => syntax("only function names can be called")
+                .with_label("call of an expression")
+                .with_help("did you forget an operator before `(`?"),
+            Token::Assign => syntax("assignment is not supported in an expression")
+                .with_label("`=`")
+                .with_help("to compare, write `==`"),
+            Token::AssignOp => syntax("assignment is not supported in an expression")
+                .with_label("assignment")
+                .with_help("write the expression whose value you want"),
+            _ => return None,
+        })
+    }
+
+    /// `prefix := number | True | False | name | call | "(" expression ")" | ("-"|"+"|"~") expression`
+    fn prefix(&mut self) -> Result<ExprId> {
+        let Some(tok) = self.bump() else {
+            return Err(Error::new(
+                ErrorKind::Syntax,
+                "expected an expression, found end of input",
+            )
+            .at(self.end_span())
+            .with_label("expected an expression"));
+        };
+        let span = tok.span;
+        match tok.token {
+            Token::Int => self.int_literal(span),
+            Token::Float => {
+                let text = self.text(span);
+                match text.parse::<f64>() {
+                    Ok(v) => Ok(self.push(ExprKind::Float(v), span)),
+                    Err(_) => Err(Error::new(
+                        ErrorKind::Syntax,
+                        format!("invalid float literal `{text}`"),
+                    )
+                    .at(span)),
+                }
+            }
+            Token::Imaginary => Err(Error::new(
+                ErrorKind::Unsupported,
+                "complex numbers are not supported yet",
+            )
+            .at(span)
+            .with_label("imaginary literal")),
+            Token::Ident => self.name_or_call(span),
+            Token::Minus | Token::Plus | Token::Tilde => {
+                let op = match tok.token {
+                    Token::Minus => UnaryOp::Neg,
+                    Token::Plus => UnaryOp::Pos,
+                    _ => UnaryOp::Invert,
+                };
+                let operand = self.operand_after(tok, PREFIX_BP)?;
+                let full = span.to(self.span_of(operand));
+                Ok(self.push(
+                    ExprKind::Unary {
+                        op,
+                        op_span: span,
+                        operand,
+                    },
+                    full,
+                ))
+            }
+            Token::LParen => self.parenthesized(span),
+            Token::RParen => Err(Error::new(ErrorKind::Syntax, "unmatched `)`")
+                .at(span)
+                .with_label("no `(` opens this")
+                .with_help("remove it or add the missing `(`")),
+            Token::String => Err(Error::new(
+                ErrorKind::Syntax,
+                "string literals are not supported",
+            )
+            .at(span)
+            .with_label("string")
+            .with_help("expressions compute on numbers and booleans only")),
+            Token::LBracket => Err(Error::new(ErrorKind::Syntax, "lists are not supported")
+                .at(span)
+                .with_label("`[`")
+                .with_help("pass arrays in as variables")),
+            other => {
+                let mut err = Error::new(
+                    ErrorKind::Syntax,
+                    format!("expected an expression, found {}", other.describe()),
+                )
+                .at(span)
+                .with_label("expected an expression here");
+                if infix_binding_power(other).is_some() {
+                    err =
+                        err.with_help(format!("{} needs an operand on its left", other.describe()));
+                }
+                Err(err)
+            }
+        }
+    }
+
+    fn int_literal(&mut self, span: Span) -> Result<ExprId> {
+        let text = self.text(span).replace('_', "");
+        let (digits, radix) = match text.get(..2) {
+            Some("0x" | "0X") => (&text[2..], 16),
+            Some("0o" | "0O") => (&text[2..], 8),
+            Some("0b" | "0B") => (&text[2..], 2),
+            _ => (text.as_str(), 10),
+        };
+        if radix == 10
+            && digits.len() > 1
+            && digits.starts_with('0')
+            && digits.bytes().any(|b| b != b'0')
+        {
+            return Err(Error::new(
+                ErrorKind::Syntax,
+                "leading zeros in decimal integer literals are not permitted",
+            )
+            .at(span)
+            .with_help("for an octal literal write `0o…`"));
+        }
+        match u64::from_str_radix(digits, radix) {
+            Ok(v) => Ok(self.push(ExprKind::Int(v), span)),
+            Err(_) => Err(Error::new(ErrorKind::Value, "integer literal is too large")
+                .at(span)
+                .with_label("does not fit in 64 bits")
+                .with_help("write it as a float, e.g. `1e20`")),
+        }
+    }
+
+    fn name_or_call(&mut self, span: Span) -> Result<ExprId> {
+        let name = self.text(span).to_string();
+        match name.as_str() {
+            "True" => return Ok(self.push(ExprKind::Bool(true), span)),
+            "False" => return Ok(self.push(ExprKind::Bool(false), span)),
+            _ => {}
+        }
+        if PYTHON_KEYWORDS.contains(&name.as_str()) {
+            return Err(keyword_error(&name, span));
+        }
+        if self.peek().map(|t| t.token) == Some(Token::LParen) {
+            return self.call(name, span);
+        }
+        Ok(self.push(ExprKind::Name(name), span))
+    }
+
+    /// `call := name "(" [argument ("," argument)* [","]] ")"`, `argument := [name "="] expression`
+    fn call(&mut self, func: String, func_span: Span) -> Result<ExprId> {
+        let open = self.bump().map_or(func_span, |t| t.span);
+        let mut args = Vec::new();
+        let mut keywords: Vec<Keyword> = Vec::new();
+        loop {
+            let Some(tok) = self.peek() else {
+                return Err(self.unclosed(open));
+            };
+            if tok.token == Token::RParen {
+                self.bump();
+                let span = func_span.to(tok.span);
+                return Ok(self.push(
+                    ExprKind::Call {
+                        func,
+                        func_span,
+                        args,
+                        keywords,
+                    },
+                    span,
+                ));
+            }
+            let is_keyword = tok.token == Token::Ident
+                && self.peek_at(1).map(|t| t.token) == Some(Token::Assign);
+            if is_keyword {
+                let name = self.text(tok.span).to_string();
+                if keywords.iter().any(|k| k.name == name) {
+                    return Err(Error::new(
+                        ErrorKind::Syntax,
+                        format!("keyword argument `{name}` repeated"),
+                    )
+                    .at(tok.span));
+                }
+                self.bump();
+                self.bump();
+                let value = self.expression(0)?;
+                keywords.push(Keyword {
+                    name,
+                    name_span: tok.span,
+                    value,
+                });
+            } else {
+                let arg = self.expression(0)?;
+                if let Some(k) = keywords.last() {
+                    let span = self.span_of(arg);
+                    return Err(Error::new(
+                        ErrorKind::Syntax,
+                        "positional argument follows keyword argument",
+                    )
+                    .at(span)
+                    .with_secondary(k.name_span, "keyword argument given here")
+                    .with_help("put positional arguments first"));
+                }
+                args.push(arg);
+            }
+            match self.peek() {
+                Some(t) if t.token == Token::Comma => {
+                    self.bump();
+                }
+                Some(t) if t.token == Token::RParen => {}
+                Some(t) => {
+                    return Err(Error::new(
+                        ErrorKind::Syntax,
+                        format!("expected `,` or `)`, found {}", t.token.describe()),
+                    )
+                    .at(t.span)
+                    .with_label("expected `,` or `)`")
+                    .with_secondary(open, "in the call opened here"));
+                }
+                None => return Err(self.unclosed(open)),
+            }
+        }
+    }
+
+    /// `"(" expression ")"`
+    fn parenthesized(&mut self, open: Span) -> Result<ExprId> {
+        if self.peek().is_none() {
+            return Err(self.unclosed(open));
+        }
+        if self.peek().map(|t| t.token) == Some(Token::RParen) {
+            let close = self.peek().map_or(open, |t| t.span);
+            return Err(Error::new(ErrorKind::Syntax, "empty parentheses")
+                .at(open.to(close))
+                .with_label("expected an expression inside")
+                .with_help("tuples are not supported"));
+        }
+        let inner = self.expression(0)?;
+        match self.peek() {
+            Some(t) if t.token == Token::RParen => {
+                self.bump();
+                // Widen the span to include the parentheses, keep the node.
+                let node = &mut self.exprs[inner.index()];
+                node.span = open.to(t.span);
+                Ok(inner)
+            }
+            Some(t) if t.token == Token::Comma => {
+                Err(Error::new(ErrorKind::Syntax, "tuples are not supported")
+                    .at(t.span)
+                    .with_label("`,` inside parentheses")
+                    .with_secondary(open, "parenthesis opened here"))
+            }
+            Some(t) => Err(Error::new(
+                ErrorKind::Syntax,
+                format!("expected `)`, found {}", t.token.describe()),
+            )
+            .at(t.span)
+            .with_label("expected `)` or an operator")
+            .with_secondary(open, "unclosed `(` opened here")),
+            None => Err(self.unclosed(open)),
+        }
+    }
+
+    fn unclosed(&self, open: Span) -> Error {
+        Error::new(ErrorKind::Syntax, "unclosed `(`")
+            .at(self.end_span())
+            .with_label("expected `)`")
+            .with_secondary(open, "unclosed `(` opened here")
+            .with_help("add the missing `)`")
+    }
+
+    fn unexpected_after_expression(&self, tok: Spanned) -> Error {
+        if let Some(err) = self.postfix_error(tok) {
+            return err;
+        }
+        match tok.token {
+            Token::RParen => Error::new(ErrorKind::Syntax, "unmatched `)`")
+                .at(tok.span)
+                .with_label("no `(` opens this")
+                .with_help("remove it or add the missing `(`"),
+            Token::Comma => Error::new(
+                ErrorKind::Syntax,
+                "unexpected `,`: an expression has one value",
+            )
+            .at(tok.span)
+            .with_help("evaluate separate expressions separately"),
+            other => Error::new(
+                ErrorKind::Syntax,
+                format!("expected an operator, found {}", other.describe()),
+            )
+            .at(tok.span)
+            .with_label("expected an operator before this"),
+        }
+    }
+}
+
+fn keyword_error(name: &str, span: Span) -> Error {
+    let err = Error::new(
+        ErrorKind::Syntax,
+        format!("`{name}` is a Python keyword and is not supported"),
+    )
+    .at(span)
+    .with_label("keyword");
+    match name {
+        "not" => err.with_help("write `~x` for logical not"),
+        "None" => err.with_help("use `nan` for a missing float value"),
+        "lambda" => {
+            err.with_help("lambda expressions are not supported; write the expression directly")
+        }
+        "import" | "from" => {
+            err.with_help("nothing is ever imported or executed; only an expression is evaluated")
+        }
+        "and" => err.with_help("use `&`"),
+        "or" => err.with_help("use `|`"),
+        "if" => err.with_help("write `where(c, x, y)`"),
+        _ => err.with_help("only expressions are supported, not statements"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::syntax::ast::Sexpr;
+
+    fn p(s: &str) -> String {
+        let ast = parse(s).unwrap();
+        Sexpr(&ast, ast.root).to_string()
+    }
+
+    #[test]
+    fn precedence_follows_python() {
+        assert_eq!(p("-a**2"), "(-(a ** 2))");
+        assert_eq!(p("2**-1"), "(2 ** (-1))");
+        assert_eq!(p("a**b**c"), "(a ** (b ** c))");
+        assert_eq!(p("a+b*c"), "(a + (b * c))");
+        assert_eq!(p("a-b-c"), "((a - b) - c)");
+        assert_eq!(p("a | b ^ c & d"), "(a | (b ^ (c & d)))");
+        assert_eq!(p("a < b | c"), "(a < (b | c))");
+        assert_eq!(p("a << 1 + 2"), "(a << (1 + 2))");
+        assert_eq!(p("-2**-1**2"), "(-(2 ** (-(1 ** 2))))");
+        assert_eq!(p("sum(a, axis=-1)"), "sum(a, axis=(-1))");
+    }
+
+    #[test]
+    fn literals() {
+        assert_eq!(p("1."), "1.0");
+        assert_eq!(p(".5"), "0.5");
+        assert_eq!(p("2E+2"), "200.0");
+        assert_eq!(p("0x10"), "16");
+        assert_eq!(p("True"), "True");
+    }
+
+    #[test]
+    fn long_left_chain_is_not_recursion() {
+        let s = vec!["a"; 20_000].join("+");
+        assert!(parse(&s).is_ok());
+    }
+
+    #[test]
+    fn deep_nesting_is_a_clean_error() {
+        let s = format!("{}a{}", "(".repeat(100_000), ")".repeat(100_000));
+        let e = parse(&s).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Limit);
+    }
+}
