@@ -184,7 +184,7 @@ pub static FUNCTIONS: &[Function] = &[
         "clip",
         &["x", "lo", "hi"],
         Lowering::Clip,
-        "minimum(maximum(x, lo), hi)",
+        "x limited to [lo, hi]: minimum(hi, maximum(lo, x)); NaN propagates",
     ),
     unary("isnan", UnaryOp::IsNan, "true where x is NaN"),
     unary("isinf", UnaryOp::IsInf, "true where x is +inf or -inf"),

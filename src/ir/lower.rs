@@ -328,9 +328,11 @@ impl<'a> Lowerer<'a> {
                 let lo = self.materialize(lo.0, common, lo.1)?;
                 let hi = self.materialize(hi.0, common, hi.1)?;
                 let g = &mut self.graph;
-                let m = g.add(Node::Binary(BinaryOp::Maximum, x, lo), common, func_span);
+                // Bounds first: on a tie (`clip(-0.0, 0, 1)`) maximum/minimum return
+                // their second operand, so x is kept, as NumPy's clip does.
+                let m = g.add(Node::Binary(BinaryOp::Maximum, lo, x), common, func_span);
                 Ok(Value::Node(g.add(
-                    Node::Binary(BinaryOp::Minimum, m, hi),
+                    Node::Binary(BinaryOp::Minimum, hi, m),
                     common,
                     func_span,
                 )))

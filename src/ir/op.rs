@@ -181,7 +181,8 @@ impl UnaryOp {
                 "cast first, e.g. `sign(int32(b))`",
             )),
             Neg | Not | Abs | Sign | Reciprocal => Ok(same(arg)),
-            Floor | Ceil | Trunc if arg.is_int() => Ok(same(arg)),
+            // NumPy keeps integer and bool dtypes for these.
+            Floor | Ceil | Trunc if !arg.is_float() => Ok(same(arg)),
             IsNan | IsInf | IsFinite | SignBit => Ok(Signature {
                 operand: arg,
                 result: DType::Bool,

@@ -1,0 +1,291 @@
+//! NumPy golden cases (tests/golden/*.json, made by tests/golden/gen_golden.py)
+//! run on the reference interpreter, each in four memory layouts: C order,
+//! Fortran order, negative strides on every axis, and every other element of
+//! a wider array. Expected values come from NumPy 2, never from jitexpr.
+
+use std::path::Path;
+
+use jitexpr::{Array, ArrayView, DType, Vars};
+use ndarray::{ArrayD, IxDyn, ShapeBuilder, Slice};
+use serde::Deserialize;
+
+#[derive(Deserialize)]
+struct File {
+    cases: Vec<Case>,
+}
+
+#[derive(Deserialize)]
+struct Case {
+    name: String,
+    expr: String,
+    inputs: std::collections::BTreeMap<String, Data>,
+    expected: Data,
+    ulps: u64,
+}
+
+#[derive(Deserialize)]
+struct Data {
+    dtype: String,
+    shape: Vec<usize>,
+    data: Vec<serde_json::Value>,
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Layout {
+    C,
+    Fortran,
+    Reversed,
+    Strided,
+}
+
+const LAYOUTS: [Layout; 4] = [
+    Layout::C,
+    Layout::Fortran,
+    Layout::Reversed,
+    Layout::Strided,
+];
+
+fn float(v: &serde_json::Value) -> f64 {
+    match v {
+        serde_json::Value::String(s) => s.parse().unwrap_or_else(|_| panic!("bad float {s}")),
+        serde_json::Value::Number(n) => n.as_f64().unwrap(),
+        other => panic!("bad float {other}"),
+    }
+}
+
+fn to_array(d: &Data) -> Array {
+    let shape = IxDyn(&d.shape);
+    let dtype = DType::from_name(&d.dtype).unwrap_or_else(|| panic!("dtype {}", d.dtype));
+    match dtype {
+        DType::Bool => Array::Bool(
+            ArrayD::from_shape_vec(shape, d.data.iter().map(|v| v.as_bool().unwrap()).collect())
+                .unwrap(),
+        ),
+        DType::Int32 => Array::Int32(
+            ArrayD::from_shape_vec(
+                shape,
+                d.data.iter().map(|v| v.as_i64().unwrap() as i32).collect(),
+            )
+            .unwrap(),
+        ),
+        DType::Int64 => Array::Int64(
+            ArrayD::from_shape_vec(shape, d.data.iter().map(|v| v.as_i64().unwrap()).collect())
+                .unwrap(),
+        ),
+        DType::Float32 => Array::Float32(
+            ArrayD::from_shape_vec(shape, d.data.iter().map(|v| float(v) as f32).collect())
+                .unwrap(),
+        ),
+        DType::Float64 => Array::Float64(
+            ArrayD::from_shape_vec(shape, d.data.iter().map(float).collect()).unwrap(),
+        ),
+    }
+}
+
+macro_rules! each_array {
+    ($a:expr, $x:ident => $body:expr) => {
+        match $a {
+            Array::Bool($x) => Array::Bool($body),
+            Array::Int32($x) => Array::Int32($body),
+            Array::Int64($x) => Array::Int64($body),
+            Array::Float32($x) => Array::Float32($body),
+            Array::Float64($x) => Array::Float64($body),
+        }
+    };
+}
+
+macro_rules! each_view {
+    ($a:expr, $x:ident => $body:expr) => {
+        match $a {
+            Array::Bool($x) => ArrayView::Bool($body),
+            Array::Int32($x) => ArrayView::Int32($body),
+            Array::Int64($x) => ArrayView::Int64($body),
+            Array::Float32($x) => ArrayView::Float32($body),
+            Array::Float64($x) => ArrayView::Float64($body),
+        }
+    };
+}
+
+/// The storage that, viewed through `view`, holds the same logical values as `c` in `layout`.
+fn storage(c: &Array, layout: Layout) -> Array {
+    match layout {
+        Layout::C => c.clone(),
+        Layout::Fortran => each_array!(c, a => {
+            ArrayD::from_shape_fn(IxDyn(a.shape()).f(), |i| a[i].clone())
+        }),
+        Layout::Reversed => each_array!(c, a => {
+            ArrayD::from_shape_vec(a.raw_dim(), reversed(a.view()).iter().cloned().collect()).unwrap()
+        }),
+        Layout::Strided => each_array!(c, a => {
+            let mut shape = a.shape().to_vec();
+            match shape.last_mut() {
+                Some(last) => *last *= 2,
+                None => return c.clone(),
+            }
+            let n = a.ndim();
+            ArrayD::from_shape_fn(IxDyn(&shape), |i| {
+                let mut j = i.clone();
+                j[n - 1] /= 2;
+                a[j].clone()
+            })
+        }),
+    }
+}
+
+/// `a` with every axis reversed (negative strides).
+fn reversed<T>(mut a: ndarray::ArrayViewD<'_, T>) -> ndarray::ArrayViewD<'_, T> {
+    for axis in 0..a.ndim() {
+        a.invert_axis(ndarray::Axis(axis));
+    }
+    a
+}
+
+fn view(storage: &Array, layout: Layout) -> ArrayView<'_> {
+    match layout {
+        Layout::C | Layout::Fortran => storage.view(),
+        Layout::Reversed => each_view!(storage, a => reversed(a.view())),
+        Layout::Strided => each_view!(storage, a => {
+            let n = a.ndim();
+            a.slice_each_axis(|ax| if n > 0 && ax.axis.index() == n - 1 { Slice::new(0, None, 2) } else { Slice::new(0, None, 1) })
+        }),
+    }
+}
+
+/// Distance in units in the last place between two floats of one format, via their ordered bit patterns.
+fn ulp_distance(a: f64, b: f64, f32_format: bool) -> u64 {
+    let ordered = |x: f64| -> i128 {
+        if f32_format {
+            let bits = (x as f32).to_bits() as i32;
+            i128::from(if bits < 0 { i32::MIN - bits } else { bits })
+        } else {
+            let bits = x.to_bits() as i64;
+            i128::from(if bits < 0 { i64::MIN - bits } else { bits })
+        }
+    };
+    (ordered(a) - ordered(b)).unsigned_abs() as u64
+}
+
+/// Reductions (cases with `ulps >= 64`) are compared with an absolute
+/// tolerance scaled by the least precise float format involved, since
+/// summation order differs from NumPy's and results may cancel to near zero.
+fn compare(got: &Array, want: &Array, ulps: u64, eps: f64) -> Result<(), String> {
+    if got.dtype() != want.dtype() {
+        return Err(format!(
+            "dtype {} != expected {}",
+            got.dtype(),
+            want.dtype()
+        ));
+    }
+    if got.shape() != want.shape() {
+        return Err(format!(
+            "shape {:?} != expected {:?}",
+            got.shape(),
+            want.shape()
+        ));
+    }
+    let is_f32 = got.dtype() == DType::Float32;
+    for (i, (g, w)) in got.to_scalars().iter().zip(want.to_scalars()).enumerate() {
+        let ok = if got.dtype().is_float() {
+            let (g, w) = (g.to_f64(), w.to_f64());
+            (g.is_nan() && w.is_nan())
+                || (ulps == 0 && g.to_bits() == w.to_bits())
+                || (ulps > 0 && (g == w || ulp_distance(g, w, is_f32) <= ulps))
+                || (ulps >= 64 && (g - w).abs() <= ulps as f64 * eps * (1.0 + w.abs()))
+        } else {
+            g == &w
+        };
+        if !ok {
+            return Err(format!(
+                "element {i}: got {g} ({:?}), expected {w} ({:?})",
+                g, w
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn run_file(name: &str) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/golden")
+        .join(name);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let file: File = serde_json::from_str(&text).unwrap();
+    assert!(!file.cases.is_empty());
+    let mut failures = Vec::new();
+    for case in &file.cases {
+        let want = to_array(&case.expected);
+        let any_f32 =
+            case.expected.dtype == "float32" || case.inputs.values().any(|d| d.dtype == "float32");
+        let eps = if any_f32 {
+            f64::from(f32::EPSILON)
+        } else {
+            f64::EPSILON
+        };
+        let inputs: Vec<(String, Array)> = case
+            .inputs
+            .iter()
+            .map(|(n, d)| (n.clone(), to_array(d)))
+            .collect();
+        for layout in LAYOUTS {
+            let stores: Vec<(String, Array)> = inputs
+                .iter()
+                .map(|(n, a)| (n.clone(), storage(a, layout)))
+                .collect();
+            let vars: Vars<'_> = stores
+                .iter()
+                .map(|(n, s)| (n.as_str(), view(s, layout)))
+                .collect();
+            let outcome = match jitexpr::evaluate(&case.expr, &vars) {
+                Ok(got) => compare(&got, &want, case.ulps, eps),
+                Err(e) => Err(format!("error: {}", e.render())),
+            };
+            if let Err(msg) = outcome {
+                failures.push(format!("{} `{}` [{layout:?}]: {msg}", case.name, case.expr));
+                break;
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} cases failed:\n{}",
+        failures.len(),
+        file.cases.len(),
+        failures.join("\n")
+    );
+}
+
+macro_rules! golden {
+    ($($test:ident => $file:literal),* $(,)?) => {
+        $(#[test] fn $test() { run_file($file); })*
+    };
+}
+
+golden! {
+    ops_float => "ops_float.json",
+    ops_int => "ops_int.json",
+    bool_ops => "bool.json",
+    functions_f64 => "functions_f64.json",
+    functions_f32 => "functions_f32.json",
+    functions_mixed => "functions_mixed.json",
+    promotion => "promotion.json",
+    broadcast => "broadcast.json",
+    reductions => "reductions.json",
+    reductions_special => "reductions_special.json",
+    reductions_expr => "reductions_expr.json",
+    casts => "casts.json",
+    compound => "compound.json",
+}
+
+#[test]
+fn layouts_preserve_logical_values() {
+    let c = Array::Int32(ArrayD::from_shape_vec(IxDyn(&[2, 3]), (0..6).collect()).unwrap());
+    for layout in LAYOUTS {
+        let s = storage(&c, layout);
+        assert_eq!(view(&s, layout).to_scalars(), c.to_scalars(), "{layout:?}");
+    }
+    let s = storage(&c, Layout::Reversed);
+    match view(&s, Layout::Reversed) {
+        ArrayView::Int32(v) => assert!(v.strides().iter().all(|&st| st < 0), "{:?}", v.strides()),
+        _ => unreachable!(),
+    }
+}
