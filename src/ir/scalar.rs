@@ -254,6 +254,11 @@ macro_rules! binary_float {
                 FloorDiv => float_divmod!(x, y, $t).0,
                 Mod => float_divmod!(x, y, $t).1,
                 Fmod => x % y,
+                // NumPy computes `x ** 0.5` with a scalar exponent as sqrt(x);
+                // jitexpr does so for every exponent of 0.5, which makes the
+                // optimizer's `x**0.5 => sqrt(x)` exact. (NumPy with an array
+                // exponent calls pow: +0.0 for -0.0 and +inf for -inf.)
+                Pow if y == 0.5 => x.sqrt(),
                 Pow => x.powf(y),
                 Arctan2 => x.atan2(y),
                 Hypot => x.hypot(y),
