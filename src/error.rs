@@ -94,6 +94,12 @@ pub struct Label {
 /// [`Error::render`] prints the caret diagnostic against the expression text.
 #[derive(Debug, Clone, thiserror::Error)]
 pub struct Error {
+    // Boxed: errors are rare and `Result<T, Error>` stays one pointer wide.
+    inner: Box<Inner>,
+}
+
+#[derive(Debug, Clone)]
+struct Inner {
     kind: ErrorKind,
     message: String,
     span: Option<Span>,
@@ -105,8 +111,8 @@ pub struct Error {
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)?;
-        if let Some(span) = self.span {
+        f.write_str(&self.inner.message)?;
+        if let Some(span) = self.inner.span {
             write!(f, " (at {}..{})", span.start, span.end)?;
         }
         Ok(())
@@ -117,31 +123,33 @@ impl Error {
     /// A new error of `kind` with a one-line message.
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Error {
         Error {
-            kind,
-            message: message.into(),
-            span: None,
-            label: None,
-            labels: Vec::new(),
-            help: None,
-            source_text: None,
+            inner: Box::new(Inner {
+                kind,
+                message: message.into(),
+                span: None,
+                label: None,
+                labels: Vec::new(),
+                help: None,
+                source_text: None,
+            }),
         }
     }
 
     /// Sets the primary location.
     pub fn at(mut self, span: Span) -> Error {
-        self.span = Some(span);
+        self.inner.span = Some(span);
         self
     }
 
     /// Sets the text written under the primary caret.
     pub fn with_label(mut self, label: impl Into<String>) -> Error {
-        self.label = Some(label.into());
+        self.inner.label = Some(label.into());
         self
     }
 
     /// Adds a secondary location.
     pub fn with_secondary(mut self, span: Span, message: impl Into<String>) -> Error {
-        self.labels.push(Label {
+        self.inner.labels.push(Label {
             span,
             message: message.into(),
         });
@@ -150,51 +158,51 @@ impl Error {
 
     /// Sets the hint shown after the diagnostic.
     pub fn with_help(mut self, help: impl Into<String>) -> Error {
-        self.help = Some(help.into());
+        self.inner.help = Some(help.into());
         self
     }
 
     /// Attaches the expression text the spans point into (done once by the API entry points).
     pub(crate) fn with_source(mut self, source: &Arc<str>) -> Error {
-        if self.source_text.is_none() {
-            self.source_text = Some(Arc::clone(source));
+        if self.inner.source_text.is_none() {
+            self.inner.source_text = Some(Arc::clone(source));
         }
         self
     }
 
     /// The broad category.
     pub fn kind(&self) -> ErrorKind {
-        self.kind
+        self.inner.kind
     }
 
     /// The one-line message, without location.
     pub fn message(&self) -> &str {
-        &self.message
+        &self.inner.message
     }
 
     /// The primary byte span in the expression, if the error has a location.
     pub fn span(&self) -> Option<Span> {
-        self.span
+        self.inner.span
     }
 
     /// The text under the primary caret, if any.
     pub fn label(&self) -> Option<&str> {
-        self.label.as_deref()
+        self.inner.label.as_deref()
     }
 
     /// Secondary locations.
     pub fn labels(&self) -> &[Label] {
-        &self.labels
+        &self.inner.labels
     }
 
     /// The hint, if any.
     pub fn help(&self) -> Option<&str> {
-        self.help.as_deref()
+        self.inner.help.as_deref()
     }
 
     /// The expression text the spans refer to, when known.
     pub fn source_text(&self) -> Option<&str> {
-        self.source_text.as_deref()
+        self.inner.source_text.as_deref()
     }
 
     pub(crate) fn internal(message: impl Into<String>) -> Error {

@@ -111,10 +111,10 @@ fn storage(c: &Array, layout: Layout) -> Array {
     match layout {
         Layout::C => c.clone(),
         Layout::Fortran => each_array!(c, a => {
-            ArrayD::from_shape_fn(IxDyn(a.shape()).f(), |i| a[i].clone())
+            ArrayD::from_shape_fn(IxDyn(a.shape()).f(), |i| a[i])
         }),
         Layout::Reversed => each_array!(c, a => {
-            ArrayD::from_shape_vec(a.raw_dim(), reversed(a.view()).iter().cloned().collect()).unwrap()
+            ArrayD::from_shape_vec(a.raw_dim(), reversed(a.view()).iter().copied().collect()).unwrap()
         }),
         Layout::Strided => each_array!(c, a => {
             let mut shape = a.shape().to_vec();
@@ -126,7 +126,7 @@ fn storage(c: &Array, layout: Layout) -> Array {
             ArrayD::from_shape_fn(IxDyn(&shape), |i| {
                 let mut j = i.clone();
                 j[n - 1] /= 2;
-                a[j].clone()
+                a[j]
             })
         }),
     }

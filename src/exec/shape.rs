@@ -3,6 +3,7 @@
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::ir::graph::{Node, NodeId, Program};
+use crate::ir::stage::stage_nodes;
 
 /// The NumPy broadcast of two shapes, or `None` if they are incompatible.
 pub fn broadcast(a: &[usize], b: &[usize]) -> Option<Vec<usize>> {
@@ -158,14 +159,51 @@ pub fn infer(program: &Program, input_shapes: &[Vec<usize>]) -> Result<Shapes> {
         };
         shapes[id.index()] = Some(shape);
     }
-    let mut output = shapes[program.root.index()].clone().unwrap_or_default();
-    if let Node::Reduce(_, a, Some(axis)) = g.node(program.root) {
-        let ndim = shapes[a.index()].as_ref().map_or(0, |s| s.len());
-        if let Some(k) = normalize_axis(axis, ndim) {
-            output.remove(k);
-        }
-    }
+    let output = squeeze_reduced_axes(program, &shapes);
     Ok(Shapes { shapes, output })
+}
+
+/// The final shape: the root's shape without the axes that exist only because
+/// reductions kept them. An axis of length 1 is removed when every leaf of the
+/// final stage (inputs and reductions it reads) either does not reach that far
+/// (lower rank, constants) or is a reduction along exactly that axis; so
+/// `sum(x, axis=1)` and `max(m, axis=0) - min(m, axis=0)` have NumPy's shapes,
+/// while `x / sum(x, axis=1)` keeps `x`'s shape.
+fn squeeze_reduced_axes(program: &Program, shapes: &[Option<Vec<usize>>]) -> Vec<usize> {
+    let g = &program.graph;
+    let shape_of = |n: NodeId| shapes[n.index()].as_deref().unwrap_or(&[]);
+    let root_shape = shape_of(program.root).to_vec();
+    let ndim = root_shape.len();
+    let leaves: Vec<NodeId> = stage_nodes(program, program.root)
+        .into_iter()
+        .filter(|&n| matches!(g.node(n), Node::Input(_) | Node::Reduce(..)))
+        .collect();
+    let only_reduced = |p: usize| {
+        leaves.iter().all(|&leaf| {
+            let rank = shape_of(leaf).len();
+            let Some(index) = (p + rank).checked_sub(ndim) else {
+                return true; // the leaf does not reach axis p
+            };
+            match g.node(leaf) {
+                Node::Reduce(_, operand, Some(axis)) => {
+                    normalize_axis(axis, shape_of(operand).len()) == Some(index)
+                }
+                _ => false,
+            }
+        })
+    };
+    let has_reduction = leaves
+        .iter()
+        .any(|&l| matches!(g.node(l), Node::Reduce(_, _, Some(_))));
+    if !has_reduction {
+        return root_shape;
+    }
+    root_shape
+        .iter()
+        .enumerate()
+        .filter(|&(p, &d)| !(d == 1 && only_reduced(p)))
+        .map(|(_, &d)| d)
+        .collect()
 }
 
 #[cfg(test)]

@@ -5,8 +5,9 @@
 //! Semantics: a [`Program`] computes, for every index of the broadcast shape
 //! of its leaves, the value of its root node; every operation is elementwise
 //! except `Reduce`, whose result keeps reduced axes with length 1 (or is 0-d
-//! for a full reduction). When the root itself is a reduction along an axis,
-//! that axis is removed from the final result, as in NumPy. The value of each
+//! for a full reduction). At the end, reduced axes that nothing else in the
+//! result spans are removed, so `sum(x, axis=1)` has NumPy's shape while
+//! `x / sum(x, axis=1)` broadcasts like `keepdims=True`. The value of each
 //! operation on one element is defined by [`scalar`].
 
 pub mod builtins;

@@ -28,10 +28,12 @@ How expected values are computed
   function to the NumPy function with the same semantics (``where=np.where``,
   ``round=np.round``, ``int32=astype(int32)``, ...).  Python literals therefore
   keep NumPy 2 (NEP 50) weak-scalar semantics.  numexpr is never used.
-* Reductions: a reduction with ``axis=k`` that is *inside* a larger expression
-  keeps the reduced axis with length 1 (keepdims=True); without ``axis`` it
-  gives a 0-d result; when the reduction is the outermost operation of the
-  whole expression the reduced axis is dropped (plain NumPy).
+* Reductions: a reduction with ``axis=k`` keeps the reduced axis with length 1
+  (keepdims=True) while the expression is evaluated, so ``x / sum(x, axis=1)``
+  broadcasts; without ``axis`` it gives a 0-d result. At the end, an axis of
+  length 1 is dropped when every leaf of the final stage either does not reach
+  it or is a reduction along it (``squeeze_reduced_axes``), so
+  ``sum(x, axis=1) / 2`` has plain NumPy's shape.
 * Cases where NumPy raises, or where an input/result dtype is not one of the
   five above (e.g. bool//bool -> int8, sin(bool) -> float16), are skipped and
   listed on stderr.  float -> int casts of NaN/inf/out-of-range values are
@@ -135,7 +137,15 @@ def _reduction(fn, outer):
 
 
 def _pow_np(a, b):
-    return a ** b
+    # jitexpr computes x ** 0.5 as sqrt(x) for every exponent of 0.5, as NumPy
+    # does for a scalar exponent; NumPy with an array exponent calls pow, which
+    # differs only at -0.0 and -inf. Expected values follow jitexpr's rule.
+    r = a ** b
+    if np.ndim(b) > 0 and np.asarray(r).dtype.kind == "f":
+        half = np.broadcast_to(np.asarray(b) == 0.5, np.shape(r))
+        if half.any():
+            r = np.where(half, np.sqrt(np.broadcast_to(a, np.shape(r)).astype(r.dtype)), r)
+    return r
 
 
 NP_FUNCS = {
@@ -163,7 +173,6 @@ def np_namespace():
     ns = dict(NP_FUNCS)
     for k, fn in NP_RED.items():
         ns[k] = _reduction(fn, False)
-        ns[k + "__outer"] = _reduction(fn, True)
     ns["__pow"] = _pow_np
     ns["__builtins__"] = {}
     return ns
@@ -263,7 +272,6 @@ def alt_namespace():
         ns[k] = _libm_fn(k)
     for k in NP_RED:
         ns[k] = _seq_reduction(k, False)
-        ns[k + "__outer"] = _seq_reduction(k, True)
     ns["__pow"] = _pow_libm
     return ns
 
@@ -280,12 +288,76 @@ class _PowToCall(ast.NodeTransformer):
 
 def compile_expr(expr):
     tree = ast.parse(expr, mode="eval")
-    body = tree.body
-    if isinstance(body, ast.Call) and isinstance(body.func, ast.Name) and body.func.id in REDUCTIONS:
-        body.func.id += "__outer"
     tree = _PowToCall().visit(tree)
     ast.fix_missing_locations(tree)
     return compile(tree, "<expr>", "eval")
+
+
+def _final_stage_leaves(expr):
+    """The variables and the reduction calls that the final stage reads: names
+    outside any reduction, and reductions not nested inside another one."""
+    leaves = []
+
+    def walk(node):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in REDUCTIONS:
+            leaves.append(node)
+            return
+        if isinstance(node, ast.Call):
+            for a in node.args:
+                walk(a)
+            return
+        if isinstance(node, ast.Name):
+            leaves.append(node)
+            return
+        for child in ast.iter_child_nodes(node):
+            walk(child)
+
+    walk(ast.parse(expr, mode="eval").body)
+    return leaves
+
+
+def squeeze_reduced_axes(expr, inputs, ns, result):
+    """jitexpr's rule for the final shape: every reduction keeps its axis with
+    length 1 while the expression is evaluated; then an axis of the result of
+    length 1 is removed when every final-stage leaf either does not reach it
+    (lower rank) or is a reduction along exactly that axis."""
+    leaves = []
+    for leaf in _final_stage_leaves(expr):
+        if isinstance(leaf, ast.Name):
+            if leaf.id in inputs:
+                leaves.append((np.asarray(inputs[leaf.id]).ndim, None))
+            continue
+        axis_kw = [k for k in leaf.keywords if k.arg == "axis"]
+        sub = ast.unparse(leaf)
+        shape = evaluate_keepdims(sub, inputs, ns).shape
+        if not axis_kw:
+            leaves.append((0, None))
+            continue
+        axis = ast.literal_eval(axis_kw[0].value)
+        leaves.append((len(shape), axis % len(shape)))
+    if not any(axis is not None for _, axis in leaves):
+        return result
+    ndim = result.ndim
+
+    def only_reduced(p):
+        for rank, axis in leaves:
+            index = p + rank - ndim
+            if index < 0:
+                continue
+            if axis is None or axis != index:
+                return False
+        return True
+
+    drop = tuple(p for p in range(ndim) if result.shape[p] == 1 and only_reduced(p))
+    return result.reshape([d for p, d in enumerate(result.shape) if p not in drop])
+
+
+def evaluate_keepdims(expr, inputs, ns):
+    code = compile_expr(expr)
+    env = dict(ns)
+    env.update({k: v.copy() for k, v in inputs.items()})
+    with np.errstate(all="ignore"):
+        return np.asarray(eval(code, env))
 
 
 def _is_literal(node):
@@ -309,11 +381,8 @@ def expr_names(expr):
 
 
 def evaluate(expr, inputs, ns):
-    code = compile_expr(expr)
-    env = dict(ns)
-    env.update({k: v.copy() for k, v in inputs.items()})
-    with np.errstate(all="ignore"):
-        return np.asarray(eval(code, env))
+    result = evaluate_keepdims(expr, inputs, ns)
+    return squeeze_reduced_axes(expr, inputs, ns, result)
 
 
 # --------------------------------------------------------------------------
