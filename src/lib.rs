@@ -50,3 +50,8 @@ pub use kernel::{
 };
 pub use types::{DType, Scalar};
 pub use vars::{Signature, Vars};
+
+/// The code in README.md, compiled and run as doctests.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

@@ -8,7 +8,7 @@
 //! A rule may drop an operand only if that cannot change the result's shape:
 //! the broadcast shape of an expression is determined by its leaves (inputs
 //! and reductions), so dropping `b` is allowed when `b`'s leaves are a subset
-//! of what remains ([`leaves_subset`]).
+//! of what remains (`leaves_subset`).
 
 mod fold;
 mod identities;
