@@ -169,6 +169,12 @@ impl<'a> Lowerer<'a> {
     ) -> Result<Value> {
         let v = self.value(operand);
         match (op, v) {
+            (ast::UnaryOp::Pos, Value::Node(n)) if self.graph.dtype(n) == DType::Bool => Err(
+                Error::new(ErrorKind::Type, "unary `+` is not defined for bool")
+                    .at(op_span)
+                    .with_label("operand is bool")
+                    .with_help("remove the `+`, or cast with int32(...) first"),
+            ),
             (ast::UnaryOp::Pos, v) => Ok(v),
             (ast::UnaryOp::Neg, Value::Weak(Weak::Int(x))) => Ok(Value::Weak(Weak::Int(-x))),
             (ast::UnaryOp::Neg, Value::Weak(Weak::Float(x))) => Ok(Value::Weak(Weak::Float(-x))),

@@ -98,8 +98,14 @@ fn elementwise(
         };
         readers.push(reader);
     }
-    let n: usize = shape.iter().product();
-    let mut out = Vec::with_capacity(n);
+    let n = shape
+        .iter()
+        .try_fold(1usize, |acc, &d| acc.checked_mul(d))
+        .filter(|&n| n <= isize::MAX as usize / std::mem::size_of::<Scalar>())
+        .ok_or_else(|| too_large(program, root, shape))?;
+    let mut out = Vec::new();
+    out.try_reserve_exact(n)
+        .map_err(|_| too_large(program, root, shape))?;
     let mut bufs: Vec<Vec<Scalar>> = vec![Vec::new(); nodes.len()];
     let mut done = 0;
     while done < n {
@@ -138,6 +144,19 @@ fn elementwise(
     }
     ArrayD::from_shape_vec(IxDyn(shape), out)
         .map_err(|e| Error::internal(format!("stage shape: {e}")))
+}
+
+fn too_large(program: &Program, node: NodeId, shape: &[usize]) -> Error {
+    Error::new(
+        ErrorKind::Limit,
+        format!(
+            "cannot allocate an intermediate result of shape {}",
+            crate::exec::shape::format_shape(shape)
+        ),
+    )
+    .at(program.graph.span(node))
+    .with_label("this value is too large for memory")
+    .with_help("check the shapes of the inputs: broadcasting may have multiplied them")
 }
 
 /// Reduces all of `values` (0-d result) or along `axis` (kept with length 1).

@@ -1,0 +1,144 @@
+//! The public Rust API: evaluate, compile once and run many, eval_into,
+//! dtypes of results, conversions, and resource limits.
+
+use jitexpr::{Array, ArrayView, Backend, DType, ErrorKind, Options, Signature, Vars};
+use ndarray::{Array1, Array2, ArrayD, IxDyn, arr0, array, s};
+
+#[test]
+fn one_call_with_broadcasting_and_mixed_dtypes() {
+    let a = array![1.0f32, 2.0, 3.0];
+    let i = array![[1i32], [2]];
+    let r = jitexpr::evaluate("a * i", &Vars::new().with("a", &a).with("i", &i)).unwrap();
+    // float32 * int32 promotes to float64, like NumPy.
+    assert_eq!(r.dtype(), DType::Float64);
+    assert_eq!(r.shape(), &[2, 3]);
+    let r: ArrayD<f64> = r.try_into().unwrap();
+    assert_eq!(r[[1, 2]], 6.0);
+}
+
+#[test]
+fn weak_literals_keep_float32() {
+    let x = array![1.5f32, -2.0];
+    let r = jitexpr::evaluate("x * 2.0 + 1", &Vars::new().with("x", &x)).unwrap();
+    assert_eq!(r.as_f32().unwrap().as_slice().unwrap(), &[4.0, -3.0]);
+}
+
+#[test]
+fn kernel_runs_on_many_shapes() {
+    let k = jitexpr::compile("a - mean(a)", &Signature::new().with("a", DType::Float64)).unwrap();
+    let a1 = array![1.0, 2.0, 3.0];
+    let a2 = array![[1.0, 3.0], [5.0, 7.0]];
+    let r1 = k.eval(&Vars::new().with("a", &a1)).unwrap();
+    let r2 = k.eval(&Vars::new().with("a", &a2)).unwrap();
+    assert_eq!(r1.as_f64().unwrap().as_slice().unwrap(), &[-1.0, 0.0, 1.0]);
+    assert_eq!(r2.shape(), &[2, 2]);
+    assert_eq!(r2.as_f64().unwrap()[[1, 1]], 3.0);
+}
+
+#[test]
+fn eval_into_writes_a_strided_output() {
+    let k = jitexpr::compile("a + 1", &Signature::new().with("a", DType::Int64)).unwrap();
+    let a = array![1i64, 2, 3];
+    let mut big = Array1::<i64>::zeros(6);
+    let mut view = big.slice_mut(s![..;2]);
+    k.eval_into(&Vars::new().with("a", &a), &mut view).unwrap();
+    assert_eq!(big.as_slice().unwrap(), &[2, 0, 3, 0, 4, 0]);
+}
+
+#[test]
+fn zero_d_and_empty_inputs() {
+    let k = arr0(2.5);
+    let e = Array2::<f64>::zeros((0, 3));
+    let r = jitexpr::evaluate("e * k", &Vars::new().with("e", &e).with("k", &k)).unwrap();
+    assert_eq!(r.shape(), &[0, 3]);
+    let r = jitexpr::evaluate("k * 2", &Vars::new().with("k", &k)).unwrap();
+    assert_eq!(r.shape(), &[] as &[usize]);
+    assert_eq!(r.to_scalars()[0].to_f64(), 5.0);
+    let r = jitexpr::evaluate("sum(e)", &Vars::new().with("e", &e)).unwrap();
+    assert_eq!(r.to_scalars()[0].to_f64(), 0.0);
+}
+
+#[test]
+fn unused_variables_are_accepted() {
+    let a = array![1.0];
+    let unused = array![true];
+    let r = jitexpr::evaluate("a + 1", &Vars::new().with("a", &a).with("z", &unused)).unwrap();
+    assert_eq!(r.to_scalars()[0].to_f64(), 2.0);
+}
+
+#[test]
+fn vars_replace_by_name_and_collect_from_pairs() {
+    let a = array![1.0];
+    let b = array![2.0];
+    let vars = Vars::new().with("a", &a).with("a", &b);
+    assert_eq!(vars.len(), 1);
+    assert_eq!(vars.get("a").unwrap().to_scalars()[0].to_f64(), 2.0);
+    let arrays = [("x", Array::from(array![1i32].into_dyn()))];
+    let vars: Vars<'_> = arrays
+        .iter()
+        .map(|(n, a)| (*n, ArrayView::from(a)))
+        .collect();
+    assert_eq!(Signature::of(&vars).dtype("x"), Some(DType::Int32));
+}
+
+#[test]
+fn try_from_gives_the_array_back_on_dtype_mismatch() {
+    let r = jitexpr::evaluate("1 + 1", &Vars::new()).unwrap();
+    let back = ArrayD::<f64>::try_from(r).unwrap_err();
+    assert_eq!(back.dtype(), DType::Int64);
+    assert_eq!(ArrayD::<i64>::try_from(back).unwrap()[IxDyn(&[])], 2);
+}
+
+#[test]
+fn explicit_interpreter_backend() {
+    let a = array![4.0];
+    let r = jitexpr::evaluate_with(
+        "sqrt(a)",
+        &Vars::new().with("a", &a),
+        Options::with_backend(Backend::Interpreter),
+    )
+    .unwrap();
+    assert_eq!(r.to_scalars()[0].to_f64(), 2.0);
+}
+
+#[test]
+fn a_broadcast_too_large_for_memory_is_a_clean_error() {
+    let n = 1 << 20;
+    let col = Array2::<f64>::zeros((n, 1));
+    let row = Array2::<f64>::zeros((1, n));
+    let err = jitexpr::evaluate(
+        "col + row",
+        &Vars::new().with("col", &col).with("row", &row),
+    )
+    .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Limit);
+    assert!(
+        err.message().contains("(1048576, 1048576)"),
+        "{}",
+        err.message()
+    );
+}
+
+#[test]
+fn unary_plus_on_bool_is_an_error_like_numpy() {
+    let m = array![true];
+    let err = jitexpr::evaluate("+m", &Vars::new().with("m", &m)).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Type);
+    assert_eq!(err.span().map(|s| s.start), Some(0));
+}
+
+#[test]
+fn reductions_shapes() {
+    let x = array![[1.0, 3.0], [2.0, 2.0], [0.0, 4.0]];
+    let v = Vars::new().with("x", &x);
+    let shape = |e: &str| jitexpr::evaluate(e, &v).unwrap().shape().to_vec();
+    assert_eq!(shape("sum(x, axis=1)"), [3]);
+    assert_eq!(shape("sum(x, axis=1) / 2"), [3]);
+    assert_eq!(shape("x / sum(x, axis=1)"), [3, 2]);
+    assert_eq!(shape("x - mean(x, axis=0)"), [3, 2]);
+    assert_eq!(shape("max(x, axis=0) - min(x, axis=0)"), [2]);
+    assert_eq!(shape("sum(x)"), [] as [usize; 0]);
+    assert_eq!(shape("sum(sum(x, axis=0))"), [] as [usize; 0]);
+    let r = jitexpr::evaluate("x / sum(x, axis=1)", &v).unwrap();
+    assert_eq!(r.as_f64().unwrap()[[0, 1]], 0.75);
+}
