@@ -279,7 +279,10 @@ pub fn suggest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) ->
         .into_iter()
         .map(|c| (edit_distance(name, c), c))
         .filter(|&(d, _)| d <= limit && d < name.len())
-        .min_by_key(|&(d, c)| (d, c.len()))
+        .min_by_key(|&(d, c)| {
+            let common = name.bytes().zip(c.bytes()).take_while(|(x, y)| x == y).count();
+            (d, std::cmp::Reverse(common), c.len(), c)
+        })
         .map(|(_, c)| c)
 }
 
@@ -317,7 +320,8 @@ mod tests {
     fn suggestions() {
         let names = FUNCTIONS.iter().map(|f| f.name);
         assert_eq!(suggest("sinn", names.clone()), Some("sin"));
-        assert_eq!(suggest("arctan3", names.clone()), Some("arctan2"));
+        assert_eq!(suggest("arctam2", names.clone()), Some("arctan2"));
+        assert_eq!(suggest("exp_m1", names.clone()), Some("expm1"));
         assert_eq!(suggest("zzzzzz", names), None);
     }
 }

@@ -215,6 +215,16 @@ impl<'a> Lowerer<'a> {
         (r, rspan): (Value, Span),
         op_span: Span,
     ) -> Result<Value> {
+        if let (Value::Weak(Weak::Int(a)), Value::Weak(Weak::Int(b))) = (l, r)
+            && let Some(v) = weak_int_op(op, a, b, op_span)?
+        {
+            return Ok(match v {
+                WeakResult::Int(v) => Value::Weak(Weak::Int(v)),
+                WeakResult::Bool(v) => {
+                    Value::Node(self.graph.constant(Scalar::Bool(v), lspan.to(rspan)))
+                }
+            });
+        }
         // Python: int ** negative int is a float.
         let (l, r) = match (op, l, r) {
             (BinaryOp::Pow, Value::Weak(Weak::Int(a)), Value::Weak(Weak::Int(b))) if b < 0 => (
@@ -223,6 +233,18 @@ impl<'a> Lowerer<'a> {
             ),
             other => (other.1, other.2),
         };
+        if op == BinaryOp::Pow
+            && !self.ty(l).dtype.is_float()
+            && matches!(r, Value::Weak(Weak::Int(b)) if b < 0)
+        {
+            return Err(Error::new(
+                ErrorKind::Value,
+                "integers to negative integer powers are not allowed",
+            )
+            .at(rspan)
+            .with_label("negative exponent")
+            .with_help("make the base a float, e.g. `float64(i) ** -1`"));
+        }
         let (lt, rt) = (self.ty(l), self.ty(r));
         let mut common = promote_weak(lt, rt).dtype;
         // NumPy 2 compares integers with out-of-range Python integers correctly.
@@ -274,7 +296,17 @@ impl<'a> Lowerer<'a> {
         let arg = |i: usize| argv[i];
         match f.lowering {
             Lowering::Unary(op) => self.unary(op, arg(0).0, func_span, span),
-            Lowering::Binary(op) => self.binary_values(op, arg(0), arg(1), func_span),
+            Lowering::Binary(op) => {
+                // A function of literals is a strong value (`maximum(2, 3)` is int64), as in NumPy.
+                let (x, xspan) = arg(0);
+                let x = match (x, arg(1).0) {
+                    (Value::Weak(_), Value::Weak(_)) => {
+                        Value::Node(self.materialize_default(x, xspan)?)
+                    }
+                    _ => x,
+                };
+                self.binary_values(op, (x, xspan), arg(1), func_span)
+            }
             Lowering::Square => {
                 let (x, xspan) = arg(0);
                 if self.ty(x).dtype == DType::Bool && !self.ty(x).weak {
@@ -469,6 +501,77 @@ impl<'a> Lowerer<'a> {
         };
         self.materialize(v, dtype, span)
     }
+}
+
+/// The result of arithmetic on two integer literals.
+enum WeakResult {
+    Int(i128),
+    Bool(bool),
+}
+
+/// Integer literals combine exactly, like Python integers (up to 127 bits),
+/// so `2**64 + j` is an out-of-range error rather than a wrapped value.
+/// `None` for operations that do not stay integer (`/`, negative powers,
+/// functions), which take the typed path.
+fn weak_int_op(op: BinaryOp, a: i128, b: i128, span: Span) -> Result<Option<WeakResult>> {
+    use BinaryOp::*;
+    let overflow = || {
+        Error::new(
+            ErrorKind::Value,
+            "integer literal arithmetic overflows 128 bits",
+        )
+        .at(span)
+        .with_help("write one of the operands as a float")
+    };
+    let by_zero = || {
+        Error::new(ErrorKind::Value, "integer division by zero in a constant expression")
+            .at(span)
+            .with_label("divisor is 0")
+    };
+    let negative_shift = || {
+        Error::new(ErrorKind::Value, "negative shift count")
+            .at(span)
+            .with_label("shift by a negative amount")
+    };
+    let v = match op {
+        Add => a.checked_add(b).ok_or_else(overflow)?,
+        Sub => a.checked_sub(b).ok_or_else(overflow)?,
+        Mul => a.checked_mul(b).ok_or_else(overflow)?,
+        FloorDiv | Mod if b == 0 => return Err(by_zero()),
+        FloorDiv => {
+            let q = a / b;
+            if a % b != 0 && ((a < 0) != (b < 0)) { q - 1 } else { q }
+        }
+        Mod => {
+            let r = a % b;
+            if r != 0 && ((r < 0) != (b < 0)) { r + b } else { r }
+        }
+        Pow if b >= 0 => u32::try_from(b)
+            .ok()
+            .and_then(|e| a.checked_pow(e))
+            .ok_or_else(overflow)?,
+        Shl | Shr if b < 0 => return Err(negative_shift()),
+        Shl => {
+            let shifted = u32::try_from(b).ok().and_then(|s| a.checked_shl(s));
+            match shifted {
+                Some(v) if v >> b == a => v,
+                _ if a == 0 => 0,
+                _ => return Err(overflow()),
+            }
+        }
+        Shr => a >> b.min(127),
+        BitAnd => a & b,
+        BitOr => a | b,
+        BitXor => a ^ b,
+        Lt => return Ok(Some(WeakResult::Bool(a < b))),
+        Le => return Ok(Some(WeakResult::Bool(a <= b))),
+        Eq => return Ok(Some(WeakResult::Bool(a == b))),
+        Ne => return Ok(Some(WeakResult::Bool(a != b))),
+        Ge => return Ok(Some(WeakResult::Bool(a >= b))),
+        Gt => return Ok(Some(WeakResult::Bool(a > b))),
+        _ => return Ok(None),
+    };
+    Ok(Some(WeakResult::Int(v)))
 }
 
 fn out_of_i32(v: Value) -> bool {

@@ -13,15 +13,15 @@ use crate::error::{Error, ErrorKind, Result, Span};
 #[logos(skip r"[ \t\r\n\f]+")]
 pub enum Token {
     /// Decimal, hexadecimal (`0x1F`), octal (`0o17`) or binary (`0b101`) integer literal.
-    #[regex(r"[0-9]+(_[0-9]+)*")]
-    #[regex(r"0[xX][0-9a-fA-F]+|0[oO][0-7]+|0[bB][01]+")]
+    #[regex(r"[0-9](_?[0-9])*")]
+    #[regex(r"0[xX](_?[0-9a-fA-F])+|0[oO](_?[0-7])+|0[bB](_?[01])+")]
     Int,
-    /// Float literal: `1.`, `.5`, `1e-3`, `2E+2`.
-    #[regex(r"([0-9]+\.[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")]
-    #[regex(r"[0-9]+[eE][+-]?[0-9]+")]
+    /// Float literal: `1.`, `.5`, `1e-3`, `2E+2`, `1_000.5` (underscores as in Python).
+    #[regex(r"([0-9](_?[0-9])*\.([0-9](_?[0-9])*)?|\.[0-9](_?[0-9])*)([eE][+-]?[0-9](_?[0-9])*)?")]
+    #[regex(r"[0-9](_?[0-9])*[eE][+-]?[0-9](_?[0-9])*")]
     Float,
     /// Imaginary literal (`2j`): rejected until complex numbers are supported.
-    #[regex(r"([0-9]+|[0-9]+\.[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?[jJ]")]
+    #[regex(r"([0-9](_?[0-9])*|[0-9](_?[0-9])*\.([0-9](_?[0-9])*)?|\.[0-9](_?[0-9])*)([eE][+-]?[0-9](_?[0-9])*)?[jJ]")]
     Imaginary,
     /// A name: variable, function, constant or keyword.
     #[regex(r"[A-Za-z_][A-Za-z0-9_]*")]
@@ -129,6 +129,15 @@ pub enum Token {
     #[token("/=")]
     #[token(":=")]
     #[token("->")]
+    #[token("//=")]
+    #[token("**=")]
+    #[token("%=")]
+    #[token("&=")]
+    #[token("|=")]
+    #[token("^=")]
+    #[token("<<=")]
+    #[token(">>=")]
+    #[token("@=")]
     AssignOp,
 }
 

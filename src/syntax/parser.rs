@@ -80,6 +80,7 @@ pub fn parse(source: &str) -> Result<Ast> {
         pos: 0,
         exprs: Vec::new(),
         depth: 0,
+        open_parens: 0,
     };
     if parser.tokens.is_empty() {
         return Err(Error::new(ErrorKind::Syntax, "empty expression")
@@ -110,6 +111,8 @@ struct Parser<'s> {
     pos: usize,
     exprs: Vec<Expr>,
     depth: usize,
+    /// How many `(` are open around the current position.
+    open_parens: usize,
 }
 
 impl Parser<'_> {
@@ -287,7 +290,8 @@ impl Parser<'_> {
         match tok.token {
             Token::Int => self.int_literal(span),
             Token::Float => {
-                let text = self.text(span);
+                let text = self.text(span).replace('_', "");
+                let text = text.as_str();
                 match text.parse::<f64>() {
                     Ok(v) => Ok(self.push(ExprKind::Float(v), span)),
                     Err(_) => Err(Error::new(
@@ -322,6 +326,12 @@ impl Parser<'_> {
                 ))
             }
             Token::LParen => self.parenthesized(span),
+            Token::RParen if self.open_parens > 0 => Err(Error::new(
+                ErrorKind::Syntax,
+                "expected an expression, found `)`",
+            )
+            .at(span)
+            .with_label("expected an expression before this")),
             Token::RParen => Err(Error::new(ErrorKind::Syntax, "unmatched `)`")
                 .at(span)
                 .with_label("no `(` opens this")
@@ -400,6 +410,13 @@ impl Parser<'_> {
 
     /// `call := name "(" [argument ("," argument)* [","]] ")"`, `argument := [name "="] expression`
     fn call(&mut self, func: String, func_span: Span) -> Result<ExprId> {
+        self.open_parens += 1;
+        let result = self.call_inner(func, func_span);
+        self.open_parens -= 1;
+        result
+    }
+
+    fn call_inner(&mut self, func: String, func_span: Span) -> Result<ExprId> {
         let open = self.bump().map_or(func_span, |t| t.span);
         let mut args = Vec::new();
         let mut keywords: Vec<Keyword> = Vec::new();
@@ -424,6 +441,9 @@ impl Parser<'_> {
                 && self.peek_at(1).map(|t| t.token) == Some(Token::Assign);
             if is_keyword {
                 let name = self.text(tok.span).to_string();
+                if PYTHON_KEYWORDS.contains(&name.as_str()) || name == "True" || name == "False" {
+                    return Err(keyword_error(&name, tok.span));
+                }
                 if keywords.iter().any(|k| k.name == name) {
                     return Err(Error::new(
                         ErrorKind::Syntax,
@@ -432,7 +452,19 @@ impl Parser<'_> {
                     .at(tok.span));
                 }
                 self.bump();
-                self.bump();
+                let assign = self.bump().map_or(tok.span, |t| t.span);
+                if let Some(t) = self.peek()
+                    && matches!(t.token, Token::RParen | Token::Comma)
+                {
+                    return Err(Error::new(
+                        ErrorKind::Syntax,
+                        format!("expected a value for keyword argument `{name}`"),
+                    )
+                    .at(t.span)
+                    .with_label("expected a value before this")
+                    .with_secondary(assign, "after this `=`")
+                    .with_help(format!("write e.g. `{name}=0`")));
+                }
                 let value = self.expression(0)?;
                 keywords.push(Keyword {
                     name,
@@ -474,6 +506,13 @@ impl Parser<'_> {
 
     /// `"(" expression ")"`
     fn parenthesized(&mut self, open: Span) -> Result<ExprId> {
+        self.open_parens += 1;
+        let result = self.parenthesized_inner(open);
+        self.open_parens -= 1;
+        result
+    }
+
+    fn parenthesized_inner(&mut self, open: Span) -> Result<ExprId> {
         if self.peek().is_none() {
             return Err(self.unclosed(open));
         }
