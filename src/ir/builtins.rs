@@ -280,7 +280,11 @@ pub fn suggest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) ->
         .map(|c| (edit_distance(name, c), c))
         .filter(|&(d, _)| d <= limit && d < name.len())
         .min_by_key(|&(d, c)| {
-            let common = name.bytes().zip(c.bytes()).take_while(|(x, y)| x == y).count();
+            let common = name
+                .bytes()
+                .zip(c.bytes())
+                .take_while(|(x, y)| x == y)
+                .count();
             (d, std::cmp::Reverse(common), c.len(), c)
         })
         .map(|(_, c)| c)

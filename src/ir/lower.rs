@@ -524,9 +524,12 @@ fn weak_int_op(op: BinaryOp, a: i128, b: i128, span: Span) -> Result<Option<Weak
         .with_help("write one of the operands as a float")
     };
     let by_zero = || {
-        Error::new(ErrorKind::Value, "integer division by zero in a constant expression")
-            .at(span)
-            .with_label("divisor is 0")
+        Error::new(
+            ErrorKind::Value,
+            "integer division by zero in a constant expression",
+        )
+        .at(span)
+        .with_label("divisor is 0")
     };
     let negative_shift = || {
         Error::new(ErrorKind::Value, "negative shift count")
@@ -540,11 +543,19 @@ fn weak_int_op(op: BinaryOp, a: i128, b: i128, span: Span) -> Result<Option<Weak
         FloorDiv | Mod if b == 0 => return Err(by_zero()),
         FloorDiv => {
             let q = a / b;
-            if a % b != 0 && ((a < 0) != (b < 0)) { q - 1 } else { q }
+            if a % b != 0 && ((a < 0) != (b < 0)) {
+                q - 1
+            } else {
+                q
+            }
         }
         Mod => {
             let r = a % b;
-            if r != 0 && ((r < 0) != (b < 0)) { r + b } else { r }
+            if r != 0 && ((r < 0) != (b < 0)) {
+                r + b
+            } else {
+                r
+            }
         }
         Pow if b >= 0 => u32::try_from(b)
             .ok()
