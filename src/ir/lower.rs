@@ -384,7 +384,8 @@ impl<'a> Lowerer<'a> {
                     Some(k) => Some(self.axis(k)?),
                     None => None,
                 };
-                self.reduce(op, arg(0), axis, func_span)
+                // The whole call: an axis error then underlines `axis=k` too.
+                self.reduce(op, arg(0), axis, span)
             }
         }
     }

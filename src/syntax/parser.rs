@@ -306,7 +306,8 @@ impl Parser<'_> {
                 "complex numbers are not supported yet",
             )
             .at(span)
-            .with_label("imaginary literal")),
+            .with_label("imaginary literal")
+            .with_help("jitexpr computes with bool, integer and float arrays")),
             Token::Ident => self.name_or_call(span),
             Token::Minus | Token::Plus | Token::Tilde => {
                 let op = match tok.token {
@@ -449,7 +450,9 @@ impl Parser<'_> {
                         ErrorKind::Syntax,
                         format!("keyword argument `{name}` repeated"),
                     )
-                    .at(tok.span));
+                    .at(tok.span)
+                    .with_label("second time")
+                    .with_help(format!("give `{name}` once")));
                 }
                 self.bump();
                 let assign = self.bump().map_or(tok.span, |t| t.span);
@@ -536,7 +539,8 @@ impl Parser<'_> {
                 Err(Error::new(ErrorKind::Syntax, "tuples are not supported")
                     .at(t.span)
                     .with_label("`,` inside parentheses")
-                    .with_secondary(open, "parenthesis opened here"))
+                    .with_secondary(open, "parenthesis opened here")
+                    .with_help("an expression has one value; evaluate each part separately"))
             }
             Some(t) => Err(Error::new(
                 ErrorKind::Syntax,
