@@ -199,51 +199,79 @@ impl UnaryOp {
     }
 }
 
-/// Prints the tree fully parenthesized, e.g. `(-(a ** 2))`: used by parser tests.
+/// Prints the tree fully parenthesized, e.g. `(-(a ** 2))`: used by parser
+/// tests. Iterative, so arbitrarily deep trees print without recursion.
 pub struct Sexpr<'a>(pub &'a Ast, pub ExprId);
+
+enum Piece<'a> {
+    Node(ExprId),
+    Text(&'a str),
+}
 
 impl fmt::Display for Sexpr<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let Sexpr(ast, id) = *self;
-        match &ast.get(id).kind {
-            ExprKind::Int(v) => write!(f, "{v}"),
-            ExprKind::Float(v) => write!(f, "{v:?}"),
-            ExprKind::Bool(b) => write!(f, "{}", if *b { "True" } else { "False" }),
-            ExprKind::Name(n) => f.write_str(n),
-            ExprKind::Unary { op, operand, .. } => {
-                write!(f, "({}{})", op.symbol(), Sexpr(ast, *operand))
-            }
-            ExprKind::Binary { op, lhs, rhs, .. } => write!(
-                f,
-                "({} {} {})",
-                Sexpr(ast, *lhs),
-                op.symbol(),
-                Sexpr(ast, *rhs)
-            ),
-            ExprKind::Call {
-                func,
-                args,
-                keywords,
-                ..
-            } => {
-                write!(f, "{func}(")?;
-                let mut first = true;
-                for a in args {
-                    if !first {
-                        f.write_str(", ")?;
-                    }
-                    first = false;
-                    write!(f, "{}", Sexpr(ast, *a))?;
+        let Sexpr(ast, root) = *self;
+        let mut stack = vec![Piece::Node(root)];
+        while let Some(piece) = stack.pop() {
+            let id = match piece {
+                Piece::Text(t) => {
+                    f.write_str(t)?;
+                    continue;
                 }
-                for k in keywords {
-                    if !first {
-                        f.write_str(", ")?;
-                    }
-                    first = false;
-                    write!(f, "{}={}", k.name, Sexpr(ast, k.value))?;
+                Piece::Node(id) => id,
+            };
+            // Pieces are pushed in reverse order of printing.
+            match &ast.get(id).kind {
+                ExprKind::Int(v) => write!(f, "{v}")?,
+                ExprKind::Float(v) => write!(f, "{v:?}")?,
+                ExprKind::Bool(b) => f.write_str(if *b { "True" } else { "False" })?,
+                ExprKind::Name(n) => f.write_str(n)?,
+                ExprKind::Unary { op, operand, .. } => {
+                    stack.extend([
+                        Piece::Text(")"),
+                        Piece::Node(*operand),
+                        Piece::Text(op.symbol()),
+                    ]);
+                    f.write_str("(")?;
                 }
-                f.write_str(")")
+                ExprKind::Binary { op, lhs, rhs, .. } => {
+                    stack.extend([
+                        Piece::Text(")"),
+                        Piece::Node(*rhs),
+                        Piece::Text(" "),
+                        Piece::Text(op.symbol()),
+                        Piece::Text(" "),
+                        Piece::Node(*lhs),
+                    ]);
+                    f.write_str("(")?;
+                }
+                ExprKind::Call {
+                    func,
+                    args,
+                    keywords,
+                    ..
+                } => {
+                    write!(f, "{func}(")?;
+                    let mut pieces = Vec::new();
+                    for (k, a) in args.iter().enumerate() {
+                        if k > 0 {
+                            pieces.push(Piece::Text(", "));
+                        }
+                        pieces.push(Piece::Node(*a));
+                    }
+                    for (k, kw) in keywords.iter().enumerate() {
+                        if k > 0 || !args.is_empty() {
+                            pieces.push(Piece::Text(", "));
+                        }
+                        pieces.push(Piece::Text(&kw.name));
+                        pieces.push(Piece::Text("="));
+                        pieces.push(Piece::Node(kw.value));
+                    }
+                    pieces.push(Piece::Text(")"));
+                    stack.extend(pieces.into_iter().rev());
+                }
             }
         }
+        Ok(())
     }
 }

@@ -645,7 +645,11 @@ mod tests {
     #[test]
     fn long_left_chain_is_not_recursion() {
         let s = vec!["a"; 20_000].join("+");
-        assert!(parse(&s).is_ok());
+        let ast = parse(&s).unwrap();
+        // Printing is iterative too.
+        let printed = Sexpr(&ast, ast.root).to_string();
+        assert!(printed.starts_with(&"(".repeat(100)));
+        assert_eq!(printed.matches('a').count(), 20_000);
     }
 
     #[test]
