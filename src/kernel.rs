@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use crate::array::{Array, ArrayViewMut};
+use crate::backend::jit::JitProgram;
 use crate::error::Result;
 use crate::exec;
 use crate::ir::{self, Input, Program};
@@ -14,8 +15,10 @@ use crate::vars::{Signature, Vars};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 #[non_exhaustive]
 pub enum Backend {
-    /// The scalar reference interpreter: slow, obviously correct.
+    /// Cranelift-compiled native code: one fused loop per stage, run in parallel.
     #[default]
+    Jit,
+    /// The scalar reference interpreter: slow, obviously correct; the oracle.
     Interpreter,
 }
 
@@ -66,21 +69,26 @@ pub struct Kernel {
     source: Arc<str>,
     compiled: Compiled,
     options: Options,
+    jit: Option<Arc<JitProgram>>,
 }
 
 impl Kernel {
     /// Evaluates into a new array with the broadcast shape of the inputs.
     pub fn eval(&self, vars: &Vars<'_>) -> Result<Array> {
-        self.with_source(match self.options.backend {
-            Backend::Interpreter => exec::run(&self.compiled.optimized, vars),
+        let program = &self.compiled.optimized;
+        self.with_source(match &self.jit {
+            Some(jit) => exec::run_jit(program, jit, vars),
+            None => exec::run(program, vars),
         })
     }
 
     /// Evaluates into `out`, which must have the result's dtype and shape.
     pub fn eval_into<'o>(&self, vars: &Vars<'_>, out: impl Into<ArrayViewMut<'o>>) -> Result<()> {
         let mut out = out.into();
-        self.with_source(match self.options.backend {
-            Backend::Interpreter => exec::run_into(&self.compiled.optimized, vars, &mut out),
+        let program = &self.compiled.optimized;
+        self.with_source(match &self.jit {
+            Some(jit) => exec::run_jit_into(program, jit, vars, &mut out),
+            None => exec::run_into(program, vars, &mut out),
         })
     }
 
@@ -118,10 +126,17 @@ pub fn compile(expr: &str, signature: &Signature) -> Result<Kernel> {
 pub fn compile_with(expr: &str, signature: &Signature, options: Options) -> Result<Kernel> {
     let source: Arc<str> = Arc::from(expr);
     let compiled = front_to_ir(expr, signature).map_err(|e| e.with_source(&source))?;
+    let jit = match options.backend {
+        Backend::Jit => Some(Arc::new(
+            JitProgram::compile(&compiled.optimized).map_err(|e| e.with_source(&source))?,
+        )),
+        Backend::Interpreter => None,
+    };
     Ok(Kernel {
         source,
         compiled,
         options,
+        jit,
     })
 }
 

@@ -1,10 +1,11 @@
 //! Differential property tests: random expressions over random inputs full of
 //! special values (NaN, ±inf, ±0, subnormals, extremes), evaluated from the
-//! optimized IR and from the IR straight out of lowering. The optimizer must
-//! not change a single bit of any result (or the error), and both IRs must
-//! pass the verifier. Later backends join this comparison.
+//! optimized IR and from the IR straight out of lowering, and by the JIT on
+//! contiguous and on strided views. The optimizer and the JIT must not change
+//! a single bit of any result (or the kind of error), and both IRs must pass
+//! the verifier.
 
-use jitexpr::{Array, ArrayView, DType, Signature, Vars};
+use jitexpr::{Array, ArrayView, Backend, DType, Options, Signature, Vars};
 use ndarray::{ArrayD, IxDyn};
 use proptest::prelude::*;
 
@@ -175,6 +176,48 @@ fn make(dtype: DType, shape: &[usize], picks: &[usize]) -> Array {
     }
 }
 
+/// A copy whose storage is reversed along every axis, to be viewed with negative strides.
+fn reverse_storage(a: &Array) -> Array {
+    macro_rules! rev {
+        ($x:expr, $v:ident) => {{
+            let mut view = $x.view();
+            for k in 0..view.ndim() {
+                view.invert_axis(ndarray::Axis(k));
+            }
+            Array::$v(
+                ArrayD::from_shape_vec(view.raw_dim(), view.iter().copied().collect()).unwrap(),
+            )
+        }};
+    }
+    match a {
+        Array::Bool(x) => rev!(x, Bool),
+        Array::Int32(x) => rev!(x, Int32),
+        Array::Int64(x) => rev!(x, Int64),
+        Array::Float32(x) => rev!(x, Float32),
+        Array::Float64(x) => rev!(x, Float64),
+    }
+}
+
+/// The view of a [`reverse_storage`] copy that has the original's logical values.
+fn reversed_view(a: &Array) -> ArrayView<'_> {
+    macro_rules! rev {
+        ($x:expr, $v:ident) => {{
+            let mut view = $x.view();
+            for k in 0..view.ndim() {
+                view.invert_axis(ndarray::Axis(k));
+            }
+            ArrayView::$v(view)
+        }};
+    }
+    match a {
+        Array::Bool(x) => rev!(x, Bool),
+        Array::Int32(x) => rev!(x, Int32),
+        Array::Int64(x) => rev!(x, Int64),
+        Array::Float32(x) => rev!(x, Float32),
+        Array::Float64(x) => rev!(x, Float64),
+    }
+}
+
 fn same_bits(x: &Array, y: &Array) -> bool {
     x.dtype() == y.dtype()
         && x.shape() == y.shape()
@@ -196,7 +239,7 @@ fn close(x: &Array, y: &Array) -> bool {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 4000, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 3000, ..ProptestConfig::default() })]
 
     #[test]
     fn optimizer_preserves_every_bit(e in expr(), shapes in 0..SHAPES.len(), picks in prop::collection::vec(0usize..64, 1..16)) {
@@ -211,6 +254,18 @@ proptest! {
         prop_assert!(jitexpr::ir::verify::verify(&compiled.optimized).is_ok());
         let optimized = jitexpr::exec::run(&compiled.optimized, &vars);
         let lowered = jitexpr::exec::run(&compiled.lowered, &vars);
+        // The JIT, on the same inputs and on reversed (negative-stride) copies.
+        let jit = jitexpr::compile_with(&e, &sig, Options::with_backend(Backend::Jit)).unwrap();
+        let reversed: Vec<Array> = arrays.iter().map(reverse_storage).collect();
+        let rvars: Vars<'_> = names.iter().zip(&reversed).map(|(n, a)| (*n, reversed_view(a))).collect();
+        for (what, vars) in [("contiguous", &vars), ("reversed", &rvars)] {
+            let got = jit.eval(vars);
+            match (&got, &optimized) {
+                (Ok(x), Ok(y)) => prop_assert!(same_bits(x, y), "JIT ({what}) {e}\njit: {x:?}\ninterp: {y:?}\nIR:\n{}", compiled.optimized),
+                (Err(x), Err(y)) => prop_assert_eq!(x.kind(), y.kind(), "{}", e),
+                _ => prop_assert!(false, "JIT ({what}) {e}: {:?} vs interpreter {:?}", got.as_ref().map(|a| a.shape().to_vec()), optimized.as_ref().map(|a| a.shape().to_vec())),
+            }
+        }
         match (&optimized, &lowered) {
             (Ok(x), Ok(y)) => {
                 let loose = e.contains("**");

@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use jitexpr::{Array, ArrayView, DType, Vars};
+use jitexpr::{Array, ArrayView, Backend, DType, Options, Vars};
 use ndarray::{ArrayD, IxDyn, ShapeBuilder, Slice};
 use serde::Deserialize;
 
@@ -235,13 +235,18 @@ fn run_file(name: &str) {
                 .iter()
                 .map(|(n, s)| (n.as_str(), view(s, layout)))
                 .collect();
-            let outcome = match jitexpr::evaluate(&case.expr, &vars) {
-                Ok(got) => compare(&got, &want, case.ulps, eps),
-                Err(e) => Err(format!("error: {}", e.render())),
-            };
-            if let Err(msg) = outcome {
-                failures.push(format!("{} `{}` [{layout:?}]: {msg}", case.name, case.expr));
-                break;
+            for backend in [Backend::Interpreter, Backend::Jit] {
+                let options = Options::with_backend(backend);
+                let outcome = match jitexpr::evaluate_with(&case.expr, &vars, options) {
+                    Ok(got) => compare(&got, &want, case.ulps, eps),
+                    Err(e) => Err(format!("error: {}", e.render())),
+                };
+                if let Err(msg) = outcome {
+                    failures.push(format!(
+                        "{} `{}` [{layout:?}, {backend:?}]: {msg}",
+                        case.name, case.expr
+                    ));
+                }
             }
         }
     }

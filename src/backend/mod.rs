@@ -1,7 +1,9 @@
 //! Backends: what turns a verified, optimized program into values.
 //!
 //! - [`interp`]: the reference interpreter (always available; the oracle).
+//! - [`jit`]: Cranelift native code, the default.
 //!
-//! The Cranelift JIT and the WGSL/GPU backend arrive in later issues.
+//! The WGSL/GPU backend arrives in a later issue.
 
 pub mod interp;
+pub mod jit;

@@ -1,10 +1,14 @@
 //! The executor: binds variables to a compiled program's inputs, infers
 //! shapes (broadcasting), runs the chosen backend and delivers the result.
 
+pub mod compiled;
+pub mod reduce;
 pub mod shape;
+pub mod threads;
 
 use crate::array::{Array, ArrayView, ArrayViewMut};
 use crate::backend::interp;
+use crate::backend::jit::JitProgram;
 use crate::error::{Error, ErrorKind, Result};
 use crate::ir::graph::{Node, Program};
 use crate::vars::Vars;
@@ -70,6 +74,36 @@ pub fn run(program: &Program, vars: &Vars<'_>) -> Result<Array> {
 pub fn run_into(program: &Program, vars: &Vars<'_>, out: &mut ArrayViewMut<'_>) -> Result<()> {
     let inputs = bind(program, vars)?;
     let shapes = shapes(program, &inputs)?;
+    check_output(program, &shapes, out)?;
+    let values = interp::run(program, &inputs, &shapes)?;
+    let flat: Vec<_> = values.iter().copied().collect();
+    out.assign_scalars(&flat);
+    Ok(())
+}
+
+/// Evaluates `program`, compiled as `jit`, into a new array.
+pub fn run_jit(program: &Program, jit: &JitProgram, vars: &Vars<'_>) -> Result<Array> {
+    let inputs = bind(program, vars)?;
+    let shapes = shapes(program, &inputs)?;
+    let mut out = compiled::zeros(program.dtype(), &shapes.output)?;
+    compiled::run(program, jit, &inputs, &shapes, &mut out.view_mut())?;
+    Ok(out)
+}
+
+/// Evaluates `program`, compiled as `jit`, into `out` (the result's dtype and shape).
+pub fn run_jit_into(
+    program: &Program,
+    jit: &JitProgram,
+    vars: &Vars<'_>,
+    out: &mut ArrayViewMut<'_>,
+) -> Result<()> {
+    let inputs = bind(program, vars)?;
+    let shapes = shapes(program, &inputs)?;
+    check_output(program, &shapes, out)?;
+    compiled::run(program, jit, &inputs, &shapes, out)
+}
+
+fn check_output(program: &Program, shapes: &Shapes, out: &ArrayViewMut<'_>) -> Result<()> {
     if out.dtype() != program.dtype() {
         return Err(Error::new(
             ErrorKind::Type,
@@ -92,8 +126,5 @@ pub fn run_into(program: &Program, vars: &Vars<'_>, out: &mut ArrayViewMut<'_>) 
         )
         .with_help("allocate the output with the broadcast shape of the inputs"));
     }
-    let values = interp::run(program, &inputs, &shapes)?;
-    let flat: Vec<_> = values.iter().copied().collect();
-    out.assign_scalars(&flat);
     Ok(())
 }

@@ -484,6 +484,16 @@ pub fn binary(op: BinaryOp, a: Scalar, b: Scalar) -> Scalar {
 
 /// Sum as NumPy computes it for a contiguous run: the first element plus the
 /// pairwise sum of the rest (exact for integers, wrapping).
+/// NumPy's sum of a run of `f64`: the first element plus the pairwise sum of the rest.
+pub fn sum_f64(v: &[f64]) -> f64 {
+    numpy_sum!(v, f64)
+}
+
+/// NumPy's sum of a run of `f32`, accumulated in `f32`.
+pub fn sum_f32(v: &[f32]) -> f32 {
+    numpy_sum!(v, f32)
+}
+
 fn sum(dtype: DType, values: &[Scalar]) -> Scalar {
     match dtype {
         DType::Float64 => {

@@ -1,0 +1,301 @@
+//! The one place where jitexpr touches raw pointers and calls JIT code.
+//!
+//! Operands are built only from `ndarray` views broadcast to the stage shape
+//! (`ndarray` checks that every index of that shape is inside the array), and
+//! the output only from a view of exactly that shape; [`run`] then walks the
+//! index space and calls the kernel on runs of consecutive elements, so a
+//! kernel never sees an address outside its operands.
+
+use std::ops::Range;
+
+use cranelift_jit::JITModule;
+use ndarray::{ArrayViewD, ArrayViewMutD, IxDyn};
+
+/// Elements per task when a stage is split across threads.
+pub const CHUNK: usize = 16 * 1024;
+
+/// Below this many elements a stage runs on the calling thread.
+pub const PARALLEL_THRESHOLD: usize = 64 * 1024;
+
+type RawKernel = unsafe extern "C" fn(*const *const u8, *const isize, *mut u8, isize, usize);
+
+/// A compiled kernel with the ABI documented in `codegen`.
+#[derive(Clone, Copy)]
+pub struct KernelFn(RawKernel);
+
+impl KernelFn {
+    /// Wraps a finalized function address.
+    ///
+    /// # Safety
+    /// `address` must be a function compiled with the kernel ABI in a module
+    /// that lives as long as every copy of the returned value.
+    pub unsafe fn from_address(address: *const u8) -> KernelFn {
+        // SAFETY: the caller guarantees `address` is a finalized kernel with this ABI.
+        KernelFn(unsafe { std::mem::transmute::<*const u8, RawKernel>(address) })
+    }
+}
+
+/// Owns the JIT module whose code the kernels point into; frees it on drop.
+pub struct CodeMemory(Option<JITModule>);
+
+impl CodeMemory {
+    /// Takes ownership of a finalized module.
+    pub fn new(module: JITModule) -> CodeMemory {
+        CodeMemory(Some(module))
+    }
+}
+
+impl Drop for CodeMemory {
+    fn drop(&mut self) {
+        if let Some(module) = self.0.take() {
+            // SAFETY: the `KernelFn`s pointing into this module are owned by the
+            // same `JitProgram` as this `CodeMemory` and are dropped with it;
+            // no call can be running since that borrows the program.
+            unsafe { module.free_memory() };
+        }
+    }
+}
+
+// SAFETY: the module is only touched on drop; the code it owns is immutable.
+unsafe impl Send for CodeMemory {}
+// SAFETY: as above.
+unsafe impl Sync for CodeMemory {}
+
+/// A read operand: base pointer and byte strides for every axis of the stage shape.
+pub struct Operand {
+    ptr: *const u8,
+    strides: Vec<isize>,
+}
+
+/// The write operand.
+pub struct Output {
+    ptr: *mut u8,
+    strides: Vec<isize>,
+}
+
+// SAFETY: operands are read-only views of data borrowed for the whole call.
+unsafe impl Send for Operand {}
+// SAFETY: as above.
+unsafe impl Sync for Operand {}
+// SAFETY: tasks write disjoint elements of the output (the index space is
+// partitioned), so sharing the base pointer across threads is sound.
+unsafe impl Send for Output {}
+// SAFETY: as above.
+unsafe impl Sync for Output {}
+
+impl Operand {
+    /// `view` broadcast to `shape`, or `None` if it does not broadcast.
+    pub fn new<T>(view: &ArrayViewD<'_, T>, shape: &[usize]) -> Option<Operand> {
+        let b = view.broadcast(IxDyn(shape))?;
+        let size = std::mem::size_of::<T>() as isize;
+        Some(Operand {
+            ptr: b.as_ptr() as *const u8,
+            strides: b.strides().iter().map(|&s| s * size).collect(),
+        })
+    }
+}
+
+impl Output {
+    /// The whole of `view`, which must have exactly `shape`.
+    pub fn new<T>(view: &mut ArrayViewMutD<'_, T>, shape: &[usize]) -> Option<Output> {
+        if view.shape() != shape {
+            return None;
+        }
+        let size = std::mem::size_of::<T>() as isize;
+        Some(Output {
+            ptr: view.as_mut_ptr() as *mut u8,
+            strides: view.strides().iter().map(|&s| s * size).collect(),
+        })
+    }
+}
+
+/// Merges adjacent axes that every operand steps through uniformly, so a
+/// C-contiguous (or broadcast-row) problem becomes one long run.
+fn coalesce(shape: &[usize], strides: &mut [Vec<isize>]) -> Vec<usize> {
+    let mut dims: Vec<usize> = Vec::new();
+    let mut kept: Vec<Vec<isize>> = vec![Vec::new(); strides.len()];
+    for (axis, &d) in shape.iter().enumerate() {
+        if d == 1 {
+            continue;
+        }
+        let mergeable = !dims.is_empty()
+            && strides
+                .iter()
+                .zip(&kept)
+                .all(|(s, k)| k.last().copied() == Some(s[axis] * d as isize));
+        if mergeable {
+            let last = dims.len() - 1;
+            dims[last] *= d;
+            for (s, k) in strides.iter().zip(kept.iter_mut()) {
+                let n = k.len();
+                k[n - 1] = s[axis];
+            }
+        } else {
+            dims.push(d);
+            for (s, k) in strides.iter().zip(kept.iter_mut()) {
+                k.push(s[axis]);
+            }
+        }
+    }
+    for (s, k) in strides.iter_mut().zip(kept) {
+        *s = k;
+    }
+    dims
+}
+
+/// One unit of work: outer indices `outer` (flat over all but the last
+/// axis), each over the inner range `inner` of the last axis.
+struct Task {
+    outer: Range<usize>,
+    inner: Range<usize>,
+}
+
+fn tasks(dims: &[usize]) -> Vec<Task> {
+    let inner_len = dims.last().copied().unwrap_or(1);
+    let outer_len: usize = dims[..dims.len().saturating_sub(1)].iter().product();
+    let mut out = Vec::new();
+    if inner_len >= CHUNK || outer_len == 1 {
+        for o in 0..outer_len {
+            let mut start = 0;
+            while start < inner_len {
+                let end = (start + CHUNK).min(inner_len);
+                out.push(Task {
+                    outer: o..o + 1,
+                    inner: start..end,
+                });
+                start = end;
+            }
+        }
+    } else {
+        let per = (CHUNK / inner_len.max(1)).max(1);
+        let mut o = 0;
+        while o < outer_len {
+            let end = (o + per).min(outer_len);
+            out.push(Task {
+                outer: o..end,
+                inner: 0..inner_len,
+            });
+            o = end;
+        }
+    }
+    out
+}
+
+/// Runs `kernel` over every index of `shape`: reads `inputs`, writes `output`.
+pub fn run(
+    kernel: KernelFn,
+    inputs: &[Operand],
+    output: &Output,
+    shape: &[usize],
+    parallel: Option<&rayon::ThreadPool>,
+) {
+    let n: usize = shape.iter().product();
+    if n == 0 {
+        return;
+    }
+    let mut strides: Vec<Vec<isize>> = inputs.iter().map(|o| o.strides.clone()).collect();
+    strides.push(output.strides.clone());
+    let mut dims = coalesce(shape, &mut strides);
+    if dims.is_empty() {
+        dims.push(1);
+        for s in strides.iter_mut() {
+            s.push(0);
+        }
+    }
+    let work = tasks(&dims);
+    let run_task = |task: &Task| {
+        let last = dims.len() - 1;
+        let mut ptrs: Vec<*const u8> = vec![std::ptr::null(); inputs.len()];
+        let inner: Vec<isize> = strides.iter().map(|s| s[last]).collect();
+        for o in task.outer.clone() {
+            // Offsets of outer index `o` (row-major over dims[..last]).
+            let mut rem = o;
+            let mut offsets = vec![0isize; strides.len()];
+            for axis in (0..last).rev() {
+                let i = (rem % dims[axis]) as isize;
+                rem /= dims[axis];
+                for (off, s) in offsets.iter_mut().zip(&strides) {
+                    *off += i * s[axis];
+                }
+            }
+            let start = task.inner.start as isize;
+            for (k, p) in ptrs.iter_mut().enumerate() {
+                // SAFETY: offsets come from an index inside `shape` and the
+                // operand's strides for it, so the address is inside the
+                // operand (ndarray checked the broadcast view).
+                *p = unsafe { inputs[k].ptr.offset(offsets[k] + start * inner[k]) };
+            }
+            let k_out = inputs.len();
+            // SAFETY: as above for the output view, which has exactly `shape`.
+            let out = unsafe { output.ptr.offset(offsets[k_out] + start * inner[k_out]) };
+            // SAFETY: the kernel reads `ptrs[k] + i*inner[k]` and writes
+            // `out + i*inner_out` for i < len; those are the elements of this
+            // task's run, all inside their operands; the kernel was compiled
+            // for these dtypes, and its code lives as long as `kernel`.
+            unsafe {
+                (kernel.0)(
+                    ptrs.as_ptr(),
+                    inner.as_ptr(),
+                    out,
+                    inner[k_out],
+                    task.inner.len(),
+                );
+            }
+        }
+    };
+    match parallel {
+        Some(pool) if n >= PARALLEL_THRESHOLD && work.len() > 1 => {
+            use rayon::prelude::*;
+            pool.install(|| work.par_iter().for_each(run_task));
+        }
+        _ => work.iter().for_each(run_task),
+    }
+}
+
+/// Finalizes `module` and returns its code memory with the kernels `ids`.
+pub fn finalize(
+    mut module: JITModule,
+    ids: &[cranelift_module::FuncId],
+) -> Result<(CodeMemory, Vec<KernelFn>), String> {
+    module.finalize_definitions().map_err(|e| e.to_string())?;
+    let kernels = ids
+        .iter()
+        .map(|&id| {
+            let address = module.get_finalized_function(id);
+            // SAFETY: `id` was defined by `codegen::define_kernel` with the
+            // kernel ABI, and the module is finalized; the returned code memory
+            // owns it and is kept next to the kernels by their owner.
+            unsafe { KernelFn::from_address(address) }
+        })
+        .collect();
+    Ok((CodeMemory::new(module), kernels))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn coalesce_merges_c_contiguous_axes() {
+        let mut s = vec![vec![24, 8], vec![0, 0]];
+        assert_eq!(coalesce(&[4, 3], &mut s), vec![12]);
+        assert_eq!(s, vec![vec![8], vec![0]]);
+        // A row broadcast down the columns cannot merge.
+        let mut s = vec![vec![24, 8], vec![0, 8]];
+        assert_eq!(coalesce(&[4, 3], &mut s), vec![4, 3]);
+        let mut s = vec![vec![8, 32]];
+        assert_eq!(coalesce(&[4, 3], &mut s), vec![4, 3]);
+    }
+
+    #[test]
+    fn tasks_cover_every_index_once() {
+        for dims in [vec![100_000], vec![3, 50_000], vec![1000, 7], vec![1]] {
+            let total: usize = dims.iter().product();
+            let covered: usize = tasks(&dims)
+                .iter()
+                .map(|t| t.outer.len() * t.inner.len())
+                .sum();
+            assert_eq!(covered, total, "{dims:?}");
+        }
+    }
+}

@@ -1,0 +1,509 @@
+//! Lowering one elementwise stage of the optimized IR to a Cranelift function.
+//!
+//! Kernel ABI (all offsets in bytes):
+//!
+//! ```text
+//! extern "C" fn(inputs: *const *const u8, strides: *const isize,
+//!               out: *mut u8, out_stride: isize, n: usize)
+//! ```
+//!
+//! For `i` in `0..n`, the kernel reads leaf `k` at `inputs[k] + i*strides[k]`,
+//! computes the stage's root and writes it at `out + i*out_stride`. Leaves are
+//! the stage's inputs and the results of earlier reductions, in the order of
+//! [`stage_leaves`]. Every operation is lowered to inline Cranelift IR with
+//! the exact semantics of `ir::scalar`, or to a call of the routine in
+//! `runtime` that implements it; so kernels equal the interpreter bit for bit.
+
+use std::collections::HashMap;
+
+use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
+use cranelift_codegen::ir::immediates::{Ieee32, Ieee64};
+use cranelift_codegen::ir::{AbiParam, FuncRef, InstBuilder, MemFlagsData, Type, Value, types};
+use cranelift_codegen::ir::{Function, UserFuncName};
+use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
+use cranelift_jit::JITModule;
+use cranelift_module::{FuncId, Module};
+
+use crate::backend::jit::runtime::{self, Routine};
+use crate::error::{Error, Result};
+use crate::ir::graph::{Node, NodeId, Program};
+use crate::ir::op::{BinaryOp, UnaryOp};
+use crate::ir::stage::stage_nodes;
+use crate::types::{DType, Scalar};
+
+/// The leaves a stage reads, in kernel argument order: inputs and reductions.
+pub fn stage_leaves(program: &Program, root: NodeId) -> Vec<NodeId> {
+    stage_nodes(program, root)
+        .into_iter()
+        .filter(|&n| matches!(program.graph.node(n), Node::Input(_) | Node::Reduce(..)))
+        .collect()
+}
+
+/// The Cranelift type holding one element of `dtype` (bool is a byte, 0 or 1).
+pub fn clif_type(dtype: DType) -> Type {
+    match dtype {
+        DType::Bool => types::I8,
+        DType::Int32 => types::I32,
+        DType::Int64 => types::I64,
+        DType::Float32 => types::F32,
+        DType::Float64 => types::F64,
+    }
+}
+
+/// Defines the kernel for the stage rooted at `root` in `module` and returns its id.
+pub fn define_kernel(
+    module: &mut JITModule,
+    routines: &HashMap<&'static str, FuncId>,
+    program: &Program,
+    root: NodeId,
+    name: &str,
+) -> Result<FuncId> {
+    let ptr = module.target_config().pointer_type();
+    let mut sig = module.make_signature();
+    for _ in 0..2 {
+        sig.params.push(AbiParam::new(ptr));
+    }
+    sig.params.push(AbiParam::new(ptr));
+    sig.params.push(AbiParam::new(ptr));
+    sig.params.push(AbiParam::new(ptr));
+    let id = module
+        .declare_function(name, cranelift_module::Linkage::Local, &sig)
+        .map_err(|e| Error::internal(format!("JIT declare: {e}")))?;
+    let mut func = Function::with_name_signature(UserFuncName::user(0, id.as_u32()), sig);
+    let mut fctx = FunctionBuilderContext::new();
+    {
+        let mut b = FunctionBuilder::new(&mut func, &mut fctx);
+        let mut refs: HashMap<&'static str, FuncRef> = HashMap::new();
+        let entry = b.create_block();
+        b.append_block_params_for_function_params(entry);
+        let header = b.create_block();
+        b.append_block_param(header, ptr);
+        let body = b.create_block();
+        let exit = b.create_block();
+
+        b.switch_to_block(entry);
+        let params = b.block_params(entry).to_vec();
+        let (inputs, strides, out, out_stride, n) =
+            (params[0], params[1], params[2], params[3], params[4]);
+        let flags = MemFlagsData::trusted();
+        let leaves = stage_leaves(program, root);
+        let mut leaf_base = Vec::new();
+        for k in 0..leaves.len() {
+            let off = (k * 8) as i32;
+            leaf_base.push((
+                b.ins().load(ptr, flags, inputs, off),
+                b.ins().load(ptr, flags, strides, off),
+            ));
+        }
+        let zero = b.ins().iconst(ptr, 0);
+        b.ins().jump(header, &[zero.into()]);
+
+        b.switch_to_block(header);
+        let i = b.block_params(header)[0];
+        let more = b.ins().icmp(IntCC::UnsignedLessThan, i, n);
+        b.ins().brif(more, body, &[], exit, &[]);
+
+        b.switch_to_block(body);
+        let mut vals: HashMap<NodeId, Value> = HashMap::new();
+        for (k, &leaf) in leaves.iter().enumerate() {
+            let (base, stride) = leaf_base[k];
+            let off = b.ins().imul(i, stride);
+            let addr = b.ins().iadd(base, off);
+            let ty = clif_type(program.graph.dtype(leaf));
+            vals.insert(leaf, b.ins().load(ty, flags, addr, 0));
+        }
+        let mut cx = Lower {
+            b: &mut b,
+            module,
+            routines,
+            refs: &mut refs,
+        };
+        for id in stage_nodes(program, root) {
+            if vals.contains_key(&id) {
+                continue;
+            }
+            let v = cx.node(program, id, &vals)?;
+            vals.insert(id, v);
+        }
+        let result = vals[&root];
+        let off = b.ins().imul(i, out_stride);
+        let addr = b.ins().iadd(out, off);
+        b.ins().store(flags, result, addr, 0);
+        let next = b.ins().iadd_imm_s(i, 1);
+        b.ins().jump(header, &[next.into()]);
+
+        b.switch_to_block(exit);
+        b.ins().return_(&[]);
+        b.seal_all_blocks();
+        b.finalize(module.target_config());
+    }
+    let mut ctx = module.make_context();
+    ctx.func = func;
+    module
+        .define_function(id, &mut ctx)
+        .map_err(|e| Error::internal(format!("JIT define: {e:?}")))?;
+    Ok(id)
+}
+
+/// Lowering state for one function.
+struct Lower<'a, 'b> {
+    b: &'a mut FunctionBuilder<'b>,
+    module: &'a mut JITModule,
+    routines: &'a HashMap<&'static str, FuncId>,
+    refs: &'a mut HashMap<&'static str, FuncRef>,
+}
+
+impl Lower<'_, '_> {
+    fn node(
+        &mut self,
+        program: &Program,
+        id: NodeId,
+        vals: &HashMap<NodeId, Value>,
+    ) -> Result<Value> {
+        let g = &program.graph;
+        let dtype = g.dtype(id);
+        let v = |n: NodeId| vals[&n];
+        Ok(match g.node(id) {
+            Node::Const(c) => self.constant(c),
+            Node::Cast(a) => self.cast(v(a), g.dtype(a), dtype),
+            Node::Unary(op, a) => self.unary(op, v(a), g.dtype(a))?,
+            Node::Binary(op, a, c) => self.binary(op, v(a), v(c), g.dtype(a))?,
+            Node::Select(c, a, e) => self.b.ins().select(v(c), v(a), v(e)),
+            Node::Input(_) | Node::Reduce(..) => {
+                return Err(Error::internal(format!("leaf {id} was not loaded")));
+            }
+        })
+    }
+
+    fn constant(&mut self, c: Scalar) -> Value {
+        let ins = self.b.ins();
+        match c {
+            Scalar::Bool(x) => ins.iconst(types::I8, i64::from(x)),
+            Scalar::Int32(x) => ins.iconst(types::I32, i64::from(x as u32)),
+            Scalar::Int64(x) => ins.iconst(types::I64, x),
+            Scalar::Float32(x) => ins.f32const(Ieee32::with_bits(x.to_bits())),
+            Scalar::Float64(x) => ins.f64const(Ieee64::with_bits(x.to_bits())),
+        }
+    }
+
+    fn iconst(&mut self, dtype: DType, x: i64) -> Value {
+        let c = match dtype {
+            DType::Bool => Scalar::Bool(x != 0),
+            DType::Int32 => Scalar::Int32(x as i32),
+            DType::Int64 => Scalar::Int64(x),
+            DType::Float32 => Scalar::Float32(x as f32),
+            DType::Float64 => Scalar::Float64(x as f64),
+        };
+        self.constant(c)
+    }
+
+    fn cast(&mut self, x: Value, from: DType, to: DType) -> Value {
+        use DType::*;
+        let ty = clif_type(to);
+        let ins = self.b.ins();
+        match (from, to) {
+            (a, b) if a == b => x,
+            (Bool, Int32 | Int64) => ins.uextend(ty, x),
+            (Bool, Float32 | Float64) => {
+                let wide = ins.uextend(types::I32, x);
+                self.b.ins().fcvt_from_uint(ty, wide)
+            }
+            (Int32 | Int64, Bool) => ins.icmp_imm_s(IntCC::NotEqual, x, 0),
+            (Float32, Bool) => {
+                let zero = ins.f32const(0.0);
+                self.b.ins().fcmp(FloatCC::NotEqual, x, zero)
+            }
+            (Float64, Bool) => {
+                let zero = ins.f64const(0.0);
+                self.b.ins().fcmp(FloatCC::NotEqual, x, zero)
+            }
+            (Int32, Int64) => ins.sextend(ty, x),
+            (Int64, Int32) => ins.ireduce(ty, x),
+            (Int32 | Int64, Float32 | Float64) => ins.fcvt_from_sint(ty, x),
+            (Float32 | Float64, Int32 | Int64) => ins.fcvt_to_sint_sat(ty, x),
+            (Float32, Float64) => ins.fpromote(ty, x),
+            (Float64, Float32) => ins.fdemote(ty, x),
+            _ => x,
+        }
+    }
+
+    fn call(&mut self, routine: Routine, args: &[Value]) -> Result<Value> {
+        let fref = match self.refs.get(routine.symbol) {
+            Some(&r) => r,
+            None => {
+                let fid = *self.routines.get(routine.symbol).ok_or_else(|| {
+                    Error::internal(format!("routine {} not registered", routine.symbol))
+                })?;
+                let r = self.module.declare_func_in_func(fid, self.b.func);
+                self.refs.insert(routine.symbol, r);
+                r
+            }
+        };
+        let call = self.b.ins().call(fref, args);
+        Ok(self.b.inst_results(call)[0])
+    }
+
+    fn unary(&mut self, op: UnaryOp, x: Value, dtype: DType) -> Result<Value> {
+        use UnaryOp::*;
+        if let Some(r) = runtime::unary_routine(op, dtype) {
+            return self.call(r, &[x]);
+        }
+        let float = dtype.is_float();
+        let ty = clif_type(dtype);
+        Ok(match op {
+            Neg if float => self.b.ins().fneg(x),
+            Neg => self.b.ins().ineg(x),
+            Not if dtype == DType::Bool => self.b.ins().bxor_imm_s(x, 1),
+            Not => self.b.ins().bnot(x),
+            Abs if float => self.b.ins().fabs(x),
+            Abs if dtype == DType::Bool => x,
+            Abs => self.b.ins().iabs(x),
+            Sign if float => {
+                // x > 0 → 1, x < 0 → -1, ±0 → +0, NaN → NaN
+                let one = self.iconst(dtype, 1);
+                let minus = self.iconst(dtype, -1);
+                let zero = self.iconst(dtype, 0);
+                let gt = self.b.ins().fcmp(FloatCC::GreaterThan, x, zero);
+                let lt = self.b.ins().fcmp(FloatCC::LessThan, x, zero);
+                let eq = self.b.ins().fcmp(FloatCC::Equal, x, zero);
+                let r = self.b.ins().select(eq, zero, x);
+                let r = self.b.ins().select(lt, minus, r);
+                self.b.ins().select(gt, one, r)
+            }
+            Sign => {
+                let gt = self.b.ins().icmp_imm_s(IntCC::SignedGreaterThan, x, 0);
+                let lt = self.b.ins().icmp_imm_s(IntCC::SignedLessThan, x, 0);
+                let gt = self.b.ins().uextend(ty, gt);
+                let lt = self.b.ins().uextend(ty, lt);
+                self.b.ins().isub(gt, lt)
+            }
+            Sqrt => self.b.ins().sqrt(x),
+            Floor if float => self.b.ins().floor(x),
+            Ceil if float => self.b.ins().ceil(x),
+            Trunc if float => self.b.ins().trunc(x),
+            Rint if float => self.b.ins().nearest(x),
+            Floor | Ceil | Trunc | Rint => x,
+            Reciprocal if float => {
+                let one = self.iconst(dtype, 1);
+                self.b.ins().fdiv(one, x)
+            }
+            Reciprocal => {
+                // 1/x in integers: 1 → 1, -1 → -1, 0 → MIN, otherwise 0.
+                let zero = self.iconst(dtype, 0);
+                let min = match dtype {
+                    DType::Int32 => self.iconst(dtype, i64::from(i32::MIN)),
+                    _ => self.iconst(dtype, i64::MIN),
+                };
+                let is_one = self.b.ins().icmp_imm_s(IntCC::Equal, x, 1);
+                let is_minus = self.b.ins().icmp_imm_s(IntCC::Equal, x, -1);
+                let is_zero = self.b.ins().icmp_imm_s(IntCC::Equal, x, 0);
+                let unit = self.b.ins().bor(is_one, is_minus);
+                let r = self.b.ins().select(unit, x, zero);
+                self.b.ins().select(is_zero, min, r)
+            }
+            IsNan if float => self.b.ins().fcmp(FloatCC::Unordered, x, x),
+            IsInf if float => {
+                let a = self.b.ins().fabs(x);
+                let inf = self.constant(inf_of(dtype));
+                self.b.ins().fcmp(FloatCC::Equal, a, inf)
+            }
+            IsFinite if float => {
+                let a = self.b.ins().fabs(x);
+                let inf = self.constant(inf_of(dtype));
+                self.b.ins().fcmp(FloatCC::LessThan, a, inf)
+            }
+            SignBit if float => {
+                let int_ty = if dtype == DType::Float32 {
+                    types::I32
+                } else {
+                    types::I64
+                };
+                let bits = self.b.ins().bitcast(int_ty, MemFlagsData::new(), x);
+                self.b.ins().icmp_imm_s(IntCC::SignedLessThan, bits, 0)
+            }
+            IsNan | IsInf => self.b.ins().iconst(types::I8, 0),
+            IsFinite => self.b.ins().iconst(types::I8, 1),
+            SignBit if dtype == DType::Bool => self.b.ins().iconst(types::I8, 0),
+            SignBit => self.b.ins().icmp_imm_s(IntCC::SignedLessThan, x, 0),
+            other => {
+                return Err(Error::internal(format!(
+                    "no JIT lowering for {} on {dtype}",
+                    other.name()
+                )));
+            }
+        })
+    }
+
+    fn binary(&mut self, op: BinaryOp, x: Value, y: Value, dtype: DType) -> Result<Value> {
+        use BinaryOp::*;
+        if let Some(r) = runtime::binary_routine(op, dtype) {
+            return self.call(r, &[x, y]);
+        }
+        if dtype.is_float() {
+            return self.binary_float(op, x, y, dtype);
+        }
+        if dtype == DType::Bool {
+            return Ok(match op {
+                Add | BitOr | Maximum => self.b.ins().bor(x, y),
+                Mul | BitAnd | Minimum => self.b.ins().band(x, y),
+                BitXor | Ne => self.b.ins().bxor(x, y),
+                Eq => self.b.ins().icmp(IntCC::Equal, x, y),
+                Lt => self.b.ins().icmp(IntCC::UnsignedLessThan, x, y),
+                Le => self.b.ins().icmp(IntCC::UnsignedLessThanOrEqual, x, y),
+                Gt => self.b.ins().icmp(IntCC::UnsignedGreaterThan, x, y),
+                Ge => self.b.ins().icmp(IntCC::UnsignedGreaterThanOrEqual, x, y),
+                other => {
+                    return Err(Error::internal(format!(
+                        "no JIT lowering for bool {}",
+                        other.name()
+                    )));
+                }
+            });
+        }
+        let bits = if dtype == DType::Int32 { 32 } else { 64 };
+        let ins = self.b.ins();
+        Ok(match op {
+            Add => ins.iadd(x, y),
+            Sub => ins.isub(x, y),
+            Mul => ins.imul(x, y),
+            BitAnd => ins.band(x, y),
+            BitOr => ins.bor(x, y),
+            BitXor => ins.bxor(x, y),
+            Maximum => ins.smax(x, y),
+            Minimum => ins.smin(x, y),
+            Lt => ins.icmp(IntCC::SignedLessThan, x, y),
+            Le => ins.icmp(IntCC::SignedLessThanOrEqual, x, y),
+            Eq => ins.icmp(IntCC::Equal, x, y),
+            Ne => ins.icmp(IntCC::NotEqual, x, y),
+            Ge => ins.icmp(IntCC::SignedGreaterThanOrEqual, x, y),
+            Gt => ins.icmp(IntCC::SignedGreaterThan, x, y),
+            Shl | Shr => {
+                // NumPy: a shift by >= the width or by a negative amount gives 0
+                // (>> of a negative value gives -1); Cranelift masks the amount.
+                let in_range = ins.icmp_imm_s(IntCC::UnsignedLessThan, y, bits);
+                let shifted = if op == Shl {
+                    self.b.ins().ishl(x, y)
+                } else {
+                    self.b.ins().sshr(x, y)
+                };
+                let fill = if op == Shl {
+                    self.iconst(dtype, 0)
+                } else {
+                    let sign = self.iconst(dtype, bits - 1);
+                    self.b.ins().sshr(x, sign)
+                };
+                self.b.ins().select(in_range, shifted, fill)
+            }
+            FloorDiv | Mod | Fmod => self.int_division(op, x, y, dtype),
+            other => {
+                return Err(Error::internal(format!(
+                    "no JIT lowering for {} on {dtype}",
+                    other.name()
+                )));
+            }
+        })
+    }
+
+    /// `//`, `%` and `fmod` on integers, never trapping: a zero divisor gives
+    /// 0 and `MIN // -1` wraps, as in `ir::scalar`.
+    fn int_division(&mut self, op: BinaryOp, x: Value, y: Value, dtype: DType) -> Value {
+        let min = match dtype {
+            DType::Int32 => i64::from(i32::MIN),
+            _ => i64::MIN,
+        };
+        let zero = self.iconst(dtype, 0);
+        let one = self.iconst(dtype, 1);
+        let ins = self.b.ins();
+        let y_zero = ins.icmp_imm_s(IntCC::Equal, y, 0);
+        let x_min = self.b.ins().icmp_imm_s(IntCC::Equal, x, min);
+        let y_minus = self.b.ins().icmp_imm_s(IntCC::Equal, y, -1);
+        let overflow = self.b.ins().band(x_min, y_minus);
+        let unsafe_div = self.b.ins().bor(y_zero, overflow);
+        // Divide by 1 where the real divisor would trap; fix the result after.
+        let d = self.b.ins().select(unsafe_div, one, y);
+        let q = self.b.ins().sdiv(x, d);
+        let r = self.b.ins().srem(x, d);
+        // x / 1 = x: MIN // -1 wraps to MIN; x % 1 = 0: MIN % -1 is 0.
+        let q = self.b.ins().select(overflow, x, q);
+        let r = self.b.ins().select(overflow, zero, r);
+        let result = match op {
+            BinaryOp::Fmod => r,
+            _ => {
+                // Python rounding: adjust when the remainder and divisor differ in sign.
+                let r_nonzero = self.b.ins().icmp_imm_s(IntCC::NotEqual, r, 0);
+                let signs = self.b.ins().bxor(r, y);
+                let differ = self.b.ins().icmp_imm_s(IntCC::SignedLessThan, signs, 0);
+                let adjust = self.b.ins().band(r_nonzero, differ);
+                if op == BinaryOp::FloorDiv {
+                    let q1 = self.b.ins().iadd_imm_s(q, -1);
+                    self.b.ins().select(adjust, q1, q)
+                } else {
+                    let r1 = self.b.ins().iadd(r, y);
+                    self.b.ins().select(adjust, r1, r)
+                }
+            }
+        };
+        self.b.ins().select(y_zero, zero, result)
+    }
+
+    fn binary_float(&mut self, op: BinaryOp, x: Value, y: Value, dtype: DType) -> Result<Value> {
+        use BinaryOp::*;
+        let ins = self.b.ins();
+        Ok(match op {
+            Add => ins.fadd(x, y),
+            Sub => ins.fsub(x, y),
+            Mul => ins.fmul(x, y),
+            Div => ins.fdiv(x, y),
+            Copysign => ins.fcopysign(x, y),
+            Lt => ins.fcmp(FloatCC::LessThan, x, y),
+            Le => ins.fcmp(FloatCC::LessThanOrEqual, x, y),
+            Eq => ins.fcmp(FloatCC::Equal, x, y),
+            Ne => ins.fcmp(FloatCC::NotEqual, x, y),
+            Ge => ins.fcmp(FloatCC::GreaterThanOrEqual, x, y),
+            Gt => ins.fcmp(FloatCC::GreaterThan, x, y),
+            Maximum | Minimum => {
+                // NaN in x wins, then NaN in y; on ties the second operand.
+                let cc = if op == Maximum {
+                    FloatCC::GreaterThan
+                } else {
+                    FloatCC::LessThan
+                };
+                let nan_x = ins.fcmp(FloatCC::Unordered, x, x);
+                let wins = self.b.ins().fcmp(cc, x, y);
+                let take_x = self.b.ins().bor(nan_x, wins);
+                self.b.ins().select(take_x, x, y)
+            }
+            other => {
+                return Err(Error::internal(format!(
+                    "no JIT lowering for {} on {dtype}",
+                    other.name()
+                )));
+            }
+        })
+    }
+}
+
+fn inf_of(dtype: DType) -> Scalar {
+    match dtype {
+        DType::Float32 => Scalar::Float32(f32::INFINITY),
+        _ => Scalar::Float64(f64::INFINITY),
+    }
+}
+
+/// Declares every runtime routine as an import of `module`.
+pub fn declare_routines(module: &mut JITModule) -> Result<HashMap<&'static str, FuncId>> {
+    let mut out = HashMap::new();
+    for r in runtime::all() {
+        let ty = clif_type(r.dtype);
+        let mut sig = module.make_signature();
+        for _ in 0..r.arity {
+            sig.params.push(AbiParam::new(ty));
+        }
+        sig.returns.push(AbiParam::new(ty));
+        let id = module
+            .declare_function(r.symbol, cranelift_module::Linkage::Import, &sig)
+            .map_err(|e| Error::internal(format!("JIT declare {}: {e}", r.symbol)))?;
+        out.insert(r.symbol, id);
+    }
+    Ok(out)
+}

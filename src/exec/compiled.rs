@@ -1,0 +1,199 @@
+//! Running a JIT-compiled program: stage by stage, each stage's kernel over
+//! its broadcast shape (in parallel for large arrays), reductions between
+//! stages on the materialized operand.
+
+use std::collections::HashMap;
+
+use ndarray::{ArrayD, Axis, IxDyn};
+
+use crate::array::{Array, ArrayView, ArrayViewMut, Element, each};
+use crate::backend::jit::JitProgram;
+use crate::backend::jit::call::{self, Operand, Output};
+use crate::error::{Error, ErrorKind, Result};
+use crate::exec::reduce::reduce;
+use crate::exec::shape::{Shapes, format_shape, normalize_axis};
+use crate::exec::threads;
+use crate::ir::graph::{Node, NodeId, Program};
+use crate::ir::scalar::ReduceError;
+use crate::ir::stage::stages;
+use crate::types::DType;
+
+/// Evaluates `program` (compiled as `jit`) on bound `inputs` with `shapes`,
+/// writing the result into `out` (shape `shapes.output`).
+pub fn run(
+    program: &Program,
+    jit: &JitProgram,
+    inputs: &[Option<ArrayView<'_>>],
+    shapes: &Shapes,
+    out: &mut ArrayViewMut<'_>,
+) -> Result<()> {
+    let g = &program.graph;
+    let pool = threads::pool();
+    let mut reduced: HashMap<NodeId, Array> = HashMap::new();
+    for stage in stages(program) {
+        let shape = shapes.of(stage.root).to_vec();
+        let (kernel, leaves) = jit
+            .kernel(stage.root)
+            .ok_or_else(|| Error::internal(format!("no kernel for stage {}", stage.root)))?;
+        let operands = operands(program, leaves, inputs, &reduced, &shape)?;
+        match stage.reduce {
+            Some(r) => {
+                let Node::Reduce(op, operand, axis) = g.node(r) else {
+                    return Err(Error::internal(format!("{r} is not a reduction")));
+                };
+                let mut values = zeros(g.dtype(operand), &shape)?;
+                {
+                    let mut view = values.view_mut();
+                    let output = output(&mut view, &shape)?;
+                    call::run(kernel, &operands, &output, &shape, pool.as_deref());
+                }
+                let axis = axis.and_then(|a| normalize_axis(a, shape.len()));
+                let result = reduce(&values, op, axis).map_err(|e| match e {
+                    ReduceError::Empty => Error::new(
+                        ErrorKind::Value,
+                        format!(
+                            "zero-size array to reduction operation {} which has no identity",
+                            op.name()
+                        ),
+                    )
+                    .at(g.span(r))
+                    .with_label("reduces an empty array")
+                    .with_help("min and max need at least one element"),
+                })?;
+                reduced.insert(r, result);
+            }
+            None => {
+                // The final result may have dropped reduced axes: view the
+                // output with them (length 1) to match the root's shape.
+                let mut view = unsqueeze(out, &shape, &shapes.output)?;
+                let output = output(&mut view, &shape)?;
+                call::run(kernel, &operands, &output, &shape, pool.as_deref());
+            }
+        }
+    }
+    Ok(())
+}
+
+fn operands(
+    program: &Program,
+    leaves: &[NodeId],
+    inputs: &[Option<ArrayView<'_>>],
+    reduced: &HashMap<NodeId, Array>,
+    shape: &[usize],
+) -> Result<Vec<Operand>> {
+    let g = &program.graph;
+    let missing = |leaf: NodeId| Error::internal(format!("leaf {leaf} has no value"));
+    leaves
+        .iter()
+        .map(|&leaf| match g.node(leaf) {
+            Node::Input(i) => {
+                let view = inputs
+                    .get(i.index())
+                    .and_then(|v| v.as_ref())
+                    .ok_or_else(|| missing(leaf))?;
+                operand(view, g.dtype(leaf), shape)
+            }
+            Node::Reduce(..) => {
+                let array = reduced.get(&leaf).ok_or_else(|| missing(leaf))?;
+                operand(&array.view(), g.dtype(leaf), shape)
+            }
+            _ => Err(missing(leaf)),
+        })
+        .collect()
+}
+
+fn operand(view: &ArrayView<'_>, dtype: DType, shape: &[usize]) -> Result<Operand> {
+    if view.dtype() != dtype {
+        return Err(Error::internal(format!(
+            "leaf of dtype {} read as {dtype}",
+            view.dtype()
+        )));
+    }
+    each!(ArrayView, view, a => Operand::new(a, shape)).ok_or_else(|| {
+        Error::internal(format!(
+            "leaf does not broadcast to {}",
+            format_shape(shape)
+        ))
+    })
+}
+
+fn output(view: &mut ArrayViewMut<'_>, shape: &[usize]) -> Result<Output> {
+    each!(ArrayViewMut, view, a => Output::new(a, shape)).ok_or_else(|| {
+        Error::internal(format!(
+            "output does not have shape {}",
+            format_shape(shape)
+        ))
+    })
+}
+
+/// A zero-filled C-order array (calloc: pages are touched by the workers).
+pub fn zeros(dtype: DType, shape: &[usize]) -> Result<Array> {
+    let n = shape
+        .iter()
+        .try_fold(1usize, |acc, &d| acc.checked_mul(d))
+        .filter(|&n| {
+            n.checked_mul(dtype.size())
+                .is_some_and(|b| b <= isize::MAX as usize)
+        })
+        .ok_or_else(|| too_large(shape))?;
+    fn make<T: Element + Default>(n: usize, shape: &[usize]) -> Result<Array> {
+        let mut v: Vec<T> = Vec::new();
+        v.try_reserve_exact(n).map_err(|_| too_large(shape))?;
+        v.resize(n, T::default());
+        ArrayD::from_shape_vec(IxDyn(shape), v)
+            .map(T::into_array)
+            .map_err(|e| Error::internal(format!("result shape: {e}")))
+    }
+    match dtype {
+        DType::Bool => make::<bool>(n, shape),
+        DType::Int32 => make::<i32>(n, shape),
+        DType::Int64 => make::<i64>(n, shape),
+        DType::Float32 => make::<f32>(n, shape),
+        DType::Float64 => make::<f64>(n, shape),
+    }
+}
+
+fn too_large(shape: &[usize]) -> Error {
+    Error::new(
+        ErrorKind::Limit,
+        format!("cannot allocate a result of shape {}", format_shape(shape)),
+    )
+    .with_help("check the shapes of the inputs: broadcasting may have multiplied them")
+}
+
+/// `out` (shape `squeezed`) viewed with the length-1 axes of `full` put back.
+fn unsqueeze<'a>(
+    out: &'a mut ArrayViewMut<'_>,
+    full: &[usize],
+    squeezed: &[usize],
+) -> Result<ArrayViewMut<'a>> {
+    let mismatch = || {
+        Error::internal(format!(
+            "output {} vs stage {}",
+            format_shape(squeezed),
+            format_shape(full)
+        ))
+    };
+    // Positions of `full` that were dropped: greedy match from the left.
+    let mut dropped = Vec::new();
+    let mut j = 0;
+    for (p, &d) in full.iter().enumerate() {
+        if j < squeezed.len() && squeezed[j] == d {
+            j += 1;
+        } else if d == 1 {
+            dropped.push(p);
+        } else {
+            return Err(mismatch());
+        }
+    }
+    if j != squeezed.len() {
+        return Err(mismatch());
+    }
+    Ok(each!(ArrayViewMut, out, a => {
+        let mut v = a.view_mut();
+        for &p in &dropped {
+            v.insert_axis_inplace(Axis(p));
+        }
+        Element::into_view_mut(v)
+    }))
+}

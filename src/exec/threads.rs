@@ -1,0 +1,51 @@
+//! The thread pool jitexpr runs kernels on.
+//!
+//! jitexpr uses its own rayon pool (not rayon's global one), created on first
+//! use with `JITEXPR_NUM_THREADS` threads if that variable is set, otherwise
+//! one per available core; [`set_num_threads`] replaces it.
+
+use std::sync::{Arc, Mutex, OnceLock};
+
+static POOL: OnceLock<Mutex<Option<Arc<rayon::ThreadPool>>>> = OnceLock::new();
+
+fn default_threads() -> usize {
+    std::env::var("JITEXPR_NUM_THREADS")
+        .ok()
+        .and_then(|v| v.trim().parse::<usize>().ok())
+        .filter(|&n| n > 0)
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+}
+
+fn build(threads: usize) -> Option<Arc<rayon::ThreadPool>> {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .thread_name(|i| format!("jitexpr-{i}"))
+        .build()
+        .ok()
+        .map(Arc::new)
+}
+
+/// The pool, created on first use; `None` if threads cannot be created
+/// (kernels then run on the calling thread).
+pub fn pool() -> Option<Arc<rayon::ThreadPool>> {
+    let slot = POOL.get_or_init(|| Mutex::new(None));
+    let mut guard = slot.lock().unwrap_or_else(|e| e.into_inner());
+    if guard.is_none() {
+        *guard = build(default_threads());
+    }
+    guard.clone()
+}
+
+/// Uses `n` threads from now on (at least 1); returns the previous count.
+pub fn set_num_threads(n: usize) -> usize {
+    let previous = num_threads();
+    let slot = POOL.get_or_init(|| Mutex::new(None));
+    let mut guard = slot.lock().unwrap_or_else(|e| e.into_inner());
+    *guard = build(n.max(1));
+    previous
+}
+
+/// The number of threads kernels run on.
+pub fn num_threads() -> usize {
+    pool().map_or(1, |p| p.current_num_threads())
+}
