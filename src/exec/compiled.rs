@@ -14,9 +14,11 @@ use crate::exec::reduce::reduce;
 use crate::exec::shape::{Shapes, format_shape, normalize_axis};
 use crate::exec::threads;
 use crate::ir::graph::{Node, NodeId, Program};
-use crate::ir::scalar::ReduceError;
+use crate::ir::op::ReduceOp;
+use crate::ir::scalar::{self, ReduceError};
 use crate::ir::stage::stages;
 use crate::types::DType;
+use crate::types::Scalar;
 
 /// Evaluates `program` (compiled as `jit`) on bound `inputs` with `shapes`,
 /// writing the result into `out` (shape `shapes.output`).
@@ -41,15 +43,8 @@ pub fn run(
                 let Node::Reduce(op, operand, axis) = g.node(r) else {
                     return Err(Error::internal(format!("{r} is not a reduction")));
                 };
-                let mut values = zeros(g.dtype(operand), &shape)?;
-                {
-                    let mut view = values.view_mut();
-                    let output = output(&mut view, &shape)?;
-                    call::run(kernel, &operands, &output, &shape, pool.as_deref());
-                }
-                let axis = axis.and_then(|a| normalize_axis(a, shape.len()));
-                let result = reduce(&values, op, axis).map_err(|e| match e {
-                    ReduceError::Empty => Error::new(
+                let empty = |op: ReduceOp| {
+                    Error::new(
                         ErrorKind::Value,
                         format!(
                             "zero-size array to reduction operation {} which has no identity",
@@ -58,8 +53,31 @@ pub fn run(
                     )
                     .at(g.span(r))
                     .with_label("reduces an empty array")
-                    .with_help("min and max need at least one element"),
-                })?;
+                    .with_help("min and max need at least one element")
+                };
+                let result = match axis {
+                    // A full reduction never materializes its operand: blocks
+                    // are computed into small buffers and reduced at once.
+                    None => full_reduction(
+                        kernel,
+                        &operands,
+                        &shape,
+                        g.dtype(operand),
+                        op,
+                        pool.as_deref(),
+                    )
+                    .map_err(|ReduceError::Empty| empty(op))?,
+                    Some(axis) => {
+                        let mut values = zeros(g.dtype(operand), &shape)?;
+                        {
+                            let mut view = values.view_mut();
+                            let output = output(&mut view, &shape)?;
+                            call::run(kernel, &operands, &output, &shape, pool.as_deref());
+                        }
+                        let axis = normalize_axis(axis, shape.len());
+                        reduce(&values, op, axis).map_err(|ReduceError::Empty| empty(op))?
+                    }
+                };
                 reduced.insert(r, result);
             }
             None => {
@@ -137,9 +155,7 @@ pub fn zeros(dtype: DType, shape: &[usize]) -> Result<Array> {
         })
         .ok_or_else(|| too_large(shape))?;
     fn make<T: Element + Default>(n: usize, shape: &[usize]) -> Result<Array> {
-        let mut v: Vec<T> = Vec::new();
-        v.try_reserve_exact(n).map_err(|_| too_large(shape))?;
-        v.resize(n, T::default());
+        let v: Vec<T> = call::zeroed_vec(n).ok_or_else(|| too_large(shape))?;
         ArrayD::from_shape_vec(IxDyn(shape), v)
             .map(T::into_array)
             .map_err(|e| Error::internal(format!("result shape: {e}")))
@@ -196,4 +212,94 @@ fn unsqueeze<'a>(
         }
         Element::into_view_mut(v)
     }))
+}
+
+/// `op` over every element of the stage, block by block (see
+/// `ir::scalar::REDUCE_BLOCK`), with the interpreter's exact semantics.
+fn full_reduction(
+    kernel: call::KernelFn,
+    operands: &[Operand],
+    shape: &[usize],
+    dtype: DType,
+    op: ReduceOp,
+    pool: Option<&rayon::ThreadPool>,
+) -> std::result::Result<Array, ReduceError> {
+    let n: usize = shape.iter().product();
+    let block = scalar::REDUCE_BLOCK;
+    let zero_d = |s: Scalar| Array::from_scalars(s.dtype(), &[], &[s]).ok_or(ReduceError::Empty);
+    if n == 0 {
+        return zero_d(scalar::reduce(op, dtype, &[])?);
+    }
+    let sum_like = matches!(op, ReduceOp::Sum | ReduceOp::Mean);
+    let total = match dtype {
+        DType::Float64 if sum_like => {
+            let p = call::run_blocks(kernel, operands, shape, block, pool, scalar::sum_block_f64);
+            let t = if p.len() == 1 {
+                p[0]
+            } else {
+                scalar::sum_block_f64(&p)
+            };
+            Scalar::Float64(if op == ReduceOp::Mean {
+                t / n as f64
+            } else {
+                t
+            })
+        }
+        DType::Float32 if sum_like => {
+            let p = call::run_blocks(kernel, operands, shape, block, pool, scalar::sum_block_f32);
+            let t = if p.len() == 1 {
+                p[0]
+            } else {
+                scalar::sum_block_f32(&p)
+            };
+            Scalar::Float32(if op == ReduceOp::Mean {
+                t / n as f32
+            } else {
+                t
+            })
+        }
+        _ => {
+            let partial_op = if op == ReduceOp::Mean {
+                ReduceOp::Sum
+            } else {
+                op
+            };
+            fn blocks<T: Element + Default>(
+                kernel: call::KernelFn,
+                operands: &[Operand],
+                shape: &[usize],
+                pool: Option<&rayon::ThreadPool>,
+                op: ReduceOp,
+            ) -> std::result::Result<Vec<Scalar>, ReduceError> {
+                call::run_blocks(
+                    kernel,
+                    operands,
+                    shape,
+                    scalar::REDUCE_BLOCK,
+                    pool,
+                    |blk: &[T]| {
+                        let v: Vec<Scalar> = blk.iter().map(|x| x.to_scalar()).collect();
+                        scalar::reduce_block(op, T::DTYPE, &v)
+                    },
+                )
+                .into_iter()
+                .collect()
+            }
+            let partials = match dtype {
+                DType::Bool => blocks::<bool>(kernel, operands, shape, pool, partial_op)?,
+                DType::Int32 => blocks::<i32>(kernel, operands, shape, pool, partial_op)?,
+                DType::Int64 => blocks::<i64>(kernel, operands, shape, pool, partial_op)?,
+                DType::Float32 => blocks::<f32>(kernel, operands, shape, pool, partial_op)?,
+                DType::Float64 => blocks::<f64>(kernel, operands, shape, pool, partial_op)?,
+            };
+            let t = scalar::combine(partial_op, dtype, &partials);
+            if op == ReduceOp::Mean {
+                let count = Scalar::Int64(n as i64).cast(dtype);
+                scalar::binary(crate::ir::op::BinaryOp::Div, t, count)
+            } else {
+                t
+            }
+        }
+    };
+    zero_d(total)
 }

@@ -337,10 +337,61 @@ pub enum ReduceError {
     Empty,
 }
 
+/// Reductions work in blocks of this many elements: each block is reduced on
+/// its own, then the block results are combined (`sum`: NumPy's pairwise sum
+/// of the partials; `prod`, `min`, `max`: in order). Fixing the blocking in
+/// the semantics makes results independent of how many threads compute them.
+pub const REDUCE_BLOCK: usize = 8192;
+
 /// Reduces `values` (all of dtype `dtype`, the operand dtype of `op`) to one value.
 pub fn reduce(op: ReduceOp, dtype: DType, values: &[Scalar]) -> Result<Scalar, ReduceError> {
+    let partial_op = if op == ReduceOp::Mean {
+        ReduceOp::Sum
+    } else {
+        op
+    };
+    let partials: Vec<Scalar> = if values.len() <= REDUCE_BLOCK {
+        vec![reduce_block(partial_op, dtype, values)?]
+    } else {
+        values
+            .chunks(REDUCE_BLOCK)
+            .map(|c| reduce_block(partial_op, dtype, c))
+            .collect::<Result<_, _>>()?
+    };
+    let total = combine(partial_op, dtype, &partials);
+    if op == ReduceOp::Mean {
+        let n = Scalar::Int64(values.len() as i64).cast(dtype);
+        return Ok(binary(BinaryOp::Div, total, n));
+    }
+    Ok(total)
+}
+
+/// Combines the results of consecutive blocks (see [`REDUCE_BLOCK`]).
+pub fn combine(op: ReduceOp, dtype: DType, partials: &[Scalar]) -> Scalar {
+    match partials {
+        [] => Scalar::zero(dtype),
+        [one] => *one,
+        [first, rest @ ..] => match op {
+            ReduceOp::Sum | ReduceOp::Mean => sum(dtype, partials),
+            ReduceOp::Prod => rest
+                .iter()
+                .fold(*first, |acc, &v| binary(BinaryOp::Mul, acc, v)),
+            ReduceOp::Min => rest
+                .iter()
+                .fold(*first, |acc, &v| binary(BinaryOp::Minimum, acc, v)),
+            ReduceOp::Max => rest
+                .iter()
+                .fold(*first, |acc, &v| binary(BinaryOp::Maximum, acc, v)),
+            ReduceOp::Any => Scalar::Bool(partials.iter().any(|v| v.is_truthy())),
+            ReduceOp::All => Scalar::Bool(partials.iter().all(|v| v.is_truthy())),
+        },
+    }
+}
+
+/// Reduces one block (at most [`REDUCE_BLOCK`] elements). `Mean` is not a block operation.
+pub fn reduce_block(op: ReduceOp, dtype: DType, values: &[Scalar]) -> Result<Scalar, ReduceError> {
     match op {
-        ReduceOp::Sum => Ok(sum(dtype, values)),
+        ReduceOp::Sum | ReduceOp::Mean => Ok(sum(dtype, values)),
         ReduceOp::Prod => Ok(values
             .iter()
             .fold(Scalar::one(dtype), |acc, &v| binary(BinaryOp::Mul, acc, v))),
@@ -352,11 +403,6 @@ pub fn reduce(op: ReduceOp, dtype: DType, values: &[Scalar]) -> Result<Scalar, R
             };
             let (first, rest) = values.split_first().ok_or(ReduceError::Empty)?;
             Ok(rest.iter().fold(*first, |acc, &v| binary(bop, acc, v)))
-        }
-        ReduceOp::Mean => {
-            let total = sum(dtype, values);
-            let n = Scalar::Int64(values.len() as i64).cast(dtype);
-            Ok(binary(BinaryOp::Div, total, n))
         }
         ReduceOp::Any => Ok(Scalar::Bool(values.iter().any(|v| v.is_truthy()))),
         ReduceOp::All => Ok(Scalar::Bool(values.iter().all(|v| v.is_truthy()))),
@@ -484,14 +530,32 @@ pub fn binary(op: BinaryOp, a: Scalar, b: Scalar) -> Scalar {
 
 /// Sum as NumPy computes it for a contiguous run: the first element plus the
 /// pairwise sum of the rest (exact for integers, wrapping).
-/// NumPy's sum of a run of `f64`: the first element plus the pairwise sum of the rest.
-pub fn sum_f64(v: &[f64]) -> f64 {
+/// NumPy's sum of one block of `f64`: the first element plus the pairwise sum of the rest.
+pub fn sum_block_f64(v: &[f64]) -> f64 {
     numpy_sum!(v, f64)
 }
 
-/// NumPy's sum of a run of `f32`, accumulated in `f32`.
-pub fn sum_f32(v: &[f32]) -> f32 {
+/// NumPy's sum of one block of `f32`, accumulated in `f32`.
+pub fn sum_block_f32(v: &[f32]) -> f32 {
     numpy_sum!(v, f32)
+}
+
+/// The `sum` reduction of `f64` values: blocks, then the sum of the partials.
+pub fn sum_f64(v: &[f64]) -> f64 {
+    if v.len() <= REDUCE_BLOCK {
+        return sum_block_f64(v);
+    }
+    let partials: Vec<f64> = v.chunks(REDUCE_BLOCK).map(sum_block_f64).collect();
+    sum_block_f64(&partials)
+}
+
+/// The `sum` reduction of `f32` values: blocks, then the sum of the partials.
+pub fn sum_f32(v: &[f32]) -> f32 {
+    if v.len() <= REDUCE_BLOCK {
+        return sum_block_f32(v);
+    }
+    let partials: Vec<f32> = v.chunks(REDUCE_BLOCK).map(sum_block_f32).collect();
+    sum_block_f32(&partials)
 }
 
 fn sum(dtype: DType, values: &[Scalar]) -> Scalar {

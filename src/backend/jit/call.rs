@@ -271,6 +271,145 @@ pub fn finalize(
     Ok((CodeMemory::new(module), kernels))
 }
 
+/// Runs `kernel` over the C-order index space of `shape` in blocks of
+/// `block` elements, each computed into a contiguous buffer and handed to
+/// `f`; returns `f`'s results in block order. Blocks run in parallel on
+/// `parallel` when there are several.
+pub fn run_blocks<T, R>(
+    kernel: KernelFn,
+    inputs: &[Operand],
+    shape: &[usize],
+    block: usize,
+    parallel: Option<&rayon::ThreadPool>,
+    f: impl Fn(&[T]) -> R + Sync,
+) -> Vec<R>
+where
+    T: Copy + Default + Send,
+    R: Send,
+{
+    let n: usize = shape.iter().product();
+    if n == 0 {
+        return Vec::new();
+    }
+    let size = std::mem::size_of::<T>() as isize;
+    // A virtual C-contiguous output lets `coalesce` merge exactly the axes
+    // along which the flat index is contiguous for every input.
+    let mut out_strides = vec![0isize; shape.len()];
+    let mut acc = size;
+    for (axis, &d) in shape.iter().enumerate().rev() {
+        out_strides[axis] = acc;
+        acc *= d.max(1) as isize;
+    }
+    let mut strides: Vec<Vec<isize>> = inputs.iter().map(|o| o.strides.clone()).collect();
+    strides.push(out_strides);
+    let mut dims = coalesce(shape, &mut strides);
+    if dims.is_empty() {
+        dims.push(1);
+        for s in strides.iter_mut() {
+            s.push(0);
+        }
+    }
+    let last = dims.len() - 1;
+    let inner_len = dims[last];
+    let inner: Vec<isize> = strides.iter().map(|s| s[last]).collect();
+    let blocks = n.div_ceil(block);
+    let compute = |buf: &mut Vec<T>, b: usize| -> R {
+        let start = b * block;
+        let end = (start + block).min(n);
+        buf.resize(end - start, T::default());
+        let mut ptrs: Vec<*const u8> = vec![std::ptr::null(); inputs.len()];
+        let mut s = start;
+        while s < end {
+            let (o, j) = (s / inner_len, s % inner_len);
+            let len = (inner_len - j).min(end - s);
+            let mut rem = o;
+            let mut offsets = vec![0isize; inputs.len()];
+            for axis in (0..last).rev() {
+                let i = (rem % dims[axis]) as isize;
+                rem /= dims[axis];
+                for (off, st) in offsets.iter_mut().zip(&strides) {
+                    *off += i * st[axis];
+                }
+            }
+            for (k, p) in ptrs.iter_mut().enumerate() {
+                // SAFETY: (o, j) is an index inside `shape` (s < n), and the
+                // run [j, j+len) stays inside the last coalesced axis, so every
+                // address the kernel forms is inside operand k.
+                *p = unsafe { inputs[k].ptr.offset(offsets[k] + j as isize * inner[k]) };
+            }
+            // SAFETY: the kernel writes `len` elements of T starting at
+            // element `s - start` of `buf`, which holds `end - start` of them;
+            // it reads only the runs above; its code outlives `kernel`.
+            unsafe {
+                let out = buf.as_mut_ptr().add(s - start) as *mut u8;
+                (kernel.0)(ptrs.as_ptr(), inner.as_ptr(), out, size, len);
+            }
+            s += len;
+        }
+        f(buf)
+    };
+    match parallel {
+        Some(pool) if blocks > 1 && n >= PARALLEL_THRESHOLD => {
+            use rayon::prelude::*;
+            pool.install(|| {
+                (0..blocks)
+                    .into_par_iter()
+                    .map_init(|| Vec::with_capacity(block), |buf, b| compute(buf, b))
+                    .collect()
+            })
+        }
+        _ => {
+            let mut buf = Vec::with_capacity(block.min(n));
+            (0..blocks).map(|b| compute(&mut buf, b)).collect()
+        }
+    }
+}
+
+/// A zero-filled `Vec<T>` of length `n` from the zeroing allocator, so no
+/// page is touched until the kernels write it (in parallel); large buffers are
+/// advised to use transparent huge pages. `None` if the allocation fails.
+pub fn zeroed_vec<T: crate::array::Element>(n: usize) -> Option<Vec<T>> {
+    if n == 0 {
+        return Some(Vec::new());
+    }
+    let layout = std::alloc::Layout::array::<T>(n).ok()?;
+    // SAFETY: `layout` has non-zero size (n > 0 and T is not zero-sized).
+    let ptr = unsafe { std::alloc::alloc_zeroed(layout) } as *mut T;
+    if ptr.is_null() {
+        return None;
+    }
+    advise_huge_pages(ptr as *mut u8, layout.size());
+    // SAFETY: `ptr` was allocated by the global allocator with the layout of
+    // `[T; n]` (what `Vec<T>` with capacity n uses) and all-zero bytes are a
+    // valid value of every `Element` type (false, 0, +0.0).
+    Some(unsafe { Vec::from_raw_parts(ptr, n, n) })
+}
+
+/// Asks the kernel to back the 2 MiB-aligned interior of a large buffer with
+/// huge pages (what NumPy does above 4 MiB): far fewer page faults.
+fn advise_huge_pages(ptr: *mut u8, len: usize) {
+    #[cfg(target_os = "linux")]
+    {
+        const HUGE: usize = 2 << 20;
+        if len < 2 * HUGE {
+            return;
+        }
+        let start = (ptr as usize).next_multiple_of(HUGE);
+        let end = (ptr as usize + len) & !(HUGE - 1);
+        if end > start {
+            // SAFETY: [start, end) lies inside the allocation just made;
+            // madvise only changes paging policy, never the contents.
+            unsafe {
+                libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_HUGEPAGE);
+            }
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = (ptr, len);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -25,6 +25,7 @@ use cranelift_jit::JITModule;
 use cranelift_module::{FuncId, Module};
 
 use crate::backend::jit::runtime::{self, Routine};
+use crate::backend::jit::vector;
 use crate::error::{Error, Result};
 use crate::ir::graph::{Node, NodeId, Program};
 use crate::ir::op::{BinaryOp, UnaryOp};
@@ -96,7 +97,51 @@ pub fn define_kernel(
             ));
         }
         let zero = b.ins().iconst(ptr, 0);
-        b.ins().jump(header, &[zero.into()]);
+        match vector::vectorizable(program, root) {
+            Some(lanes) => {
+                // Vector loop over [0, nv) when every leaf and the output are
+                // contiguous; the scalar loop below finishes [nv, n).
+                let mut contiguous = b.ins().icmp_imm_s(
+                    IntCC::Equal,
+                    out_stride,
+                    program.graph.dtype(root).size() as i64,
+                );
+                for (k, &leaf) in leaves.iter().enumerate() {
+                    let size = program.graph.dtype(leaf).size() as i64;
+                    let c = b.ins().icmp_imm_s(IntCC::Equal, leaf_base[k].1, size);
+                    contiguous = b.ins().band(contiguous, c);
+                }
+                let w = i64::from(lanes.count);
+                let whole = b.ins().band_imm_s(n, -w);
+                let nv = b.ins().select(contiguous, whole, zero);
+                let vheader = b.create_block();
+                b.append_block_param(vheader, ptr);
+                let vbody = b.create_block();
+                b.ins().jump(vheader, &[zero.into()]);
+                b.switch_to_block(vheader);
+                let i = b.block_params(vheader)[0];
+                let more = b.ins().icmp(IntCC::UnsignedLessThan, i, nv);
+                b.ins().brif(more, vbody, &[], header, &[i.into()]);
+                b.switch_to_block(vbody);
+                vector_body(
+                    &mut b,
+                    module,
+                    routines,
+                    &mut refs,
+                    program,
+                    root,
+                    &leaves,
+                    &leaf_base,
+                    (i, out),
+                    lanes,
+                )?;
+                let next = b.ins().iadd_imm_s(i, w);
+                b.ins().jump(vheader, &[next.into()]);
+            }
+            None => {
+                b.ins().jump(header, &[zero.into()]);
+            }
+        }
 
         b.switch_to_block(header);
         let i = b.block_params(header)[0];
@@ -143,6 +188,81 @@ pub fn define_kernel(
         .define_function(id, &mut ctx)
         .map_err(|e| Error::internal(format!("JIT define: {e:?}")))?;
     Ok(id)
+}
+
+/// The body of the vector loop: loads `lanes.count` elements of every leaf
+/// at element `i`, computes the root, stores it.
+#[allow(clippy::too_many_arguments)]
+fn vector_body(
+    b: &mut FunctionBuilder<'_>,
+    module: &mut JITModule,
+    routines: &HashMap<&'static str, FuncId>,
+    refs: &mut HashMap<&'static str, FuncRef>,
+    program: &Program,
+    root: NodeId,
+    leaves: &[NodeId],
+    leaf_base: &[(Value, Value)],
+    (i, out): (Value, Value),
+    lanes: vector::Lanes,
+) -> Result<()> {
+    // Not `aligned`: element arrays are only element-aligned.
+    let flags = MemFlagsData::new().with_notrap();
+    let g = &program.graph;
+    let mut vals: HashMap<NodeId, Value> = HashMap::new();
+    for (k, &leaf) in leaves.iter().enumerate() {
+        let (base, stride) = leaf_base[k];
+        let off = b.ins().imul(i, stride);
+        let addr = b.ins().iadd(base, off);
+        vals.insert(leaf, b.ins().load(lanes.vector, flags, addr, 0));
+    }
+    let mut resolve = |b: &mut FunctionBuilder<'_>, key: vector::RoutineKey| -> Result<FuncRef> {
+        let routine = match key {
+            vector::RoutineKey::Unary(op, d) => runtime::unary_routine(op, d),
+            vector::RoutineKey::Binary(op, d) => runtime::binary_routine(op, d),
+        }
+        .ok_or_else(|| Error::internal(format!("no routine for {key:?}")))?;
+        if let Some(&r) = refs.get(routine.symbol) {
+            return Ok(r);
+        }
+        let fid = *routines
+            .get(routine.symbol)
+            .ok_or_else(|| Error::internal(format!("routine {} not registered", routine.symbol)))?;
+        let r = module.declare_func_in_func(fid, b.func);
+        refs.insert(routine.symbol, r);
+        Ok(r)
+    };
+    let mut cx = vector::VLower {
+        b,
+        lanes,
+        routine: &mut resolve,
+    };
+    for id in stage_nodes(program, root) {
+        if vals.contains_key(&id) {
+            continue;
+        }
+        let v = cx.node(program, id, &vals)?;
+        vals.insert(id, v);
+    }
+    let result = vals[&root];
+    let size = g.dtype(root).size() as i64;
+    let off = b.ins().imul_imm_s(i, size);
+    let addr = b.ins().iadd(out, off);
+    if g.dtype(root) == DType::Bool {
+        // Masks to bytes, lane by lane.
+        for lane in 0..lanes.count {
+            let m = b.ins().extractlane(result, lane);
+            let bit = b.ins().band_imm_s(m, 1);
+            let byte = if lanes.mask.lane_type() == types::I8 {
+                bit
+            } else {
+                b.ins().ireduce(types::I8, bit)
+            };
+            b.ins().store(flags, byte, addr, i32::from(lane));
+        }
+    } else {
+        b.ins().store(flags, result, addr, 0);
+    }
+    Ok(())
 }
 
 /// Lowering state for one function.

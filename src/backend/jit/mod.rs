@@ -7,6 +7,7 @@
 pub mod call;
 pub mod codegen;
 pub mod runtime;
+pub mod vector;
 
 use std::collections::HashMap;
 

@@ -1,0 +1,375 @@
+//! SIMD lowering of a stage: the same operations as `codegen`'s scalar
+//! lowering, on 128-bit vectors (F64X2 or F32X4), for stages whose values are
+//! all of one float dtype plus booleans. Booleans are lane masks of the same
+//! width (all ones for true). Results equal the scalar lowering bit for bit,
+//! except math functions implemented by `vmath` (within its ULP bounds);
+//! operations without a vector form call the scalar routine lane by lane.
+
+use std::collections::HashMap;
+
+use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
+use cranelift_codegen::ir::immediates::{Ieee32, Ieee64};
+use cranelift_codegen::ir::{Endianness, FuncRef, InstBuilder, MemFlagsData, Type, Value, types};
+use cranelift_frontend::FunctionBuilder;
+
+use crate::error::{Error, Result};
+use crate::ir::graph::{Node, NodeId, Program};
+use crate::ir::op::{BinaryOp, UnaryOp};
+use crate::ir::stage::stage_nodes;
+use crate::types::{DType, Scalar};
+
+/// The vector shape of a stage: its float dtype and the lane types.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Lanes {
+    /// The one float dtype of the stage.
+    pub float: DType,
+    /// F64X2 or F32X4.
+    pub vector: Type,
+    /// I64X2 or I32X4: booleans as lane masks.
+    pub mask: Type,
+    /// The lane count.
+    pub count: u8,
+}
+
+impl Lanes {
+    fn of(float: DType) -> Lanes {
+        match float {
+            DType::Float32 => Lanes {
+                float,
+                vector: types::F32X4,
+                mask: types::I32X4,
+                count: 4,
+            },
+            _ => Lanes {
+                float: DType::Float64,
+                vector: types::F64X2,
+                mask: types::I64X2,
+                count: 2,
+            },
+        }
+    }
+}
+
+/// The lanes a stage can be vectorized with, or `None` if it must run scalar:
+/// every value is of one float dtype or bool, every leaf is that float dtype,
+/// and every operation has a vector lowering here.
+pub fn vectorizable(program: &Program, root: NodeId) -> Option<Lanes> {
+    let g = &program.graph;
+    let nodes = stage_nodes(program, root);
+    let float = nodes.iter().map(|&n| g.dtype(n)).find(|d| d.is_float())?;
+    let ok = nodes.iter().all(|&n| {
+        let d = g.dtype(n);
+        if d != float && d != DType::Bool {
+            return false;
+        }
+        match g.node(n) {
+            Node::Input(_) | Node::Reduce(..) => d == float,
+            Node::Const(_) | Node::Select(..) => true,
+            Node::Cast(a) => {
+                let from = g.dtype(a);
+                (from == DType::Bool && d == float) || (from == float && d == DType::Bool)
+            }
+            Node::Unary(op, a) => match g.dtype(a) {
+                DType::Bool => matches!(
+                    op,
+                    UnaryOp::Not | UnaryOp::Abs | UnaryOp::Floor | UnaryOp::Ceil | UnaryOp::Trunc
+                ),
+                _ => true,
+            },
+            Node::Binary(op, a, _) => match g.dtype(a) {
+                DType::Bool => matches!(
+                    op,
+                    BinaryOp::Add
+                        | BinaryOp::Mul
+                        | BinaryOp::BitAnd
+                        | BinaryOp::BitOr
+                        | BinaryOp::BitXor
+                        | BinaryOp::Maximum
+                        | BinaryOp::Minimum
+                        | BinaryOp::Eq
+                        | BinaryOp::Ne
+                ),
+                _ => true,
+            },
+        }
+    });
+    ok.then(|| Lanes::of(float))
+}
+
+/// Vector lowering state for one function.
+pub struct VLower<'a, 'b> {
+    /// The function being built.
+    pub b: &'a mut FunctionBuilder<'b>,
+    /// The lanes.
+    pub lanes: Lanes,
+    /// Resolves the scalar routine for an op (already declared in the function).
+    pub routine: &'a mut dyn FnMut(&mut FunctionBuilder<'b>, RoutineKey) -> Result<FuncRef>,
+}
+
+/// Which scalar routine a lane-by-lane fallback calls.
+#[derive(Debug, Clone, Copy)]
+pub enum RoutineKey {
+    /// A one-operand routine.
+    Unary(UnaryOp, DType),
+    /// A two-operand routine.
+    Binary(BinaryOp, DType),
+}
+
+fn little() -> MemFlagsData {
+    MemFlagsData::new().with_endianness(Endianness::Little)
+}
+
+impl VLower<'_, '_> {
+    /// Lowers node `id` given its operands' vectors in `vals`.
+    pub fn node(
+        &mut self,
+        program: &Program,
+        id: NodeId,
+        vals: &HashMap<NodeId, Value>,
+    ) -> Result<Value> {
+        let g = &program.graph;
+        let dtype = g.dtype(id);
+        let v = |n: NodeId| vals[&n];
+        Ok(match g.node(id) {
+            Node::Const(c) => self.constant(c),
+            Node::Cast(a) => {
+                if dtype == DType::Bool {
+                    let zero = self.fsplat(0.0);
+                    self.b.ins().fcmp(FloatCC::NotEqual, v(a), zero)
+                } else {
+                    // mask & bits(1.0)
+                    let one = self.fsplat(1.0);
+                    let one_bits = self.as_mask_bits(one);
+                    let bits = self.b.ins().band(v(a), one_bits);
+                    self.as_float_bits(bits)
+                }
+            }
+            Node::Unary(op, a) => self.unary(op, v(a), g.dtype(a))?,
+            Node::Binary(op, a, c) => self.binary(op, v(a), v(c), g.dtype(a))?,
+            Node::Select(c, a, e) => {
+                if dtype == DType::Bool {
+                    self.b.ins().bitselect(v(c), v(a), v(e))
+                } else {
+                    let m = self.as_float_bits(v(c));
+                    self.b.ins().bitselect(m, v(a), v(e))
+                }
+            }
+            Node::Input(_) | Node::Reduce(..) => {
+                return Err(Error::internal(format!("leaf {id} was not loaded")));
+            }
+        })
+    }
+
+    fn fsplat(&mut self, x: f64) -> Value {
+        let s = match self.lanes.float {
+            DType::Float32 => self
+                .b
+                .ins()
+                .f32const(Ieee32::with_bits((x as f32).to_bits())),
+            _ => self.b.ins().f64const(Ieee64::with_bits(x.to_bits())),
+        };
+        self.b.ins().splat(self.lanes.vector, s)
+    }
+
+    fn msplat(&mut self, on: bool) -> Value {
+        let lane = self.lanes.mask.lane_type();
+        let s = self.b.ins().iconst(lane, if on { -1 } else { 0 });
+        self.b.ins().splat(self.lanes.mask, s)
+    }
+
+    fn constant(&mut self, c: Scalar) -> Value {
+        match c {
+            Scalar::Bool(x) => self.msplat(x),
+            Scalar::Float32(x) => {
+                let s = self.b.ins().f32const(Ieee32::with_bits(x.to_bits()));
+                self.b.ins().splat(self.lanes.vector, s)
+            }
+            Scalar::Float64(x) => {
+                let s = self.b.ins().f64const(Ieee64::with_bits(x.to_bits()));
+                self.b.ins().splat(self.lanes.vector, s)
+            }
+            // Not produced for vectorizable stages.
+            other => self.fsplat(other.to_f64()),
+        }
+    }
+
+    fn as_float_bits(&mut self, mask: Value) -> Value {
+        self.b.ins().bitcast(self.lanes.vector, little(), mask)
+    }
+
+    fn as_mask_bits(&mut self, x: Value) -> Value {
+        self.b.ins().bitcast(self.lanes.mask, little(), x)
+    }
+
+    /// Calls the scalar routine on each lane.
+    fn lanewise(&mut self, key: RoutineKey, args: &[Value]) -> Result<Value> {
+        let fref = (self.routine)(self.b, key)?;
+        let mut result = args[0];
+        for lane in 0..self.lanes.count {
+            let scalars: Vec<Value> = args
+                .iter()
+                .map(|&a| self.b.ins().extractlane(a, lane))
+                .collect();
+            let call = self.b.ins().call(fref, &scalars);
+            let r = self.b.inst_results(call)[0];
+            result = self.b.ins().insertlane(result, r, lane);
+        }
+        Ok(result)
+    }
+
+    fn unary(&mut self, op: UnaryOp, x: Value, dtype: DType) -> Result<Value> {
+        use UnaryOp::*;
+        if dtype == DType::Bool {
+            return Ok(match op {
+                Not => self.b.ins().bnot(x),
+                _ => x,
+            });
+        }
+        if crate::backend::jit::runtime::unary_routine(op, dtype).is_some() {
+            let key = RoutineKey::Unary(op, dtype);
+            let fref = (self.routine)(self.b, key)?;
+            if let Some(v) = vmath_unary(self.b, op, x, self.lanes.vector, fref) {
+                return Ok(v);
+            }
+            return self.lanewise(key, &[x]);
+        }
+        Ok(match op {
+            Neg => self.b.ins().fneg(x),
+            Abs => self.b.ins().fabs(x),
+            Sqrt => self.b.ins().sqrt(x),
+            Floor => self.b.ins().floor(x),
+            Ceil => self.b.ins().ceil(x),
+            Trunc => self.b.ins().trunc(x),
+            Rint => self.b.ins().nearest(x),
+            Reciprocal => {
+                let one = self.fsplat(1.0);
+                self.b.ins().fdiv(one, x)
+            }
+            Sign => {
+                let (one, minus, zero) = (self.fsplat(1.0), self.fsplat(-1.0), self.fsplat(0.0));
+                let gt = self.b.ins().fcmp(FloatCC::GreaterThan, x, zero);
+                let lt = self.b.ins().fcmp(FloatCC::LessThan, x, zero);
+                let eq = self.b.ins().fcmp(FloatCC::Equal, x, zero);
+                let (gt, lt, eq) = (self.as_float_bits(gt), self.as_float_bits(lt), self.as_float_bits(eq));
+                let r = self.b.ins().bitselect(eq, zero, x);
+                let r = self.b.ins().bitselect(lt, minus, r);
+                self.b.ins().bitselect(gt, one, r)
+            }
+            IsNan => self.b.ins().fcmp(FloatCC::Unordered, x, x),
+            IsInf | IsFinite => {
+                let a = self.b.ins().fabs(x);
+                let inf = self.fsplat(f64::INFINITY);
+                let cc = if op == IsInf {
+                    FloatCC::Equal
+                } else {
+                    FloatCC::LessThan
+                };
+                self.b.ins().fcmp(cc, a, inf)
+            }
+            SignBit => {
+                let bits = self.as_mask_bits(x);
+                let lane = self.lanes.mask.lane_type();
+                let zero = self.b.ins().iconst(lane, 0);
+                let zero = self.b.ins().splat(self.lanes.mask, zero);
+                self.b.ins().icmp(IntCC::SignedLessThan, bits, zero)
+            }
+            other => {
+                return Err(Error::internal(format!(
+                    "no vector lowering for {}",
+                    other.name()
+                )));
+            }
+        })
+    }
+
+    fn binary(&mut self, op: BinaryOp, x: Value, y: Value, dtype: DType) -> Result<Value> {
+        use BinaryOp::*;
+        if dtype == DType::Bool {
+            return Ok(match op {
+                Add | BitOr | Maximum => self.b.ins().bor(x, y),
+                Mul | BitAnd | Minimum => self.b.ins().band(x, y),
+                BitXor | Ne => self.b.ins().bxor(x, y),
+                Eq => {
+                    let d = self.b.ins().bxor(x, y);
+                    self.b.ins().bnot(d)
+                }
+                other => {
+                    return Err(Error::internal(format!(
+                        "no vector lowering for bool {}",
+                        other.name()
+                    )));
+                }
+            });
+        }
+        if crate::backend::jit::runtime::binary_routine(op, dtype).is_some() {
+            let key = RoutineKey::Binary(op, dtype);
+            let fref = (self.routine)(self.b, key)?;
+            if let Some(v) = vmath_binary(self.b, op, x, y, self.lanes.vector, fref) {
+                return Ok(v);
+            }
+            return self.lanewise(key, &[x, y]);
+        }
+        Ok(match op {
+            Add => self.b.ins().fadd(x, y),
+            Sub => self.b.ins().fsub(x, y),
+            Mul => self.b.ins().fmul(x, y),
+            Div => self.b.ins().fdiv(x, y),
+            Lt => self.b.ins().fcmp(FloatCC::LessThan, x, y),
+            Le => self.b.ins().fcmp(FloatCC::LessThanOrEqual, x, y),
+            Eq => self.b.ins().fcmp(FloatCC::Equal, x, y),
+            Ne => self.b.ins().fcmp(FloatCC::NotEqual, x, y),
+            Ge => self.b.ins().fcmp(FloatCC::GreaterThanOrEqual, x, y),
+            Gt => self.b.ins().fcmp(FloatCC::GreaterThan, x, y),
+            Maximum | Minimum => {
+                let cc = if op == Maximum {
+                    FloatCC::GreaterThan
+                } else {
+                    FloatCC::LessThan
+                };
+                let nan_x = self.b.ins().fcmp(FloatCC::Unordered, x, x);
+                let wins = self.b.ins().fcmp(cc, x, y);
+                let take_x = self.b.ins().bor(nan_x, wins);
+                let m = self.as_float_bits(take_x);
+                self.b.ins().bitselect(m, x, y)
+            }
+            Copysign => {
+                let sign = self.fsplat(-0.0);
+                let sign = self.as_mask_bits(sign);
+                let (xm, ym) = (self.as_mask_bits(x), self.as_mask_bits(y));
+                let magnitude = self.b.ins().band_not(xm, sign);
+                let s = self.b.ins().band(ym, sign);
+                let r = self.b.ins().bor(magnitude, s);
+                self.as_float_bits(r)
+            }
+            other => {
+                return Err(Error::internal(format!(
+                    "no vector lowering for {}",
+                    other.name()
+                )));
+            }
+        })
+    }
+}
+
+/// Vector math functions (see `vmath`): `None` until an op has one.
+fn vmath_unary(
+    _b: &mut FunctionBuilder,
+    _op: UnaryOp,
+    _x: Value,
+    _ty: Type,
+    _fallback: FuncRef,
+) -> Option<Value> {
+    None
+}
+
+/// Vector math functions of two operands: `None` until an op has one.
+fn vmath_binary(
+    _b: &mut FunctionBuilder,
+    _op: BinaryOp,
+    _x: Value,
+    _y: Value,
+    _ty: Type,
+    _fallback: FuncRef,
+) -> Option<Value> {
+    None
+}
