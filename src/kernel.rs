@@ -67,7 +67,7 @@ pub struct Compiled {
 #[derive(Debug, Clone)]
 pub struct Kernel {
     source: Arc<str>,
-    compiled: Compiled,
+    compiled: Arc<Compiled>,
     options: Options,
     jit: Option<Arc<JitProgram>>,
 }
@@ -122,8 +122,18 @@ pub fn compile(expr: &str, signature: &Signature) -> Result<Kernel> {
     compile_with(expr, signature, Options::default())
 }
 
-/// Compiles `expr` for variables with the dtypes in `signature`.
+/// Compiles `expr` for variables with the dtypes in `signature`. Kernels are
+/// cached (see `exec::cache`): compiling the same thing again is a lookup.
 pub fn compile_with(expr: &str, signature: &Signature, options: Options) -> Result<Kernel> {
+    if let Some(k) = exec::cache::get(expr, signature, options) {
+        return Ok(k);
+    }
+    let kernel = compile_uncached(expr, signature, options)?;
+    exec::cache::put(expr, signature, options, &kernel);
+    Ok(kernel)
+}
+
+fn compile_uncached(expr: &str, signature: &Signature, options: Options) -> Result<Kernel> {
     let source: Arc<str> = Arc::from(expr);
     let compiled = front_to_ir(expr, signature).map_err(|e| e.with_source(&source))?;
     let jit = match options.backend {
@@ -134,7 +144,7 @@ pub fn compile_with(expr: &str, signature: &Signature, options: Options) -> Resu
     };
     Ok(Kernel {
         source,
-        compiled,
+        compiled: Arc::new(compiled),
         options,
         jit,
     })

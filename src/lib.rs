@@ -45,6 +45,7 @@ mod vars;
 
 pub use array::{Array, ArrayView, ArrayViewMut, Element};
 pub use error::{Error, ErrorKind, Result, Span};
+pub use exec::threads::{num_threads, set_num_threads};
 pub use kernel::{
     Backend, Compiled, Kernel, Options, compile, compile_with, evaluate, evaluate_with,
 };

@@ -76,7 +76,7 @@ impl<'a, S: AsRef<str>, V: Into<ArrayView<'a>>> FromIterator<(S, V)> for Vars<'a
 /// let sig = Signature::new().with("a", DType::Float64).with("n", DType::Int32);
 /// assert_eq!(sig.dtype("n"), Some(DType::Int32));
 /// ```
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct Signature {
     inputs: Vec<(String, DType)>,
 }

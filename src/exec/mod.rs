@@ -1,6 +1,7 @@
 //! The executor: binds variables to a compiled program's inputs, infers
 //! shapes (broadcasting), runs the chosen backend and delivers the result.
 
+pub mod cache;
 pub mod compiled;
 pub mod reduce;
 pub mod shape;

@@ -54,7 +54,7 @@ pub fn clif_type(dtype: DType) -> Type {
 /// Defines the kernel for the stage rooted at `root` in `module` and returns its id.
 pub fn define_kernel(
     module: &mut JITModule,
-    routines: &HashMap<&'static str, FuncId>,
+    routines: &mut HashMap<&'static str, FuncId>,
     program: &Program,
     root: NodeId,
     name: &str,
@@ -196,7 +196,7 @@ pub fn define_kernel(
 fn vector_body(
     b: &mut FunctionBuilder<'_>,
     module: &mut JITModule,
-    routines: &HashMap<&'static str, FuncId>,
+    routines: &mut HashMap<&'static str, FuncId>,
     refs: &mut HashMap<&'static str, FuncRef>,
     program: &Program,
     root: NodeId,
@@ -224,9 +224,7 @@ fn vector_body(
         if let Some(&r) = refs.get(routine.symbol) {
             return Ok(r);
         }
-        let fid = *routines
-            .get(routine.symbol)
-            .ok_or_else(|| Error::internal(format!("routine {} not registered", routine.symbol)))?;
+        let fid = routine_id(module, routines, routine)?;
         let r = module.declare_func_in_func(fid, b.func);
         refs.insert(routine.symbol, r);
         Ok(r)
@@ -269,7 +267,7 @@ fn vector_body(
 struct Lower<'a, 'b> {
     b: &'a mut FunctionBuilder<'b>,
     module: &'a mut JITModule,
-    routines: &'a HashMap<&'static str, FuncId>,
+    routines: &'a mut HashMap<&'static str, FuncId>,
     refs: &'a mut HashMap<&'static str, FuncRef>,
 }
 
@@ -351,9 +349,7 @@ impl Lower<'_, '_> {
         let fref = match self.refs.get(routine.symbol) {
             Some(&r) => r,
             None => {
-                let fid = *self.routines.get(routine.symbol).ok_or_else(|| {
-                    Error::internal(format!("routine {} not registered", routine.symbol))
-                })?;
+                let fid = routine_id(self.module, self.routines, routine)?;
                 let r = self.module.declare_func_in_func(fid, self.b.func);
                 self.refs.insert(routine.symbol, r);
                 r
@@ -610,20 +606,24 @@ fn inf_of(dtype: DType) -> Scalar {
     }
 }
 
-/// Declares every runtime routine as an import of `module`.
-pub fn declare_routines(module: &mut JITModule) -> Result<HashMap<&'static str, FuncId>> {
-    let mut out = HashMap::new();
-    for r in runtime::all() {
-        let ty = clif_type(r.dtype);
-        let mut sig = module.make_signature();
-        for _ in 0..r.arity {
-            sig.params.push(AbiParam::new(ty));
-        }
-        sig.returns.push(AbiParam::new(ty));
-        let id = module
-            .declare_function(r.symbol, cranelift_module::Linkage::Import, &sig)
-            .map_err(|e| Error::internal(format!("JIT declare {}: {e}", r.symbol)))?;
-        out.insert(r.symbol, id);
+/// The module-level id of `routine`, declaring it as an import on first use.
+fn routine_id(
+    module: &mut JITModule,
+    routines: &mut HashMap<&'static str, FuncId>,
+    routine: Routine,
+) -> Result<FuncId> {
+    if let Some(&id) = routines.get(routine.symbol) {
+        return Ok(id);
     }
-    Ok(out)
+    let ty = clif_type(routine.dtype);
+    let mut sig = module.make_signature();
+    for _ in 0..routine.arity {
+        sig.params.push(AbiParam::new(ty));
+    }
+    sig.returns.push(AbiParam::new(ty));
+    let id = module
+        .declare_function(routine.symbol, cranelift_module::Linkage::Import, &sig)
+        .map_err(|e| Error::internal(format!("JIT declare {}: {e}", routine.symbol)))?;
+    routines.insert(routine.symbol, id);
+    Ok(id)
 }

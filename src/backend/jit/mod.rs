@@ -10,7 +10,9 @@ pub mod runtime;
 pub mod vector;
 
 use std::collections::HashMap;
+use std::sync::OnceLock;
 
+use cranelift_codegen::isa::OwnedTargetIsa;
 use cranelift_codegen::settings::{self, Configurable};
 use cranelift_jit::{JITBuilder, JITModule};
 use cranelift_module::default_libcall_names;
@@ -33,27 +35,40 @@ impl std::fmt::Debug for JitProgram {
     }
 }
 
-fn new_module() -> Result<JITModule> {
-    let mut flags = settings::builder();
-    let set = |flags: &mut settings::Builder, k: &str, v: &str| {
-        flags
-            .set(k, v)
-            .map_err(|e| Error::internal(format!("JIT setting {k}: {e}")))
-    };
-    set(&mut flags, "opt_level", "speed")?;
-    set(&mut flags, "use_colocated_libcalls", "false")?;
-    set(&mut flags, "is_pic", "false")?;
-    let isa = cranelift_native::builder()
-        .map_err(|e| {
-            Error::new(
-                crate::ErrorKind::Unsupported,
-                format!("this CPU is not supported by the JIT: {e}"),
-            )
-            .with_help("use the interpreter backend")
-        })?
-        .finish(settings::Flags::new(flags))
-        .map_err(|e| Error::internal(format!("JIT ISA: {e}")))?;
-    let mut builder = JITBuilder::with_isa(isa, default_libcall_names());
+/// The host ISA, detected once per process.
+fn isa() -> Result<OwnedTargetIsa> {
+    static ISA: OnceLock<std::result::Result<OwnedTargetIsa, String>> = OnceLock::new();
+    ISA.get_or_init(|| {
+        let mut flags = settings::builder();
+        // Cranelift's IR verifier runs in debug builds (tests) only.
+        let verify = if cfg!(debug_assertions) {
+            "true"
+        } else {
+            "false"
+        };
+        for (k, v) in [
+            ("opt_level", "speed"),
+            ("use_colocated_libcalls", "false"),
+            ("is_pic", "false"),
+            ("enable_verifier", verify),
+        ] {
+            flags.set(k, v).map_err(|e| format!("setting {k}: {e}"))?;
+        }
+        cranelift_native::builder()
+            .map_err(|e| format!("this CPU is not supported by the JIT: {e}"))?
+            .finish(settings::Flags::new(flags))
+            .map_err(|e| format!("JIT ISA: {e}"))
+    })
+    .clone()
+    .map_err(|e| {
+        Error::new(crate::ErrorKind::Unsupported, e)
+            .with_help("use the interpreter backend: Options::with_backend(Backend::Interpreter)")
+    })
+}
+
+/// A JIT module for the host, with the runtime routines resolvable by name.
+pub fn new_module() -> Result<JITModule> {
+    let mut builder = JITBuilder::with_isa(isa()?, default_libcall_names());
     for r in runtime::all() {
         builder.symbol(r.symbol, r.address);
     }
@@ -64,13 +79,13 @@ impl JitProgram {
     /// Compiles every stage of an optimized, verified program.
     pub fn compile(program: &Program) -> Result<JitProgram> {
         let mut module = new_module()?;
-        let routines = codegen::declare_routines(&mut module)?;
+        let mut routines = HashMap::new();
         let mut roots = Vec::new();
         let mut ids = Vec::new();
         for (k, stage) in stages(program).iter().enumerate() {
             let id = codegen::define_kernel(
                 &mut module,
-                &routines,
+                &mut routines,
                 program,
                 stage.root,
                 &format!("stage{k}"),

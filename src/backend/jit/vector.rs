@@ -250,7 +250,11 @@ impl VLower<'_, '_> {
                 let gt = self.b.ins().fcmp(FloatCC::GreaterThan, x, zero);
                 let lt = self.b.ins().fcmp(FloatCC::LessThan, x, zero);
                 let eq = self.b.ins().fcmp(FloatCC::Equal, x, zero);
-                let (gt, lt, eq) = (self.as_float_bits(gt), self.as_float_bits(lt), self.as_float_bits(eq));
+                let (gt, lt, eq) = (
+                    self.as_float_bits(gt),
+                    self.as_float_bits(lt),
+                    self.as_float_bits(eq),
+                );
                 let r = self.b.ins().bitselect(eq, zero, x);
                 let r = self.b.ins().bitselect(lt, minus, r);
                 self.b.ins().bitselect(gt, one, r)

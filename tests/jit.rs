@@ -1,0 +1,200 @@
+//! The JIT backend against the reference interpreter on what the small
+//! random cases of `differential.rs` do not reach: every length around the
+//! vector width, arrays large enough to run in parallel, strided and reversed
+//! outputs, reductions across many blocks and thread counts, concurrent use
+//! of one kernel, and the kernel cache.
+
+use jitexpr::{Array, Backend, DType, Kernel, Options, Signature, Vars};
+use ndarray::{Array1, Array2, ArrayD, s};
+
+fn interp(expr: &str, vars: &Vars<'_>) -> Array {
+    jitexpr::evaluate_with(expr, vars, Options::with_backend(Backend::Interpreter)).unwrap()
+}
+
+fn jit(expr: &str, vars: &Vars<'_>) -> Array {
+    jitexpr::evaluate_with(expr, vars, Options::with_backend(Backend::Jit)).unwrap()
+}
+
+fn same_bits(x: &Array, y: &Array) -> bool {
+    x.dtype() == y.dtype()
+        && x.shape() == y.shape()
+        && x.to_scalars().iter().zip(y.to_scalars()).all(|(p, q)| {
+            p == &q || (x.dtype().is_float() && p.to_f64().is_nan() && q.to_f64().is_nan())
+        })
+}
+
+/// Values with every special case, repeated to any length.
+fn specials(n: usize) -> Array1<f64> {
+    let pool = [
+        0.0,
+        -0.0,
+        1.5,
+        -2.25,
+        f64::NAN,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        1e-310,
+        3.0,
+        0.5,
+        1e300,
+        -7.0,
+        0.1,
+    ];
+    Array1::from_shape_fn(n, |i| pool[(i * 7 + i / 13) % pool.len()])
+}
+
+const FLOAT_EXPRS: &[&str] = &[
+    "a*b+c",
+    "where(a > b, a, -b)",
+    "maximum(a, b) - minimum(b, c)",
+    "sqrt(abs(a)) / (b + 1)",
+    "(a > 0.5) & ~(b < c) | isnan(a)",
+    "copysign(a, b) * sign(c) + floor(a) - rint(b)",
+    "sin(a) + cos(b) * exp(c)",
+    "float64(a > b) + 2",
+    "arctan2(a, b) + a**c",
+    "isinf(a) ^ signbit(b)",
+];
+
+#[test]
+fn every_length_around_the_vector_width() {
+    for n in 0..40 {
+        let (a, b, c) = (
+            specials(n),
+            specials(n + 3).slice_move(s![3..]),
+            specials(n + 5).slice_move(s![5..]),
+        );
+        let vars = Vars::new().with("a", &a).with("b", &b).with("c", &c);
+        for e in FLOAT_EXPRS {
+            assert!(same_bits(&jit(e, &vars), &interp(e, &vars)), "{e} at n={n}");
+        }
+        let (x, y) = (a.mapv(|v| v as f32), b.mapv(|v| v as f32));
+        let vars = Vars::new().with("a", &x).with("b", &y).with("c", &y);
+        for e in FLOAT_EXPRS {
+            assert!(
+                same_bits(&jit(e, &vars), &interp(e, &vars)),
+                "f32 {e} at n={n}"
+            );
+        }
+    }
+}
+
+#[test]
+fn large_parallel_strided_and_broadcast() {
+    let n = 300_003;
+    let a = specials(2 * n);
+    let strided = a.slice(s![..;2]);
+    let reversed = a.slice(s![..n;-1]);
+    let m = Array2::from_shape_fn((300, 1001), |(i, j)| (i as f64) - (j as f64) * 0.5);
+    let row = Array1::from_shape_fn(1001, |j| j as f64);
+    let col = Array2::from_shape_fn((300, 1), |(i, _)| i as f64);
+    let vars = Vars::new()
+        .with("a", &strided)
+        .with("b", &reversed)
+        .with("m", &m)
+        .with("row", &row)
+        .with("col", &col);
+    for e in [
+        "a * b - 1",
+        "where(a < b, sin(a), b)",
+        "m * row + col",
+        "m / sum(m, axis=1)",
+        "m - mean(m, axis=0)",
+    ] {
+        assert!(same_bits(&jit(e, &vars), &interp(e, &vars)), "{e}");
+    }
+}
+
+#[test]
+fn reductions_over_many_blocks_do_not_depend_on_threads() {
+    let a = specials(100_000).mapv(|v| {
+        if v.is_finite() {
+            v.clamp(-1e3, 1e3)
+        } else {
+            0.5
+        }
+    });
+    let i = Array1::from_shape_fn(100_000, |k| (k as i32 % 2001) - 1000);
+    let vars = Vars::new().with("a", &a).with("i", &i);
+    let exprs = [
+        "sum(a*a)",
+        "mean(a)",
+        "prod(a / 1000 + 1)",
+        "min(a)",
+        "max(a)",
+        "any(a > 999)",
+        "all(a > -2000)",
+        "sum(i)",
+        "prod(i % 3 + 1)",
+        "max(i) - min(i)",
+        "sum(a) - mean(i)",
+    ];
+    let before = jitexpr::num_threads();
+    let mut results = Vec::new();
+    for threads in [1, 2, 3] {
+        jitexpr::set_num_threads(threads);
+        results.push(exprs.map(|e| jit(e, &vars)));
+    }
+    jitexpr::set_num_threads(before);
+    for (k, e) in exprs.iter().enumerate() {
+        let want = interp(e, &vars);
+        for r in &results {
+            assert!(same_bits(&r[k], &want), "{e}: {:?} vs {:?}", r[k], want);
+        }
+    }
+}
+
+#[test]
+fn eval_into_strided_and_reversed_outputs() {
+    let a = specials(1001);
+    let vars = Vars::new().with("a", &a);
+    let k = jitexpr::compile("a * 2 + 1", &Signature::new().with("a", DType::Float64)).unwrap();
+    let want = interp("a * 2 + 1", &vars);
+    let mut wide = Array1::<f64>::zeros(2002);
+    k.eval_into(&vars, &mut wide.slice_mut(s![..;2])).unwrap();
+    let got: ArrayD<f64> = wide.slice(s![..;2]).to_owned().into_dyn();
+    assert!(same_bits(&Array::Float64(got), &want));
+    let mut back = Array1::<f64>::zeros(1001);
+    k.eval_into(&vars, &mut back.slice_mut(s![..;-1])).unwrap();
+    let got: ArrayD<f64> = back.slice(s![..;-1]).to_owned().into_dyn();
+    assert!(same_bits(&Array::Float64(got), &want));
+}
+
+#[test]
+fn one_kernel_from_many_threads() {
+    let sig = Signature::new()
+        .with("a", DType::Float64)
+        .with("b", DType::Float64);
+    let k: Kernel = jitexpr::compile("sin(a) * b + sum(a)", &sig).unwrap();
+    let a = specials(50_000).mapv(|v| if v.is_finite() { v } else { 1.0 });
+    let b = Array1::from_shape_fn(50_000, |i| i as f64);
+    let want = interp(
+        "sin(a) * b + sum(a)",
+        &Vars::new().with("a", &a).with("b", &b),
+    );
+    std::thread::scope(|scope| {
+        for _ in 0..6 {
+            scope.spawn(|| {
+                for _ in 0..5 {
+                    let got = k.eval(&Vars::new().with("a", &a).with("b", &b)).unwrap();
+                    assert!(same_bits(&got, &want));
+                }
+            });
+        }
+    });
+}
+
+#[test]
+fn kernels_are_send_sync_and_cached() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<Kernel>();
+    let sig = Signature::new().with("q", DType::Int32);
+    let k1 = jitexpr::compile("q * 3 // 2", &sig).unwrap();
+    let k2 = jitexpr::compile("q * 3 // 2", &sig).unwrap();
+    assert!(
+        std::ptr::eq(k1.compiled(), k2.compiled()),
+        "second compile must hit the cache"
+    );
+    let other = jitexpr::compile("q * 3 // 2", &Signature::new().with("q", DType::Int64)).unwrap();
+    assert!(!std::ptr::eq(k1.compiled(), other.compiled()));
+}
