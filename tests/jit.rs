@@ -198,3 +198,25 @@ fn kernels_are_send_sync_and_cached() {
     let other = jitexpr::compile("q * 3 // 2", &Signature::new().with("q", DType::Int64)).unwrap();
     assert!(!std::ptr::eq(k1.compiled(), other.compiled()));
 }
+
+#[test]
+fn broadcast_scalars_and_columns_in_the_vector_loop() {
+    let a = specials(1003);
+    let k = ndarray::arr0(2.5);
+    let m = Array2::from_shape_fn((7, 37), |(i, j)| (i * 37 + j) as f64 - 100.0);
+    let col = Array2::from_shape_fn((7, 1), |(i, _)| i as f64 - 3.0);
+    let vars = Vars::new()
+        .with("a", &a)
+        .with("k", &k)
+        .with("m", &m)
+        .with("col", &col);
+    for e in [
+        "a * k + 1",
+        "where(a > k, k, a)",
+        "m / col",
+        "m - max(m, axis=1)",
+        "col * m + k",
+    ] {
+        assert!(same_bits(&jit(e, &vars), &interp(e, &vars)), "{e}");
+    }
+}

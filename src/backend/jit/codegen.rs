@@ -18,7 +18,9 @@ use std::collections::HashMap;
 
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
 use cranelift_codegen::ir::immediates::{Ieee32, Ieee64};
-use cranelift_codegen::ir::{AbiParam, FuncRef, InstBuilder, MemFlagsData, Type, Value, types};
+use cranelift_codegen::ir::{
+    AbiParam, FuncRef, InstBuilder, MemFlagsData, StackSlotData, StackSlotKind, Type, Value, types,
+};
 use cranelift_codegen::ir::{Function, UserFuncName};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 use cranelift_jit::JITModule;
@@ -99,42 +101,74 @@ pub fn define_kernel(
         let zero = b.ins().iconst(ptr, 0);
         match vector::vectorizable(program, root) {
             Some(lanes) => {
-                // Vector loop over [0, nv) when every leaf and the output are
-                // contiguous; the scalar loop below finishes [nv, n).
-                let mut contiguous = b.ins().icmp_imm_s(
+                // Vector loop over [0, nv) when every leaf is contiguous or
+                // uniform (stride 0: a broadcast value, splatted) and the output
+                // is contiguous; the scalar loop below finishes [nv, n). Each
+                // iteration does UNROLL independent vectors.
+                let mut ok = b.ins().icmp_imm_s(
                     IntCC::Equal,
                     out_stride,
                     program.graph.dtype(root).size() as i64,
                 );
+                let mut uniform = Vec::new();
                 for (k, &leaf) in leaves.iter().enumerate() {
                     let size = program.graph.dtype(leaf).size() as i64;
-                    let c = b.ins().icmp_imm_s(IntCC::Equal, leaf_base[k].1, size);
-                    contiguous = b.ins().band(contiguous, c);
+                    let contiguous = b.ins().icmp_imm_s(IntCC::Equal, leaf_base[k].1, size);
+                    let zero_stride = b.ins().icmp_imm_s(IntCC::Equal, leaf_base[k].1, 0);
+                    let fits = b.ins().bor(contiguous, zero_stride);
+                    ok = b.ins().band(ok, fits);
+                    uniform.push(zero_stride);
                 }
-                let w = i64::from(lanes.count);
+                let w = i64::from(lanes.count) * UNROLL;
                 let whole = b.ins().band_imm_s(n, -w);
-                let nv = b.ins().select(contiguous, whole, zero);
+                let nv = b.ins().select(ok, whole, zero);
+                let vpre = b.create_block();
                 let vheader = b.create_block();
                 b.append_block_param(vheader, ptr);
                 let vbody = b.create_block();
+                let any = b.ins().icmp_imm_s(IntCC::NotEqual, nv, 0);
+                b.ins().brif(any, vpre, &[], header, &[zero.into()]);
+                // Runs only when nv > 0, so every leaf has an element to read.
+                b.switch_to_block(vpre);
+                let slot = b.create_sized_stack_slot(StackSlotData::new(
+                    StackSlotKind::ExplicitSlot,
+                    16,
+                    4,
+                ));
+                let scratch = b.ins().stack_addr(ptr, slot, 0);
+                let mut splats = Vec::new();
+                for (k, &leaf) in leaves.iter().enumerate() {
+                    let ty = clif_type(program.graph.dtype(leaf));
+                    let first = b.ins().load(ty, flags, leaf_base[k].0, 0);
+                    splats.push(b.ins().splat(lanes.vector, first));
+                }
                 b.ins().jump(vheader, &[zero.into()]);
                 b.switch_to_block(vheader);
                 let i = b.block_params(vheader)[0];
                 let more = b.ins().icmp(IntCC::UnsignedLessThan, i, nv);
                 b.ins().brif(more, vbody, &[], header, &[i.into()]);
                 b.switch_to_block(vbody);
-                vector_body(
-                    &mut b,
-                    module,
-                    routines,
-                    &mut refs,
-                    program,
-                    root,
-                    &leaves,
-                    &leaf_base,
-                    (i, out),
-                    lanes,
-                )?;
+                let uniform_leaves = UniformLeaves {
+                    is_uniform: &uniform,
+                    splats: &splats,
+                    scratch,
+                };
+                for u in 0..UNROLL {
+                    let iu = b.ins().iadd_imm_s(i, u * i64::from(lanes.count));
+                    vector_body(
+                        &mut b,
+                        module,
+                        routines,
+                        &mut refs,
+                        program,
+                        root,
+                        &leaves,
+                        &leaf_base,
+                        (iu, out),
+                        lanes,
+                        &uniform_leaves,
+                    )?;
+                }
                 let next = b.ins().iadd_imm_s(i, w);
                 b.ins().jump(vheader, &[next.into()]);
             }
@@ -190,6 +224,19 @@ pub fn define_kernel(
     Ok(id)
 }
 
+/// Vectors per vector-loop iteration.
+const UNROLL: i64 = 2;
+
+/// Per-leaf facts the vector loop needs for stride-0 (broadcast) leaves.
+struct UniformLeaves<'a> {
+    /// `stride == 0`, one flag per leaf.
+    is_uniform: &'a [Value],
+    /// The leaf's first element splatted to all lanes.
+    splats: &'a [Value],
+    /// Address of a 16-byte stack slot: a safe target for the unused load.
+    scratch: Value,
+}
+
 /// The body of the vector loop: loads `lanes.count` elements of every leaf
 /// at element `i`, computes the root, stores it.
 #[allow(clippy::too_many_arguments)]
@@ -204,6 +251,7 @@ fn vector_body(
     leaf_base: &[(Value, Value)],
     (i, out): (Value, Value),
     lanes: vector::Lanes,
+    uniform: &UniformLeaves<'_>,
 ) -> Result<()> {
     // Not `aligned`: element arrays are only element-aligned.
     let flags = MemFlagsData::new().with_notrap();
@@ -213,7 +261,15 @@ fn vector_body(
         let (base, stride) = leaf_base[k];
         let off = b.ins().imul(i, stride);
         let addr = b.ins().iadd(base, off);
-        vals.insert(leaf, b.ins().load(lanes.vector, flags, addr, 0));
+        // A uniform leaf reads the scratch slot instead (a 16-byte load at
+        // its single element could cross the end of its allocation) and
+        // takes the splat of that element.
+        let safe = b.ins().select(uniform.is_uniform[k], uniform.scratch, addr);
+        let loaded = b.ins().load(lanes.vector, flags, safe, 0);
+        let v = b
+            .ins()
+            .select(uniform.is_uniform[k], uniform.splats[k], loaded);
+        vals.insert(leaf, v);
     }
     let mut resolve = |b: &mut FunctionBuilder<'_>, key: vector::RoutineKey| -> Result<FuncRef> {
         let routine = match key {

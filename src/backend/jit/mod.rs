@@ -8,6 +8,7 @@ pub mod call;
 pub mod codegen;
 pub mod runtime;
 pub mod vector;
+pub mod vmath;
 
 use std::collections::HashMap;
 use std::sync::OnceLock;
