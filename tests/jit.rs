@@ -220,3 +220,31 @@ fn broadcast_scalars_and_columns_in_the_vector_loop() {
         assert!(same_bits(&jit(e, &vars), &interp(e, &vars)), "{e}");
     }
 }
+
+#[test]
+fn lengths_around_block_and_chunk_boundaries() {
+    for n in [
+        8191, 8192, 8193, 16383, 16384, 16385, 65535, 65536, 65537, 131073,
+    ] {
+        let a = specials(n).mapv(|v| {
+            if v.is_finite() {
+                v.clamp(-1e6, 1e6)
+            } else {
+                -0.5
+            }
+        });
+        let m = Array2::from_shape_fn((3, n / 3), |(i, j)| a[i * (n / 3) + j]);
+        let vars = Vars::new().with("a", &a).with("m", &m);
+        for e in [
+            "sum(a)",
+            "mean(a*a)",
+            "min(a)",
+            "max(a + 1)",
+            "a*2 - 1",
+            "sum(m, axis=1)",
+            "m - mean(m, axis=0)",
+        ] {
+            assert!(same_bits(&jit(e, &vars), &interp(e, &vars)), "{e} at n={n}");
+        }
+    }
+}

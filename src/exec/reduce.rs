@@ -33,35 +33,24 @@ pub fn reduce(values: &Array, op: ReduceOp, axis: Option<usize>) -> Result<Array
             })))
         }
         _ => {
-            let mut error = None;
             let result = each!(Array, values, a => {
                 let r = lanes(a, axis, |v| {
                     let s: Vec<Scalar> = v.iter().map(|x| x.to_scalar()).collect();
-                    match scalar::reduce(op, dtype, &s) {
-                        Ok(x) => x,
-                        Err(e) => {
-                            error = Some(e);
-                            Scalar::zero(dtype)
-                        }
-                    }
+                    scalar::reduce(op, dtype, &s)
                 });
-                let flat: Vec<Scalar> = r.iter().copied().collect();
+                let flat: Vec<Scalar> = r.iter().copied().collect::<Result<_, _>>()?;
                 Array::from_scalars(op.signature(dtype).result, r.shape(), &flat)
             });
-            match (error, result) {
-                (Some(e), _) => Err(e),
-                (None, Some(a)) => Ok(a),
-                (None, None) => Err(ReduceError::Empty),
-            }
+            result.ok_or(ReduceError::Empty)
         }
     }
 }
 
 /// Applies `f` to all elements (C order) or to every lane along `axis`.
-fn lanes<T: Copy, R: Clone>(
+fn lanes<T: Copy + Send + Sync, R: Clone + Send>(
     a: &ArrayD<T>,
     axis: Option<usize>,
-    mut f: impl FnMut(&[T]) -> R,
+    f: impl Fn(&[T]) -> R + Sync,
 ) -> ArrayD<R> {
     match axis {
         None => {
@@ -71,16 +60,35 @@ fn lanes<T: Copy, R: Clone>(
         Some(k) => {
             let mut shape = a.shape().to_vec();
             shape[k] = 1;
-            let mut buf = Vec::with_capacity(a.len_of(Axis(k)));
-            let out: Vec<R> = a
-                .lanes(Axis(k))
-                .into_iter()
-                .map(|lane| {
-                    buf.clear();
-                    buf.extend(lane.iter().copied());
-                    f(&buf)
-                })
-                .collect();
+            // Lanes are independent: reduce them in parallel, each exactly as
+            // the interpreter does, so the result does not depend on threads.
+            let lanes: Vec<_> = a.lanes(Axis(k)).into_iter().collect();
+            let reduce_lane = |buf: &mut Vec<T>, lane: &ndarray::ArrayView1<'_, T>| {
+                buf.clear();
+                buf.extend(lane.iter().copied());
+                f(buf)
+            };
+            let out: Vec<R> = match crate::exec::threads::pool() {
+                Some(pool)
+                    if a.len() >= crate::backend::jit::call::PARALLEL_THRESHOLD
+                        && lanes.len() > 1 =>
+                {
+                    use rayon::prelude::*;
+                    pool.install(|| {
+                        lanes
+                            .par_iter()
+                            .map_init(Vec::new, |buf, lane| reduce_lane(buf, lane))
+                            .collect()
+                    })
+                }
+                _ => {
+                    let mut buf = Vec::new();
+                    lanes
+                        .iter()
+                        .map(|lane| reduce_lane(&mut buf, lane))
+                        .collect()
+                }
+            };
             ArrayD::from_shape_vec(IxDyn(&shape), out).expect("one value per lane")
         }
     }

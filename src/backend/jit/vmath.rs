@@ -391,15 +391,27 @@ fn exp(b: &mut FunctionBuilder, x: Value) -> Value {
 }
 
 fn expm1(b: &mut FunctionBuilder, x: Value) -> Value {
-    let (n, p) = exp_reduce(b, x);
-    // expm1(x) = 2^n * (p + (1 - 2^-n)).
+    // x = n*ln2 + r; expm1(x) = 2^n * (expm1(r) + (1 - 2^-n)), with
+    // expm1(r) = r + r^2*u and the sum r + (1 - 2^-n) kept exact.
+    let l2e = k(b, LOG2E);
+    let t = b.ins().fmul(x, l2e);
+    let n = b.ins().nearest(t);
+    let nn = b.ins().fneg(n);
+    let h = k(b, LN2_HI);
+    let l = k(b, LN2_LO);
+    let r = b.ins().fma(nn, h, x);
+    let r = b.ins().fma(nn, l, r);
+    let u = horner(b, r, &EXPM1_POLY);
+    let r2 = b.ins().fmul(r, r);
     let big = cmpk(b, FloatCC::GreaterThan, n, 1000.0);
     let nc = selk(b, big, 1000.0, n);
     let nn = b.ins().fneg(nc);
     let m = pow2(b, nn);
     let one = k(b, 1.0);
     let c = b.ins().fsub(one, m);
-    let t = b.ins().fadd(p, c);
+    let (hi, e) = two_sum(b, r, c);
+    let lo = b.ins().fma(r2, u, e);
+    let t = b.ins().fadd(hi, lo);
     let r = ldexp2(b, t, n);
     let over = cmpk(b, FloatCC::GreaterThan, x, 709.8);
     let r = selk(b, over, f64::INFINITY, r);
