@@ -285,6 +285,11 @@ impl<'a> ArrayView<'a> {
         each!(ArrayView, self, a => a.iter().map(|&x| x.to_scalar()).collect())
     }
 
+    /// `true` if the elements are contiguous in Fortran (column-major) order.
+    pub fn is_fortran_contiguous(&self) -> bool {
+        each!(ArrayView, self, a => a.t().is_standard_layout())
+    }
+
     /// A copy as an owned array (C order).
     pub fn to_owned(&self) -> Array {
         each!(ArrayView, self, a => Element::into_array(a.to_owned()))

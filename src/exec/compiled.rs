@@ -169,6 +169,19 @@ pub fn zeros(dtype: DType, shape: &[usize]) -> Result<Array> {
     }
 }
 
+/// Like [`zeros`], in Fortran (column-major) order: the C-order buffer of
+/// the reversed shape, with its axes reversed.
+pub fn zeros_fortran(dtype: DType, shape: &[usize]) -> Result<Array> {
+    let reversed: Vec<usize> = shape.iter().rev().copied().collect();
+    Ok(match zeros(dtype, &reversed)? {
+        Array::Bool(x) => Array::Bool(x.reversed_axes()),
+        Array::Int32(x) => Array::Int32(x.reversed_axes()),
+        Array::Int64(x) => Array::Int64(x.reversed_axes()),
+        Array::Float32(x) => Array::Float32(x.reversed_axes()),
+        Array::Float64(x) => Array::Float64(x.reversed_axes()),
+    })
+}
+
 fn too_large(shape: &[usize]) -> Error {
     Error::new(
         ErrorKind::Limit,

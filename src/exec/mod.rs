@@ -86,7 +86,22 @@ pub fn run_into(program: &Program, vars: &Vars<'_>, out: &mut ArrayViewMut<'_>) 
 pub fn run_jit(program: &Program, jit: &JitProgram, vars: &Vars<'_>) -> Result<Array> {
     let inputs = bind(program, vars)?;
     let shapes = shapes(program, &inputs)?;
-    let mut out = compiled::zeros(program.dtype(), &shapes.output)?;
+    // Like NumPy's `order='K'`: Fortran-ordered inputs give a Fortran-ordered result.
+    let fortran = shapes.output.len() > 1
+        && inputs
+            .iter()
+            .flatten()
+            .any(|v| v.shape() == shapes.output.as_slice())
+        && inputs
+            .iter()
+            .flatten()
+            .filter(|v| v.shape() == shapes.output.as_slice())
+            .all(|v| v.is_fortran_contiguous());
+    let mut out = if fortran {
+        compiled::zeros_fortran(program.dtype(), &shapes.output)?
+    } else {
+        compiled::zeros(program.dtype(), &shapes.output)?
+    };
     compiled::run(program, jit, &inputs, &shapes, &mut out.view_mut())?;
     Ok(out)
 }

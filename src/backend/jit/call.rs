@@ -193,9 +193,16 @@ pub fn run(
     if n == 0 {
         return;
     }
-    let mut strides: Vec<Vec<isize>> = inputs.iter().map(|o| o.strides.clone()).collect();
-    strides.push(output.strides.clone());
-    let mut dims = coalesce(shape, &mut strides);
+    // Elements are independent, so walk the axes in the output's memory
+    // order (largest stride first): a Fortran-order problem then coalesces
+    // into one contiguous run just like a C-order one.
+    let mut order: Vec<usize> = (0..shape.len()).collect();
+    order.sort_by_key(|&axis| std::cmp::Reverse(output.strides[axis].unsigned_abs()));
+    let shape: Vec<usize> = order.iter().map(|&a| shape[a]).collect();
+    let permute = |s: &[isize]| order.iter().map(|&a| s[a]).collect::<Vec<isize>>();
+    let mut strides: Vec<Vec<isize>> = inputs.iter().map(|o| permute(&o.strides)).collect();
+    strides.push(permute(&output.strides));
+    let mut dims = coalesce(&shape, &mut strides);
     if dims.is_empty() {
         dims.push(1);
         for s in strides.iter_mut() {
