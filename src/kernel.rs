@@ -22,18 +22,41 @@ pub enum Backend {
     Interpreter,
 }
 
+/// How math functions (`sin`, `exp`, `arctan2`, `**`, …) are computed by the JIT.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub enum Math {
+    /// Vectorized polynomial approximations, within 4 ULP of the reference
+    /// (the default; the README lists the measured bounds).
+    #[default]
+    Fast,
+    /// The reference routines, one element at a time: slower, and equal to
+    /// the interpreter bit for bit.
+    Reference,
+}
+
 /// How to compile and run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 #[non_exhaustive]
 pub struct Options {
     /// The backend.
     pub backend: Backend,
+    /// How the JIT computes math functions.
+    pub math: Math,
 }
 
 impl Options {
     /// The defaults with `backend`.
     pub fn with_backend(backend: Backend) -> Options {
-        Options { backend }
+        Options {
+            backend,
+            ..Options::default()
+        }
+    }
+
+    /// These options with `math`.
+    pub fn with_math(self, math: Math) -> Options {
+        Options { math, ..self }
     }
 }
 
@@ -138,7 +161,8 @@ fn compile_uncached(expr: &str, signature: &Signature, options: Options) -> Resu
     let compiled = front_to_ir(expr, signature).map_err(|e| e.with_source(&source))?;
     let jit = match options.backend {
         Backend::Jit => Some(Arc::new(
-            JitProgram::compile(&compiled.optimized).map_err(|e| e.with_source(&source))?,
+            JitProgram::compile(&compiled.optimized, options.math == Math::Fast)
+                .map_err(|e| e.with_source(&source))?,
         )),
         Backend::Interpreter => None,
     };

@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use jitexpr::{Array, ArrayView, Backend, DType, Options, Vars};
+use jitexpr::{Array, ArrayView, Backend, DType, Math, Options, Vars};
 use ndarray::{ArrayD, IxDyn, ShapeBuilder, Slice};
 use serde::Deserialize;
 
@@ -235,15 +235,25 @@ fn run_file(name: &str) {
                 .iter()
                 .map(|(n, s)| (n.as_str(), view(s, layout)))
                 .collect();
-            for backend in [Backend::Interpreter, Backend::Jit] {
-                let options = Options::with_backend(backend);
+            for (backend, math) in [
+                (Backend::Interpreter, Math::Reference),
+                (Backend::Jit, Math::Reference),
+                (Backend::Jit, Math::Fast),
+            ] {
+                let options = Options::with_backend(backend).with_math(math);
+                // Fast math may add its own bound (4 ULP) to the reference's.
+                let ulps = if math == Math::Fast && case.ulps > 0 {
+                    case.ulps + 4
+                } else {
+                    case.ulps
+                };
                 let outcome = match jitexpr::evaluate_with(&case.expr, &vars, options) {
-                    Ok(got) => compare(&got, &want, case.ulps, eps),
+                    Ok(got) => compare(&got, &want, ulps, eps),
                     Err(e) => Err(format!("error: {}", e.render())),
                 };
                 if let Err(msg) = outcome {
                     failures.push(format!(
-                        "{} `{}` [{layout:?}, {backend:?}]: {msg}",
+                        "{} `{}` [{layout:?}, {backend:?}, {math:?}]: {msg}",
                         case.name, case.expr
                     ));
                 }

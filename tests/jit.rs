@@ -4,15 +4,56 @@
 //! outputs, reductions across many blocks and thread counts, concurrent use
 //! of one kernel, and the kernel cache.
 
-use jitexpr::{Array, Backend, DType, Kernel, Options, Signature, Vars};
+use jitexpr::{Array, Backend, DType, Kernel, Math, Options, Signature, Vars};
 use ndarray::{Array1, Array2, ArrayD, ShapeBuilder, s};
 
 fn interp(expr: &str, vars: &Vars<'_>) -> Array {
     jitexpr::evaluate_with(expr, vars, Options::with_backend(Backend::Interpreter)).unwrap()
 }
 
+/// The JIT with reference math: bit for bit equal to the interpreter.
 fn jit(expr: &str, vars: &Vars<'_>) -> Array {
+    let options = Options::with_backend(Backend::Jit).with_math(Math::Reference);
+    jitexpr::evaluate_with(expr, vars, options).unwrap()
+}
+
+/// The JIT with the default (fast, vectorized) math.
+fn jit_fast(expr: &str, vars: &Vars<'_>) -> Array {
     jitexpr::evaluate_with(expr, vars, Options::with_backend(Backend::Jit)).unwrap()
+}
+
+/// Equal within `ulps` units in the last place (NaN equals NaN; ±0 equal).
+fn close_ulps(x: &Array, y: &Array, ulps: u64) -> Result<(), String> {
+    if x.dtype() != y.dtype() || x.shape() != y.shape() {
+        return Err(format!(
+            "{:?}{:?} vs {:?}{:?}",
+            x.dtype(),
+            x.shape(),
+            y.dtype(),
+            y.shape()
+        ));
+    }
+    let f32_format = x.dtype() == DType::Float32;
+    for (k, (p, q)) in x.to_scalars().iter().zip(y.to_scalars()).enumerate() {
+        let (p, q) = (p.to_f64(), q.to_f64());
+        if p == q || (p.is_nan() && q.is_nan()) {
+            continue;
+        }
+        let ord = |v: f64| -> i128 {
+            if f32_format {
+                let b = (v as f32).to_bits() as i32;
+                i128::from(if b < 0 { i32::MIN - b } else { b })
+            } else {
+                let b = v.to_bits() as i64;
+                i128::from(if b < 0 { i64::MIN - b } else { b })
+            }
+        };
+        let d = (ord(p) - ord(q)).unsigned_abs();
+        if d > u128::from(ulps) {
+            return Err(format!("element {k}: {p:e} vs {q:e} ({d} ulps)"));
+        }
+    }
+    Ok(())
 }
 
 fn same_bits(x: &Array, y: &Array) -> bool {
@@ -264,4 +305,56 @@ fn fortran_inputs_give_a_fortran_result_computed_in_one_run() {
     let c = Array2::from_shape_fn((31, 17), |(i, j)| (i * j) as f64);
     let vars = Vars::new().with("f", &f).with("c", &c);
     assert!(same_bits(&jit("f - c", &vars), &interp("f - c", &vars)));
+}
+
+#[test]
+fn fast_math_is_within_its_ulp_bound_of_the_reference() {
+    // One function at a time (no cancellation), over specials and a sweep.
+    let n = 4099;
+    let sweep = Array1::from_shape_fn(n, |i| {
+        let t = i as f64 / n as f64;
+        match i % 4 {
+            0 => (t - 0.5) * 40.0,
+            1 => (t * 600.0 - 300.0).exp2(),
+            2 => -(t * 60.0 - 30.0).exp2(),
+            _ => specials(13)[i % 13],
+        }
+    });
+    let half = sweep.mapv(|v| v * 0.5 + 0.25);
+    let x32 = sweep.mapv(|v| v as f32);
+    let h32 = half.mapv(|v| v as f32);
+    let functions = [
+        "sin(a)",
+        "cos(a)",
+        "tan(a)",
+        "exp(a)",
+        "expm1(a)",
+        "exp2(a)",
+        "log(a)",
+        "log1p(a)",
+        "log2(a)",
+        "log10(a)",
+        "arcsin(a)",
+        "arccos(a)",
+        "arctan(a)",
+        "sinh(a)",
+        "cosh(a)",
+        "tanh(a)",
+        "cbrt(a)",
+        "arctan2(a, b)",
+        "hypot(a, b)",
+        "a ** b",
+    ];
+    let mut failures = Vec::new();
+    for (vars, what) in [
+        (Vars::new().with("a", &sweep).with("b", &half), "f64"),
+        (Vars::new().with("a", &x32).with("b", &h32), "f32"),
+    ] {
+        for f in functions {
+            if let Err(e) = close_ulps(&jit_fast(f, &vars), &jit(f, &vars), 4) {
+                failures.push(format!("{f} {what}: {e}"));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

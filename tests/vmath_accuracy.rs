@@ -33,6 +33,11 @@ use ndarray::Array1;
 
 const MAX_ULP: u64 = 4;
 
+thread_local! {
+    /// ns per element of the last kernel run (includes slow-path lanes).
+    static LAST_NS: std::cell::Cell<f64> = const { std::cell::Cell::new(0.0) };
+}
+
 #[derive(Clone, Copy, Debug)]
 enum Op {
     U(UnaryOp),
@@ -212,7 +217,9 @@ fn run<T: Copy + Default>(kernel: call::KernelFn, inputs: &[Vec<T>]) -> Vec<T> {
     {
         let mut ov = out.view_mut().into_dyn();
         let o = call::Output::new(&mut ov, &[padded]).unwrap();
+        let t0 = std::time::Instant::now();
         call::run(kernel, &ops, &o, &[padded], None);
+        LAST_NS.with(|c| c.set(t0.elapsed().as_nanos() as f64 / padded as f64));
     }
     let mut r = out.to_vec();
     r.truncate(n);
@@ -380,8 +387,21 @@ fn specials() -> Vec<f64> {
     v
 }
 
+/// ns per element of the scalar reference over `xs`.
+fn ref_ns<T: Copy>(xs: &[T], f: impl Fn(T) -> Scalar) -> f64 {
+    let t0 = std::time::Instant::now();
+    for &x in xs {
+        std::hint::black_box(f(std::hint::black_box(x)));
+    }
+    t0.elapsed().as_nanos() as f64 / xs.len() as f64
+}
+
 struct Stat {
     max_ulp: u64,
+    /// f32 only: max ulp from the f64 reference rounded to f32.
+    max_vs_f64: u64,
+    /// ns per element: the vector kernel, and the scalar reference loop.
+    ns: (f64, f64),
     worst: (f64, f64),
     failures: Vec<String>,
 }
@@ -395,8 +415,11 @@ fn check_unary(op: UnaryOp, dtype: DType, n: usize, seed: u64) -> Stat {
     while xs.len() < n {
         xs.push(sample(Op::U(op), &mut rng, f32r));
     }
+    let mut vs64 = 0;
     let mut st = Stat {
         max_ulp: 0,
+        max_vs_f64: 0,
+        ns: (0.0, 0.0),
         worst: (0.0, 0.0),
         failures: Vec::new(),
     };
@@ -432,6 +455,10 @@ fn check_unary(op: UnaryOp, dtype: DType, n: usize, seed: u64) -> Stat {
     match dtype {
         DType::Float64 => {
             let got = run(kernel, &[xs.clone()]);
+            st.ns = (
+                LAST_NS.with(|c| c.get()),
+                ref_ns(&xs, |x| scalar::unary(op, Scalar::Float64(x))),
+            );
             for (i, (&x, &g)) in xs.iter().zip(&got).enumerate() {
                 let want = scalar::unary(op, Scalar::Float64(x));
                 let Scalar::Float64(w) = want else {
@@ -443,15 +470,23 @@ fn check_unary(op: UnaryOp, dtype: DType, n: usize, seed: u64) -> Stat {
         _ => {
             let xs32: Vec<f32> = xs.iter().map(|&x| x as f32).collect();
             let got = run(kernel, &[xs32.clone()]);
+            st.ns = (
+                LAST_NS.with(|c| c.get()),
+                ref_ns(&xs32, |x| scalar::unary(op, Scalar::Float32(x))),
+            );
             for (i, (&x, &g)) in xs32.iter().zip(&got).enumerate() {
                 let want = scalar::unary(op, Scalar::Float32(x));
                 let Scalar::Float32(w) = want else {
                     unreachable!()
                 };
+                if let Scalar::Float64(w64) = scalar::unary(op, Scalar::Float64(x as f64)) {
+                    vs64 = vs64.max(ulp32(g, w64 as f32));
+                }
                 record(i, x as f64, Scalar::Float32(g), want, ulp32(g, w));
             }
         }
     }
+    st.max_vs_f64 = vs64;
     st
 }
 
@@ -484,8 +519,11 @@ fn check_binary(op: BinaryOp, dtype: DType, n: usize, seed: u64) -> Stat {
         xs.push(x);
         ys.push(y);
     }
+    let mut vs64 = 0;
     let mut st = Stat {
         max_ulp: 0,
+        max_vs_f64: 0,
+        ns: (0.0, 0.0),
         worst: (0.0, 0.0),
         failures: Vec::new(),
     };
@@ -505,6 +543,12 @@ fn check_binary(op: BinaryOp, dtype: DType, n: usize, seed: u64) -> Stat {
     match dtype {
         DType::Float64 => {
             let got = run(kernel, &[xs.clone(), ys.clone()]);
+            st.ns = (
+                LAST_NS.with(|c| c.get()),
+                ref_ns(&xs, |x| {
+                    scalar::binary(op, Scalar::Float64(x), Scalar::Float64(1.5))
+                }),
+            );
             for i in 0..xs.len() {
                 let Scalar::Float64(w) =
                     scalar::binary(op, Scalar::Float64(xs[i]), Scalar::Float64(ys[i]))
@@ -521,6 +565,12 @@ fn check_binary(op: BinaryOp, dtype: DType, n: usize, seed: u64) -> Stat {
             let x32: Vec<f32> = xs.iter().map(|&x| x as f32).collect();
             let y32: Vec<f32> = ys.iter().map(|&x| x as f32).collect();
             let got = run(kernel, &[x32.clone(), y32.clone()]);
+            st.ns = (
+                LAST_NS.with(|c| c.get()),
+                ref_ns(&x32, |x| {
+                    scalar::binary(op, Scalar::Float32(x), Scalar::Float32(1.5))
+                }),
+            );
             for i in 0..xs.len() {
                 let Scalar::Float32(w) =
                     scalar::binary(op, Scalar::Float32(x32[i]), Scalar::Float32(y32[i]))
@@ -528,19 +578,29 @@ fn check_binary(op: BinaryOp, dtype: DType, n: usize, seed: u64) -> Stat {
                     unreachable!()
                 };
                 let g = got[i];
+                if let Scalar::Float64(w64) = scalar::binary(
+                    op,
+                    Scalar::Float64(x32[i] as f64),
+                    Scalar::Float64(y32[i] as f64),
+                ) {
+                    vs64 = vs64.max(ulp32(g, w64 as f32));
+                }
                 let eq = g.to_bits() == w.to_bits() || (g.is_nan() && w.is_nan());
                 let so = w.is_nan() || w.is_infinite() || w == 0.0;
                 record(i, x32[i] as f64, y32[i] as f64, eq, so, ulp32(g, w));
             }
         }
     }
+    st.max_vs_f64 = vs64;
     st
 }
 
 fn check_all(n: usize) {
     let mut failures = Vec::new();
-    println!("| function | f64x2 max ulp | f32x4 max ulp |");
-    println!("|---|---|---|");
+    println!(
+        "| function | f64x2 max ulp (worst x, y) | f32x4 max ulp (worst x, y) | f32x4 vs f64 ref | f64 ns/elem vec / ref | f32 ns/elem vec / ref |"
+    );
+    println!("|---|---|---|---|---|---|");
     let ops: Vec<Op> = UNARY
         .iter()
         .map(|&u| Op::U(u))
@@ -548,6 +608,7 @@ fn check_all(n: usize) {
         .collect();
     for (j, &op) in ops.iter().enumerate() {
         let mut cells = Vec::new();
+        let mut times = Vec::new();
         for dtype in [DType::Float64, DType::Float32] {
             let seed = 0x5eed + j as u64 * 7919 + (dtype == DType::Float32) as u64;
             let st = match op {
@@ -558,6 +619,10 @@ fn check_all(n: usize) {
                 "{} (at {:e}, {:e})",
                 st.max_ulp, st.worst.0, st.worst.1
             ));
+            if dtype == DType::Float32 {
+                cells.push(st.max_vs_f64.to_string());
+            }
+            times.push(format!("{:.1} / {:.1}", st.ns.0, st.ns.1));
             if st.max_ulp > MAX_ULP {
                 failures.push(format!(
                     "{} {dtype}: max ulp {} at {:?}",
@@ -568,7 +633,15 @@ fn check_all(n: usize) {
             }
             failures.extend(st.failures);
         }
-        println!("| {} | {} | {} |", op.name(), cells[0], cells[1]);
+        println!(
+            "| {} | {} | {} | {} | {} | {} |",
+            op.name(),
+            cells[0],
+            cells[1],
+            cells[2],
+            times[0],
+            times[1]
+        );
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

@@ -57,6 +57,7 @@ pub fn clif_type(dtype: DType) -> Type {
 pub fn define_kernel(
     module: &mut JITModule,
     routines: &mut HashMap<&'static str, FuncId>,
+    fast_math: bool,
     program: &Program,
     root: NodeId,
     name: &str,
@@ -167,6 +168,7 @@ pub fn define_kernel(
                         (iu, out),
                         lanes,
                         &uniform_leaves,
+                        fast_math,
                     )?;
                 }
                 let next = b.ins().iadd_imm_s(i, w);
@@ -252,6 +254,7 @@ fn vector_body(
     (i, out): (Value, Value),
     lanes: vector::Lanes,
     uniform: &UniformLeaves<'_>,
+    fast_math: bool,
 ) -> Result<()> {
     // Not `aligned`: element arrays are only element-aligned.
     let flags = MemFlagsData::new().with_notrap();
@@ -288,6 +291,7 @@ fn vector_body(
     let mut cx = vector::VLower {
         b,
         lanes,
+        fast_math,
         routine: &mut resolve,
     };
     for id in stage_nodes(program, root) {

@@ -77,8 +77,9 @@ pub fn new_module() -> Result<JITModule> {
 }
 
 impl JitProgram {
-    /// Compiles every stage of an optimized, verified program.
-    pub fn compile(program: &Program) -> Result<JitProgram> {
+    /// Compiles every stage of an optimized, verified program; with
+    /// `fast_math`, vector loops use `vmath` instead of the reference routines.
+    pub fn compile(program: &Program, fast_math: bool) -> Result<JitProgram> {
         let mut module = new_module()?;
         let mut routines = HashMap::new();
         let mut roots = Vec::new();
@@ -87,6 +88,7 @@ impl JitProgram {
             let id = codegen::define_kernel(
                 &mut module,
                 &mut routines,
+                fast_math,
                 program,
                 stage.root,
                 &format!("stage{k}"),

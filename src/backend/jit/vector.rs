@@ -12,6 +12,7 @@ use cranelift_codegen::ir::immediates::{Ieee32, Ieee64};
 use cranelift_codegen::ir::{Endianness, FuncRef, InstBuilder, MemFlagsData, Type, Value, types};
 use cranelift_frontend::FunctionBuilder;
 
+use crate::backend::jit::vmath;
 use crate::error::{Error, Result};
 use crate::ir::graph::{Node, NodeId, Program};
 use crate::ir::op::{BinaryOp, UnaryOp};
@@ -102,6 +103,8 @@ pub struct VLower<'a, 'b> {
     pub b: &'a mut FunctionBuilder<'b>,
     /// The lanes.
     pub lanes: Lanes,
+    /// Use `vmath`'s vector functions (else the reference routines, lane by lane).
+    pub fast_math: bool,
     /// Resolves the scalar routine for an op (already declared in the function).
     pub routine: &'a mut dyn FnMut(&mut FunctionBuilder<'b>, RoutineKey) -> Result<FuncRef>,
 }
@@ -228,7 +231,9 @@ impl VLower<'_, '_> {
         if crate::backend::jit::runtime::unary_routine(op, dtype).is_some() {
             let key = RoutineKey::Unary(op, dtype);
             let fref = (self.routine)(self.b, key)?;
-            if let Some(v) = vmath_unary(self.b, op, x, self.lanes.vector, fref) {
+            if self.fast_math
+                && let Some(v) = vmath::unary(self.b, op, x, self.lanes.vector, fref)
+            {
                 return Ok(v);
             }
             return self.lanewise(key, &[x]);
@@ -308,7 +313,9 @@ impl VLower<'_, '_> {
         if crate::backend::jit::runtime::binary_routine(op, dtype).is_some() {
             let key = RoutineKey::Binary(op, dtype);
             let fref = (self.routine)(self.b, key)?;
-            if let Some(v) = vmath_binary(self.b, op, x, y, self.lanes.vector, fref) {
+            if self.fast_math
+                && let Some(v) = vmath::binary(self.b, op, x, y, self.lanes.vector, fref)
+            {
                 return Ok(v);
             }
             return self.lanewise(key, &[x, y]);
@@ -353,27 +360,4 @@ impl VLower<'_, '_> {
             }
         })
     }
-}
-
-/// Vector math functions (see `vmath`): `None` until an op has one.
-fn vmath_unary(
-    _b: &mut FunctionBuilder,
-    _op: UnaryOp,
-    _x: Value,
-    _ty: Type,
-    _fallback: FuncRef,
-) -> Option<Value> {
-    None
-}
-
-/// Vector math functions of two operands: `None` until an op has one.
-fn vmath_binary(
-    _b: &mut FunctionBuilder,
-    _op: BinaryOp,
-    _x: Value,
-    _y: Value,
-    _ty: Type,
-    _fallback: FuncRef,
-) -> Option<Value> {
-    None
 }

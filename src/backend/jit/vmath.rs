@@ -489,15 +489,12 @@ fn tanh(b: &mut FunctionBuilder, x: Value) -> Value {
     let a = b.ins().fabs(x);
     let one = k(b, 1.0);
     let two = k(b, 2.0);
-    // a >= 1: 1 - 2/(expm1(2a) + 2); a < 1: -t/(t+2), t = expm1(-2a).
+    // t = expm1(2a); a >= 1: 1 - 2/(t+2); a < 1: t/(t+2).
     let a2 = b.ins().fadd(a, a);
-    let na2 = b.ins().fneg(a2);
-    let ge1 = cmpk(b, FloatCC::GreaterThanOrEqual, a, 1.0);
-    let arg = sel(b, ge1, a2, na2);
-    let t = expm1(b, arg);
+    let t = expm1(b, a2);
     let d = b.ins().fadd(t, two);
-    let n = b.ins().fneg(t);
-    let num = sel(b, ge1, two, n);
+    let ge1 = cmpk(b, FloatCC::GreaterThanOrEqual, a, 1.0);
+    let num = sel(b, ge1, two, t);
     let q = b.ins().fdiv(num, d);
     let big = b.ins().fsub(one, q);
     let r = sel(b, ge1, big, q);
@@ -790,7 +787,12 @@ fn trig(b: &mut FunctionBuilder, op: UnaryOp, x: Value) -> (Value, Option<Value>
         let den = sel(b, odd, s, c);
         let nden = b.ins().fneg(den);
         let den = sel(b, odd, nden, den);
-        let r = b.ins().fdiv(num, den);
+        let q = b.ins().fdiv(num, den);
+        // One correction step removes the division's rounding error.
+        let nq = b.ins().fneg(q);
+        let rem = b.ins().fma(nq, den, num);
+        let corr = b.ins().fdiv(rem, den);
+        let r = b.ins().fadd(q, corr);
         let ax = b.ins().fabs(x);
         let tiny = cmpk(b, FloatCC::LessThan, ax, 2f64.powi(-27));
         sel(b, tiny, x, r)
