@@ -259,6 +259,19 @@ pub fn run(
     }
 }
 
+/// Finalizes `module` and returns its code memory with the addresses of `ids`.
+pub fn finalize_addresses(
+    mut module: JITModule,
+    ids: &[cranelift_module::FuncId],
+) -> Result<(CodeMemory, Vec<*const u8>), String> {
+    module.finalize_definitions().map_err(|e| e.to_string())?;
+    let addresses = ids
+        .iter()
+        .map(|&id| module.get_finalized_function(id))
+        .collect();
+    Ok((CodeMemory::new(module), addresses))
+}
+
 /// Finalizes `module` and returns its code memory with the kernels `ids`.
 pub fn finalize(
     mut module: JITModule,

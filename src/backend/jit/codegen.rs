@@ -27,7 +27,7 @@ use cranelift_jit::JITModule;
 use cranelift_module::{FuncId, Module};
 
 use crate::backend::jit::runtime::{self, Routine};
-use crate::backend::jit::vector;
+use crate::backend::jit::{library, vector};
 use crate::error::{Error, Result};
 use crate::ir::graph::{Node, NodeId, Program};
 use crate::ir::op::{BinaryOp, UnaryOp};
@@ -120,7 +120,14 @@ pub fn define_kernel(
                     ok = b.ins().band(ok, fits);
                     uniform.push(zero_stride);
                 }
-                let w = i64::from(lanes.count) * UNROLL;
+                // Math-heavy bodies are long enough to keep the FMA units
+                // busy on their own; unrolling them only doubles compile time.
+                let unroll = if fast_math && vector::uses_vmath(program, root) {
+                    1
+                } else {
+                    UNROLL
+                };
+                let w = i64::from(lanes.count) * unroll;
                 let whole = b.ins().band_imm_s(n, -w);
                 let nv = b.ins().select(ok, whole, zero);
                 let vpre = b.create_block();
@@ -154,7 +161,7 @@ pub fn define_kernel(
                     splats: &splats,
                     scratch,
                 };
-                for u in 0..UNROLL {
+                for u in 0..unroll {
                     let iu = b.ins().iadd_imm_s(i, u * i64::from(lanes.count));
                     vector_body(
                         &mut b,
@@ -226,7 +233,7 @@ pub fn define_kernel(
     Ok(id)
 }
 
-/// Vectors per vector-loop iteration.
+/// Vectors per vector-loop iteration (for stages without vector math).
 const UNROLL: i64 = 2;
 
 /// Per-leaf facts the vector loop needs for stride-0 (broadcast) leaves.
@@ -274,10 +281,29 @@ fn vector_body(
             .select(uniform.is_uniform[k], uniform.splats[k], loaded);
         vals.insert(leaf, v);
     }
+    let mut library_refs: HashMap<String, FuncRef> = HashMap::new();
     let mut resolve = |b: &mut FunctionBuilder<'_>, key: vector::RoutineKey| -> Result<FuncRef> {
         let routine = match key {
             vector::RoutineKey::Unary(op, d) => runtime::unary_routine(op, d),
             vector::RoutineKey::Binary(op, d) => runtime::binary_routine(op, d),
+            vector::RoutineKey::Library(f) => {
+                // A vector-math library function, resolved at finalize time.
+                let symbol = library::request(f);
+                if let Some(&r) = library_refs.get(&symbol) {
+                    return Ok(r);
+                }
+                let mut sig = module.make_signature();
+                for _ in 0..f.arity() {
+                    sig.params.push(AbiParam::new(f.ty()));
+                }
+                sig.returns.push(AbiParam::new(f.ty()));
+                let fid = module
+                    .declare_function(&symbol, cranelift_module::Linkage::Import, &sig)
+                    .map_err(|e| Error::internal(format!("JIT declare {symbol}: {e}")))?;
+                let r = module.declare_func_in_func(fid, b.func);
+                library_refs.insert(symbol, r);
+                return Ok(r);
+            }
         }
         .ok_or_else(|| Error::internal(format!("no routine for {key:?}")))?;
         if let Some(&r) = refs.get(routine.symbol) {
@@ -667,7 +693,7 @@ fn inf_of(dtype: DType) -> Scalar {
 }
 
 /// The module-level id of `routine`, declaring it as an import on first use.
-fn routine_id(
+pub(crate) fn routine_id(
     module: &mut JITModule,
     routines: &mut HashMap<&'static str, FuncId>,
     routine: Routine,

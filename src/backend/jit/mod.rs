@@ -6,6 +6,7 @@
 
 pub mod call;
 pub mod codegen;
+pub mod library;
 pub mod runtime;
 pub mod vector;
 pub mod vmath;
@@ -73,6 +74,7 @@ pub fn new_module() -> Result<JITModule> {
     for r in runtime::all() {
         builder.symbol(r.symbol, r.address);
     }
+    builder.symbol_lookup_fn(Box::new(library::lookup));
     Ok(JITModule::new(builder))
 }
 

@@ -12,6 +12,7 @@ use cranelift_codegen::ir::immediates::{Ieee32, Ieee64};
 use cranelift_codegen::ir::{Endianness, FuncRef, InstBuilder, MemFlagsData, Type, Value, types};
 use cranelift_frontend::FunctionBuilder;
 
+use crate::backend::jit::library::MathFn;
 use crate::backend::jit::vmath;
 use crate::error::{Error, Result};
 use crate::ir::graph::{Node, NodeId, Program};
@@ -97,6 +98,16 @@ pub fn vectorizable(program: &Program, root: NodeId) -> Option<Lanes> {
     ok.then(|| Lanes::of(float))
 }
 
+/// `true` if the stage calls a `vmath` function (a long loop body).
+pub fn uses_vmath(program: &Program, root: NodeId) -> bool {
+    let g = &program.graph;
+    stage_nodes(program, root).iter().any(|&n| match g.node(n) {
+        Node::Unary(op, _) => vmath::has_unary(op),
+        Node::Binary(op, _, _) => vmath::has_binary(op),
+        _ => false,
+    })
+}
+
 /// Vector lowering state for one function.
 pub struct VLower<'a, 'b> {
     /// The function being built.
@@ -116,6 +127,8 @@ pub enum RoutineKey {
     Unary(UnaryOp, DType),
     /// A two-operand routine.
     Binary(BinaryOp, DType),
+    /// A function of the vector-math library.
+    Library(MathFn),
 }
 
 fn little() -> MemFlagsData {
@@ -229,14 +242,13 @@ impl VLower<'_, '_> {
             });
         }
         if crate::backend::jit::runtime::unary_routine(op, dtype).is_some() {
-            let key = RoutineKey::Unary(op, dtype);
-            let fref = (self.routine)(self.b, key)?;
-            if self.fast_math
-                && let Some(v) = vmath::unary(self.b, op, x, self.lanes.vector, fref)
-            {
-                return Ok(v);
+            let f = MathFn::Unary(op, self.lanes.vector);
+            if self.fast_math && f.exists() {
+                let fref = (self.routine)(self.b, RoutineKey::Library(f))?;
+                let call = self.b.ins().call(fref, &[x]);
+                return Ok(self.b.inst_results(call)[0]);
             }
-            return self.lanewise(key, &[x]);
+            return self.lanewise(RoutineKey::Unary(op, dtype), &[x]);
         }
         Ok(match op {
             Neg => self.b.ins().fneg(x),
@@ -311,14 +323,13 @@ impl VLower<'_, '_> {
             });
         }
         if crate::backend::jit::runtime::binary_routine(op, dtype).is_some() {
-            let key = RoutineKey::Binary(op, dtype);
-            let fref = (self.routine)(self.b, key)?;
-            if self.fast_math
-                && let Some(v) = vmath::binary(self.b, op, x, y, self.lanes.vector, fref)
-            {
-                return Ok(v);
+            let f = MathFn::Binary(op, self.lanes.vector);
+            if self.fast_math && f.exists() {
+                let fref = (self.routine)(self.b, RoutineKey::Library(f))?;
+                let call = self.b.ins().call(fref, &[x, y]);
+                return Ok(self.b.inst_results(call)[0]);
             }
-            return self.lanewise(key, &[x, y]);
+            return self.lanewise(RoutineKey::Binary(op, dtype), &[x, y]);
         }
         Ok(match op {
             Add => self.b.ins().fadd(x, y),

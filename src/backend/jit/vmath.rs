@@ -13,6 +13,9 @@
 //! from exponent bits in two steps so that subnormal results round once.
 //! Special values follow `ir::scalar` (Rust std on glibc).
 
+// Coefficients are kept digit for digit as published (fdlibm, musl).
+#![allow(clippy::excessive_precision)]
+
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
 use cranelift_codegen::ir::{
     ConstantData, Endianness, FuncRef, InstBuilder, MemFlagsData, Type, Value, types,
@@ -150,16 +153,21 @@ fn le() -> MemFlagsData {
     MemFlagsData::new().with_endianness(Endianness::Little)
 }
 
-/// A splatted f64 constant.
+/// A splatted f64 constant (a constant-pool vector, loaded or folded into its user).
 fn k(b: &mut FunctionBuilder, v: f64) -> Value {
-    let c = b.ins().f64const(v);
-    b.ins().splat(F, c)
+    vconst(b, F, v.to_bits())
 }
 
 /// A splatted i64 constant.
 fn ki(b: &mut FunctionBuilder, v: i64) -> Value {
-    let c = b.ins().iconst(types::I64, v);
-    b.ins().splat(I, c)
+    vconst(b, I, v as u64)
+}
+
+fn vconst(b: &mut FunctionBuilder, ty: Type, bits: u64) -> Value {
+    let mut bytes = bits.to_le_bytes().to_vec();
+    bytes.extend_from_slice(&bits.to_le_bytes());
+    let c = b.func.dfg.constants.insert(ConstantData::from(bytes));
+    b.ins().vconst(ty, c)
 }
 
 fn as_i(b: &mut FunctionBuilder, x: Value) -> Value {
@@ -328,8 +336,8 @@ fn finish(
 // ---------------------------------------------------------------------------
 // exp family.
 
-const LOG2E: f64 = 1.4426950408889634;
-const LN2_HI: f64 = 0.6931471805599453;
+const LOG2E: f64 = std::f64::consts::LOG2_E;
+const LN2_HI: f64 = std::f64::consts::LN_2;
 const LN2_LO: f64 = 2.3190468138462996e-17;
 
 /// Taylor coefficients 1/13! .. 1/2! of exp(r) - 1 - r, |r| <= ln2/2 (error < 2^-57).
@@ -627,7 +635,7 @@ fn two_sum(b: &mut FunctionBuilder, a: Value, c: Value) -> (Value, Value) {
 fn log2(b: &mut FunctionBuilder, x: Value) -> Value {
     let (kf, f) = log_decompose(b, x);
     let (hi, lo) = log_hilo(b, f);
-    let ih = k(b, 1.4426950408889634);
+    let ih = k(b, std::f64::consts::LOG2_E);
     let il = k(b, 2.0355273740931033e-17);
     let (ph, pl) = two_prod(b, hi, ih);
     let t = b.ins().fma(hi, il, pl);
@@ -644,12 +652,12 @@ fn log2(b: &mut FunctionBuilder, x: Value) -> Value {
 fn log10(b: &mut FunctionBuilder, x: Value) -> Value {
     let (kf, f) = log_decompose(b, x);
     let (hi, lo) = log_hilo(b, f);
-    let ih = k(b, 0.4342944819032518);
+    let ih = k(b, std::f64::consts::LOG10_E);
     let il = k(b, 1.098319650216765e-17);
     let (ph, pl) = two_prod(b, hi, ih);
     let t = b.ins().fma(hi, il, pl);
     let t = b.ins().fma(lo, ih, t);
-    let lh = k(b, 0.3010299956639812);
+    let lh = k(b, std::f64::consts::LOG10_2);
     let ll = k(b, -2.8037281277851704e-18);
     let (kh, kl) = two_prod(b, kf, lh);
     let kl = b.ins().fma(kf, ll, kl);
@@ -706,7 +714,7 @@ fn log1p(b: &mut FunctionBuilder, x: Value) -> Value {
 // Trigonometric functions.
 
 const PIO2: [f64; 3] = [
-    1.5707963267948966,
+    std::f64::consts::FRAC_PI_2,
     6.123233995736766e-17,
     -1.4973849048591698e-33,
 ];
@@ -863,7 +871,7 @@ fn atan_pos(b: &mut FunctionBuilder, a: Value) -> Value {
                 1.0,
                 1.0,
                 1.0,
-                7.85398163397448278999e-01,
+                std::f64::consts::FRAC_PI_4,
                 3.06161699786838301793e-17,
             ],
         ),
@@ -885,7 +893,7 @@ fn atan_pos(b: &mut FunctionBuilder, a: Value) -> Value {
                 1.0,
                 1.0,
                 0.0,
-                1.57079632679489655800e+00,
+                std::f64::consts::FRAC_PI_2,
                 6.12323399573676603587e-17,
             ],
         ),
