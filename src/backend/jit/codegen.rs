@@ -318,6 +318,7 @@ fn vector_body(
         b,
         lanes,
         fast_math,
+        inline_math: fast_math && vector::inline_vmath(program, root),
         routine: &mut resolve,
     };
     for id in stage_nodes(program, root) {

@@ -108,6 +108,31 @@ pub fn uses_vmath(program: &Program, root: NodeId) -> bool {
     })
 }
 
+/// Whether the stage's vector math is emitted inline rather than called
+/// from the shared library: worth it (no call, constants hoisted out of the
+/// loop) when the stage has a single call site of a function whose code is
+/// small enough to keep compilation within ~300 µs.
+pub fn inline_vmath(program: &Program, root: NodeId) -> bool {
+    use UnaryOp::*;
+    let g = &program.graph;
+    let calls: Vec<Node> = stage_nodes(program, root)
+        .iter()
+        .map(|&n| g.node(n))
+        .filter(|node| match node {
+            Node::Unary(op, _) => vmath::has_unary(*op),
+            Node::Binary(op, _, _) => vmath::has_binary(*op),
+            _ => false,
+        })
+        .collect();
+    match calls.as_slice() {
+        [Node::Unary(op, _)] => matches!(
+            op,
+            Exp | Expm1 | Exp2 | Log | Log1p | Log2 | Log10 | Tanh | Sinh | Cosh | Cbrt | Arctan
+        ),
+        _ => false,
+    }
+}
+
 /// Vector lowering state for one function.
 pub struct VLower<'a, 'b> {
     /// The function being built.
@@ -116,6 +141,8 @@ pub struct VLower<'a, 'b> {
     pub lanes: Lanes,
     /// Use `vmath`'s vector functions (else the reference routines, lane by lane).
     pub fast_math: bool,
+    /// Emit `vmath` functions inline instead of calling the shared library.
+    pub inline_math: bool,
     /// Resolves the scalar routine for an op (already declared in the function).
     pub routine: &'a mut dyn FnMut(&mut FunctionBuilder<'b>, RoutineKey) -> Result<FuncRef>,
 }
@@ -243,6 +270,12 @@ impl VLower<'_, '_> {
         }
         if crate::backend::jit::runtime::unary_routine(op, dtype).is_some() {
             let f = MathFn::Unary(op, self.lanes.vector);
+            if self.fast_math && f.exists() && self.inline_math {
+                let fallback = (self.routine)(self.b, RoutineKey::Unary(op, dtype))?;
+                if let Some(v) = vmath::unary(self.b, op, x, self.lanes.vector, fallback) {
+                    return Ok(v);
+                }
+            }
             if self.fast_math && f.exists() {
                 let fref = (self.routine)(self.b, RoutineKey::Library(f))?;
                 let call = self.b.ins().call(fref, &[x]);
