@@ -61,6 +61,8 @@ pub enum ErrorKind {
     Limit,
     /// A bug in jitexpr (an IR invariant was violated).
     Internal,
+    /// A file could not be read or written (CLI input and output files).
+    Io,
 }
 
 impl ErrorKind {
@@ -75,6 +77,7 @@ impl ErrorKind {
             ErrorKind::Unsupported => "unsupported",
             ErrorKind::Limit => "limit exceeded",
             ErrorKind::Internal => "internal error",
+            ErrorKind::Io => "I/O error",
         }
     }
 }
@@ -167,6 +170,12 @@ impl Error {
         if self.inner.source_text.is_none() {
             self.inner.source_text = Some(Arc::clone(source));
         }
+        self
+    }
+
+    /// Replaces the expression text the spans point into (same length, same spans).
+    pub(crate) fn replace_source(mut self, source: &Arc<str>) -> Error {
+        self.inner.source_text = Some(Arc::clone(source));
         self
     }
 

@@ -61,6 +61,7 @@ pub fn define_kernel(
     program: &Program,
     root: NodeId,
     name: &str,
+    listing: Option<&mut Vec<String>>,
 ) -> Result<FuncId> {
     let ptr = module.target_config().pointer_type();
     let mut sig = module.make_signature();
@@ -224,6 +225,9 @@ pub fn define_kernel(
         b.ins().return_(&[]);
         b.seal_all_blocks();
         b.finalize(module.target_config());
+    }
+    if let Some(listing) = listing {
+        listing.push(func.display().to_string());
     }
     let mut ctx = module.make_context();
     ctx.func = func;

@@ -82,6 +82,16 @@ impl JitProgram {
     /// Compiles every stage of an optimized, verified program; with
     /// `fast_math`, vector loops use `vmath` instead of the reference routines.
     pub fn compile(program: &Program, fast_math: bool) -> Result<JitProgram> {
+        Self::compile_listing(program, fast_math, None)
+    }
+
+    /// Like [`JitProgram::compile`], also appending the Cranelift IR of every
+    /// kernel (its text form) to `listing`, for `explain`.
+    pub fn compile_listing(
+        program: &Program,
+        fast_math: bool,
+        mut listing: Option<&mut Vec<String>>,
+    ) -> Result<JitProgram> {
         let mut module = new_module()?;
         let mut routines = HashMap::new();
         let mut roots = Vec::new();
@@ -94,6 +104,7 @@ impl JitProgram {
                 program,
                 stage.root,
                 &format!("stage{k}"),
+                listing.as_deref_mut(),
             )?;
             roots.push(stage.root);
             ids.push(id);

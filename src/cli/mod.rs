@@ -1,0 +1,249 @@
+//! The `jitexpr` command line: `eval`, `bench`, `explain`, `repl`, `info`.
+//!
+//! Exit codes: 0 success, 1 user error (a caret diagnostic on stderr,
+//! coloured only on a terminal), 2 usage error (from clap).
+
+pub mod bench;
+pub mod explain;
+pub mod io;
+pub mod print;
+pub mod program;
+pub mod repl;
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::{Array, Backend, Options};
+use program::Session;
+
+/// Array expressions, compiled: evaluate, benchmark and explain them.
+#[derive(Debug, Parser)]
+#[command(name = "jitexpr", version, about, long_about = None)]
+pub struct Cli {
+    /// What to do (without one: the REPL).
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// The backends a command can select.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BackendArg {
+    /// Cranelift native code (default).
+    Jit,
+    /// The reference interpreter.
+    Interp,
+    /// The GPU (not available yet).
+    Gpu,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Evaluate a program: statements `name = expr` separated by `;` or newlines, ending in an expression.
+    Eval {
+        /// The program, e.g. 'a = random(1000, 1000); sum(sin(a) + cos(a))'.
+        program: String,
+        /// Inputs: NAME=file.npy, NAME=data.npz:member, or NAME=2.5.
+        inputs: Vec<String>,
+        /// Write the result to this .npy, .npz or .csv file instead of printing it.
+        #[arg(long, short)]
+        out: Option<PathBuf>,
+        /// The backend.
+        #[arg(long, value_enum, default_value_t = BackendArg::Jit)]
+        backend: BackendArg,
+        /// Worker threads (default: one per core, or JITEXPR_NUM_THREADS).
+        #[arg(long)]
+        threads: Option<usize>,
+    },
+    /// Time an expression over inputs: compile once, warm up, evaluate R times into a preallocated output.
+    Bench {
+        /// The expression.
+        expr: String,
+        /// Inputs: NAME=file.npy, NAME=data.npz:member, or NAME=2.5.
+        inputs: Vec<String>,
+        /// Timed evaluations.
+        #[arg(long, default_value_t = 10)]
+        repeat: usize,
+        /// Worker threads.
+        #[arg(long)]
+        threads: Option<usize>,
+        /// The backend.
+        #[arg(long, value_enum, default_value_t = BackendArg::Jit)]
+        backend: BackendArg,
+        /// Print one JSON object on one line.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show tokens, AST, IR before and after optimization, Cranelift IR, and stage times.
+    Explain {
+        /// The expression.
+        expr: String,
+        /// Inputs: NAME=file.npy or NAME=dtype[shape] (e.g. a=float32[1000]); others are float64.
+        inputs: Vec<String>,
+    },
+    /// The interactive session (reads a script from stdin when it is not a terminal).
+    Repl,
+    /// The backends and devices available.
+    Info,
+}
+
+/// Runs the command line with `args` (including the program name).
+pub fn main_with_args(args: impl IntoIterator<Item = String>) -> ExitCode {
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = e.exit_code();
+            let _ = e.print();
+            return ExitCode::from(code.clamp(0, 255) as u8);
+        }
+    };
+    let result = match cli.command {
+        None | Some(Command::Repl) => return repl::run(Options::default()),
+        Some(Command::Eval {
+            program,
+            inputs,
+            out,
+            backend,
+            threads,
+        }) => eval(&program, &inputs, out, backend, threads),
+        Some(Command::Bench {
+            expr,
+            inputs,
+            repeat,
+            threads,
+            backend,
+            json,
+        }) => bench::run(&expr, &inputs, repeat, threads, backend, json),
+        Some(Command::Explain { expr, inputs }) => explain::run(&expr, &inputs),
+        Some(Command::Info) => info(),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            report(&e);
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// Prints an error to stderr: coloured caret diagnostic on a terminal, plain otherwise.
+pub fn report(e: &Error) {
+    let text = if std::io::stderr().is_terminal() {
+        e.render_colored()
+    } else {
+        e.render()
+    };
+    eprintln!("{}", text.trim_end());
+}
+
+/// The options for a backend argument.
+pub fn options(backend: BackendArg) -> Result<Options> {
+    match backend {
+        BackendArg::Jit => Ok(Options::with_backend(Backend::Jit)),
+        BackendArg::Interp => Ok(Options::with_backend(Backend::Interpreter)),
+        BackendArg::Gpu => Err(Error::new(
+            ErrorKind::Unsupported,
+            "the GPU backend is not available yet",
+        )
+        .with_help("use --backend jit (the default) or --backend interp")),
+    }
+}
+
+/// Parses `NAME=VALUE` inputs and loads them.
+pub fn load_inputs(inputs: &[String]) -> Result<Vec<(String, Array)>> {
+    inputs
+        .iter()
+        .map(|spec| {
+            let (name, value) = spec.split_once('=').ok_or_else(|| {
+                Error::new(
+                    ErrorKind::Value,
+                    format!("input `{spec}` is not NAME=VALUE"),
+                )
+                .with_help("e.g. a=data.npy, x=data.npz:x or k=2.5")
+            })?;
+            let name = name.trim();
+            if name.is_empty() || !name.chars().all(|c| c == '_' || c.is_ascii_alphanumeric()) {
+                return Err(Error::new(
+                    ErrorKind::Value,
+                    format!("`{name}` is not a valid variable name"),
+                ));
+            }
+            Ok((name.to_string(), io::load_value(value)?))
+        })
+        .collect()
+}
+
+fn eval(
+    program: &str,
+    inputs: &[String],
+    out: Option<PathBuf>,
+    backend: BackendArg,
+    threads: Option<usize>,
+) -> Result<()> {
+    let options = options(backend)?;
+    if let Some(n) = threads {
+        crate::set_num_threads(n);
+    }
+    let mut session = Session::new(options);
+    for (name, array) in load_inputs(inputs)? {
+        session.vars.insert(name, array);
+    }
+    let result = with_progress(|| session.run(program))?;
+    let Some(result) = result else {
+        return Err(Error::new(ErrorKind::Value, "the program has no result")
+            .with_help("end it with an expression, e.g. `a = random(10); sum(a)`"));
+    };
+    match out {
+        Some(path) => io::save(&path, &result),
+        None => {
+            println!("{}", print::format_array(&result));
+            Ok(())
+        }
+    }
+}
+
+/// Runs `work`, showing a spinner on stderr if it takes longer than a second
+/// and stderr is a terminal.
+pub fn with_progress<T: Send>(work: impl FnOnce() -> T + Send) -> T {
+    if !std::io::stderr().is_terminal() {
+        return work();
+    }
+    std::thread::scope(|scope| {
+        let handle = scope.spawn(work);
+        let start = std::time::Instant::now();
+        let mut bar: Option<indicatif::ProgressBar> = None;
+        while !handle.is_finished() {
+            std::thread::sleep(std::time::Duration::from_millis(20));
+            if bar.is_none() && start.elapsed().as_secs_f64() > 1.0 {
+                let b = indicatif::ProgressBar::new_spinner();
+                b.set_message("evaluating");
+                b.enable_steady_tick(std::time::Duration::from_millis(100));
+                bar = Some(b);
+            }
+        }
+        if let Some(b) = bar {
+            b.finish_and_clear();
+        }
+        match handle.join() {
+            Ok(v) => v,
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+    })
+}
+
+fn info() -> Result<()> {
+    println!("jitexpr {}", env!("CARGO_PKG_VERSION"));
+    println!("backends:");
+    println!(
+        "  jit     Cranelift native code for {} ({} threads)",
+        std::env::consts::ARCH,
+        crate::num_threads()
+    );
+    println!("  interp  reference interpreter");
+    println!("  gpu     not available yet");
+    Ok(())
+}

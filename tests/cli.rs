@@ -1,0 +1,215 @@
+//! The `jitexpr` binary: every subcommand, every error path with its exit
+//! code, and the guarantee that a failed run leaves no output file.
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+
+fn jitexpr() -> Command {
+    let mut c = Command::cargo_bin("jitexpr").expect("binary");
+    c.env("JITEXPR_NUM_THREADS", "2");
+    c
+}
+
+#[test]
+fn eval_prints_the_result_of_a_program() {
+    jitexpr()
+        .args([
+            "eval",
+            "a = random(1000, 100, seed=1); mean(sin(a)**2 + cos(a)**2)",
+        ])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("1.0").and(predicate::str::contains("float64")));
+}
+
+#[test]
+fn eval_with_number_inputs_and_constructors() {
+    jitexpr()
+        .args(["eval", "x = arange(5); sum(x * k)", "k=3"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("30"));
+}
+
+#[test]
+fn eval_writes_npy_and_never_leaves_a_partial_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("r.npy");
+    jitexpr()
+        .args(["eval", "linspace(0, 1, 11) * 2", "--out"])
+        .arg(&out)
+        .assert()
+        .success();
+    let first = std::fs::read(&out).unwrap();
+    assert!(first.starts_with(b"\x93NUMPY"));
+    let back = jitexpr::cli::io::load_value(out.to_str().unwrap()).unwrap();
+    assert_eq!(back.to_scalars()[10].to_f64(), 2.0);
+    // A failing program must not touch the existing file.
+    jitexpr()
+        .args(["eval", "linspace(0, 1, 11) * nosuch", "--out"])
+        .arg(&out)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("unknown variable"));
+    assert_eq!(std::fs::read(&out).unwrap(), first);
+    // Nor leave a new one behind.
+    let missing = dir.path().join("never.npy");
+    jitexpr()
+        .args(["eval", "1 +", "--out"])
+        .arg(&missing)
+        .assert()
+        .code(1);
+    assert!(!missing.exists());
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        1,
+        "no temporary files left"
+    );
+}
+
+#[test]
+fn user_errors_exit_1_with_a_caret_diagnostic() {
+    jitexpr()
+        .args(["eval", "sin(a"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("unclosed `(`").and(predicate::str::contains("sin(a")));
+    jitexpr()
+        .args(["eval", "a + 1", "a=nosuchfile.npy"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("nosuchfile.npy"));
+    jitexpr()
+        .args(["eval", "a = 1"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("no result"));
+    jitexpr()
+        .args(["eval", "1", "--backend", "gpu"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("GPU"));
+    jitexpr()
+        .args(["eval", "a + 1", "a"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("NAME=VALUE"));
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    jitexpr().args(["eval"]).assert().code(2);
+    jitexpr().args(["frobnicate"]).assert().code(2);
+    jitexpr()
+        .args(["bench", "a", "--repeat", "many"])
+        .assert()
+        .code(2);
+}
+
+#[test]
+fn no_panic_on_hostile_programs() {
+    for p in [
+        "((((",
+        ")",
+        "a = ",
+        "= 3",
+        ";;;",
+        "random(-1)",
+        "arange(0, 1, 0)",
+        "zeros(1e3)",
+        "é",
+        "sum(x, axis=9)",
+    ] {
+        let out = jitexpr().args(["eval", p]).output().unwrap();
+        assert!(
+            matches!(out.status.code(), Some(1)),
+            "{p}: {:?}",
+            out.status
+        );
+        assert!(
+            !String::from_utf8_lossy(&out.stderr).contains("panicked"),
+            "{p}"
+        );
+    }
+}
+
+#[test]
+fn bench_json_is_one_object_on_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = dir.path().join("a.npy");
+    jitexpr()
+        .args(["eval", "random(20000, seed=3)", "--out"])
+        .arg(&a)
+        .assert()
+        .success();
+    let out = jitexpr()
+        .args([
+            "bench",
+            "a*2+1",
+            &format!("a={}", a.display()),
+            "unused=2",
+            "--repeat",
+            "5",
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(text.trim_end().lines().count(), 1);
+    let v: serde_json::Value = serde_json::from_str(text.trim()).unwrap();
+    for key in ["ns_per_element", "median_s", "min_s", "compile_s"] {
+        assert!(v[key].as_f64().is_some_and(|x| x > 0.0), "{key}: {v}");
+    }
+    assert_eq!(v["n"], 20000);
+    assert_eq!(v["backend"], "jit");
+    assert!(v["threads"].as_u64().is_some_and(|t| t >= 1));
+    assert!(v["min_s"].as_f64() <= v["median_s"].as_f64());
+}
+
+#[test]
+fn bench_human_output() {
+    jitexpr()
+        .args([
+            "bench",
+            "k * 2",
+            "k=4",
+            "--repeat",
+            "3",
+            "--backend",
+            "interp",
+        ])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("ns/element").and(predicate::str::contains("interp")));
+}
+
+#[test]
+fn explain_shows_every_stage() {
+    jitexpr()
+        .args(["explain", "sum(x*2.0) + a", "x=float32[100]"])
+        .assert()
+        .success()
+        .stdout(
+            predicate::str::contains("== tokens")
+                .and(predicate::str::contains("== AST"))
+                .and(predicate::str::contains("input.f32 x"))
+                .and(predicate::str::contains("== optimized IR"))
+                .and(predicate::str::contains("== Cranelift IR, stage 1"))
+                .and(predicate::str::contains("== times")),
+        );
+    jitexpr().args(["explain", "a +"]).assert().code(1);
+}
+
+#[test]
+fn info_lists_backends() {
+    jitexpr()
+        .arg("info")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("jit").and(predicate::str::contains("interp")));
+}

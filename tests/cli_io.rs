@@ -1,0 +1,629 @@
+//! The CLI's file input/output (`jitexpr::cli::io`) and array printing
+//! (`jitexpr::cli::print`), checked against files and text written by NumPy
+//! (`tests/data/npy/make_npy.py`).
+#![cfg(feature = "cli")]
+
+use std::path::{Path, PathBuf};
+
+use jitexpr::cli::io::{load_value, save, save_many};
+use jitexpr::cli::print::format_array;
+use jitexpr::{Array, DType, ErrorKind};
+use ndarray::{ArrayD, IxDyn, ShapeBuilder};
+
+fn data(name: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/npy")
+        .join(name)
+        .to_str()
+        .unwrap()
+        .to_string()
+}
+
+fn load(name: &str) -> Array {
+    load_value(&data(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+/// The elements in logical (row-major) order, as comparable bit patterns; every NaN is
+/// one pattern.
+fn bits(a: &Array) -> Vec<u64> {
+    match a {
+        Array::Bool(x) => x.iter().map(|&v| v as u64).collect(),
+        Array::Int32(x) => x.iter().map(|&v| v as i64 as u64).collect(),
+        Array::Int64(x) => x.iter().map(|&v| v as u64).collect(),
+        Array::Float32(x) => x
+            .iter()
+            .map(|&v| {
+                if v.is_nan() {
+                    u64::MAX
+                } else {
+                    v.to_bits() as u64
+                }
+            })
+            .collect(),
+        Array::Float64(x) => x
+            .iter()
+            .map(|&v| if v.is_nan() { u64::MAX } else { v.to_bits() })
+            .collect(),
+    }
+}
+
+#[track_caller]
+fn assert_same(got: &Array, want: &Array) {
+    assert_eq!(got.dtype(), want.dtype());
+    assert_eq!(got.shape(), want.shape());
+    assert_eq!(bits(got), bits(want), "values differ: {got:?} vs {want:?}");
+}
+
+fn is_fortran(a: &Array) -> bool {
+    a.shape().len() >= 2 && a.view().is_fortran_contiguous() && !is_c(a)
+}
+
+fn is_c(a: &Array) -> bool {
+    match a {
+        Array::Bool(x) => x.is_standard_layout(),
+        Array::Int32(x) => x.is_standard_layout(),
+        Array::Int64(x) => x.is_standard_layout(),
+        Array::Float32(x) => x.is_standard_layout(),
+        Array::Float64(x) => x.is_standard_layout(),
+    }
+}
+
+// The values make_npy.py writes (2x3, row-major).
+const FLOAT: [f64; 6] = [1.5, -2.25, 0.1, f64::NAN, f64::INFINITY, -0.0];
+const I4: [i32; 6] = [1, -2, 3, 2147483647, -2147483648, 0];
+const I8: [i64; 6] = [1, -2, 3, 1 << 62, i64::MIN, i64::MAX];
+const B1: [bool; 6] = [true, false, true, false, false, true];
+
+fn arr<T: Clone>(shape: &[usize], v: &[T]) -> ArrayD<T> {
+    ArrayD::from_shape_vec(IxDyn(shape), v.to_vec()).unwrap()
+}
+
+fn expected_2x3(code: &str) -> Array {
+    match code {
+        "f8" => Array::Float64(arr(&[2, 3], &FLOAT)),
+        // NumPy casts the Python floats (f64) to float32.
+        "f4" => Array::Float32(arr(&[2, 3], &FLOAT.map(|v| v as f32))),
+        "i8" => Array::Int64(arr(&[2, 3], &I8)),
+        "i4" => Array::Int32(arr(&[2, 3], &I4)),
+        "b1" => Array::Bool(arr(&[2, 3], &B1)),
+        _ => unreachable!(),
+    }
+}
+
+#[test]
+fn reads_every_dtype_order_and_byte_order() {
+    for code in ["f8", "f4", "i8", "i4"] {
+        for order in ["C", "F"] {
+            for endian in ["le", "be"] {
+                let name = format!("{code}_{order}_{endian}.npy");
+                let a = load(&name);
+                assert_same(&a, &expected_2x3(code));
+                assert_eq!(is_fortran(&a), order == "F", "{name}");
+            }
+        }
+    }
+    for order in ["C", "F"] {
+        let a = load(&format!("b1_{order}.npy"));
+        assert_same(&a, &expected_2x3("b1"));
+        assert_eq!(is_fortran(&a), order == "F");
+    }
+    let a = load("i8_F_3d.npy");
+    let want: Vec<i64> = (0..2)
+        .flat_map(|i| (0..3).flat_map(move |j| (0..4).map(move |k| 100 * i + 10 * j + k)))
+        .collect();
+    assert_same(&a, &Array::Int64(arr(&[2, 3, 4], &want)));
+    assert!(is_fortran(&a));
+}
+
+#[test]
+fn reads_zero_d_empty_and_newer_versions() {
+    let scalar = |a: ArrayD<_>| a;
+    assert_same(
+        &load("f8_0d.npy"),
+        &Array::Float64(scalar(ArrayD::from_elem(IxDyn(&[]), 3.25))),
+    );
+    assert_same(
+        &load("f8_0d_be.npy"),
+        &Array::Float64(ArrayD::from_elem(IxDyn(&[]), 3.25)),
+    );
+    assert_same(
+        &load("f4_0d.npy"),
+        &Array::Float32(ArrayD::from_elem(IxDyn(&[]), -0.5)),
+    );
+    assert_same(
+        &load("i8_0d.npy"),
+        &Array::Int64(ArrayD::from_elem(IxDyn(&[]), -7)),
+    );
+    assert_same(
+        &load("i4_0d.npy"),
+        &Array::Int32(ArrayD::from_elem(IxDyn(&[]), 42)),
+    );
+    assert_same(
+        &load("b1_0d.npy"),
+        &Array::Bool(ArrayD::from_elem(IxDyn(&[]), true)),
+    );
+    for (code, dtype) in [
+        ("f8", DType::Float64),
+        ("f4", DType::Float32),
+        ("i8", DType::Int64),
+        ("i4", DType::Int32),
+        ("b1", DType::Bool),
+    ] {
+        let a = load(&format!("{code}_empty.npy"));
+        assert_eq!((a.dtype(), a.shape()), (dtype, &[0][..]));
+    }
+    let a = load("f8_empty_2x0.npy");
+    assert_eq!((a.dtype(), a.shape()), (DType::Float64, &[2, 0][..]));
+    let a = load("i4_empty_0x3_F.npy");
+    assert_eq!((a.dtype(), a.shape()), (DType::Int32, &[0, 3][..]));
+    for v in ["f8_v2.npy", "f8_v3.npy"] {
+        assert_same(&load(v), &Array::Float64(arr(&[3], &[1.0, 2.0, 3.0])));
+    }
+}
+
+#[test]
+fn reads_npz_members() {
+    assert_same(
+        &load("two.npz:a"),
+        &Array::Float64(arr(&[3], &[1.0, 2.0, 3.0])),
+    );
+    assert_same(
+        &load("two.npz:b"),
+        &Array::Int32(arr(&[2, 2], &[1, 2, 3, 4])),
+    );
+    assert_same(&load("one.npz"), &Array::Bool(arr(&[2], &[true, false])));
+    assert_same(&load("one.npz:x"), &Array::Bool(arr(&[2], &[true, false])));
+    assert_same(
+        &load("compressed.npz:f"),
+        &Array::Float32(arr(&[2], &[0.5, -1.0])),
+    );
+    assert_same(
+        &load("compressed.npz:big"),
+        &Array::Int64(arr(&[2, 2], &[1, 2, 3, 4])),
+    );
+    let f = load("compressed.npz:fort");
+    assert_same(
+        &f,
+        &Array::Float64(arr(&[2, 3], &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0])),
+    );
+    assert!(is_fortran(&f));
+    assert_same(
+        &load("compressed.npz:scalar"),
+        &Array::Int64(ArrayD::from_elem(IxDyn(&[]), 7)),
+    );
+    assert_same(
+        &load("unsupported.npz:ok"),
+        &Array::Float64(arr(&[1], &[1.0])),
+    );
+
+    let e = load_value(&data("two.npz")).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Value);
+    assert!(e.help().unwrap().contains("a, b"), "{:?}", e.help());
+    let e = load_value(&data("two.npz:c")).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Name);
+    assert!(e.message().contains("'c'") && e.help().unwrap().contains("a, b"));
+    let e = load_value(&data("unsupported.npz:u")).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Value);
+    assert!(
+        e.message().contains("uint16") && e.message().contains("unsupported.npz:u"),
+        "{e}"
+    );
+    assert!(e.help().unwrap().contains("astype('int64')"));
+}
+
+#[test]
+fn unsupported_and_broken_files() {
+    for (file, what, help) in [
+        ("u2.npy", "uint16 ('<u2')", "astype('int64')"),
+        ("c16.npy", "complex128 ('<c16')", "arr.real"),
+        ("f2.npy", "float16 ('<f2')", "astype('float64')"),
+        ("obj.npy", "object ('|O')", "astype('float64')"),
+        ("str.npy", "str ('<U3')", "astype"),
+        (
+            "structured.npy",
+            "structured ([('a', '<f8'), ('b', '<i4')])",
+            "astype",
+        ),
+    ] {
+        let e = load_value(&data(file)).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Value, "{file}");
+        assert!(e.message().contains(what), "{file}: {e}");
+        assert!(e.message().contains(file), "{file}: {e}");
+        assert!(e.help().unwrap().contains(help), "{file}: {:?}", e.help());
+    }
+    for file in ["not_npy.npy", "truncated.npy"] {
+        let e = load_value(&data(file)).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Value, "{file}: {e}");
+        assert!(e.message().contains(file), "{e}");
+    }
+    for missing in ["no_such_file.npy", "no_such_file.npz:a", "no_such_file"] {
+        let e = load_value(&data(missing)).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Io, "{missing}: {e}");
+        assert!(e.message().contains("no_such_file"), "{e}");
+    }
+    assert_eq!(ErrorKind::Io.title(), "I/O error");
+}
+
+#[test]
+fn numbers() {
+    let f = |s: &str| load_value(s).unwrap();
+    assert_same(
+        &f("2.5"),
+        &Array::Float64(ArrayD::from_elem(IxDyn(&[]), 2.5)),
+    );
+    assert_same(
+        &f("1e-3"),
+        &Array::Float64(ArrayD::from_elem(IxDyn(&[]), 1e-3)),
+    );
+    assert_same(
+        &f("-inf"),
+        &Array::Float64(ArrayD::from_elem(IxDyn(&[]), f64::NEG_INFINITY)),
+    );
+    assert_same(
+        &f("inf"),
+        &Array::Float64(ArrayD::from_elem(IxDyn(&[]), f64::INFINITY)),
+    );
+    assert_same(
+        &f("nan"),
+        &Array::Float64(ArrayD::from_elem(IxDyn(&[]), f64::NAN)),
+    );
+    assert_same(&f("-3"), &Array::Int64(ArrayD::from_elem(IxDyn(&[]), -3)));
+    assert_same(
+        &f("true"),
+        &Array::Bool(ArrayD::from_elem(IxDyn(&[]), true)),
+    );
+    assert_same(
+        &f("false"),
+        &Array::Bool(ArrayD::from_elem(IxDyn(&[]), false)),
+    );
+    assert_eq!(
+        load_value("123456789012345678901").unwrap_err().kind(),
+        ErrorKind::Value
+    );
+}
+
+// --- Writing -------------------------------------------------------------------------
+
+/// A sample of each dtype in several layouts: (label, array).
+fn samples() -> Vec<(String, Array)> {
+    fn layouts<T: Clone>(v: &[T; 6], wrap: fn(ArrayD<T>) -> Array) -> Vec<(&'static str, Array)> {
+        let c = arr(&[2, 3], v);
+        let f = ArrayD::from_shape_vec(IxDyn(&[2, 3]).f(), v.to_vec()).unwrap();
+        vec![
+            ("C", wrap(c.clone())),
+            ("F", wrap(f)),
+            ("1d", wrap(arr(&[6], v))),
+            ("0d", wrap(ArrayD::from_elem(IxDyn(&[]), v[1].clone()))),
+            ("empty", wrap(arr(&[0], &[]))),
+            ("empty2", wrap(arr(&[2, 0], &[]))),
+            ("3d", wrap(arr(&[1, 2, 3], v))),
+            // A non-contiguous view (every other column), owned.
+            (
+                "strided",
+                wrap(c.slice_move(ndarray::s![.., ..;2]).into_dyn()),
+            ),
+        ]
+    }
+    let mut out = Vec::new();
+    let sets = [
+        ("f8", layouts(&FLOAT, Array::Float64)),
+        ("f4", layouts(&FLOAT.map(|v| v as f32), Array::Float32)),
+        ("i8", layouts(&I8, Array::Int64)),
+        ("i4", layouts(&I4, Array::Int32)),
+        ("b1", layouts(&B1, Array::Bool)),
+    ];
+    for (code, set) in sets {
+        for (label, a) in set {
+            out.push((format!("{code}_{label}"), a));
+        }
+    }
+    out
+}
+
+#[test]
+fn npy_and_npz_round_trips() {
+    let dir = tempfile::tempdir().unwrap();
+    for (label, a) in samples() {
+        let npy = dir.path().join(format!("{label}.npy"));
+        save(&npy, &a).unwrap();
+        let b = load_value(npy.to_str().unwrap()).unwrap();
+        assert_same(&b, &a);
+        assert_eq!(is_fortran(&b), is_fortran(&a), "{label}");
+
+        let npz = dir.path().join(format!("{label}.NPZ"));
+        save(&npz, &a).unwrap();
+        assert_same(&load_value(npz.to_str().unwrap()).unwrap(), &a);
+        assert_same(
+            &load_value(&format!("{}:result", npz.display())).unwrap(),
+            &a,
+        );
+    }
+    let all = samples();
+    let named: Vec<(&str, &Array)> = all.iter().map(|(l, a)| (l.as_str(), a)).collect();
+    let npz = dir.path().join("many.npz");
+    save_many(&npz, &named).unwrap();
+    for (label, a) in &all {
+        assert_same(
+            &load_value(&format!("{}:{label}", npz.display())).unwrap(),
+            a,
+        );
+    }
+    // Only .npz takes several arrays; names must be distinct.
+    let e = save_many(&dir.path().join("many.npy"), &named).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Value);
+    let e = save_many(&npz, &[("x", &all[0].1), ("x", &all[1].1)]).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Value);
+}
+
+/// Reads back CSV text as `np.loadtxt(..., delimiter=',', ndmin=...)` would, with Rust's
+/// parsers (which accept the same float syntax as Python's `float()`).
+fn parse_csv(text: &str, dtype: DType, shape: &[usize]) -> Array {
+    let cells: Vec<&str> = text
+        .lines()
+        .flat_map(|l| l.split(',').filter(|c| !c.is_empty()))
+        .collect();
+    let n = cells.len();
+    let shape = if shape.iter().product::<usize>() == n {
+        shape.to_vec()
+    } else {
+        vec![n]
+    };
+    match dtype {
+        DType::Float64 => Array::Float64(arr(
+            &shape,
+            &cells
+                .iter()
+                .map(|c| c.parse().unwrap())
+                .collect::<Vec<f64>>(),
+        )),
+        DType::Float32 => Array::Float32(arr(
+            &shape,
+            &cells
+                .iter()
+                .map(|c| c.parse().unwrap())
+                .collect::<Vec<f32>>(),
+        )),
+        DType::Int64 => Array::Int64(arr(
+            &shape,
+            &cells
+                .iter()
+                .map(|c| c.parse().unwrap())
+                .collect::<Vec<i64>>(),
+        )),
+        DType::Int32 => Array::Int32(arr(
+            &shape,
+            &cells
+                .iter()
+                .map(|c| c.parse().unwrap())
+                .collect::<Vec<i32>>(),
+        )),
+        DType::Bool => Array::Bool(arr(
+            &shape,
+            &cells.iter().map(|c| *c == "1").collect::<Vec<bool>>(),
+        )),
+    }
+}
+
+#[test]
+fn csv_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("x.csv");
+    save(&p, &Array::Float64(arr(&[2, 3], &FLOAT))).unwrap();
+    assert_eq!(
+        std::fs::read_to_string(&p).unwrap(),
+        "1.5,-2.25,0.1\nnan,inf,-0.0\n"
+    );
+    save(&p, &Array::Bool(arr(&[3], &[true, false, true]))).unwrap();
+    assert_eq!(std::fs::read_to_string(&p).unwrap(), "1\n0\n1\n");
+    save(&p, &Array::Int64(ArrayD::from_elem(IxDyn(&[]), i64::MIN))).unwrap();
+    assert_eq!(
+        std::fs::read_to_string(&p).unwrap(),
+        "-9223372036854775808\n"
+    );
+    save(&p, &Array::Float32(arr(&[2], &[0.1f32, 1e-7]))).unwrap();
+    assert_eq!(std::fs::read_to_string(&p).unwrap(), "0.1\n1e-7\n");
+
+    for (label, a) in samples() {
+        if a.shape().len() > 2 {
+            continue;
+        }
+        save(&p, &a).unwrap();
+        let text = std::fs::read_to_string(&p).unwrap();
+        let b = parse_csv(&text, a.dtype(), a.shape());
+        if !a.is_empty() {
+            assert_same(&b, &a);
+        } else {
+            assert_eq!(b.len(), 0, "{label}");
+        }
+    }
+}
+
+/// With a Python that has NumPy (JITEXPR_TEST_PYTHON, or /work/venv/bin/python), checks
+/// that `np.loadtxt` reads the CSV files back exactly; skipped otherwise.
+#[test]
+fn csv_reads_back_with_numpy_loadtxt() {
+    let python = std::env::var_os("JITEXPR_TEST_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/work/venv/bin/python"));
+    let ok = std::process::Command::new(&python)
+        .args(["-c", "import numpy"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok {
+        eprintln!("skipped: no Python with NumPy at {}", python.display());
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let mut jobs = Vec::new();
+    for (label, a) in samples() {
+        if a.shape().len() > 2 || a.is_empty() {
+            continue;
+        }
+        let csv = dir.path().join(format!("{label}.csv"));
+        save(&csv, &a).unwrap();
+        let np_dtype = match a.dtype() {
+            DType::Bool => "bool",
+            DType::Int32 => "int32",
+            DType::Int64 => "int64",
+            DType::Float32 => "float32",
+            DType::Float64 => "float64",
+        };
+        let out = dir.path().join(format!("{label}.back.npy"));
+        jobs.push(format!(
+            "np.save({:?}, np.loadtxt({:?}, delimiter=',', dtype='{np_dtype}', ndmin={}))",
+            out.to_str().unwrap(),
+            csv.to_str().unwrap(),
+            a.shape().len()
+        ));
+    }
+    let script = format!("import numpy as np\n{}\n", jobs.join("\n"));
+    let o = std::process::Command::new(&python)
+        .args(["-c", &script])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    for (label, a) in samples() {
+        if a.shape().len() > 2 || a.is_empty() {
+            continue;
+        }
+        let back = load_value(
+            dir.path()
+                .join(format!("{label}.back.npy"))
+                .to_str()
+                .unwrap(),
+        )
+        .unwrap();
+        assert_same(&back, &a);
+    }
+}
+
+fn entries(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn failed_saves_leave_nothing_behind() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = Array::Float64(arr(&[2], &[1.0, 2.0]));
+
+    // A directory that does not exist: an I/O error, and nothing is created.
+    let target = dir.path().join("missing_dir").join("out.npy");
+    let e = save(&target, &a).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Io);
+    assert!(e.message().contains("out.npy"), "{e}");
+    assert!(entries(dir.path()).is_empty());
+
+    // An array CSV cannot hold: the existing file keeps its content, no temporary remains.
+    let csv = dir.path().join("keep.csv");
+    std::fs::write(&csv, "old content\n").unwrap();
+    let cube = Array::Int32(arr(&[1, 1, 2], &[1, 2]));
+    let e = save(&csv, &cube).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Value);
+    assert_eq!(std::fs::read_to_string(&csv).unwrap(), "old content\n");
+    assert_eq!(entries(dir.path()), ["keep.csv"]);
+
+    // An unknown extension.
+    let e = save(&dir.path().join("out.txt"), &a).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Value);
+    let help = e.help().unwrap();
+    assert!(help.contains(".npy") && help.contains(".npz") && help.contains(".csv"));
+    assert_eq!(entries(dir.path()), ["keep.csv"]);
+
+    // The target is a directory: the rename fails, the temporary is removed.
+    std::fs::create_dir(dir.path().join("d.npy")).unwrap();
+    std::fs::write(dir.path().join("d.npy").join("inner"), "x").unwrap();
+    assert_eq!(
+        save(&dir.path().join("d.npy"), &a).unwrap_err().kind(),
+        ErrorKind::Io
+    );
+    assert_eq!(entries(dir.path()), ["d.npy", "keep.csv"]);
+
+    // A successful save replaces the content.
+    save(&csv, &a).unwrap();
+    assert_eq!(std::fs::read_to_string(&csv).unwrap(), "1.0\n2.0\n");
+    assert_eq!(entries(dir.path()), ["d.npy", "keep.csv"]);
+}
+
+#[cfg(unix)]
+#[test]
+fn saved_files_get_ordinary_permissions() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let a = Array::Float64(arr(&[1], &[1.0]));
+    let p = dir.path().join("new.npy");
+    save(&p, &a).unwrap();
+    // Readable by others unless the umask forbids it (tempfile alone would give 0o600).
+    let mode = std::fs::metadata(&p).unwrap().permissions().mode() & 0o777;
+    let umask = {
+        let probe = dir.path().join("probe");
+        std::fs::File::create(&probe).unwrap();
+        std::fs::metadata(&probe).unwrap().permissions().mode() & 0o777
+    };
+    assert_eq!(mode, umask);
+    // An existing file keeps its mode.
+    std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o640)).unwrap();
+    save(&p, &a).unwrap();
+    assert_eq!(
+        std::fs::metadata(&p).unwrap().permissions().mode() & 0o777,
+        0o640
+    );
+}
+
+// --- Printing ------------------------------------------------------------------------
+
+/// Every case of print_expected.txt: the array from print_cases.npz, printed as NumPy does.
+#[test]
+fn prints_like_numpy() {
+    let text = std::fs::read_to_string(data("print_expected.txt")).unwrap();
+    let mut cases: Vec<(String, String)> = Vec::new();
+    for line in text.lines() {
+        if let Some(name) = line.strip_prefix("### ") {
+            cases.push((name.to_string(), String::new()));
+        } else {
+            let body = &mut cases.last_mut().unwrap().1;
+            if !body.is_empty() {
+                body.push('\n');
+            }
+            body.push_str(line);
+        }
+    }
+    assert!(cases.len() >= 50, "{}", cases.len());
+    let mut failures = Vec::new();
+    for (name, want) in &cases {
+        let a = load_value(&format!("{}:{name}", data("print_cases.npz"))).unwrap();
+        let got = format_array(&a);
+        if &got != want {
+            failures.push(format!("--- {name}\nwant:\n{want}\ngot:\n{got}"));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} differ:\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn prints_a_few_by_hand() {
+    let f = |v: &[f64]| format_array(&Array::Float64(arr(&[v.len()], v)));
+    assert_eq!(f(&[1.0, 2.0, 3.0]), "[1. 2. 3.]\nshape=(3,), dtype=float64");
+    assert_eq!(
+        format_array(&Array::Int64(arr(&[2, 2], &[1, 2, 3, 4]))),
+        "[[1 2]\n [3 4]]\nshape=(2, 2), dtype=int64"
+    );
+    assert_eq!(
+        format_array(&Array::Bool(ArrayD::from_elem(IxDyn(&[]), false))),
+        "False\nshape=(), dtype=bool"
+    );
+    assert_eq!(
+        f(&[f64::NAN, f64::NEG_INFINITY]),
+        "[ nan -inf]\nshape=(2,), dtype=float64"
+    );
+}
