@@ -59,6 +59,8 @@ pub enum ErrorKind {
     Unsupported,
     /// A size or nesting limit was exceeded.
     Limit,
+    /// The evaluation was cancelled (Ctrl-C).
+    Cancelled,
     /// A bug in jitexpr (an IR invariant was violated).
     Internal,
     /// A file could not be read or written (CLI input and output files).
@@ -76,6 +78,7 @@ impl ErrorKind {
             ErrorKind::Value => "value error",
             ErrorKind::Unsupported => "unsupported",
             ErrorKind::Limit => "limit exceeded",
+            ErrorKind::Cancelled => "cancelled",
             ErrorKind::Internal => "internal error",
             ErrorKind::Io => "I/O error",
         }

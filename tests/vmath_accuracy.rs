@@ -224,9 +224,23 @@ fn run<T: Copy + Default>(kernel: call::KernelFn, inputs: &[Vec<T>]) -> Vec<T> {
         let mut ov = out.view_mut().into_dyn();
         let o = call::Output::new(&mut ov, &[padded]).unwrap();
         // Run twice and time the second (the first touches the output pages).
-        call::run(kernel, &ops, &o, &[padded], None);
+        call::run(
+            kernel,
+            &ops,
+            &o,
+            &[padded],
+            None,
+            &std::sync::atomic::AtomicBool::new(false),
+        );
         let t0 = std::time::Instant::now();
-        call::run(kernel, &ops, &o, &[padded], None);
+        call::run(
+            kernel,
+            &ops,
+            &o,
+            &[padded],
+            None,
+            &std::sync::atomic::AtomicBool::new(false),
+        );
         LAST_NS.with(|c| c.set(t0.elapsed().as_nanos() as f64 / padded as f64));
     }
     let mut r = out.to_vec();

@@ -82,7 +82,10 @@ pub enum Command {
     Explain {
         /// The expression.
         expr: String,
-        /// Inputs: NAME=file.npy or NAME=dtype[shape] (e.g. a=float32[1000]); others are float64.
+        /// Inputs: a file or a dtype with an optional shape per name (see --help).
+        #[arg(
+            help = "Inputs: NAME=file.npy or NAME=dtype[shape] (e.g. a=float32[1000]); others are float64"
+        )]
         inputs: Vec<String>,
     },
     /// The interactive session (reads a script from stdin when it is not a terminal).

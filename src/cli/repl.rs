@@ -119,6 +119,10 @@ fn script(mut repl: Repl) -> ExitCode {
 }
 
 fn interactive(mut repl: Repl) -> ExitCode {
+    // While a line is read the terminal is raw (Ctrl-C is a key, handled by
+    // rustyline); during an evaluation Ctrl-C is SIGINT: cancel the evaluation
+    // instead of killing the session.
+    let _ = ctrlc::set_handler(crate::exec::threads::cancel);
     let config = Config::builder()
         .completion_type(CompletionType::List)
         .auto_add_history(false)

@@ -31,6 +31,8 @@ pub fn run(
 ) -> Result<()> {
     let g = &program.graph;
     let pool = threads::pool();
+    threads::reset_cancel();
+    let cancel = threads::cancel_flag();
     let mut reduced: HashMap<NodeId, Array> = HashMap::new();
     for stage in stages(program) {
         let shape = shapes.of(stage.root).to_vec();
@@ -65,6 +67,7 @@ pub fn run(
                         g.dtype(operand),
                         op,
                         pool.as_deref(),
+                        cancel,
                     )
                     .map_err(|ReduceError::Empty| empty(op))?,
                     Some(axis) => {
@@ -72,12 +75,14 @@ pub fn run(
                         {
                             let mut view = values.view_mut();
                             let output = output(&mut view, &shape)?;
-                            call::run(kernel, &operands, &output, &shape, pool.as_deref());
+                            call::run(kernel, &operands, &output, &shape, pool.as_deref(), cancel);
+                            check_cancel()?;
                         }
                         let axis = normalize_axis(axis, shape.len());
                         reduce(&values, op, axis).map_err(|ReduceError::Empty| empty(op))?
                     }
                 };
+                check_cancel()?;
                 reduced.insert(r, result);
             }
             None => {
@@ -85,7 +90,8 @@ pub fn run(
                 // output with them (length 1) to match the root's shape.
                 let mut view = unsqueeze(out, &shape, &shapes.output)?;
                 let output = output(&mut view, &shape)?;
-                call::run(kernel, &operands, &output, &shape, pool.as_deref());
+                call::run(kernel, &operands, &output, &shape, pool.as_deref(), cancel);
+                check_cancel()?;
             }
         }
     }
@@ -182,6 +188,14 @@ pub fn zeros_fortran(dtype: DType, shape: &[usize]) -> Result<Array> {
     })
 }
 
+/// An error if Ctrl-C (or `threads::cancel`) interrupted the evaluation.
+fn check_cancel() -> Result<()> {
+    if threads::cancel_flag().load(std::sync::atomic::Ordering::Relaxed) {
+        return Err(Error::new(ErrorKind::Cancelled, "evaluation cancelled"));
+    }
+    Ok(())
+}
+
 fn too_large(shape: &[usize]) -> Error {
     Error::new(
         ErrorKind::Limit,
@@ -236,6 +250,7 @@ fn full_reduction(
     dtype: DType,
     op: ReduceOp,
     pool: Option<&rayon::ThreadPool>,
+    cancel: &std::sync::atomic::AtomicBool,
 ) -> std::result::Result<Array, ReduceError> {
     let n: usize = shape.iter().product();
     let block = scalar::REDUCE_BLOCK;
@@ -246,7 +261,15 @@ fn full_reduction(
     let sum_like = matches!(op, ReduceOp::Sum | ReduceOp::Mean);
     let total = match dtype {
         DType::Float64 if sum_like => {
-            let p = call::run_blocks(kernel, operands, shape, block, pool, scalar::sum_block_f64);
+            let p = call::run_blocks(
+                kernel,
+                operands,
+                shape,
+                block,
+                pool,
+                cancel,
+                scalar::sum_block_f64,
+            );
             let t = if p.len() == 1 {
                 p[0]
             } else {
@@ -259,7 +282,15 @@ fn full_reduction(
             })
         }
         DType::Float32 if sum_like => {
-            let p = call::run_blocks(kernel, operands, shape, block, pool, scalar::sum_block_f32);
+            let p = call::run_blocks(
+                kernel,
+                operands,
+                shape,
+                block,
+                pool,
+                cancel,
+                scalar::sum_block_f32,
+            );
             let t = if p.len() == 1 {
                 p[0]
             } else {
@@ -282,6 +313,7 @@ fn full_reduction(
                 operands: &[Operand],
                 shape: &[usize],
                 pool: Option<&rayon::ThreadPool>,
+                cancel: &std::sync::atomic::AtomicBool,
                 op: ReduceOp,
             ) -> std::result::Result<Vec<Scalar>, ReduceError> {
                 call::run_blocks(
@@ -290,6 +322,7 @@ fn full_reduction(
                     shape,
                     scalar::REDUCE_BLOCK,
                     pool,
+                    cancel,
                     |blk: &[T]| {
                         let v: Vec<Scalar> = blk.iter().map(|x| x.to_scalar()).collect();
                         scalar::reduce_block(op, T::DTYPE, &v)
@@ -299,11 +332,11 @@ fn full_reduction(
                 .collect()
             }
             let partials = match dtype {
-                DType::Bool => blocks::<bool>(kernel, operands, shape, pool, partial_op)?,
-                DType::Int32 => blocks::<i32>(kernel, operands, shape, pool, partial_op)?,
-                DType::Int64 => blocks::<i64>(kernel, operands, shape, pool, partial_op)?,
-                DType::Float32 => blocks::<f32>(kernel, operands, shape, pool, partial_op)?,
-                DType::Float64 => blocks::<f64>(kernel, operands, shape, pool, partial_op)?,
+                DType::Bool => blocks::<bool>(kernel, operands, shape, pool, cancel, partial_op)?,
+                DType::Int32 => blocks::<i32>(kernel, operands, shape, pool, cancel, partial_op)?,
+                DType::Int64 => blocks::<i64>(kernel, operands, shape, pool, cancel, partial_op)?,
+                DType::Float32 => blocks::<f32>(kernel, operands, shape, pool, cancel, partial_op)?,
+                DType::Float64 => blocks::<f64>(kernel, operands, shape, pool, cancel, partial_op)?,
             };
             let t = scalar::combine(partial_op, dtype, &partials);
             if op == ReduceOp::Mean {

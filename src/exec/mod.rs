@@ -63,6 +63,7 @@ pub fn shapes(program: &Program, inputs: &[Option<ArrayView<'_>>]) -> Result<Sha
 
 /// Evaluates `program` with the reference interpreter into a new array.
 pub fn run(program: &Program, vars: &Vars<'_>) -> Result<Array> {
+    threads::reset_cancel();
     let inputs = bind(program, vars)?;
     let shapes = shapes(program, &inputs)?;
     let values = interp::run(program, &inputs, &shapes)?;
@@ -73,6 +74,7 @@ pub fn run(program: &Program, vars: &Vars<'_>) -> Result<Array> {
 
 /// Evaluates `program` into `out`, which must have the result's dtype and shape.
 pub fn run_into(program: &Program, vars: &Vars<'_>, out: &mut ArrayViewMut<'_>) -> Result<()> {
+    threads::reset_cancel();
     let inputs = bind(program, vars)?;
     let shapes = shapes(program, &inputs)?;
     check_output(program, &shapes, out)?;

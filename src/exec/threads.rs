@@ -4,6 +4,7 @@
 //! use with `JITEXPR_NUM_THREADS` threads if that variable is set, otherwise
 //! one per available core; [`set_num_threads`] replaces it.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
 static POOL: OnceLock<Mutex<Option<Arc<rayon::ThreadPool>>>> = OnceLock::new();
@@ -48,4 +49,22 @@ pub fn set_num_threads(n: usize) -> usize {
 /// The number of threads kernels run on.
 pub fn num_threads() -> usize {
     pool().map_or(1, |p| p.current_num_threads())
+}
+
+static CANCEL: AtomicBool = AtomicBool::new(false);
+
+/// Asks running evaluations to stop (for a Ctrl-C handler): they return an
+/// error of kind `Cancelled` at their next block boundary.
+pub fn cancel() {
+    CANCEL.store(true, Ordering::Relaxed);
+}
+
+/// The cancellation flag that kernels check between blocks.
+pub fn cancel_flag() -> &'static AtomicBool {
+    &CANCEL
+}
+
+/// Clears a cancellation request (done when an evaluation starts).
+pub fn reset_cancel() {
+    CANCEL.store(false, Ordering::Relaxed);
 }

@@ -109,6 +109,9 @@ fn elementwise(
     let mut bufs: Vec<Vec<Scalar>> = vec![Vec::new(); nodes.len()];
     let mut done = 0;
     while done < n {
+        if crate::exec::threads::cancel_flag().load(std::sync::atomic::Ordering::Relaxed) {
+            return Err(Error::new(ErrorKind::Cancelled, "evaluation cancelled"));
+        }
         let len = BLOCK.min(n - done);
         for (k, &id) in nodes.iter().enumerate() {
             let at = |n: NodeId| &bufs[local[&n]];

@@ -7,6 +7,7 @@
 //! kernel never sees an address outside its operands.
 
 use std::ops::Range;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use cranelift_jit::JITModule;
 use ndarray::{ArrayViewD, ArrayViewMutD, IxDyn};
@@ -188,6 +189,7 @@ pub fn run(
     output: &Output,
     shape: &[usize],
     parallel: Option<&rayon::ThreadPool>,
+    cancel: &AtomicBool,
 ) {
     let n: usize = shape.iter().product();
     if n == 0 {
@@ -211,6 +213,9 @@ pub fn run(
     }
     let work = tasks(&dims);
     let run_task = |task: &Task| {
+        if cancel.load(Ordering::Relaxed) {
+            return;
+        }
         let last = dims.len() - 1;
         let mut ptrs: Vec<*const u8> = vec![std::ptr::null(); inputs.len()];
         let inner: Vec<isize> = strides.iter().map(|s| s[last]).collect();
@@ -301,6 +306,7 @@ pub fn run_blocks<T, R>(
     shape: &[usize],
     block: usize,
     parallel: Option<&rayon::ThreadPool>,
+    cancel: &AtomicBool,
     f: impl Fn(&[T]) -> R + Sync,
 ) -> Vec<R>
 where
@@ -335,7 +341,12 @@ where
     let blocks = n.div_ceil(block);
     let compute = |buf: &mut Vec<T>, b: usize| -> R {
         let start = b * block;
-        let end = (start + block).min(n);
+        // Cancelled: an empty block (the caller discards the result).
+        let end = if cancel.load(Ordering::Relaxed) {
+            start
+        } else {
+            (start + block).min(n)
+        };
         buf.resize(end - start, T::default());
         let mut ptrs: Vec<*const u8> = vec![std::ptr::null(); inputs.len()];
         let mut s = start;
