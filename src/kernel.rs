@@ -20,6 +20,9 @@ pub enum Backend {
     Jit,
     /// The scalar reference interpreter: slow, obviously correct; the oracle.
     Interpreter,
+    /// WGSL compute shaders through wgpu (feature `gpu`); a subset of the
+    /// language so far (see `backend::wgsl::codegen`).
+    Gpu,
 }
 
 /// How math functions (`sin`, `exp`, `arctan2`, `**`, …) are computed by the JIT.
@@ -93,12 +96,18 @@ pub struct Kernel {
     compiled: Arc<Compiled>,
     options: Options,
     jit: Option<Arc<JitProgram>>,
+    #[cfg(feature = "gpu")]
+    gpu: Option<Arc<crate::backend::wgsl::GpuProgram>>,
 }
 
 impl Kernel {
     /// Evaluates into a new array with the broadcast shape of the inputs.
     pub fn eval(&self, vars: &Vars<'_>) -> Result<Array> {
         let program = &self.compiled.optimized;
+        #[cfg(feature = "gpu")]
+        if let Some(gpu) = &self.gpu {
+            return self.with_source(exec::run_gpu(program, gpu, vars));
+        }
         self.with_source(match &self.jit {
             Some(jit) => exec::run_jit(program, jit, vars),
             None => exec::run(program, vars),
@@ -109,6 +118,10 @@ impl Kernel {
     pub fn eval_into<'o>(&self, vars: &Vars<'_>, out: impl Into<ArrayViewMut<'o>>) -> Result<()> {
         let mut out = out.into();
         let program = &self.compiled.optimized;
+        #[cfg(feature = "gpu")]
+        if let Some(gpu) = &self.gpu {
+            return self.with_source(exec::run_gpu_into(program, gpu, vars, &mut out));
+        }
         self.with_source(match &self.jit {
             Some(jit) => exec::run_jit_into(program, jit, vars, &mut out),
             None => exec::run_into(program, vars, &mut out),
@@ -164,13 +177,31 @@ fn compile_uncached(expr: &str, signature: &Signature, options: Options) -> Resu
             JitProgram::compile(&compiled.optimized, options.math == Math::Fast)
                 .map_err(|e| e.with_source(&source))?,
         )),
-        Backend::Interpreter => None,
+        Backend::Interpreter | Backend::Gpu => None,
     };
+    #[cfg(feature = "gpu")]
+    let gpu = match options.backend {
+        Backend::Gpu => Some(Arc::new(
+            crate::backend::wgsl::GpuProgram::compile(&compiled.optimized)
+                .map_err(|e| e.with_source(&source))?,
+        )),
+        _ => None,
+    };
+    #[cfg(not(feature = "gpu"))]
+    if options.backend == Backend::Gpu {
+        return Err(crate::Error::new(
+            crate::ErrorKind::Unsupported,
+            "this build of jitexpr has no GPU backend",
+        )
+        .with_help("build with the `gpu` feature"));
+    }
     Ok(Kernel {
         source,
         compiled: Arc::new(compiled),
         options,
         jit,
+        #[cfg(feature = "gpu")]
+        gpu,
     })
 }
 

@@ -204,6 +204,18 @@ fn compare(got: &Array, want: &Array, ulps: u64, eps: f64) -> Result<(), String>
     Ok(())
 }
 
+/// A GPU adapter is there (see tests/gpu.rs for `JITEXPR_REQUIRE_GPU`).
+fn gpu_available() -> bool {
+    #[cfg(feature = "gpu")]
+    {
+        jitexpr::backend::wgsl::device::gpu().is_ok()
+    }
+    #[cfg(not(feature = "gpu"))]
+    {
+        false
+    }
+}
+
 fn run_file(name: &str) {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/golden")
@@ -235,11 +247,15 @@ fn run_file(name: &str) {
                 .iter()
                 .map(|(n, s)| (n.as_str(), view(s, layout)))
                 .collect();
-            for (backend, math) in [
+            let mut configs = vec![
                 (Backend::Interpreter, Math::Reference),
                 (Backend::Jit, Math::Reference),
                 (Backend::Jit, Math::Fast),
-            ] {
+            ];
+            if gpu_available() {
+                configs.push((Backend::Gpu, Math::Reference));
+            }
+            for (backend, math) in configs {
                 let options = Options::with_backend(backend).with_math(math);
                 // Fast math may add its own bound (4 ULP) to the reference's.
                 let ulps = if math == Math::Fast && case.ulps > 0 {
@@ -248,6 +264,13 @@ fn run_file(name: &str) {
                     case.ulps
                 };
                 let outcome = match jitexpr::evaluate_with(&case.expr, &vars, options) {
+                    // The GPU backend covers a subset (float32/int32/bool, no math functions yet).
+                    Err(e)
+                        if backend == Backend::Gpu
+                            && e.kind() == jitexpr::ErrorKind::Unsupported =>
+                    {
+                        Ok(())
+                    }
                     Ok(got) => compare(&got, &want, ulps, eps),
                     Err(e) => Err(format!("error: {}", e.render())),
                 };

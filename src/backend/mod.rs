@@ -3,7 +3,9 @@
 //! - [`interp`]: the reference interpreter (always available; the oracle).
 //! - [`jit`]: Cranelift native code, the default.
 //!
-//! The WGSL/GPU backend arrives in a later issue.
+//! - `wgsl` (feature `gpu`): WGSL compute shaders through wgpu.
 
 pub mod interp;
 pub mod jit;
+#[cfg(feature = "gpu")]
+pub mod wgsl;

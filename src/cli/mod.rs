@@ -148,11 +148,7 @@ pub fn options(backend: BackendArg) -> Result<Options> {
     match backend {
         BackendArg::Jit => Ok(Options::with_backend(Backend::Jit)),
         BackendArg::Interp => Ok(Options::with_backend(Backend::Interpreter)),
-        BackendArg::Gpu => Err(Error::new(
-            ErrorKind::Unsupported,
-            "the GPU backend is not available yet",
-        )
-        .with_help("use --backend jit (the default) or --backend interp")),
+        BackendArg::Gpu => Ok(Options::with_backend(Backend::Gpu)),
     }
 }
 
@@ -247,6 +243,21 @@ fn info() -> Result<()> {
         crate::num_threads()
     );
     println!("  interp  reference interpreter");
-    println!("  gpu     not available yet");
+    #[cfg(feature = "gpu")]
+    {
+        let adapters = crate::backend::wgsl::device::adapters();
+        if adapters.is_empty() {
+            println!("  gpu     no adapter found");
+        }
+        for a in adapters {
+            let f = format!("{:?}", a.backend);
+            println!(
+                "  gpu     {} | {f} | {:?} | driver {}",
+                a.name, a.device_type, a.driver
+            );
+        }
+    }
+    #[cfg(not(feature = "gpu"))]
+    println!("  gpu     not built (feature `gpu`)");
     Ok(())
 }

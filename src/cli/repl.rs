@@ -280,6 +280,7 @@ fn backend_name(backend: Backend) -> &'static str {
     match backend {
         Backend::Jit => "jit",
         Backend::Interpreter => "interp",
+        _ => "gpu",
     }
 }
 
@@ -581,13 +582,7 @@ impl Repl {
             }
             "jit" => Backend::Jit,
             "interp" | "interpreter" => Backend::Interpreter,
-            "gpu" => {
-                return Err(Error::new(
-                    ErrorKind::Unsupported,
-                    "the GPU backend is not available yet",
-                )
-                .with_help("use :backend jit (the default) or :backend interp"));
-            }
+            "gpu" => Backend::Gpu,
             other => {
                 return Err(
                     Error::new(ErrorKind::Value, format!("unknown backend `{other}`"))

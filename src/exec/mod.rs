@@ -146,3 +146,31 @@ fn check_output(program: &Program, shapes: &Shapes, out: &ArrayViewMut<'_>) -> R
     }
     Ok(())
 }
+
+/// Evaluates `program`, compiled to WGSL, on the GPU into a new array.
+#[cfg(feature = "gpu")]
+pub fn run_gpu(
+    program: &Program,
+    gpu: &crate::backend::wgsl::GpuProgram,
+    vars: &Vars<'_>,
+) -> Result<Array> {
+    let inputs = bind(program, vars)?;
+    let shapes = shapes(program, &inputs)?;
+    gpu.run(program, &inputs, &shapes)
+}
+
+/// Evaluates on the GPU into `out` (downloaded, then copied into `out`).
+#[cfg(feature = "gpu")]
+pub fn run_gpu_into(
+    program: &Program,
+    gpu: &crate::backend::wgsl::GpuProgram,
+    vars: &Vars<'_>,
+    out: &mut ArrayViewMut<'_>,
+) -> Result<()> {
+    let inputs = bind(program, vars)?;
+    let shapes = shapes(program, &inputs)?;
+    check_output(program, &shapes, out)?;
+    let result = gpu.run(program, &inputs, &shapes)?;
+    out.assign_scalars(&result.to_scalars());
+    Ok(())
+}
