@@ -36,7 +36,7 @@ pub enum BackendArg {
     Jit,
     /// The reference interpreter.
     Interp,
-    /// The GPU (not available yet).
+    /// WGSL on the GPU (float32/int32/bool elementwise expressions so far).
     Gpu,
 }
 
