@@ -329,7 +329,7 @@ impl Session {
                     DType::Float64
                 };
                 let values: Vec<f64> = (0..n).map(|i| start + i as f64 * step).collect();
-                from_f64(&[n], values, dtype.unwrap_or(default))
+                from_f64(&[n], values, dtype.unwrap_or(default))?
             }
             "linspace" => {
                 let nums: Vec<f64> = positional
@@ -363,13 +363,13 @@ impl Session {
                 {
                     *last = stop;
                 }
-                from_f64(&[n], values, dtype.unwrap_or(DType::Float64))
+                from_f64(&[n], values, dtype.unwrap_or(DType::Float64))?
             }
             "random" => {
                 let shape = shape()?;
                 let n = count(&shape, span)?;
                 let values = generate(n, seed, |rng| rng.random::<f64>());
-                from_f64(&shape, values, dtype.unwrap_or(DType::Float64))
+                from_f64(&shape, values, dtype.unwrap_or(DType::Float64))?
             }
             "normal" => {
                 let shape = shape()?;
@@ -383,7 +383,7 @@ impl Session {
                     .at(span)
                 })?;
                 let values = generate(n, seed, |rng| dist.sample(rng));
-                from_f64(&shape, values, dtype.unwrap_or(DType::Float64))
+                from_f64(&shape, values, dtype.unwrap_or(DType::Float64))?
             }
             other => {
                 return Err(Error::internal(format!("{other} is not a constructor")));
@@ -436,20 +436,19 @@ fn count(shape: &[usize], span: Span) -> Result<usize> {
 
 fn filled(shape: &[usize], v: f64, dtype: DType, span: Span) -> Result<Array> {
     let n = count(shape, span)?;
-    Ok(from_f64(shape, vec![v; n], dtype))
+    from_f64(shape, vec![v; n], dtype)
 }
 
-fn from_f64(shape: &[usize], values: Vec<f64>, dtype: DType) -> Array {
-    let dim = IxDyn(shape);
-    let build = |f: &dyn Fn(f64) -> crate::Scalar| {
-        let scalars: Vec<crate::Scalar> = values.iter().map(|&v| f(v)).collect();
-        Array::from_scalars(dtype, shape, &scalars)
-    };
-    match dtype {
-        DType::Float64 => Array::Float64(ArrayD::from_shape_vec(dim, values).unwrap_or_default()),
-        _ => build(&|v| crate::Scalar::Float64(v).cast(dtype))
-            .unwrap_or(Array::Float64(ArrayD::zeros(IxDyn(&[0])))),
+/// `values` (C order) as an array of `dtype`, with NumPy's `astype` conversion.
+fn from_f64(shape: &[usize], values: Vec<f64>, dtype: DType) -> Result<Array> {
+    let bad_shape = || Error::internal("constructor values do not fill their shape");
+    if dtype == DType::Float64 {
+        return ArrayD::from_shape_vec(IxDyn(shape), values)
+            .map(Array::Float64)
+            .map_err(|_| bad_shape());
     }
+    let scalars: Vec<crate::Scalar> = values.into_iter().map(crate::Scalar::Float64).collect();
+    Array::from_scalars(dtype, shape, &scalars).ok_or_else(bad_shape)
 }
 
 /// A literal argument of a constructor.

@@ -241,6 +241,28 @@ fn unsqueeze<'a>(
     }))
 }
 
+/// The `sum` reduction of a float stage: each block summed as it is
+/// computed, then the partials (exactly `scalar::sum_f64`/`sum_f32`).
+fn blocked_sum<T: Copy + Default + Send>(
+    kernel: call::KernelFn,
+    operands: &[Operand],
+    shape: &[usize],
+    pool: Option<&rayon::ThreadPool>,
+    cancel: &std::sync::atomic::AtomicBool,
+    sum_block: fn(&[T]) -> T,
+) -> T {
+    let p = call::run_blocks(
+        kernel,
+        operands,
+        shape,
+        scalar::REDUCE_BLOCK,
+        pool,
+        cancel,
+        sum_block,
+    );
+    if p.len() == 1 { p[0] } else { sum_block(&p) }
+}
+
 /// `op` over every element of the stage, block by block (see
 /// `ir::scalar::REDUCE_BLOCK`), with the interpreter's exact semantics.
 fn full_reduction(
@@ -253,7 +275,6 @@ fn full_reduction(
     cancel: &std::sync::atomic::AtomicBool,
 ) -> std::result::Result<Array, ReduceError> {
     let n: usize = shape.iter().product();
-    let block = scalar::REDUCE_BLOCK;
     let zero_d = |s: Scalar| Array::from_scalars(s.dtype(), &[], &[s]).ok_or(ReduceError::Empty);
     if n == 0 {
         return zero_d(scalar::reduce(op, dtype, &[])?);
@@ -261,20 +282,7 @@ fn full_reduction(
     let sum_like = matches!(op, ReduceOp::Sum | ReduceOp::Mean);
     let total = match dtype {
         DType::Float64 if sum_like => {
-            let p = call::run_blocks(
-                kernel,
-                operands,
-                shape,
-                block,
-                pool,
-                cancel,
-                scalar::sum_block_f64,
-            );
-            let t = if p.len() == 1 {
-                p[0]
-            } else {
-                scalar::sum_block_f64(&p)
-            };
+            let t = blocked_sum(kernel, operands, shape, pool, cancel, scalar::sum_block_f64);
             Scalar::Float64(if op == ReduceOp::Mean {
                 t / n as f64
             } else {
@@ -282,20 +290,7 @@ fn full_reduction(
             })
         }
         DType::Float32 if sum_like => {
-            let p = call::run_blocks(
-                kernel,
-                operands,
-                shape,
-                block,
-                pool,
-                cancel,
-                scalar::sum_block_f32,
-            );
-            let t = if p.len() == 1 {
-                p[0]
-            } else {
-                scalar::sum_block_f32(&p)
-            };
+            let t = blocked_sum(kernel, operands, shape, pool, cancel, scalar::sum_block_f32);
             Scalar::Float32(if op == ReduceOp::Mean {
                 t / n as f32
             } else {

@@ -3,7 +3,7 @@
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::ir::graph::{Node, NodeId, Program};
-use crate::ir::stage::stage_nodes;
+use crate::ir::stage::stage_leaves;
 
 /// The NumPy broadcast of two shapes, or `None` if they are incompatible.
 pub fn broadcast(a: &[usize], b: &[usize]) -> Option<Vec<usize>> {
@@ -174,10 +174,7 @@ fn squeeze_reduced_axes(program: &Program, shapes: &[Option<Vec<usize>>]) -> Vec
     let shape_of = |n: NodeId| shapes[n.index()].as_deref().unwrap_or(&[]);
     let root_shape = shape_of(program.root).to_vec();
     let ndim = root_shape.len();
-    let leaves: Vec<NodeId> = stage_nodes(program, program.root)
-        .into_iter()
-        .filter(|&n| matches!(g.node(n), Node::Input(_) | Node::Reduce(..)))
-        .collect();
+    let leaves = stage_leaves(g, program.root);
     let only_reduced = |p: usize| {
         leaves.iter().all(|&leaf| {
             let rank = shape_of(leaf).len();

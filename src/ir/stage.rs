@@ -6,7 +6,7 @@
 //! stages are its leaves), optionally followed by a reduction. The last stage
 //! computes the program's root.
 
-use crate::ir::graph::{Node, NodeId, Program};
+use crate::ir::graph::{Graph, Node, NodeId, Program};
 
 /// One fused elementwise loop, optionally reduced.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,7 +44,19 @@ pub fn stages(program: &Program) -> Vec<Stage> {
 /// The nodes one stage evaluates elementwise, in order: everything `root`
 /// depends on without looking inside reductions (a reduction is a leaf).
 pub fn stage_nodes(program: &Program, root: NodeId) -> Vec<NodeId> {
-    let g = &program.graph;
+    nodes_in(&program.graph, root)
+}
+
+/// The leaves of the stage rooted at `root`: the inputs and reductions it
+/// reads (the things that decide its broadcast shape), in id order.
+pub fn stage_leaves(g: &Graph, root: NodeId) -> Vec<NodeId> {
+    nodes_in(g, root)
+        .into_iter()
+        .filter(|&n| matches!(g.node(n), Node::Input(_) | Node::Reduce(..)))
+        .collect()
+}
+
+fn nodes_in(g: &Graph, root: NodeId) -> Vec<NodeId> {
     let mut seen = vec![false; g.len()];
     seen[root.index()] = true;
     for i in (0..=root.index()).rev() {

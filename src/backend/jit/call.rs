@@ -219,10 +219,11 @@ pub fn run(
         let last = dims.len() - 1;
         let mut ptrs: Vec<*const u8> = vec![std::ptr::null(); inputs.len()];
         let inner: Vec<isize> = strides.iter().map(|s| s[last]).collect();
+        let mut offsets = vec![0isize; strides.len()];
         for o in task.outer.clone() {
             // Offsets of outer index `o` (row-major over dims[..last]).
             let mut rem = o;
-            let mut offsets = vec![0isize; strides.len()];
+            offsets.fill(0);
             for axis in (0..last).rev() {
                 let i = (rem % dims[axis]) as isize;
                 rem /= dims[axis];

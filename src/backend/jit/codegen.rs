@@ -10,7 +10,7 @@
 //! For `i` in `0..n`, the kernel reads leaf `k` at `inputs[k] + i*strides[k]`,
 //! computes the stage's root and writes it at `out + i*out_stride`. Leaves are
 //! the stage's inputs and the results of earlier reductions, in the order of
-//! [`stage_leaves`]. Every operation is lowered to inline Cranelift IR with
+//! `ir::stage::stage_leaves`. Every operation is lowered to inline Cranelift IR with
 //! the exact semantics of `ir::scalar`, or to a call of the routine in
 //! `runtime` that implements it; so kernels equal the interpreter bit for bit.
 
@@ -31,16 +31,8 @@ use crate::backend::jit::{library, vector};
 use crate::error::{Error, Result};
 use crate::ir::graph::{Node, NodeId, Program};
 use crate::ir::op::{BinaryOp, UnaryOp};
-use crate::ir::stage::stage_nodes;
+use crate::ir::stage::{stage_leaves, stage_nodes};
 use crate::types::{DType, Scalar};
-
-/// The leaves a stage reads, in kernel argument order: inputs and reductions.
-pub fn stage_leaves(program: &Program, root: NodeId) -> Vec<NodeId> {
-    stage_nodes(program, root)
-        .into_iter()
-        .filter(|&n| matches!(program.graph.node(n), Node::Input(_) | Node::Reduce(..)))
-        .collect()
-}
 
 /// The Cranelift type holding one element of `dtype` (bool is a byte, 0 or 1).
 pub fn clif_type(dtype: DType) -> Type {
@@ -64,13 +56,9 @@ pub fn define_kernel(
     listing: Option<&mut Vec<String>>,
 ) -> Result<FuncId> {
     let ptr = module.target_config().pointer_type();
+    // inputs, strides, out, out_stride, n: all pointer-sized.
     let mut sig = module.make_signature();
-    for _ in 0..2 {
-        sig.params.push(AbiParam::new(ptr));
-    }
-    sig.params.push(AbiParam::new(ptr));
-    sig.params.push(AbiParam::new(ptr));
-    sig.params.push(AbiParam::new(ptr));
+    sig.params.extend([AbiParam::new(ptr); 5]);
     let id = module
         .declare_function(name, cranelift_module::Linkage::Local, &sig)
         .map_err(|e| Error::internal(format!("JIT declare: {e}")))?;
@@ -91,7 +79,7 @@ pub fn define_kernel(
         let (inputs, strides, out, out_stride, n) =
             (params[0], params[1], params[2], params[3], params[4]);
         let flags = MemFlagsData::trusted();
-        let leaves = stage_leaves(program, root);
+        let leaves = stage_leaves(&program.graph, root);
         let mut leaf_base = Vec::new();
         for k in 0..leaves.len() {
             let off = (k * 8) as i32;

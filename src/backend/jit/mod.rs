@@ -21,7 +21,7 @@ use cranelift_module::default_libcall_names;
 
 use crate::error::{Error, Result};
 use crate::ir::graph::{NodeId, Program};
-use crate::ir::stage::stages;
+use crate::ir::stage::{stage_leaves, stages};
 use call::{CodeMemory, KernelFn};
 
 /// The compiled kernels of one program, one per stage, and the code memory they live in.
@@ -114,7 +114,7 @@ impl JitProgram {
         let kernels = roots
             .into_iter()
             .zip(fns)
-            .map(|(root, f)| (root, (f, codegen::stage_leaves(program, root))))
+            .map(|(root, f)| (root, (f, stage_leaves(&program.graph, root))))
             .collect();
         Ok(JitProgram {
             kernels,

@@ -19,7 +19,7 @@ use std::fmt::Write;
 use crate::error::{Error, ErrorKind, Result};
 use crate::ir::graph::{Node, NodeId, Program};
 use crate::ir::op::{BinaryOp, UnaryOp};
-use crate::ir::stage::stage_nodes;
+use crate::ir::stage::{stage_leaves, stage_nodes};
 use crate::types::{DType, Scalar};
 
 /// The most axes a GPU shader indexes.
@@ -43,11 +43,7 @@ pub struct Shader {
 pub fn shader(program: &Program, root: NodeId) -> Result<Shader> {
     let g = &program.graph;
     let nodes = stage_nodes(program, root);
-    let leaves: Vec<NodeId> = nodes
-        .iter()
-        .copied()
-        .filter(|&n| matches!(g.node(n), Node::Input(_) | Node::Reduce(..)))
-        .collect();
+    let leaves = stage_leaves(g, root);
     for &n in &nodes {
         check_dtype(g.dtype(n))?;
         if let Node::Reduce(op, ..) = g.node(n) {

@@ -19,6 +19,7 @@ use std::collections::BTreeSet;
 
 use crate::error::{Result, Span};
 use crate::ir::graph::{Graph, Node, NodeId, Program};
+use crate::ir::stage::stage_leaves;
 use crate::ir::verify::verify;
 use crate::types::DType;
 
@@ -84,55 +85,10 @@ fn round(program: &Program) -> (Program, bool) {
     (Program { graph, root }, changed)
 }
 
-/// Inputs and reductions that `id` depends on (the things that decide its shape).
-pub(crate) fn leaves(graph: &Graph, id: NodeId) -> BTreeSet<NodeId> {
-    let live = graph.reachable(id);
-    let mut out = BTreeSet::new();
-    for n in graph.ids() {
-        if !live[n.index()] {
-            continue;
-        }
-        if matches!(graph.node(n), Node::Input(_) | Node::Reduce(..)) {
-            out.insert(n);
-        }
-    }
-    // A reduction is a leaf: what it reads does not shape its user.
-    let inside: BTreeSet<NodeId> = out
-        .iter()
-        .filter(|&&n| matches!(graph.node(n), Node::Reduce(..)))
-        .flat_map(|&r| {
-            let reach = graph.reachable(r);
-            graph
-                .ids()
-                .filter(move |m| *m != r && reach[m.index()])
-                .collect::<Vec<_>>()
-        })
-        .collect();
-    out.retain(|n| !inside.contains(n) || reaches_outside(graph, id, *n));
-    out
-}
-
-/// `true` if `target` is reachable from `root` without passing through a reduction.
-fn reaches_outside(graph: &Graph, root: NodeId, target: NodeId) -> bool {
-    let mut stack = vec![root];
-    let mut seen = BTreeSet::new();
-    while let Some(n) = stack.pop() {
-        if n == target {
-            return true;
-        }
-        if !seen.insert(n) {
-            continue;
-        }
-        if let Node::Reduce(..) = graph.node(n) {
-            continue;
-        }
-        stack.extend(graph.node(n).operands());
-    }
-    false
-}
-
 /// `true` if dropping `dropped` while keeping `kept` leaves the broadcast shape unchanged.
 pub(crate) fn leaves_subset(graph: &Graph, dropped: NodeId, kept: &[NodeId]) -> bool {
-    let have: BTreeSet<NodeId> = kept.iter().flat_map(|&k| leaves(graph, k)).collect();
-    leaves(graph, dropped).is_subset(&have)
+    let have: BTreeSet<NodeId> = kept.iter().flat_map(|&k| stage_leaves(graph, k)).collect();
+    stage_leaves(graph, dropped)
+        .iter()
+        .all(|l| have.contains(l))
 }
