@@ -14,7 +14,10 @@
 //! `is*` tests and casts. Math functions, reductions, float64 and int64 give
 //! a clear `Unsupported` error.
 
+use std::collections::BTreeSet;
 use std::fmt::Write;
+
+use super::math;
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::ir::graph::{Node, NodeId, Program};
@@ -90,6 +93,7 @@ pub fn shader(program: &Program, root: NodeId) -> Result<Shader> {
         "    let i = gid.x + gid.y * params.groups_x * 256u;\n    if (i >= params.n) { return; }\n",
     );
     let name = |n: NodeId| format!("v{}", n.0);
+    let mut used = BTreeSet::new();
     for &id in &nodes {
         let d = g.dtype(id);
         let expr = match g.node(id) {
@@ -108,8 +112,20 @@ pub fn shader(program: &Program, root: NodeId) -> Result<Shader> {
             }
             Node::Const(c) => constant(c),
             Node::Cast(a) => cast(&name(a), g.dtype(a), d),
-            Node::Unary(op, a) => unary(op, &name(a), g.dtype(a))?,
-            Node::Binary(op, a, b) => binary(op, &name(a), &name(b), g.dtype(a))?,
+            Node::Unary(op, a) => match math::unary_fn(op, g.dtype(a)) {
+                Some(f) => {
+                    used.insert(f);
+                    format!("{f}({})", name(a))
+                }
+                None => unary(op, &name(a), g.dtype(a))?,
+            },
+            Node::Binary(op, a, b) => match math::binary_fn(op, g.dtype(a)) {
+                Some(f) => {
+                    used.insert(f);
+                    format!("{f}({}, {})", name(a), name(b))
+                }
+                None => binary(op, &name(a), &name(b), g.dtype(a))?,
+            },
             Node::Select(c, a, b) => format!("select({}, {}, {})", name(b), name(a), name(c)),
         };
         let _ = writeln!(s, "    let {}: {} = {expr};", name(id), value_type(d));
@@ -120,6 +136,7 @@ pub fn shader(program: &Program, root: NodeId) -> Result<Shader> {
         name(root)
     };
     let _ = writeln!(s, "    out[i] = {result};\n}}");
+    s.push_str(&math::library(&used));
     Ok(Shader {
         text: s,
         leaves,

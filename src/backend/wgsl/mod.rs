@@ -8,6 +8,7 @@
 
 pub mod codegen;
 pub mod device;
+pub mod math;
 
 use crate::array::{Array, ArrayView, each};
 use crate::error::{Error, ErrorKind, Result};
