@@ -1,57 +1,93 @@
-//! WGSL from the optimized IR: one compute shader per elementwise stage.
+//! WGSL from the optimized IR: one compute shader per stage.
+//!
+//! Every stage evaluates its root elementwise over the stage's shape `S`.
+//! A final stage writes element `i` of the output; a reduction stage is a
+//! workgroup tree reduction: workgroup `(j, g)` folds elements `r` of output
+//! `j` (the reduced axes enumerate `r`) into one partial, and a second shader
+//! ([`finish_shader`]) folds each output's partials.
 //!
 //! Bindings: every leaf as a read-only storage array (bool as `u32`), then
-//! the output, then a uniform with `n`, `ndim`, the output shape and each
-//! leaf's element strides over it (0 along broadcast axes). Each invocation
-//! computes element `i` of the output (C order), reading leaf `k` at the
-//! offset its strides give. WGSL lets implementations assume finite floats,
-//! so NaN, infinity and the sign bit are tested on the bit pattern
-//! (`bitcast<u32>`), never with `x != x`.
+//! the output (or the partials), then a uniform [`Params`](PARAMS_STRUCT)
+//! with the sizes, the shapes, each leaf's base offset and element strides
+//! over `S` (0 along broadcast axes) and the constants. Float and 64-bit
+//! constants come from the uniform, not literals: drivers may compile
+//! literals with no-signed-zeros semantics (`a * -0.0` became `a * 0.0` on
+//! lavapipe). WGSL also lets implementations assume finite floats, so NaN,
+//! infinity and the sign bit are tested on the bit pattern, never `x != x`.
 //!
-//! Supported so far: float32, int32 and bool; arithmetic, comparisons,
-//! bitwise and logical operators, `where`, `maximum`/`minimum`, `abs`,
-//! `sign`, `floor`/`ceil`/`trunc`/`rint`/`round`, `sqrt`, `copysign`, the
-//! `is*` tests and casts. Math functions, reductions, float64 and int64 give
-//! a clear `Unsupported` error.
+//! float64 needs the adapter's `SHADER_F64` and `SHADER_INT64` (its bit
+//! tests use `u64`), int64 needs `SHADER_INT64`; without them such an
+//! expression is an `Unsupported` error naming the adapter.
 
 use std::collections::BTreeSet;
 use std::fmt::Write;
 
 use super::math;
-
 use crate::error::{Error, ErrorKind, Result};
 use crate::ir::graph::{Node, NodeId, Program};
-use crate::ir::op::{BinaryOp, UnaryOp};
-use crate::ir::stage::{stage_leaves, stage_nodes};
+use crate::ir::op::{BinaryOp, ReduceOp, UnaryOp};
+use crate::ir::stage::{Stage, stage_leaves, stage_nodes};
 use crate::types::{DType, Scalar};
 
 /// The most axes a GPU shader indexes.
 pub const MAX_DIMS: usize = 8;
 
-/// A generated shader: its text, the leaves in binding order and the bit
-/// patterns of its float constants (passed in the uniform, not as literals:
-/// drivers may compile literals with no-signed-zeros semantics, turning
-/// `a * -0.0` into `a * 0.0`).
+/// Threads per workgroup (the `@workgroup_size` of every shader).
+pub const WORKGROUP: u32 = 256;
+
+/// What the adapter can compute in.
+#[derive(Debug, Clone, Default)]
+pub struct Caps {
+    /// `SHADER_F64`.
+    pub f64: bool,
+    /// `SHADER_INT64`.
+    pub i64: bool,
+    /// The adapter's name, for error messages.
+    pub adapter: String,
+}
+
+/// A generated shader: its text, the leaves in binding order and the
+/// constants' words (`params.consts`).
 #[derive(Debug, Clone)]
 pub struct Shader {
     /// WGSL source.
     pub text: String,
     /// Leaves, in binding order.
     pub leaves: Vec<NodeId>,
-    /// `params.consts[k]` holds the bits of float constant k.
+    /// The uniform's constant words (a 64-bit constant takes two, low first).
     pub consts: Vec<u32>,
 }
 
-/// The WGSL shader of the stage rooted at `root`.
-pub fn shader(program: &Program, root: NodeId) -> Result<Shader> {
+/// The uniform every stage shader reads; `{NK}` and `{NC}` are replaced by
+/// the number of leaves and of constant vec4s.
+const PARAMS_STRUCT: &str = "struct Params {
+    n: u32, m: u32, ndim: u32, groups_x: u32,
+    groups: u32, chunk: u32, groups_total: u32, trailing: u32,
+    j_base: u32, g_base: u32, zero: u32, pad: u32,
+    shape: array<vec4<u32>, 2>,
+    kept: array<vec4<u32>, 2>,
+    red: array<vec4<u32>, 2>,
+    leaf: array<vec4<u32>, {NK}>,
+    strides: array<vec4<u32>, {NK2}>,
+    consts: array<vec4<u32>, {NC}>,
+}
+";
+
+/// Words of the uniform before `shape` (see [`PARAMS_STRUCT`]).
+pub const HEADER_WORDS: usize = 12;
+
+/// The WGSL shader of `stage`.
+pub fn stage_shader(program: &Program, stage: &Stage, caps: &Caps) -> Result<Shader> {
     let g = &program.graph;
+    let root = stage.root;
     let nodes = stage_nodes(program, root);
     let leaves = stage_leaves(g, root);
-    for &n in &nodes {
-        check_dtype(g.dtype(n))?;
-        if let Node::Reduce(op, ..) = g.node(n) {
-            return Err(unsupported(format!("reductions (`{}`)", op.name())));
-        }
+    let (mut uses_f64, mut uses_i64) = (false, false);
+    for &n in nodes.iter().chain(stage.reduce.iter()) {
+        let d = g.dtype(n);
+        check_dtype(d, caps)?;
+        uses_f64 |= d == DType::Float64;
+        uses_i64 |= d == DType::Int64;
     }
     let mut s = String::new();
     for (k, &leaf) in leaves.iter().enumerate() {
@@ -62,23 +98,41 @@ pub fn shader(program: &Program, root: NodeId) -> Result<Shader> {
         );
     }
     let nk = leaves.len();
+    let reduce = match stage.reduce {
+        Some(r) => match g.node(r) {
+            Node::Reduce(op, operand, _) => Some((op, g.dtype(operand))),
+            _ => return Err(Error::internal("GPU stage reduce is not a reduction")),
+        },
+        None => None,
+    };
+    let out_type = match reduce {
+        Some((op, d)) => acc_storage(op, d),
+        None => storage_type(g.dtype(root)),
+    };
     let _ = writeln!(
         s,
-        "@group(0) @binding({nk}) var<storage, read_write> out: array<{}>;",
-        storage_type(g.dtype(root))
+        "@group(0) @binding({nk}) var<storage, read_write> out: array<{out_type}>;"
     );
-    let consts: Vec<u32> = nodes
-        .iter()
-        .filter_map(|&n| match g.node(n) {
-            Node::Const(Scalar::Float32(v)) => Some(v.to_bits()),
-            _ => None,
-        })
-        .collect();
-    let _ = writeln!(
-        s,
-        "struct Params {{ n: u32, ndim: u32, groups_x: u32, pad: u32, shape: array<vec4<u32>, 2>, strides: array<vec4<u32>, {}>, consts: array<vec4<u32>, {}> }}",
-        2 * nk.max(1),
-        consts.len().div_ceil(4).max(1)
+    // Constants, in node order.
+    let mut consts: Vec<u32> = Vec::new();
+    let mut const_word = std::collections::HashMap::new();
+    for &n in &nodes {
+        if let Node::Const(c) = g.node(n) {
+            let words: Vec<u32> = match c {
+                Scalar::Float32(v) => vec![v.to_bits()],
+                Scalar::Float64(v) => split64(v.to_bits()),
+                Scalar::Int64(v) => split64(v as u64),
+                _ => continue,
+            };
+            const_word.insert(n, consts.len());
+            consts.extend(words);
+        }
+    }
+    s.push_str(
+        &PARAMS_STRUCT
+            .replace("{NK2}", &(2 * nk.max(1)).to_string())
+            .replace("{NK}", &nk.max(1).to_string())
+            .replace("{NC}", &consts.len().div_ceil(4).max(1).to_string()),
     );
     let _ = writeln!(
         s,
@@ -86,12 +140,18 @@ pub fn shader(program: &Program, root: NodeId) -> Result<Shader> {
         nk + 1
     );
     s.push_str(PRELUDE);
-    s.push_str(
-        "@compute @workgroup_size(256)\nfn main(@builtin(global_invocation_id) gid: vec3<u32>) {\n",
-    );
-    s.push_str(
-        "    let i = gid.x + gid.y * params.groups_x * 256u;\n    if (i >= params.n) { return; }\n",
-    );
+    s.push_str(FLOAT_PRELUDE);
+    s.push_str(INT_PRELUDE);
+    if uses_f64 || uses_i64 {
+        s.push_str(I64_PRELUDE);
+    }
+    if uses_f64 {
+        s.push_str(FLOAT_PRELUDE64);
+        s.push_str(F64_PRELUDE);
+    }
+    // The stage's value at flat index `e` of its shape.
+    let value = value_type(g.dtype(root));
+    let _ = writeln!(s, "fn eval(e: u32) -> {value} {{");
     let name = |n: NodeId| format!("v{}", n.0);
     let mut used = BTreeSet::new();
     for &id in &nodes {
@@ -99,18 +159,19 @@ pub fn shader(program: &Program, root: NodeId) -> Result<Shader> {
         let expr = match g.node(id) {
             Node::Input(_) | Node::Reduce(..) => {
                 let k = leaves.iter().position(|&l| l == id).unwrap_or(0);
-                let load = format!("in{k}[offset({k}u, i)]");
+                let load = format!("in{k}[offset({k}u, e)]");
                 if d == DType::Bool {
                     format!("({load} != 0u)")
                 } else {
                     load
                 }
             }
-            Node::Const(Scalar::Float32(v)) => {
-                let k = consts.iter().position(|&b| b == v.to_bits()).unwrap_or(0);
-                format!("bitcast<f32>(params.consts[{}][{}])", k / 4, k % 4)
-            }
-            Node::Const(c) => constant(c),
+            Node::Const(c) => match (c, const_word.get(&id)) {
+                (Scalar::Float32(_), Some(w)) => format!("bitcast<f32>(word({w}u))"),
+                (Scalar::Float64(_), Some(w)) => format!("bitcast<f64>(word64({w}u))"),
+                (Scalar::Int64(_), Some(w)) => format!("bitcast<i64>(word64({w}u))"),
+                _ => constant(c),
+            },
             Node::Cast(a) => cast(&name(a), g.dtype(a), d),
             Node::Unary(op, a) => match math::unary_fn(op, g.dtype(a)) {
                 Some(f) => {
@@ -124,18 +185,80 @@ pub fn shader(program: &Program, root: NodeId) -> Result<Shader> {
                     used.insert(f);
                     format!("{f}({}, {})", name(a), name(b))
                 }
-                None => binary(op, &name(a), &name(b), g.dtype(a))?,
+                None => {
+                    let e = binary(op, &name(a), &name(b), g.dtype(a))?;
+                    // A product is rounded before any sum uses it (no FMA contraction).
+                    match (op, d) {
+                        (BinaryOp::Mul, DType::Float32) => format!("fence({e})"),
+                        (BinaryOp::Mul, DType::Float64) => format!("fence64({e})"),
+                        _ => e,
+                    }
+                }
             },
             Node::Select(c, a, b) => format!("select({}, {}, {})", name(b), name(a), name(c)),
         };
         let _ = writeln!(s, "    let {}: {} = {expr};", name(id), value_type(d));
     }
-    let result = if g.dtype(root) == DType::Bool {
-        format!("select(0u, 1u, {})", name(root))
-    } else {
-        name(root)
-    };
-    let _ = writeln!(s, "    out[i] = {result};\n}}");
+    let _ = writeln!(s, "    return {};\n}}", name(root));
+    match reduce {
+        None => {
+            let result = if g.dtype(root) == DType::Bool {
+                "select(0u, 1u, eval(i))".to_string()
+            } else {
+                "eval(i)".to_string()
+            };
+            let _ = write!(
+                s,
+                "@compute @workgroup_size(256)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>) {{
+    let i = gid.x + gid.y * params.groups_x * 256u;
+    if (i >= params.n) {{ return; }}
+    out[i] = {result};
+}}
+"
+            );
+        }
+        Some((op, d)) => {
+            let acc = acc_storage(op, d);
+            let load = if d == DType::Bool {
+                "select(0u, 1u, eval(e))".to_string()
+            } else {
+                "eval(e)".to_string()
+            };
+            let _ = write!(
+                s,
+                "var<workgroup> scratch: array<{acc}, 256>;
+fn combine(a: {acc}, b: {acc}) -> {acc} {{ return {combine}; }}
+@compute @workgroup_size(256)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {{
+    let w = wid.x + wid.y * params.groups_x;
+    let j = w / params.groups;
+    let grp = w % params.groups;
+    var acc: {acc} = {identity};
+    if (j < params.n) {{
+        let start = grp * params.chunk;
+        let end = min(start + params.chunk, params.m);
+        for (var r = start + lid; r < end; r = r + 256u) {{
+            let e = flat(j, r);
+            acc = combine(acc, {load});
+        }}
+    }}
+    scratch[lid] = acc;
+    workgroupBarrier();
+    for (var s = 128u; s > 0u; s = s >> 1u) {{
+        if (lid < s) {{ scratch[lid] = combine(scratch[lid], scratch[lid + s]); }}
+        workgroupBarrier();
+    }}
+    if (lid == 0u && j < params.n) {{
+        out[(params.j_base + j) * params.groups_total + params.g_base + grp] = scratch[0];
+    }}
+}}
+",
+                combine = combine(op, d),
+                identity = identity(op, d),
+            );
+        }
+    }
     s.push_str(&math::library(&used));
     Ok(Shader {
         text: s,
@@ -144,12 +267,119 @@ pub fn shader(program: &Program, root: NodeId) -> Result<Shader> {
     })
 }
 
+/// The shader that folds each output's partials (`groups` of them, in
+/// binding 0) into the reduction's result (binding 1): `params` is
+/// `[n, groups, groups_x, 0, m as the result's float bits (lo, hi)]`.
+pub fn finish_shader(op: ReduceOp, operand: DType, result: DType) -> String {
+    let acc = acc_storage(op, operand);
+    let wide = operand == DType::Float64 || result == DType::Float64;
+    let out = storage_type(result);
+    let finish = match (op, result) {
+        (ReduceOp::Mean, DType::Float64) => "scratch[0] / f64(params.m)",
+        (ReduceOp::Mean, _) => "scratch[0] / f32(params.m)",
+        _ => "scratch[0]",
+    };
+    format!(
+        "@group(0) @binding(0) var<storage, read> part: array<{acc}>;
+@group(0) @binding(1) var<storage, read_write> out: array<{out}>;
+struct Finish {{ n: u32, groups: u32, groups_x: u32, m: u32 }}
+@group(0) @binding(2) var<uniform> params: Finish;
+{prelude}{prelude64}var<workgroup> scratch: array<{acc}, 256>;
+fn combine(a: {acc}, b: {acc}) -> {acc} {{ return {combine}; }}
+@compute @workgroup_size(256)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {{
+    let j = wid.x + wid.y * params.groups_x;
+    var acc: {acc} = {identity};
+    if (j < params.n) {{
+        for (var g = lid; g < params.groups; g = g + 256u) {{
+            acc = combine(acc, part[j * params.groups + g]);
+        }}
+    }}
+    scratch[lid] = acc;
+    workgroupBarrier();
+    for (var s = 128u; s > 0u; s = s >> 1u) {{
+        if (lid < s) {{ scratch[lid] = combine(scratch[lid], scratch[lid + s]); }}
+        workgroupBarrier();
+    }}
+    if (lid == 0u && j < params.n) {{ out[j] = {finish}; }}
+}}
+",
+        prelude = FLOAT_PRELUDE,
+        prelude64 = if wide { FLOAT_PRELUDE64 } else { "" },
+        combine = combine(op, operand),
+        identity = identity(op, operand),
+    )
+}
+
+fn split64(bits: u64) -> Vec<u32> {
+    vec![bits as u32, (bits >> 32) as u32]
+}
+
+/// The storage type of a reduction's accumulator (any/all fold `u32`s).
+fn acc_storage(op: ReduceOp, operand: DType) -> &'static str {
+    match op {
+        ReduceOp::Any | ReduceOp::All => "u32",
+        _ => storage_type(operand),
+    }
+}
+
+fn identity(op: ReduceOp, d: DType) -> &'static str {
+    use DType::*;
+    use ReduceOp::*;
+    match (op, d) {
+        (Any, _) => "0u",
+        (All, _) => "1u",
+        (Sum | Mean, Float32) => "bitcast<f32>(0x80000000u)",
+        (Sum | Mean, Float64) => "bitcast<f64>(0x8000000000000000lu)",
+        (Sum | Mean, Int64) => "0li",
+        (Sum | Mean, _) => "0",
+        (Prod, Float32) => "1.0",
+        (Prod, Float64) => "1.0lf",
+        (Prod, Int64) => "1li",
+        (Prod, _) => "1",
+        (Min, Bool) => "1u",
+        (Max, Bool) => "0u",
+        (Min, Float32) => "bitcast<f32>(0x7f800000u)",
+        (Min, Float64) => "bitcast<f64>(0x7ff0000000000000lu)",
+        (Min, Int64) => "bitcast<i64>(0x7ffffffffffffffflu)",
+        (Min, _) => "2147483647",
+        (Max, Float32) => "bitcast<f32>(0xff800000u)",
+        (Max, Float64) => "bitcast<f64>(0xfff0000000000000lu)",
+        (Max, Int64) => "bitcast<i64>(0x8000000000000000lu)",
+        (Max, _) => "bitcast<i32>(0x80000000u)",
+    }
+}
+
+fn combine(op: ReduceOp, d: DType) -> &'static str {
+    use DType::*;
+    use ReduceOp::*;
+    match (op, d) {
+        (Any, _) => "a | b",
+        (All, _) => "a & b",
+        (Sum | Mean, _) => "a + b",
+        (Prod, _) => "a * b",
+        (Min, Float32) => "f_min(a, b)",
+        (Min, Float64) => "f_min64(a, b)",
+        (Max, Float32) => "f_max(a, b)",
+        (Max, Float64) => "f_max64(a, b)",
+        (Min, _) => "min(a, b)",
+        (Max, _) => "max(a, b)",
+    }
+}
+
 const PRELUDE: &str = r#"
+// `x`, opaque to the compiler (`params.zero` is 0): drivers may contract a
+// product and a sum into an FMA, which rounds once instead of twice.
+fn fence(x: f32) -> f32 { return bitcast<f32>(bitcast<u32>(x) | params.zero); }
 fn dim(d: u32) -> u32 { return params.shape[d / 4u][d % 4u]; }
+fn word(w: u32) -> u32 { return params.consts[w / 4u][w % 4u]; }
 fn stride(k: u32, d: u32) -> u32 { let r = 2u * k + d / 4u; return params.strides[r][d % 4u]; }
-fn offset(k: u32, i: u32) -> u32 {
-    var rem = i;
-    var off = 0u;
+// Leaf k's element at flat index e of the stage shape.
+fn offset(k: u32, e: u32) -> u32 {
+    let leaf = params.leaf[k];
+    if (leaf.y != 0u) { return leaf.x + e; }
+    var rem = e;
+    var off = leaf.x;
     var d = params.ndim;
     while (d > 0u) {
         d = d - 1u;
@@ -159,6 +389,28 @@ fn offset(k: u32, i: u32) -> u32 {
     }
     return off;
 }
+// The flat index of element r of output j (reductions).
+fn flat(j: u32, r: u32) -> u32 {
+    if (params.trailing != 0u) { return j * params.m + r; }
+    var jr = j;
+    var rr = r;
+    var e = 0u;
+    var scale = 1u;
+    var d = params.ndim;
+    while (d > 0u) {
+        d = d - 1u;
+        let kd = params.kept[d / 4u][d % 4u];
+        let rd = params.red[d / 4u][d % 4u];
+        e = e + ((jr % kd) + (rr % rd)) * scale;
+        jr = jr / kd;
+        rr = rr / rd;
+        scale = scale * dim(d);
+    }
+    return e;
+}
+"#;
+
+const FLOAT_PRELUDE: &str = r#"
 fn is_nan(x: f32) -> bool { return (bitcast<u32>(x) & 0x7fffffffu) > 0x7f800000u; }
 fn is_inf(x: f32) -> bool { return (bitcast<u32>(x) & 0x7fffffffu) == 0x7f800000u; }
 fn f_lt(a: f32, b: f32) -> bool { return !is_nan(a) && !is_nan(b) && a < b; }
@@ -166,6 +418,19 @@ fn f_le(a: f32, b: f32) -> bool { return !is_nan(a) && !is_nan(b) && a <= b; }
 fn f_eq(a: f32, b: f32) -> bool { return !is_nan(a) && !is_nan(b) && a == b; }
 fn f_max(a: f32, b: f32) -> f32 { return select(b, a, is_nan(a) || f_lt(b, a)); }
 fn f_min(a: f32, b: f32) -> f32 { return select(b, a, is_nan(a) || f_lt(a, b)); }
+"#;
+
+const FLOAT_PRELUDE64: &str = r#"
+fn is_nan64(x: f64) -> bool { return (bitcast<u64>(x) & 0x7ffffffffffffffflu) > 0x7ff0000000000000lu; }
+fn is_inf64(x: f64) -> bool { return (bitcast<u64>(x) & 0x7ffffffffffffffflu) == 0x7ff0000000000000lu; }
+fn f_lt64(a: f64, b: f64) -> bool { return !is_nan64(a) && !is_nan64(b) && a < b; }
+fn f_le64(a: f64, b: f64) -> bool { return !is_nan64(a) && !is_nan64(b) && a <= b; }
+fn f_eq64(a: f64, b: f64) -> bool { return !is_nan64(a) && !is_nan64(b) && a == b; }
+fn f_max64(a: f64, b: f64) -> f64 { return select(b, a, is_nan64(a) || f_lt64(b, a)); }
+fn f_min64(a: f64, b: f64) -> f64 { return select(b, a, is_nan64(a) || f_lt64(a, b)); }
+"#;
+
+const INT_PRELUDE: &str = r#"
 fn f_sign(x: f32) -> f32 {
     // On the bits: drivers may compile with no-signed-zeros float semantics.
     let b = bitcast<u32>(x);
@@ -206,6 +471,63 @@ fn i_recip(x: i32) -> i32 {
 }
 "#;
 
+const F64_PRELUDE: &str = r#"
+fn fence64(x: f64) -> f64 { return bitcast<f64>(bitcast<u64>(x) | u64(params.zero)); }
+fn f_sign64(x: f64) -> f64 {
+    let b = bitcast<u64>(x);
+    if ((b & 0x7ffffffffffffffflu) > 0x7ff0000000000000lu) { return x; }
+    if ((b & 0x7ffffffffffffffflu) == 0lu) { return bitcast<f64>(0lu); }
+    return bitcast<f64>((b & 0x8000000000000000lu) | 0x3ff0000000000000lu);
+}
+fn f64_to_i32(x: f64) -> i32 {
+    if (is_nan64(x)) { return 0; }
+    if (x >= 2147483648.0lf) { return 2147483647; }
+    if (x < -2147483648.0lf) { return bitcast<i32>(0x80000000u); }
+    return i32(trunc(x));
+}
+fn f64_to_i64(x: f64) -> i64 {
+    if (is_nan64(x)) { return 0li; }
+    if (x >= 9223372036854775808.0lf) { return bitcast<i64>(0x7ffffffffffffffflu); }
+    if (x < -9223372036854775808.0lf) { return bitcast<i64>(0x8000000000000000lu); }
+    return i64(trunc(x));
+}
+"#;
+
+const I64_PRELUDE: &str = r#"
+fn word64(w: u32) -> u64 { return u64(word(w)) | (u64(word(w + 1u)) << 32u); }
+fn f32_to_i64(x: f32) -> i64 {
+    if (is_nan(x)) { return 0li; }
+    if (x >= 9223372036854775808.0) { return bitcast<i64>(0x7ffffffffffffffflu); }
+    if (x < -9223372036854775808.0) { return bitcast<i64>(0x8000000000000000lu); }
+    return i64(trunc(x));
+}
+fn i_floordiv64(x: i64, y: i64) -> i64 {
+    if (y == 0li) { return 0li; }
+    if (x == bitcast<i64>(0x8000000000000000lu) && y == -1li) { return x; }
+    let q = x / y;
+    let r = x - q * y;
+    if (r != 0li && ((r < 0li) != (y < 0li))) { return q - 1li; }
+    return q;
+}
+fn i_mod64(x: i64, y: i64) -> i64 {
+    if (y == 0li || y == -1li) { return 0li; }
+    let r = x - (x / y) * y;
+    if (r != 0li && ((r < 0li) != (y < 0li))) { return r + y; }
+    return r;
+}
+fn i_fmod64(x: i64, y: i64) -> i64 {
+    if (y == 0li || y == -1li) { return 0li; }
+    return x - (x / y) * y;
+}
+fn i_shl64(x: i64, y: i64) -> i64 { return select(0li, x << (u32(bitcast<u64>(y) & 63lu)), bitcast<u64>(y) < 64lu); }
+fn i_shr64(x: i64, y: i64) -> i64 { return select(select(0li, -1li, x < 0li), x >> (u32(bitcast<u64>(y) & 63lu)), bitcast<u64>(y) < 64lu); }
+fn i_recip64(x: i64) -> i64 {
+    if (x == 0li) { return bitcast<i64>(0x8000000000000000lu); }
+    if (x == 1li || x == -1li) { return x; }
+    return 0li;
+}
+"#;
+
 fn unsupported(what: String) -> Error {
     Error::new(
         ErrorKind::Unsupported,
@@ -214,28 +536,41 @@ fn unsupported(what: String) -> Error {
     .with_help("use the JIT backend (the default) for this expression")
 }
 
-fn check_dtype(d: DType) -> Result<()> {
-    match d {
-        DType::Bool | DType::Int32 | DType::Float32 => Ok(()),
-        other => Err(unsupported(format!("{other} is")).with_help(
-            "the GPU backend computes in float32, int32 and bool so far: cast with float32(...) or int32(...), or use the JIT backend",
-        )),
+fn check_dtype(d: DType, caps: &Caps) -> Result<()> {
+    let (ok, feature) = match d {
+        DType::Float64 => (caps.f64 && caps.i64, "SHADER_F64 and SHADER_INT64"),
+        DType::Int64 => (caps.i64, "SHADER_INT64"),
+        _ => (true, ""),
+    };
+    if ok {
+        return Ok(());
     }
+    Err(Error::new(
+        ErrorKind::Unsupported,
+        format!(
+            "{d} needs a GPU with {feature}, and the adapter \"{}\" does not have it",
+            caps.adapter
+        ),
+    )
+    .with_help(
+        "cast to float32(...)/int32(...) explicitly (jitexpr never lowers precision silently), or use the JIT backend",
+    ))
 }
 
 fn storage_type(d: DType) -> &'static str {
     match d {
         DType::Float32 => "f32",
+        DType::Float64 => "f64",
         DType::Int32 => "i32",
-        _ => "u32",
+        DType::Int64 => "i64",
+        DType::Bool => "u32",
     }
 }
 
 fn value_type(d: DType) -> &'static str {
     match d {
-        DType::Float32 => "f32",
-        DType::Int32 => "i32",
-        _ => "bool",
+        DType::Bool => "bool",
+        other => storage_type(other),
     }
 }
 
@@ -244,7 +579,19 @@ fn constant(c: Scalar) -> String {
         Scalar::Bool(b) => b.to_string(),
         Scalar::Int32(v) => format!("bitcast<i32>({}u)", v as u32),
         Scalar::Float32(v) => format!("bitcast<f32>({}u)", v.to_bits()),
-        other => format!("{other}"),
+        Scalar::Int64(v) => format!("bitcast<i64>({:#018x}lu)", v as u64),
+        Scalar::Float64(v) => format!("bitcast<f64>({:#018x}lu)", v.to_bits()),
+    }
+}
+
+/// Zero and one of `d` as WGSL literals.
+fn zero_one(d: DType) -> (&'static str, &'static str) {
+    match d {
+        DType::Int32 => ("0", "1"),
+        DType::Int64 => ("0li", "1li"),
+        DType::Float32 => ("0.0", "1.0"),
+        DType::Float64 => ("0.0lf", "1.0lf"),
+        DType::Bool => ("false", "true"),
     }
 }
 
@@ -252,37 +599,56 @@ fn cast(x: &str, from: DType, to: DType) -> String {
     use DType::*;
     match (from, to) {
         (a, b) if a == b => x.to_string(),
-        (Bool, Int32) => format!("select(0, 1, {x})"),
-        (Bool, Float32) => format!("select(0.0, 1.0, {x})"),
-        (Int32, Bool) => format!("({x} != 0)"),
+        (Bool, _) => {
+            let (z, o) = zero_one(to);
+            format!("select({z}, {o}, {x})")
+        }
+        (Int32 | Int64, Bool) => format!("({x} != {})", zero_one(from).0),
         (Float32, Bool) => format!("((bitcast<u32>({x}) & 0x7fffffffu) != 0u)"),
-        (Int32, Float32) => format!("f32({x})"),
+        (Float64, Bool) => format!("((bitcast<u64>({x}) & 0x7ffffffffffffffflu) != 0lu)"),
         (Float32, Int32) => format!("f_to_i32({x})"),
-        _ => x.to_string(),
+        (Float32, Int64) => format!("f32_to_i64({x})"),
+        (Float64, Int32) => format!("f64_to_i32({x})"),
+        (Float64, Int64) => format!("f64_to_i64({x})"),
+        // Integer narrowing wraps; int -> float and f64 <-> f32 round to nearest.
+        (_, t) => format!("{}({x})", storage_type(t)),
     }
 }
 
 fn unary(op: UnaryOp, x: &str, d: DType) -> Result<String> {
+    use DType::*;
     use UnaryOp::*;
+    let wide = matches!(d, Int64 | Float64);
+    let (zero, _) = zero_one(d);
     Ok(match (op, d) {
-        (Not, DType::Bool) => format!("!{x}"),
-        (Abs | Floor | Ceil | Trunc, DType::Bool) => x.to_string(),
-        (IsNan | IsInf, DType::Bool | DType::Int32) | (SignBit, DType::Bool) => "false".into(),
-        (IsFinite, DType::Bool | DType::Int32) => "true".into(),
-        (SignBit, DType::Int32) => format!("({x} < 0)"),
+        (Not, Bool) => format!("!{x}"),
+        (Abs | Floor | Ceil | Trunc, Bool) => x.to_string(),
+        (IsNan | IsInf, Bool | Int32 | Int64) | (SignBit, Bool) => "false".into(),
+        (IsFinite, Bool | Int32 | Int64) => "true".into(),
+        (SignBit, Int32 | Int64) => format!("({x} < {zero})"),
         (Neg, _) => format!("(-{x})"),
-        (Not, DType::Int32) => format!("(~{x})"),
+        (Not, Int32 | Int64) => format!("(~{x})"),
+        (Abs, Int64) => format!("select({x}, -{x}, {x} < 0li)"),
         (Abs, _) => format!("abs({x})"),
-        (Sign, DType::Int32) => format!("sign({x})"),
+        (Sign, Int32) => format!("sign({x})"),
+        (Sign, Int64) => format!("select(select(0li, 1li, {x} > 0li), -1li, {x} < 0li)"),
+        (Sign, Float64) => format!("f_sign64({x})"),
         (Sign, _) => format!("f_sign({x})"),
-        (Floor | Ceil | Trunc, DType::Int32) => x.to_string(),
+        (Floor | Ceil | Trunc, Int32 | Int64) => x.to_string(),
         (Floor, _) => format!("floor({x})"),
         (Ceil, _) => format!("ceil({x})"),
         (Trunc, _) => format!("trunc({x})"),
         (Rint, _) => format!("round({x})"),
         (Sqrt, _) => format!("sqrt({x})"),
-        (Reciprocal, DType::Int32) => format!("i_recip({x})"),
-        (Reciprocal, _) => format!("(1.0 / {x})"),
+        (Reciprocal, Int32) => format!("i_recip({x})"),
+        (Reciprocal, Int64) => format!("i_recip64({x})"),
+        (Reciprocal, _) => format!("({} / {x})", zero_one(d).1),
+        (IsNan, _) if wide => format!("is_nan64({x})"),
+        (IsInf, _) if wide => format!("is_inf64({x})"),
+        (IsFinite, _) if wide => {
+            format!("((bitcast<u64>({x}) & 0x7ffffffffffffffflu) < 0x7ff0000000000000lu)")
+        }
+        (SignBit, _) if wide => format!("((bitcast<u64>({x}) & 0x8000000000000000lu) != 0lu)"),
         (IsNan, _) => format!("is_nan({x})"),
         (IsInf, _) => format!("is_inf({x})"),
         (IsFinite, _) => format!("((bitcast<u32>({x}) & 0x7fffffffu) < 0x7f800000u)"),
@@ -306,16 +672,17 @@ fn binary(op: BinaryOp, a: &str, b: &str, d: DType) -> Result<String> {
             other => return Err(unsupported(format!("`{}` on bool is", other.spelling()))),
         });
     }
-    if d == DType::Int32 {
+    if matches!(d, DType::Int32 | DType::Int64) {
+        let w = if d == DType::Int64 { "64" } else { "" };
         return Ok(match op {
             Add => format!("({a} + {b})"),
             Sub => format!("({a} - {b})"),
             Mul => format!("({a} * {b})"),
-            FloorDiv => format!("i_floordiv({a}, {b})"),
-            Mod => format!("i_mod({a}, {b})"),
-            Fmod => format!("i_fmod({a}, {b})"),
-            Shl => format!("i_shl({a}, {b})"),
-            Shr => format!("i_shr({a}, {b})"),
+            FloorDiv => format!("i_floordiv{w}({a}, {b})"),
+            Mod => format!("i_mod{w}({a}, {b})"),
+            Fmod => format!("i_fmod{w}({a}, {b})"),
+            Shl => format!("i_shl{w}({a}, {b})"),
+            Shr => format!("i_shr{w}({a}, {b})"),
             BitAnd => format!("({a} & {b})"),
             BitOr => format!("({a} | {b})"),
             BitXor => format!("({a} ^ {b})"),
@@ -327,25 +694,32 @@ fn binary(op: BinaryOp, a: &str, b: &str, d: DType) -> Result<String> {
             Ne => format!("({a} != {b})"),
             Ge => format!("({a} >= {b})"),
             Gt => format!("({a} > {b})"),
-            other => return Err(unsupported(format!("`{}` on int32 is", other.spelling()))),
+            other => return Err(unsupported(format!("`{}` on {d} is", other.spelling()))),
         });
     }
+    let w = if d == DType::Float64 { "64" } else { "" };
+    let (bits, abs, sign) = if d == DType::Float64 {
+        ("u64", "0x7ffffffffffffffflu", "0x8000000000000000lu")
+    } else {
+        ("u32", "0x7fffffffu", "0x80000000u")
+    };
     Ok(match op {
         Add => format!("({a} + {b})"),
         Sub => format!("({a} - {b})"),
         Mul => format!("({a} * {b})"),
         Div => format!("({a} / {b})"),
-        Lt => format!("f_lt({a}, {b})"),
-        Le => format!("f_le({a}, {b})"),
-        Gt => format!("f_lt({b}, {a})"),
-        Ge => format!("f_le({b}, {a})"),
-        Eq => format!("f_eq({a}, {b})"),
-        Ne => format!("!f_eq({a}, {b})"),
-        Maximum => format!("f_max({a}, {b})"),
-        Minimum => format!("f_min({a}, {b})"),
+        Lt => format!("f_lt{w}({a}, {b})"),
+        Le => format!("f_le{w}({a}, {b})"),
+        Gt => format!("f_lt{w}({b}, {a})"),
+        Ge => format!("f_le{w}({b}, {a})"),
+        Eq => format!("f_eq{w}({a}, {b})"),
+        Ne => format!("!f_eq{w}({a}, {b})"),
+        Maximum => format!("f_max{w}({a}, {b})"),
+        Minimum => format!("f_min{w}({a}, {b})"),
         Copysign => format!(
-            "bitcast<f32>((bitcast<u32>({a}) & 0x7fffffffu) | (bitcast<u32>({b}) & 0x80000000u))"
+            "bitcast<{}>((bitcast<{bits}>({a}) & {abs}) | (bitcast<{bits}>({b}) & {sign}))",
+            storage_type(d)
         ),
-        other => return Err(unsupported(format!("`{}` on float32 is", other.spelling()))),
+        other => return Err(unsupported(format!("`{}` on {d} is", other.spelling()))),
     })
 }

@@ -5,12 +5,9 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 
-use wgpu::util::DeviceExt;
-
 use crate::error::{Error, ErrorKind, Result};
 
-/// Threads per workgroup of every shader (the `@workgroup_size`).
-pub const WORKGROUP: u32 = 256;
+pub use super::codegen::WORKGROUP;
 
 /// The device, its queue and what it can do.
 pub struct Gpu {
@@ -25,6 +22,7 @@ pub struct Gpu {
     /// The device's features (SHADER_F64, SHADER_INT64 matter).
     pub features: wgpu::Features,
     pipelines: Mutex<HashMap<String, Arc<wgpu::ComputePipeline>>>,
+    pool: Mutex<Pool>,
     errors: Arc<Mutex<Vec<String>>>,
 }
 
@@ -83,6 +81,7 @@ fn open() -> std::result::Result<Gpu, String> {
         limits,
         features,
         pipelines: Mutex::new(HashMap::new()),
+        pool: Mutex::default(),
         errors,
     })
 }
@@ -143,48 +142,76 @@ impl Gpu {
         Ok(pipeline)
     }
 
-    /// Runs `shader` with `inputs` bound at 0.., the output (`out_bytes`) after
-    /// them and `params` (a uniform) last, over `n` invocations; returns the output bytes.
-    pub fn run(
-        &self,
-        shader: &str,
-        inputs: &[Vec<u8>],
-        params: &[u8],
-        out_bytes: usize,
-        n: usize,
-    ) -> Result<Vec<u8>> {
-        let pipeline = self.pipeline(shader)?;
-        let d = &self.device;
-        let mut buffers = Vec::new();
-        for data in inputs {
-            // Storage buffers may not be empty.
-            let contents: &[u8] = if data.is_empty() { &[0; 4] } else { data };
-            buffers.push(d.create_buffer_init(&wgpu::util::BufferInitDescriptor {
-                label: Some("input"),
-                contents,
-                usage: wgpu::BufferUsages::STORAGE,
-            }));
+    /// A buffer of at least `size` bytes with `usage`, from the pool (sizes
+    /// are rounded up to a power of two, at least 256 bytes); it returns to
+    /// the pool when dropped.
+    pub fn buffer(&'static self, size: u64, usage: wgpu::BufferUsages) -> Pooled {
+        let size = size.max(256).next_power_of_two();
+        let key = (size, usage.bits());
+        let reused = self
+            .pool
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take(key);
+        let buffer = reused.unwrap_or_else(|| {
+            self.device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some("jitexpr"),
+                size,
+                usage,
+                mapped_at_creation: false,
+            })
+        });
+        Pooled {
+            gpu: self,
+            key,
+            buffer: Some(buffer),
         }
-        let out_size = (out_bytes.max(4) as u64).next_multiple_of(4);
-        let out = d.create_buffer(&wgpu::BufferDescriptor {
-            label: Some("output"),
-            size: out_size,
-            usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC,
-            mapped_at_creation: false,
-        });
-        let staging = d.create_buffer(&wgpu::BufferDescriptor {
-            label: Some("download"),
-            size: out_size,
-            usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
-            mapped_at_creation: false,
-        });
-        let uniform = d.create_buffer_init(&wgpu::util::BufferInitDescriptor {
-            label: Some("params"),
-            contents: params,
-            usage: wgpu::BufferUsages::UNIFORM,
-        });
+    }
+
+    /// A storage buffer holding `data` (written through the queue).
+    pub fn upload(&'static self, data: &[u8]) -> Pooled {
+        let b = self.buffer(
+            data.len() as u64,
+            wgpu::BufferUsages::STORAGE
+                | wgpu::BufferUsages::COPY_DST
+                | wgpu::BufferUsages::COPY_SRC,
+        );
+        if !data.is_empty() {
+            self.queue.write_buffer(&b, 0, data);
+        }
+        b
+    }
+
+    /// A storage buffer for results (`size` bytes, contents undefined).
+    pub fn storage(&'static self, size: u64) -> Pooled {
+        self.buffer(
+            size,
+            wgpu::BufferUsages::STORAGE
+                | wgpu::BufferUsages::COPY_DST
+                | wgpu::BufferUsages::COPY_SRC,
+        )
+    }
+
+    /// Submits one dispatch of `shader` over `groups` workgroups (a 2-D grid
+    /// beyond the per-dimension limit: the shader linearizes `x + y * groups_x`,
+    /// with `groups_x` from [`Gpu::grid`]), with `storage` bound at 0.. and
+    /// `params` as the uniform after them.
+    pub fn dispatch(
+        &'static self,
+        shader: &str,
+        storage: &[&wgpu::Buffer],
+        params: &[u8],
+        groups: u64,
+    ) -> Result<()> {
+        let pipeline = self.pipeline(shader)?;
+        let (gx, gy) = self.grid(groups)?;
+        let uniform = self.buffer(
+            params.len() as u64,
+            wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+        );
+        self.queue.write_buffer(&uniform, 0, params);
         let layout = pipeline.get_bind_group_layout(0);
-        let mut entries: Vec<wgpu::BindGroupEntry<'_>> = buffers
+        let mut entries: Vec<wgpu::BindGroupEntry<'_>> = storage
             .iter()
             .enumerate()
             .map(|(i, b)| wgpu::BindGroupEntry {
@@ -193,21 +220,35 @@ impl Gpu {
             })
             .collect();
         entries.push(wgpu::BindGroupEntry {
-            binding: inputs.len() as u32,
-            resource: out.as_entire_binding(),
-        });
-        entries.push(wgpu::BindGroupEntry {
-            binding: inputs.len() as u32 + 1,
+            binding: storage.len() as u32,
             resource: uniform.as_entire_binding(),
         });
-        let group = d.create_bind_group(&wgpu::BindGroupDescriptor {
+        let group = self.device.create_bind_group(&wgpu::BindGroupDescriptor {
             label: Some("stage"),
             layout: &layout,
             entries: &entries,
         });
-        let groups = (n as u64).div_ceil(u64::from(WORKGROUP));
+        let mut encoder = self
+            .device
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                label: Some("stage"),
+            });
+        if groups > 0 {
+            let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
+                label: Some("stage"),
+                timestamp_writes: None,
+            });
+            pass.set_pipeline(&pipeline);
+            pass.set_bind_group(0, &group, &[]);
+            pass.dispatch_workgroups(gx, gy, 1);
+        }
+        self.queue.submit([encoder.finish()]);
+        Ok(())
+    }
+
+    /// The grid `(x, y)` of `groups` workgroups.
+    pub fn grid(&self, groups: u64) -> Result<(u32, u32)> {
         let max = u64::from(self.limits.max_compute_workgroups_per_dimension.max(1));
-        // More than `max` workgroups: a 2-D grid (the shader linearizes it).
         let (gx, gy) = if groups <= max {
             (groups, 1)
         } else {
@@ -216,41 +257,127 @@ impl Gpu {
         if gy > max {
             return Err(Error::new(
                 ErrorKind::Limit,
-                format!("{n} elements are too many for one GPU dispatch"),
+                format!("{groups} workgroups are too many for one GPU dispatch"),
             ));
         }
-        let mut encoder = d.create_command_encoder(&wgpu::CommandEncoderDescriptor {
-            label: Some("stage"),
-        });
-        if n > 0 {
-            let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
-                label: Some("stage"),
-                timestamp_writes: None,
-            });
-            pass.set_pipeline(&pipeline);
-            pass.set_bind_group(0, &group, &[]);
-            pass.dispatch_workgroups(gx as u32, gy as u32, 1);
+        Ok((gx as u32, gy as u32))
+    }
+
+    /// Waits for the queue to finish its work; reports GPU errors.
+    pub fn wait(&self) -> Result<()> {
+        let _ = self.device.poll(wgpu::PollType::wait_indefinitely());
+        match self.take_errors() {
+            Some(e) => Err(Error::internal(format!("GPU error: {e}"))),
+            None => Ok(()),
         }
-        encoder.copy_buffer_to_buffer(&out, 0, &staging, 0, out_size);
+    }
+
+    /// The first `bytes` bytes of `buffer`, copied back to the host.
+    pub fn download(&'static self, buffer: &wgpu::Buffer, bytes: usize) -> Result<Vec<u8>> {
+        let size = (bytes as u64).next_multiple_of(4).max(4);
+        let staging = self.buffer(
+            size,
+            wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+        );
+        let mut encoder = self
+            .device
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                label: Some("download"),
+            });
+        encoder.copy_buffer_to_buffer(buffer, 0, &staging, 0, size);
         self.queue.submit([encoder.finish()]);
-        let slice = staging.slice(..);
+        let slice = staging.slice(..size);
         let (tx, rx) = std::sync::mpsc::channel();
         slice.map_async(wgpu::MapMode::Read, move |r| {
             let _ = tx.send(r);
         });
-        let _ = d.poll(wgpu::PollType::wait_indefinitely());
+        self.wait()?;
         match rx.recv() {
             Ok(Ok(())) => {}
             _ => return Err(Error::internal("GPU download failed")),
         }
-        if let Some(e) = self.take_errors() {
-            return Err(Error::internal(format!("GPU error: {e}")));
-        }
-        let bytes = slice
+        let data = slice
             .get_mapped_range()
-            .map_err(|e| Error::internal(format!("GPU download: {e}")))?
+            .map_err(|e| Error::internal(format!("GPU download: {e}")))?[..bytes]
             .to_vec();
         staging.unmap();
-        Ok(bytes[..out_bytes].to_vec())
+        Ok(data)
+    }
+
+    /// Runs `shader` with `inputs` bound at 0.., the output (`out_bytes`) after
+    /// them and `params` (a uniform) last, over `n` invocations of
+    /// [`WORKGROUP`]-sized workgroups; returns the output bytes.
+    pub fn run(
+        &'static self,
+        shader: &str,
+        inputs: &[Vec<u8>],
+        params: &[u8],
+        out_bytes: usize,
+        n: usize,
+    ) -> Result<Vec<u8>> {
+        let buffers: Vec<Pooled> = inputs.iter().map(|d| self.upload(d)).collect();
+        let out = self.storage(out_bytes as u64);
+        let mut bind: Vec<&wgpu::Buffer> = buffers.iter().map(|b| &**b).collect();
+        bind.push(&out);
+        self.dispatch(
+            shader,
+            &bind,
+            params,
+            (n as u64).div_ceil(u64::from(WORKGROUP)),
+        )?;
+        self.download(&out, out_bytes)
+    }
+}
+
+/// Free buffers by (size, usage), at most [`POOL_BYTES`] in all.
+#[derive(Default)]
+struct Pool {
+    free: HashMap<(u64, u32), Vec<wgpu::Buffer>>,
+    bytes: u64,
+}
+
+/// The most bytes the pool keeps.
+pub const POOL_BYTES: u64 = 1 << 30;
+
+impl Pool {
+    fn take(&mut self, key: (u64, u32)) -> Option<wgpu::Buffer> {
+        let b = self.free.get_mut(&key)?.pop()?;
+        self.bytes -= key.0;
+        Some(b)
+    }
+
+    fn give(&mut self, key: (u64, u32), buffer: wgpu::Buffer) {
+        if self.bytes + key.0 <= POOL_BYTES {
+            self.bytes += key.0;
+            self.free.entry(key).or_default().push(buffer);
+        }
+    }
+}
+
+/// A buffer borrowed from the pool; returned when dropped.
+pub struct Pooled {
+    gpu: &'static Gpu,
+    key: (u64, u32),
+    buffer: Option<wgpu::Buffer>,
+}
+
+impl std::ops::Deref for Pooled {
+    type Target = wgpu::Buffer;
+    fn deref(&self) -> &wgpu::Buffer {
+        self.buffer
+            .as_ref()
+            .expect("a pooled buffer is present until dropped")
+    }
+}
+
+impl Drop for Pooled {
+    fn drop(&mut self) {
+        if let Some(b) = self.buffer.take() {
+            self.gpu
+                .pool
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .give(self.key, b);
+        }
     }
 }

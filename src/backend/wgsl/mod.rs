@@ -1,54 +1,109 @@
-//! The GPU backend: each elementwise stage becomes one WGSL compute shader
-//! (`codegen`), run through wgpu on the process's device (`device`).
+//! The GPU backend: each stage of a program becomes one WGSL compute shader
+//! (`codegen`; reductions add a second, small one that folds the partial
+//! results), run through wgpu on the process's device (`device`).
 //!
 //! Inputs are uploaded compacted in their own C order (whatever their
-//! strides) and indexed in the shader with per-axis strides over the output
-//! shape, so broadcasting needs no copies. See `codegen` for what is
-//! supported so far; everything else is a clear `Unsupported` error.
+//! strides) and indexed in the shader with per-axis strides over the stage's
+//! shape, so broadcasting needs no copies. Results of reduction stages stay
+//! on the GPU for the stages that read them; only the final result is
+//! downloaded. A stage whose buffers would exceed the device's binding limit
+//! runs in slabs along its first axis.
 
 pub mod codegen;
 pub mod device;
 pub mod math;
 
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
 use crate::array::{Array, ArrayView, each};
 use crate::error::{Error, ErrorKind, Result};
 use crate::exec::shape::Shapes;
 use crate::ir::graph::{Node, NodeId, Program};
-use crate::ir::stage::stages;
+use crate::ir::op::ReduceOp;
+use crate::ir::stage::{Stage, stages};
 use crate::types::DType;
+use codegen::{Caps, HEADER_WORDS, MAX_DIMS, Shader, WORKGROUP};
+use device::Pooled;
 
-/// A program compiled to WGSL.
+/// Elements one workgroup of a reduction folds (16 per thread).
+const GROUP_ELEMENTS: u64 = 16 * WORKGROUP as u64;
+
+/// A program compiled to WGSL: one shader per stage.
 #[derive(Debug, Clone)]
 pub struct GpuProgram {
-    shader: String,
-    leaves: Vec<NodeId>,
-    consts: Vec<u32>,
-    root: NodeId,
+    stages: Vec<GpuStage>,
+}
+
+#[derive(Debug, Clone)]
+struct GpuStage {
+    stage: Stage,
+    shader: Shader,
+    /// The shader folding the partials (reduction stages).
+    finish: Option<String>,
+}
+
+/// Where one evaluation spent its time (`jitexpr bench --backend gpu`).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Timings {
+    /// Copying inputs to the GPU.
+    pub upload: Duration,
+    /// Running the shaders.
+    pub compute: Duration,
+    /// Copying the result back.
+    pub download: Duration,
+}
+
+static BINDING_LIMIT: AtomicU64 = AtomicU64::new(u64::MAX);
+
+/// Caps the bytes of one buffer binding below the device's own limit (to
+/// exercise the slab path in tests; `None` restores the device's limit).
+pub fn set_binding_limit(bytes: Option<u64>) {
+    BINDING_LIMIT.store(bytes.unwrap_or(u64::MAX), Ordering::Relaxed);
 }
 
 impl GpuProgram {
-    /// Generates the shader of a one-stage program (no reductions yet).
+    /// Generates the shaders of `program` for the process's GPU.
     pub fn compile(program: &Program) -> Result<GpuProgram> {
-        let all = stages(program);
-        if all.len() > 1 {
-            return Err(Error::new(
-                ErrorKind::Unsupported,
-                "reductions are not supported on the GPU yet",
-            )
-            .with_help("use the JIT backend (the default) for this expression"));
-        }
-        let shader = codegen::shader(program, program.root)?;
-        Ok(GpuProgram {
-            shader: shader.text,
-            leaves: shader.leaves,
-            consts: shader.consts,
-            root: program.root,
-        })
+        let gpu = device::gpu()?;
+        let caps = Caps {
+            f64: gpu.features.contains(wgpu::Features::SHADER_F64),
+            i64: gpu.features.contains(wgpu::Features::SHADER_INT64),
+            adapter: gpu.info.name.clone(),
+        };
+        GpuProgram::compile_for(program, &caps)
     }
 
-    /// The WGSL text.
-    pub fn shader(&self) -> &str {
-        &self.shader
+    /// Generates the shaders of `program` for an adapter with `caps`.
+    pub fn compile_for(program: &Program, caps: &Caps) -> Result<GpuProgram> {
+        let g = &program.graph;
+        let stages = stages(program)
+            .into_iter()
+            .map(|stage| {
+                let shader = codegen::stage_shader(program, &stage, caps)?;
+                let finish = match stage.reduce.map(|r| (r, g.node(r))) {
+                    Some((r, Node::Reduce(op, operand, _))) => {
+                        Some(codegen::finish_shader(op, g.dtype(operand), g.dtype(r)))
+                    }
+                    _ => None,
+                };
+                Ok(GpuStage {
+                    stage,
+                    shader,
+                    finish,
+                })
+            })
+            .collect::<Result<_>>()?;
+        Ok(GpuProgram { stages })
+    }
+
+    /// The WGSL text of every stage (and reduction finish), in order.
+    pub fn shaders(&self) -> Vec<&str> {
+        self.stages
+            .iter()
+            .flat_map(|s| std::iter::once(s.shader.text.as_str()).chain(s.finish.as_deref()))
+            .collect()
     }
 
     /// Runs on the GPU: `inputs` by input id, `shapes` from `exec::shapes`.
@@ -58,124 +113,599 @@ impl GpuProgram {
         inputs: &[Option<ArrayView<'_>>],
         shapes: &Shapes,
     ) -> Result<Array> {
+        self.run_timed(program, inputs, shapes).map(|(a, _)| a)
+    }
+
+    /// [`GpuProgram::run`], also reporting where the time went.
+    pub fn run_timed(
+        &self,
+        program: &Program,
+        inputs: &[Option<ArrayView<'_>>],
+        shapes: &Shapes,
+    ) -> Result<(Array, Timings)> {
         let gpu = device::gpu()?;
-        let g = &program.graph;
-        let out_shape = shapes.of(self.root).to_vec();
-        if out_shape.len() > codegen::MAX_DIMS {
-            return Err(Error::new(
-                ErrorKind::Limit,
-                format!(
-                    "the GPU backend handles at most {} dimensions",
-                    codegen::MAX_DIMS
-                ),
-            ));
-        }
-        let n: usize = out_shape.iter().product();
-        let max_binding = gpu.limits.max_storage_buffer_binding_size as usize;
-        let mut buffers = Vec::new();
-        let mut strides_words: Vec<u32> = Vec::new();
-        for &leaf in &self.leaves {
-            let Node::Input(i) = g.node(leaf) else {
-                return Err(Error::internal("GPU leaf is not an input"));
-            };
-            let view = inputs
-                .get(i.index())
-                .and_then(|v| v.as_ref())
-                .ok_or_else(|| Error::internal("GPU input not bound"))?;
-            let bytes = compact_bytes(view);
-            if bytes.len() > max_binding {
-                return Err(Error::new(
-                    ErrorKind::Limit,
-                    format!("an input of {} bytes exceeds the GPU's binding limit of {max_binding} bytes", bytes.len()),
-                )
-                .with_help("chunked GPU evaluation is not implemented yet; use the JIT backend"));
-            }
-            buffers.push(bytes);
-            // Element strides of the compacted leaf over the output shape.
-            let shape = view.shape();
-            let offset = out_shape.len() - shape.len();
-            let mut own = vec![0u32; shape.len()];
-            let mut acc = 1u64;
-            for d in (0..shape.len()).rev() {
-                own[d] = acc as u32;
-                acc *= shape[d] as u64;
-            }
-            let mut row = [0u32; 8];
-            for d in 0..out_shape.len() {
-                if d >= offset && shape[d - offset] == out_shape[d] && out_shape[d] != 1 {
-                    row[d] = own[d - offset];
-                }
-            }
-            strides_words.extend_from_slice(&row);
-        }
-        if strides_words.is_empty() {
-            strides_words.extend_from_slice(&[0; 8]);
-        }
-        let out_dtype = g.dtype(self.root);
-        let elem = if out_dtype == DType::Bool {
-            4
-        } else {
-            out_dtype.size()
+        let limit = gpu
+            .limits
+            .max_storage_buffer_binding_size
+            .min(gpu.limits.max_buffer_size)
+            .min(BINDING_LIMIT.load(Ordering::Relaxed));
+        let mut run = Run {
+            gpu,
+            program,
+            inputs,
+            shapes,
+            limit,
+            reduced: HashMap::new(),
+            times: Timings::default(),
         };
-        if n * elem > max_binding {
-            return Err(Error::new(
+        let mut result = None;
+        for stage in &self.stages {
+            match stage.stage.reduce {
+                Some(r) => {
+                    let buffer = run.reduce(stage, r)?;
+                    run.reduced.insert(r, buffer);
+                }
+                None => result = Some(run.elementwise(stage)?),
+            }
+        }
+        let bytes = result.ok_or_else(|| Error::internal("GPU program has no final stage"))?;
+        let root = program.graph.dtype(program.root);
+        Ok((from_bytes(root, &shapes.output, &bytes)?, run.times))
+    }
+}
+
+/// One evaluation in progress.
+struct Run<'a, 'v> {
+    gpu: &'static device::Gpu,
+    program: &'a Program,
+    inputs: &'a [Option<ArrayView<'v>>],
+    shapes: &'a Shapes,
+    limit: u64,
+    /// Results of reduction stages, on the GPU.
+    reduced: HashMap<NodeId, Pooled>,
+    times: Timings,
+}
+
+/// A stage's leaf.
+enum Leaf<'a, 'v> {
+    Host(&'a ArrayView<'v>),
+    Device,
+}
+
+/// The rows `[start, end)` of axis 0 one dispatch covers.
+type Slab = (usize, usize);
+
+impl<'v> Run<'_, 'v> {
+    fn leaf(&self, id: NodeId) -> Result<(Leaf<'_, 'v>, Vec<usize>)> {
+        let g = &self.program.graph;
+        match g.node(id) {
+            Node::Input(i) => {
+                let view = self
+                    .inputs
+                    .get(i.index())
+                    .and_then(|v| v.as_ref())
+                    .ok_or_else(|| Error::internal("GPU input not bound"))?;
+                Ok((Leaf::Host(view), view.shape().to_vec()))
+            }
+            Node::Reduce(..) => {
+                if !self.reduced.contains_key(&id) {
+                    return Err(Error::internal("GPU reduction result missing"));
+                }
+                Ok((Leaf::Device, self.shapes.of(id).to_vec()))
+            }
+            _ => Err(Error::internal("GPU leaf is neither input nor reduction")),
+        }
+    }
+
+    /// Splits the `shape` of a stage into slabs along axis 0 so that no
+    /// binding exceeds the limit: `fixed` bytes are bound whole, `per_row`
+    /// bytes scale with the slab's rows.
+    fn slabs(&self, shape: &[usize], fixed: &[u64], per_row: &[u64]) -> Result<Vec<Slab>> {
+        let rows = shape.first().copied().unwrap_or(1);
+        let too_big = |bytes: u64| {
+            Error::new(
                 ErrorKind::Limit,
                 format!(
-                    "a result of {} bytes exceeds the GPU's binding limit",
-                    n * elem
+                    "a GPU buffer of {bytes} bytes exceeds the device's binding limit of {} bytes",
+                    self.limit
                 ),
             )
-            .with_help("chunked GPU evaluation is not implemented yet; use the JIT backend"));
+            .with_help("use the JIT backend (the default) for this expression")
+        };
+        if let Some(&b) = fixed.iter().find(|&&b| b > self.limit) {
+            return Err(too_big(b));
         }
-        let groups = (n as u64).div_ceil(u64::from(device::WORKGROUP));
-        let max = u64::from(gpu.limits.max_compute_workgroups_per_dimension.max(1));
-        let groups_x = groups.min(max) as u32;
-        let mut params: Vec<u32> = vec![n as u32, out_shape.len() as u32, groups_x, 0];
-        let mut shape_words = [1u32; 8];
-        for (d, &s) in out_shape.iter().enumerate() {
-            shape_words[d] = s as u32;
+        let widest = per_row.iter().copied().max().unwrap_or(0);
+        let per = self
+            .limit
+            .checked_div(widest)
+            .map_or(rows.max(1), |p| p as usize);
+        if per == 0 {
+            return Err(too_big(widest));
         }
-        params.extend_from_slice(&shape_words);
-        params.extend_from_slice(&strides_words);
-        let mut consts = self.consts.clone();
-        consts.resize(self.consts.len().div_ceil(4).max(1) * 4, 0);
-        params.extend_from_slice(&consts);
-        let param_bytes: Vec<u8> = params.iter().flat_map(|w| w.to_le_bytes()).collect();
-        let bytes = gpu.run(&self.shader, &buffers, &param_bytes, n * elem, n)?;
-        from_bytes(out_dtype, &out_shape, &bytes)
+        let per = per.min(rows.max(1));
+        Ok((0..rows.max(1))
+            .step_by(per)
+            .map(|s| (s, (s + per).min(rows)))
+            .collect())
+    }
+
+    /// Uploads the leaves of `stage` for one slab and builds the uniform's
+    /// shape, leaf and stride words over the slab's shape.
+    fn bind_leaves(
+        &mut self,
+        shader: &Shader,
+        shape: &[usize],
+        slab: Slab,
+        uploads: &mut Vec<Pooled>,
+    ) -> Result<(Vec<u32>, Vec<u32>)> {
+        let mut leaf_words = Vec::new();
+        let mut stride_words = Vec::new();
+        let ndim = shape.len();
+        let mut sub = shape.to_vec();
+        if let Some(d) = sub.first_mut() {
+            *d = slab.1 - slab.0;
+        }
+        let start = Instant::now();
+        for &leaf in &shader.leaves {
+            let (source, lshape) = self.leaf(leaf)?;
+            let offset = ndim - lshape.len();
+            // Spans axis 0: sliced to the slab.
+            let spans = offset == 0 && ndim > 0 && lshape[0] == shape[0] && shape[0] > 1;
+            let mut own = vec![0u64; lshape.len()];
+            let mut acc = 1u64;
+            for d in (0..lshape.len()).rev() {
+                own[d] = acc;
+                acc *= lshape[d] as u64;
+            }
+            let mut row = [0u32; 8];
+            for d in 0..ndim {
+                if d >= offset && lshape[d - offset] == shape[d] && shape[d] != 1 {
+                    row[d] = own[d - offset] as u32;
+                }
+            }
+            let dense = lshape.as_slice() == sub.as_slice() || lshape == shape && !spans;
+            let base = match source {
+                Leaf::Host(view) => {
+                    let bytes = if spans {
+                        slab_bytes(view, slab)
+                    } else {
+                        compact_bytes(view)
+                    };
+                    uploads.push(self.gpu.upload(&bytes));
+                    0
+                }
+                Leaf::Device if spans => (slab.0 as u64 * own[0]) as u32,
+                Leaf::Device => 0,
+            };
+            let dense = dense && (spans || slab.0 == 0);
+            leaf_words.extend_from_slice(&[base, u32::from(dense), 0, 0]);
+            stride_words.extend_from_slice(&row);
+        }
+        if leaf_words.is_empty() {
+            leaf_words.extend_from_slice(&[0; 4]);
+            stride_words.extend_from_slice(&[0; 8]);
+        }
+        self.gpu.wait()?;
+        self.times.upload += start.elapsed();
+        Ok((leaf_words, stride_words))
+    }
+
+    /// Bytes per row of axis 0 of each leaf of `shader` that spans it, and
+    /// bytes of those bound whole, over the stage shape `shape`.
+    fn leaf_sizes(&self, shader: &Shader, shape: &[usize]) -> Result<(Vec<u64>, Vec<u64>)> {
+        let (mut fixed, mut per_row) = (Vec::new(), Vec::new());
+        for &leaf in &shader.leaves {
+            let (source, lshape) = self.leaf(leaf)?;
+            let elem = elem_size(self.program.graph.dtype(leaf)) as u64;
+            let total: u64 = lshape.iter().map(|&d| d as u64).product::<u64>() * elem;
+            let spans = lshape.len() == shape.len()
+                && !shape.is_empty()
+                && lshape[0] == shape[0]
+                && shape[0] > 1;
+            match source {
+                Leaf::Host(_) if spans => per_row.push(total / shape[0] as u64),
+                _ => fixed.push(total),
+            }
+        }
+        Ok((fixed, per_row))
+    }
+
+    /// Runs the final stage; returns the result's bytes.
+    fn elementwise(&mut self, stage: &GpuStage) -> Result<Vec<u8>> {
+        let g = &self.program.graph;
+        let root = stage.stage.root;
+        let shape = self.shapes.of(root).to_vec();
+        check_dims(&shape)?;
+        let elem = elem_size(g.dtype(root));
+        let n: usize = shape.iter().product();
+        // A reduction as the whole result: download it.
+        if let Some(buffer) = self.reduced.get(&root) {
+            let start = Instant::now();
+            let bytes = self.gpu.download(buffer, n * elem)?;
+            self.times.download += start.elapsed();
+            return Ok(bytes);
+        }
+        let mut out = vec![0u8; n * elem];
+        if n == 0 {
+            return Ok(out);
+        }
+        let (fixed, mut per_row) = self.leaf_sizes(&stage.shader, &shape)?;
+        let row_elems = n / shape.first().copied().unwrap_or(1).max(1);
+        per_row.push((row_elems * elem) as u64);
+        for slab in self.slabs(&shape, &fixed, &per_row)? {
+            let mut uploads = Vec::new();
+            let (leaf, strides) = self.bind_leaves(&stage.shader, &shape, slab, &mut uploads)?;
+            let count = (slab.1 - slab.0) * row_elems;
+            let start = Instant::now();
+            let buffer = self.gpu.storage((count * elem) as u64);
+            let groups = (count as u64).div_ceil(u64::from(WORKGROUP));
+            let (gx, _) = self.gpu.grid(groups)?;
+            let mut sub = shape.clone();
+            if let Some(d) = sub.first_mut() {
+                *d = slab.1 - slab.0;
+            }
+            let header = [
+                count as u32,
+                0,
+                sub.len() as u32,
+                gx,
+                1,
+                0,
+                1,
+                0,
+                0,
+                0,
+                0,
+                0,
+            ];
+            let params = params(
+                &header,
+                &sub,
+                &sub,
+                &vec![1; sub.len()],
+                &leaf,
+                &strides,
+                &stage.shader,
+            );
+            let mut bind: Vec<&wgpu::Buffer> = Vec::new();
+            let mut up = uploads.iter();
+            for &l in &stage.shader.leaves {
+                match self.reduced.get(&l) {
+                    Some(b) => bind.push(b),
+                    None => bind.push(
+                        up.next()
+                            .ok_or_else(|| Error::internal("GPU upload missing"))?,
+                    ),
+                }
+            }
+            bind.push(&buffer);
+            self.gpu
+                .dispatch(&stage.shader.text, &bind, &params, groups)?;
+            self.gpu.wait()?;
+            self.times.compute += start.elapsed();
+            let start = Instant::now();
+            let bytes = self.gpu.download(&buffer, count * elem)?;
+            let at = slab.0 * row_elems * elem;
+            out[at..at + bytes.len()].copy_from_slice(&bytes);
+            self.times.download += start.elapsed();
+        }
+        Ok(out)
+    }
+
+    /// Runs a reduction stage; returns its result, left on the GPU.
+    fn reduce(&mut self, stage: &GpuStage, r: NodeId) -> Result<Pooled> {
+        let g = &self.program.graph;
+        let Node::Reduce(op, operand, axis) = g.node(r) else {
+            return Err(Error::internal("GPU stage reduce is not a reduction"));
+        };
+        let shape = self.shapes.of(stage.stage.root).to_vec();
+        check_dims(&shape)?;
+        let ndim = shape.len();
+        // The result's shape keeps the reduced axis (as 1); a full reduction is 0-d.
+        let kept = match axis {
+            None => vec![1; ndim],
+            Some(_) => self.shapes.of(r).to_vec(),
+        };
+        let red: Vec<usize> = (0..ndim)
+            .map(|d| if kept[d] == 1 { shape[d] } else { 1 })
+            .collect();
+        let kept: Vec<usize> = (0..ndim)
+            .map(|d| {
+                if red[d] == 1 || shape[d] == 1 {
+                    shape[d]
+                } else {
+                    1
+                }
+            })
+            .collect();
+        let p: usize = kept.iter().product();
+        let m: usize = red.iter().product();
+        if m == 0 && p > 0 && matches!(op, ReduceOp::Min | ReduceOp::Max) {
+            return Err(Error::new(
+                ErrorKind::Value,
+                format!(
+                    "zero-size array to reduction operation {} which has no identity",
+                    op.name()
+                ),
+            )
+            .at(g.span(r))
+            .with_label("reduces an empty array")
+            .with_help("min and max need at least one element"));
+        }
+        let acc = acc_size(op, g.dtype(operand));
+        let result_elem = elem_size(g.dtype(r));
+        // Axis 0 reduced (or a 0-d operand): slabs add partials to the same outputs.
+        let axis0_reduced = ndim == 0 || red[0] != 1 || shape[0] == 1;
+        let rows = shape.first().copied().unwrap_or(1).max(1);
+        let (fixed, per_row) = self.leaf_sizes(&stage.shader, &shape)?;
+        let result_bytes = (p * result_elem) as u64;
+        let mut slabs = if p == 0 || m == 0 {
+            vec![(0, shape.first().copied().unwrap_or(1))]
+        } else {
+            let mut fixed = fixed.clone();
+            fixed.push(result_bytes);
+            self.slabs(&shape, &fixed, &per_row)?
+        };
+        if slabs.is_empty() {
+            slabs.push((0, 0));
+        }
+        // Workgroups per output in each slab, and where each slab's go.
+        let plan: Vec<(usize, usize, u64, u64)> = slabs
+            .iter()
+            .map(|&(s, e)| {
+                let rows_here = e - s;
+                let (n, mm, j_base) = if axis0_reduced {
+                    (p, m / rows * rows_here, 0)
+                } else {
+                    (p / rows * rows_here, m, p / rows * s)
+                };
+                let groups = (mm as u64).div_ceil(GROUP_ELEMENTS).max(1);
+                (n, j_base, groups, mm as u64)
+            })
+            .collect();
+        let groups_total = if axis0_reduced {
+            plan.iter().map(|x| x.2).sum::<u64>()
+        } else {
+            plan.first().map_or(1, |x| x.2)
+        };
+        let part_bytes = p as u64 * groups_total * acc as u64;
+        if part_bytes > self.limit {
+            return Err(Error::new(
+                ErrorKind::Limit,
+                format!("the GPU reduction needs {part_bytes} bytes of partial results, over the binding limit"),
+            )
+            .with_help("use the JIT backend (the default) for this expression"));
+        }
+        let partials = self.gpu.storage(part_bytes.max(4));
+        let trailing = match axis {
+            None => true,
+            Some(_) => {
+                (0..ndim)
+                    .rev()
+                    .take_while(|&d| red[d] == 1)
+                    .all(|d| shape[d] == 1)
+                    && {
+                        let k = (0..ndim).find(|&d| red[d] != 1).unwrap_or(ndim);
+                        shape[k..]
+                            .iter()
+                            .enumerate()
+                            .all(|(i, &s)| i == 0 || s == 1)
+                    }
+            }
+        };
+        let mut g_base = 0u64;
+        for (slab, &(n, j_base, groups, mm)) in slabs.iter().zip(&plan) {
+            let mut sub = shape.clone();
+            let (mut kept_s, mut red_s) = (kept.clone(), red.clone());
+            if ndim > 0 {
+                sub[0] = slab.1 - slab.0;
+                if red_s[0] != 1 {
+                    red_s[0] = sub[0];
+                } else {
+                    kept_s[0] = sub[0];
+                }
+            }
+            let mut uploads = Vec::new();
+            let (leaf, strides) = self.bind_leaves(&stage.shader, &shape, *slab, &mut uploads)?;
+            let start = Instant::now();
+            let total = n as u64 * groups;
+            let (gx, _) = self.gpu.grid(total)?;
+            let header = [
+                n as u32,
+                mm as u32,
+                ndim as u32,
+                gx,
+                groups as u32,
+                GROUP_ELEMENTS as u32,
+                groups_total as u32,
+                u32::from(trailing),
+                j_base as u32,
+                g_base as u32,
+                0,
+                0,
+            ];
+            let params = params(
+                &header,
+                &sub,
+                &kept_s,
+                &red_s,
+                &leaf,
+                &strides,
+                &stage.shader,
+            );
+            let mut bind: Vec<&wgpu::Buffer> = Vec::new();
+            let mut up = uploads.iter();
+            for &l in &stage.shader.leaves {
+                match self.reduced.get(&l) {
+                    Some(b) => bind.push(b),
+                    None => bind.push(
+                        up.next()
+                            .ok_or_else(|| Error::internal("GPU upload missing"))?,
+                    ),
+                }
+            }
+            bind.push(&partials);
+            if n > 0 {
+                self.gpu
+                    .dispatch(&stage.shader.text, &bind, &params, total)?;
+            }
+            self.gpu.wait()?;
+            self.times.compute += start.elapsed();
+            if axis0_reduced {
+                g_base += groups;
+            }
+        }
+        let start = Instant::now();
+        let result = self.gpu.storage(result_bytes.max(4));
+        if p > 0 {
+            let finish = stage
+                .finish
+                .as_deref()
+                .ok_or_else(|| Error::internal("GPU reduction without its finish shader"))?;
+            let (gx, _) = self.gpu.grid(p as u64)?;
+            let words = [p as u32, groups_total as u32, gx, m as u32];
+            let bytes: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
+            self.gpu
+                .dispatch(finish, &[&partials, &result], &bytes, p as u64)?;
+        }
+        self.gpu.wait()?;
+        self.times.compute += start.elapsed();
+        Ok(result)
+    }
+}
+
+/// The uniform of a stage shader (see `codegen::PARAMS_STRUCT`).
+fn params(
+    header: &[u32; HEADER_WORDS],
+    shape: &[usize],
+    kept: &[usize],
+    red: &[usize],
+    leaf: &[u32],
+    strides: &[u32],
+    shader: &Shader,
+) -> Vec<u8> {
+    let mut words: Vec<u32> = header.to_vec();
+    for dims in [shape, kept, red] {
+        let mut w = [1u32; 8];
+        for (d, &s) in dims.iter().enumerate() {
+            w[d] = s as u32;
+        }
+        words.extend_from_slice(&w);
+    }
+    words.extend_from_slice(leaf);
+    words.extend_from_slice(strides);
+    let mut consts = shader.consts.clone();
+    consts.resize(shader.consts.len().div_ceil(4).max(1) * 4, 0);
+    words.extend_from_slice(&consts);
+    words.iter().flat_map(|w| w.to_le_bytes()).collect()
+}
+
+fn check_dims(shape: &[usize]) -> Result<()> {
+    if shape.len() > MAX_DIMS {
+        return Err(Error::new(
+            ErrorKind::Limit,
+            format!("the GPU backend handles at most {MAX_DIMS} dimensions"),
+        )
+        .with_help("use the JIT backend (the default) for this expression"));
+    }
+    if shape.iter().map(|&d| d as u64).product::<u64>() > u64::from(u32::MAX) {
+        return Err(Error::new(
+            ErrorKind::Limit,
+            "the GPU backend indexes at most 2^32 - 1 elements",
+        )
+        .with_help("use the JIT backend (the default) for this expression"));
+    }
+    Ok(())
+}
+
+/// Bytes per element on the GPU (bool is a `u32`).
+fn elem_size(d: DType) -> usize {
+    if d == DType::Bool { 4 } else { d.size() }
+}
+
+fn acc_size(op: ReduceOp, operand: DType) -> usize {
+    match op {
+        ReduceOp::Any | ReduceOp::All => 4,
+        _ => elem_size(operand),
     }
 }
 
 /// The elements of `view` in C order as little-endian bytes (bool as u32).
 fn compact_bytes(view: &ArrayView<'_>) -> Vec<u8> {
-    match view {
-        ArrayView::Bool(a) => a.iter().flat_map(|&b| u32::from(b).to_le_bytes()).collect(),
-        ArrayView::Int32(a) => a.iter().flat_map(|v| v.to_le_bytes()).collect(),
-        ArrayView::Float32(a) => a.iter().flat_map(|v| v.to_le_bytes()).collect(),
-        other => each!(ArrayView, other, a => a.iter().flat_map(|_| [0u8; 0]).collect()),
+    each!(ArrayView, view, a => le_bytes(a.iter().copied()))
+}
+
+/// Rows `[start, end)` of axis 0 of `view`, as [`compact_bytes`].
+fn slab_bytes(view: &ArrayView<'_>, (start, end): Slab) -> Vec<u8> {
+    use ndarray::{Axis, Slice};
+    each!(ArrayView, view, a => {
+        le_bytes(a.slice_axis(Axis(0), Slice::from(start..end)).iter().copied())
+    })
+}
+
+fn le_bytes<T: Element>(values: impl ExactSizeIterator<Item = T>) -> Vec<u8> {
+    let mut out = Vec::with_capacity(values.len() * 8);
+    for v in values {
+        v.put(&mut out);
+    }
+    out
+}
+
+/// An element's little-endian bytes on the GPU (bool as `u32`).
+trait Element: Copy {
+    fn put(self, out: &mut Vec<u8>);
+}
+
+macro_rules! element {
+    ($($t:ty),*) => {$(
+        impl Element for $t {
+            fn put(self, out: &mut Vec<u8>) {
+                out.extend_from_slice(&self.to_le_bytes());
+            }
+        }
+    )*};
+}
+element!(i32, i64, f32, f64);
+
+impl Element for bool {
+    fn put(self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&u32::from(self).to_le_bytes());
     }
 }
 
 fn from_bytes(dtype: DType, shape: &[usize], bytes: &[u8]) -> Result<Array> {
-    let words = bytes.chunks_exact(4).map(|c| [c[0], c[1], c[2], c[3]]);
     let dim = ndarray::IxDyn(shape);
     let wrap = |e: ndarray::ShapeError| Error::internal(format!("GPU result shape: {e}"));
+    let w4 = || bytes.chunks_exact(4).map(|c| [c[0], c[1], c[2], c[3]]);
+    let w8 = || {
+        bytes
+            .chunks_exact(8)
+            .map(|c| [c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]])
+    };
     Ok(match dtype {
         DType::Float32 => Array::Float32(
-            ndarray::ArrayD::from_shape_vec(dim, words.map(f32::from_le_bytes).collect())
+            ndarray::ArrayD::from_shape_vec(dim, w4().map(f32::from_le_bytes).collect())
                 .map_err(wrap)?,
         ),
         DType::Int32 => Array::Int32(
-            ndarray::ArrayD::from_shape_vec(dim, words.map(i32::from_le_bytes).collect())
+            ndarray::ArrayD::from_shape_vec(dim, w4().map(i32::from_le_bytes).collect())
                 .map_err(wrap)?,
         ),
         DType::Bool => Array::Bool(
             ndarray::ArrayD::from_shape_vec(
                 dim,
-                words.map(|w| u32::from_le_bytes(w) != 0).collect(),
+                w4().map(|w| u32::from_le_bytes(w) != 0).collect(),
             )
             .map_err(wrap)?,
         ),
-        other => return Err(Error::internal(format!("GPU result of dtype {other}"))),
+        DType::Float64 => Array::Float64(
+            ndarray::ArrayD::from_shape_vec(dim, w8().map(f64::from_le_bytes).collect())
+                .map_err(wrap)?,
+        ),
+        DType::Int64 => Array::Int64(
+            ndarray::ArrayD::from_shape_vec(dim, w8().map(i64::from_le_bytes).collect())
+                .map_err(wrap)?,
+        ),
     })
 }
