@@ -168,14 +168,8 @@ fn unsupported_expressions_are_clear_errors() {
         return;
     }
     let x = Array1::from_elem(3, 1.0f32);
-    let d = Array1::from_elem(3, 1.0f64);
-    let vars = Vars::new().with("x", &x).with("d", &d);
-    for (e, needle) in [
-        ("sin(x)", "`sin`"),
-        ("sum(x)", "reductions"),
-        ("d + 1", "float64"),
-        ("x ** 2.5", "`**`"),
-    ] {
+    let vars = Vars::new().with("x", &x);
+    for (e, needle) in [("sin(x)", "`sin`"), ("x ** 2.5", "`**`")] {
         let err = jitexpr::evaluate_with(e, &vars, gpu()).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Unsupported, "{e}");
         assert!(err.message().contains(needle), "{e}: {}", err.message());
@@ -183,9 +177,266 @@ fn unsupported_expressions_are_clear_errors() {
     }
 }
 
+/// On an adapter without SHADER_F64 / SHADER_INT64, 64-bit expressions are
+/// an error naming the adapter: never a silent downcast.
+#[test]
+fn float64_without_the_adapter_feature_is_an_error_naming_it() {
+    use jitexpr::backend::wgsl::{GpuProgram, codegen::Caps};
+    let sig = Signature::new()
+        .with("d", DType::Float64)
+        .with("k", DType::Int64)
+        .with("x", DType::Float32);
+    let program = |e: &str| {
+        jitexpr::compile_with(e, &sig, interp())
+            .unwrap()
+            .compiled()
+            .optimized
+            .clone()
+    };
+    let none = Caps {
+        f64: false,
+        i64: false,
+        adapter: "Toy GPU".into(),
+    };
+    for (e, needle) in [
+        ("d + 1", "float64 needs a GPU with SHADER_F64"),
+        ("k * 2", "int64 needs a GPU with SHADER_INT64"),
+        ("sum(x > 0)", "int64 needs"),
+    ] {
+        let err = GpuProgram::compile_for(&program(e), &none).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Unsupported, "{e}");
+        assert!(err.message().contains(needle), "{e}: {}", err.message());
+        assert!(
+            err.message().contains("\"Toy GPU\""),
+            "{e}: {}",
+            err.message()
+        );
+        assert!(err.help().is_some_and(|h| h.contains("float32(")), "{e}");
+    }
+    // With the features, or in float32, the same programs compile.
+    let all = Caps {
+        f64: true,
+        i64: true,
+        adapter: "Toy GPU".into(),
+    };
+    assert!(GpuProgram::compile_for(&program("d + k"), &all).is_ok());
+    assert!(GpuProgram::compile_for(&program("max(x) + x"), &none).is_ok());
+}
+
+const F64_SPECIAL: &[f64] = &[
+    0.0,
+    -0.0,
+    1.0,
+    -1.5,
+    1e-310,
+    -5e-324,
+    1.7e308,
+    -1.7e308,
+    f64::INFINITY,
+    f64::NEG_INFINITY,
+    f64::NAN,
+    0.1,
+    3e15,
+];
+const I64_SPECIAL: &[i64] = &[
+    0,
+    1,
+    -1,
+    7,
+    -9,
+    63,
+    64,
+    65,
+    i64::MIN,
+    i64::MAX,
+    1 << 40,
+    -(1 << 33),
+];
+
+#[test]
+fn float64_and_int64_elementwise_bit_exact() {
+    if !gpu_available() {
+        return;
+    }
+    let d = Array1::from_vec(F64_SPECIAL.to_vec());
+    let col = Array2::from_shape_fn((3, 1), |(i, _)| i as f64 * 0.75 - 1.0);
+    let k = Array1::from_shape_fn(13, |j| I64_SPECIAL[j % I64_SPECIAL.len()]);
+    let x = Array1::from_shape_fn(13, |j| F32_SPECIAL[j % F32_SPECIAL.len()]);
+    let i = Array1::from_shape_fn(13, |j| I32_SPECIAL[j % I32_SPECIAL.len()]);
+    let vars = Vars::new()
+        .with("d", &d)
+        .with("col", &col)
+        .with("k", &k)
+        .with("x", &x)
+        .with("i", &i);
+    for e in [
+        "d * 2.5 + col",
+        "d / col - d",
+        "d * d + col * col",
+        "2*d + 3*col*col - d/col",
+        "maximum(d, col) - minimum(d, 0)",
+        "where(d > col, d, -d)",
+        "(d >= 0) | isnan(d) ^ isinf(d) ^ signbit(d) ^ isfinite(d)",
+        "abs(d) + floor(d) - ceil(d) * trunc(d) + rint(d)",
+        "sign(d) + copysign(1.5, d)",
+        "sqrt(abs(d))",
+        "int64(d) + int32(d)",
+        "float32(d) + x",
+        "d + x",
+        "float64(k) + d",
+        "k + i",
+        "k * 3 - k // 7 + k % 5",
+        "k // 0 + k % 0 + fmod(k, -3)",
+        "k << 3 | k >> 2",
+        "(k & 0xffff) ^ ~k",
+        "maximum(k, -5) + minimum(k, i)",
+        "abs(k) + sign(k) + reciprocal(k)",
+        "k > i",
+        "where(x > 0, 3, 3) < i",
+        "k + 4000000000",
+        "bool(k) & bool(d)",
+    ] {
+        let want = jitexpr::evaluate_with(e, &vars, interp()).unwrap();
+        let got = jitexpr::evaluate_with(e, &vars, gpu())
+            .unwrap_or_else(|err| panic!("{e}: {}", err.render()));
+        assert!(
+            same_bits(&got, &want),
+            "{e}\ngpu:    {got:?}\ninterp: {want:?}"
+        );
+    }
+}
+
+/// Floats compared as reductions are: NaN equals NaN, ±0 are equal, and
+/// sums may differ by the rounding of a different summation order.
+fn close(got: &Array, want: &Array, rtol: f64) -> bool {
+    got.dtype() == want.dtype()
+        && got.shape() == want.shape()
+        && got
+            .to_scalars()
+            .iter()
+            .zip(want.to_scalars())
+            .all(|(g, w)| {
+                let (g, w) = (g.to_f64(), w.to_f64());
+                (g.is_nan() && w.is_nan()) || g == w || (g - w).abs() <= rtol * w.abs().max(1.0)
+            })
+}
+
+#[test]
+fn reductions_match_the_interpreter() {
+    if !gpu_available() {
+        return;
+    }
+    let m = Array2::from_shape_fn((37, 300), |(r, c)| {
+        ((r * 300 + c) % 97) as f32 * 0.125 - 5.0
+    });
+    let t = ArrayD::from_shape_fn(IxDyn(&[3, 4, 5]), |ix| {
+        (ix[0] * 20 + ix[1] * 5 + ix[2]) as f64 - 30.5
+    });
+    let s = Array1::from_vec(F32_SPECIAL.to_vec());
+    let i = Array2::from_shape_fn((5, 7), |(r, c)| {
+        I32_SPECIAL[(r * 7 + c) % I32_SPECIAL.len()]
+    });
+    let b = Array1::from_shape_fn(100_001, |j| j % 1000 == 999);
+    let big = Array1::from_shape_fn(1_000_003, |j| ((j % 1013) as f32) * 0.001);
+    let empty = ArrayD::<f32>::zeros(IxDyn(&[0, 4]));
+    let vars = Vars::new()
+        .with("m", &m)
+        .with("t", &t)
+        .with("s", &s)
+        .with("i", &i)
+        .with("b", &b)
+        .with("big", &big)
+        .with("empty", &empty);
+    for e in [
+        "sum(m)",
+        "sum(m, axis=0)",
+        "sum(m, axis=1)",
+        "mean(m, axis=-1)",
+        "m - mean(m, axis=1)",
+        "max(m, axis=0) - min(m, axis=0)",
+        "prod(m / 4, axis=0)",
+        "sum(t)",
+        "sum(t, axis=1)",
+        "max(t, axis=0)",
+        "min(t, axis=2)",
+        "mean(t)",
+        "t / sum(t * t, axis=1)",
+        "sum(sum(t, axis=2), axis=0)",
+        "max(s)",
+        "min(s)",
+        "sum(s)",
+        "max(where(isnan(s), 0, s))",
+        "sum(i)",
+        "sum(i, axis=0)",
+        "prod(i, axis=1)",
+        "max(i) - min(i, axis=1)",
+        "mean(i)",
+        "any(b)",
+        "all(b)",
+        "any(i > 5, axis=1)",
+        "all(i != 0, axis=0)",
+        "sum(b)",
+        "max(b)",
+        "sum(big)",
+        "sum(big * big) / sum(big)",
+        "max(big) + min(big)",
+        "sum(empty)",
+        "sum(empty, axis=0)",
+        "prod(empty, axis=1)",
+        "mean(empty, axis=0)",
+        "any(empty > 0)",
+        "all(empty > 0, axis=0)",
+        "max(empty, axis=1)",
+    ] {
+        let want = jitexpr::evaluate_with(e, &vars, interp()).unwrap();
+        let got = jitexpr::evaluate_with(e, &vars, gpu())
+            .unwrap_or_else(|err| panic!("{e}: {}", err.render()));
+        let rtol = if got.dtype() == DType::Float32 {
+            1e-5
+        } else {
+            1e-12
+        };
+        assert!(
+            close(&got, &want, rtol),
+            "{e}\ngpu:    {got:?}\ninterp: {want:?}"
+        );
+    }
+    // Min and max of nothing have no identity: the same error as the interpreter.
+    for e in ["max(empty)", "min(empty, axis=0)"] {
+        let want = jitexpr::evaluate_with(e, &vars, interp()).unwrap_err();
+        let got = jitexpr::evaluate_with(e, &vars, gpu()).unwrap_err();
+        assert_eq!(got.kind(), ErrorKind::Value, "{e}");
+        assert_eq!(got.message(), want.message(), "{e}");
+        assert_eq!(got.span(), want.span(), "{e}");
+    }
+}
+
+#[test]
+fn run_timed_reports_each_phase() {
+    if !gpu_available() {
+        return;
+    }
+    use jitexpr::backend::wgsl::GpuProgram;
+    let a = Array1::from_shape_fn(1 << 20, |j| j as f32);
+    let vars = Vars::new().with("a", &a);
+    let k = jitexpr::compile_with("sum(a * 2)", &Signature::of(&vars), interp()).unwrap();
+    let program = &k.compiled().optimized;
+    let gpu_program = GpuProgram::compile(program).unwrap();
+    let inputs = jitexpr::exec::bind(program, &vars).unwrap();
+    let shapes = jitexpr::exec::shapes(program, &inputs).unwrap();
+    let (got, times) = gpu_program.run_timed(program, &inputs, &shapes).unwrap();
+    let want = (1u64 << 20) * ((1u64 << 20) - 1);
+    assert!((got.to_scalars()[0].to_f64() - want as f64).abs() <= want as f64 * 1e-6);
+    assert!(
+        times.upload.as_nanos() > 0
+            && times.compute.as_nanos() > 0
+            && times.download.as_nanos() > 0
+    );
+}
+
 fn expr() -> impl Strategy<Value = String> {
     let leaf = prop::sample::select(vec![
-        "x", "y", "i", "j", "m", "1", "2.5", "-0.0", "3", "True",
+        "x", "y", "i", "j", "m", "1", "2.5", "-0.0", "3", "True", "d", "k",
     ])
     .prop_map(String::from);
     leaf.prop_recursive(4, 24, 3, |inner| {
@@ -202,7 +453,7 @@ fn expr() -> impl Strategy<Value = String> {
             (
                 prop::sample::select(vec![
                     "-", "~", "abs", "floor", "rint", "sign", "isnan", "signbit", "int32",
-                    "float32", "bool"
+                    "float32", "bool", "int64", "float64"
                 ]),
                 inner.clone()
             )
@@ -222,7 +473,7 @@ fn expr() -> impl Strategy<Value = String> {
 proptest! {
     #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
 
-    /// Random float32/int32/bool expressions: the GPU equals the interpreter bit for bit.
+    /// Random expressions over all five dtypes: the GPU equals the interpreter bit for bit.
     #[test]
     fn gpu_matches_the_interpreter(e in expr(), picks in prop::collection::vec(0usize..64, 8)) {
         if !gpu_available() {
@@ -233,7 +484,9 @@ proptest! {
         let i = Array1::from_shape_fn(13, |k| I32_SPECIAL[(k * 3 + picks[2]) % I32_SPECIAL.len()]);
         let j = arr0(I32_SPECIAL[picks[3] % I32_SPECIAL.len()]);
         let m = Array1::from_shape_fn(13, |k| (k + picks[4]) % 3 == 0);
-        let vars = Vars::new().with("x", &x).with("y", &y).with("i", &i).with("j", &j).with("m", &m);
+        let d = Array2::from_shape_fn((1, 13), |(_, k)| F64_SPECIAL[(k * 7 + picks[5]) % F64_SPECIAL.len()]);
+        let kk = Array1::from_shape_fn(13, |k| I64_SPECIAL[(k * 5 + picks[6]) % I64_SPECIAL.len()]);
+        let vars = Vars::new().with("x", &x).with("y", &y).with("i", &i).with("j", &j).with("m", &m).with("d", &d).with("k", &kk);
         let Ok(k) = jitexpr::compile_with(&e, &Signature::of(&vars), gpu()) else { return Ok(()) };
         let want = jitexpr::evaluate_with(&e, &vars, interp());
         let got = k.eval(&vars);

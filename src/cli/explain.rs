@@ -88,6 +88,26 @@ fn explain_inner(expr: &str, inputs: &[String]) -> Result<String> {
     for (k, clif) in listing.iter().enumerate() {
         out.push_str(&format!("\n== Cranelift IR, stage {k}\n{clif}"));
     }
+    #[cfg(feature = "gpu")]
+    {
+        use crate::backend::wgsl::{GpuProgram, codegen::Caps};
+        // The shaders for an adapter with SHADER_F64 and SHADER_INT64 (no device needed).
+        let caps = Caps {
+            f64: true,
+            i64: true,
+            adapter: "any".into(),
+        };
+        let t = Instant::now();
+        match GpuProgram::compile_for(&optimized, &caps) {
+            Ok(gpu) => {
+                timings.push(("WGSL generation", t.elapsed()));
+                for (k, wgsl) in gpu.shaders().iter().enumerate() {
+                    out.push_str(&format!("\n== WGSL, shader {k}\n{wgsl}"));
+                }
+            }
+            Err(e) => out.push_str(&format!("\n== WGSL\n(not for the GPU: {})\n", e.message())),
+        }
+    }
     out.push_str("\n== times\n");
     for (stage, d) in timings {
         out.push_str(&format!("{stage:<22} {:>9.1} µs\n", d.as_secs_f64() * 1e6));

@@ -472,6 +472,12 @@ fn i_recip(x: i32) -> i32 {
 "#;
 
 const F64_PRELUDE: &str = r#"
+// The masks are opaque (`params.zero` is 0): lavapipe's LLVM miscompiled the
+// literal-mask form inside a select, returning `b` itself.
+fn copysign64(a: f64, b: f64) -> f64 {
+    let z = u64(params.zero);
+    return bitcast<f64>((bitcast<u64>(a) & (0x7ffffffffffffffflu | z)) | (bitcast<u64>(b) & (0x8000000000000000lu | z)));
+}
 fn fence64(x: f64) -> f64 { return bitcast<f64>(bitcast<u64>(x) | u64(params.zero)); }
 fn f_sign64(x: f64) -> f64 {
     let b = bitcast<u64>(x);
@@ -494,6 +500,9 @@ fn f64_to_i64(x: f64) -> i64 {
 "#;
 
 const I64_PRELUDE: &str = r#"
+// A zero the compiler cannot see: lavapipe miscompiled `(r < 0li) != (y < 0li)`
+// (signed int64 tests against literal zero) in the floor division below.
+fn zero64() -> i64 { return i64(params.zero); }
 fn word64(w: u32) -> u64 { return u64(word(w)) | (u64(word(w + 1u)) << 32u); }
 fn f32_to_i64(x: f32) -> i64 {
     if (is_nan(x)) { return 0li; }
@@ -502,29 +511,33 @@ fn f32_to_i64(x: f32) -> i64 {
     return i64(trunc(x));
 }
 fn i_floordiv64(x: i64, y: i64) -> i64 {
-    if (y == 0li) { return 0li; }
-    if (x == bitcast<i64>(0x8000000000000000lu) && y == -1li) { return x; }
+    let z = zero64();
+    if (y == z) { return z; }
+    if (x == bitcast<i64>(0x8000000000000000lu) && y == z - 1li) { return x; }
     let q = x / y;
     let r = x - q * y;
-    if (r != 0li && ((r < 0li) != (y < 0li))) { return q - 1li; }
+    if (r != z && ((r < z) != (y < z))) { return q - 1li; }
     return q;
 }
 fn i_mod64(x: i64, y: i64) -> i64 {
-    if (y == 0li || y == -1li) { return 0li; }
+    let z = zero64();
+    if (y == z || y == z - 1li) { return z; }
     let r = x - (x / y) * y;
-    if (r != 0li && ((r < 0li) != (y < 0li))) { return r + y; }
+    if (r != z && ((r < z) != (y < z))) { return r + y; }
     return r;
 }
 fn i_fmod64(x: i64, y: i64) -> i64 {
-    if (y == 0li || y == -1li) { return 0li; }
+    let z = zero64();
+    if (y == z || y == z - 1li) { return z; }
     return x - (x / y) * y;
 }
-fn i_shl64(x: i64, y: i64) -> i64 { return select(0li, x << (u32(bitcast<u64>(y) & 63lu)), bitcast<u64>(y) < 64lu); }
-fn i_shr64(x: i64, y: i64) -> i64 { return select(select(0li, -1li, x < 0li), x >> (u32(bitcast<u64>(y) & 63lu)), bitcast<u64>(y) < 64lu); }
+fn i_shl64(x: i64, y: i64) -> i64 { return select(zero64(), x << (u32(bitcast<u64>(y) & 63lu)), bitcast<u64>(y) < 64lu); }
+fn i_shr64(x: i64, y: i64) -> i64 { return select(select(zero64(), -1li, x < zero64()), x >> (u32(bitcast<u64>(y) & 63lu)), bitcast<u64>(y) < 64lu); }
 fn i_recip64(x: i64) -> i64 {
-    if (x == 0li) { return bitcast<i64>(0x8000000000000000lu); }
-    if (x == 1li || x == -1li) { return x; }
-    return 0li;
+    let z = zero64();
+    if (x == z) { return bitcast<i64>(0x8000000000000000lu); }
+    if (x == z + 1li || x == z - 1li) { return x; }
+    return z;
 }
 "#;
 
@@ -603,7 +616,8 @@ fn cast(x: &str, from: DType, to: DType) -> String {
             let (z, o) = zero_one(to);
             format!("select({z}, {o}, {x})")
         }
-        (Int32 | Int64, Bool) => format!("({x} != {})", zero_one(from).0),
+        (Int32, Bool) => format!("({x} != 0)"),
+        (Int64, Bool) => format!("({x} != zero64())"),
         (Float32, Bool) => format!("((bitcast<u32>({x}) & 0x7fffffffu) != 0u)"),
         (Float64, Bool) => format!("((bitcast<u64>({x}) & 0x7ffffffffffffffflu) != 0lu)"),
         (Float32, Int32) => format!("f_to_i32({x})"),
@@ -625,13 +639,16 @@ fn unary(op: UnaryOp, x: &str, d: DType) -> Result<String> {
         (Abs | Floor | Ceil | Trunc, Bool) => x.to_string(),
         (IsNan | IsInf, Bool | Int32 | Int64) | (SignBit, Bool) => "false".into(),
         (IsFinite, Bool | Int32 | Int64) => "true".into(),
-        (SignBit, Int32 | Int64) => format!("({x} < {zero})"),
+        (SignBit, Int32) => format!("({x} < {zero})"),
+        (SignBit, Int64) => format!("({x} < zero64())"),
         (Neg, _) => format!("(-{x})"),
         (Not, Int32 | Int64) => format!("(~{x})"),
-        (Abs, Int64) => format!("select({x}, -{x}, {x} < 0li)"),
+        (Abs, Int64) => format!("select({x}, -{x}, {x} < zero64())"),
         (Abs, _) => format!("abs({x})"),
         (Sign, Int32) => format!("sign({x})"),
-        (Sign, Int64) => format!("select(select(0li, 1li, {x} > 0li), -1li, {x} < 0li)"),
+        (Sign, Int64) => {
+            format!("select(select(0li, 1li, {x} > zero64()), -1li, {x} < zero64())")
+        }
         (Sign, Float64) => format!("f_sign64({x})"),
         (Sign, _) => format!("f_sign({x})"),
         (Floor | Ceil | Trunc, Int32 | Int64) => x.to_string(),
@@ -716,6 +733,7 @@ fn binary(op: BinaryOp, a: &str, b: &str, d: DType) -> Result<String> {
         Ne => format!("!f_eq{w}({a}, {b})"),
         Maximum => format!("f_max{w}({a}, {b})"),
         Minimum => format!("f_min{w}({a}, {b})"),
+        Copysign if d == DType::Float64 => format!("copysign64({a}, {b})"),
         Copysign => format!(
             "bitcast<{}>((bitcast<{bits}>({a}) & {abs}) | (bitcast<{bits}>({b}) & {sign}))",
             storage_type(d)

@@ -1,0 +1,107 @@
+//! The GPU backend's slab path: with the binding limit lowered to a few KiB,
+//! stages run in slabs along axis 0 and must give the same results as when
+//! everything fits (against the interpreter). A separate test binary: the
+//! limit is process-wide.
+#![cfg(feature = "gpu")]
+
+use jitexpr::backend::wgsl::set_binding_limit;
+use jitexpr::{Array, Backend, ErrorKind, Options, Vars};
+use ndarray::{Array1, Array2, ArrayD, IxDyn};
+
+fn gpu_available() -> bool {
+    let ok = jitexpr::backend::wgsl::device::gpu().is_ok();
+    if !ok {
+        assert!(
+            std::env::var("JITEXPR_REQUIRE_GPU").as_deref() != Ok("1"),
+            "JITEXPR_REQUIRE_GPU=1 but no GPU adapter"
+        );
+        eprintln!("notice: no GPU adapter; GPU tests skipped");
+    }
+    ok
+}
+
+fn close(got: &Array, want: &Array, rtol: f64) -> bool {
+    got.dtype() == want.dtype()
+        && got.shape() == want.shape()
+        && got
+            .to_scalars()
+            .iter()
+            .zip(want.to_scalars())
+            .all(|(g, w)| {
+                let (g, w) = (g.to_f64(), w.to_f64());
+                (g.is_nan() && w.is_nan()) || g == w || (g - w).abs() <= rtol * w.abs().max(1.0)
+            })
+}
+
+#[test]
+fn slabs_give_the_results_of_one_dispatch() {
+    if !gpu_available() {
+        return;
+    }
+    // 4 KiB per binding: a 100 x 50 float32 input (20 KB) needs 5+ slabs.
+    set_binding_limit(Some(4096));
+    let m = Array2::from_shape_fn((100, 50), |(r, c)| (r * 50 + c) as f32 * 0.01 - 7.0);
+    let d = Array2::from_shape_fn((100, 50), |(r, c)| ((r + 3 * c) % 17) as f64 - 8.5);
+    let row = Array1::from_shape_fn(50, |c| c as f32 * 0.5);
+    let col = Array2::from_shape_fn((100, 1), |(r, _)| r as f32);
+    let long = Array1::from_shape_fn(10_007, |j| (j % 101) as f32);
+    let t = ArrayD::from_shape_fn(IxDyn(&[30, 4, 9]), |ix| {
+        (ix[0] * 36 + ix[1] * 9 + ix[2]) as i32 - 500
+    });
+    let vars = Vars::new()
+        .with("m", &m)
+        .with("d", &d)
+        .with("row", &row)
+        .with("col", &col)
+        .with("long", &long)
+        .with("t", &t);
+    let gpu = Options::with_backend(Backend::Gpu);
+    let interp = Options::with_backend(Backend::Interpreter);
+    for e in [
+        "m * 2 + row",
+        "m - col",
+        "where(m > col, m, row)",
+        "d * d - d",
+        "long * 3 + 1",
+        "sum(m, axis=0)",
+        "sum(m, axis=1)",
+        "max(d, axis=0) - min(d, axis=1)",
+        "sum(m)",
+        "mean(d)",
+        "m - mean(m, axis=1)",
+        "m / sum(m * m, axis=0)",
+        "sum(long)",
+        "max(long)",
+        "sum(t, axis=0)",
+        "sum(t, axis=2)",
+        "t - max(t, axis=1)",
+        "sum(t)",
+    ] {
+        let want = jitexpr::evaluate_with(e, &vars, interp).unwrap();
+        let got = jitexpr::evaluate_with(e, &vars, gpu)
+            .unwrap_or_else(|err| panic!("{e}: {}", err.render()));
+        assert!(
+            close(&got, &want, 1e-5),
+            "{e}\ngpu:    {got:?}\ninterp: {want:?}"
+        );
+    }
+    // One row over the limit, or a broadcast input over it, cannot be split.
+    let wide = Array2::from_shape_fn((2, 2000), |(r, c)| (r + c) as f32);
+    let big_row = Array1::from_shape_fn(2000, |c| c as f32);
+    let small = Array2::from_shape_fn((3, 1), |(r, _)| r as f32);
+    for (e, vars) in [
+        ("w + 1", Vars::new().with("w", &wide)),
+        ("s + b", Vars::new().with("s", &small).with("b", &big_row)),
+    ] {
+        let err = jitexpr::evaluate_with(e, &vars, gpu).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Limit, "{e}");
+        assert!(
+            err.message().contains("binding limit"),
+            "{e}: {}",
+            err.message()
+        );
+    }
+    set_binding_limit(None);
+    let w = jitexpr::evaluate_with("w + 1", &Vars::new().with("w", &wide), gpu).unwrap();
+    assert_eq!(w.to_scalars()[1999].to_f64(), 2000.0);
+}
