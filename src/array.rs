@@ -313,6 +313,20 @@ impl ArrayViewMut<'_> {
         each!(ArrayViewMut, self, a => a.shape())
     }
 
+    /// Overwrites the elements with those of `from` (same shape); false when
+    /// the dtypes differ.
+    pub(crate) fn assign(&mut self, from: &Array) -> bool {
+        match (self, from) {
+            (ArrayViewMut::Bool(a), Array::Bool(b)) => a.assign(b),
+            (ArrayViewMut::Int32(a), Array::Int32(b)) => a.assign(b),
+            (ArrayViewMut::Int64(a), Array::Int64(b)) => a.assign(b),
+            (ArrayViewMut::Float32(a), Array::Float32(b)) => a.assign(b),
+            (ArrayViewMut::Float64(a), Array::Float64(b)) => a.assign(b),
+            _ => return false,
+        }
+        true
+    }
+
     /// Overwrites the elements, in logical order, with `values` (same dtype and length).
     pub(crate) fn assign_scalars(&mut self, values: &[Scalar]) {
         each!(ArrayViewMut, self, a => {

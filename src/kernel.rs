@@ -114,6 +114,20 @@ impl Kernel {
         })
     }
 
+    /// On the GPU backend: evaluates like [`Kernel::eval`] and reports the time
+    /// spent uploading, computing and downloading. `None` on other backends.
+    #[cfg(feature = "gpu")]
+    pub fn eval_gpu_timed(
+        &self,
+        vars: &Vars<'_>,
+    ) -> Result<Option<(Array, crate::backend::wgsl::Timings)>> {
+        let Some(gpu) = &self.gpu else {
+            return Ok(None);
+        };
+        let program = &self.compiled.optimized;
+        self.with_source(exec::run_gpu_timed(program, gpu, vars).map(Some))
+    }
+
     /// Evaluates into `out`, which must have the result's dtype and shape.
     pub fn eval_into<'o>(&self, vars: &Vars<'_>, out: impl Into<ArrayViewMut<'o>>) -> Result<()> {
         let mut out = out.into();

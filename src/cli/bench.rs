@@ -26,6 +26,8 @@ pub struct Report {
     pub threads: usize,
     /// Backend name.
     pub backend: &'static str,
+    /// GPU only: median seconds uploading, computing and downloading.
+    pub gpu_phases: Option<[f64; 3]>,
 }
 
 impl Report {
@@ -41,7 +43,7 @@ impl Report {
 
     /// The report as one line of JSON.
     pub fn json(&self) -> String {
-        serde_json::json!({
+        let mut v = serde_json::json!({
             "ns_per_element": self.ns_per_element(),
             "median_s": self.median_s,
             "min_s": self.min_s,
@@ -50,8 +52,13 @@ impl Report {
             "backend": self.backend,
             "n": self.n,
             "gb_per_s": self.gb_per_s(),
-        })
-        .to_string()
+        });
+        if let Some([up, compute, down]) = self.gpu_phases {
+            v["upload_s"] = up.into();
+            v["compute_s"] = compute.into();
+            v["download_s"] = down.into();
+        }
+        v.to_string()
     }
 }
 
@@ -87,6 +94,7 @@ pub fn run(
         times.push(t.elapsed().as_secs_f64());
     }
     times.sort_by(f64::total_cmp);
+    let gpu_phases = gpu_phases(&kernel, &vars, repeat)?;
     let shape = loaded
         .iter()
         .try_fold(Vec::new(), |acc, (_, a)| broadcast(&acc, a.shape()))
@@ -109,26 +117,60 @@ pub fn run(
             BackendArg::Interp => "interp",
             BackendArg::Gpu => "gpu",
         },
+        gpu_phases,
     };
     if json {
-        println!("{}", report.json());
+        outln!("{}", report.json());
     } else {
-        println!("expression  {expr}");
-        println!(
+        outln!("expression  {expr}");
+        outln!(
             "elements    {} ({} threads, {} backend)",
-            report.n, report.threads, report.backend
+            report.n,
+            report.threads,
+            report.backend
         );
-        println!("compile     {:.3} ms", report.compile_s * 1e3);
-        println!(
+        outln!("compile     {:.3} ms", report.compile_s * 1e3);
+        outln!(
             "evaluate    median {:.3} ms, min {:.3} ms over {repeat} runs",
             report.median_s * 1e3,
             report.min_s * 1e3
         );
-        println!(
+        outln!(
             "throughput  {:.2} ns/element, {:.2} GB/s",
             report.ns_per_element(),
             report.gb_per_s()
         );
+        if let Some([up, compute, down]) = report.gpu_phases {
+            outln!(
+                "gpu phases  upload {:.3} ms, compute {:.3} ms, download {:.3} ms (medians)",
+                up * 1e3,
+                compute * 1e3,
+                down * 1e3
+            );
+        }
     }
     Ok(())
+}
+
+/// Median upload, compute and download seconds over `repeat` more GPU runs.
+#[cfg(feature = "gpu")]
+fn gpu_phases(kernel: &crate::Kernel, vars: &Vars<'_>, repeat: usize) -> Result<Option<[f64; 3]>> {
+    let mut phases: [Vec<f64>; 3] = Default::default();
+    for _ in 0..repeat {
+        let Some((_, t)) = kernel.eval_gpu_timed(vars)? else {
+            return Ok(None);
+        };
+        for (list, d) in phases.iter_mut().zip([t.upload, t.compute, t.download]) {
+            list.push(d.as_secs_f64());
+        }
+    }
+    Ok(Some(phases.map(|mut v| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    })))
+}
+
+#[cfg(not(feature = "gpu"))]
+fn gpu_phases(_: &crate::Kernel, _: &Vars<'_>, _: usize) -> Result<Option<[f64; 3]>> {
+    Ok(None)
 }

@@ -133,6 +133,6 @@ fn input_dtype(spec: &str) -> Result<(String, DType)> {
 
 /// Prints the explanation.
 pub fn run(expr: &str, inputs: &[String]) -> Result<()> {
-    print!("{}", explain(expr, inputs)?);
+    outln!("{}", explain(expr, inputs)?.trim_end());
     Ok(())
 }

@@ -3,6 +3,27 @@
 //! Exit codes: 0 success, 1 user error (a caret diagnostic on stderr,
 //! coloured only on a terminal), 2 usage error (from clap).
 
+/// `println!` that ends the process quietly when stdout is closed (`jitexpr
+/// eval ... | head`), instead of panicking like `println!`.
+macro_rules! outln {
+    ($($arg:tt)*) => {
+        $crate::cli::write_stdout(format_args!($($arg)*))
+    };
+}
+pub(crate) use outln;
+
+/// Writes one line to stdout; exits with status 0 if stdout was closed.
+pub(crate) fn write_stdout(args: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    if let Err(e) = writeln!(std::io::stdout().lock(), "{args}") {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        eprintln!("jitexpr: cannot write to stdout: {e}");
+        std::process::exit(1);
+    }
+}
+
 pub mod bench;
 pub mod explain;
 pub mod io;
@@ -199,7 +220,7 @@ fn eval(
     match out {
         Some(path) => io::save(&path, &result),
         None => {
-            println!("{}", print::format_array(&result));
+            outln!("{}", print::format_array(&result));
             Ok(())
         }
     }
@@ -235,29 +256,31 @@ pub fn with_progress<T: Send>(work: impl FnOnce() -> T + Send) -> T {
 }
 
 fn info() -> Result<()> {
-    println!("jitexpr {}", env!("CARGO_PKG_VERSION"));
-    println!("backends:");
-    println!(
+    outln!("jitexpr {}", env!("CARGO_PKG_VERSION"));
+    outln!("backends:");
+    outln!(
         "  jit     Cranelift native code for {} ({} threads)",
         std::env::consts::ARCH,
         crate::num_threads()
     );
-    println!("  interp  reference interpreter");
+    outln!("  interp  reference interpreter");
     #[cfg(feature = "gpu")]
     {
         let adapters = crate::backend::wgsl::device::adapters();
         if adapters.is_empty() {
-            println!("  gpu     no adapter found");
+            outln!("  gpu     no adapter found");
         }
         for a in adapters {
             let f = format!("{:?}", a.backend);
-            println!(
+            outln!(
                 "  gpu     {} | {f} | {:?} | driver {}",
-                a.name, a.device_type, a.driver
+                a.name,
+                a.device_type,
+                a.driver
             );
         }
     }
     #[cfg(not(feature = "gpu"))]
-    println!("  gpu     not built (feature `gpu`)");
+    outln!("  gpu     not built (feature `gpu`)");
     Ok(())
 }

@@ -159,6 +159,18 @@ pub fn run_gpu(
     gpu.run(program, &inputs, &shapes)
 }
 
+/// [`run_gpu`], also reporting the upload, compute and download times.
+#[cfg(feature = "gpu")]
+pub fn run_gpu_timed(
+    program: &Program,
+    gpu: &crate::backend::wgsl::GpuProgram,
+    vars: &Vars<'_>,
+) -> Result<(Array, crate::backend::wgsl::Timings)> {
+    let inputs = bind(program, vars)?;
+    let shapes = shapes(program, &inputs)?;
+    gpu.run_timed(program, &inputs, &shapes)
+}
+
 /// Evaluates on the GPU into `out` (downloaded, then copied into `out`).
 #[cfg(feature = "gpu")]
 pub fn run_gpu_into(
@@ -171,6 +183,10 @@ pub fn run_gpu_into(
     let shapes = shapes(program, &inputs)?;
     check_output(program, &shapes, out)?;
     let result = gpu.run(program, &inputs, &shapes)?;
-    out.assign_scalars(&result.to_scalars());
+    if !out.assign(&result) {
+        return Err(Error::internal(
+            "GPU result dtype differs from the output's",
+        ));
+    }
     Ok(())
 }

@@ -63,7 +63,7 @@ pub struct Shader {
 const PARAMS_STRUCT: &str = "struct Params {
     n: u32, m: u32, ndim: u32, groups_x: u32,
     groups: u32, chunk: u32, groups_total: u32, trailing: u32,
-    j_base: u32, g_base: u32, zero: u32, pad: u32,
+    j_base: u32, g_base: u32, zero: u32, zero2: u32,
     shape: array<vec4<u32>, 2>,
     kept: array<vec4<u32>, 2>,
     red: array<vec4<u32>, 2>,
@@ -186,12 +186,14 @@ pub fn stage_shader(program: &Program, stage: &Stage, caps: &Caps) -> Result<Sha
                     format!("{f}({}, {})", name(a), name(b))
                 }
                 None => {
-                    let e = binary(op, &name(a), &name(b), g.dtype(a))?;
-                    // A product is rounded before any sum uses it (no FMA contraction).
-                    match (op, d) {
-                        (BinaryOp::Mul, DType::Float32) => format!("fence({e})"),
-                        (BinaryOp::Mul, DType::Float64) => format!("fence64({e})"),
-                        _ => e,
+                    use BinaryOp::*;
+                    let w = if d == DType::Float64 { "64" } else { "" };
+                    if d.is_float() && matches!(op, Add | Sub | Mul | Div) {
+                        // Opaque operands: see `fl`/`fr` in the prelude.
+                        let (x, y) = (format!("fl{w}({})", name(a)), format!("fr{w}({})", name(b)));
+                        binary(op, &x, &y, g.dtype(a))?
+                    } else {
+                        binary(op, &name(a), &name(b), g.dtype(a))?
                     }
                 }
             },
@@ -368,9 +370,13 @@ fn combine(op: ReduceOp, d: DType) -> &'static str {
 }
 
 const PRELUDE: &str = r#"
-// `x`, opaque to the compiler (`params.zero` is 0): drivers may contract a
-// product and a sum into an FMA, which rounds once instead of twice.
-fn fence(x: f32) -> f32 { return bitcast<f32>(bitcast<u32>(x) | params.zero); }
+// The operands of float arithmetic, opaque to the driver's compiler
+// (`params.zero` and `params.zero2` are 0, which it cannot know). WGSL lets
+// implementations assume finite math, and lavapipe does: it folded `x - x`
+// to 0 (NumPy: NaN for inf), `0 / x` to 0, and contracted `a*b + c*d` into
+// an FMA. With opaque operands every operation is done as written, once.
+fn fl(x: f32) -> f32 { return bitcast<f32>(bitcast<u32>(x) | params.zero); }
+fn fr(x: f32) -> f32 { return bitcast<f32>(bitcast<u32>(x) | params.zero2); }
 fn dim(d: u32) -> u32 { return params.shape[d / 4u][d % 4u]; }
 fn word(w: u32) -> u32 { return params.consts[w / 4u][w % 4u]; }
 fn stride(k: u32, d: u32) -> u32 { let r = 2u * k + d / 4u; return params.strides[r][d % 4u]; }
@@ -478,7 +484,8 @@ fn copysign64(a: f64, b: f64) -> f64 {
     let z = u64(params.zero);
     return bitcast<f64>((bitcast<u64>(a) & (0x7ffffffffffffffflu | z)) | (bitcast<u64>(b) & (0x8000000000000000lu | z)));
 }
-fn fence64(x: f64) -> f64 { return bitcast<f64>(bitcast<u64>(x) | u64(params.zero)); }
+fn fl64(x: f64) -> f64 { return bitcast<f64>(bitcast<u64>(x) | u64(params.zero)); }
+fn fr64(x: f64) -> f64 { return bitcast<f64>(bitcast<u64>(x) | u64(params.zero2)); }
 fn f_sign64(x: f64) -> f64 {
     let b = bitcast<u64>(x);
     if ((b & 0x7ffffffffffffffflu) > 0x7ff0000000000000lu) { return x; }
@@ -659,7 +666,8 @@ fn unary(op: UnaryOp, x: &str, d: DType) -> Result<String> {
         (Sqrt, _) => format!("sqrt({x})"),
         (Reciprocal, Int32) => format!("i_recip({x})"),
         (Reciprocal, Int64) => format!("i_recip64({x})"),
-        (Reciprocal, _) => format!("({} / {x})", zero_one(d).1),
+        (Reciprocal, Float64) => format!("(1.0lf / fr64({x}))"),
+        (Reciprocal, _) => format!("(1.0 / fr({x}))"),
         (IsNan, _) if wide => format!("is_nan64({x})"),
         (IsInf, _) if wide => format!("is_inf64({x})"),
         (IsFinite, _) if wide => {
