@@ -10,7 +10,6 @@ macro_rules! outln {
         $crate::cli::write_stdout(format_args!($($arg)*))
     };
 }
-pub(crate) use outln;
 
 /// Writes one line to stdout; exits with status 0 if stdout was closed.
 pub(crate) fn write_stdout(args: std::fmt::Arguments<'_>) {
