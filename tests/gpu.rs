@@ -171,10 +171,9 @@ fn unsupported_expressions_are_clear_errors() {
     let d = Array1::from_elem(3, 1.0f64);
     let vars = Vars::new().with("x", &x).with("d", &d);
     for (e, needle) in [
-        ("sin(x)", "`sin`"),
         ("sum(x)", "reductions"),
         ("d + 1", "float64"),
-        ("x ** 2.5", "`**`"),
+        ("sin(d)", "float64"),
     ] {
         let err = jitexpr::evaluate_with(e, &vars, gpu()).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Unsupported, "{e}");

@@ -6,26 +6,936 @@
 //! [`unary_fn`]/[`binary_fn`] name the WGSL function computing an op on a
 //! dtype; [`library`] gives the definitions of a set of named functions,
 //! with everything they call, for the code generator to append.
+//!
+//! float32 functions use only f32 and u32 arithmetic (the adapter may lack
+//! f64): musl/fdlibm single-precision algorithms (`expf`, `expm1f`, `logf`
+//! family, `log1pf`, `atanf`, `asinf`/`acosf`, `atan2f`, `sinhf`/`coshf`/
+//! `tanhf`, `asinhf`/`acoshf`/`atanhf`, `cbrtf`), sin/cos/tan with a
+//! three-part Cody–Waite reduction for |x| < 200 and Payne–Hanek (2/π to
+//! 192 bits, exact integer products) beyond, `pow` in double-single
+//! arithmetic from a 32-entry log2 table, exact integer `fmod`.
+//!
+//! What shader compilers may do, and how the code copes (all seen on Mesa's
+//! lavapipe): `fma` need not be fused (so exact products use Dekker's split
+//! on bit masks, never `fma`); floating-point expressions may be
+//! reassociated (`(a + b) - a` becomes `b`), so every compensated sum goes
+//! through the opaque identity `m_o32`; NaN, infinity and signed zeros may be
+//! "assumed away", so special values are tested and made on bit patterns.
+
+// Coefficients are kept digit for digit as published (fdlibm, musl).
 
 use std::collections::BTreeSet;
+use std::fmt::Write;
 
 use crate::ir::op::{BinaryOp, UnaryOp};
 use crate::types::DType;
 
 /// The WGSL function computing `op(x)` for `x` of dtype `d`, if there is one.
 pub fn unary_fn(op: UnaryOp, d: DType) -> Option<&'static str> {
-    let _ = (op, d);
-    None
+    use UnaryOp::*;
+    if d != DType::Float32 {
+        return None;
+    }
+    Some(match op {
+        Cbrt => "m_cbrt_f32",
+        Exp => "m_exp_f32",
+        Expm1 => "m_expm1_f32",
+        Exp2 => "m_exp2_f32",
+        Log => "m_log_f32",
+        Log1p => "m_log1p_f32",
+        Log2 => "m_log2_f32",
+        Log10 => "m_log10_f32",
+        Sin => "m_sin_f32",
+        Cos => "m_cos_f32",
+        Tan => "m_tan_f32",
+        Arcsin => "m_asin_f32",
+        Arccos => "m_acos_f32",
+        Arctan => "m_atan_f32",
+        Sinh => "m_sinh_f32",
+        Cosh => "m_cosh_f32",
+        Tanh => "m_tanh_f32",
+        Arcsinh => "m_asinh_f32",
+        Arccosh => "m_acosh_f32",
+        Arctanh => "m_atanh_f32",
+        _ => return None,
+    })
 }
 
 /// The WGSL function computing `op(x, y)` for operands of dtype `d`, if there is one.
 pub fn binary_fn(op: BinaryOp, d: DType) -> Option<&'static str> {
-    let _ = (op, d);
-    None
+    use BinaryOp::*;
+    if d != DType::Float32 {
+        return None;
+    }
+    Some(match op {
+        Arctan2 => "m_atan2_f32",
+        Hypot => "m_hypot_f32",
+        Pow => "m_pow_f32",
+        Fmod => "m_fmod_f32",
+        Nextafter => "m_nextafter_f32",
+        FloorDiv => "m_floordiv_f32",
+        Mod => "m_mod_f32",
+        _ => return None,
+    })
 }
 
-/// WGSL definitions of the functions in `names` and of everything they call.
+/// WGSL definitions of the functions in `names` and of everything they call,
+/// each once, in a fixed order.
 pub fn library(names: &BTreeSet<&'static str>) -> String {
-    let _ = names;
-    String::new()
+    let items = items();
+    let mut want: BTreeSet<&str> = BTreeSet::new();
+    let mut stack: Vec<&str> = names.iter().copied().collect();
+    while let Some(n) = stack.pop() {
+        if want.insert(n)
+            && let Some(it) = items.iter().find(|it| it.name == n)
+        {
+            stack.extend(it.deps.iter().copied());
+        }
+    }
+    let mut out = String::new();
+    for it in &items {
+        if want.contains(it.name) {
+            out.push('\n');
+            if it.name == "M_POW_TAB_F32" {
+                out.push_str(&pow_table_f32());
+            } else {
+                out.push_str(it.code);
+            }
+        }
+    }
+    out
 }
+
+struct Item {
+    name: &'static str,
+    deps: Vec<&'static str>,
+    code: &'static str,
+}
+
+/// The sections of the WGSL sources: a line `//@ name dep dep...` starts each.
+fn items() -> Vec<Item> {
+    let mut items = Vec::new();
+    for src in [F32] {
+        for sec in src.split("//@ ").skip(1) {
+            let (head, code) = sec.split_once('\n').unwrap_or((sec, ""));
+            let mut words = head.split_whitespace();
+            let name = words.next().unwrap_or("");
+            items.push(Item {
+                name,
+                deps: words.collect(),
+                code,
+            });
+        }
+    }
+    items
+}
+
+/// `pow`'s log2 table: for each of 32 subintervals of [0.699, 1.398) (by
+/// the top 5 significand bits), `1/c` rounded to f32 and `-log2` of that
+/// f32 as a hi + lo pair; `1/c` is exactly 1 on the interval holding 1.
+fn pow_table_f32() -> String {
+    let mut s = String::from("var<private> M_POW_TAB_F32: array<u32, 96> = array<u32, 96>(");
+    for i in 0..32u32 {
+        let lo = f32::from_bits(0x3f33_0000 + (i << 18)) as f64;
+        let hi = f32::from_bits(0x3f33_0000 + ((i + 1) << 18)) as f64;
+        let invc = if lo <= 1.0 && 1.0 < hi {
+            1.0f32
+        } else {
+            (2.0 / (lo + hi)) as f32
+        };
+        let l = -(invc as f64).log2();
+        let lh = l as f32;
+        let ll = (l - lh as f64) as f32;
+        let _ = write!(
+            s,
+            "{}0x{:08x}u, 0x{:08x}u, 0x{:08x}u",
+            if i == 0 { "" } else { ", " },
+            invc.to_bits(),
+            lh.to_bits(),
+            ll.to_bits()
+        );
+    }
+    s.push_str(");\n");
+    s
+}
+
+const F32: &str = r#"
+//@ m_o32
+// An opaque identity: stops the shader compiler from reassociating (lavapipe folds (a+b)-a to b).
+fn m_o32(x: f32) -> f32 { return bitcast<f32>(reverseBits(reverseBits(bitcast<u32>(x)))); }
+//@ m_nan32
+fn m_nan32() -> f32 { return bitcast<f32>(0x7fc00000u); }
+//@ m_isnan32
+fn m_isnan32(x: f32) -> bool { return (bitcast<u32>(x) & 0x7fffffffu) > 0x7f800000u; }
+//@ m_setsign32
+// |x| with the sign bit s (0 or 0x80000000).
+fn m_setsign32(x: f32, s: u32) -> f32 { return bitcast<f32>((bitcast<u32>(x) & 0x7fffffffu) | s); }
+//@ m_scalbn32 m_o32
+// x * 2^n with one rounding (musl scalbnf).
+fn m_scalbn32(x: f32, n: i32) -> f32 {
+    var y = x;
+    var k = n;
+    if (k > 127) {
+        y = m_o32(y * bitcast<f32>(0x7f000000u));
+        k = k - 127;
+        if (k > 127) { y = m_o32(y * bitcast<f32>(0x7f000000u)); k = min(k - 127, 127); }
+    } else if (k < -126) {
+        y = m_o32(y * bitcast<f32>(0x0c800000u));
+        k = k + 102;
+        if (k < -126) { y = m_o32(y * bitcast<f32>(0x0c800000u)); k = max(k + 102, -126); }
+    }
+    return y * bitcast<f32>(u32(127 + k) << 23u);
+}
+//@ m_2sum32 m_o32
+// a + b = s + e exactly (Knuth's two-sum).
+fn m_2sum32(a: f32, b: f32) -> vec2<f32> {
+    let s = m_o32(a + b);
+    let bb = m_o32(s - a);
+    return vec2<f32>(s, (a - m_o32(s - bb)) + (b - bb));
+}
+//@ m_2prod32
+// a * b = p + e exactly (Dekker; the split is a bit mask: fma is not fused everywhere).
+fn m_2prod32(a: f32, b: f32) -> vec2<f32> {
+    let p = a * b;
+    let ah = bitcast<f32>(bitcast<u32>(a) & 0xfffff000u);
+    let al = a - ah;
+    let bh = bitcast<f32>(bitcast<u32>(b) & 0xfffff000u);
+    let bl = b - bh;
+    return vec2<f32>(p, ((ah * bh - p) + ah * bl + al * bh) + al * bl);
+}
+//@ m_expk32
+// e^(hi - lo) for |hi - lo| <= 0.35 (fdlibm expf kernel).
+fn m_expk32(hi: f32, lo: f32) -> f32 {
+    let r = hi - lo;
+    let t = r * r;
+    let c = r - t * (1.6666625440e-1f + t * -2.7667332906e-3f);
+    return 1.0f - ((lo - (r * c) / (2.0f - c)) - hi);
+}
+//@ m_exp_f32 m_expk32 m_scalbn32
+fn m_exp_f32(x: f32) -> f32 {
+    let ax = bitcast<u32>(x) & 0x7fffffffu;
+    if (ax > 0x7f800000u) { return x; }
+    if (x > bitcast<f32>(0x42b17217u)) { return bitcast<f32>(0x7f800000u); }
+    if (x < -104.0f) { return 0.0f; }
+    if (ax < 0x31800000u) { return 1.0f + x; }
+    let k = round(x * 1.4426950216e+00f);
+    let hi = x - k * 6.9314575195e-01f;
+    let lo = k * 1.4286067653e-06f;
+    return m_scalbn32(m_expk32(hi, lo), i32(k));
+}
+//@ m_exp2_f32 m_expk32 m_scalbn32 m_2prod32
+fn m_exp2_f32(x: f32) -> f32 {
+    let ax = bitcast<u32>(x) & 0x7fffffffu;
+    if (ax > 0x7f800000u) { return x; }
+    if (x >= 128.0f) { return bitcast<f32>(0x7f800000u); }
+    if (x <= -150.0f) { return 0.0f; }
+    if (ax < 0x31800000u) { return 1.0f + x; }
+    let k = round(x);
+    let f = x - k;
+    let p = m_2prod32(f, 6.9314718246e-01f);
+    let lo = p.y + f * -1.9046542999e-09f;
+    return m_scalbn32(m_expk32(p.x, -lo), i32(k));
+}
+//@ m_expm1_f32 m_o32
+// musl expm1f.
+fn m_expm1_f32(x0: f32) -> f32 {
+    var x = x0;
+    let u = bitcast<u32>(x);
+    let hx = u & 0x7fffffffu;
+    let sign = (u >> 31u) != 0u;
+    if (hx >= 0x4195b844u) {
+        if (hx > 0x7f800000u) { return x; }
+        if (sign) { return -1.0f; }
+        if (x > bitcast<f32>(0x42b17217u)) { return bitcast<f32>(0x7f800000u); }
+    }
+    var k = 0;
+    var c = 0.0f;
+    if (hx > 0x3eb17218u) {
+        var hi: f32;
+        var lo: f32;
+        if (hx < 0x3f851592u) {
+            if (!sign) { hi = x - 6.9313812256e-01f; lo = 9.0580006145e-06f; k = 1; }
+            else { hi = x + 6.9313812256e-01f; lo = -9.0580006145e-06f; k = -1; }
+        } else {
+            let t = trunc(1.4426950216e+00f * x + select(0.5f, -0.5f, sign));
+            k = i32(t);
+            hi = x - t * 6.9313812256e-01f;
+            lo = t * 9.0580006145e-06f;
+        }
+        x = m_o32(hi - lo);
+        c = (hi - x) - lo;
+    } else if (hx < 0x33000000u) {
+        return x;
+    }
+    let hfx = 0.5f * x;
+    let hxs = x * hfx;
+    let r1 = 1.0f + hxs * (-3.3333212137e-2f + hxs * 1.5807170421e-3f);
+    let t = 3.0f - r1 * hfx;
+    var e = hxs * ((r1 - t) / (6.0f - x * t));
+    if (k == 0) { return x - (x * e - hxs); }
+    e = x * (e - c) - c;
+    e = e - hxs;
+    if (k == -1) { return 0.5f * (x - e) - 0.5f; }
+    if (k == 1) {
+        if (x < -0.25f) { return -2.0f * (e - (x + 0.5f)); }
+        return 1.0f + 2.0f * (x - e);
+    }
+    if (k < 0 || k > 56) {
+        var y = x - e + 1.0f;
+        if (k == 128) { y = m_o32(y * 2.0f) * bitcast<f32>(0x7f000000u); }
+        else { y = y * bitcast<f32>(u32(127 + k) << 23u); }
+        return y - 1.0f;
+    }
+    let twopk = bitcast<f32>(u32(127 + k) << 23u);
+    let uf = bitcast<f32>(u32(127 - k) << 23u);
+    if (k < 23) { return (x - e + (1.0f - uf)) * twopk; }
+    return (x - (e + uf) + 1.0f) * twopk;
+}
+//@ m_logk32
+// log(1+f) - f + hfsq pieces for the musl logf family: returns (s*(hfsq+R), hfsq).
+fn m_logk32(f: f32) -> vec2<f32> {
+    let s = f / (2.0f + f);
+    let z = s * s;
+    let w = z * z;
+    let t1 = w * (0.40000972152f + w * 0.24279078841f);
+    let t2 = z * (0.66666662693f + w * 0.28498786688f);
+    let hfsq = 0.5f * f * f;
+    return vec2<f32>(s * (hfsq + t2 + t1), hfsq);
+}
+//@ m_logsplit32
+// x > 0 finite: (k, f) with x = 2^k (1 + f), sqrt(2)/2 <= 1 + f < sqrt(2).
+fn m_logsplit32(x: f32) -> vec2<f32> {
+    var ix = bitcast<u32>(x);
+    var k = 0;
+    if (ix < 0x00800000u) { k = -25; ix = bitcast<u32>(x * 33554432.0f); }
+    ix = ix + (0x3f800000u - 0x3f3504f3u);
+    k = k + i32(ix >> 23u) - 127;
+    ix = (ix & 0x007fffffu) + 0x3f3504f3u;
+    return vec2<f32>(f32(k), bitcast<f32>(ix) - 1.0f);
+}
+//@ m_logspecial32
+// NaN for x < 0 or NaN, -inf for ±0, x for +inf; 0 when x is an ordinary positive number.
+fn m_logspecial32(x: f32) -> u32 {
+    let u = bitcast<u32>(x);
+    if ((u & 0x7fffffffu) == 0u) { return 0xff800000u; }
+    if (u > 0x7f800000u) { return 0x7fc00000u; }
+    if (u == 0x7f800000u) { return u; }
+    return 0u;
+}
+//@ m_log_f32 m_logk32 m_logsplit32 m_logspecial32
+fn m_log_f32(x: f32) -> f32 {
+    let sp = m_logspecial32(x);
+    if (sp != 0u) { return bitcast<f32>(sp); }
+    if (bitcast<u32>(x) == 0x3f800000u) { return 0.0f; }
+    let kf = m_logsplit32(x);
+    let dk = kf.x;
+    let f = kf.y;
+    let q = m_logk32(f);
+    return q.x + dk * 9.0580006145e-06f - q.y + f + dk * 6.9313812256e-01f;
+}
+//@ m_log2_f32 m_logk32 m_logsplit32 m_logspecial32
+fn m_log2_f32(x: f32) -> f32 {
+    let sp = m_logspecial32(x);
+    if (sp != 0u) { return bitcast<f32>(sp); }
+    let kf = m_logsplit32(x);
+    let f = kf.y;
+    let q = m_logk32(f);
+    let hi = bitcast<f32>(bitcast<u32>(f - q.y) & 0xfffff000u);
+    let lo = f - hi - q.y + q.x;
+    return (lo + hi) * -1.7605285393e-04f + lo * 1.4428710938e+00f + hi * 1.4428710938e+00f + kf.x;
+}
+//@ m_log10_f32 m_logk32 m_logsplit32 m_logspecial32
+fn m_log10_f32(x: f32) -> f32 {
+    let sp = m_logspecial32(x);
+    if (sp != 0u) { return bitcast<f32>(sp); }
+    let kf = m_logsplit32(x);
+    let f = kf.y;
+    let dk = kf.x;
+    let q = m_logk32(f);
+    let hi = bitcast<f32>(bitcast<u32>(f - q.y) & 0xfffff000u);
+    let lo = f - hi - q.y + q.x;
+    return dk * 7.9034151668e-07f + (lo + hi) * -3.1689971365e-05f + lo * 4.3432617188e-01f + hi * 4.3432617188e-01f + dk * 3.0102920532e-01f;
+}
+//@ m_log1p_f32 m_logk32 m_o32
+// musl log1pf.
+fn m_log1p_f32(x: f32) -> f32 {
+    let ix = bitcast<u32>(x);
+    var k = 1;
+    var c = 0.0f;
+    var f = 0.0f;
+    if (ix < 0x3ed413d0u || (ix >> 31u) != 0u) {
+        if (ix >= 0xbf800000u) {
+            if (ix == 0xbf800000u) { return bitcast<f32>(0xff800000u); }
+            return bitcast<f32>(0x7fc00000u);
+        }
+        if ((ix << 1u) < (0x33800000u << 1u)) { return x; }
+        if (ix <= 0xbe95f619u) { k = 0; f = x; }
+    } else if (ix >= 0x7f800000u) {
+        return x;
+    }
+    if (k != 0) {
+        let u = m_o32(1.0f + x);
+        var iu = bitcast<u32>(u);
+        iu = iu + (0x3f800000u - 0x3f3504f3u);
+        k = i32(iu >> 23u) - 127;
+        if (k < 25) {
+            c = select(x - (u - 1.0f), 1.0f - (u - x), k >= 2);
+            c = c / u;
+        }
+        iu = (iu & 0x007fffffu) + 0x3f3504f3u;
+        f = bitcast<f32>(iu) - 1.0f;
+    }
+    let q = m_logk32(f);
+    let dk = f32(k);
+    return q.x + (dk * 9.0580006145e-06f + c) - q.y + f + dk * 6.9313812256e-01f;
+}
+//@ M_INV_PIO2_BITS
+var<private> M_INV_PIO2_BITS: array<u32, 24> = array<u32, 24>(
+    0xa2u, 0xa2f9u, 0xa2f983u, 0xa2f9836eu, 0xf9836e4eu, 0x836e4e44u, 0x6e4e4415u, 0x4e441529u,
+    0x441529fcu, 0x1529fc27u, 0x29fc2757u, 0xfc2757d1u, 0x2757d1f5u, 0x57d1f534u, 0xd1f534ddu, 0xf534ddc0u,
+    0x34ddc0dbu, 0xddc0db62u, 0xc0db6295u, 0xdb629599u, 0x6295993cu, 0x95993c43u, 0x993c4390u, 0x3c439041u);
+//@ m_mul64
+// a * b as (low word, high word).
+fn m_mul64(a: u32, b: u32) -> vec2<u32> {
+    let a0 = a & 0xffffu;
+    let a1 = a >> 16u;
+    let b0 = b & 0xffffu;
+    let b1 = b >> 16u;
+    let p00 = a0 * b0;
+    let p01 = a0 * b1;
+    let p10 = a1 * b0;
+    let mid = (p00 >> 16u) + (p01 & 0xffffu) + (p10 & 0xffffu);
+    return vec2<u32>((p00 & 0xffffu) | (mid << 16u), a1 * b1 + (p01 >> 16u) + (p10 >> 16u) + (mid >> 16u));
+}
+//@ m_rem_pio2_f32 m_2sum32 m_2prod32 m_mul64 M_INV_PIO2_BITS m_o32
+// x = n pi/2 + (hi + lo), |hi| <= ~pi/4: returns (n mod 4, hi, lo). Cody-Waite in
+// three exact parts for |x| < 200, else Payne-Hanek with 2/pi to 192 bits (the
+// 2.62 fixed-point product of ARM's optimized-routines sinf).
+fn m_rem_pio2_f32(x: f32) -> vec3<f32> {
+    let u = bitcast<u32>(x);
+    let ax = u & 0x7fffffffu;
+    if (ax <= 0x3f490fdbu) { return vec3<f32>(0.0f, x, 0.0f); }
+    if (ax < 0x43480000u) {
+        let n = round(x * 6.3661974669e-01f);
+        let r1 = x - n * 1.5707855225e+00f;
+        let s = m_2sum32(r1, -(n * 1.0804273188e-05f));
+        let lo = s.y - n * 6.0770943833e-11f - n * 6.1232342629e-17f;
+        let hi = m_o32(s.x + lo);
+        let q = i32(n) & 3;
+        return vec3<f32>(f32(q), hi, (s.x - hi) + lo);
+    }
+    let idx = (u >> 26u) & 15u;
+    let m = ((u & 0x7fffffu) | 0x800000u) << ((u >> 23u) & 7u);
+    let r0 = m * M_INV_PIO2_BITS[idx];
+    let p1 = m_mul64(m, M_INV_PIO2_BITS[idx + 4u]);
+    let p2 = m_mul64(m, M_INV_PIO2_BITS[idx + 8u]);
+    let lo0 = p2.y + p1.x;
+    var hi0 = r0 + p1.y + select(0u, 1u, lo0 < p2.y);
+    let n = (hi0 + 0x20000000u) >> 30u;
+    hi0 = hi0 - (n << 30u);
+    // The signed 64-bit fraction (units of 2^-62 quadrants) to sign and magnitude.
+    let neg = (hi0 >> 31u) != 0u;
+    var h = hi0;
+    var l = lo0;
+    if (neg) {
+        l = ~lo0 + 1u;
+        h = ~hi0 + select(0u, 1u, l == 0u);
+    }
+    var lz = countLeadingZeros(h);
+    if (h == 0u) { let z = min(countLeadingZeros(l), 31u); lz = 32u + z; h = l << z; l = 0u; }
+    else if (lz > 0u) { h = (h << lz) | (l >> (32u - lz)); l = l << lz; }
+    // value = (h 2^32 + l) 2^-(lz + 62) quadrants
+    let vh = f32(h >> 8u) * bitcast<f32>((127u - 22u - lz) << 23u);
+    let vl = f32(((h & 0xffu) << 24u) | (l >> 8u)) * bitcast<f32>((127u - 54u - lz) << 23u);
+    let p = m_2prod32(vh, 1.5707963705e+00f);
+    let e = p.y + vh * -4.3711388287e-08f + vl * 1.5707963705e+00f;
+    var hi = m_o32(p.x + e);
+    var lo = e - (hi - p.x);
+    var q = n;
+    if (neg) { hi = -hi; lo = -lo; }
+    if ((u >> 31u) != 0u) { hi = -hi; lo = -lo; q = 0u - q; }
+    return vec3<f32>(f32(q & 3u), hi, lo);
+}
+//@ m_sink32
+fn m_sink32(x: f32, y: f32) -> f32 {
+    let z = x * x;
+    let v = z * x;
+    let r = 8.3333337680e-03f + z * (-1.9841270114e-04f + z * (2.7557314297e-06f + z * (-2.5050759689e-08f + z * 1.5896910177e-10f)));
+    return x - ((z * (0.5f * y - v * r) - y) - v * -1.6666667163e-01f);
+}
+//@ m_cosk32 m_o32
+fn m_cosk32(x: f32, y: f32) -> f32 {
+    let z = x * x;
+    let r = z * (4.1666667908e-02f + z * (-1.3888889225e-03f + z * (2.4801587642e-05f + z * (-2.7557314297e-07f + z * (2.0875723372e-09f + z * -1.1359647598e-11f)))));
+    let hz = 0.5f * z;
+    let w = m_o32(1.0f - hz);
+    return w + (((1.0f - w) - hz) + (z * r - x * y));
+}
+//@ m_sin_f32 m_rem_pio2_f32 m_sink32 m_cosk32 m_nan32
+fn m_sin_f32(x: f32) -> f32 {
+    let ax = bitcast<u32>(x) & 0x7fffffffu;
+    if (ax >= 0x7f800000u) { return m_nan32(); }
+    if (ax < 0x39800000u) { return x; }
+    let r = m_rem_pio2_f32(x);
+    let q = u32(r.x);
+    var v: f32;
+    if ((q & 1u) == 0u) { v = m_sink32(r.y, r.z); } else { v = m_cosk32(r.y, r.z); }
+    return select(v, -v, (q & 2u) != 0u);
+}
+//@ m_cos_f32 m_rem_pio2_f32 m_sink32 m_cosk32 m_nan32
+fn m_cos_f32(x: f32) -> f32 {
+    let ax = bitcast<u32>(x) & 0x7fffffffu;
+    if (ax >= 0x7f800000u) { return m_nan32(); }
+    if (ax < 0x39800000u) { return 1.0f; }
+    let r = m_rem_pio2_f32(x);
+    let q = u32(r.x);
+    var v: f32;
+    if ((q & 1u) == 0u) { v = m_cosk32(r.y, r.z); } else { v = -m_sink32(r.y, r.z); }
+    return select(v, -v, (q & 2u) != 0u);
+}
+//@ m_tan_f32 m_rem_pio2_f32 m_sink32 m_cosk32 m_nan32
+fn m_tan_f32(x: f32) -> f32 {
+    let ax = bitcast<u32>(x) & 0x7fffffffu;
+    if (ax >= 0x7f800000u) { return m_nan32(); }
+    if (ax < 0x39800000u) { return x; }
+    let r = m_rem_pio2_f32(x);
+    let s = m_sink32(r.y, r.z);
+    let c = m_cosk32(r.y, r.z);
+    if ((u32(r.x) & 1u) == 0u) { return s / c; }
+    return -c / s;
+}
+//@ m_asinr32
+fn m_asinr32(z: f32) -> f32 {
+    let p = z * (1.6666586697e-01f + z * (-4.2743422091e-02f + z * -8.6563630030e-03f));
+    let q = 1.0f + z * -7.0662963390e-01f;
+    return p / q;
+}
+//@ m_asin_f32 m_asinr32 m_nan32 m_setsign32 m_2prod32 m_2sum32
+fn m_asin_f32(x: f32) -> f32 {
+    let hx = bitcast<u32>(x);
+    let ix = hx & 0x7fffffffu;
+    if (ix >= 0x3f800000u) {
+        if (ix == 0x3f800000u) { return m_setsign32(bitcast<f32>(0x3fc90fdbu), hx & 0x80000000u); }
+        return m_nan32();
+    }
+    if (ix < 0x3f000000u) {
+        if (ix < 0x39800000u) { return x; }
+        return x + x * m_asinr32(x * x);
+    }
+    // pi/2 - 2 (s + s R(z)), s = sqrt(z) + its rounding error, in double-single.
+    let z = (1.0f - abs(x)) * 0.5f;
+    let s = sqrt(z);
+    let rr = m_2prod32(s, s);
+    let slo = ((z - rr.x) - rr.y) / (2.0f * s);
+    let u = m_2sum32(1.5707963705e+00f, -2.0f * s);
+    let t = u.x + (u.y + (-4.3711388287e-08f - 2.0f * slo - 2.0f * s * m_asinr32(z)));
+    return m_setsign32(t, hx & 0x80000000u);
+}
+//@ m_acos_f32 m_asinr32 m_nan32
+fn m_acos_f32(x: f32) -> f32 {
+    let hx = bitcast<u32>(x);
+    let ix = hx & 0x7fffffffu;
+    if (ix >= 0x3f800000u) {
+        if (ix == 0x3f800000u) {
+            if ((hx >> 31u) != 0u) { return bitcast<f32>(0x40490fdbu); }
+            return 0.0f;
+        }
+        return m_nan32();
+    }
+    if (ix < 0x3f000000u) {
+        if (ix <= 0x32800000u) { return bitcast<f32>(0x3fc90fdbu); }
+        return 1.5707962513e+00f - (x - (7.5497894159e-08f - x * m_asinr32(x * x)));
+    }
+    if ((hx >> 31u) != 0u) {
+        let z = (1.0f + x) * 0.5f;
+        let s = sqrt(z);
+        let w = m_asinr32(z) * s - 7.5497894159e-08f;
+        return 2.0f * (1.5707962513e+00f - (s + w));
+    }
+    let z = (1.0f - x) * 0.5f;
+    let s = sqrt(z);
+    let df = bitcast<f32>(bitcast<u32>(s) & 0xfffff000u);
+    let c = (z - df * df) / (s + df);
+    let w = m_asinr32(z) * s + c;
+    return 2.0f * (df + w);
+}
+//@ m_atanp32
+// atan(a) for a >= 0 finite or +inf (musl atanf).
+fn m_atanp32(a: f32) -> f32 {
+    let ix = bitcast<u32>(a);
+    if (ix >= 0x4c800000u) { return bitcast<f32>(0x3fc90fdbu); }
+    var x = a;
+    var id = -1;
+    var hi = 0.0f;
+    var lo = 0.0f;
+    if (ix < 0x3ee00000u) {
+        if (ix < 0x39800000u) { return a; }
+    } else if (ix < 0x3f980000u) {
+        if (ix < 0x3f300000u) { id = 0; x = (2.0f * a - 1.0f) / (2.0f + a); hi = 4.6364760399e-01f; lo = 5.0121582440e-09f; }
+        else { id = 1; x = (a - 1.0f) / (a + 1.0f); hi = 7.8539812565e-01f; lo = 3.7748947079e-08f; }
+    } else if (ix < 0x401c0000u) {
+        id = 2; x = (a - 1.5f) / (1.0f + 1.5f * a); hi = 9.8279368877e-01f; lo = 3.4473217170e-08f;
+    } else {
+        id = 3; x = -1.0f / a; hi = 1.5707962513e+00f; lo = 7.5497894159e-08f;
+    }
+    let z = x * x;
+    let w = z * z;
+    let s1 = z * (3.3333328366e-01f + w * (1.4253635705e-01f + w * 6.1687607318e-02f));
+    let s2 = w * (-1.9999158382e-01f + w * -1.0648017377e-01f);
+    if (id < 0) { return x - x * (s1 + s2); }
+    return hi - ((x * (s1 + s2) - lo) - x);
+}
+//@ m_atan_f32 m_atanp32 m_setsign32
+fn m_atan_f32(x: f32) -> f32 {
+    let u = bitcast<u32>(x);
+    if ((u & 0x7fffffffu) > 0x7f800000u) { return x; }
+    return m_setsign32(m_atanp32(abs(x)), u & 0x80000000u);
+}
+//@ m_atan2_f32 m_atanp32 m_nan32
+// musl atan2f (y, x).
+fn m_atan2_f32(y: f32, x: f32) -> f32 {
+    let ux = bitcast<u32>(x);
+    let uy = bitcast<u32>(y);
+    let ix = ux & 0x7fffffffu;
+    let iy = uy & 0x7fffffffu;
+    if (ix > 0x7f800000u || iy > 0x7f800000u) { return m_nan32(); }
+    let pi = bitcast<f32>(0x40490fdbu);
+    let pio2 = bitcast<f32>(0x3fc90fdbu);
+    let ysgn = uy & 0x80000000u;
+    let m = ((uy >> 31u) & 1u) | ((ux >> 30u) & 2u);
+    if (iy == 0u) {
+        if (m < 2u) { return y; }
+        return bitcast<f32>(0x40490fdbu | ysgn);
+    }
+    if (ix == 0u) { return bitcast<f32>(0x3fc90fdbu | ysgn); }
+    if (ix == 0x7f800000u) {
+        if (iy == 0x7f800000u) {
+            if (m < 2u) { return bitcast<f32>(0x3f490fdbu | ysgn); }
+            return bitcast<f32>(0x4016cbe4u | ysgn);
+        }
+        if (m < 2u) { return bitcast<f32>(ysgn); }
+        return bitcast<f32>(0x40490fdbu | ysgn);
+    }
+    if (ix + (26u << 23u) < iy || iy == 0x7f800000u) { return bitcast<f32>(0x3fc90fdbu | ysgn); }
+    var z: f32;
+    if ((m & 2u) != 0u && iy + (26u << 23u) < ix) { z = 0.0f; }
+    else { z = m_atanp32(abs(y / x)); }
+    let pi_lo = -8.7422776573e-08f;
+    if (m == 0u) { return z; }
+    if (m == 1u) { return -z; }
+    if (m == 2u) { return pi - (z - pi_lo); }
+    return (z - pi_lo) - pi;
+}
+//@ m_expo2_32 m_exp_f32 m_o32
+// exp(x)/2 * s for x near the overflow threshold (musl __expo2f).
+fn m_expo2_32(x: f32, s: f32) -> f32 {
+    let scale = bitcast<f32>(0x7a000000u);
+    return m_o32(m_exp_f32(x - 1.6288958740e+02f) * m_o32(s * scale)) * scale;
+}
+//@ m_sinh_f32 m_expm1_f32 m_expo2_32
+fn m_sinh_f32(x: f32) -> f32 {
+    let u = bitcast<u32>(x);
+    let w = u & 0x7fffffffu;
+    if (w > 0x7f800000u) { return x; }
+    let h = select(0.5f, -0.5f, (u >> 31u) != 0u);
+    let a = abs(x);
+    if (w < 0x42b17217u) {
+        let t = m_expm1_f32(a);
+        if (w < 0x3f800000u) {
+            if (w < 0x39800000u) { return x; }
+            return h * (2.0f * t - t * t / (t + 1.0f));
+        }
+        return h * (t + t / (t + 1.0f));
+    }
+    return m_expo2_32(a, 2.0f * h);
+}
+//@ m_cosh_f32 m_expm1_f32 m_exp_f32 m_expo2_32
+fn m_cosh_f32(x: f32) -> f32 {
+    let w = bitcast<u32>(x) & 0x7fffffffu;
+    if (w > 0x7f800000u) { return x; }
+    let a = bitcast<f32>(w);
+    if (w < 0x3f317217u) {
+        if (w < 0x39800000u) { return 1.0f; }
+        let t = m_expm1_f32(a);
+        return 1.0f + t * t / (2.0f * (1.0f + t));
+    }
+    if (w < 0x42b17217u) {
+        let t = m_exp_f32(a);
+        return 0.5f * (t + 1.0f / t);
+    }
+    return m_expo2_32(a, 1.0f);
+}
+//@ m_tanh_f32 m_expm1_f32 m_setsign32
+fn m_tanh_f32(x: f32) -> f32 {
+    let u = bitcast<u32>(x);
+    let w = u & 0x7fffffffu;
+    if (w > 0x7f800000u) { return x; }
+    let a = bitcast<f32>(w);
+    var t: f32;
+    if (w > 0x3f0c9f54u) {
+        if (w > 0x41200000u) { t = 1.0f; }
+        else { t = m_expm1_f32(2.0f * a); t = 1.0f - 2.0f / (t + 2.0f); }
+    } else if (w > 0x3e82c578u) {
+        t = m_expm1_f32(2.0f * a);
+        t = t / (t + 2.0f);
+    } else if (w >= 0x00800000u) {
+        t = m_expm1_f32(-2.0f * a);
+        t = -t / (t + 2.0f);
+    } else {
+        t = a;
+    }
+    return m_setsign32(t, u & 0x80000000u);
+}
+//@ m_asinh_f32 m_log_f32 m_log1p_f32 m_setsign32
+fn m_asinh_f32(x: f32) -> f32 {
+    let u = bitcast<u32>(x);
+    let i = u & 0x7fffffffu;
+    if (i >= 0x7f800000u) { return x; }
+    let a = bitcast<f32>(i);
+    var r: f32;
+    if (i >= 0x3f800000u + (12u << 23u)) { r = m_log_f32(a) + 0.69314718056f; }
+    else if (i >= 0x3f800000u + (1u << 23u)) { r = m_log_f32(2.0f * a + 1.0f / (sqrt(a * a + 1.0f) + a)); }
+    else if (i >= 0x3f800000u - (12u << 23u)) { r = m_log1p_f32(a + a * a / (sqrt(a * a + 1.0f) + 1.0f)); }
+    else { r = a; }
+    return m_setsign32(r, u & 0x80000000u);
+}
+//@ m_acosh_f32 m_log_f32 m_log1p_f32 m_nan32
+fn m_acosh_f32(x: f32) -> f32 {
+    let u = bitcast<u32>(x);
+    if (u > 0x7f800000u || x < 1.0f) { return m_nan32(); }
+    if (u == 0x7f800000u) { return x; }
+    if (u < 0x3f800000u + (1u << 23u)) {
+        let t = x - 1.0f;
+        return m_log1p_f32(t + sqrt(t * t + 2.0f * t));
+    }
+    if (u < 0x3f800000u + (12u << 23u)) { return m_log_f32(2.0f * x - 1.0f / (x + sqrt(x * x - 1.0f))); }
+    return m_log_f32(x) + 0.69314718056f;
+}
+//@ m_atanh_f32 m_log1p_f32 m_nan32 m_setsign32
+fn m_atanh_f32(x: f32) -> f32 {
+    let u = bitcast<u32>(x);
+    let i = u & 0x7fffffffu;
+    if (i > 0x3f800000u) { return m_nan32(); }
+    let s = u & 0x80000000u;
+    if (i == 0x3f800000u) { return bitcast<f32>(0x7f800000u | s); }
+    let y = bitcast<f32>(i);
+    var r: f32;
+    if (i < 0x3f000000u) {
+        if (i < 0x2f800000u) { r = y; }
+        else { r = 0.5f * m_log1p_f32(2.0f * y + 2.0f * y * y / (1.0f - y)); }
+    } else {
+        r = 0.5f * m_log1p_f32(2.0f * (y / (1.0f - y)));
+    }
+    return m_setsign32(r, s);
+}
+//@ m_cbrt_f32
+// fdlibm cbrtf: a bit-level estimate, a rational step, a chop to 12 bits and a Newton step.
+fn m_cbrt_f32(x: f32) -> f32 {
+    let u = bitcast<u32>(x);
+    let hx = u & 0x7fffffffu;
+    let sign = u & 0x80000000u;
+    if (hx >= 0x7f800000u || hx == 0u) { return x; }
+    var t: f32;
+    if (hx < 0x00800000u) {
+        let tt = bitcast<f32>(hx) * 16777216.0f;
+        t = bitcast<f32>((bitcast<u32>(tt) & 0x7fffffffu) / 3u + 642849266u);
+    } else {
+        t = bitcast<f32>(hx / 3u + 709958130u);
+    }
+    let a = bitcast<f32>(hx);
+    let r = t * t / a;
+    let s = 5.4285717010e-01f + r * t;
+    t = t * (3.5714286566e-01f + 1.6071428061e+00f / (s + 1.4142856598e+00f + -7.0530611277e-01f / s));
+    t = bitcast<f32>((bitcast<u32>(t) & 0xfffff000u) + 0x00001000u);
+    let s2 = t * t;
+    var r2 = a / s2;
+    let w = t + t;
+    r2 = (r2 - t) / (w + r2);
+    t = t + t * r2;
+    return bitcast<f32>(bitcast<u32>(t) | sign);
+}
+//@ m_hypot_f32 m_2prod32 m_2sum32
+fn m_hypot_f32(x0: f32, y0: f32) -> f32 {
+    var ux = bitcast<u32>(x0) & 0x7fffffffu;
+    var uy = bitcast<u32>(y0) & 0x7fffffffu;
+    if (ux == 0x7f800000u || uy == 0x7f800000u) { return bitcast<f32>(0x7f800000u); }
+    if (ux > 0x7f800000u || uy > 0x7f800000u) { return bitcast<f32>(0x7fc00000u); }
+    if (ux < uy) { let t = ux; ux = uy; uy = t; }
+    var x = bitcast<f32>(ux);
+    var y = bitcast<f32>(uy);
+    if (uy == 0u || ux - uy >= (25u << 23u)) { return x + y; }
+    var z = 1.0f;
+    if (ux >= (127u + 60u) << 23u) {
+        z = bitcast<f32>((127u + 90u) << 23u);
+        x = x * bitcast<f32>((127u - 90u) << 23u);
+        y = y * bitcast<f32>((127u - 90u) << 23u);
+    } else if (uy < (127u - 60u) << 23u) {
+        z = bitcast<f32>((127u - 90u) << 23u);
+        x = x * bitcast<f32>((127u + 90u) << 23u);
+        y = y * bitcast<f32>((127u + 90u) << 23u);
+    }
+    let xx = m_2prod32(x, x);
+    let yy = m_2prod32(y, y);
+    let s = m_2sum32(xx.x, yy.x);
+    let sl = s.y + xx.y + yy.y;
+    let r = sqrt(s.x);
+    let rr = m_2prod32(r, r);
+    let res = ((s.x - rr.x) - rr.y) + sl;
+    return z * (r + res / (2.0f * r));
+}
+//@ m_fmod_f32 m_nan32 m_scalbn32
+// fmod, exact: integer remainder of the significands, 8 exponent steps at a time.
+fn m_fmod_f32(x: f32, y: f32) -> f32 {
+    let ux = bitcast<u32>(x);
+    let uy = bitcast<u32>(y);
+    let sx = ux & 0x80000000u;
+    let ax = ux & 0x7fffffffu;
+    let ay = uy & 0x7fffffffu;
+    if (ay == 0u || ay > 0x7f800000u || ax >= 0x7f800000u) { return m_nan32(); }
+    if (ax < ay) { return x; }
+    if (ax == ay) { return bitcast<f32>(sx); }
+    var ex = i32(ax >> 23u);
+    var ey = i32(ay >> 23u);
+    var mx = ax & 0x7fffffu;
+    var my = ay & 0x7fffffu;
+    if (ex == 0) { ex = 1; } else { mx = mx | 0x800000u; }
+    if (ey == 0) { ey = 1; } else { my = my | 0x800000u; }
+    var r = mx % my;
+    var d = ex - ey;
+    while (d > 0 && r != 0u) {
+        let s = min(d, 8);
+        r = (r << u32(s)) % my;
+        d = d - s;
+    }
+    if (r == 0u) { return bitcast<f32>(sx); }
+    return bitcast<f32>(bitcast<u32>(m_scalbn32(f32(r), ey - 150)) | sx);
+}
+//@ m_divmod_f32 m_fmod_f32 m_nan32
+// NumPy's npy_divmod (ir::scalar float_divmod): (floor division, remainder).
+fn m_divmod_f32(a: f32, b: f32) -> vec2<f32> {
+    let ua = bitcast<u32>(a);
+    let ub = bitcast<u32>(b);
+    let sq = (ua ^ ub) & 0x80000000u;
+    var m = m_fmod_f32(a, b);
+    if ((ua & 0x7fffffffu) > 0x7f800000u || (ub & 0x7fffffffu) > 0x7f800000u) { return vec2<f32>(m_nan32(), m_nan32()); }
+    if ((ub & 0x7fffffffu) == 0u) {
+        if ((ua & 0x7fffffffu) == 0u) { return vec2<f32>(m_nan32(), m); }
+        return vec2<f32>(bitcast<f32>(0x7f800000u | sq), m);
+    }
+    if ((ua & 0x7fffffffu) == 0x7f800000u) { return vec2<f32>(m_nan32(), m_nan32()); }
+    var div = (a - m) / b;
+    if ((bitcast<u32>(m) & 0x7fffffffu) != 0u) {
+        if ((ub >> 31u) != (bitcast<u32>(m) >> 31u)) {
+            m = m + b;
+            div = div - 1.0f;
+        }
+    } else {
+        m = bitcast<f32>(ub & 0x80000000u);
+    }
+    var fd: f32;
+    if ((bitcast<u32>(div) & 0x7fffffffu) != 0u) {
+        let f = floor(div);
+        fd = select(f, f + 1.0f, div - f > 0.5f);
+    } else {
+        fd = bitcast<f32>(sq);
+    }
+    return vec2<f32>(fd, m);
+}
+//@ m_floordiv_f32 m_divmod_f32
+fn m_floordiv_f32(a: f32, b: f32) -> f32 { return m_divmod_f32(a, b).x; }
+//@ m_mod_f32 m_divmod_f32
+fn m_mod_f32(a: f32, b: f32) -> f32 { return m_divmod_f32(a, b).y; }
+//@ m_nextafter_f32
+fn m_nextafter_f32(x: f32, y: f32) -> f32 {
+    let ux = bitcast<u32>(x);
+    let uy = bitcast<u32>(y);
+    if ((ux & 0x7fffffffu) > 0x7f800000u || (uy & 0x7fffffffu) > 0x7f800000u) { return bitcast<f32>(0x7fc00000u); }
+    if (x == y) { return y; }
+    if ((ux & 0x7fffffffu) == 0u) { return bitcast<f32>(1u | (uy & 0x80000000u)); }
+    // Away from zero when y is farther out on the same side, else toward zero.
+    let up = (x < y) == ((ux >> 31u) == 0u);
+    return bitcast<f32>(select(ux - 1u, ux + 1u, up));
+}
+//@ M_POW_TAB_F32
+//@ m_log2x_f32 M_POW_TAB_F32 m_2sum32 m_2prod32 m_o32
+// log2(x) as hi + lo to about 2^-40 relative, x > 0 finite: a 32-entry table
+// of 1/c and -log2(1/c), r = x/c - 1 exactly (Dekker) and a degree-8 series.
+fn m_log2x_f32(x: f32) -> vec2<f32> {
+    var ix = bitcast<u32>(x);
+    var k = 0;
+    if (ix < 0x00800000u) { ix = bitcast<u32>(x * 8388608.0f); k = -23; }
+    let tmp = ix - 0x3f330000u;
+    let i = (tmp >> 18u) & 31u;
+    k = k + (bitcast<i32>(tmp) >> 23u);
+    let z = bitcast<f32>(ix - (tmp & 0xff800000u));
+    let invc = bitcast<f32>(M_POW_TAB_F32[3u * i]);
+    let p = m_2prod32(z, invc);
+    let rh = p.x - 1.0f;
+    let rl = p.y;
+    // ln(1 + r) = r - r^2/2 + r^3 (1/3 - r/4 + ...)
+    let sq = m_2prod32(rh, rh);
+    let bh = 0.5f * sq.x;
+    let bl = 0.5f * (sq.y + 2.0f * rh * rl);
+    let t = m_2sum32(rh, -bh);
+    let r = rh + rl;
+    let c = r * r * r * (0.33333333333f + r * (-0.25f + r * (0.2f + r * (-0.16666666667f + r * (0.14285714286f + r * -0.125f)))));
+    let lo = t.y + rl - bl + c;
+    let ln = m_2sum32(t.x, lo);
+    // times 1/ln 2
+    let l2 = m_2prod32(ln.x, 1.4426950216e+00f);
+    let l2lo = l2.y + ln.x * 1.9259629911e-08f + ln.y * 1.4426950216e+00f;
+    let a = m_2sum32(f32(k), bitcast<f32>(M_POW_TAB_F32[3u * i + 1u]));
+    let b = m_2sum32(a.x, l2.x);
+    let e = b.y + a.y + bitcast<f32>(M_POW_TAB_F32[3u * i + 2u]) + l2lo;
+    let h = m_o32(b.x + e);
+    return vec2<f32>(h, e - (h - b.x));
+}
+//@ m_pow_f32 m_log2x_f32 m_2prod32 m_expk32 m_scalbn32 m_nan32 m_o32
+// pow with C99/glibc special cases; x^0.5 is sqrt(x) (ir::scalar); |x|^y as 2^(y log2 |x|)
+// in double-single arithmetic.
+fn m_pow_f32(x: f32, y: f32) -> f32 {
+    let ux = bitcast<u32>(x);
+    let uy = bitcast<u32>(y);
+    let ax = ux & 0x7fffffffu;
+    let ay = uy & 0x7fffffffu;
+    if (ay == 0u || ux == 0x3f800000u) { return 1.0f; }
+    if (ax > 0x7f800000u || ay > 0x7f800000u) { return m_nan32(); }
+    if (uy == 0x3f000000u) {
+        if (ax == 0u) { return x; }
+        if ((ux >> 31u) != 0u) { return m_nan32(); }
+        return sqrt(x);
+    }
+    if (uy == 0x3f800000u) { return x; }
+    if (ay == 0x7f800000u) {
+        if (ax == 0x3f800000u) { return 1.0f; }
+        if ((ax < 0x3f800000u) == ((uy >> 31u) == 0u)) { return 0.0f; }
+        return bitcast<f32>(0x7f800000u);
+    }
+    // 0: not an integer, 1: odd, 2: even
+    var yint = 0u;
+    if (ay >= 0x4b800000u) { yint = 2u; }
+    else if (ay >= 0x3f800000u && trunc(y) == y) { yint = select(2u, 1u, (i32(abs(y)) & 1) == 1); }
+    let neg = (ux >> 31u) != 0u;
+    let s = select(0u, 0x80000000u, neg && yint == 1u);
+    if (ax == 0u || ax == 0x7f800000u) {
+        if (((uy >> 31u) != 0u) == (ax == 0u)) { return bitcast<f32>(0x7f800000u | s); }
+        return bitcast<f32>(s);
+    }
+    if (neg && yint == 0u) { return m_nan32(); }
+    let a = bitcast<f32>(ax);
+    if (uy == 0x40000000u) { return bitcast<f32>(bitcast<u32>(a * a) | s); }
+    let l = m_log2x_f32(a);
+    let p = m_2prod32(y, l.x);
+    if (p.x > 129.0f) { return bitcast<f32>(0x7f800000u | s); }
+    if (p.x < -152.0f) { return bitcast<f32>(s); }
+    let e = p.y + y * l.y;
+    let zh = m_o32(p.x + e);
+    let zl = e - (zh - p.x);
+    let k = round(zh);
+    let fh = zh - k;
+    let g = m_2prod32(fh, 6.9314718246e-01f);
+    let gl = g.y + fh * -1.9046542999e-09f + zl * 6.9314718246e-01f;
+    let r = m_scalbn32(m_expk32(g.x, -gl), i32(k));
+    return bitcast<f32>(bitcast<u32>(r) | s);
+}
+"#;
