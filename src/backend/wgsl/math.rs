@@ -33,6 +33,9 @@ use crate::types::DType;
 /// The WGSL function computing `op(x)` for `x` of dtype `d`, if there is one.
 pub fn unary_fn(op: UnaryOp, d: DType) -> Option<&'static str> {
     use UnaryOp::*;
+    if d == DType::Float64 {
+        return unary_f64(op);
+    }
     if d != DType::Float32 {
         return None;
     }
@@ -64,6 +67,9 @@ pub fn unary_fn(op: UnaryOp, d: DType) -> Option<&'static str> {
 /// The WGSL function computing `op(x, y)` for operands of dtype `d`, if there is one.
 pub fn binary_fn(op: BinaryOp, d: DType) -> Option<&'static str> {
     use BinaryOp::*;
+    if d == DType::Float64 {
+        return binary_f64(op);
+    }
     if d != DType::Float32 {
         return None;
     }
@@ -75,6 +81,46 @@ pub fn binary_fn(op: BinaryOp, d: DType) -> Option<&'static str> {
         Nextafter => "m_nextafter_f32",
         FloorDiv => "m_floordiv_f32",
         Mod => "m_mod_f32",
+        _ => return None,
+    })
+}
+
+fn unary_f64(op: UnaryOp) -> Option<&'static str> {
+    use UnaryOp::*;
+    Some(match op {
+        Cbrt => "m_cbrt_f64",
+        Exp => "m_exp_f64",
+        Expm1 => "m_expm1_f64",
+        Exp2 => "m_exp2_f64",
+        Log => "m_log_f64",
+        Log1p => "m_log1p_f64",
+        Log2 => "m_log2_f64",
+        Log10 => "m_log10_f64",
+        Sin => "m_sin_f64",
+        Cos => "m_cos_f64",
+        Tan => "m_tan_f64",
+        Arcsin => "m_asin_f64",
+        Arccos => "m_acos_f64",
+        Arctan => "m_atan_f64",
+        Sinh => "m_sinh_f64",
+        Cosh => "m_cosh_f64",
+        Tanh => "m_tanh_f64",
+        Arcsinh => "m_asinh_f64",
+        Arccosh => "m_acosh_f64",
+        Arctanh => "m_atanh_f64",
+        _ => return None,
+    })
+}
+
+fn binary_f64(op: BinaryOp) -> Option<&'static str> {
+    use BinaryOp::*;
+    Some(match op {
+        Arctan2 => "m_atan2_f64",
+        Hypot => "m_hypot_f64",
+        Fmod => "m_fmod_f64",
+        Nextafter => "m_nextafter_f64",
+        FloorDiv => "m_floordiv_f64",
+        Mod => "m_mod_f64",
         _ => return None,
     })
 }
@@ -115,7 +161,7 @@ struct Item {
 /// The sections of the WGSL sources: a line `//@ name dep dep...` starts each.
 fn items() -> Vec<Item> {
     let mut items = Vec::new();
-    for src in [F32] {
+    for src in [F32, F64] {
         for sec in src.split("//@ ").skip(1) {
             let (head, code) = sec.split_once('\n').unwrap_or((sec, ""));
             let mut words = head.split_whitespace();
@@ -937,5 +983,747 @@ fn m_pow_f32(x: f32, y: f32) -> f32 {
     let gl = g.y + fh * -1.9046542999e-09f + zl * 6.9314718246e-01f;
     let r = m_scalbn32(m_expk32(g.x, -gl), i32(k));
     return bitcast<f32>(bitcast<u32>(r) | s);
+}
+"#;
+
+const F64: &str = r#"
+//@ m_o64
+// Opaque identity (see m_o32).
+fn m_o64(x: f64) -> f64 {
+    let u = bitcast<u64>(x);
+    return bitcast<f64>((u64(reverseBits(reverseBits(u32(u >> 32u)))) << 32u) | (u & 0x00000000fffffffflu));
+}
+//@ m_hi64
+fn m_hi64(x: f64) -> u32 { return u32(bitcast<u64>(x) >> 32u); }
+//@ m_nan64
+fn m_nan64() -> f64 { return bitcast<f64>(0x7ff8000000000000lu); }
+//@ m_inf64
+fn m_inf64(s: u32) -> f64 { return bitcast<f64>(0x7ff0000000000000lu | (u64(s) << 32u)); }
+//@ m_isnan64
+fn m_isnan64(x: f64) -> bool { return (bitcast<u64>(x) & 0x7ffffffffffffffflu) > 0x7ff0000000000000lu; }
+//@ m_setsign64
+// |x| with the sign bit s (0 or 0x80000000, the high word's).
+fn m_setsign64(x: f64, s: u32) -> f64 { return bitcast<f64>((bitcast<u64>(x) & 0x7ffffffffffffffflu) | (u64(s) << 32u)); }
+//@ m_pow2_64
+fn m_pow2_64(k: i32) -> f64 { return bitcast<f64>(u64(u32(1023 + k)) << 52u); }
+//@ m_scalbn64 m_o64 m_pow2_64
+fn m_scalbn64(x: f64, n: i32) -> f64 {
+    var y = x;
+    var k = n;
+    if (k > 1023) {
+        y = m_o64(y * bitcast<f64>(0x7fe0000000000000lu));
+        k = k - 1023;
+        if (k > 1023) { y = m_o64(y * bitcast<f64>(0x7fe0000000000000lu)); k = min(k - 1023, 1023); }
+    } else if (k < -1022) {
+        y = m_o64(y * bitcast<f64>(0x0360000000000000lu));
+        k = k + 969;
+        if (k < -1022) { y = m_o64(y * bitcast<f64>(0x0360000000000000lu)); k = max(k + 969, -1022); }
+    }
+    return y * m_pow2_64(k);
+}
+//@ m_2sum64 m_o64
+fn m_2sum64(a: f64, b: f64) -> vec2<f64> {
+    let s = m_o64(a + b);
+    let bb = m_o64(s - a);
+    return vec2<f64>(s, (a - m_o64(s - bb)) + (b - bb));
+}
+//@ m_2prod64
+fn m_2prod64(a: f64, b: f64) -> vec2<f64> {
+    let p = a * b;
+    let ah = bitcast<f64>(bitcast<u64>(a) & 0xfffffffff8000000lu);
+    let al = a - ah;
+    let bh = bitcast<f64>(bitcast<u64>(b) & 0xfffffffff8000000lu);
+    let bl = b - bh;
+    return vec2<f64>(p, ((ah * bh - p) + ah * bl + al * bh) + al * bl);
+}
+//@ m_expk64
+// e^(hi - lo), |hi - lo| <= 0.35 (fdlibm exp kernel).
+fn m_expk64(hi: f64, lo: f64) -> f64 {
+    let r = hi - lo;
+    let t = r * r;
+    let c = r - t * (1.66666666666666019037e-01lf + t * (-2.77777777770155933842e-03lf + t * (6.61375632143793436117e-05lf + t * (-1.65339022054652515390e-06lf + t * 4.13813679705723846039e-08lf))));
+    return 1.0lf - ((lo - (r * c) / (2.0lf - c)) - hi);
+}
+//@ m_exp_f64 m_expk64 m_scalbn64
+fn m_exp_f64(x: f64) -> f64 {
+    let ax = bitcast<u64>(x) & 0x7ffffffffffffffflu;
+    if (ax > 0x7ff0000000000000lu) { return x; }
+    if (x > 7.09782712893383973096e+02lf) { return bitcast<f64>(0x7ff0000000000000lu); }
+    if (x < -7.45133219101941108420e+02lf) { return 0.0lf; }
+    if (ax < 0x3e30000000000000lu) { return 1.0lf + x; }
+    let k = round(x * 1.44269504088896338700e+00lf);
+    let hi = x - k * 6.93147180369123816490e-01lf;
+    let lo = k * 1.90821492927058770002e-10lf;
+    return m_scalbn64(m_expk64(hi, lo), i32(k));
+}
+//@ m_exp2_f64 m_expk64 m_scalbn64 m_2prod64
+fn m_exp2_f64(x: f64) -> f64 {
+    let ax = bitcast<u64>(x) & 0x7ffffffffffffffflu;
+    if (ax > 0x7ff0000000000000lu) { return x; }
+    if (x >= 1024.0lf) { return bitcast<f64>(0x7ff0000000000000lu); }
+    if (x <= -1075.0lf) { return 0.0lf; }
+    if (ax < 0x3c90000000000000lu) { return 1.0lf + x; }
+    let k = round(x);
+    let f = x - k;
+    let p = m_2prod64(f, 6.93147180559945286227e-01lf);
+    let lo = p.y + f * 2.31904681384629955842e-17lf;
+    return m_scalbn64(m_expk64(p.x, -lo), i32(k));
+}
+//@ m_expm1_f64 m_o64 m_hi64 m_pow2_64
+// fdlibm expm1.
+fn m_expm1_f64(x0: f64) -> f64 {
+    var x = x0;
+    let u = m_hi64(x);
+    let hx = u & 0x7fffffffu;
+    let sign = (u >> 31u) != 0u;
+    if (hx >= 0x4043687au) {
+        if ((bitcast<u64>(x) & 0x7ffffffffffffffflu) > 0x7ff0000000000000lu) { return x; }
+        if (sign) { return -1.0lf; }
+        if (x > 7.09782712893383973096e+02lf) { return bitcast<f64>(0x7ff0000000000000lu); }
+    }
+    var k = 0;
+    var c = 0.0lf;
+    if (hx > 0x3fd62e42u) {
+        var hi: f64;
+        var lo: f64;
+        if (hx < 0x3ff0a2b2u) {
+            if (!sign) { hi = x - 6.93147180369123816490e-01lf; lo = 1.90821492927058770002e-10lf; k = 1; }
+            else { hi = x + 6.93147180369123816490e-01lf; lo = -1.90821492927058770002e-10lf; k = -1; }
+        } else {
+            let t = trunc(1.44269504088896338700e+00lf * x + select(0.5lf, -0.5lf, sign));
+            k = i32(t);
+            hi = x - t * 6.93147180369123816490e-01lf;
+            lo = t * 1.90821492927058770002e-10lf;
+        }
+        x = m_o64(hi - lo);
+        c = (hi - x) - lo;
+    } else if (hx < 0x3c900000u) {
+        return x;
+    }
+    let hfx = 0.5lf * x;
+    let hxs = x * hfx;
+    let r1 = 1.0lf + hxs * (-3.33333333333331316428e-02lf + hxs * (1.58730158725481460165e-03lf + hxs * (-7.93650757867487942473e-05lf + hxs * (4.00821782732936239552e-06lf + hxs * -2.01099218183624371326e-07lf))));
+    let t = 3.0lf - r1 * hfx;
+    var e = hxs * ((r1 - t) / (6.0lf - x * t));
+    if (k == 0) { return x - (x * e - hxs); }
+    e = x * (e - c) - c;
+    e = e - hxs;
+    if (k == -1) { return 0.5lf * (x - e) - 0.5lf; }
+    if (k == 1) {
+        if (x < -0.25lf) { return -2.0lf * (e - (x + 0.5lf)); }
+        return 1.0lf + 2.0lf * (x - e);
+    }
+    if (k <= -2 || k > 56) {
+        var y = 1.0lf - (e - x);
+        if (k == 1024) { y = m_o64(y * 2.0lf) * bitcast<f64>(0x7fe0000000000000lu); }
+        else { y = y * m_pow2_64(k); }
+        return y - 1.0lf;
+    }
+    if (k < 20) {
+        let t2 = 1.0lf - m_pow2_64(-k);
+        return (t2 - (e - x)) * m_pow2_64(k);
+    }
+    let t2 = m_pow2_64(-k);
+    return ((x - (e + t2)) + 1.0lf) * m_pow2_64(k);
+}
+//@ m_logk64
+// (s (hfsq + R), hfsq) of log(1 + f) (fdlibm).
+fn m_logk64(f: f64) -> vec2<f64> {
+    let s = f / (2.0lf + f);
+    let z = s * s;
+    let w = z * z;
+    let t1 = w * (3.999999999940941908e-01lf + w * (2.222219843214978396e-01lf + w * 1.531383769920937332e-01lf));
+    let t2 = z * (6.666666666666735130e-01lf + w * (2.857142874366239149e-01lf + w * (1.818357216161805012e-01lf + w * 1.479819860511658591e-01lf)));
+    let hfsq = 0.5lf * f * f;
+    return vec2<f64>(s * (hfsq + t2 + t1), hfsq);
+}
+//@ m_logsplit64
+// x > 0 finite: (k, f), x = 2^k (1 + f), sqrt(2)/2 <= 1 + f < sqrt(2).
+fn m_logsplit64(x: f64) -> vec2<f64> {
+    var u = bitcast<u64>(x);
+    var k = 0;
+    if (u < 0x0010000000000000lu) { k = -54; u = bitcast<u64>(x * 18014398509481984.0lf); }
+    var hx = u32(u >> 32u);
+    hx = hx + (0x3ff00000u - 0x3fe6a09eu);
+    k = k + i32(hx >> 20u) - 1023;
+    hx = (hx & 0x000fffffu) + 0x3fe6a09eu;
+    let m = bitcast<f64>((u64(hx) << 32u) | (u & 0x00000000fffffffflu));
+    return vec2<f64>(f64(k), m - 1.0lf);
+}
+//@ m_logspecial64
+// Bits of the result for x <= 0, NaN, +inf; 0 for an ordinary positive x.
+fn m_logspecial64(x: f64) -> u64 {
+    let u = bitcast<u64>(x);
+    if ((u & 0x7ffffffffffffffflu) == 0lu) { return 0xfff0000000000000lu; }
+    if (u > 0x7ff0000000000000lu) { return 0x7ff8000000000000lu; }
+    if (u == 0x7ff0000000000000lu) { return u; }
+    return 0lu;
+}
+//@ m_log_f64 m_logk64 m_logsplit64 m_logspecial64
+fn m_log_f64(x: f64) -> f64 {
+    let sp = m_logspecial64(x);
+    if (sp != 0lu) { return bitcast<f64>(sp); }
+    if (bitcast<u64>(x) == 0x3ff0000000000000lu) { return 0.0lf; }
+    let kf = m_logsplit64(x);
+    let dk = kf.x;
+    let f = kf.y;
+    let q = m_logk64(f);
+    return q.x + dk * 1.90821492927058770002e-10lf - q.y + f + dk * 6.93147180369123816490e-01lf;
+}
+//@ m_loghl64 m_logk64
+// (hi, lo) with log(1 + f) = hi + lo, hi with 32 bits (musl log2/log10).
+fn m_loghl64(f: f64) -> vec2<f64> {
+    let q = m_logk64(f);
+    let hi = bitcast<f64>(bitcast<u64>(f - q.y) & 0xffffffff00000000lu);
+    return vec2<f64>(hi, f - hi - q.y + q.x);
+}
+//@ m_log2_f64 m_loghl64 m_logsplit64 m_logspecial64 m_o64
+fn m_log2_f64(x: f64) -> f64 {
+    let sp = m_logspecial64(x);
+    if (sp != 0lu) { return bitcast<f64>(sp); }
+    let kf = m_logsplit64(x);
+    let hl = m_loghl64(kf.y);
+    var val_hi = hl.x * 1.44269504072144627571e+00lf;
+    var val_lo = (hl.y + hl.x) * 1.67517131648865118353e-10lf + hl.y * 1.44269504072144627571e+00lf;
+    let w = m_o64(kf.x + val_hi);
+    val_lo = val_lo + ((kf.x - w) + val_hi);
+    return val_lo + w;
+}
+//@ m_log10_f64 m_loghl64 m_logsplit64 m_logspecial64 m_o64
+fn m_log10_f64(x: f64) -> f64 {
+    let sp = m_logspecial64(x);
+    if (sp != 0lu) { return bitcast<f64>(sp); }
+    let kf = m_logsplit64(x);
+    let hl = m_loghl64(kf.y);
+    let dk = kf.x;
+    let val_hi = hl.x * 4.34294481878168880939e-01lf;
+    let y = dk * 3.01029995663611771306e-01lf;
+    var val_lo = dk * 3.69423907715893078616e-13lf + (hl.y + hl.x) * 2.50829467116452752298e-11lf + hl.y * 4.34294481878168880939e-01lf;
+    let w = m_o64(y + val_hi);
+    val_lo = val_lo + ((y - w) + val_hi);
+    return val_lo + w;
+}
+//@ m_log1p_f64 m_logk64 m_o64 m_hi64
+// musl log1p.
+fn m_log1p_f64(x: f64) -> f64 {
+    let hx = m_hi64(x);
+    var k = 1;
+    var c = 0.0lf;
+    var f = 0.0lf;
+    if (hx < 0x3fda827au || (hx >> 31u) != 0u) {
+        if (hx >= 0xbff00000u) {
+            if (bitcast<u64>(x) == 0xbff0000000000000lu) { return bitcast<f64>(0xfff0000000000000lu); }
+            return bitcast<f64>(0x7ff8000000000000lu);
+        }
+        if ((hx << 1u) < (0x3ca00000u << 1u)) { return x; }
+        if (hx <= 0xbfd2bec4u) { k = 0; f = x; }
+    } else if (hx >= 0x7ff00000u) {
+        return x;
+    }
+    if (k != 0) {
+        let u = m_o64(1.0lf + x);
+        let ub = bitcast<u64>(u);
+        var hu = u32(ub >> 32u);
+        hu = hu + (0x3ff00000u - 0x3fe6a09eu);
+        k = i32(hu >> 20u) - 1023;
+        if (k < 54) {
+            c = select(x - (u - 1.0lf), 1.0lf - (u - x), k >= 2);
+            c = c / u;
+        }
+        hu = (hu & 0x000fffffu) + 0x3fe6a09eu;
+        f = bitcast<f64>((u64(hu) << 32u) | (ub & 0x00000000fffffffflu)) - 1.0lf;
+    }
+    let q = m_logk64(f);
+    let dk = f64(k);
+    return q.x + (dk * 1.90821492927058770002e-10lf + c) - q.y + f + dk * 6.93147180369123816490e-01lf;
+}
+//@ m_rem_pio2_f64 m_o64 m_hi64 m_rem_pio2_large64
+// x = n pi/2 + (hi + lo): (n mod 4, hi, lo). fdlibm's Cody-Waite in three
+// steps for |x| < 2^20 pi/2, Payne-Hanek beyond.
+fn m_rem_pio2_f64(x: f64) -> vec3<f64> {
+    let ix = m_hi64(x) & 0x7fffffffu;
+    if (ix <= 0x3fe921fbu) { return vec3<f64>(0.0lf, x, 0.0lf); }
+    if (ix >= 0x413921fbu) { return m_rem_pio2_large64(x); }
+    let n = round(x * 6.36619772367581382433e-01lf);
+    var r = x - n * 1.57079632673412561417e+00lf;
+    var w = n * 6.07710050650619224932e-11lf;
+    var t = r;
+    w = n * 6.07710050630396597660e-11lf;
+    r = m_o64(t - w);
+    w = n * 2.02226624879595063154e-21lf - ((t - r) - w);
+    t = r;
+    w = n * 2.02226624871116645580e-21lf;
+    r = m_o64(t - w);
+    w = n * 8.47842766036889956997e-32lf - ((t - r) - w);
+    let y0 = m_o64(r - w);
+    let y1 = (r - y0) - w;
+    return vec3<f64>(f64(i32(n) & 3), y0, y1);
+}
+//@ M_2OPI_BITS
+// Bits of 2/pi after the binary point, 32 a word, after 64 zero bits.
+var<private> M_2OPI_BITS: array<u32, 42> = array<u32, 42>(0x00000000u, 0x00000000u, 0xa2f9836eu, 0x4e441529u, 0xfc2757d1u, 0xf534ddc0u, 0xdb629599u, 0x3c439041u, 0xfe5163abu, 0xdebbc561u, 0xb7246e3au, 0x424dd2e0u, 0x06492eeau, 0x09d1921cu, 0xfe1deb1cu, 0xb129a73eu, 0xe88235f5u, 0x2ebb4484u, 0xe99c7026u, 0xb45f7e41u, 0x3991d639u, 0x835339f4u, 0x9c845f8bu, 0xbdf9283bu, 0x1ff897ffu, 0xde05980fu, 0xef2f118bu, 0x5a0a6d1fu, 0x6d367ecfu, 0x27cb09b7u, 0x4f463f66u, 0x9e5fea2du, 0x7527bac7u, 0xebe5f17bu, 0x3d0739f7u, 0x8a5292eau, 0x6bfb5fb1u, 0x1f8d5d08u, 0x56033046u, 0xfc7b6babu, 0xf0cfbc20u, 0x9af4361du);
+//@ m_rem_pio2_large64 M_2OPI_BITS m_2sum64 m_2prod64 m_o64 m_pow2_64
+// Payne-Hanek: with x = M 2^E (M the 53-bit significand), x 2/pi mod 4 is
+// (M W mod 2^192) 2^-190 for W the 192 bits of 2/pi from bit E - 1 on: exact
+// integer products (u64), then the fraction times pi/2 in double-double.
+fn m_rem_pio2_large64(x: f64) -> vec3<f64> {
+    let ux = bitcast<u64>(x) & 0x7ffffffffffffffflu;
+    let ex = u32(ux >> 52u);
+    let mant = (ux & 0x000ffffffffffffflu) | 0x0010000000000000lu;
+    let m0 = mant & 0x00000000fffffffflu;
+    let m1 = mant >> 32u;
+    let g0 = ex - 1013u;
+    let q = g0 >> 5u;
+    let sh = g0 & 31u;
+    var w: array<u64, 6>;
+    for (var k = 0u; k < 6u; k++) {
+        let a = M_2OPI_BITS[q + k];
+        let b = M_2OPI_BITS[q + k + 1u];
+        var v = a;
+        if (sh != 0u) { v = (a << sh) | (b >> (32u - sh)); }
+        w[5u - k] = u64(v);
+    }
+    var acc: array<u64, 7>;
+    for (var j = 0u; j < 6u; j++) {
+        let p0 = m0 * w[j];
+        acc[j] += p0 & 0x00000000fffffffflu;
+        acc[j + 1u] += p0 >> 32u;
+        if (j < 5u) {
+            let p1 = m1 * w[j];
+            acc[j + 1u] += p1 & 0x00000000fffffffflu;
+            acc[j + 2u] += p1 >> 32u;
+        }
+    }
+    var p: array<u32, 6>;
+    var carry = 0lu;
+    for (var k = 0u; k < 6u; k++) {
+        let t = acc[k] + carry;
+        p[k] = u32(t & 0x00000000fffffffflu);
+        carry = t >> 32u;
+    }
+    let n = (p[5] + 0x20000000u) >> 30u;
+    p[5] = p[5] - (n << 30u);
+    let neg = (p[5] >> 31u) != 0u;
+    if (neg) {
+        var c = 1u;
+        for (var k = 0u; k < 6u; k++) {
+            let t = ~p[k] + c;
+            c = select(0u, 1u, t == 0u && c == 1u);
+            p[k] = t;
+        }
+    }
+    var s = vec2<f64>(0.0lf, 0.0lf);
+    for (var k = 5; k >= 0; k--) {
+        let t = m_2sum64(s.x, f64(p[k]) * m_pow2_64(32 * k - 190));
+        s = vec2<f64>(t.x, s.y + t.y);
+    }
+    let pr = m_2prod64(s.x, 1.57079632679489655800e+00lf);
+    let e = pr.y + s.x * 6.12323399573676603587e-17lf + s.y * 1.57079632679489655800e+00lf;
+    var hi = m_o64(pr.x + e);
+    var lo = e - (hi - pr.x);
+    var qn = n;
+    if (neg) { hi = -hi; lo = -lo; }
+    if ((bitcast<u64>(x) >> 63u) != 0lu) { hi = -hi; lo = -lo; qn = 0u - qn; }
+    return vec3<f64>(f64(qn & 3u), hi, lo);
+}
+//@ m_sink64
+fn m_sink64(x: f64, y: f64) -> f64 {
+    let z = x * x;
+    let v = z * x;
+    let r = 8.33333333332248946124e-03lf + z * (-1.98412698298579493134e-04lf + z * (2.75573137070700676789e-06lf + z * (-2.50507602534068634195e-08lf + z * 1.58969099521155010221e-10lf)));
+    return x - ((z * (0.5lf * y - v * r) - y) - v * -1.66666666666666324348e-01lf);
+}
+//@ m_cosk64 m_o64
+fn m_cosk64(x: f64, y: f64) -> f64 {
+    let z = x * x;
+    let r = z * (4.16666666666666019037e-02lf + z * (-1.38888888888741095749e-03lf + z * (2.48015872894767294178e-05lf + z * (-2.75573143513906633035e-07lf + z * (2.08757232129817482790e-09lf + z * -1.13596475577881948265e-11lf)))));
+    let hz = 0.5lf * z;
+    let w = m_o64(1.0lf - hz);
+    return w + (((1.0lf - w) - hz) + (z * r - x * y));
+}
+//@ m_sin_f64 m_rem_pio2_f64 m_sink64 m_cosk64 m_nan64 m_hi64
+fn m_sin_f64(x: f64) -> f64 {
+    let ix = m_hi64(x) & 0x7fffffffu;
+    if (ix >= 0x7ff00000u) { return m_nan64(); }
+    if (ix < 0x3e500000u) { return x; }
+    let r = m_rem_pio2_f64(x);
+    let q = u32(r.x);
+    var v: f64;
+    if ((q & 1u) == 0u) { v = m_sink64(r.y, r.z); } else { v = m_cosk64(r.y, r.z); }
+    return select(v, -v, (q & 2u) != 0u);
+}
+//@ m_cos_f64 m_rem_pio2_f64 m_sink64 m_cosk64 m_nan64 m_hi64
+fn m_cos_f64(x: f64) -> f64 {
+    let ix = m_hi64(x) & 0x7fffffffu;
+    if (ix >= 0x7ff00000u) { return m_nan64(); }
+    if (ix < 0x3e46a09eu) { return 1.0lf; }
+    let r = m_rem_pio2_f64(x);
+    let q = u32(r.x);
+    var v: f64;
+    if ((q & 1u) == 0u) { v = m_cosk64(r.y, r.z); } else { v = -m_sink64(r.y, r.z); }
+    return select(v, -v, (q & 2u) != 0u);
+}
+//@ m_tan_f64 m_rem_pio2_f64 m_sink64 m_cosk64 m_nan64 m_hi64
+fn m_tan_f64(x: f64) -> f64 {
+    let ix = m_hi64(x) & 0x7fffffffu;
+    if (ix >= 0x7ff00000u) { return m_nan64(); }
+    if (ix < 0x3e400000u) { return x; }
+    let r = m_rem_pio2_f64(x);
+    let s = m_sink64(r.y, r.z);
+    let c = m_cosk64(r.y, r.z);
+    if ((u32(r.x) & 1u) == 0u) { return s / c; }
+    return -c / s;
+}
+//@ m_asinr64
+fn m_asinr64(z: f64) -> f64 {
+    let p = z * (1.66666666666666657415e-01lf + z * (-3.25565818622400915405e-01lf + z * (2.01212532134862925881e-01lf + z * (-4.00555345006794114027e-02lf + z * (7.91534994289814532176e-04lf + z * 3.47933107596021167570e-05lf)))));
+    let q = 1.0lf + z * (-2.40339491173441421878e+00lf + z * (2.02094576023350569471e+00lf + z * (-6.88283971605453293030e-01lf + z * 7.70381505559019352791e-02lf)));
+    return p / q;
+}
+//@ m_asin_f64 m_asinr64 m_nan64 m_setsign64 m_hi64
+fn m_asin_f64(x: f64) -> f64 {
+    let hx = m_hi64(x);
+    let ix = hx & 0x7fffffffu;
+    let sg = hx & 0x80000000u;
+    if (ix >= 0x3ff00000u) {
+        if ((bitcast<u64>(x) & 0x7ffffffffffffffflu) == 0x3ff0000000000000lu) { return m_setsign64(1.57079632679489655800e+00lf, sg); }
+        return m_nan64();
+    }
+    if (ix < 0x3fe00000u) {
+        if (ix < 0x3e500000u) { return x; }
+        return x + x * m_asinr64(x * x);
+    }
+    let t0 = (1.0lf - abs(x)) * 0.5lf;
+    let s = sqrt(t0);
+    var t: f64;
+    if (ix >= 0x3fef3333u) {
+        t = 1.57079632679489655800e+00lf - (2.0lf * (s + s * m_asinr64(t0)) - 6.12323399573676603587e-17lf);
+    } else {
+        let w = bitcast<f64>(bitcast<u64>(s) & 0xffffffff00000000lu);
+        let c = (t0 - w * w) / (s + w);
+        let p = 2.0lf * s * m_asinr64(t0) - (6.12323399573676603587e-17lf - 2.0lf * c);
+        let q = 7.85398163397448278999e-01lf - 2.0lf * w;
+        t = 7.85398163397448278999e-01lf - (p - q);
+    }
+    return m_setsign64(t, sg);
+}
+//@ m_acos_f64 m_asinr64 m_nan64 m_hi64
+fn m_acos_f64(x: f64) -> f64 {
+    let hx = m_hi64(x);
+    let ix = hx & 0x7fffffffu;
+    if (ix >= 0x3ff00000u) {
+        if ((bitcast<u64>(x) & 0x7ffffffffffffffflu) == 0x3ff0000000000000lu) {
+            if ((hx >> 31u) != 0u) { return 3.14159265358979311600e+00lf; }
+            return 0.0lf;
+        }
+        return m_nan64();
+    }
+    if (ix < 0x3fe00000u) {
+        if (ix <= 0x3c600000u) { return 1.57079632679489655800e+00lf; }
+        return 1.57079632679489655800e+00lf - (x - (6.12323399573676603587e-17lf - x * m_asinr64(x * x)));
+    }
+    if ((hx >> 31u) != 0u) {
+        let z = (1.0lf + x) * 0.5lf;
+        let s = sqrt(z);
+        let w = m_asinr64(z) * s - 6.12323399573676603587e-17lf;
+        return 3.14159265358979311600e+00lf - 2.0lf * (s + w);
+    }
+    let z = (1.0lf - x) * 0.5lf;
+    let s = sqrt(z);
+    let df = bitcast<f64>(bitcast<u64>(s) & 0xffffffff00000000lu);
+    let c = (z - df * df) / (s + df);
+    let w = m_asinr64(z) * s + c;
+    return 2.0lf * (df + w);
+}
+//@ m_atanp64 m_hi64
+// atan(a), a >= 0 or +inf (fdlibm).
+fn m_atanp64(a: f64) -> f64 {
+    let ix = m_hi64(a);
+    if (ix >= 0x44100000u) { return 1.57079632679489655800e+00lf; }
+    var x = a;
+    var id = -1;
+    var hi = 0.0lf;
+    var lo = 0.0lf;
+    if (ix < 0x3fdc0000u) {
+        if (ix < 0x3e400000u) { return a; }
+    } else if (ix < 0x3ff30000u) {
+        if (ix < 0x3fe60000u) { id = 0; x = (2.0lf * a - 1.0lf) / (2.0lf + a); hi = 4.63647609000806093515e-01lf; lo = 2.26987774529616870924e-17lf; }
+        else { id = 1; x = (a - 1.0lf) / (a + 1.0lf); hi = 7.85398163397448278999e-01lf; lo = 3.06161699786838301793e-17lf; }
+    } else if (ix < 0x40038000u) {
+        id = 2; x = (a - 1.5lf) / (1.0lf + 1.5lf * a); hi = 9.82793723247329054082e-01lf; lo = 1.39033110312309984516e-17lf;
+    } else {
+        id = 3; x = -1.0lf / a; hi = 1.57079632679489655800e+00lf; lo = 6.12323399573676603587e-17lf;
+    }
+    let z = x * x;
+    let w = z * z;
+    let s1 = z * (3.33333333333329318027e-01lf + w * (1.42857142725034663711e-01lf + w * (9.09088713343650656196e-02lf + w * (6.66107313738753120669e-02lf + w * (4.97687799461593236017e-02lf + w * 1.62858201153657823623e-02lf)))));
+    let s2 = w * (-1.99999999998764832476e-01lf + w * (-1.11111104054623557880e-01lf + w * (-7.69187620504482999495e-02lf + w * (-5.83357013379057348645e-02lf + w * -3.65315727442169155270e-02lf))));
+    if (id < 0) { return x - x * (s1 + s2); }
+    return hi - ((x * (s1 + s2) - lo) - x);
+}
+//@ m_atan_f64 m_atanp64 m_setsign64 m_isnan64 m_hi64
+fn m_atan_f64(x: f64) -> f64 {
+    if (m_isnan64(x)) { return x; }
+    return m_setsign64(m_atanp64(abs(x)), m_hi64(x) & 0x80000000u);
+}
+//@ m_atan2_f64 m_atanp64 m_nan64 m_isnan64 m_hi64
+// fdlibm atan2 (y, x).
+fn m_atan2_f64(y: f64, x: f64) -> f64 {
+    if (m_isnan64(x) || m_isnan64(y)) { return m_nan64(); }
+    let hx = m_hi64(x);
+    let hy = m_hi64(y);
+    let ax = bitcast<u64>(x) & 0x7ffffffffffffffflu;
+    let ay = bitcast<u64>(y) & 0x7ffffffffffffffflu;
+    let ys = u64(hy & 0x80000000u) << 32u;
+    let m = ((hy >> 31u) & 1u) | ((hx >> 30u) & 2u);
+    if (ay == 0lu) {
+        if (m < 2u) { return y; }
+        return bitcast<f64>(0x400921fb54442d18lu | ys);
+    }
+    if (ax == 0lu) { return bitcast<f64>(0x3ff921fb54442d18lu | ys); }
+    if (ax == 0x7ff0000000000000lu) {
+        if (ay == 0x7ff0000000000000lu) {
+            if (m < 2u) { return bitcast<f64>(0x3fe921fb54442d18lu | ys); }
+            return bitcast<f64>(0x4002d97c7f3321d2lu | ys);
+        }
+        if (m < 2u) { return bitcast<f64>(ys); }
+        return bitcast<f64>(0x400921fb54442d18lu | ys);
+    }
+    let ex = i32(ax >> 52u);
+    let ey = i32(ay >> 52u);
+    if (ey - ex > 60 || ay == 0x7ff0000000000000lu) { return bitcast<f64>(0x3ff921fb54442d18lu | ys); }
+    var z: f64;
+    if ((m & 2u) != 0u && ey - ex < -60) { z = 0.0lf; }
+    else { z = m_atanp64(abs(y / x)); }
+    let pi_lo = 1.2246467991473531772e-16lf;
+    let pi = 3.1415926535897931160e+00lf;
+    if (m == 0u) { return z; }
+    if (m == 1u) { return -z; }
+    if (m == 2u) { return pi - (z - pi_lo); }
+    return (z - pi_lo) - pi;
+}
+//@ m_expo2_64 m_exp_f64 m_o64
+fn m_expo2_64(x: f64, s: f64) -> f64 {
+    let scale = bitcast<f64>(0x7fc0000000000000lu);
+    return m_o64(m_exp_f64(x - 1.41609968988396832e+03lf) * m_o64(s * scale)) * scale;
+}
+//@ m_sinh_f64 m_expm1_f64 m_expo2_64 m_hi64 m_isnan64
+fn m_sinh_f64(x: f64) -> f64 {
+    if (m_isnan64(x)) { return x; }
+    let u = m_hi64(x);
+    let w = u & 0x7fffffffu;
+    let h = select(0.5lf, -0.5lf, (u >> 31u) != 0u);
+    let a = abs(x);
+    if (w < 0x40862e42u) {
+        let t = m_expm1_f64(a);
+        if (w < 0x3ff00000u) {
+            if (w < 0x3e500000u) { return x; }
+            return h * (2.0lf * t - t * t / (t + 1.0lf));
+        }
+        return h * (t + t / (t + 1.0lf));
+    }
+    return m_expo2_64(a, 2.0lf * h);
+}
+//@ m_cosh_f64 m_expm1_f64 m_exp_f64 m_expo2_64 m_hi64 m_isnan64
+fn m_cosh_f64(x: f64) -> f64 {
+    if (m_isnan64(x)) { return x; }
+    let w = m_hi64(x) & 0x7fffffffu;
+    let a = abs(x);
+    if (w < 0x3fe62e42u) {
+        if (w < 0x3e500000u) { return 1.0lf; }
+        let t = m_expm1_f64(a);
+        return 1.0lf + t * t / (2.0lf * (1.0lf + t));
+    }
+    if (w < 0x40862e42u) {
+        let t = m_exp_f64(a);
+        return 0.5lf * (t + 1.0lf / t);
+    }
+    return m_expo2_64(a, 1.0lf);
+}
+//@ m_tanh_f64 m_expm1_f64 m_setsign64 m_hi64 m_isnan64
+fn m_tanh_f64(x: f64) -> f64 {
+    if (m_isnan64(x)) { return x; }
+    let u = m_hi64(x);
+    let w = u & 0x7fffffffu;
+    let a = abs(x);
+    var t: f64;
+    if (w > 0x3fe193eau) {
+        if (w > 0x40340000u) { t = 1.0lf; }
+        else { t = m_expm1_f64(2.0lf * a); t = 1.0lf - 2.0lf / (t + 2.0lf); }
+    } else if (w > 0x3fd058aeu) {
+        t = m_expm1_f64(2.0lf * a);
+        t = t / (t + 2.0lf);
+    } else if (w >= 0x00100000u) {
+        t = m_expm1_f64(-2.0lf * a);
+        t = -t / (t + 2.0lf);
+    } else {
+        t = a;
+    }
+    return m_setsign64(t, u & 0x80000000u);
+}
+//@ m_asinh_f64 m_log_f64 m_log1p_f64 m_setsign64 m_hi64
+// ir::scalar's fdlibm formula.
+fn m_asinh_f64(x: f64) -> f64 {
+    let a = abs(x);
+    let s = m_hi64(x) & 0x80000000u;
+    let ua = bitcast<u64>(a);
+    var r: f64;
+    if (ua >= 0x7ff0000000000000lu || ua < 0x3cb0000000000000lu) { r = a; }
+    else if (a > 268435456.0lf) { r = m_log_f64(a) + 6.93147180559945286227e-01lf; }
+    else if (a > 2.0lf) { r = m_log_f64(2.0lf * a + 1.0lf / (sqrt(a * a + 1.0lf) + a)); }
+    else { let t = a * a; r = m_log1p_f64(a + t / (1.0lf + sqrt(1.0lf + t))); }
+    if (ua > 0x7ff0000000000000lu) { return x; }
+    return m_setsign64(r, s);
+}
+//@ m_acosh_f64 m_log_f64 m_log1p_f64 m_nan64
+fn m_acosh_f64(x: f64) -> f64 {
+    let u = bitcast<u64>(x);
+    if (u > 0x7ff0000000000000lu || x < 1.0lf) { return m_nan64(); }
+    if (u == 0x7ff0000000000000lu) { return x; }
+    if (x > 268435456.0lf) { return m_log_f64(x) + 6.93147180559945286227e-01lf; }
+    if (x > 2.0lf) { return m_log_f64(2.0lf * x - 1.0lf / (x + sqrt(x * x - 1.0lf))); }
+    let t = x - 1.0lf;
+    return m_log1p_f64(t + sqrt(2.0lf * t + t * t));
+}
+//@ m_atanh_f64 m_log1p_f64 m_nan64 m_setsign64 m_hi64
+fn m_atanh_f64(x: f64) -> f64 {
+    let a = abs(x);
+    let s = m_hi64(x) & 0x80000000u;
+    let ua = bitcast<u64>(a);
+    if (ua > 0x3ff0000000000000lu) { return m_nan64(); }
+    if (ua == 0x3ff0000000000000lu) { return bitcast<f64>(0x7ff0000000000000lu | (u64(s) << 32u)); }
+    var r: f64;
+    if (a < 0.5lf) { let t = a + a; r = 0.5lf * m_log1p_f64(t + t * a / (1.0lf - a)); }
+    else { r = 0.5lf * m_log1p_f64((a + a) / (1.0lf - a)); }
+    return m_setsign64(r, s);
+}
+//@ m_cbrt_f64 m_hi64
+// FreeBSD cbrt: bit estimate, a polynomial step to 23 bits, round to 22 bits, one Newton step.
+fn m_cbrt_f64(x: f64) -> f64 {
+    let u = bitcast<u64>(x);
+    let hx = m_hi64(x) & 0x7fffffffu;
+    let sign = u & 0x8000000000000000lu;
+    if (hx >= 0x7ff00000u || (u & 0x7ffffffffffffffflu) == 0lu) { return x; }
+    let a = abs(x);
+    var t: f64;
+    if (hx < 0x00100000u) {
+        let tt = a * 18014398509481984.0lf;
+        t = bitcast<f64>(u64((m_hi64(tt) & 0x7fffffffu) / 3u + 696219795u) << 32u);
+    } else {
+        t = bitcast<f64>(u64(hx / 3u + 715094163u) << 32u);
+    }
+    var r = (t * t) * (t / a);
+    t = t * ((1.87595182427177009643lf + r * (-1.88497979543377169875lf + r * 1.621429720105354466140lf)) + ((r * r) * r) * (-0.758397934778766047437lf + r * 0.145996192886612446982lf));
+    t = bitcast<f64>((bitcast<u64>(t) + 0x0000000080000000lu) & 0xffffffffc0000000lu);
+    let s = t * t;
+    r = a / s;
+    let w = t + t;
+    r = (r - t) / (w + r);
+    t = t + t * r;
+    return bitcast<f64>(bitcast<u64>(t) | sign);
+}
+//@ m_hypot_f64 m_2prod64 m_2sum64
+fn m_hypot_f64(x0: f64, y0: f64) -> f64 {
+    var ux = bitcast<u64>(x0) & 0x7ffffffffffffffflu;
+    var uy = bitcast<u64>(y0) & 0x7ffffffffffffffflu;
+    if (ux == 0x7ff0000000000000lu || uy == 0x7ff0000000000000lu) { return bitcast<f64>(0x7ff0000000000000lu); }
+    if (ux > 0x7ff0000000000000lu || uy > 0x7ff0000000000000lu) { return bitcast<f64>(0x7ff8000000000000lu); }
+    if (ux < uy) { let t = ux; ux = uy; uy = t; }
+    var x = bitcast<f64>(ux);
+    var y = bitcast<f64>(uy);
+    let ex = i32(ux >> 52u);
+    let ey = i32(uy >> 52u);
+    if (uy == 0lu || ex - ey > 64) { return x + y; }
+    var z = 1.0lf;
+    if (ex > 0x3ff + 510) {
+        z = bitcast<f64>(0x6bb0000000000000lu);
+        x = x * bitcast<f64>(0x1430000000000000lu);
+        y = y * bitcast<f64>(0x1430000000000000lu);
+    } else if (ey < 0x3ff - 450) {
+        z = bitcast<f64>(0x1430000000000000lu);
+        x = x * bitcast<f64>(0x6bb0000000000000lu);
+        y = y * bitcast<f64>(0x6bb0000000000000lu);
+    }
+    let xx = m_2prod64(x, x);
+    let yy = m_2prod64(y, y);
+    let s = m_2sum64(xx.x, yy.x);
+    let sl = s.y + xx.y + yy.y;
+    let r = sqrt(s.x);
+    let rr = m_2prod64(r, r);
+    let res = ((s.x - rr.x) - rr.y) + sl;
+    return z * (r + res / (2.0lf * r));
+}
+//@ m_fmod_f64 m_nan64 m_scalbn64
+// fmod, exact: integer remainder of the significands, 11 exponent steps at a time.
+fn m_fmod_f64(x: f64, y: f64) -> f64 {
+    let ux = bitcast<u64>(x);
+    let uy = bitcast<u64>(y);
+    let sx = ux & 0x8000000000000000lu;
+    let ax = ux & 0x7ffffffffffffffflu;
+    let ay = uy & 0x7ffffffffffffffflu;
+    if (ay == 0lu || ay > 0x7ff0000000000000lu || ax >= 0x7ff0000000000000lu) { return m_nan64(); }
+    if (ax < ay) { return x; }
+    if (ax == ay) { return bitcast<f64>(sx); }
+    var ex = i32(ax >> 52u);
+    var ey = i32(ay >> 52u);
+    var mx = ax & 0x000ffffffffffffflu;
+    var my = ay & 0x000ffffffffffffflu;
+    if (ex == 0) { ex = 1; } else { mx = mx | 0x0010000000000000lu; }
+    if (ey == 0) { ey = 1; } else { my = my | 0x0010000000000000lu; }
+    var r = mx % my;
+    var d = ex - ey;
+    while (d > 0 && r != 0lu) {
+        let s = min(d, 11);
+        r = (r << u32(s)) % my;
+        d = d - s;
+    }
+    if (r == 0lu) { return bitcast<f64>(sx); }
+    return bitcast<f64>(bitcast<u64>(m_scalbn64(f64(r), ey - 1075)) | sx);
+}
+//@ m_divmod_f64 m_fmod_f64 m_nan64
+fn m_divmod_f64(a: f64, b: f64) -> vec2<f64> {
+    let ua = bitcast<u64>(a);
+    let ub = bitcast<u64>(b);
+    let sq = (ua ^ ub) & 0x8000000000000000lu;
+    let aa = ua & 0x7ffffffffffffffflu;
+    let ab = ub & 0x7ffffffffffffffflu;
+    var m = m_fmod_f64(a, b);
+    if (aa > 0x7ff0000000000000lu || ab > 0x7ff0000000000000lu) { return vec2<f64>(m_nan64(), m_nan64()); }
+    if (ab == 0lu) {
+        if (aa == 0lu) { return vec2<f64>(m_nan64(), m); }
+        return vec2<f64>(bitcast<f64>(0x7ff0000000000000lu | sq), m);
+    }
+    if (aa == 0x7ff0000000000000lu) { return vec2<f64>(m_nan64(), m_nan64()); }
+    var div = (a - m) / b;
+    if ((bitcast<u64>(m) & 0x7ffffffffffffffflu) != 0lu) {
+        if ((ub >> 63u) != (bitcast<u64>(m) >> 63u)) {
+            m = m + b;
+            div = div - 1.0lf;
+        }
+    } else {
+        m = bitcast<f64>(ub & 0x8000000000000000lu);
+    }
+    var fd: f64;
+    if ((bitcast<u64>(div) & 0x7ffffffffffffffflu) != 0lu) {
+        let f = floor(div);
+        fd = select(f, f + 1.0lf, div - f > 0.5lf);
+    } else {
+        fd = bitcast<f64>(sq);
+    }
+    return vec2<f64>(fd, m);
+}
+//@ m_floordiv_f64 m_divmod_f64
+fn m_floordiv_f64(a: f64, b: f64) -> f64 { return m_divmod_f64(a, b).x; }
+//@ m_mod_f64 m_divmod_f64
+fn m_mod_f64(a: f64, b: f64) -> f64 { return m_divmod_f64(a, b).y; }
+//@ m_nextafter_f64
+fn m_nextafter_f64(x: f64, y: f64) -> f64 {
+    let ux = bitcast<u64>(x);
+    let uy = bitcast<u64>(y);
+    if ((ux & 0x7ffffffffffffffflu) > 0x7ff0000000000000lu || (uy & 0x7ffffffffffffffflu) > 0x7ff0000000000000lu) { return bitcast<f64>(0x7ff8000000000000lu); }
+    if (x == y) { return y; }
+    if ((ux & 0x7ffffffffffffffflu) == 0lu) { return bitcast<f64>(1lu | (uy & 0x8000000000000000lu)); }
+    let up = (x < y) == ((ux >> 63u) == 0lu);
+    return bitcast<f64>(select(ux - 1lu, ux + 1lu, up));
 }
 "#;
