@@ -301,6 +301,7 @@ fn specials(wide: bool) -> Vec<f64> {
         f64::INFINITY,
         f64::NEG_INFINITY,
         f64::NAN,
+        -f64::NAN,
         1e30,
         -1e30,
     ];

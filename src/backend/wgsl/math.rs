@@ -976,10 +976,18 @@ fn m_pow_f32(x: f32, y: f32) -> f32 {
     let uy = bitcast<u32>(y);
     let ax = ux & 0x7fffffffu;
     let ay = uy & 0x7fffffffu;
-    // A signaling NaN gives NaN even where a quiet one gives 1 (glibc).
-    if ((ax > 0x7f800000u && ax < 0x7fc00000u) || (ay > 0x7f800000u && ay < 0x7fc00000u)) { return m_nan32(); }
-    if (ay == 0u || ux == 0x3f800000u) { return 1.0f; }
-    if (ax > 0x7f800000u || ay > 0x7f800000u) { return m_qnan32(x, y); }
+    // NaN as glibc's powf: a quiet NaN to the 0th power (or 1 to a quiet NaN) is 1;
+    // otherwise x + y, but NaN x to a finite power is x * x, negated for an odd
+    // power when x is negative (so positive).
+    let xnan = ax > 0x7f800000u;
+    let ynan = ay > 0x7f800000u;
+    if (ay == 0u) { return select(1.0f, m_qnan32(x, y), xnan && ax < 0x7fc00000u); }
+    if (ux == 0x3f800000u) { return select(1.0f, m_qnan32(x, y), ynan && ay < 0x7fc00000u); }
+    if (ynan || (xnan && ay == 0x7f800000u)) { return m_qnan32(x, y); }
+    if (xnan) {
+        let odd = ay < 0x4b800000u && trunc(y) == y && (i32(abs(y)) & 1) == 1;
+        return bitcast<f32>(select(ux, ux & 0x7fffffffu, odd) | 0x00400000u);
+    }
     if (uy == 0x3f000000u) {
         if (ax == 0u) { return x; }
         if ((ux >> 31u) != 0u) { return m_nan32(); }
@@ -1817,10 +1825,17 @@ fn m_pow_f64(x: f64, y: f64) -> f64 {
     let uy = bitcast<u64>(y);
     let ax = ux & 0x7ffffffffffffffflu;
     let ay = uy & 0x7ffffffffffffffflu;
-    // A signaling NaN gives NaN even where a quiet one gives 1 (glibc).
-    if ((ax > 0x7ff0000000000000lu && ax < 0x7ff8000000000000lu) || (ay > 0x7ff0000000000000lu && ay < 0x7ff8000000000000lu)) { return m_nan64(); }
-    if (ay == 0lu || ux == 0x3ff0000000000000lu) { return 1.0lf; }
-    if (ax > 0x7ff0000000000000lu || ay > 0x7ff0000000000000lu) { return m_qnan64(x, y); }
+    // NaN as glibc's pow (see m_pow_f32).
+    let xnan = ax > 0x7ff0000000000000lu;
+    let ynan = ay > 0x7ff0000000000000lu;
+    if (ay == 0lu) { return select(1.0lf, m_qnan64(x, y), xnan && ax < 0x7ff8000000000000lu); }
+    if (ux == 0x3ff0000000000000lu) { return select(1.0lf, m_qnan64(x, y), ynan && ay < 0x7ff8000000000000lu); }
+    if (ynan || (xnan && ay == 0x7ff0000000000000lu)) { return m_qnan64(x, y); }
+    if (xnan) {
+        let units = select(bitcast<u64>(abs(y) + 4503599627370496.0lf), ay, ay >= 0x4330000000000000lu);
+        let odd = ay < 0x4340000000000000lu && trunc(y) == y && (units & 1lu) == 1lu;
+        return bitcast<f64>(select(ux, ux & 0x7ffffffffffffffflu, odd) | 0x0008000000000000lu);
+    }
     if (uy == 0x3fe0000000000000lu) {
         if (ax == 0lu) { return x; }
         if ((ux >> 63u) != 0lu) { return m_nan64(); }
