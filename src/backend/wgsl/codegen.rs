@@ -470,6 +470,22 @@ fn i_fmod(x: i32, y: i32) -> i32 {
 }
 fn i_shl(x: i32, y: i32) -> i32 { return select(0, x << (bitcast<u32>(y) & 31u), bitcast<u32>(y) < 32u); }
 fn i_shr(x: i32, y: i32) -> i32 { return select(select(0, -1, x < 0), x >> (bitcast<u32>(y) & 31u), bitcast<u32>(y) < 32u); }
+fn i_pow(x: i32, y: i32) -> i32 {
+    if (y < 0) {
+        if (x == 1) { return 1; }
+        if (x == -1) { return select(-1, 1, (y & 1) == 0); }
+        return 0;
+    }
+    var acc = 1;
+    var base = x;
+    var e = y;
+    while (e > 0) {
+        if ((e & 1) == 1) { acc = acc * base; }
+        base = base * base;
+        e = e >> 1u;
+    }
+    return acc;
+}
 fn i_recip(x: i32) -> i32 {
     if (x == 0) { return bitcast<i32>(0x80000000u); }
     if (x == 1 || x == -1) { return x; }
@@ -540,6 +556,23 @@ fn i_fmod64(x: i64, y: i64) -> i64 {
 }
 fn i_shl64(x: i64, y: i64) -> i64 { return select(zero64(), x << (u32(bitcast<u64>(y) & 63lu)), bitcast<u64>(y) < 64lu); }
 fn i_shr64(x: i64, y: i64) -> i64 { return select(select(zero64(), -1li, x < zero64()), x >> (u32(bitcast<u64>(y) & 63lu)), bitcast<u64>(y) < 64lu); }
+fn i_pow64(x: i64, y: i64) -> i64 {
+    let z = zero64();
+    if (y < z) {
+        if (x == z + 1li) { return z + 1li; }
+        if (x == z - 1li) { return select(z - 1li, z + 1li, (y & 1li) == z); }
+        return z;
+    }
+    var acc = z + 1li;
+    var base = x;
+    var e = y;
+    while (e > z) {
+        if ((e & 1li) == z + 1li) { acc = acc * base; }
+        base = base * base;
+        e = e >> 1u;
+    }
+    return acc;
+}
 fn i_recip64(x: i64) -> i64 {
     let z = zero64();
     if (x == z) { return bitcast<i64>(0x8000000000000000lu); }
@@ -704,6 +737,7 @@ fn binary(op: BinaryOp, a: &str, b: &str, d: DType) -> Result<String> {
             Sub => format!("({a} - {b})"),
             Mul => format!("({a} * {b})"),
             FloorDiv => format!("i_floordiv{w}({a}, {b})"),
+            Pow => format!("i_pow{w}({a}, {b})"),
             Mod => format!("i_mod{w}({a}, {b})"),
             Fmod => format!("i_fmod{w}({a}, {b})"),
             Shl => format!("i_shl{w}({a}, {b})"),
