@@ -1,6 +1,9 @@
 //! `jitexpr bench`: compile once, warm up, evaluate R times into a
 //! preallocated output; report compile time, median and min seconds,
-//! ns/element and GB/s (input + output bytes).
+//! ns/element and GB/s (input + output bytes). The allocating calls are
+//! timed too (R times each, after the preallocated ones): `Kernel::eval` and
+//! the one-call `evaluate` (a kernel-cache hit), which is what NumPy and
+//! numexpr's `evaluate` do on every call.
 
 use std::time::Instant;
 
@@ -20,6 +23,10 @@ pub struct Report {
     pub median_s: f64,
     /// Fastest evaluation, seconds.
     pub min_s: f64,
+    /// Median `Kernel::eval` (allocates its output), seconds.
+    pub eval_median_s: f64,
+    /// Median `evaluate` (cache lookup, allocation, evaluation), seconds.
+    pub evaluate_median_s: f64,
     /// Input plus output bytes moved per evaluation.
     pub bytes: usize,
     /// Worker threads.
@@ -45,6 +52,8 @@ impl Report {
             "ns_per_element": self.ns_per_element(),
             "median_s": self.median_s,
             "min_s": self.min_s,
+            "eval_median_s": self.eval_median_s,
+            "evaluate_median_s": self.evaluate_median_s,
             "compile_s": self.compile_s,
             "threads": self.threads,
             "backend": self.backend,
@@ -86,7 +95,27 @@ pub fn run(
         kernel.eval_into(&vars, &mut out)?;
         times.push(t.elapsed().as_secs_f64());
     }
-    times.sort_by(f64::total_cmp);
+    let median = |mut t: Vec<f64>| {
+        t.sort_by(f64::total_cmp);
+        t
+    };
+    let times = median(times);
+    let mut eval_times = Vec::with_capacity(repeat);
+    for _ in 0..repeat {
+        let t = Instant::now();
+        let r = kernel.eval(&vars)?;
+        eval_times.push(t.elapsed().as_secs_f64());
+        drop(r);
+    }
+    let eval_times = median(eval_times);
+    let mut evaluate_times = Vec::with_capacity(repeat);
+    for _ in 0..repeat {
+        let t = Instant::now();
+        let r = crate::evaluate_with(expr, &vars, opts)?;
+        evaluate_times.push(t.elapsed().as_secs_f64());
+        drop(r);
+    }
+    let evaluate_times = median(evaluate_times);
     let shape = loaded
         .iter()
         .try_fold(Vec::new(), |acc, (_, a)| broadcast(&acc, a.shape()))
@@ -102,6 +131,8 @@ pub fn run(
         compile_s,
         median_s: times[times.len() / 2],
         min_s: times[0],
+        eval_median_s: eval_times[eval_times.len() / 2],
+        evaluate_median_s: evaluate_times[evaluate_times.len() / 2],
         bytes,
         threads: crate::num_threads(),
         backend: match backend {
@@ -123,6 +154,11 @@ pub fn run(
             "evaluate    median {:.3} ms, min {:.3} ms over {repeat} runs",
             report.median_s * 1e3,
             report.min_s * 1e3
+        );
+        println!(
+            "allocating  Kernel::eval median {:.3} ms, evaluate median {:.3} ms",
+            report.eval_median_s * 1e3,
+            report.evaluate_median_s * 1e3
         );
         println!(
             "throughput  {:.2} ns/element, {:.2} GB/s",
