@@ -506,6 +506,38 @@ fn blocked_loop(
     }
     let mut sig = module.make_signature();
     sig.params.extend([AbiParam::new(ptr); 4]);
+    // A leaf operand is read in place when contiguous; when broadcast
+    // (stride 0) from its buffer, filled here with its value once.
+    let leaf_of = |n: NodeId| leaves.iter().position(|&l| l == n);
+    let mut leaf_operands: Vec<(NodeId, usize)> = Vec::new();
+    for &m in &routine_nodes {
+        for o in g.node(m).operands() {
+            if let Some(k) = leaf_of(o)
+                && !leaf_operands.contains(&(o, k))
+            {
+                leaf_operands.push((o, k));
+            }
+        }
+    }
+    for &(o, k) in &leaf_operands {
+        let fh = b.create_block();
+        b.append_block_param(fh, ptr);
+        let fb = b.create_block();
+        let fe = b.create_block();
+        let z = b.ins().iconst(ptr, 0);
+        b.ins().jump(fh, &[z.into()]);
+        b.switch_to_block(fh);
+        let j = b.block_params(fh)[0];
+        let more = b.ins().icmp_imm_s(IntCC::UnsignedLessThan, j, block * size);
+        b.ins().brif(more, fb, &[], fe, &[]);
+        b.switch_to_block(fb);
+        let addr = b.ins().iadd(buffers[&o], j);
+        b.ins()
+            .store(MemFlagsData::trusted(), uniform.splats[k], addr, 0);
+        let next = b.ins().iadd_imm_s(j, 16);
+        b.ins().jump(fh, &[next.into()]);
+        b.switch_to_block(fe);
+    }
 
     let bheader = b.create_block();
     b.append_block_param(bheader, ptr);
@@ -524,6 +556,13 @@ fn blocked_loop(
         let off = b.ins().imul_imm_s(i0, g.dtype(root).size() as i64);
         b.ins().iadd(out, off)
     };
+    let mut operand_ptr: HashMap<NodeId, Value> = HashMap::new();
+    for &(o, k) in &leaf_operands {
+        let off = b.ins().imul_imm_s(i0, size);
+        let at = b.ins().iadd(leaf_base[k].0, off);
+        let p = b.ins().select(uniform.is_uniform[k], buffers[&o], at);
+        operand_ptr.insert(o, p);
+    }
 
     // Values a pass may read from a buffer: routine results computed so far.
     let mut done: Vec<NodeId> = Vec::new();
@@ -614,7 +653,7 @@ fn blocked_loop(
         let mut targets: Vec<NodeId> = Vec::new();
         for &m in level {
             for o in g.node(m).operands() {
-                if !done.contains(&o) && !targets.contains(&o) {
+                if !done.contains(&o) && !targets.contains(&o) && leaf_of(o).is_none() {
                     targets.push(o);
                 }
             }
@@ -648,8 +687,9 @@ fn blocked_loop(
                 }
             };
             let ops = g.node(m).operands();
-            let x = buffers[&ops[0]];
-            let y = ops.get(1).map_or(x, |o| buffers[o]);
+            let at = |o: &NodeId| operand_ptr.get(o).copied().unwrap_or(buffers[o]);
+            let x = at(&ops[0]);
+            let y = ops.get(1).map_or(x, at);
             let dst = if m == root { out_block } else { buffers[&m] };
             b.ins().call(fref, &[x, y, dst, len]);
         }
