@@ -275,7 +275,7 @@ fn log(x: f64) -> f64 {
     let r = kf * FD_LN2_HI - t;
     let r = sel(x == f64::INFINITY, f64::INFINITY, r);
     let r = sel(x == 0.0, f64::NEG_INFINITY, r);
-    sel(!(x >= 0.0), f64::NAN, r)
+    sel(x.is_nan() | (x < 0.0), f64::NAN, r)
 }
 
 #[inline(always)]
@@ -296,7 +296,7 @@ fn log1p(x: f64) -> f64 {
     let r = fma(kf, FD_LN2_HI, t);
     let r = sel(x == f64::INFINITY, f64::INFINITY, r);
     let r = sel(x == -1.0, f64::NEG_INFINITY, r);
-    let r = sel(!(x >= -1.0), f64::NAN, r);
+    let r = sel(x.is_nan() | (x < -1.0), f64::NAN, r);
     sel(x.abs() < 2f64.powi(-54), x, r)
 }
 

@@ -494,10 +494,7 @@ fn blocked_loop(
     let routine_nodes: Vec<NodeId> = levels.iter().flatten().copied().collect();
     for &m in &routine_nodes {
         for o in g.node(m).operands() {
-            if !buffers.contains_key(&o) {
-                let buf = new_buffer(b);
-                buffers.insert(o, buf);
-            }
+            buffers.entry(o).or_insert_with(|| new_buffer(b));
         }
         if m != root && !buffers.contains_key(&m) {
             let buf = new_buffer(b);
