@@ -165,7 +165,14 @@ fn bench_json_is_one_object_on_one_line() {
     let text = String::from_utf8(out.stdout).unwrap();
     assert_eq!(text.trim_end().lines().count(), 1);
     let v: serde_json::Value = serde_json::from_str(text.trim()).unwrap();
-    for key in ["ns_per_element", "median_s", "min_s", "compile_s"] {
+    for key in [
+        "ns_per_element",
+        "median_s",
+        "min_s",
+        "compile_s",
+        "eval_median_s",
+        "evaluate_median_s",
+    ] {
         assert!(v[key].as_f64().is_some_and(|x| x > 0.0), "{key}: {v}");
     }
     assert_eq!(v["n"], 20000);

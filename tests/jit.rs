@@ -358,3 +358,85 @@ fn fast_math_is_within_its_ulp_bound_of_the_reference() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// Stages whose math runs as AOT routines on blocks (`backend::jit::aot`):
+/// several routines per stage, nested routines, a routine at the root, a
+/// boolean root, shared operands, broadcast (0-d) operands, in f64 and f32,
+/// at lengths around the vector width and the 256-element block, and large
+/// enough to run in parallel; against the JIT with reference math. Single
+/// functions within their ULP bound; compound expressions (where a 1-ulp
+/// difference of an operand is amplified by cancellation) within a small
+/// absolute-or-relative error; NaN, ±inf exactly where the reference has them.
+#[test]
+fn math_on_blocks_matches_the_reference() {
+    // (expression, ULP bound, or None: compound, compared with `close_abs`)
+    let exprs = [
+        ("exp(a)", Some(4)),
+        ("log(b+1)", Some(4)),
+        ("tanh(a)", Some(4)),
+        ("arctan2(a,b)", Some(4)),
+        ("where(sin(a) > 0, exp(b), log(b))", Some(4)),
+        ("sin(a) > 0.5", Some(0)),
+        ("sin(a)+cos(a)", None),
+        ("sin(a)**2+cos(b)**2", None),
+        ("sin(exp(a)) * cos(b)", None),
+        ("arctan2(sin(a), cos(b)) + tanh(k)", None),
+        ("exp(k) + log1p(b) * expm1(a)", None),
+        ("sinh(a) - cosh(b) + arctan(a*k)", None),
+        ("exp(a) + a**0.5", None),
+    ];
+    let mut failures = Vec::new();
+    for n in [0, 1, 2, 3, 5, 8, 255, 256, 257, 511, 512, 513, 1029, 70_001] {
+        let a = Array1::from_shape_fn(n, |i| {
+            if i % 37 == 5 {
+                specials(13)[i % 13]
+            } else {
+                ((i as f64) * 0.618_034).fract() * 6.0 - 3.0
+            }
+        });
+        let b = Array1::from_shape_fn(n, |i| ((i as f64) * 0.414_214).fract() * 2.0 + 0.1);
+        let k = ndarray::arr0(0.75);
+        let (a32, b32, k32) = (
+            a.mapv(|v| v as f32),
+            b.mapv(|v| v as f32),
+            k.mapv(|v| v as f32),
+        );
+        for (vars, what) in [
+            (Vars::new().with("a", &a).with("b", &b).with("k", &k), "f64"),
+            (
+                Vars::new().with("a", &a32).with("b", &b32).with("k", &k32),
+                "f32",
+            ),
+        ] {
+            for (e, ulps) in exprs {
+                let (got, want) = (jit_fast(e, &vars), jit(e, &vars));
+                let tol = if what == "f32" { 1e-5 } else { 1e-12 };
+                let checked = match ulps {
+                    Some(u) => close_ulps(&got, &want, u),
+                    None => close_abs(&got, &want, tol),
+                };
+                if let Err(msg) = checked {
+                    failures.push(format!("{e} {what} n={n}: {msg}"));
+                }
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// Equal, both NaN, or finite and within `tol * max(1, |want|)`.
+fn close_abs(got: &Array, want: &Array, tol: f64) -> Result<(), String> {
+    if got.dtype() != want.dtype() || got.shape() != want.shape() {
+        return Err(format!("{:?} vs {:?}", got.dtype(), want.dtype()));
+    }
+    for (k, (p, q)) in got.to_scalars().iter().zip(want.to_scalars()).enumerate() {
+        let (p, q) = (p.to_f64(), q.to_f64());
+        let ok = p == q
+            || (p.is_nan() && q.is_nan())
+            || (p.is_finite() && q.is_finite() && (p - q).abs() <= tol * q.abs().max(1.0));
+        if !ok {
+            return Err(format!("element {k}: {p:e} vs {q:e}"));
+        }
+    }
+    Ok(())
+}

@@ -25,7 +25,7 @@ use cranelift_module::{Linkage, Module, default_libcall_names};
 use std::collections::HashMap;
 
 use cranelift_module::FuncId;
-use jitexpr::backend::jit::{call, runtime, vmath};
+use jitexpr::backend::jit::{aot, call, runtime, vmath};
 use jitexpr::ir::op::{BinaryOp, UnaryOp};
 use jitexpr::ir::scalar;
 use jitexpr::{DType, Scalar};
@@ -427,7 +427,7 @@ struct Stat {
     failures: Vec<String>,
 }
 
-fn check_unary(op: UnaryOp, dtype: DType, n: usize, seed: u64) -> Stat {
+fn check_unary(op: UnaryOp, dtype: DType, n: usize, seed: u64, use_aot: bool) -> Stat {
     let (_code, kernel) = compile(Op::U(op), dtype);
     let mut rng = Rng(seed);
     let sp = specials();
@@ -473,7 +473,15 @@ fn check_unary(op: UnaryOp, dtype: DType, n: usize, seed: u64) -> Stat {
     };
     match dtype {
         DType::Float64 => {
-            let got = run(kernel, std::slice::from_ref(&xs));
+            let got = if use_aot {
+                let mut o = vec![0.0; xs.len()];
+                let t0 = std::time::Instant::now();
+                assert!(aot::unary_f64(op, &xs, &mut o));
+                LAST_NS.with(|c| c.set(t0.elapsed().as_nanos() as f64 / xs.len() as f64));
+                o
+            } else {
+                run(kernel, std::slice::from_ref(&xs))
+            };
             st.ns = (
                 LAST_NS.with(|c| c.get()),
                 ref_ns(&xs, |x| scalar::unary(op, Scalar::Float64(x))),
@@ -488,7 +496,15 @@ fn check_unary(op: UnaryOp, dtype: DType, n: usize, seed: u64) -> Stat {
         }
         _ => {
             let xs32: Vec<f32> = xs.iter().map(|&x| x as f32).collect();
-            let got = run(kernel, std::slice::from_ref(&xs32));
+            let got = if use_aot {
+                let mut o = vec![0.0; xs32.len()];
+                let t0 = std::time::Instant::now();
+                assert!(aot::unary_f32(op, &xs32, &mut o));
+                LAST_NS.with(|c| c.set(t0.elapsed().as_nanos() as f64 / xs32.len() as f64));
+                o
+            } else {
+                run(kernel, std::slice::from_ref(&xs32))
+            };
             st.ns = (
                 LAST_NS.with(|c| c.get()),
                 ref_ns(&xs32, |x| scalar::unary(op, Scalar::Float32(x))),
@@ -509,7 +525,7 @@ fn check_unary(op: UnaryOp, dtype: DType, n: usize, seed: u64) -> Stat {
     st
 }
 
-fn check_binary(op: BinaryOp, dtype: DType, n: usize, seed: u64) -> Stat {
+fn check_binary(op: BinaryOp, dtype: DType, n: usize, seed: u64, use_aot: bool) -> Stat {
     let (_code, kernel) = compile(Op::B(op), dtype);
     let mut rng = Rng(seed);
     let sp = specials();
@@ -561,7 +577,15 @@ fn check_binary(op: BinaryOp, dtype: DType, n: usize, seed: u64) -> Stat {
     };
     match dtype {
         DType::Float64 => {
-            let got = run(kernel, &[xs.clone(), ys.clone()]);
+            let got = if use_aot {
+                let mut o = vec![0.0; xs.len()];
+                let t0 = std::time::Instant::now();
+                assert!(aot::binary_f64(op, &xs, &ys, &mut o));
+                LAST_NS.with(|c| c.set(t0.elapsed().as_nanos() as f64 / xs.len() as f64));
+                o
+            } else {
+                run(kernel, &[xs.clone(), ys.clone()])
+            };
             st.ns = (
                 LAST_NS.with(|c| c.get()),
                 ref_ns(&xs, |x| {
@@ -583,7 +607,15 @@ fn check_binary(op: BinaryOp, dtype: DType, n: usize, seed: u64) -> Stat {
         _ => {
             let x32: Vec<f32> = xs.iter().map(|&x| x as f32).collect();
             let y32: Vec<f32> = ys.iter().map(|&x| x as f32).collect();
-            let got = run(kernel, &[x32.clone(), y32.clone()]);
+            let got = if use_aot {
+                let mut o = vec![0.0; x32.len()];
+                let t0 = std::time::Instant::now();
+                assert!(aot::binary_f32(op, &x32, &y32, &mut o));
+                LAST_NS.with(|c| c.set(t0.elapsed().as_nanos() as f64 / x32.len() as f64));
+                o
+            } else {
+                run(kernel, &[x32.clone(), y32.clone()])
+            };
             st.ns = (
                 LAST_NS.with(|c| c.get()),
                 ref_ns(&x32, |x| {
@@ -614,7 +646,9 @@ fn check_binary(op: BinaryOp, dtype: DType, n: usize, seed: u64) -> Stat {
     st
 }
 
-fn check_all(n: usize) {
+/// Checks every vector function (`use_aot`: every ahead-of-time AVX2
+/// routine, through `aot::unary_f64` etc.) over `n` points and prints the table.
+fn check_all(n: usize, use_aot: bool) {
     let mut failures = Vec::new();
     println!(
         "| function | f64x2 max ulp (worst x, y) | f32x4 max ulp (worst x, y) | f32x4 vs f64 ref | f64 ns/elem vec / ref | f32 ns/elem vec / ref |"
@@ -624,6 +658,13 @@ fn check_all(n: usize) {
         .iter()
         .map(|&u| Op::U(u))
         .chain(BINARY.iter().map(|&b| Op::B(b)))
+        .filter(|&op| {
+            !use_aot
+                || aot::has(match op {
+                    Op::U(u) => aot::AotFn::Unary(u),
+                    Op::B(b) => aot::AotFn::Binary(b),
+                })
+        })
         .collect();
     for (j, &op) in ops.iter().enumerate() {
         let mut cells = Vec::new();
@@ -631,8 +672,8 @@ fn check_all(n: usize) {
         for dtype in [DType::Float64, DType::Float32] {
             let seed = 0x5eed + j as u64 * 7919 + (dtype == DType::Float32) as u64;
             let st = match op {
-                Op::U(u) => check_unary(u, dtype, n, seed),
-                Op::B(b) => check_binary(b, dtype, n / 2, seed),
+                Op::U(u) => check_unary(u, dtype, n, seed, use_aot),
+                Op::B(b) => check_binary(b, dtype, n / 2, seed, use_aot),
             };
             cells.push(format!(
                 "{} (at {:e}, {:e})",
@@ -667,14 +708,33 @@ fn check_all(n: usize) {
 
 #[test]
 fn vmath_accuracy() {
-    check_all(200_000);
+    check_all(200_000, false);
 }
 
 /// The large sample; meant for `cargo test --release -- --ignored`.
 #[test]
 #[ignore]
 fn vmath_accuracy_full() {
-    check_all(2_000_000);
+    check_all(2_000_000, false);
+}
+
+/// The ahead-of-time AVX2 routines (`backend::jit::aot`), same sample and bounds.
+#[test]
+fn aot_accuracy() {
+    if !aot::available() {
+        eprintln!("aot_accuracy: this CPU has no AVX2+FMA; the AOT routines are not used");
+        return;
+    }
+    check_all(200_000, true);
+}
+
+/// The large sample of the AOT routines.
+#[test]
+#[ignore]
+fn aot_accuracy_full() {
+    if aot::available() {
+        check_all(2_000_000, true);
+    }
 }
 
 #[test]

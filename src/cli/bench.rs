@@ -1,6 +1,9 @@
 //! `jitexpr bench`: compile once, warm up, evaluate R times into a
 //! preallocated output; report compile time, median and min seconds,
-//! ns/element and GB/s (input + output bytes).
+//! ns/element and GB/s (input + output bytes). The allocating calls are
+//! timed too (R times each, after the preallocated ones): `Kernel::eval` and
+//! the one-call `evaluate` (a kernel-cache hit), which is what NumPy and
+//! numexpr's `evaluate` do on every call.
 
 use std::time::Instant;
 
@@ -20,6 +23,10 @@ pub struct Report {
     pub median_s: f64,
     /// Fastest evaluation, seconds.
     pub min_s: f64,
+    /// Median `Kernel::eval` (allocates its output), seconds.
+    pub eval_median_s: f64,
+    /// Median `evaluate` (cache lookup, allocation, evaluation), seconds.
+    pub evaluate_median_s: f64,
     /// Input plus output bytes moved per evaluation.
     pub bytes: usize,
     /// Worker threads.
@@ -47,6 +54,8 @@ impl Report {
             "ns_per_element": self.ns_per_element(),
             "median_s": self.median_s,
             "min_s": self.min_s,
+            "eval_median_s": self.eval_median_s,
+            "evaluate_median_s": self.evaluate_median_s,
             "compile_s": self.compile_s,
             "threads": self.threads,
             "backend": self.backend,
@@ -87,13 +96,10 @@ pub fn run(
     let kernel = crate::compile_with(expr, &signature, opts)?;
     let compile_s = start.elapsed().as_secs_f64();
     let mut out = kernel.eval(&vars)?; // warm-up, and the preallocated output
-    let mut times = Vec::with_capacity(repeat);
-    for _ in 0..repeat {
-        let t = Instant::now();
-        kernel.eval_into(&vars, &mut out)?;
-        times.push(t.elapsed().as_secs_f64());
-    }
-    times.sort_by(f64::total_cmp);
+    let times = sorted_times(repeat, || kernel.eval_into(&vars, &mut out))?;
+    let eval_times = sorted_times(repeat, || kernel.eval(&vars).map(drop))?;
+    let evaluate_times =
+        sorted_times(repeat, || crate::evaluate_with(expr, &vars, opts).map(drop))?;
     let gpu_phases = gpu_phases(&kernel, &vars, repeat)?;
     let shape = loaded
         .iter()
@@ -110,6 +116,8 @@ pub fn run(
         compile_s,
         median_s: times[times.len() / 2],
         min_s: times[0],
+        eval_median_s: eval_times[eval_times.len() / 2],
+        evaluate_median_s: evaluate_times[evaluate_times.len() / 2],
         bytes,
         threads: crate::num_threads(),
         backend: match backend {
@@ -136,6 +144,11 @@ pub fn run(
             report.min_s * 1e3
         );
         outln!(
+            "allocating  Kernel::eval median {:.3} ms, evaluate median {:.3} ms",
+            report.eval_median_s * 1e3,
+            report.evaluate_median_s * 1e3
+        );
+        outln!(
             "throughput  {:.2} ns/element, {:.2} GB/s",
             report.ns_per_element(),
             report.gb_per_s()
@@ -150,6 +163,18 @@ pub fn run(
         }
     }
     Ok(())
+}
+
+/// Seconds of `repeat` runs of `f`, sorted.
+fn sorted_times(repeat: usize, mut f: impl FnMut() -> Result<()>) -> Result<Vec<f64>> {
+    let mut times = Vec::with_capacity(repeat);
+    for _ in 0..repeat {
+        let t = Instant::now();
+        f()?;
+        times.push(t.elapsed().as_secs_f64());
+    }
+    times.sort_by(f64::total_cmp);
+    Ok(times)
 }
 
 /// Median upload, compute and download seconds over `repeat` more GPU runs.

@@ -27,7 +27,7 @@ use cranelift_jit::JITModule;
 use cranelift_module::{FuncId, Module};
 
 use crate::backend::jit::runtime::{self, Routine};
-use crate::backend::jit::{library, vector};
+use crate::backend::jit::{aot, library, vector, vmath};
 use crate::error::{Error, Result};
 use crate::ir::graph::{Node, NodeId, Program};
 use crate::ir::op::{BinaryOp, UnaryOp};
@@ -139,36 +139,53 @@ pub fn define_kernel(
                     let first = b.ins().load(ty, flags, leaf_base[k].0, 0);
                     splats.push(b.ins().splat(lanes.vector, first));
                 }
-                b.ins().jump(vheader, &[zero.into()]);
-                b.switch_to_block(vheader);
-                let i = b.block_params(vheader)[0];
-                let more = b.ins().icmp(IntCC::UnsignedLessThan, i, nv);
-                b.ins().brif(more, vbody, &[], header, &[i.into()]);
-                b.switch_to_block(vbody);
                 let uniform_leaves = UniformLeaves {
                     is_uniform: &uniform,
                     splats: &splats,
                     scratch,
                 };
-                for u in 0..unroll {
-                    let iu = b.ins().iadd_imm_s(i, u * i64::from(lanes.count));
-                    vector_body(
+                if let Some(levels) = block_plan(program, root, fast_math) {
+                    blocked_loop(
                         &mut b,
                         module,
                         routines,
                         &mut refs,
                         program,
                         root,
+                        &levels,
                         &leaves,
                         &leaf_base,
-                        (iu, out),
+                        (out, nv, header),
                         lanes,
                         &uniform_leaves,
-                        fast_math,
                     )?;
+                } else {
+                    b.ins().jump(vheader, &[zero.into()]);
+                    b.switch_to_block(vheader);
+                    let i = b.block_params(vheader)[0];
+                    let more = b.ins().icmp(IntCC::UnsignedLessThan, i, nv);
+                    b.ins().brif(more, vbody, &[], header, &[i.into()]);
+                    b.switch_to_block(vbody);
+                    for u in 0..unroll {
+                        let iu = b.ins().iadd_imm_s(i, u * i64::from(lanes.count));
+                        vector_body(
+                            &mut b,
+                            module,
+                            routines,
+                            &mut refs,
+                            program,
+                            root,
+                            &leaves,
+                            &leaf_base,
+                            (iu, out),
+                            lanes,
+                            &uniform_leaves,
+                            fast_math,
+                        )?;
+                    }
+                    let next = b.ins().iadd_imm_s(i, w);
+                    b.ins().jump(vheader, &[next.into()]);
                 }
-                let next = b.ins().iadd_imm_s(i, w);
-                b.ins().jump(vheader, &[next.into()]);
             }
             None => {
                 b.ins().jump(header, &[zero.into()]);
@@ -273,6 +290,41 @@ fn vector_body(
             .select(uniform.is_uniform[k], uniform.splats[k], loaded);
         vals.insert(leaf, v);
     }
+    let nodes = stage_nodes(program, root);
+    let inline_math = fast_math && vector::inline_vmath(program, root);
+    lower_vector_nodes(
+        b,
+        module,
+        routines,
+        refs,
+        program,
+        &nodes,
+        &mut vals,
+        lanes,
+        (fast_math, inline_math),
+    )?;
+    let result = vals[&root];
+    let size = g.dtype(root).size() as i64;
+    let off = b.ins().imul_imm_s(i, size);
+    let addr = b.ins().iadd(out, off);
+    store_vector(b, result, addr, g.dtype(root), lanes);
+    Ok(())
+}
+
+/// Lowers `nodes` (in topological order) on vectors, skipping those already
+/// in `vals` and adding the others to it. `math` is (fast_math, inline_math).
+#[allow(clippy::too_many_arguments)]
+fn lower_vector_nodes(
+    b: &mut FunctionBuilder<'_>,
+    module: &mut JITModule,
+    routines: &mut HashMap<&'static str, FuncId>,
+    refs: &mut HashMap<&'static str, FuncRef>,
+    program: &Program,
+    nodes: &[NodeId],
+    vals: &mut HashMap<NodeId, Value>,
+    lanes: vector::Lanes,
+    (fast_math, inline_math): (bool, bool),
+) -> Result<()> {
     let mut library_refs: HashMap<String, FuncRef> = HashMap::new();
     let mut resolve = |b: &mut FunctionBuilder<'_>, key: vector::RoutineKey| -> Result<FuncRef> {
         let routine = match key {
@@ -310,21 +362,29 @@ fn vector_body(
         b,
         lanes,
         fast_math,
-        inline_math: fast_math && vector::inline_vmath(program, root),
+        inline_math,
         routine: &mut resolve,
     };
-    for id in stage_nodes(program, root) {
+    for &id in nodes {
         if vals.contains_key(&id) {
             continue;
         }
-        let v = cx.node(program, id, &vals)?;
+        let v = cx.node(program, id, vals)?;
         vals.insert(id, v);
     }
-    let result = vals[&root];
-    let size = g.dtype(root).size() as i64;
-    let off = b.ins().imul_imm_s(i, size);
-    let addr = b.ins().iadd(out, off);
-    if g.dtype(root) == DType::Bool {
+    Ok(())
+}
+
+/// Stores one result vector at `addr` (booleans: lane masks to bytes).
+fn store_vector(
+    b: &mut FunctionBuilder<'_>,
+    result: Value,
+    addr: Value,
+    dtype: DType,
+    lanes: vector::Lanes,
+) {
+    let flags = MemFlagsData::new().with_notrap();
+    if dtype == DType::Bool {
         // Masks to bytes, lane by lane.
         for lane in 0..lanes.count {
             let m = b.ins().extractlane(result, lane);
@@ -339,6 +399,304 @@ fn vector_body(
     } else {
         b.ins().store(flags, result, addr, 0);
     }
+}
+
+/// The math nodes of a stage that run as ahead-of-time AVX2 routines on
+/// blocks (`aot`), grouped by level: a level-k node's operands depend on
+/// routine results of levels below k only. `None` when the stage has no such
+/// node, the CPU lacks AVX2/FMA, or fast math is off.
+fn block_plan(program: &Program, root: NodeId, fast_math: bool) -> Option<Vec<Vec<NodeId>>> {
+    if !fast_math || !aot::available() {
+        return None;
+    }
+    let g = &program.graph;
+    let mut level: HashMap<NodeId, usize> = HashMap::new();
+    let mut levels: Vec<Vec<NodeId>> = Vec::new();
+    for n in stage_nodes(program, root) {
+        let node = g.node(n);
+        let below = match node {
+            Node::Reduce(..) => 0,
+            _ => node
+                .operands()
+                .into_iter()
+                .map(|o| level.get(&o).copied().unwrap_or(0))
+                .max()
+                .unwrap_or(0),
+        };
+        let l = if aot_fn(program, n).is_some() {
+            below + 1
+        } else {
+            below
+        };
+        if l > below {
+            if levels.len() < l {
+                levels.push(Vec::new());
+            }
+            levels[l - 1].push(n);
+        }
+        level.insert(n, l);
+    }
+    (!levels.is_empty()).then_some(levels)
+}
+
+/// The AOT routine computing node `n`, if it is a float math function that has one.
+fn aot_fn(program: &Program, n: NodeId) -> Option<aot::AotFn> {
+    let g = &program.graph;
+    let f = match g.node(n) {
+        Node::Unary(op, a) if g.dtype(a).is_float() && vmath::has_unary(op) => {
+            aot::AotFn::Unary(op)
+        }
+        Node::Binary(op, a, _) if g.dtype(a).is_float() && vmath::has_binary(op) => {
+            aot::AotFn::Binary(op)
+        }
+        _ => return None,
+    };
+    aot::has(f).then_some(f)
+}
+
+/// The vector loop of a stage with AOT math (see [`block_plan`]): over
+/// blocks of `aot::BLOCK` elements in `[0, nv)`, for each level one vector
+/// pass stores the routines' operands into stack buffers, then the routines
+/// run on the block; a last pass computes the root from the leaves and the
+/// routines' results. Jumps to `header` with `nv` when done.
+#[allow(clippy::too_many_arguments)]
+fn blocked_loop(
+    b: &mut FunctionBuilder<'_>,
+    module: &mut JITModule,
+    routines: &mut HashMap<&'static str, FuncId>,
+    refs: &mut HashMap<&'static str, FuncRef>,
+    program: &Program,
+    root: NodeId,
+    levels: &[Vec<NodeId>],
+    leaves: &[NodeId],
+    leaf_base: &[(Value, Value)],
+    (out, nv, header): (Value, Value, cranelift_codegen::ir::Block),
+    lanes: vector::Lanes,
+    uniform: &UniformLeaves<'_>,
+) -> Result<()> {
+    let g = &program.graph;
+    let ptr = module.target_config().pointer_type();
+    let size = lanes.float.size() as i64;
+    let single = lanes.float == DType::Float32;
+    let block = aot::BLOCK as i64;
+    let nodes = stage_nodes(program, root);
+    // One buffer per routine result and per operand that is not itself a
+    // routine result; the root's routine writes straight into the output.
+    let mut buffers: HashMap<NodeId, Value> = HashMap::new();
+    let new_buffer = |b: &mut FunctionBuilder<'_>| {
+        let slot = b.create_sized_stack_slot(StackSlotData::new(
+            StackSlotKind::ExplicitSlot,
+            (aot::BLOCK as u32) * size as u32,
+            5,
+        ));
+        b.ins().stack_addr(ptr, slot, 0)
+    };
+    let routine_nodes: Vec<NodeId> = levels.iter().flatten().copied().collect();
+    for &m in &routine_nodes {
+        for o in g.node(m).operands() {
+            buffers.entry(o).or_insert_with(|| new_buffer(b));
+        }
+        if m != root && !buffers.contains_key(&m) {
+            let buf = new_buffer(b);
+            buffers.insert(m, buf);
+        }
+    }
+    let mut sig = module.make_signature();
+    sig.params.extend([AbiParam::new(ptr); 4]);
+    // A leaf operand is read in place when contiguous; when broadcast
+    // (stride 0) from its buffer, filled here with its value once.
+    let leaf_of = |n: NodeId| leaves.iter().position(|&l| l == n);
+    let mut leaf_operands: Vec<(NodeId, usize)> = Vec::new();
+    for &m in &routine_nodes {
+        for o in g.node(m).operands() {
+            if let Some(k) = leaf_of(o)
+                && !leaf_operands.contains(&(o, k))
+            {
+                leaf_operands.push((o, k));
+            }
+        }
+    }
+    for &(o, k) in &leaf_operands {
+        let fh = b.create_block();
+        b.append_block_param(fh, ptr);
+        let fb = b.create_block();
+        let fe = b.create_block();
+        let z = b.ins().iconst(ptr, 0);
+        b.ins().jump(fh, &[z.into()]);
+        b.switch_to_block(fh);
+        let j = b.block_params(fh)[0];
+        let more = b.ins().icmp_imm_s(IntCC::UnsignedLessThan, j, block * size);
+        b.ins().brif(more, fb, &[], fe, &[]);
+        b.switch_to_block(fb);
+        let addr = b.ins().iadd(buffers[&o], j);
+        b.ins()
+            .store(MemFlagsData::trusted(), uniform.splats[k], addr, 0);
+        let next = b.ins().iadd_imm_s(j, 16);
+        b.ins().jump(fh, &[next.into()]);
+        b.switch_to_block(fe);
+    }
+
+    let bheader = b.create_block();
+    b.append_block_param(bheader, ptr);
+    let bbody = b.create_block();
+    let zero = b.ins().iconst(ptr, 0);
+    b.ins().jump(bheader, &[zero.into()]);
+    b.switch_to_block(bheader);
+    let i0 = b.block_params(bheader)[0];
+    let more = b.ins().icmp(IntCC::UnsignedLessThan, i0, nv);
+    b.ins().brif(more, bbody, &[], header, &[nv.into()]);
+    b.switch_to_block(bbody);
+    let left = b.ins().isub(nv, i0);
+    let cap = b.ins().iconst(ptr, block);
+    let len = b.ins().umin(left, cap);
+    let out_block = {
+        let off = b.ins().imul_imm_s(i0, g.dtype(root).size() as i64);
+        b.ins().iadd(out, off)
+    };
+    let mut operand_ptr: HashMap<NodeId, Value> = HashMap::new();
+    for &(o, k) in &leaf_operands {
+        let off = b.ins().imul_imm_s(i0, size);
+        let at = b.ins().iadd(leaf_base[k].0, off);
+        let p = b.ins().select(uniform.is_uniform[k], buffers[&o], at);
+        operand_ptr.insert(o, p);
+    }
+
+    // Values a pass may read from a buffer: routine results computed so far.
+    let mut done: Vec<NodeId> = Vec::new();
+    let pass = |b: &mut FunctionBuilder<'_>,
+                module: &mut JITModule,
+                routines: &mut HashMap<&'static str, FuncId>,
+                refs: &mut HashMap<&'static str, FuncRef>,
+                done: &[NodeId],
+                targets: &[NodeId]|
+     -> Result<()> {
+        // The nodes the targets need, stopping at computed routine results.
+        let mut needed: std::collections::HashSet<NodeId> = targets.iter().copied().collect();
+        for &n in nodes.iter().rev() {
+            if needed.contains(&n) && !done.contains(&n) && !matches!(g.node(n), Node::Reduce(..)) {
+                needed.extend(g.node(n).operands());
+            }
+        }
+        let ph = b.create_block();
+        b.append_block_param(ph, ptr);
+        let pb = b.create_block();
+        let pe = b.create_block();
+        let z = b.ins().iconst(ptr, 0);
+        b.ins().jump(ph, &[z.into()]);
+        b.switch_to_block(ph);
+        let j = b.block_params(ph)[0];
+        let more = b.ins().icmp(IntCC::UnsignedLessThan, j, len);
+        b.ins().brif(more, pb, &[], pe, &[]);
+        b.switch_to_block(pb);
+        let i = b.ins().iadd(i0, j);
+        let flags = MemFlagsData::new().with_notrap();
+        let mut vals: HashMap<NodeId, Value> = HashMap::new();
+        for (k, &leaf) in leaves.iter().enumerate() {
+            if !needed.contains(&leaf) {
+                continue;
+            }
+            let (base, stride) = leaf_base[k];
+            let off = b.ins().imul(i, stride);
+            let addr = b.ins().iadd(base, off);
+            let safe = b.ins().select(uniform.is_uniform[k], uniform.scratch, addr);
+            let loaded = b.ins().load(lanes.vector, flags, safe, 0);
+            let v = b
+                .ins()
+                .select(uniform.is_uniform[k], uniform.splats[k], loaded);
+            vals.insert(leaf, v);
+        }
+        let joff = b.ins().imul_imm_s(j, size);
+        for &m in done {
+            if needed.contains(&m) {
+                let addr = b.ins().iadd(buffers[&m], joff);
+                let v = b.ins().load(lanes.vector, flags, addr, 0);
+                vals.insert(m, v);
+            }
+        }
+        let order: Vec<NodeId> = nodes
+            .iter()
+            .copied()
+            .filter(|n| needed.contains(n))
+            .collect();
+        lower_vector_nodes(
+            b,
+            module,
+            routines,
+            refs,
+            program,
+            &order,
+            &mut vals,
+            lanes,
+            (true, false),
+        )?;
+        for &t in targets {
+            if t == root {
+                let off = b.ins().imul_imm_s(j, g.dtype(root).size() as i64);
+                let addr = b.ins().iadd(out_block, off);
+                store_vector(b, vals[&t], addr, g.dtype(root), lanes);
+            } else {
+                let addr = b.ins().iadd(buffers[&t], joff);
+                b.ins().store(flags, vals[&t], addr, 0);
+            }
+        }
+        let next = b.ins().iadd_imm_s(j, i64::from(lanes.count));
+        b.ins().jump(ph, &[next.into()]);
+        b.switch_to_block(pe);
+        Ok(())
+    };
+
+    for level in levels {
+        // Operands not already in a buffer as a routine result.
+        let mut targets: Vec<NodeId> = Vec::new();
+        for &m in level {
+            for o in g.node(m).operands() {
+                if !done.contains(&o) && !targets.contains(&o) && leaf_of(o).is_none() {
+                    targets.push(o);
+                }
+            }
+        }
+        if !targets.is_empty() {
+            pass(b, module, routines, refs, &done, &targets)?;
+        }
+        for &m in level {
+            let f =
+                aot_fn(program, m).ok_or_else(|| Error::internal("block plan without routine"))?;
+            let (symbol, _) = aot::entry(f, single)
+                .ok_or_else(|| Error::internal(format!("no AOT routine for {f:?}")))?;
+            let fref = match refs.get(symbol) {
+                Some(&r) => r,
+                None => {
+                    let fid = match routines.get(symbol) {
+                        Some(&id) => id,
+                        None => {
+                            let id = module
+                                .declare_function(symbol, cranelift_module::Linkage::Import, &sig)
+                                .map_err(|e| {
+                                    Error::internal(format!("JIT declare {symbol}: {e}"))
+                                })?;
+                            routines.insert(symbol, id);
+                            id
+                        }
+                    };
+                    let r = module.declare_func_in_func(fid, b.func);
+                    refs.insert(symbol, r);
+                    r
+                }
+            };
+            let ops = g.node(m).operands();
+            let at = |o: &NodeId| operand_ptr.get(o).copied().unwrap_or(buffers[o]);
+            let x = at(&ops[0]);
+            let y = ops.get(1).map_or(x, at);
+            let dst = if m == root { out_block } else { buffers[&m] };
+            b.ins().call(fref, &[x, y, dst, len]);
+        }
+        done.extend(level.iter().copied());
+    }
+    if !done.contains(&root) {
+        pass(b, module, routines, refs, &done, &[root])?;
+    }
+    let next = b.ins().iadd_imm_s(i0, block);
+    b.ins().jump(bheader, &[next.into()]);
     Ok(())
 }
 

@@ -2,8 +2,10 @@
 //! fused native loop (see `codegen` for the kernel ABI), run by the executor
 //! over runs of consecutive elements, in parallel for large arrays.
 //!
-//! All `unsafe` of the backend is in `call`.
+//! All `unsafe` of the backend is in `call`, and in `aot` (the entry points of
+//! the ahead-of-time compiled AVX2 math routines).
 
+pub mod aot;
 pub mod call;
 pub mod codegen;
 pub mod library;
@@ -73,6 +75,9 @@ pub fn new_module() -> Result<JITModule> {
     let mut builder = JITBuilder::with_isa(isa()?, default_libcall_names());
     for r in runtime::all() {
         builder.symbol(r.symbol, r.address);
+    }
+    for (symbol, entry) in aot::all() {
+        builder.symbol(symbol, entry as *const u8);
     }
     builder.symbol_lookup_fn(Box::new(library::lookup));
     Ok(JITModule::new(builder))

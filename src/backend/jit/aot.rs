@@ -1,0 +1,748 @@
+//! Ahead-of-time compiled vector math: the `vmath` algorithms in Rust,
+//! compiled for AVX2+FMA (4 × f64 per instruction, which Cranelift cannot
+//! emit on x86-64) and selected at run time.
+//!
+//! Each routine evaluates one function over a block of up to [`BLOCK`]
+//! elements: `extern "C" fn(x, y, out, n)` reads `x[..n]` (and `y[..n]` for
+//! two-operand functions; ignored otherwise) and writes `out[..n]`. Kernels
+//! whose math functions all have a routine here evaluate their operands
+//! into small stack buffers, call the routine on the block, and go on (see
+//! `codegen`); so the polynomials run at full vector width with their
+//! constants in registers, and no kernel value is spilled around a call.
+//!
+//! The per-element code is written branch-free on `f64` (selects, bit
+//! operations, `mul_add`) and is the same algorithm, operation for operation,
+//! as `vmath` (Cody–Waite reduction with FMA, fdlibm/musl kernels), so the
+//! same ULP bounds hold; LLVM vectorizes the loops. `f32` routines compute in
+//! `f64` and round once. Lanes outside the fast range of sin/cos (|x| > 1e5)
+//! are recomputed with the reference routine, like `vmath`'s slow path.
+//!
+//! The only `unsafe` here is the entry points' pointer-to-slice conversion
+//! and the call of the `#[target_feature]` loops, which are only registered
+//! when the CPU has AVX2 and FMA ([`available`]).
+
+// Coefficients are kept digit for digit as published (fdlibm, musl).
+#![allow(clippy::excessive_precision)]
+
+use crate::ir::op::{BinaryOp, UnaryOp};
+use crate::ir::scalar;
+use crate::types::Scalar;
+
+/// The most elements a kernel hands to a routine at once (its buffers are
+/// `BLOCK` elements: 2 KiB of f64, so every buffer of a stage stays in L1).
+pub const BLOCK: usize = 256;
+
+/// `true` if the CPU has AVX2 and FMA, so the routines may be used.
+pub fn available() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::sync::OnceLock;
+        static HAS: OnceLock<bool> = OnceLock::new();
+        if std::env::var_os("JITEXPR_NO_AOT").is_some() {
+            return false;
+        }
+        *HAS.get_or_init(|| {
+            std::arch::is_x86_feature_detected!("avx2")
+                && std::arch::is_x86_feature_detected!("fma")
+        })
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
+/// The function of a routine: a unary or binary operation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AotFn {
+    /// One operand.
+    Unary(UnaryOp),
+    /// Two operands.
+    Binary(BinaryOp),
+}
+
+/// Whether a routine exists for `f` (on any CPU; see [`available`]).
+pub fn has(f: AotFn) -> bool {
+    use UnaryOp::*;
+    match f {
+        AotFn::Unary(op) => matches!(
+            op,
+            Exp | Expm1 | Log | Log1p | Sin | Cos | Tanh | Arctan | Sinh | Cosh
+        ),
+        AotFn::Binary(op) => op == BinaryOp::Arctan2,
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The per-element algorithms (see `vmath` for their derivation).
+
+#[inline(always)]
+fn fma(a: f64, b: f64, c: f64) -> f64 {
+    a.mul_add(b, c)
+}
+
+#[inline(always)]
+fn sel(m: bool, a: f64, b: f64) -> f64 {
+    if m { a } else { b }
+}
+
+#[inline(always)]
+fn horner(x: f64, c: &[f64]) -> f64 {
+    let mut u = c[0];
+    for &ci in &c[1..] {
+        u = fma(u, x, ci);
+    }
+    u
+}
+
+#[inline(always)]
+fn bits(x: f64) -> u64 {
+    x.to_bits()
+}
+
+#[inline(always)]
+fn from_bits(x: u64) -> f64 {
+    f64::from_bits(x)
+}
+
+/// The integer in an integral-valued `n` (|n| < 2^51).
+#[inline(always)]
+fn to_int(n: f64) -> u64 {
+    bits(n + 6755399441055744.0).wrapping_sub(0x4338_0000_0000_0000)
+}
+
+/// 2^n for integral n in [-1022, 1023].
+#[inline(always)]
+fn pow2(n: f64) -> f64 {
+    from_bits(bits(n + (6755399441055744.0 + 1023.0)) << 52)
+}
+
+/// `v * 2^n` for integral n in [-2044, 2046], rounding once.
+#[inline(always)]
+fn ldexp2(v: f64, n: f64) -> f64 {
+    let n1 = (n * 0.5).floor();
+    let n2 = n - n1;
+    v * pow2(n1) * pow2(n2)
+}
+
+const LOG2E: f64 = std::f64::consts::LOG2_E;
+const LN2_HI: f64 = std::f64::consts::LN_2;
+const LN2_LO: f64 = 2.3190468138462996e-17;
+
+const EXPM1_POLY: [f64; 12] = [
+    1.6059043836821613e-10,
+    2.08767569878681e-09,
+    2.505210838544172e-08,
+    2.755731922398589e-07,
+    2.7557319223985893e-06,
+    2.48015873015873e-05,
+    0.0001984126984126984,
+    0.001388888888888889,
+    0.008333333333333333,
+    0.041666666666666664,
+    0.16666666666666666,
+    0.5,
+];
+
+#[inline(always)]
+fn expm1_poly(r: f64) -> f64 {
+    fma(r * r, horner(r, &EXPM1_POLY), r)
+}
+
+/// exp(x) * 2^shift (shift 0 or -1).
+#[inline(always)]
+fn exp_shifted(x: f64, shift: f64) -> f64 {
+    let n = (x * LOG2E).round_ties_even();
+    let r = fma(-n, LN2_HI, x);
+    let r = fma(-n, LN2_LO, r);
+    let e = 1.0 + expm1_poly(r);
+    let n = if shift != 0.0 { n + shift } else { n };
+    let r = ldexp2(e, n);
+    let r = sel(x > 711.0, f64::INFINITY, r);
+    sel(x < -745.2, 0.0, r)
+}
+
+#[inline(always)]
+fn exp(x: f64) -> f64 {
+    exp_shifted(x, 0.0)
+}
+
+#[inline(always)]
+fn two_sum(a: f64, c: f64) -> (f64, f64) {
+    let s = a + c;
+    let bb = s - a;
+    let ab = s - bb;
+    (s, (c - bb) + (a - ab))
+}
+
+#[inline(always)]
+fn expm1(x: f64) -> f64 {
+    let n = (x * LOG2E).round_ties_even();
+    let r = fma(-n, LN2_HI, x);
+    let r = fma(-n, LN2_LO, r);
+    let u = horner(r, &EXPM1_POLY);
+    let r2 = r * r;
+    let nc = sel(n > 1000.0, 1000.0, n);
+    let c = 1.0 - pow2(-nc);
+    let (hi, e) = two_sum(r, c);
+    let lo = fma(r2, u, e);
+    let r = ldexp2(hi + lo, n);
+    let r = sel(x > 709.8, f64::INFINITY, r);
+    let r = sel(x < -40.0, -1.0, r);
+    sel(x.abs() < 2f64.powi(-54), x, r)
+}
+
+#[inline(always)]
+fn sinh(x: f64) -> f64 {
+    let a = x.abs();
+    let t = expm1(a);
+    let q = t / (t + 1.0);
+    let small = (t + t) - t * q;
+    let mid = t + q;
+    let r = sel(a < 1.0, small, mid) * 0.5;
+    let r = sel(a > 22.0, exp_shifted(a, -1.0), r);
+    r.copysign(x)
+}
+
+#[inline(always)]
+fn cosh(x: f64) -> f64 {
+    let a = x.abs();
+    let t = expm1(a);
+    let t1 = t + 1.0;
+    let small = 1.0 + (t * t) / (t1 + t1);
+    let eh = exp_shifted(a, -1.0);
+    let mid = eh + 0.25 / eh;
+    let r = sel(a > 22.0, eh, mid);
+    sel(a < 0.3465735902799726, small, r)
+}
+
+#[inline(always)]
+fn tanh(x: f64) -> f64 {
+    let a = x.abs();
+    let t = expm1(a + a);
+    let d = t + 2.0;
+    let ge1 = a >= 1.0;
+    let q = sel(ge1, 2.0, t) / d;
+    let r = sel(ge1, 1.0 - q, q);
+    let r = sel(a > 22.0, 1.0, r);
+    r.copysign(x)
+}
+
+const LG: [f64; 7] = [
+    6.666666666666735130e-01,
+    3.999999999940941908e-01,
+    2.857142874366239149e-01,
+    2.222219843214978396e-01,
+    1.818357216161805012e-01,
+    1.531383769920937332e-01,
+    1.479819860511658591e-01,
+];
+const FD_LN2_HI: f64 = 6.93147180369123816490e-01;
+const FD_LN2_LO: f64 = 1.90821492927058770002e-10;
+
+/// x = 2^k (1 + f): (k, f).
+#[inline(always)]
+fn log_decompose(x: f64) -> (f64, f64) {
+    let tiny = x < f64::MIN_POSITIVE;
+    let xs = sel(tiny, x * 2f64.powi(54), x);
+    let kadj = sel(tiny, -54.0, 0.0);
+    let ix = bits(xs).wrapping_add(0x0009_5f62_0000_0000);
+    let e = from_bits((ix >> 52) | 0x4330_0000_0000_0000);
+    let kf = (e - (4503599627370496.0 + 1023.0)) + kadj;
+    let m = (ix & 0x000f_ffff_ffff_ffff).wrapping_add(0x3fe6_a09e_0000_0000);
+    (kf, from_bits(m) - 1.0)
+}
+
+/// (hfsq, s*(hfsq+R)).
+#[inline(always)]
+fn log_kernel(f: f64) -> (f64, f64) {
+    let hfsq = (f * f) * 0.5;
+    let s = f / (2.0 + f);
+    let z = s * s;
+    let w = z * z;
+    let t1 = horner(w, &[LG[5], LG[3], LG[1]]) * w;
+    let t2 = horner(w, &[LG[6], LG[4], LG[2], LG[0]]) * z;
+    let r = t2 + t1;
+    (hfsq, s * (hfsq + r))
+}
+
+#[inline(always)]
+fn log(x: f64) -> f64 {
+    let (kf, f) = log_decompose(x);
+    let (hfsq, shr) = log_kernel(f);
+    let t = fma(kf, FD_LN2_LO, shr);
+    let t = (hfsq - t) - f;
+    let r = kf * FD_LN2_HI - t;
+    let r = sel(x == f64::INFINITY, f64::INFINITY, r);
+    let r = sel(x == 0.0, f64::NEG_INFINITY, r);
+    sel(x.is_nan() | (x < 0.0), f64::NAN, r)
+}
+
+#[inline(always)]
+fn log1p(x: f64) -> f64 {
+    let u = x + 1.0;
+    let (kf, f) = log_decompose(u);
+    let c_big = 1.0 - (u - x);
+    let c_small = x - (u - 1.0);
+    let c = sel(kf >= 2.0, c_big, c_small) / u;
+    let c = sel(kf >= 54.0, 0.0, c);
+    let near = (x > -0.2928932188134524) & (x < 0.41421356237309503);
+    let f = sel(near, x, f);
+    let c = sel(near, 0.0, c);
+    let kf = sel(near, 0.0, kf);
+    let (hfsq, shr) = log_kernel(f);
+    let t = fma(kf, FD_LN2_LO, c);
+    let t = ((shr + t) - hfsq) + f;
+    let r = fma(kf, FD_LN2_HI, t);
+    let r = sel(x == f64::INFINITY, f64::INFINITY, r);
+    let r = sel(x == -1.0, f64::NEG_INFINITY, r);
+    let r = sel(x.is_nan() | (x < -1.0), f64::NAN, r);
+    sel(x.abs() < 2f64.powi(-54), x, r)
+}
+
+const PIO2: [f64; 3] = [
+    std::f64::consts::FRAC_PI_2,
+    6.123233995736766e-17,
+    -1.4973849048591698e-33,
+];
+/// Above this |x|, sin/cos lanes take the reference routine.
+const TRIG_MAX: f64 = 1e5;
+
+#[inline(always)]
+fn sin_kernel(r: f64, z: f64) -> f64 {
+    let p = horner(
+        z,
+        &[
+            1.58969099521155010221e-10,
+            -2.50507602534068634195e-08,
+            2.75573137070700676789e-06,
+            -1.98412698298579493134e-04,
+            8.33333333332248946124e-03,
+        ],
+    );
+    let p = fma(z, p, -1.66666666666666324348e-01);
+    fma(z * r, p, r)
+}
+
+#[inline(always)]
+fn cos_kernel(z: f64) -> f64 {
+    let p = horner(
+        z,
+        &[
+            -1.13596475577881948265e-11,
+            2.08757232129817482790e-09,
+            -2.75573143513906633035e-07,
+            2.48015872894767294178e-05,
+            -1.38888888888741095749e-03,
+            4.16666666666666019037e-02,
+        ],
+    );
+    let zr = z * p;
+    let hz = z * 0.5;
+    let w = 1.0 - hz;
+    let t = (1.0 - w) - hz;
+    w + fma(z, zr, t)
+}
+
+/// sin (`cos == false`) or cos of x, for |x| <= TRIG_MAX.
+#[inline(always)]
+fn sincos(x: f64, cos: bool) -> f64 {
+    let n = (x * std::f64::consts::FRAC_2_PI).round_ties_even();
+    let r = fma(-n, PIO2[0], x);
+    let r = fma(-n, PIO2[1], r);
+    let r = fma(-n, PIO2[2], r);
+    let z = r * r;
+    let s = sin_kernel(r, z);
+    let c = cos_kernel(z);
+    let q = to_int(n).wrapping_add(u64::from(cos));
+    let r = sel(q & 1 != 0, c, s);
+    let r = from_bits(bits(r) ^ ((q << 62) & (1 << 63)));
+    if cos {
+        r
+    } else {
+        sel(x.abs() < 2f64.powi(-27), x, r)
+    }
+}
+
+#[inline(always)]
+fn sin(x: f64) -> f64 {
+    sincos(x, false)
+}
+
+#[inline(always)]
+fn cos(x: f64) -> f64 {
+    sincos(x, true)
+}
+
+/// Lanes that `sin`/`cos` leave to the reference routine.
+#[inline(always)]
+fn trig_slow(x: f64) -> bool {
+    let a = x.abs();
+    a > TRIG_MAX && a < f64::INFINITY
+}
+
+const AT: [f64; 11] = [
+    3.33333333333329318027e-01,
+    -1.99999999998764832476e-01,
+    1.42857142725034663711e-01,
+    -1.11111104054623557880e-01,
+    9.09088713343650656196e-02,
+    -7.69187620504482999495e-02,
+    6.66107313738753120669e-02,
+    -5.83357013379057348645e-02,
+    4.97687799461593236017e-02,
+    -3.65315727442169155270e-02,
+    1.62858201153657823623e-02,
+];
+
+/// atan(a) for a >= 0 (or NaN); a may be +inf.
+#[inline(always)]
+fn atan_pos(a: f64) -> f64 {
+    const TABLE: [(f64, [f64; 6]); 4] = [
+        (
+            7.0 / 16.0,
+            [
+                2.0,
+                1.0,
+                1.0,
+                2.0,
+                4.63647609000806093515e-01,
+                2.26987774529616870924e-17,
+            ],
+        ),
+        (
+            11.0 / 16.0,
+            [
+                1.0,
+                1.0,
+                1.0,
+                1.0,
+                std::f64::consts::FRAC_PI_4,
+                3.06161699786838301793e-17,
+            ],
+        ),
+        (
+            19.0 / 16.0,
+            [
+                1.0,
+                1.5,
+                1.5,
+                1.0,
+                9.82793723247329054082e-01,
+                1.39033110312309984516e-17,
+            ],
+        ),
+        (
+            39.0 / 16.0,
+            [
+                0.0,
+                1.0,
+                1.0,
+                0.0,
+                std::f64::consts::FRAC_PI_2,
+                6.12323399573676603587e-17,
+            ],
+        ),
+    ];
+    let mut v = [1.0, 0.0, 0.0, 1.0, 0.0, 0.0];
+    let mut last = false;
+    for (bound, vals) in TABLE {
+        let m = a >= bound;
+        for (slot, c) in v.iter_mut().zip(vals) {
+            *slot = sel(m, c, *slot);
+        }
+        last = m;
+    }
+    let num = sel(last, -1.0, fma(a, v[0], -v[1]));
+    let den = fma(a, v[2], v[3]);
+    let xr = num / den;
+    let z = xr * xr;
+    let w = z * z;
+    let s1 = horner(w, &[AT[10], AT[8], AT[6], AT[4], AT[2], AT[0]]) * z;
+    let s2 = horner(w, &[AT[9], AT[7], AT[5], AT[3], AT[1]]) * w;
+    let s = s1 + s2;
+    let t = ((xr * s) - v[5]) - xr;
+    v[4] - t
+}
+
+#[inline(always)]
+fn atan(x: f64) -> f64 {
+    atan_pos(x.abs()).copysign(x)
+}
+
+#[inline(always)]
+fn atan2(y: f64, x: f64) -> f64 {
+    let ay = y.abs();
+    let ax = x.abs();
+    let r = ay / ax;
+    let t = atan_pos(r);
+    let t = sel((ax == 0.0) & (ay == 0.0), 0.0, t);
+    let t = sel(
+        (ax == f64::INFINITY) & (ay == f64::INFINITY),
+        std::f64::consts::FRAC_PI_4,
+        t,
+    );
+    let ph = std::f64::consts::PI;
+    let s = ph - t;
+    let e = ((ph - s) - t) + 1.2246467991473532e-16;
+    let u = s + e;
+    let t = sel(bits(x) >> 63 != 0, u, t);
+    let t = sel(r == f64::INFINITY, std::f64::consts::FRAC_PI_2, t);
+    t.copysign(y)
+}
+
+// ---------------------------------------------------------------------------
+// Block loops, compiled for AVX2+FMA.
+
+/// Defines `$name(x, out)` computing `$f` per element in f64 and in f32
+/// (through f64), compiled for AVX2 and FMA.
+macro_rules! unary_loops {
+    ($($f:ident => $f64name:ident, $f32name:ident;)*) => {$(
+        #[cfg(target_arch = "x86_64")]
+        #[target_feature(enable = "avx2,fma")]
+        fn $f64name(x: &[f64], out: &mut [f64]) {
+            for (o, &v) in out.iter_mut().zip(x) {
+                *o = $f(v);
+            }
+        }
+
+        #[cfg(target_arch = "x86_64")]
+        #[target_feature(enable = "avx2,fma")]
+        fn $f32name(x: &[f32], out: &mut [f32]) {
+            for (o, &v) in out.iter_mut().zip(x) {
+                *o = $f(f64::from(v)) as f32;
+            }
+        }
+    )*};
+}
+
+unary_loops! {
+    exp => exp_f64, exp_f32;
+    expm1 => expm1_f64, expm1_f32;
+    log => log_f64, log_f32;
+    log1p => log1p_f64, log1p_f32;
+    sin => sin_f64, sin_f32;
+    cos => cos_f64, cos_f32;
+    tanh => tanh_f64, tanh_f32;
+    sinh => sinh_f64, sinh_f32;
+    cosh => cosh_f64, cosh_f32;
+    atan => atan_f64, atan_f32;
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+fn atan2_f64(y: &[f64], x: &[f64], out: &mut [f64]) {
+    for ((o, &a), &b) in out.iter_mut().zip(y).zip(x) {
+        *o = atan2(a, b);
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+fn atan2_f32(y: &[f32], x: &[f32], out: &mut [f32]) {
+    for ((o, &a), &b) in out.iter_mut().zip(y).zip(x) {
+        *o = atan2(f64::from(a), f64::from(b)) as f32;
+    }
+}
+
+/// Recomputes with the reference routine the sin/cos lanes outside the fast range.
+fn trig_fixup_f64(op: UnaryOp, x: &[f64], out: &mut [f64]) {
+    for (o, &v) in out.iter_mut().zip(x) {
+        if trig_slow(v)
+            && let Scalar::Float64(r) = scalar::unary(op, Scalar::Float64(v))
+        {
+            *o = r;
+        }
+    }
+}
+
+fn trig_fixup_f32(op: UnaryOp, x: &[f32], out: &mut [f32]) {
+    for (o, &v) in out.iter_mut().zip(x) {
+        if trig_slow(f64::from(v))
+            && let Scalar::Float32(r) = scalar::unary(op, Scalar::Float32(v))
+        {
+            *o = r;
+        }
+    }
+}
+
+/// Evaluates `op` over `x` into `out` (same length) with the AVX2 routine;
+/// `false` (and `out` untouched) if there is none or the CPU lacks AVX2/FMA.
+pub fn unary_f64(op: UnaryOp, x: &[f64], out: &mut [f64]) -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use UnaryOp::*;
+        if !available() || x.len() != out.len() || !has(AotFn::Unary(op)) {
+            return false;
+        }
+        let f: fn(&[f64], &mut [f64]) = match op {
+            // SAFETY (each arm): `available()` checked that the CPU has AVX2 and FMA.
+            Exp => |x, o| unsafe { exp_f64(x, o) },
+            Expm1 => |x, o| unsafe { expm1_f64(x, o) },
+            Log => |x, o| unsafe { log_f64(x, o) },
+            Log1p => |x, o| unsafe { log1p_f64(x, o) },
+            Sin => |x, o| unsafe { sin_f64(x, o) },
+            Cos => |x, o| unsafe { cos_f64(x, o) },
+            Tanh => |x, o| unsafe { tanh_f64(x, o) },
+            Sinh => |x, o| unsafe { sinh_f64(x, o) },
+            Cosh => |x, o| unsafe { cosh_f64(x, o) },
+            Arctan => |x, o| unsafe { atan_f64(x, o) },
+            _ => return false,
+        };
+        f(x, out);
+        if matches!(op, Sin | Cos) {
+            trig_fixup_f64(op, x, out);
+        }
+        true
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        let _ = (op, x, out);
+        false
+    }
+}
+
+/// [`unary_f64`] for f32 arrays.
+pub fn unary_f32(op: UnaryOp, x: &[f32], out: &mut [f32]) -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use UnaryOp::*;
+        if !available() || x.len() != out.len() || !has(AotFn::Unary(op)) {
+            return false;
+        }
+        let f: fn(&[f32], &mut [f32]) = match op {
+            // SAFETY (each arm): `available()` checked that the CPU has AVX2 and FMA.
+            Exp => |x, o| unsafe { exp_f32(x, o) },
+            Expm1 => |x, o| unsafe { expm1_f32(x, o) },
+            Log => |x, o| unsafe { log_f32(x, o) },
+            Log1p => |x, o| unsafe { log1p_f32(x, o) },
+            Sin => |x, o| unsafe { sin_f32(x, o) },
+            Cos => |x, o| unsafe { cos_f32(x, o) },
+            Tanh => |x, o| unsafe { tanh_f32(x, o) },
+            Sinh => |x, o| unsafe { sinh_f32(x, o) },
+            Cosh => |x, o| unsafe { cosh_f32(x, o) },
+            Arctan => |x, o| unsafe { atan_f32(x, o) },
+            _ => return false,
+        };
+        f(x, out);
+        if matches!(op, Sin | Cos) {
+            trig_fixup_f32(op, x, out);
+        }
+        true
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        let _ = (op, x, out);
+        false
+    }
+}
+
+/// `op(x, y)` elementwise into `out`, like [`unary_f64`].
+pub fn binary_f64(op: BinaryOp, x: &[f64], y: &[f64], out: &mut [f64]) -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if !available() || x.len() != out.len() || y.len() != out.len() || !has(AotFn::Binary(op)) {
+            return false;
+        }
+        // SAFETY: `available()` checked that the CPU has AVX2 and FMA.
+        unsafe { atan2_f64(x, y, out) };
+        true
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        let _ = (op, x, y, out);
+        false
+    }
+}
+
+/// [`binary_f64`] for f32 arrays.
+pub fn binary_f32(op: BinaryOp, x: &[f32], y: &[f32], out: &mut [f32]) -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if !available() || x.len() != out.len() || y.len() != out.len() || !has(AotFn::Binary(op)) {
+            return false;
+        }
+        // SAFETY: `available()` checked that the CPU has AVX2 and FMA.
+        unsafe { atan2_f32(x, y, out) };
+        true
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        let _ = (op, x, y, out);
+        false
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The entry points kernels call.
+
+/// A routine's entry point: `(x, y, out, n)`; `y` is ignored by unary ones.
+pub type Entry = extern "C" fn(*const u8, *const u8, *mut u8, usize);
+
+macro_rules! entries {
+    ($($kind:ident $op:ident => $e64:ident, $e32:ident;)*) => {
+        $(entries!(@one $kind $op, $e64, f64, unary_f64, binary_f64);
+          entries!(@one $kind $op, $e32, f32, unary_f32, binary_f32);)*
+
+        /// The entry point of `f` for `f32` (`single`) or `f64` lanes, and
+        /// its symbol; `None` if there is no routine.
+        pub fn entry(f: AotFn, single: bool) -> Option<(&'static str, Entry)> {
+            match f {
+                $(entries!(@pat $kind $op) => Some(if single {
+                    (stringify!($e32), $e32 as Entry)
+                } else {
+                    (stringify!($e64), $e64 as Entry)
+                }),)*
+                _ => None,
+            }
+        }
+
+        /// Every entry point, for registering with a JIT module.
+        pub fn all() -> Vec<(&'static str, Entry)> {
+            vec![$((stringify!($e64), $e64 as Entry), (stringify!($e32), $e32 as Entry)),*]
+        }
+    };
+    (@pat U $op:ident) => { AotFn::Unary(UnaryOp::$op) };
+    (@pat B $op:ident) => { AotFn::Binary(BinaryOp::$op) };
+    (@one U $op:ident, $name:ident, $t:ty, $u:ident, $b:ident) => {
+        extern "C" fn $name(x: *const u8, _y: *const u8, out: *mut u8, n: usize) {
+            // SAFETY: kernels call this with `x` and `out` pointing to `n`
+            // elements of $t in their own stack buffers (distinct, aligned,
+            // n <= BLOCK).
+            let (x, out) = unsafe {
+                (
+                    std::slice::from_raw_parts(x as *const $t, n),
+                    std::slice::from_raw_parts_mut(out as *mut $t, n),
+                )
+            };
+            $u(UnaryOp::$op, x, out);
+        }
+    };
+    (@one B $op:ident, $name:ident, $t:ty, $u:ident, $b:ident) => {
+        extern "C" fn $name(x: *const u8, y: *const u8, out: *mut u8, n: usize) {
+            // SAFETY: as for the unary entry points, with `y` a third buffer.
+            let (x, y, out) = unsafe {
+                (
+                    std::slice::from_raw_parts(x as *const $t, n),
+                    std::slice::from_raw_parts(y as *const $t, n),
+                    std::slice::from_raw_parts_mut(out as *mut $t, n),
+                )
+            };
+            $b(BinaryOp::$op, x, y, out);
+        }
+    };
+}
+
+entries! {
+    U Exp => jx_aot_exp_f64, jx_aot_exp_f32;
+    U Expm1 => jx_aot_expm1_f64, jx_aot_expm1_f32;
+    U Log => jx_aot_log_f64, jx_aot_log_f32;
+    U Log1p => jx_aot_log1p_f64, jx_aot_log1p_f32;
+    U Sin => jx_aot_sin_f64, jx_aot_sin_f32;
+    U Cos => jx_aot_cos_f64, jx_aot_cos_f32;
+    U Tanh => jx_aot_tanh_f64, jx_aot_tanh_f32;
+    U Sinh => jx_aot_sinh_f64, jx_aot_sinh_f32;
+    U Cosh => jx_aot_cosh_f64, jx_aot_cosh_f32;
+    U Arctan => jx_aot_arctan_f64, jx_aot_arctan_f32;
+    B Arctan2 => jx_aot_arctan2_f64, jx_aot_arctan2_f32;
+}
