@@ -91,7 +91,7 @@ fn new_module() -> JITModule {
         .unwrap();
     let mut builder = JITBuilder::with_isa(isa, default_libcall_names());
     for r in runtime::all() {
-        builder.symbol(r.symbol, r.address);
+        builder.symbol(r.symbol, r.address as *const u8);
     }
     JITModule::new(builder)
 }

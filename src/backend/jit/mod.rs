@@ -74,7 +74,7 @@ fn isa() -> Result<OwnedTargetIsa> {
 pub fn new_module() -> Result<JITModule> {
     let mut builder = JITBuilder::with_isa(isa()?, default_libcall_names());
     for r in runtime::all() {
-        builder.symbol(r.symbol, r.address);
+        builder.symbol(r.symbol, r.address as *const u8);
     }
     for (symbol, entry) in aot::all() {
         builder.symbol(symbol, entry as *const u8);

@@ -16,17 +16,12 @@ pub struct Routine {
     /// The symbol name the JIT module knows it by.
     pub symbol: &'static str,
     /// The function's address.
-    pub address: *const u8,
+    pub address: usize,
     /// The dtype of every parameter and of the result.
     pub dtype: DType,
     /// Number of parameters (1 or 2).
     pub arity: usize,
 }
-
-// SAFETY: a routine is the address of an immutable `extern "C"` function.
-unsafe impl Send for Routine {}
-// SAFETY: as above; calling it has no shared state.
-unsafe impl Sync for Routine {}
 
 macro_rules! unary_f {
     ($name:ident, $op:ident, $t:ty, $variant:ident) => {
@@ -75,8 +70,8 @@ macro_rules! routines {
         pub fn unary_routine(op: UnaryOp, dtype: DType) -> Option<Routine> {
             match (op, dtype) {
                 $(
-                    (UnaryOp::$uop, DType::Float64) => Some(Routine { symbol: stringify!($u64), address: $u64 as *const u8, dtype, arity: 1 }),
-                    (UnaryOp::$uop, DType::Float32) => Some(Routine { symbol: stringify!($u32), address: $u32 as *const u8, dtype, arity: 1 }),
+                    (UnaryOp::$uop, DType::Float64) => Some(Routine { symbol: stringify!($u64), address: $u64 as *const u8 as usize, dtype, arity: 1 }),
+                    (UnaryOp::$uop, DType::Float32) => Some(Routine { symbol: stringify!($u32), address: $u32 as *const u8 as usize, dtype, arity: 1 }),
                 )*
                 _ => None,
             }
@@ -86,12 +81,12 @@ macro_rules! routines {
         pub fn binary_routine(op: BinaryOp, dtype: DType) -> Option<Routine> {
             match (op, dtype) {
                 $(
-                    (BinaryOp::$bop, DType::Float64) => Some(Routine { symbol: stringify!($b64), address: $b64 as *const u8, dtype, arity: 2 }),
-                    (BinaryOp::$bop, DType::Float32) => Some(Routine { symbol: stringify!($b32), address: $b32 as *const u8, dtype, arity: 2 }),
+                    (BinaryOp::$bop, DType::Float64) => Some(Routine { symbol: stringify!($b64), address: $b64 as *const u8 as usize, dtype, arity: 2 }),
+                    (BinaryOp::$bop, DType::Float32) => Some(Routine { symbol: stringify!($b32), address: $b32 as *const u8 as usize, dtype, arity: 2 }),
                 )*
                 $(
-                    (BinaryOp::$iop, DType::Int64) => Some(Routine { symbol: stringify!($i64), address: $i64 as *const u8, dtype, arity: 2 }),
-                    (BinaryOp::$iop, DType::Int32) => Some(Routine { symbol: stringify!($i32), address: $i32 as *const u8, dtype, arity: 2 }),
+                    (BinaryOp::$iop, DType::Int64) => Some(Routine { symbol: stringify!($i64), address: $i64 as *const u8 as usize, dtype, arity: 2 }),
+                    (BinaryOp::$iop, DType::Int32) => Some(Routine { symbol: stringify!($i32), address: $i32 as *const u8 as usize, dtype, arity: 2 }),
                 )*
                 _ => None,
             }

@@ -6,6 +6,8 @@
 //! index space and calls the kernel on runs of consecutive elements, so a
 //! kernel never sees an address outside its operands.
 
+pub mod aot;
+
 use std::ops::Range;
 use std::sync::atomic::{AtomicBool, Ordering};
 
