@@ -365,7 +365,7 @@ impl Kernel {
             let dtype = parse_dtype(dtype)?;
             if names.iter().any(|(n, _)| n == name) {
                 return Err(PyValueError::new_err(format!(
-                    "signature names {name:?} twice"
+                    "signature names '{name}' twice"
                 )));
             }
             sig = sig.with(name, dtype);
@@ -406,13 +406,13 @@ impl Kernel {
                 let name: String = name.extract()?;
                 let Some(pos) = self.signature.iter().position(|(n, _)| *n == name) else {
                     return Err(PyTypeError::new_err(format!(
-                        "unexpected input {name:?}: the kernel reads {}",
+                        "unexpected input '{name}': the kernel reads {}",
                         self.names().join(", ")
                     )));
                 };
                 if pos < args.len() {
                     return Err(PyTypeError::new_err(format!(
-                        "input {name:?} given by position and by name"
+                        "input '{name}' given by position and by name"
                     )));
                 }
                 inputs.add(&name, &value, Some(self.signature[pos].1))?;
