@@ -321,18 +321,25 @@ def test_evaluation_releases_the_gil():
         ne.evaluate("sum(arctan2(sin(a), cos(a)) ** 1.5)", math="reference")
         duration = time.perf_counter() - t0
         done = threading.Event()
+        failures = []
 
         def work():
-            ne.evaluate("sum(arctan2(sin(a), cos(a)) ** 1.5)", math="reference")
-            done.set()
+            try:
+                ne.evaluate("sum(arctan2(sin(a), cos(a)) ** 1.5)", local_dict={"a": a}, math="reference")
+            except BaseException as e:  # reported below; the loop must end either way
+                failures.append(e)
+            finally:
+                done.set()
 
         t = threading.Thread(target=work)
         t.start()
         max_gap, last = 0.0, time.perf_counter()
-        while not done.is_set():
+        deadline = last + 60
+        while not done.is_set() and last < deadline:
             now = time.perf_counter()
             max_gap, last = max(max_gap, now - last), now
         t.join()
+        assert not failures, failures
     finally:
         ne.set_num_threads(ne.detect_number_of_cores())
     # With the GIL held, this thread would stall for the whole evaluation.
