@@ -177,6 +177,7 @@ impl Error {
     }
 
     /// Replaces the expression text the spans point into (same length, same spans).
+    #[cfg(feature = "cli")]
     pub(crate) fn replace_source(mut self, source: &Arc<str>) -> Error {
         self.inner.source_text = Some(Arc::clone(source));
         self
