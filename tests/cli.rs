@@ -217,11 +217,23 @@ fn explain_shows_every_stage() {
 
 #[test]
 fn info_lists_backends() {
-    jitexpr()
-        .arg("info")
-        .assert()
-        .success()
-        .stdout(predicate::str::contains("jit").and(predicate::str::contains("interp")));
+    let a = jitexpr().arg("info").assert().success();
+    let out = String::from_utf8_lossy(&a.get_output().stdout).to_string();
+    assert!(out.contains("jit") && out.contains("interp"), "{out}");
+    // Every adapter line says whether it can run float64 and int64.
+    let gpu: Vec<&str> = out
+        .lines()
+        .filter(|l| l.trim_start().starts_with("gpu"))
+        .collect();
+    assert!(!gpu.is_empty(), "{out}");
+    for line in gpu {
+        assert!(
+            line.contains("no adapter found")
+                || line.contains("not built")
+                || (line.contains("| float64 ") && line.contains("| int64 ")),
+            "{line}"
+        );
+    }
 }
 
 #[test]

@@ -269,13 +269,16 @@ fn info() -> Result<()> {
         if adapters.is_empty() {
             outln!("  gpu     no adapter found");
         }
-        for a in adapters {
+        let yes = |b: bool| if b { "yes" } else { "no" };
+        for (a, f64, i64) in adapters {
             let f = format!("{:?}", a.backend);
             outln!(
-                "  gpu     {} | {f} | {:?} | driver {}",
+                "  gpu     {} | {f} | {:?} | driver {} | float64 {} | int64 {}",
                 a.name,
                 a.device_type,
-                a.driver
+                a.driver,
+                yes(f64 && i64),
+                yes(i64)
             );
         }
     }

@@ -30,11 +30,22 @@ fn instance() -> wgpu::Instance {
     wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle_from_env())
 }
 
-/// The adapters wgpu finds (for `jitexpr info`).
-pub fn adapters() -> Vec<wgpu::AdapterInfo> {
+/// The adapters wgpu finds (for `jitexpr info`), with whether each has
+/// `SHADER_F64` and `SHADER_INT64` (what float64 and int64 need).
+pub fn adapters() -> Vec<(wgpu::AdapterInfo, bool, bool)> {
     let instance = instance();
     let adapters = pollster::block_on(instance.enumerate_adapters(wgpu::Backends::all()));
-    adapters.iter().map(|a| a.get_info()).collect()
+    adapters
+        .iter()
+        .map(|a| {
+            let f = a.features();
+            (
+                a.get_info(),
+                f.contains(wgpu::Features::SHADER_F64),
+                f.contains(wgpu::Features::SHADER_INT64),
+            )
+        })
+        .collect()
 }
 
 /// The process's GPU, created on first use.
