@@ -20,4 +20,5 @@ echo "== maturin develop --release (python/)"
 maturin develop --release --quiet
 
 echo "== pytest (python/tests)"
-python -m pytest -q -p no:cacheprovider tests "$@"
+# A hang must fail CI, not stall it.
+timeout 900 python -m pytest -q -p no:cacheprovider tests "$@"

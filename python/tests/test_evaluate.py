@@ -338,7 +338,8 @@ def test_evaluation_releases_the_gil():
         while not done.is_set() and last < deadline:
             now = time.perf_counter()
             max_gap, last = max(max_gap, now - last), now
-        t.join()
+        t.join(timeout=60)
+        assert not t.is_alive(), "the evaluation in the worker thread did not finish in 60 s"
         assert not failures, failures
     finally:
         ne.set_num_threads(ne.detect_number_of_cores())
