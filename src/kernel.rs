@@ -20,8 +20,9 @@ pub enum Backend {
     Jit,
     /// The scalar reference interpreter: slow, obviously correct; the oracle.
     Interpreter,
-    /// WGSL compute shaders through wgpu (feature `gpu`); a subset of the
-    /// language so far (see `backend::wgsl::codegen`).
+    /// WGSL compute shaders through wgpu (feature `gpu`): the whole language,
+    /// float64/int64 where the adapter has `SHADER_F64`/`SHADER_INT64` (see
+    /// `backend::wgsl`).
     Gpu,
 }
 

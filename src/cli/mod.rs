@@ -56,7 +56,7 @@ pub enum BackendArg {
     Jit,
     /// The reference interpreter.
     Interp,
-    /// WGSL on the GPU (float32/int32/bool elementwise expressions so far).
+    /// WGSL compute shaders on the GPU (float64/int64 where the adapter supports them).
     Gpu,
 }
 

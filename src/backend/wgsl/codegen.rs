@@ -584,7 +584,7 @@ fn i_recip64(x: i64) -> i64 {
 fn unsupported(what: String) -> Error {
     Error::new(
         ErrorKind::Unsupported,
-        format!("{what} not supported on the GPU yet"),
+        format!("{what} not supported on the GPU"),
     )
     .with_help("use the JIT backend (the default) for this expression")
 }
