@@ -7,7 +7,7 @@
 //! ([`finish_shader`]) folds each output's partials.
 //!
 //! Bindings: every leaf as a read-only storage array (bool as `u32`), then
-//! the output (or the partials), then a uniform [`Params`](PARAMS_STRUCT)
+//! the output (or the partials), then a uniform `Params` (`PARAMS_STRUCT`)
 //! with the sizes, the shapes, each leaf's base offset and element strides
 //! over `S` (0 along broadcast axes) and the constants. Float and 64-bit
 //! constants come from the uniform, not literals: drivers may compile
@@ -73,7 +73,7 @@ const PARAMS_STRUCT: &str = "struct Params {
 }
 ";
 
-/// Words of the uniform before `shape` (see [`PARAMS_STRUCT`]).
+/// Words of the uniform before `shape` (see `PARAMS_STRUCT`).
 pub const HEADER_WORDS: usize = 12;
 
 /// The WGSL shader of `stage`.
@@ -271,7 +271,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
 
 /// The shader that folds each output's partials (`groups` of them, in
 /// binding 0) into the reduction's result (binding 1): `params` is
-/// `[n, groups, groups_x, 0, m as the result's float bits (lo, hi)]`.
+/// `[n, groups, groups_x, m]` (`m`: elements per output, for `mean`).
 pub fn finish_shader(op: ReduceOp, operand: DType, result: DType) -> String {
     let acc = acc_storage(op, operand);
     let wide = operand == DType::Float64 || result == DType::Float64;
