@@ -22,6 +22,10 @@ array). The machine load (load average, and CPU time other processes used
 during the run) is printed with the table: quote medians and ratios from one
 run, and rerun when the machine was busy.
 
+When the Python bindings are installed in the same venv (`pip install ./python`),
+a "jitexpr Python evaluate" column times `jitexpr.evaluate` in this process on
+the same arrays as numexpr and NumPy (otherwise it shows a dash).
+
 `--quick` (under a minute: fewer repeats, no NumPy and 1-thread columns) exits
 with status 1 if any jitexpr ÷ numexpr ratio is above 1.0.
 """
@@ -44,6 +48,11 @@ from pathlib import Path
 
 import numexpr as ne
 import numpy as np
+
+try:  # the Python bindings (`pip install ./python`): an in-process jitexpr column
+    import jitexpr as jx
+except ImportError:
+    jx = None
 
 ROOT = Path(__file__).resolve().parent.parent
 THREADS = 2
@@ -214,6 +223,7 @@ class Row:
     ne2: float | None = None
     ne2_out: float | None = None
     jit_evaluate: float | None = None
+    py_evaluate: float | None = None
     jit_into: float | None = None
     compile_s: float | None = None
     bytes_per_element: int = 0
@@ -303,6 +313,9 @@ def run_row(expr, dtype, n, mem, arrays, files, binary, quick) -> Row:
     if not expr.startswith("sum("):
         out = ne.evaluate(expr, local_dict=local)
         row.ne2_out = median_time(lambda: ne.evaluate(expr, local_dict=local, out=out), rep)
+    if jx is not None:
+        jx.set_num_threads(THREADS)
+        row.py_evaluate = median_time(lambda: jx.evaluate(expr, local_dict=local), rep)
     rep_jit = rep * 3 if n <= 1000 else rep
     r = jitexpr_bench(binary, expr, files, rep_jit)
     row.jit_into = r["median_s"]
@@ -430,10 +443,10 @@ def main() -> int:
     )
     print(
         "| expression | dtype | n | NumPy | numexpr 1T | numexpr 2T | numexpr 2T out= "
-        "| jitexpr evaluate | jitexpr eval_into | ratio evaluate | ratio eval_into "
-        "| % of triad | other load |"
+        "| jitexpr evaluate | jitexpr eval_into | jitexpr Python evaluate "
+        "| ratio evaluate | ratio eval_into | % of triad | other load |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     bad = []
     for r in rows:
         ns = lambda t: None if t is None else t * 1e9 / r.n  # noqa: E731
@@ -447,7 +460,8 @@ def main() -> int:
         print(
             f"| `{r.expr}` | {r.dtype} | {r.n:.0e} | {fmt(ns(r.numpy))} "
             f"| {fmt(ns(r.ne1))} | {fmt(ns(r.ne2))} | {fmt(ns(r.ne2_out))} "
-            f"| {fmt(ns(r.jit_evaluate))} | {fmt(ns(r.jit_into))} | {fmt(ra)} | {fmt(ro)} "
+            f"| {fmt(ns(r.jit_evaluate))} | {fmt(ns(r.jit_into))} | {fmt(ns(r.py_evaluate))} "
+            f"| {fmt(ra)} | {fmt(ro)} "
             f"| {pct} | {r.load} |"
         )
     print()
