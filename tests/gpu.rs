@@ -347,7 +347,14 @@ fn reductions_match_the_interpreter() {
     let b = Array1::from_shape_fn(100_001, |j| j % 1000 == 999);
     let big = Array1::from_shape_fn(1_000_003, |j| ((j % 1013) as f32) * 0.001);
     let empty = ArrayD::<f32>::zeros(IxDyn(&[0, 4]));
+    // A thread per output up to 64 elements per output, a workgroup per output beyond.
+    let tall = Array2::from_shape_fn((100_000, 3), |(r, c)| ((r * 3 + c) % 89) as f64 - 40.0);
+    let e64 = Array2::from_shape_fn((7, 64), |(r, c)| (r * 64 + c) as i32 - 200);
+    let e65 = Array2::from_shape_fn((7, 65), |(r, c)| (r * 65 + c) as i32 - 200);
     let vars = Vars::new()
+        .with("tall", &tall)
+        .with("e64", &e64)
+        .with("e65", &e65)
         .with("m", &m)
         .with("t", &t)
         .with("s", &s)
@@ -388,6 +395,13 @@ fn reductions_match_the_interpreter() {
         "sum(big)",
         "sum(big * big) / sum(big)",
         "max(big) + min(big)",
+        "sum(tall, axis=1)",
+        "tall - mean(tall, axis=1)",
+        "max(tall, axis=1) + min(tall, axis=0)",
+        "sum(e64, axis=1)",
+        "sum(e65, axis=1)",
+        "max(e64, axis=0) - min(e65, axis=1)",
+        "any(e65 > 240, axis=1)",
         "sum(empty)",
         "sum(empty, axis=0)",
         "prod(empty, axis=1)",

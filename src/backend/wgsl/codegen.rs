@@ -234,6 +234,19 @@ fn combine(a: {acc}, b: {acc}) -> {acc} {{ return {combine}; }}
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {{
     let w = wid.x + wid.y * params.groups_x;
+    if (params.chunk == 0u) {{
+        // Short reductions: one thread folds all m elements of its output.
+        let j = w * 256u + lid;
+        if (j < params.n) {{
+            var acc: {acc} = {identity};
+            for (var r = 0u; r < params.m; r = r + 1u) {{
+                let e = flat(j, r);
+                acc = combine(acc, {load});
+            }}
+            out[(params.j_base + j) * params.groups_total + params.g_base] = acc;
+        }}
+        return;
+    }}
     let j = w / params.groups;
     let grp = w % params.groups;
     var acc: {acc} = {identity};

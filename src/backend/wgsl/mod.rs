@@ -30,6 +30,10 @@ use device::Pooled;
 /// Elements one workgroup of a reduction folds (16 per thread).
 const GROUP_ELEMENTS: u64 = 16 * WORKGROUP as u64;
 
+/// Reductions of at most this many elements per output run a thread per
+/// output instead of a workgroup per output.
+const SHORT_REDUCTION: usize = 64;
+
 /// A program compiled to WGSL: one shader per stage.
 #[derive(Debug, Clone)]
 pub struct GpuProgram {
@@ -450,6 +454,7 @@ impl<'v> Run<'_, 'v> {
         if slabs.is_empty() {
             slabs.push((0, 0));
         }
+        let short = m <= SHORT_REDUCTION;
         // Workgroups per output in each slab, and where each slab's go.
         let plan: Vec<(usize, usize, u64, u64)> = slabs
             .iter()
@@ -460,7 +465,12 @@ impl<'v> Run<'_, 'v> {
                 } else {
                     (p / rows * rows_here, m, p / rows * s)
                 };
-                let groups = (mm as u64).div_ceil(GROUP_ELEMENTS).max(1);
+                // Short reductions: a thread per output (`chunk` 0), one partial each.
+                let groups = if short {
+                    1
+                } else {
+                    (mm as u64).div_ceil(GROUP_ELEMENTS).max(1)
+                };
                 (n, j_base, groups, mm as u64)
             })
             .collect();
@@ -509,7 +519,11 @@ impl<'v> Run<'_, 'v> {
             let mut uploads = Vec::new();
             let (leaf, strides) = self.bind_leaves(&stage.shader, &shape, *slab, &mut uploads)?;
             let start = Instant::now();
-            let total = n as u64 * groups;
+            let total = if short {
+                (n as u64).div_ceil(u64::from(WORKGROUP))
+            } else {
+                n as u64 * groups
+            };
             let (gx, _) = self.gpu.grid(total)?;
             let header = [
                 n as u32,
@@ -517,7 +531,7 @@ impl<'v> Run<'_, 'v> {
                 ndim as u32,
                 gx,
                 groups as u32,
-                GROUP_ELEMENTS as u32,
+                if short { 0 } else { GROUP_ELEMENTS as u32 },
                 groups_total as u32,
                 u32::from(trailing),
                 j_base as u32,
