@@ -5,22 +5,12 @@
 //! which case a missing adapter is a failure: GPU tests never skip silently.
 #![cfg(feature = "gpu")]
 
+mod common;
+
+use common::{close, gpu_available};
 use jitexpr::{Array, Backend, DType, ErrorKind, Options, Signature, Vars};
 use ndarray::{Array1, Array2, ArrayD, IxDyn, arr0, s};
 use proptest::prelude::*;
-
-fn gpu_available() -> bool {
-    let ok = jitexpr::backend::wgsl::device::gpu().is_ok();
-    if !ok {
-        assert!(
-            std::env::var("JITEXPR_REQUIRE_GPU").as_deref() != Ok("1"),
-            "JITEXPR_REQUIRE_GPU=1 but no GPU adapter: {:?}",
-            jitexpr::backend::wgsl::device::gpu().err()
-        );
-        eprintln!("notice: no GPU adapter; GPU tests skipped");
-    }
-    ok
-}
 
 fn gpu() -> Options {
     Options::with_backend(Backend::Gpu)
@@ -28,6 +18,14 @@ fn gpu() -> Options {
 
 fn interp() -> Options {
     Options::with_backend(Backend::Interpreter)
+}
+
+/// Evaluates `e` on the GPU and the interpreter and asserts `agree`.
+fn gpu_vs_interp(e: &str, vars: &Vars<'_>, agree: impl Fn(&Array, &Array) -> bool) {
+    let want = jitexpr::evaluate_with(e, vars, interp()).unwrap();
+    let got = jitexpr::evaluate_with(e, vars, gpu())
+        .unwrap_or_else(|err| panic!("{e}: {}", err.render()));
+    assert!(agree(&got, &want), "{e}\ngpu:    {got:?}\ninterp: {want:?}");
 }
 
 fn same_bits(x: &Array, y: &Array) -> bool {
@@ -119,13 +117,7 @@ fn elementwise_basics_and_broadcasting() {
         "x == x",
         "x != col",
     ] {
-        let want = jitexpr::evaluate_with(e, &vars, interp()).unwrap();
-        let got = jitexpr::evaluate_with(e, &vars, gpu())
-            .unwrap_or_else(|err| panic!("{e}: {}", err.render()));
-        assert!(
-            same_bits(&got, &want),
-            "{e}\ngpu:    {got:?}\ninterp: {want:?}"
-        );
+        gpu_vs_interp(e, &vars, same_bits);
     }
 }
 
@@ -304,29 +296,8 @@ fn float64_and_int64_elementwise_bit_exact() {
         "i ** 3 + i ** k",
         "bool(k) & bool(d)",
     ] {
-        let want = jitexpr::evaluate_with(e, &vars, interp()).unwrap();
-        let got = jitexpr::evaluate_with(e, &vars, gpu())
-            .unwrap_or_else(|err| panic!("{e}: {}", err.render()));
-        assert!(
-            same_bits(&got, &want),
-            "{e}\ngpu:    {got:?}\ninterp: {want:?}"
-        );
+        gpu_vs_interp(e, &vars, same_bits);
     }
-}
-
-/// Floats compared as reductions are: NaN equals NaN, ±0 are equal, and
-/// sums may differ by the rounding of a different summation order.
-fn close(got: &Array, want: &Array, rtol: f64) -> bool {
-    got.dtype() == want.dtype()
-        && got.shape() == want.shape()
-        && got
-            .to_scalars()
-            .iter()
-            .zip(want.to_scalars())
-            .all(|(g, w)| {
-                let (g, w) = (g.to_f64(), w.to_f64());
-                (g.is_nan() && w.is_nan()) || g == w || (g - w).abs() <= rtol * w.abs().max(1.0)
-            })
 }
 
 #[test]
@@ -410,18 +381,14 @@ fn reductions_match_the_interpreter() {
         "all(empty > 0, axis=0)",
         "max(empty, axis=1)",
     ] {
-        let want = jitexpr::evaluate_with(e, &vars, interp()).unwrap();
-        let got = jitexpr::evaluate_with(e, &vars, gpu())
-            .unwrap_or_else(|err| panic!("{e}: {}", err.render()));
-        let rtol = if got.dtype() == DType::Float32 {
-            1e-5
-        } else {
-            1e-12
-        };
-        assert!(
-            close(&got, &want, rtol),
-            "{e}\ngpu:    {got:?}\ninterp: {want:?}"
-        );
+        gpu_vs_interp(e, &vars, |got, want| {
+            let rtol = if got.dtype() == DType::Float32 {
+                1e-5
+            } else {
+                1e-12
+            };
+            close(got, want, rtol)
+        });
     }
     // Min and max of nothing have no identity: the same error as the interpreter.
     for e in ["max(empty)", "min(empty, axis=0)"] {

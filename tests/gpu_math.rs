@@ -11,23 +11,12 @@
 
 use std::collections::BTreeSet;
 
+mod common;
+
+use common::gpu_device as gpu;
 use jitexpr::backend::wgsl::{device, math};
 use jitexpr::ir::{BinaryOp, UnaryOp};
 use jitexpr::{DType, Scalar};
-
-fn gpu() -> Option<&'static device::Gpu> {
-    match device::gpu() {
-        Ok(g) => Some(g),
-        Err(e) => {
-            assert!(
-                std::env::var("JITEXPR_REQUIRE_GPU").as_deref() != Ok("1"),
-                "JITEXPR_REQUIRE_GPU=1 but no GPU adapter: {e:?}"
-            );
-            eprintln!("notice: no GPU adapter; GPU math tests skipped");
-            None
-        }
-    }
-}
 
 /// Runs `body` (a WGSL expression over `a` and `b`) on every element; values as bit patterns.
 fn run_raw(

@@ -4,34 +4,12 @@
 //! limit is process-wide.
 #![cfg(feature = "gpu")]
 
+mod common;
+
+use common::{close, gpu_available};
 use jitexpr::backend::wgsl::set_binding_limit;
-use jitexpr::{Array, Backend, ErrorKind, Options, Vars};
+use jitexpr::{Backend, ErrorKind, Options, Vars};
 use ndarray::{Array1, Array2, ArrayD, IxDyn};
-
-fn gpu_available() -> bool {
-    let ok = jitexpr::backend::wgsl::device::gpu().is_ok();
-    if !ok {
-        assert!(
-            std::env::var("JITEXPR_REQUIRE_GPU").as_deref() != Ok("1"),
-            "JITEXPR_REQUIRE_GPU=1 but no GPU adapter"
-        );
-        eprintln!("notice: no GPU adapter; GPU tests skipped");
-    }
-    ok
-}
-
-fn close(got: &Array, want: &Array, rtol: f64) -> bool {
-    got.dtype() == want.dtype()
-        && got.shape() == want.shape()
-        && got
-            .to_scalars()
-            .iter()
-            .zip(want.to_scalars())
-            .all(|(g, w)| {
-                let (g, w) = (g.to_f64(), w.to_f64());
-                (g.is_nan() && w.is_nan()) || g == w || (g - w).abs() <= rtol * w.abs().max(1.0)
-            })
-}
 
 #[test]
 fn slabs_give_the_results_of_one_dispatch() {

@@ -295,6 +295,27 @@ impl<'v> Run<'_, 'v> {
         Ok((leaf_words, stride_words))
     }
 
+    /// The buffers of `shader`'s leaves in binding order: reductions' results
+    /// from the GPU, inputs from `uploads` (in leaf order).
+    fn bindings<'b>(
+        &'b self,
+        shader: &Shader,
+        uploads: &'b [Pooled],
+    ) -> Result<Vec<&'b wgpu::Buffer>> {
+        let mut up = uploads.iter();
+        shader
+            .leaves
+            .iter()
+            .map(|l| match self.reduced.get(l) {
+                Some(b) => Ok(&**b),
+                None => up
+                    .next()
+                    .map(|b| &**b)
+                    .ok_or_else(|| Error::internal("GPU upload missing")),
+            })
+            .collect()
+    }
+
     /// Bytes per row of axis 0 of each leaf of `shader` that spans it, and
     /// bytes of those bound whole, over the stage shape `shape`.
     fn leaf_sizes(&self, shader: &Shader, shape: &[usize]) -> Result<(Vec<u64>, Vec<u64>)> {
@@ -372,17 +393,7 @@ impl<'v> Run<'_, 'v> {
                 &strides,
                 &stage.shader,
             );
-            let mut bind: Vec<&wgpu::Buffer> = Vec::new();
-            let mut up = uploads.iter();
-            for &l in &stage.shader.leaves {
-                match self.reduced.get(&l) {
-                    Some(b) => bind.push(b),
-                    None => bind.push(
-                        up.next()
-                            .ok_or_else(|| Error::internal("GPU upload missing"))?,
-                    ),
-                }
-            }
+            let mut bind = self.bindings(&stage.shader, &uploads)?;
             bind.push(&buffer);
             self.gpu
                 .dispatch(&stage.shader.text, &bind, &params, groups)?;
@@ -548,17 +559,7 @@ impl<'v> Run<'_, 'v> {
                 &strides,
                 &stage.shader,
             );
-            let mut bind: Vec<&wgpu::Buffer> = Vec::new();
-            let mut up = uploads.iter();
-            for &l in &stage.shader.leaves {
-                match self.reduced.get(&l) {
-                    Some(b) => bind.push(b),
-                    None => bind.push(
-                        up.next()
-                            .ok_or_else(|| Error::internal("GPU upload missing"))?,
-                    ),
-                }
-            }
+            let mut bind = self.bindings(&stage.shader, &uploads)?;
             bind.push(&partials);
             if n > 0 {
                 self.gpu

@@ -1,0 +1,44 @@
+//! Helpers shared by the GPU test files.
+//!
+//! Without an adapter GPU tests print a notice and pass, unless
+//! `JITEXPR_REQUIRE_GPU=1` (set in CI, which installs Mesa's lavapipe): then
+//! a missing adapter is a failure, so GPU tests never skip silently.
+#![allow(dead_code)]
+
+use jitexpr::Array;
+use jitexpr::backend::wgsl::device::{self, Gpu};
+
+/// The process's GPU, or `None` after printing a notice.
+pub fn gpu_device() -> Option<&'static Gpu> {
+    match device::gpu() {
+        Ok(g) => Some(g),
+        Err(e) => {
+            assert!(
+                std::env::var("JITEXPR_REQUIRE_GPU").as_deref() != Ok("1"),
+                "JITEXPR_REQUIRE_GPU=1 but no GPU adapter: {e:?}"
+            );
+            eprintln!("notice: no GPU adapter; GPU tests skipped");
+            None
+        }
+    }
+}
+
+/// Whether there is a GPU (see [`gpu_device`]).
+pub fn gpu_available() -> bool {
+    gpu_device().is_some()
+}
+
+/// Floats compared as reductions are: NaN equals NaN, ±0 are equal, and
+/// sums may differ by the rounding of a different summation order.
+pub fn close(got: &Array, want: &Array, rtol: f64) -> bool {
+    got.dtype() == want.dtype()
+        && got.shape() == want.shape()
+        && got
+            .to_scalars()
+            .iter()
+            .zip(want.to_scalars())
+            .all(|(g, w)| {
+                let (g, w) = (g.to_f64(), w.to_f64());
+                (g.is_nan() && w.is_nan()) || g == w || (g - w).abs() <= rtol * w.abs().max(1.0)
+            })
+}
