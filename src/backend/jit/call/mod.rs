@@ -68,12 +68,18 @@ unsafe impl Sync for CodeMemory {}
 pub struct Operand {
     ptr: *const u8,
     strides: Vec<isize>,
+    /// The byte stride of the operand as one run over the C-order index
+    /// space of the stage: the element size when C-contiguous, 0 when one
+    /// value broadcast everywhere; `None` otherwise.
+    flat: Option<isize>,
 }
 
 /// The write operand.
 pub struct Output {
     ptr: *mut u8,
     strides: Vec<isize>,
+    /// The element size when C-contiguous (one run), else `None`.
+    flat: Option<isize>,
 }
 
 // SAFETY: operands are read-only views of data borrowed for the whole call.
@@ -91,9 +97,22 @@ impl Operand {
     pub fn new<T>(view: &ArrayViewD<'_, T>, shape: &[usize]) -> Option<Operand> {
         let b = view.broadcast(IxDyn(shape))?;
         let size = std::mem::size_of::<T>() as isize;
+        let uniform = b
+            .shape()
+            .iter()
+            .zip(b.strides())
+            .all(|(&d, &s)| d <= 1 || s == 0);
+        let flat = if b.is_standard_layout() {
+            Some(size)
+        } else if uniform {
+            Some(0)
+        } else {
+            None
+        };
         Some(Operand {
             ptr: b.as_ptr() as *const u8,
             strides: b.strides().iter().map(|&s| s * size).collect(),
+            flat,
         })
     }
 }
@@ -108,6 +127,7 @@ impl Output {
         Some(Output {
             ptr: view.as_mut_ptr() as *mut u8,
             strides: view.strides().iter().map(|&s| s * size).collect(),
+            flat: view.is_standard_layout().then_some(size),
         })
     }
 }
@@ -197,6 +217,17 @@ pub fn run(
     if n == 0 {
         return;
     }
+    if let Some(out_stride) = output.flat
+        && let Some(strides) = inputs
+            .iter()
+            .map(|o| o.flat)
+            .collect::<Option<Vec<isize>>>()
+    {
+        run_flat(
+            kernel, inputs, output, strides, out_stride, n, parallel, cancel,
+        );
+        return;
+    }
     // Elements are independent, so walk the axes in the output's memory
     // order (largest stride first): a Fortran-order problem then coalesces
     // into one contiguous run just like a C-order one.
@@ -264,6 +295,55 @@ pub fn run(
             pool.install(|| work.par_iter().for_each(run_task));
         }
         _ => work.iter().for_each(run_task),
+    }
+}
+
+/// [`run`] when every operand is one run over the C-order index space (the
+/// common case): the kernel is called on `[0, n)` directly, or on
+/// `CHUNK`-element pieces in parallel, without building a task list.
+#[allow(clippy::too_many_arguments)]
+fn run_flat(
+    kernel: KernelFn,
+    inputs: &[Operand],
+    output: &Output,
+    mut strides: Vec<isize>,
+    out_stride: isize,
+    n: usize,
+    parallel: Option<&rayon::ThreadPool>,
+    cancel: &AtomicBool,
+) {
+    strides.push(out_stride);
+    let piece = |start: usize, end: usize| {
+        if cancel.load(Ordering::Relaxed) {
+            return;
+        }
+        let ptrs: Vec<*const u8> = inputs
+            .iter()
+            .zip(&strides)
+            // SAFETY: start < n, and element `start` of a flat operand is at
+            // `ptr + start*stride` (C order; stride 0 when broadcast), inside it.
+            .map(|(o, &s)| unsafe { o.ptr.offset(start as isize * s) })
+            .collect();
+        // SAFETY: the kernel reads `ptrs[k] + i*strides[k]` and writes
+        // `out + (start+i)*out_stride` for i < end-start: elements of the
+        // flat operands and of the C-contiguous output, which has n elements;
+        // the kernel was compiled for these dtypes and outlives this call.
+        unsafe {
+            let o = output.ptr.offset(start as isize * out_stride);
+            (kernel.0)(ptrs.as_ptr(), strides.as_ptr(), o, out_stride, end - start);
+        }
+    };
+    match parallel {
+        Some(pool) if n >= PARALLEL_THRESHOLD => {
+            use rayon::prelude::*;
+            let pieces = n.div_ceil(CHUNK);
+            pool.install(|| {
+                (0..pieces)
+                    .into_par_iter()
+                    .for_each(|p| piece(p * CHUNK, ((p + 1) * CHUNK).min(n)))
+            });
+        }
+        _ => piece(0, n),
     }
 }
 
