@@ -170,6 +170,7 @@ fn bench_json_is_one_object_on_one_line() {
         "median_s",
         "min_s",
         "compile_s",
+        "first_compile_s",
         "eval_median_s",
         "evaluate_median_s",
     ] {

@@ -257,6 +257,10 @@ fn broadcast_scalars_and_columns_in_the_vector_loop() {
         "m / col",
         "m - max(m, axis=1)",
         "col * m + k",
+        // Boolean results: lane masks stored as bytes, broadcast leaves.
+        "a > k",
+        "(m < col) ^ (m > k)",
+        "where(m > col, k, m) >= k",
     ] {
         assert!(same_bits(&jit(e, &vars), &interp(e, &vars)), "{e}");
     }

@@ -250,15 +250,17 @@ fn blocked_sum<T: Copy + Default + Send>(
     pool: Option<&rayon::ThreadPool>,
     cancel: &std::sync::atomic::AtomicBool,
     sum_block: fn(&[T]) -> T,
+    sum_block_by: fn(usize, scalar::Fill<'_, T>) -> T,
 ) -> T {
-    let p = call::run_blocks(
+    // Each block is computed pairwise leaf by leaf, in the order of `sum_block`.
+    let p = call::run_blocks_by(
         kernel,
         operands,
         shape,
         scalar::REDUCE_BLOCK,
         pool,
         cancel,
-        sum_block,
+        sum_block_by,
     );
     if p.len() == 1 { p[0] } else { sum_block(&p) }
 }
@@ -282,7 +284,15 @@ fn full_reduction(
     let sum_like = matches!(op, ReduceOp::Sum | ReduceOp::Mean);
     let total = match dtype {
         DType::Float64 if sum_like => {
-            let t = blocked_sum(kernel, operands, shape, pool, cancel, scalar::sum_block_f64);
+            let t = blocked_sum(
+                kernel,
+                operands,
+                shape,
+                pool,
+                cancel,
+                scalar::sum_block_f64,
+                scalar::sum_block_by_f64,
+            );
             Scalar::Float64(if op == ReduceOp::Mean {
                 t / n as f64
             } else {
@@ -290,7 +300,15 @@ fn full_reduction(
             })
         }
         DType::Float32 if sum_like => {
-            let t = blocked_sum(kernel, operands, shape, pool, cancel, scalar::sum_block_f32);
+            let t = blocked_sum(
+                kernel,
+                operands,
+                shape,
+                pool,
+                cancel,
+                scalar::sum_block_f32,
+                scalar::sum_block_by_f32,
+            );
             Scalar::Float32(if op == ReduceOp::Mean {
                 t / n as f32
             } else {

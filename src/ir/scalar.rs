@@ -419,6 +419,31 @@ macro_rules! numpy_sum {
     }};
 }
 
+/// `numpy_sum!` over values produced on demand by `fill` (see `sum_block_by_f64`).
+macro_rules! numpy_sum_by {
+    ($n:expr, $fill:expr, $t:ty) => {{
+        fn pairwise(start: usize, n: usize, fill: &mut dyn FnMut(usize, &mut [$t])) -> $t {
+            if n <= 128 {
+                let mut buf = [0.0 as $t; 128];
+                fill(start, &mut buf[..n]);
+                pairwise!(&buf[..n], $t)
+            } else {
+                let mut n2 = n / 2;
+                n2 -= n2 % 8;
+                pairwise(start, n2, fill) + pairwise(start + n2, n - n2, fill)
+            }
+        }
+        let (n, fill): (usize, &mut dyn FnMut(usize, &mut [$t])) = ($n, $fill);
+        if n == 0 {
+            0.0
+        } else {
+            let mut first = [0.0 as $t; 1];
+            fill(0, &mut first);
+            first[0] + pairwise(1, n - 1, fill)
+        }
+    }};
+}
+
 /// NumPy's `pairwise_sum`: blocks of 8 partial sums, split in halves above 128.
 macro_rules! pairwise {
     ($v:expr, $t:ty) => {{
@@ -540,6 +565,22 @@ pub fn sum_block_f32(v: &[f32]) -> f32 {
     numpy_sum!(v, f32)
 }
 
+/// Computes values `start..start + out.len()` of a block into `out`.
+pub type Fill<'a, T> = &'a mut dyn FnMut(usize, &mut [T]);
+
+/// [`sum_block_f64`] of the `n` values that `fill(start, out)` writes
+/// (`out[j]` is value `start + j`), computed leaf by leaf: each pairwise leaf
+/// (at most 128 values) is filled into a small buffer that stays in L1 and
+/// summed at once, in exactly the order of [`sum_block_f64`].
+pub fn sum_block_by_f64(n: usize, fill: Fill<'_, f64>) -> f64 {
+    numpy_sum_by!(n, fill, f64)
+}
+
+/// [`sum_block_by_f64`] for `f32`: the order of [`sum_block_f32`].
+pub fn sum_block_by_f32(n: usize, fill: Fill<'_, f32>) -> f32 {
+    numpy_sum_by!(n, fill, f32)
+}
+
 /// The `sum` reduction of `f64` values: blocks, then the sum of the partials.
 pub fn sum_f64(v: &[f64]) -> f64 {
     if v.len() <= REDUCE_BLOCK {
@@ -583,6 +624,44 @@ fn sum(dtype: DType, values: &[Scalar]) -> Scalar {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sums_by_leaves_equal_the_block_sums() {
+        let specials = [
+            1e300,
+            -1e300,
+            0.1,
+            -0.0,
+            3.5e-310,
+            f64::INFINITY,
+            1.0,
+            -7.25,
+        ];
+        for n in [
+            0, 1, 2, 7, 8, 9, 127, 128, 129, 130, 255, 257, 1000, 4097, 8191, 8192,
+        ] {
+            let v: Vec<f64> = (0..n)
+                .map(|i| {
+                    if i % 97 == 3 {
+                        specials[i % specials.len()]
+                    } else {
+                        ((i as f64) * 0.618_034).fract() - 0.3
+                    }
+                })
+                .collect();
+            let by = sum_block_by_f64(n, &mut |s, out: &mut [f64]| {
+                out.copy_from_slice(&v[s..s + out.len()])
+            });
+            assert_eq!(by.to_bits(), sum_block_f64(&v).to_bits(), "f64 n={n}");
+            let w: Vec<f32> = v.iter().map(|&x| x as f32).collect();
+            let by = sum_block_by_f32(n, &mut |s, out: &mut [f32]| {
+                out.copy_from_slice(&w[s..s + out.len()])
+            });
+            assert_eq!(by.to_bits(), sum_block_f32(&w).to_bits(), "f32 n={n}");
+        }
+        let nan = sum_block_by_f64(3, &mut |_, out: &mut [f64]| out.fill(f64::NAN));
+        assert!(nan.is_nan());
+    }
 
     fn f64s(op: BinaryOp, a: f64, b: f64) -> f64 {
         binary(op, Scalar::Float64(a), Scalar::Float64(b)).to_f64()

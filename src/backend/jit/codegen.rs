@@ -127,22 +127,30 @@ pub fn define_kernel(
                 b.ins().brif(any, vpre, &[], header, &[zero.into()]);
                 // Runs only when nv > 0, so every leaf has an element to read.
                 b.switch_to_block(vpre);
-                let slot = b.create_sized_stack_slot(StackSlotData::new(
-                    StackSlotKind::ExplicitSlot,
-                    16,
-                    4,
-                ));
-                let scratch = b.ins().stack_addr(ptr, slot, 0);
                 let mut splats = Vec::new();
+                let mut bases = Vec::new();
                 for (k, &leaf) in leaves.iter().enumerate() {
                     let ty = clif_type(program.graph.dtype(leaf));
                     let first = b.ins().load(ty, flags, leaf_base[k].0, 0);
-                    splats.push(b.ins().splat(lanes.vector, first));
+                    let splat = b.ins().splat(lanes.vector, first);
+                    splats.push(splat);
+                    // A uniform leaf's vectors are read from a stack slot
+                    // holding its splat: with stride 0 every iteration loads
+                    // the slot (a 16-byte load at the single element could
+                    // cross the end of its allocation), with no select.
+                    let slot = b.create_sized_stack_slot(StackSlotData::new(
+                        StackSlotKind::ExplicitSlot,
+                        16,
+                        4,
+                    ));
+                    let at = b.ins().stack_addr(ptr, slot, 0);
+                    b.ins().store(MemFlagsData::trusted(), splat, at, 0);
+                    bases.push(b.ins().select(uniform[k], at, leaf_base[k].0));
                 }
                 let uniform_leaves = UniformLeaves {
                     is_uniform: &uniform,
                     splats: &splats,
-                    scratch,
+                    bases: &bases,
                 };
                 if let Some(levels) = block_plan(program, root, fast_math) {
                     blocked_loop(
@@ -251,8 +259,25 @@ struct UniformLeaves<'a> {
     is_uniform: &'a [Value],
     /// The leaf's first element splatted to all lanes.
     splats: &'a [Value],
-    /// Address of a 16-byte stack slot: a safe target for the unused load.
-    scratch: Value,
+    /// Where the vector loop reads leaf k: its base address, or for a
+    /// uniform leaf a stack slot holding its splat (read with stride 0).
+    bases: &'a [Value],
+}
+
+/// Loads the vector of leaf `k` at element `i` (see [`UniformLeaves::bases`]).
+fn load_leaf(
+    b: &mut FunctionBuilder<'_>,
+    uniform: &UniformLeaves<'_>,
+    stride: Value,
+    k: usize,
+    i: Value,
+    ty: Type,
+) -> Value {
+    // Not `aligned`: element arrays are only element-aligned.
+    let flags = MemFlagsData::new().with_notrap();
+    let off = b.ins().imul(i, stride);
+    let addr = b.ins().iadd(uniform.bases[k], off);
+    b.ins().load(ty, flags, addr, 0)
 }
 
 /// The body of the vector loop: loads `lanes.count` elements of every leaf
@@ -272,22 +297,10 @@ fn vector_body(
     uniform: &UniformLeaves<'_>,
     fast_math: bool,
 ) -> Result<()> {
-    // Not `aligned`: element arrays are only element-aligned.
-    let flags = MemFlagsData::new().with_notrap();
     let g = &program.graph;
     let mut vals: HashMap<NodeId, Value> = HashMap::new();
     for (k, &leaf) in leaves.iter().enumerate() {
-        let (base, stride) = leaf_base[k];
-        let off = b.ins().imul(i, stride);
-        let addr = b.ins().iadd(base, off);
-        // A uniform leaf reads the scratch slot instead (a 16-byte load at
-        // its single element could cross the end of its allocation) and
-        // takes the splat of that element.
-        let safe = b.ins().select(uniform.is_uniform[k], uniform.scratch, addr);
-        let loaded = b.ins().load(lanes.vector, flags, safe, 0);
-        let v = b
-            .ins()
-            .select(uniform.is_uniform[k], uniform.splats[k], loaded);
+        let v = load_leaf(b, uniform, leaf_base[k].1, k, i, lanes.vector);
         vals.insert(leaf, v);
     }
     let nodes = stage_nodes(program, root);
@@ -385,17 +398,22 @@ fn store_vector(
 ) {
     let flags = MemFlagsData::new().with_notrap();
     if dtype == DType::Bool {
-        // Masks to bytes, lane by lane.
-        for lane in 0..lanes.count {
-            let m = b.ins().extractlane(result, lane);
-            let bit = b.ins().band_imm_s(m, 1);
-            let byte = if lanes.mask.lane_type() == types::I8 {
-                bit
-            } else {
-                b.ins().ireduce(types::I8, bit)
-            };
-            b.ins().store(flags, byte, addr, i32::from(lane));
-        }
+        // Lane masks to bytes with one store: the lanes' sign bits (one per
+        // lane, movmsk), spread to bit 0 of byte `lane` by a multiply whose
+        // partial products never overlap (bit j lands at bits j + 7k).
+        let bits = b.ins().vhigh_bits(types::I32, result);
+        let (spread, ones, ty) = match lanes.count {
+            2 => (0x81, 0x0101, types::I16),
+            _ => (0x0020_4081, 0x0101_0101, types::I32),
+        };
+        let wide = b.ins().imul_imm_s(bits, spread);
+        let bytes = b.ins().band_imm_s(wide, ones);
+        let bytes = if ty == types::I32 {
+            bytes
+        } else {
+            b.ins().ireduce(ty, bytes)
+        };
+        b.ins().store(flags, bytes, addr, 0);
     } else {
         b.ins().store(flags, result, addr, 0);
     }
@@ -595,14 +613,7 @@ fn blocked_loop(
             if !needed.contains(&leaf) {
                 continue;
             }
-            let (base, stride) = leaf_base[k];
-            let off = b.ins().imul(i, stride);
-            let addr = b.ins().iadd(base, off);
-            let safe = b.ins().select(uniform.is_uniform[k], uniform.scratch, addr);
-            let loaded = b.ins().load(lanes.vector, flags, safe, 0);
-            let v = b
-                .ins()
-                .select(uniform.is_uniform[k], uniform.splats[k], loaded);
+            let v = load_leaf(b, uniform, leaf_base[k].1, k, i, lanes.vector);
             vals.insert(leaf, v);
         }
         let joff = b.ins().imul_imm_s(j, size);

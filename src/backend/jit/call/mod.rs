@@ -68,12 +68,18 @@ unsafe impl Sync for CodeMemory {}
 pub struct Operand {
     ptr: *const u8,
     strides: Vec<isize>,
+    /// The byte stride of the operand as one run over the C-order index
+    /// space of the stage: the element size when C-contiguous, 0 when one
+    /// value broadcast everywhere; `None` otherwise.
+    flat: Option<isize>,
 }
 
 /// The write operand.
 pub struct Output {
     ptr: *mut u8,
     strides: Vec<isize>,
+    /// The element size when C-contiguous (one run), else `None`.
+    flat: Option<isize>,
 }
 
 // SAFETY: operands are read-only views of data borrowed for the whole call.
@@ -91,9 +97,22 @@ impl Operand {
     pub fn new<T>(view: &ArrayViewD<'_, T>, shape: &[usize]) -> Option<Operand> {
         let b = view.broadcast(IxDyn(shape))?;
         let size = std::mem::size_of::<T>() as isize;
+        let uniform = b
+            .shape()
+            .iter()
+            .zip(b.strides())
+            .all(|(&d, &s)| d <= 1 || s == 0);
+        let flat = if b.is_standard_layout() {
+            Some(size)
+        } else if uniform {
+            Some(0)
+        } else {
+            None
+        };
         Some(Operand {
             ptr: b.as_ptr() as *const u8,
             strides: b.strides().iter().map(|&s| s * size).collect(),
+            flat,
         })
     }
 }
@@ -108,6 +127,7 @@ impl Output {
         Some(Output {
             ptr: view.as_mut_ptr() as *mut u8,
             strides: view.strides().iter().map(|&s| s * size).collect(),
+            flat: view.is_standard_layout().then_some(size),
         })
     }
 }
@@ -197,6 +217,17 @@ pub fn run(
     if n == 0 {
         return;
     }
+    if let Some(out_stride) = output.flat
+        && let Some(strides) = inputs
+            .iter()
+            .map(|o| o.flat)
+            .collect::<Option<Vec<isize>>>()
+    {
+        run_flat(
+            kernel, inputs, output, strides, out_stride, n, parallel, cancel,
+        );
+        return;
+    }
     // Elements are independent, so walk the axes in the output's memory
     // order (largest stride first): a Fortran-order problem then coalesces
     // into one contiguous run just like a C-order one.
@@ -267,6 +298,55 @@ pub fn run(
     }
 }
 
+/// [`run`] when every operand is one run over the C-order index space (the
+/// common case): the kernel is called on `[0, n)` directly, or on
+/// `CHUNK`-element pieces in parallel, without building a task list.
+#[allow(clippy::too_many_arguments)]
+fn run_flat(
+    kernel: KernelFn,
+    inputs: &[Operand],
+    output: &Output,
+    mut strides: Vec<isize>,
+    out_stride: isize,
+    n: usize,
+    parallel: Option<&rayon::ThreadPool>,
+    cancel: &AtomicBool,
+) {
+    strides.push(out_stride);
+    let piece = |start: usize, end: usize| {
+        if cancel.load(Ordering::Relaxed) {
+            return;
+        }
+        let ptrs: Vec<*const u8> = inputs
+            .iter()
+            .zip(&strides)
+            // SAFETY: start < n, and element `start` of a flat operand is at
+            // `ptr + start*stride` (C order; stride 0 when broadcast), inside it.
+            .map(|(o, &s)| unsafe { o.ptr.offset(start as isize * s) })
+            .collect();
+        // SAFETY: the kernel reads `ptrs[k] + i*strides[k]` and writes
+        // `out + (start+i)*out_stride` for i < end-start: elements of the
+        // flat operands and of the C-contiguous output, which has n elements;
+        // the kernel was compiled for these dtypes and outlives this call.
+        unsafe {
+            let o = output.ptr.offset(start as isize * out_stride);
+            (kernel.0)(ptrs.as_ptr(), strides.as_ptr(), o, out_stride, end - start);
+        }
+    };
+    match parallel {
+        Some(pool) if n >= PARALLEL_THRESHOLD => {
+            use rayon::prelude::*;
+            let pieces = n.div_ceil(CHUNK);
+            pool.install(|| {
+                (0..pieces)
+                    .into_par_iter()
+                    .for_each(|p| piece(p * CHUNK, ((p + 1) * CHUNK).min(n)))
+            });
+        }
+        _ => piece(0, n),
+    }
+}
+
 /// Finalizes `module` and returns its code memory with the addresses of `ids`.
 pub fn finalize_addresses(
     mut module: JITModule,
@@ -299,6 +379,109 @@ pub fn finalize(
     Ok((CodeMemory::new(module), kernels))
 }
 
+/// The C-order index space of a stage, coalesced, for computing any range
+/// of its flat indices into a contiguous buffer.
+struct Walker<'a> {
+    kernel: KernelFn,
+    inputs: &'a [Operand],
+    dims: Vec<usize>,
+    strides: Vec<Vec<isize>>,
+    /// Byte strides along the last coalesced axis (inputs, then the output).
+    inner: Vec<isize>,
+    n: usize,
+}
+
+impl Walker<'_> {
+    fn new<'a>(
+        kernel: KernelFn,
+        inputs: &'a [Operand],
+        shape: &[usize],
+        size: isize,
+    ) -> Walker<'a> {
+        // A virtual C-contiguous output lets `coalesce` merge exactly the axes
+        // along which the flat index is contiguous for every input.
+        let mut out_strides = vec![0isize; shape.len()];
+        let mut acc = size;
+        for (axis, &d) in shape.iter().enumerate().rev() {
+            out_strides[axis] = acc;
+            acc *= d.max(1) as isize;
+        }
+        let mut strides: Vec<Vec<isize>> = inputs.iter().map(|o| o.strides.clone()).collect();
+        strides.push(out_strides);
+        let mut dims = coalesce(shape, &mut strides);
+        if dims.is_empty() {
+            dims.push(1);
+            for s in strides.iter_mut() {
+                s.push(0);
+            }
+        }
+        let last = dims.len() - 1;
+        let inner: Vec<isize> = strides.iter().map(|s| s[last]).collect();
+        Walker {
+            kernel,
+            inputs,
+            dims,
+            strides,
+            inner,
+            n: shape.iter().product(),
+        }
+    }
+
+    /// Computes the values of flat indices `[start, start + out.len())`
+    /// into `out` (`ptrs` and `offsets`: scratch space, reused across calls).
+    /// Does nothing unless the range lies inside the index space.
+    fn fill<T>(
+        &self,
+        start: usize,
+        out: &mut [T],
+        ptrs: &mut Vec<*const u8>,
+        offsets: &mut Vec<isize>,
+    ) {
+        let end = start + out.len();
+        if end > self.n {
+            return;
+        }
+        let last = self.dims.len() - 1;
+        let inner_len = self.dims[last];
+        ptrs.resize(self.inputs.len(), std::ptr::null());
+        offsets.resize(self.inputs.len(), 0);
+        let mut s = start;
+        while s < end {
+            let (o, j) = (s / inner_len, s % inner_len);
+            let len = (inner_len - j).min(end - s);
+            let mut rem = o;
+            offsets.fill(0);
+            for axis in (0..last).rev() {
+                let i = (rem % self.dims[axis]) as isize;
+                rem /= self.dims[axis];
+                for (off, st) in offsets.iter_mut().zip(&self.strides) {
+                    *off += i * st[axis];
+                }
+            }
+            for (k, p) in ptrs.iter_mut().enumerate() {
+                // SAFETY: (o, j) is an index inside the stage shape (s < n),
+                // and the run [j, j+len) stays inside the last coalesced axis,
+                // so every address the kernel forms is inside operand k.
+                *p = unsafe {
+                    self.inputs[k]
+                        .ptr
+                        .offset(offsets[k] + j as isize * self.inner[k])
+                };
+            }
+            // SAFETY: the kernel writes `len` elements of T (the dtype it was
+            // compiled for: the caller's `T`) starting at element `s - start`
+            // of `out`, which holds `end - start` of them; it reads only the
+            // runs above; its code outlives `self.kernel`.
+            unsafe {
+                let dst = out.as_mut_ptr().add(s - start) as *mut u8;
+                let size = std::mem::size_of::<T>() as isize;
+                (self.kernel.0)(ptrs.as_ptr(), self.inner.as_ptr(), dst, size, len);
+            }
+            s += len;
+        }
+    }
+}
+
 /// Runs `kernel` over the C-order index space of `shape` in blocks of
 /// `block` elements, each computed into a contiguous buffer and handed to
 /// `f`; returns `f`'s results in block order. Blocks run in parallel on
@@ -320,27 +503,7 @@ where
     if n == 0 {
         return Vec::new();
     }
-    let size = std::mem::size_of::<T>() as isize;
-    // A virtual C-contiguous output lets `coalesce` merge exactly the axes
-    // along which the flat index is contiguous for every input.
-    let mut out_strides = vec![0isize; shape.len()];
-    let mut acc = size;
-    for (axis, &d) in shape.iter().enumerate().rev() {
-        out_strides[axis] = acc;
-        acc *= d.max(1) as isize;
-    }
-    let mut strides: Vec<Vec<isize>> = inputs.iter().map(|o| o.strides.clone()).collect();
-    strides.push(out_strides);
-    let mut dims = coalesce(shape, &mut strides);
-    if dims.is_empty() {
-        dims.push(1);
-        for s in strides.iter_mut() {
-            s.push(0);
-        }
-    }
-    let last = dims.len() - 1;
-    let inner_len = dims[last];
-    let inner: Vec<isize> = strides.iter().map(|s| s[last]).collect();
+    let walker = Walker::new(kernel, inputs, shape, std::mem::size_of::<T>() as isize);
     let blocks = n.div_ceil(block);
     let compute = |buf: &mut Vec<T>, b: usize| -> R {
         let start = b * block;
@@ -351,35 +514,7 @@ where
             (start + block).min(n)
         };
         buf.resize(end - start, T::default());
-        let mut ptrs: Vec<*const u8> = vec![std::ptr::null(); inputs.len()];
-        let mut s = start;
-        while s < end {
-            let (o, j) = (s / inner_len, s % inner_len);
-            let len = (inner_len - j).min(end - s);
-            let mut rem = o;
-            let mut offsets = vec![0isize; inputs.len()];
-            for axis in (0..last).rev() {
-                let i = (rem % dims[axis]) as isize;
-                rem /= dims[axis];
-                for (off, st) in offsets.iter_mut().zip(&strides) {
-                    *off += i * st[axis];
-                }
-            }
-            for (k, p) in ptrs.iter_mut().enumerate() {
-                // SAFETY: (o, j) is an index inside `shape` (s < n), and the
-                // run [j, j+len) stays inside the last coalesced axis, so every
-                // address the kernel forms is inside operand k.
-                *p = unsafe { inputs[k].ptr.offset(offsets[k] + j as isize * inner[k]) };
-            }
-            // SAFETY: the kernel writes `len` elements of T starting at
-            // element `s - start` of `buf`, which holds `end - start` of them;
-            // it reads only the runs above; its code outlives `kernel`.
-            unsafe {
-                let out = buf.as_mut_ptr().add(s - start) as *mut u8;
-                (kernel.0)(ptrs.as_ptr(), inner.as_ptr(), out, size, len);
-            }
-            s += len;
-        }
+        walker.fill(start, buf, &mut Vec::new(), &mut Vec::new());
         f(buf)
     };
     match parallel {
@@ -396,6 +531,54 @@ where
             let mut buf = Vec::with_capacity(block.min(n));
             (0..blocks).map(|b| compute(&mut buf, b)).collect()
         }
+    }
+}
+
+/// Like [`run_blocks`], but `f` gets each block's length and a function
+/// that computes any range of the block's values (`fill(start, out)`: the
+/// values `start..start + out.len()` of the block into `out`), so it can
+/// compute and consume a block piece by piece while the pieces are in L1.
+pub fn run_blocks_by<T, R>(
+    kernel: KernelFn,
+    inputs: &[Operand],
+    shape: &[usize],
+    block: usize,
+    parallel: Option<&rayon::ThreadPool>,
+    cancel: &AtomicBool,
+    f: impl Fn(usize, &mut dyn FnMut(usize, &mut [T])) -> R + Sync,
+) -> Vec<R>
+where
+    T: Copy + Default + Send,
+    R: Send,
+{
+    let n: usize = shape.iter().product();
+    if n == 0 {
+        return Vec::new();
+    }
+    let walker = Walker::new(kernel, inputs, shape, std::mem::size_of::<T>() as isize);
+    let blocks = n.div_ceil(block);
+    let compute = |b: usize| -> R {
+        let start = b * block;
+        // Cancelled: an empty block (the caller discards the result).
+        let end = if cancel.load(Ordering::Relaxed) {
+            start
+        } else {
+            (start + block).min(n)
+        };
+        let (mut ptrs, mut offsets) = (Vec::new(), Vec::new());
+        let mut fill = |s: usize, out: &mut [T]| {
+            if s + out.len() <= end - start {
+                walker.fill(start + s, out, &mut ptrs, &mut offsets);
+            }
+        };
+        f(end - start, &mut fill)
+    };
+    match parallel {
+        Some(pool) if blocks > 1 && n >= PARALLEL_THRESHOLD => {
+            use rayon::prelude::*;
+            pool.install(|| (0..blocks).into_par_iter().map(compute).collect())
+        }
+        _ => (0..blocks).map(compute).collect(),
     }
 }
 
