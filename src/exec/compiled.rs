@@ -321,7 +321,7 @@ fn full_reduction(
             } else {
                 op
             };
-            fn blocks<T: Element + Default>(
+            fn blocks<T: Element + Default + scalar::BlockMinMax>(
                 kernel: call::KernelFn,
                 operands: &[Operand],
                 shape: &[usize],
@@ -336,9 +336,14 @@ fn full_reduction(
                     scalar::REDUCE_BLOCK,
                     pool,
                     cancel,
-                    |blk: &[T]| {
-                        let v: Vec<Scalar> = blk.iter().map(|x| x.to_scalar()).collect();
-                        scalar::reduce_block(op, T::DTYPE, &v)
+                    |blk: &[T]| match op {
+                        ReduceOp::Min | ReduceOp::Max => T::min_max(blk, op == ReduceOp::Max)
+                            .map(|x| x.to_scalar())
+                            .ok_or(ReduceError::Empty),
+                        _ => {
+                            let v: Vec<Scalar> = blk.iter().map(|x| x.to_scalar()).collect();
+                            scalar::reduce_block(op, T::DTYPE, &v)
+                        }
                     },
                 )
                 .into_iter()

@@ -409,6 +409,40 @@ pub fn reduce_block(op: ReduceOp, dtype: DType, values: &[Scalar]) -> Result<Sca
     }
 }
 
+/// `min` or `max` of one block without `Scalar`s, with [`binary`]'s
+/// semantics: NaN propagates, and on equality (±0) the later value wins.
+pub trait BlockMinMax: Copy {
+    /// The minimum (`max` false) or maximum of `v`; `None` when empty.
+    fn min_max(v: &[Self], max: bool) -> Option<Self>;
+}
+
+macro_rules! float_min_max {
+    ($($t:ty),*) => {$(
+        impl BlockMinMax for $t {
+            fn min_max(v: &[$t], max: bool) -> Option<$t> {
+                let (&first, rest) = v.split_first()?;
+                Some(if max {
+                    rest.iter().fold(first, |x, &y| if x.is_nan() || x > y { x } else { y })
+                } else {
+                    rest.iter().fold(first, |x, &y| if x.is_nan() || x < y { x } else { y })
+                })
+            }
+        }
+    )*};
+}
+float_min_max!(f32, f64);
+
+macro_rules! ord_min_max {
+    ($($t:ty),*) => {$(
+        impl BlockMinMax for $t {
+            fn min_max(v: &[$t], max: bool) -> Option<$t> {
+                if max { v.iter().copied().max() } else { v.iter().copied().min() }
+            }
+        }
+    )*};
+}
+ord_min_max!(bool, i32, i64);
+
 macro_rules! numpy_sum {
     ($v:expr, $t:ty) => {{
         let v: &[$t] = $v;
@@ -624,6 +658,52 @@ fn sum(dtype: DType, values: &[Scalar]) -> Scalar {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn typed_min_max_equals_the_scalar_fold() {
+        let specials = [
+            0.0,
+            -0.0,
+            1.5,
+            -2.0,
+            f64::NAN,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            5e-324,
+            -0.0,
+            0.0,
+        ];
+        for start in 0..specials.len() {
+            for len in 0..=specials.len() - start {
+                let v = &specials[start..start + len];
+                let v32: Vec<f32> = v.iter().map(|&x| x as f32).collect();
+                let vi: Vec<i64> = v
+                    .iter()
+                    .map(|&x| x.clamp(-9.0, 9.0) as i64 * 3 - len as i64)
+                    .collect();
+                for op in [ReduceOp::Min, ReduceOp::Max] {
+                    let max = op == ReduceOp::Max;
+                    let by_scalar = |dtype, vals: Vec<Scalar>| reduce_block(op, dtype, &vals).ok();
+                    let want = by_scalar(
+                        DType::Float64,
+                        v.iter().map(|&x| Scalar::Float64(x)).collect(),
+                    );
+                    let got = f64::min_max(v, max).map(Scalar::Float64);
+                    assert_eq!(format!("{got:?}"), format!("{want:?}"), "{op:?} {v:?}");
+                    let want = by_scalar(
+                        DType::Float32,
+                        v32.iter().map(|&x| Scalar::Float32(x)).collect(),
+                    );
+                    let got = f32::min_max(&v32, max).map(Scalar::Float32);
+                    assert_eq!(format!("{got:?}"), format!("{want:?}"), "{op:?} {v32:?}");
+                    let want =
+                        by_scalar(DType::Int64, vi.iter().map(|&x| Scalar::Int64(x)).collect());
+                    let got = i64::min_max(&vi, max).map(Scalar::Int64);
+                    assert_eq!(got, want, "{op:?} {vi:?}");
+                }
+            }
+        }
+    }
 
     #[test]
     fn sums_by_leaves_equal_the_block_sums() {
