@@ -117,15 +117,26 @@ impl GpuProgram {
         inputs: &[Option<ArrayView<'_>>],
         shapes: &Shapes,
     ) -> Result<Array> {
-        self.run_timed(program, inputs, shapes).map(|(a, _)| a)
+        self.execute(program, inputs, shapes, false).map(|(a, _)| a)
     }
 
-    /// [`GpuProgram::run`], also reporting where the time went.
+    /// [`GpuProgram::run`], also reporting where the time went (it waits for
+    /// the GPU after each phase, which an untimed run does not).
     pub fn run_timed(
         &self,
         program: &Program,
         inputs: &[Option<ArrayView<'_>>],
         shapes: &Shapes,
+    ) -> Result<(Array, Timings)> {
+        self.execute(program, inputs, shapes, true)
+    }
+
+    fn execute(
+        &self,
+        program: &Program,
+        inputs: &[Option<ArrayView<'_>>],
+        shapes: &Shapes,
+        timed: bool,
     ) -> Result<(Array, Timings)> {
         let gpu = device::gpu()?;
         let limit = gpu
@@ -140,6 +151,7 @@ impl GpuProgram {
             shapes,
             limit,
             reduced: HashMap::new(),
+            timed,
             times: Timings::default(),
         };
         let mut result = None;
@@ -167,6 +179,8 @@ struct Run<'a, 'v> {
     limit: u64,
     /// Results of reduction stages, on the GPU.
     reduced: HashMap<NodeId, Pooled>,
+    /// Wait for the GPU after each phase, so `times` splits it.
+    timed: bool,
     times: Timings,
 }
 
@@ -254,8 +268,7 @@ impl<'v> Run<'_, 'v> {
         for &leaf in &shader.leaves {
             let (source, lshape) = self.leaf(leaf)?;
             let offset = ndim - lshape.len();
-            // Spans axis 0: sliced to the slab.
-            let spans = offset == 0 && ndim > 0 && lshape[0] == shape[0] && shape[0] > 1;
+            let spans = spans_axis0(&lshape, shape);
             let mut own = vec![0u64; lshape.len()];
             let mut acc = 1u64;
             for d in (0..lshape.len()).rev() {
@@ -268,7 +281,6 @@ impl<'v> Run<'_, 'v> {
                     row[d] = own[d - offset] as u32;
                 }
             }
-            let dense = lshape.as_slice() == sub.as_slice() || lshape == shape && !spans;
             let base = match source {
                 Leaf::Host(view) => {
                     let bytes = if spans {
@@ -282,7 +294,9 @@ impl<'v> Run<'_, 'v> {
                 Leaf::Device if spans => (slab.0 as u64 * own[0]) as u32,
                 Leaf::Device => 0,
             };
-            let dense = dense && (spans || slab.0 == 0);
+            // Same shape as the stage: element e of the slab is at base + e
+            // (a leaf that does not span axis 0 has it of length <= 1: one slab).
+            let dense = lshape == shape;
             leaf_words.extend_from_slice(&[base, u32::from(dense), 0, 0]);
             stride_words.extend_from_slice(&row);
         }
@@ -290,9 +304,16 @@ impl<'v> Run<'_, 'v> {
             leaf_words.extend_from_slice(&[0; 4]);
             stride_words.extend_from_slice(&[0; 8]);
         }
-        self.gpu.wait()?;
+        self.phase_end()?;
         self.times.upload += start.elapsed();
         Ok((leaf_words, stride_words))
+    }
+
+    /// Ends an upload or compute phase: in timed runs, waits for the GPU so
+    /// the phase's time is its own. (The queue keeps the order either way;
+    /// a download waits and reports GPU errors.)
+    fn phase_end(&self) -> Result<()> {
+        if self.timed { self.gpu.wait() } else { Ok(()) }
     }
 
     /// The buffers of `shader`'s leaves in binding order: reductions' results
@@ -324,10 +345,7 @@ impl<'v> Run<'_, 'v> {
             let (source, lshape) = self.leaf(leaf)?;
             let elem = elem_size(self.program.graph.dtype(leaf)) as u64;
             let total: u64 = lshape.iter().map(|&d| d as u64).product::<u64>() * elem;
-            let spans = lshape.len() == shape.len()
-                && !shape.is_empty()
-                && lshape[0] == shape[0]
-                && shape[0] > 1;
+            let spans = spans_axis0(&lshape, shape);
             match source {
                 Leaf::Host(_) if spans => per_row.push(total / shape[0] as u64),
                 _ => fixed.push(total),
@@ -397,7 +415,7 @@ impl<'v> Run<'_, 'v> {
             bind.push(&buffer);
             self.gpu
                 .dispatch(&stage.shader.text, &bind, &params, groups)?;
-            self.gpu.wait()?;
+            self.phase_end()?;
             self.times.compute += start.elapsed();
             let start = Instant::now();
             let bytes = self.gpu.download(&buffer, count * elem)?;
@@ -565,7 +583,7 @@ impl<'v> Run<'_, 'v> {
                 self.gpu
                     .dispatch(&stage.shader.text, &bind, &params, total)?;
             }
-            self.gpu.wait()?;
+            self.phase_end()?;
             self.times.compute += start.elapsed();
             if axis0_reduced {
                 g_base += groups;
@@ -584,7 +602,7 @@ impl<'v> Run<'_, 'v> {
             self.gpu
                 .dispatch(finish, &[&partials, &result], &bytes, p as u64)?;
         }
-        self.gpu.wait()?;
+        self.phase_end()?;
         self.times.compute += start.elapsed();
         Ok(result)
     }
@@ -614,6 +632,12 @@ fn params(
     consts.resize(shader.consts.len().div_ceil(4).max(1) * 4, 0);
     words.extend_from_slice(&consts);
     words.iter().flat_map(|w| w.to_le_bytes()).collect()
+}
+
+/// Whether a leaf of shape `lshape` runs along axis 0 of the stage shape
+/// `shape` (so slabs slice it), rather than broadcasting along it.
+fn spans_axis0(lshape: &[usize], shape: &[usize]) -> bool {
+    lshape.len() == shape.len() && !shape.is_empty() && lshape[0] == shape[0] && shape[0] > 1
 }
 
 fn check_dims(shape: &[usize]) -> Result<()> {
