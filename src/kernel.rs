@@ -220,6 +220,12 @@ fn compile_uncached(expr: &str, signature: &Signature, options: Options) -> Resu
     })
 }
 
+/// A fresh (uncached) JIT kernel, for the cache's own tests.
+#[cfg(test)]
+pub(crate) fn compile_uncached_for_tests(expr: &str, signature: &Signature) -> Kernel {
+    compile_uncached(expr, signature, Options::default()).expect("test expression compiles")
+}
+
 fn front_to_ir(expr: &str, signature: &Signature) -> Result<Compiled> {
     let ast = syntax::parse(expr)?;
     let inputs: Vec<Input> = signature
@@ -254,5 +260,8 @@ pub fn evaluate(expr: &str, vars: &Vars<'_>) -> Result<Array> {
 
 /// Compiles and evaluates `expr` once.
 pub fn evaluate_with(expr: &str, vars: &Vars<'_>, options: Options) -> Result<Array> {
-    compile_with(expr, &Signature::of(vars), options)?.eval(vars)
+    match exec::cache::get_for(expr, vars, options) {
+        Some(kernel) => kernel.eval(vars),
+        None => compile_with(expr, &Signature::of(vars), options)?.eval(vars),
+    }
 }

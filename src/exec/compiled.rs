@@ -16,7 +16,6 @@ use crate::exec::threads;
 use crate::ir::graph::{Node, NodeId, Program};
 use crate::ir::op::ReduceOp;
 use crate::ir::scalar::{self, ReduceError};
-use crate::ir::stage::stages;
 use crate::types::DType;
 use crate::types::Scalar;
 
@@ -34,12 +33,10 @@ pub fn run(
     threads::reset_cancel();
     let cancel = threads::cancel_flag();
     let mut reduced: HashMap<NodeId, Array> = HashMap::new();
-    for stage in stages(program) {
-        let shape = shapes.of(stage.root).to_vec();
-        let (kernel, leaves) = jit
-            .kernel(stage.root)
-            .ok_or_else(|| Error::internal(format!("no kernel for stage {}", stage.root)))?;
-        let operands = operands(program, leaves, inputs, &reduced, &shape)?;
+    for compiled in jit.stages() {
+        let (stage, kernel) = (compiled.stage, compiled.kernel);
+        let shape = shapes.of(stage.root);
+        let operands = operands(program, &compiled.leaves, inputs, &reduced, shape)?;
         match stage.reduce {
             Some(r) => {
                 let Node::Reduce(op, operand, axis) = g.node(r) else {

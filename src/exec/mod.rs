@@ -11,7 +11,7 @@ use crate::array::{Array, ArrayView, ArrayViewMut};
 use crate::backend::interp;
 use crate::backend::jit::JitProgram;
 use crate::error::{Error, ErrorKind, Result};
-use crate::ir::graph::{Node, Program};
+use crate::ir::graph::{Node, NodeId, Program};
 use crate::vars::Vars;
 use shape::{Shapes, format_shape};
 
@@ -20,12 +20,23 @@ use shape::{Shapes, format_shape};
 pub fn bind<'v, 'a>(program: &Program, vars: &'v Vars<'a>) -> Result<Vec<Option<ArrayView<'a>>>> {
     let g = &program.graph;
     let live = g.reachable(program.root);
+    let reads: Vec<NodeId> = g
+        .ids()
+        .filter(|id| live[id.index()] && matches!(g.node(*id), Node::Input(_)))
+        .collect();
+    bind_inputs(program, &reads, vars)
+}
+
+/// [`bind`] given the `Input` nodes the program reads.
+fn bind_inputs<'v, 'a>(
+    program: &Program,
+    reads: &[NodeId],
+    vars: &'v Vars<'a>,
+) -> Result<Vec<Option<ArrayView<'a>>>> {
+    let g = &program.graph;
     let mut bound: Vec<Option<ArrayView<'a>>> = vec![None; g.inputs().len()];
-    for id in g.ids() {
+    for &id in reads {
         let Node::Input(i) = g.node(id) else { continue };
-        if !live[id.index()] {
-            continue;
-        }
         let decl = &g.inputs()[i.index()];
         let view = vars.get(&decl.name).ok_or_else(|| {
             Error::new(ErrorKind::Name, format!("missing input `{}`", decl.name))
@@ -61,6 +72,29 @@ pub fn shapes(program: &Program, inputs: &[Option<ArrayView<'_>>]) -> Result<Sha
     shape::infer(program, &input_shapes)
 }
 
+/// [`bind`] and [`shapes`] for a JIT program, using what it precomputed: an
+/// elementwise program's shape is the broadcast of its inputs' shapes (the
+/// per-node inference runs only to locate a broadcasting error).
+fn bind_jit<'a>(
+    program: &Program,
+    jit: &JitProgram,
+    vars: &Vars<'a>,
+) -> Result<(Vec<Option<ArrayView<'a>>>, Shapes)> {
+    let inputs = bind_inputs(program, jit.inputs(), vars)?;
+    if jit.is_elementwise() {
+        let mut shape: Vec<usize> = Vec::new();
+        if inputs
+            .iter()
+            .flatten()
+            .all(|v| shape::broadcast_into(&mut shape, v.shape()))
+        {
+            return Ok((inputs, Shapes::uniform(shape)));
+        }
+    }
+    let shapes = shapes(program, &inputs)?;
+    Ok((inputs, shapes))
+}
+
 /// Evaluates `program` with the reference interpreter into a new array.
 pub fn run(program: &Program, vars: &Vars<'_>) -> Result<Array> {
     threads::reset_cancel();
@@ -86,8 +120,7 @@ pub fn run_into(program: &Program, vars: &Vars<'_>, out: &mut ArrayViewMut<'_>) 
 
 /// Evaluates `program`, compiled as `jit`, into a new array.
 pub fn run_jit(program: &Program, jit: &JitProgram, vars: &Vars<'_>) -> Result<Array> {
-    let inputs = bind(program, vars)?;
-    let shapes = shapes(program, &inputs)?;
+    let (inputs, shapes) = bind_jit(program, jit, vars)?;
     // Like NumPy's `order='K'`: Fortran-ordered inputs give a Fortran-ordered result.
     let fortran = shapes.output.len() > 1
         && inputs
@@ -115,8 +148,7 @@ pub fn run_jit_into(
     vars: &Vars<'_>,
     out: &mut ArrayViewMut<'_>,
 ) -> Result<()> {
-    let inputs = bind(program, vars)?;
-    let shapes = shapes(program, &inputs)?;
+    let (inputs, shapes) = bind_jit(program, jit, vars)?;
     check_output(program, &shapes, out)?;
     compiled::run(program, jit, &inputs, &shapes, out)
 }

@@ -7,27 +7,26 @@ use crate::ir::stage::stage_leaves;
 
 /// The NumPy broadcast of two shapes, or `None` if they are incompatible.
 pub fn broadcast(a: &[usize], b: &[usize]) -> Option<Vec<usize>> {
-    let n = a.len().max(b.len());
-    let mut out = vec![0; n];
-    for i in 0..n {
-        let da = if i < n - a.len() {
-            1
-        } else {
-            a[i - (n - a.len())]
-        };
-        let db = if i < n - b.len() {
-            1
-        } else {
-            b[i - (n - b.len())]
-        };
-        out[i] = match (da, db) {
+    let mut out = a.to_vec();
+    broadcast_into(&mut out, b).then_some(out)
+}
+
+/// Broadcasts `acc` with `b` in place; `false` (and `acc` unspecified) if
+/// they are incompatible.
+pub fn broadcast_into(acc: &mut Vec<usize>, b: &[usize]) -> bool {
+    if acc.len() < b.len() {
+        acc.splice(0..0, std::iter::repeat_n(1, b.len() - acc.len()));
+    }
+    let skip = acc.len() - b.len();
+    for (da, &db) in acc[skip..].iter_mut().zip(b) {
+        *da = match (*da, db) {
             (x, y) if x == y => x,
             (1, y) => y,
             (x, 1) => x,
-            _ => return None,
+            _ => return false,
         };
     }
-    Some(out)
+    true
 }
 
 /// `(3, 4)`, `(5,)`, `()`: NumPy's way of writing a shape.
@@ -52,14 +51,30 @@ pub fn normalize_axis(axis: i64, ndim: usize) -> Option<usize> {
 /// The shape of every node the root depends on (`None` for nodes it does not).
 #[derive(Debug, Clone)]
 pub struct Shapes {
+    /// Empty when uniform (see [`Shapes::uniform`]).
     shapes: Vec<Option<Vec<usize>>>,
+    uniform: bool,
     /// The shape of the final result.
     pub output: Vec<usize>,
 }
 
 impl Shapes {
-    /// The shape of `id`; `[]` for a node the root does not use.
+    /// The shapes of a program without reductions whose inputs broadcast to
+    /// `output`: there, every elementwise stage root has that shape.
+    pub fn uniform(output: Vec<usize>) -> Shapes {
+        Shapes {
+            shapes: Vec::new(),
+            uniform: true,
+            output,
+        }
+    }
+
+    /// The shape of `id`; `[]` for a node the root does not use. In uniform
+    /// shapes, the output's shape for every node.
     pub fn of(&self, id: NodeId) -> &[usize] {
+        if self.uniform {
+            return &self.output;
+        }
         self.shapes
             .get(id.index())
             .and_then(|s| s.as_deref())
@@ -160,7 +175,11 @@ pub fn infer(program: &Program, input_shapes: &[Vec<usize>]) -> Result<Shapes> {
         shapes[id.index()] = Some(shape);
     }
     let output = squeeze_reduced_axes(program, &shapes);
-    Ok(Shapes { shapes, output })
+    Ok(Shapes {
+        shapes,
+        uniform: false,
+        output,
+    })
 }
 
 /// The final shape: the root's shape without the axes that exist only because
@@ -213,6 +232,12 @@ mod tests {
         assert_eq!(broadcast(&[], &[2, 3]), Some(vec![2, 3]));
         assert_eq!(broadcast(&[0], &[1]), Some(vec![0]));
         assert_eq!(broadcast(&[3], &[4]), None);
+        let mut acc = vec![4];
+        assert!(broadcast_into(&mut acc, &[2, 3, 1]));
+        assert_eq!(acc, vec![2, 3, 4]);
+        assert!(broadcast_into(&mut acc, &[]));
+        assert_eq!(acc, vec![2, 3, 4]);
+        assert!(!broadcast_into(&mut acc, &[5, 4]));
         assert_eq!(format_shape(&[3]), "(3,)");
         assert_eq!(normalize_axis(-1, 2), Some(1));
         assert_eq!(normalize_axis(2, 2), None);

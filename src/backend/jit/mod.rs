@@ -22,20 +22,34 @@ use cranelift_jit::{JITBuilder, JITModule};
 use cranelift_module::default_libcall_names;
 
 use crate::error::{Error, Result};
-use crate::ir::graph::{NodeId, Program};
-use crate::ir::stage::{stage_leaves, stages};
+use crate::ir::graph::{Node, NodeId, Program};
+use crate::ir::stage::{Stage, stage_leaves, stages};
 use call::{CodeMemory, KernelFn};
 
-/// The compiled kernels of one program, one per stage, and the code memory they live in.
+/// The compiled kernels of one program, one per stage in execution order,
+/// and the code memory they live in. What a run needs from the program's
+/// structure (its stages, their leaves, the inputs it reads) is computed
+/// here once, so an evaluation does not walk the graph.
 pub struct JitProgram {
-    kernels: HashMap<NodeId, (KernelFn, Vec<NodeId>)>,
+    stages: Vec<CompiledStage>,
+    inputs: Vec<NodeId>,
     // Declared last: dropped after the kernels that point into it.
     _code: CodeMemory,
 }
 
+/// One stage and its kernel.
+pub struct CompiledStage {
+    /// The stage (its root and the reduction it feeds, if any).
+    pub stage: Stage,
+    /// The kernel computing the stage's root elementwise.
+    pub kernel: KernelFn,
+    /// The leaves the kernel reads, in the order of its `inputs` argument.
+    pub leaves: Vec<NodeId>,
+}
+
 impl std::fmt::Debug for JitProgram {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "JitProgram({} kernels)", self.kernels.len())
+        write!(f, "JitProgram({} kernels)", self.stages.len())
     }
 }
 
@@ -99,9 +113,9 @@ impl JitProgram {
     ) -> Result<JitProgram> {
         let mut module = new_module()?;
         let mut routines = HashMap::new();
-        let mut roots = Vec::new();
+        let stages = stages(program);
         let mut ids = Vec::new();
-        for (k, stage) in stages(program).iter().enumerate() {
+        for (k, stage) in stages.iter().enumerate() {
             let id = codegen::define_kernel(
                 &mut module,
                 &mut routines,
@@ -111,26 +125,46 @@ impl JitProgram {
                 &format!("stage{k}"),
                 listing.as_deref_mut(),
             )?;
-            roots.push(stage.root);
             ids.push(id);
         }
         let (code, fns) = call::finalize(module, &ids)
             .map_err(|e| Error::internal(format!("JIT finalize: {e}")))?;
-        let kernels = roots
+        let g = &program.graph;
+        let stages = stages
             .into_iter()
             .zip(fns)
-            .map(|(root, f)| (root, (f, stage_leaves(&program.graph, root))))
+            .map(|(stage, kernel)| CompiledStage {
+                stage,
+                kernel,
+                leaves: stage_leaves(g, stage.root),
+            })
+            .collect();
+        let live = g.reachable(program.root);
+        let inputs = g
+            .ids()
+            .filter(|id| live[id.index()] && matches!(g.node(*id), Node::Input(_)))
             .collect();
         Ok(JitProgram {
-            kernels,
+            stages,
+            inputs,
             _code: code,
         })
     }
 
-    /// The kernel computing the stage rooted at `root`, and the leaves it reads in order.
-    pub fn kernel(&self, root: NodeId) -> Option<(KernelFn, &[NodeId])> {
-        self.kernels
-            .get(&root)
-            .map(|(f, leaves)| (*f, leaves.as_slice()))
+    /// The stages in execution order, with their kernels.
+    pub fn stages(&self) -> &[CompiledStage] {
+        &self.stages
+    }
+
+    /// The `Input` nodes the program reads, in id order.
+    pub fn inputs(&self) -> &[NodeId] {
+        &self.inputs
+    }
+
+    /// `true` when the program is one elementwise stage (no reduction): its
+    /// result, and every value the kernel computes, has the broadcast shape
+    /// of the inputs it reads.
+    pub fn is_elementwise(&self) -> bool {
+        matches!(self.stages.as_slice(), [s] if s.stage.reduce.is_none())
     }
 }

@@ -13,6 +13,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use cranelift_jit::JITModule;
 use ndarray::{ArrayViewD, ArrayViewMutD, IxDyn};
+use smallvec::SmallVec;
+
+/// Byte strides of one operand, one per axis (inline up to 4 axes).
+type Strides = SmallVec<[isize; 4]>;
+/// One value per operand of a kernel call (inline up to 8 operands).
+type PerOperand<T> = SmallVec<[T; 8]>;
 
 /// Elements per task when a stage is split across threads.
 pub const CHUNK: usize = 16 * 1024;
@@ -67,7 +73,7 @@ unsafe impl Sync for CodeMemory {}
 /// A read operand: base pointer and byte strides for every axis of the stage shape.
 pub struct Operand {
     ptr: *const u8,
-    strides: Vec<isize>,
+    strides: Strides,
     /// The byte stride of the operand as one run over the C-order index
     /// space of the stage: the element size when C-contiguous, 0 when one
     /// value broadcast everywhere; `None` otherwise.
@@ -77,7 +83,7 @@ pub struct Operand {
 /// The write operand.
 pub struct Output {
     ptr: *mut u8,
-    strides: Vec<isize>,
+    strides: Strides,
     /// The element size when C-contiguous (one run), else `None`.
     flat: Option<isize>,
 }
@@ -95,8 +101,21 @@ unsafe impl Sync for Output {}
 impl Operand {
     /// `view` broadcast to `shape`, or `None` if it does not broadcast.
     pub fn new<T>(view: &ArrayViewD<'_, T>, shape: &[usize]) -> Option<Operand> {
-        let b = view.broadcast(IxDyn(shape))?;
         let size = std::mem::size_of::<T>() as isize;
+        if view.shape() == shape {
+            // Already the stage's shape: the view itself, no broadcast view.
+            let flat = if view.is_standard_layout() {
+                Some(size)
+            } else {
+                None
+            };
+            return Some(Operand {
+                ptr: view.as_ptr() as *const u8,
+                strides: view.strides().iter().map(|&s| s * size).collect(),
+                flat,
+            });
+        }
+        let b = view.broadcast(IxDyn(shape))?;
         let uniform = b
             .shape()
             .iter()
@@ -221,7 +240,7 @@ pub fn run(
         && let Some(strides) = inputs
             .iter()
             .map(|o| o.flat)
-            .collect::<Option<Vec<isize>>>()
+            .collect::<Option<PerOperand<isize>>>()
     {
         run_flat(
             kernel, inputs, output, strides, out_stride, n, parallel, cancel,
@@ -306,7 +325,7 @@ fn run_flat(
     kernel: KernelFn,
     inputs: &[Operand],
     output: &Output,
-    mut strides: Vec<isize>,
+    mut strides: PerOperand<isize>,
     out_stride: isize,
     n: usize,
     parallel: Option<&rayon::ThreadPool>,
@@ -317,7 +336,7 @@ fn run_flat(
         if cancel.load(Ordering::Relaxed) {
             return;
         }
-        let ptrs: Vec<*const u8> = inputs
+        let ptrs: PerOperand<*const u8> = inputs
             .iter()
             .zip(&strides)
             // SAFETY: start < n, and element `start` of a flat operand is at
@@ -406,7 +425,7 @@ impl Walker<'_> {
             out_strides[axis] = acc;
             acc *= d.max(1) as isize;
         }
-        let mut strides: Vec<Vec<isize>> = inputs.iter().map(|o| o.strides.clone()).collect();
+        let mut strides: Vec<Vec<isize>> = inputs.iter().map(|o| o.strides.to_vec()).collect();
         strides.push(out_strides);
         let mut dims = coalesce(shape, &mut strides);
         if dims.is_empty() {
