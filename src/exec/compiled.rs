@@ -60,7 +60,7 @@ pub fn run(
                     None => full_reduction(
                         kernel,
                         &operands,
-                        &shape,
+                        shape,
                         g.dtype(operand),
                         op,
                         pool.as_deref(),
@@ -68,11 +68,11 @@ pub fn run(
                     )
                     .map_err(|ReduceError::Empty| empty(op))?,
                     Some(axis) => {
-                        let mut values = zeros(g.dtype(operand), &shape)?;
+                        let mut values = zeros(g.dtype(operand), shape)?;
                         {
                             let mut view = values.view_mut();
-                            let output = output(&mut view, &shape)?;
-                            call::run(kernel, &operands, &output, &shape, pool.as_deref(), cancel);
+                            let output = output(&mut view, shape)?;
+                            call::run(kernel, &operands, &output, shape, pool.as_deref(), cancel);
                             check_cancel()?;
                         }
                         let axis = normalize_axis(axis, shape.len());
@@ -85,9 +85,9 @@ pub fn run(
             None => {
                 // The final result may have dropped reduced axes: view the
                 // output with them (length 1) to match the root's shape.
-                let mut view = unsqueeze(out, &shape, &shapes.output)?;
-                let output = output(&mut view, &shape)?;
-                call::run(kernel, &operands, &output, &shape, pool.as_deref(), cancel);
+                let mut view = unsqueeze(out, shape, &shapes.output)?;
+                let output = output(&mut view, shape)?;
+                call::run(kernel, &operands, &output, shape, pool.as_deref(), cancel);
                 check_cancel()?;
             }
         }

@@ -17,7 +17,7 @@ use shape::{Shapes, format_shape};
 
 /// The inputs of `program` found in `vars`, by input id, checked for dtype.
 /// Inputs the program does not read may be missing.
-pub fn bind<'v, 'a>(program: &Program, vars: &'v Vars<'a>) -> Result<Vec<Option<ArrayView<'a>>>> {
+pub fn bind<'a>(program: &Program, vars: &Vars<'a>) -> Result<Vec<Option<ArrayView<'a>>>> {
     let g = &program.graph;
     let live = g.reachable(program.root);
     let reads: Vec<NodeId> = g
