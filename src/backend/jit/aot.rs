@@ -1,6 +1,7 @@
 //! Ahead-of-time compiled vector math: the `vmath` algorithms in Rust,
-//! compiled for AVX2+FMA (4 × f64 per instruction, which Cranelift cannot
-//! emit on x86-64) and selected at run time.
+//! compiled for AVX-512 (8 × f64 per instruction, 32 registers) and for
+//! AVX2+FMA (4 × f64), which Cranelift cannot emit on x86-64; [`isa`] picks
+//! one at run time.
 //!
 //! Each routine evaluates one function over a block of up to [`BLOCK`]
 //! elements: `extern "C" fn(x, y, out, n)` reads `x[..n]` (and `y[..n]` for
@@ -15,10 +16,13 @@
 //! as `vmath` (Cody–Waite reduction with FMA, fdlibm/musl kernels), so the
 //! same ULP bounds hold; LLVM vectorizes the loops. `f32` routines compute in
 //! `f64` and round once. Lanes outside the fast range of sin/cos (|x| > 1e5)
-//! are recomputed with the reference routine, like `vmath`'s slow path.
+//! are recomputed with the reference routine, like `vmath`'s slow path (a
+//! scalar pass run only for blocks that have such a lane: a vectorized
+//! or-reduction checks first). Both instruction sets run the same operations,
+//! so they give the same results bit for bit; `JITEXPR_NO_AVX512` forces AVX2.
 //!
 //! Nothing here is `unsafe`: calling the `#[target_feature]` loops (only
-//! when the CPU has AVX2 and FMA, see [`available`]) and the kernels' entry
+//! when the CPU has their features, see [`Isa::supported`]) and the kernels' entry
 //! points are in `call::aot`, with the rest of the backend's `unsafe`.
 
 // Coefficients are kept digit for digit as published (fdlibm, musl).
