@@ -427,7 +427,7 @@ struct Stat {
     failures: Vec<String>,
 }
 
-fn check_unary(op: UnaryOp, dtype: DType, n: usize, seed: u64, use_aot: bool) -> Stat {
+fn check_unary(op: UnaryOp, dtype: DType, n: usize, seed: u64, use_aot: Option<aot::Isa>) -> Stat {
     let (_code, kernel) = compile(Op::U(op), dtype);
     let mut rng = Rng(seed);
     let sp = specials();
@@ -473,10 +473,10 @@ fn check_unary(op: UnaryOp, dtype: DType, n: usize, seed: u64, use_aot: bool) ->
     };
     match dtype {
         DType::Float64 => {
-            let got = if use_aot {
+            let got = if let Some(isa) = use_aot {
                 let mut o = vec![0.0; xs.len()];
                 let t0 = std::time::Instant::now();
-                assert!(aot::unary_f64(op, &xs, &mut o));
+                assert!(aot::unary_f64_on(isa, op, &xs, &mut o));
                 LAST_NS.with(|c| c.set(t0.elapsed().as_nanos() as f64 / xs.len() as f64));
                 o
             } else {
@@ -496,10 +496,10 @@ fn check_unary(op: UnaryOp, dtype: DType, n: usize, seed: u64, use_aot: bool) ->
         }
         _ => {
             let xs32: Vec<f32> = xs.iter().map(|&x| x as f32).collect();
-            let got = if use_aot {
+            let got = if let Some(isa) = use_aot {
                 let mut o = vec![0.0; xs32.len()];
                 let t0 = std::time::Instant::now();
-                assert!(aot::unary_f32(op, &xs32, &mut o));
+                assert!(aot::unary_f32_on(isa, op, &xs32, &mut o));
                 LAST_NS.with(|c| c.set(t0.elapsed().as_nanos() as f64 / xs32.len() as f64));
                 o
             } else {
@@ -525,7 +525,13 @@ fn check_unary(op: UnaryOp, dtype: DType, n: usize, seed: u64, use_aot: bool) ->
     st
 }
 
-fn check_binary(op: BinaryOp, dtype: DType, n: usize, seed: u64, use_aot: bool) -> Stat {
+fn check_binary(
+    op: BinaryOp,
+    dtype: DType,
+    n: usize,
+    seed: u64,
+    use_aot: Option<aot::Isa>,
+) -> Stat {
     let (_code, kernel) = compile(Op::B(op), dtype);
     let mut rng = Rng(seed);
     let sp = specials();
@@ -577,10 +583,10 @@ fn check_binary(op: BinaryOp, dtype: DType, n: usize, seed: u64, use_aot: bool) 
     };
     match dtype {
         DType::Float64 => {
-            let got = if use_aot {
+            let got = if let Some(isa) = use_aot {
                 let mut o = vec![0.0; xs.len()];
                 let t0 = std::time::Instant::now();
-                assert!(aot::binary_f64(op, &xs, &ys, &mut o));
+                assert!(aot::binary_f64_on(isa, op, &xs, &ys, &mut o));
                 LAST_NS.with(|c| c.set(t0.elapsed().as_nanos() as f64 / xs.len() as f64));
                 o
             } else {
@@ -607,10 +613,10 @@ fn check_binary(op: BinaryOp, dtype: DType, n: usize, seed: u64, use_aot: bool) 
         _ => {
             let x32: Vec<f32> = xs.iter().map(|&x| x as f32).collect();
             let y32: Vec<f32> = ys.iter().map(|&x| x as f32).collect();
-            let got = if use_aot {
+            let got = if let Some(isa) = use_aot {
                 let mut o = vec![0.0; x32.len()];
                 let t0 = std::time::Instant::now();
-                assert!(aot::binary_f32(op, &x32, &y32, &mut o));
+                assert!(aot::binary_f32_on(isa, op, &x32, &y32, &mut o));
                 LAST_NS.with(|c| c.set(t0.elapsed().as_nanos() as f64 / x32.len() as f64));
                 o
             } else {
@@ -646,9 +652,10 @@ fn check_binary(op: BinaryOp, dtype: DType, n: usize, seed: u64, use_aot: bool) 
     st
 }
 
-/// Checks every vector function (`use_aot`: every ahead-of-time AVX2
-/// routine, through `aot::unary_f64` etc.) over `n` points and prints the table.
-fn check_all(n: usize, use_aot: bool) {
+/// Checks every vector function (`use_aot`: every ahead-of-time routine
+/// compiled for that instruction set, through `aot::unary_f64_on` etc.) over
+/// `n` points and prints the table.
+fn check_all(n: usize, use_aot: Option<aot::Isa>) {
     let mut failures = Vec::new();
     println!(
         "| function | f64x2 max ulp (worst x, y) | f32x4 max ulp (worst x, y) | f32x4 vs f64 ref | f64 ns/elem vec / ref | f32 ns/elem vec / ref |"
@@ -659,7 +666,7 @@ fn check_all(n: usize, use_aot: bool) {
         .map(|&u| Op::U(u))
         .chain(BINARY.iter().map(|&b| Op::B(b)))
         .filter(|&op| {
-            !use_aot
+            use_aot.is_none()
                 || aot::has(match op {
                     Op::U(u) => aot::AotFn::Unary(u),
                     Op::B(b) => aot::AotFn::Binary(b),
@@ -708,32 +715,122 @@ fn check_all(n: usize, use_aot: bool) {
 
 #[test]
 fn vmath_accuracy() {
-    check_all(200_000, false);
+    check_all(200_000, None);
 }
 
 /// The large sample; meant for `cargo test --release -- --ignored`.
 #[test]
 #[ignore]
 fn vmath_accuracy_full() {
-    check_all(2_000_000, false);
+    check_all(2_000_000, None);
 }
 
-/// The ahead-of-time AVX2 routines (`backend::jit::aot`), same sample and bounds.
-#[test]
-fn aot_accuracy() {
-    if !aot::available() {
-        eprintln!("aot_accuracy: this CPU has no AVX2+FMA; the AOT routines are not used");
+/// The ahead-of-time routines (`backend::jit::aot`) compiled for `isa`, same
+/// sample and bounds; skipped (with a note) if the CPU lacks `isa`.
+fn aot_check(isa: aot::Isa, n: usize) {
+    if !isa.supported() {
+        eprintln!("aot_accuracy: this CPU lacks {isa:?}; its AOT routines are not used");
         return;
     }
-    check_all(200_000, true);
+    check_all(n, Some(isa));
+}
+
+#[test]
+fn aot_accuracy_avx2() {
+    aot_check(aot::Isa::Avx2, 200_000);
+}
+
+#[test]
+fn aot_accuracy_avx512() {
+    aot_check(aot::Isa::Avx512, 200_000);
 }
 
 /// The large sample of the AOT routines.
 #[test]
 #[ignore]
 fn aot_accuracy_full() {
-    if aot::available() {
-        check_all(2_000_000, true);
+    for isa in aot::Isa::ALL {
+        aot_check(isa, 2_000_000);
+    }
+}
+
+/// The AVX-512 and AVX2 routines run the same operations (FMA in both), so
+/// they agree bit for bit, specials, subnormals and the |x| > 1e5 sin/cos
+/// fix-up included; the selected variant is one of them.
+#[test]
+fn aot_isas_bit_identical() {
+    if !aot::Isa::ALL.iter().all(|i| i.supported()) {
+        eprintln!("aot_isas_bit_identical: this CPU lacks AVX-512 or AVX2; skipped");
+        return;
+    }
+    let mut rng = Rng(0xa5a5);
+    let mut xs = specials();
+    xs.extend([
+        1e5,
+        -1e5,
+        1.0000001e5,
+        3e5,
+        -7e8,
+        1e22,
+        -1e300,
+        4e-320,
+        -2e-315,
+    ]);
+    let mut i = 0;
+    while xs.len() < 20_000 {
+        // Runs of uniform samples (blocks of 256 that skip the sin/cos
+        // fix-up), of wide-range ones, and of uniform ones with a rare huge one.
+        xs.push(match (i / 512) % 4 {
+            0 => rng.unit() * 20.0 - 10.0,
+            1 => sample(Op::U(UnaryOp::Sin), &mut rng, false),
+            2 if i % 300 == 7 => 2e6 * rng.unit() - 1e6,
+            2 => rng.unit() * 1e5,
+            _ => sample(Op::U(UnaryOp::Exp), &mut rng, false),
+        });
+        i += 1;
+    }
+    let ys: Vec<f64> = xs.iter().rev().copied().collect();
+    let x32: Vec<f32> = xs.iter().map(|&x| x as f32).collect();
+    let y32: Vec<f32> = ys.iter().map(|&x| x as f32).collect();
+    let same64 = |a: &[f64], b: &[f64]| a.iter().zip(b).all(|(p, q)| p.to_bits() == q.to_bits());
+    let same32 = |a: &[f32], b: &[f32]| a.iter().zip(b).all(|(p, q)| p.to_bits() == q.to_bits());
+    let sel = aot::isa().expect("both ISAs are supported");
+    for &u in UNARY.iter().filter(|&&u| aot::has(aot::AotFn::Unary(u))) {
+        let run64 = |isa| {
+            let mut o = vec![0.0; xs.len()];
+            for (x, o) in xs.chunks(aot::BLOCK).zip(o.chunks_mut(aot::BLOCK)) {
+                assert!(aot::unary_f64_on(isa, u, x, o));
+            }
+            o
+        };
+        let run32 = |isa| {
+            let mut o = vec![0.0; x32.len()];
+            for (x, o) in x32.chunks(aot::BLOCK).zip(o.chunks_mut(aot::BLOCK)) {
+                assert!(aot::unary_f32_on(isa, u, x, o));
+            }
+            o
+        };
+        let (a, b) = (run64(aot::Isa::Avx2), run64(aot::Isa::Avx512));
+        assert!(same64(&a, &b), "{u:?} f64: AVX2 and AVX-512 differ");
+        assert!(same64(&a, &run64(sel)));
+        let (a, b) = (run32(aot::Isa::Avx2), run32(aot::Isa::Avx512));
+        assert!(same32(&a, &b), "{u:?} f32: AVX2 and AVX-512 differ");
+        let mut o = vec![0.0; xs.len()];
+        assert!(aot::unary_f64(u, &xs, &mut o));
+        assert!(
+            same64(&o, &run64(sel)),
+            "{u:?}: the selected ISA gives other results"
+        );
+    }
+    for &b in BINARY.iter().filter(|&&b| aot::has(aot::AotFn::Binary(b))) {
+        let mut o = [vec![0.0; xs.len()], vec![0.0; xs.len()]];
+        let mut p = [vec![0.0f32; xs.len()], vec![0.0f32; xs.len()]];
+        for (k, isa) in aot::Isa::ALL.into_iter().enumerate() {
+            assert!(aot::binary_f64_on(isa, b, &xs, &ys, &mut o[k]));
+            assert!(aot::binary_f32_on(isa, b, &x32, &y32, &mut p[k]));
+        }
+        assert!(same64(&o[0], &o[1]), "{b:?} f64: AVX2 and AVX-512 differ");
+        assert!(same32(&p[0], &p[1]), "{b:?} f32: AVX2 and AVX-512 differ");
     }
 }
 

@@ -1,6 +1,7 @@
 //! Ahead-of-time compiled vector math: the `vmath` algorithms in Rust,
-//! compiled for AVX2+FMA (4 × f64 per instruction, which Cranelift cannot
-//! emit on x86-64) and selected at run time.
+//! compiled for AVX-512 (8 × f64 per instruction, 32 registers) and for
+//! AVX2+FMA (4 × f64), which Cranelift cannot emit on x86-64; [`isa`] picks
+//! one at run time.
 //!
 //! Each routine evaluates one function over a block of up to [`BLOCK`]
 //! elements: `extern "C" fn(x, y, out, n)` reads `x[..n]` (and `y[..n]` for
@@ -15,10 +16,13 @@
 //! as `vmath` (Cody–Waite reduction with FMA, fdlibm/musl kernels), so the
 //! same ULP bounds hold; LLVM vectorizes the loops. `f32` routines compute in
 //! `f64` and round once. Lanes outside the fast range of sin/cos (|x| > 1e5)
-//! are recomputed with the reference routine, like `vmath`'s slow path.
+//! are recomputed with the reference routine, like `vmath`'s slow path (a
+//! scalar pass run only for blocks that have such a lane: a vectorized
+//! or-reduction checks first). Both instruction sets run the same operations,
+//! so they give the same results bit for bit; `JITEXPR_NO_AVX512` forces AVX2.
 //!
 //! Nothing here is `unsafe`: calling the `#[target_feature]` loops (only
-//! when the CPU has AVX2 and FMA, see [`available`]) and the kernels' entry
+//! when the CPU has their features, see [`Isa::supported`]) and the kernels' entry
 //! points are in `call::aot`, with the rest of the backend's `unsafe`.
 
 // Coefficients are kept digit for digit as published (fdlibm, musl).
@@ -32,24 +36,76 @@ use crate::types::Scalar;
 /// `BLOCK` elements: 2 KiB of f64, so every buffer of a stage stays in L1).
 pub const BLOCK: usize = 256;
 
-/// `true` if the CPU has AVX2 and FMA, so the routines may be used.
-pub fn available() -> bool {
-    #[cfg(target_arch = "x86_64")]
-    {
-        use std::sync::OnceLock;
-        static HAS: OnceLock<bool> = OnceLock::new();
-        if std::env::var_os("JITEXPR_NO_AOT").is_some() {
-            return false;
+/// An instruction set the routines are compiled for. Both variants are the
+/// same per-element code, so they give the same results bit for bit.
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Isa {
+    /// AVX2 and FMA: 4 × f64 per instruction.
+    Avx2,
+    /// AVX-512 (F, DQ, VL, BW) and FMA: 8 × f64 per instruction.
+    Avx512,
+}
+
+impl Isa {
+    /// Both instruction sets, AVX2 first.
+    pub const ALL: [Isa; 2] = [Isa::Avx2, Isa::Avx512];
+
+    /// Whether this CPU has the instructions (ignoring `JITEXPR_NO_AOT` and
+    /// `JITEXPR_NO_AVX512`); detected once.
+    pub fn supported(self) -> bool {
+        #[cfg(target_arch = "x86_64")]
+        {
+            use std::sync::OnceLock;
+            static CPU: OnceLock<(bool, bool)> = OnceLock::new();
+            let (avx2, avx512) = *CPU.get_or_init(|| {
+                use std::arch::is_x86_feature_detected as has;
+                let avx2 = has!("avx2") && has!("fma");
+                let avx512 = avx2
+                    && has!("avx512f")
+                    && has!("avx512dq")
+                    && has!("avx512vl")
+                    && has!("avx512bw");
+                (avx2, avx512)
+            });
+            match self {
+                Isa::Avx2 => avx2,
+                Isa::Avx512 => avx512,
+            }
         }
-        *HAS.get_or_init(|| {
-            std::arch::is_x86_feature_detected!("avx2")
-                && std::arch::is_x86_feature_detected!("fma")
-        })
+        #[cfg(not(target_arch = "x86_64"))]
+        {
+            let _ = self;
+            false
+        }
     }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        false
-    }
+}
+
+/// The instruction set the routines run with: AVX-512 if the CPU has it and
+/// `JITEXPR_NO_AVX512` is unset, else AVX2+FMA if the CPU has those, else
+/// none (also when `JITEXPR_NO_AOT` is set). Decided once per process.
+#[doc(hidden)]
+pub fn isa() -> Option<Isa> {
+    use std::sync::OnceLock;
+    static ISA: OnceLock<Option<Isa>> = OnceLock::new();
+    *ISA.get_or_init(|| {
+        let set = |v: &str| std::env::var_os(v).is_some();
+        if set("JITEXPR_NO_AOT") {
+            None
+        } else if Isa::Avx512.supported() && !set("JITEXPR_NO_AVX512") {
+            Some(Isa::Avx512)
+        } else if Isa::Avx2.supported() {
+            Some(Isa::Avx2)
+        } else {
+            None
+        }
+    })
+}
+
+/// `true` if the CPU has AVX2 and FMA (and `JITEXPR_NO_AOT` is unset), so the
+/// routines may be used; see [`isa`] for which variant.
+pub fn available() -> bool {
+    isa().is_some()
 }
 
 /// The function of a routine: a unary or binary operation.
@@ -492,22 +548,20 @@ fn atan2(y: f64, x: f64) -> f64 {
 }
 
 // ---------------------------------------------------------------------------
-// Block loops, compiled for AVX2+FMA.
+// Block loops, compiled once per instruction set.
 
 /// Defines `$name(x, out)` computing `$f` per element in f64 and in f32
-/// (through f64), compiled for AVX2 and FMA.
+/// (through f64), compiled with the target features `$feat`.
 macro_rules! unary_loops {
-    ($($f:ident => $f64name:ident, $f32name:ident;)*) => {$(
-        #[cfg(target_arch = "x86_64")]
-        #[target_feature(enable = "avx2,fma")]
+    ($feat:literal; $($f:ident => $f64name:ident, $f32name:ident;)*) => {$(
+        #[target_feature(enable = $feat)]
         pub(crate) fn $f64name(x: &[f64], out: &mut [f64]) {
             for (o, &v) in out.iter_mut().zip(x) {
                 *o = $f(v);
             }
         }
 
-        #[cfg(target_arch = "x86_64")]
-        #[target_feature(enable = "avx2,fma")]
+        #[target_feature(enable = $feat)]
         pub(crate) fn $f32name(x: &[f32], out: &mut [f32]) {
             for (o, &v) in out.iter_mut().zip(x) {
                 *o = $f(f64::from(v)) as f32;
@@ -516,33 +570,61 @@ macro_rules! unary_loops {
     )*};
 }
 
-unary_loops! {
-    exp => exp_f64, exp_f32;
-    expm1 => expm1_f64, expm1_f32;
-    log => log_f64, log_f32;
-    log1p => log1p_f64, log1p_f32;
-    sin => sin_f64, sin_f32;
-    cos => cos_f64, cos_f32;
-    tanh => tanh_f64, tanh_f32;
-    sinh => sinh_f64, sinh_f32;
-    cosh => cosh_f64, cosh_f32;
-    atan => atan_f64, atan_f32;
+/// Defines a module `$isa` of every block loop compiled with the target
+/// features `$feat` (LLVM vectorizes at the widest width they allow: ymm for
+/// AVX2, zmm for AVX-512, as the default `x86-64` CPU does not prefer 256 bits).
+macro_rules! isa_loops {
+    ($($isa:ident: $feat:literal;)*) => {$(
+        #[cfg(target_arch = "x86_64")]
+        pub(crate) mod $isa {
+            use super::*;
+
+            unary_loops! {
+                $feat;
+                exp => exp_f64, exp_f32;
+                expm1 => expm1_f64, expm1_f32;
+                log => log_f64, log_f32;
+                log1p => log1p_f64, log1p_f32;
+                sin => sin_f64, sin_f32;
+                cos => cos_f64, cos_f32;
+                tanh => tanh_f64, tanh_f32;
+                sinh => sinh_f64, sinh_f32;
+                cosh => cosh_f64, cosh_f32;
+                atan => atan_f64, atan_f32;
+            }
+
+            #[target_feature(enable = $feat)]
+            pub(crate) fn atan2_f64(y: &[f64], x: &[f64], out: &mut [f64]) {
+                for ((o, &a), &b) in out.iter_mut().zip(y).zip(x) {
+                    *o = atan2(a, b);
+                }
+            }
+
+            #[target_feature(enable = $feat)]
+            pub(crate) fn atan2_f32(y: &[f32], x: &[f32], out: &mut [f32]) {
+                for ((o, &a), &b) in out.iter_mut().zip(y).zip(x) {
+                    *o = atan2(f64::from(a), f64::from(b)) as f32;
+                }
+            }
+
+            /// Whether some lane of `x` is outside the fast range of sin/cos
+            /// (an or-reduction without early exit, so it vectorizes).
+            #[target_feature(enable = $feat)]
+            pub(crate) fn any_trig_slow_f64(x: &[f64]) -> bool {
+                x.iter().fold(false, |m, &v| m | trig_slow(v))
+            }
+
+            #[target_feature(enable = $feat)]
+            pub(crate) fn any_trig_slow_f32(x: &[f32]) -> bool {
+                x.iter().fold(false, |m, &v| m | trig_slow(f64::from(v)))
+            }
+        }
+    )*};
 }
 
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-pub(crate) fn atan2_f64(y: &[f64], x: &[f64], out: &mut [f64]) {
-    for ((o, &a), &b) in out.iter_mut().zip(y).zip(x) {
-        *o = atan2(a, b);
-    }
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-pub(crate) fn atan2_f32(y: &[f32], x: &[f32], out: &mut [f32]) {
-    for ((o, &a), &b) in out.iter_mut().zip(y).zip(x) {
-        *o = atan2(f64::from(a), f64::from(b)) as f32;
-    }
+isa_loops! {
+    avx2: "avx2,fma";
+    avx512: "avx512f,avx512dq,avx512vl,avx512bw,avx2,fma";
 }
 
 /// Recomputes with the reference routine the sin/cos lanes outside the fast range.
@@ -569,3 +651,5 @@ pub(crate) fn trig_fixup_f32(op: UnaryOp, x: &[f32], out: &mut [f32]) {
 // The calls of the `#[target_feature]` loops and the kernels' entry points
 // are `unsafe`; they live with the rest of the backend's `unsafe`.
 pub use super::call::aot::{Entry, all, binary_f32, binary_f64, entry, unary_f32, unary_f64};
+#[doc(hidden)]
+pub use super::call::aot::{binary_f32_on, binary_f64_on, unary_f32_on, unary_f64_on};

@@ -1,116 +1,119 @@
-//! The `unsafe` half of the AVX2 routines (`backend::jit::aot`): calling
-//! the `#[target_feature]` loops once [`available`] has checked the CPU, and
-//! the `extern "C"` entry points kernels call with raw block pointers.
+//! The `unsafe` half of the AVX2/AVX-512 routines (`backend::jit::aot`):
+//! calling the `#[target_feature]` loops of the instruction set [`isa`] chose
+//! (or a test picked and [`Isa::supported`] confirmed), and the `extern "C"`
+//! entry points kernels call with raw block pointers.
 
 use crate::backend::jit::aot::*;
 use crate::ir::op::{BinaryOp, UnaryOp};
 
-/// Evaluates `op` over `x` into `out` (same length) with the AVX2 routine;
-/// `false` (and `out` untouched) if there is none or the CPU lacks AVX2/FMA.
-pub fn unary_f64(op: UnaryOp, x: &[f64], out: &mut [f64]) -> bool {
-    #[cfg(target_arch = "x86_64")]
-    {
-        use UnaryOp::*;
-        if !available() || x.len() != out.len() || !has(AotFn::Unary(op)) {
-            return false;
+/// The loop `$f` of the module of `$isa`, as a safe closure; only used once
+/// `$isa.supported()` has said that the CPU has its features.
+#[cfg(target_arch = "x86_64")]
+macro_rules! pick {
+    ($isa:expr, $f:ident($($a:ident),*)) => {
+        match $isa {
+            // SAFETY: callers pick a loop only after `Isa::supported` said
+            // the CPU has the loop's target features (AVX2+FMA).
+            Isa::Avx2 => |$($a),*| unsafe { avx2::$f($($a),*) },
+            // SAFETY: as above, with AVX-512 F/DQ/VL/BW as well.
+            Isa::Avx512 => |$($a),*| unsafe { avx512::$f($($a),*) },
         }
-        let f: fn(&[f64], &mut [f64]) = match op {
-            // SAFETY (each arm): `available()` checked that the CPU has AVX2 and FMA.
-            Exp => |x, o| unsafe { exp_f64(x, o) },
-            Expm1 => |x, o| unsafe { expm1_f64(x, o) },
-            Log => |x, o| unsafe { log_f64(x, o) },
-            Log1p => |x, o| unsafe { log1p_f64(x, o) },
-            Sin => |x, o| unsafe { sin_f64(x, o) },
-            Cos => |x, o| unsafe { cos_f64(x, o) },
-            Tanh => |x, o| unsafe { tanh_f64(x, o) },
-            Sinh => |x, o| unsafe { sinh_f64(x, o) },
-            Cosh => |x, o| unsafe { cosh_f64(x, o) },
-            Arctan => |x, o| unsafe { atan_f64(x, o) },
+    };
+}
+
+/// Defines the safe block functions `$name(op, ..)` (with the instruction set
+/// of [`isa`]) and `$on(isa, op, ..)` (with `isa`, if the CPU has it).
+macro_rules! dispatch {
+    (unary $name:ident, $on:ident, $t:ty, $any_slow:ident, $fixup:ident, $sfx:ident) => {
+        /// Evaluates `op` over `x` into `out` (same length) with the
+        /// routine of the instruction set [`isa`] chose; `false` (and `out`
+        /// untouched) if there is none or the CPU lacks AVX2/FMA.
+        pub fn $name(op: UnaryOp, x: &[$t], out: &mut [$t]) -> bool {
+            isa().is_some_and(|isa| $on(isa, op, x, out))
+        }
+
+        #[doc = concat!("[`", stringify!($name), "`] with the routine compiled for `isa`;")]
+        /// `false` if the CPU lacks it.
+        #[doc(hidden)]
+        pub fn $on(isa: Isa, op: UnaryOp, x: &[$t], out: &mut [$t]) -> bool {
+            #[cfg(target_arch = "x86_64")]
+            {
+                use UnaryOp::*;
+                if !isa.supported() || x.len() != out.len() || !has(AotFn::Unary(op)) {
+                    return false;
+                }
+                paste_dispatch!(isa, op, x, out, $sfx, $t);
+                let any_slow: fn(&[$t]) -> bool = pick!(isa, $any_slow(x));
+                if matches!(op, Sin | Cos) && any_slow(x) {
+                    $fixup(op, x, out);
+                }
+                true
+            }
+            #[cfg(not(target_arch = "x86_64"))]
+            {
+                let _ = (isa, op, x, out);
+                false
+            }
+        }
+    };
+    (binary $name:ident, $on:ident, $t:ty, $f:ident) => {
+        /// `op(x, y)` elementwise into `out`, like [`unary_f64`].
+        pub fn $name(op: BinaryOp, x: &[$t], y: &[$t], out: &mut [$t]) -> bool {
+            isa().is_some_and(|isa| $on(isa, op, x, y, out))
+        }
+
+        #[doc = concat!("[`", stringify!($name), "`] with the routine compiled for `isa`;")]
+        /// `false` if the CPU lacks it.
+        #[doc(hidden)]
+        pub fn $on(isa: Isa, op: BinaryOp, x: &[$t], y: &[$t], out: &mut [$t]) -> bool {
+            #[cfg(target_arch = "x86_64")]
+            {
+                if !isa.supported()
+                    || x.len() != out.len()
+                    || y.len() != out.len()
+                    || !has(AotFn::Binary(op))
+                {
+                    return false;
+                }
+                let f: fn(&[$t], &[$t], &mut [$t]) = pick!(isa, $f(a, b, o));
+                f(x, y, out);
+                true
+            }
+            #[cfg(not(target_arch = "x86_64"))]
+            {
+                let _ = (isa, op, x, y, out);
+                false
+            }
+        }
+    };
+}
+
+/// Runs the loop of `op` for lanes of type `$t` (names ending in `$sfx`).
+#[cfg(target_arch = "x86_64")]
+macro_rules! paste_dispatch {
+    ($isa:expr, $op:expr, $x:expr, $out:expr, f64, $t:ty) => {
+        paste_dispatch!(@ $isa, $op, $x, $out, $t;
+            Exp exp_f64, Expm1 expm1_f64, Log log_f64, Log1p log1p_f64, Sin sin_f64,
+            Cos cos_f64, Tanh tanh_f64, Sinh sinh_f64, Cosh cosh_f64, Arctan atan_f64)
+    };
+    ($isa:expr, $op:expr, $x:expr, $out:expr, f32, $t:ty) => {
+        paste_dispatch!(@ $isa, $op, $x, $out, $t;
+            Exp exp_f32, Expm1 expm1_f32, Log log_f32, Log1p log1p_f32, Sin sin_f32,
+            Cos cos_f32, Tanh tanh_f32, Sinh sinh_f32, Cosh cosh_f32, Arctan atan_f32)
+    };
+    (@ $isa:expr, $op:expr, $x:expr, $out:expr, $t:ty; $($v:ident $f:ident),*) => {{
+        let f: fn(&[$t], &mut [$t]) = match $op {
+            $($v => pick!($isa, $f(x, o)),)*
             _ => return false,
         };
-        f(x, out);
-        if matches!(op, Sin | Cos) {
-            trig_fixup_f64(op, x, out);
-        }
-        true
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        let _ = (op, x, out);
-        false
-    }
+        f($x, $out)
+    }};
 }
 
-/// [`unary_f64`] for f32 arrays.
-pub fn unary_f32(op: UnaryOp, x: &[f32], out: &mut [f32]) -> bool {
-    #[cfg(target_arch = "x86_64")]
-    {
-        use UnaryOp::*;
-        if !available() || x.len() != out.len() || !has(AotFn::Unary(op)) {
-            return false;
-        }
-        let f: fn(&[f32], &mut [f32]) = match op {
-            // SAFETY (each arm): `available()` checked that the CPU has AVX2 and FMA.
-            Exp => |x, o| unsafe { exp_f32(x, o) },
-            Expm1 => |x, o| unsafe { expm1_f32(x, o) },
-            Log => |x, o| unsafe { log_f32(x, o) },
-            Log1p => |x, o| unsafe { log1p_f32(x, o) },
-            Sin => |x, o| unsafe { sin_f32(x, o) },
-            Cos => |x, o| unsafe { cos_f32(x, o) },
-            Tanh => |x, o| unsafe { tanh_f32(x, o) },
-            Sinh => |x, o| unsafe { sinh_f32(x, o) },
-            Cosh => |x, o| unsafe { cosh_f32(x, o) },
-            Arctan => |x, o| unsafe { atan_f32(x, o) },
-            _ => return false,
-        };
-        f(x, out);
-        if matches!(op, Sin | Cos) {
-            trig_fixup_f32(op, x, out);
-        }
-        true
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        let _ = (op, x, out);
-        false
-    }
-}
-
-/// `op(x, y)` elementwise into `out`, like [`unary_f64`].
-pub fn binary_f64(op: BinaryOp, x: &[f64], y: &[f64], out: &mut [f64]) -> bool {
-    #[cfg(target_arch = "x86_64")]
-    {
-        if !available() || x.len() != out.len() || y.len() != out.len() || !has(AotFn::Binary(op)) {
-            return false;
-        }
-        // SAFETY: `available()` checked that the CPU has AVX2 and FMA.
-        unsafe { atan2_f64(x, y, out) };
-        true
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        let _ = (op, x, y, out);
-        false
-    }
-}
-
-/// [`binary_f64`] for f32 arrays.
-pub fn binary_f32(op: BinaryOp, x: &[f32], y: &[f32], out: &mut [f32]) -> bool {
-    #[cfg(target_arch = "x86_64")]
-    {
-        if !available() || x.len() != out.len() || y.len() != out.len() || !has(AotFn::Binary(op)) {
-            return false;
-        }
-        // SAFETY: `available()` checked that the CPU has AVX2 and FMA.
-        unsafe { atan2_f32(x, y, out) };
-        true
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        let _ = (op, x, y, out);
-        false
-    }
-}
+dispatch!(unary unary_f64, unary_f64_on, f64, any_trig_slow_f64, trig_fixup_f64, f64);
+dispatch!(unary unary_f32, unary_f32_on, f32, any_trig_slow_f32, trig_fixup_f32, f32);
+dispatch!(binary binary_f64, binary_f64_on, f64, atan2_f64);
+dispatch!(binary binary_f32, binary_f32_on, f32, atan2_f32);
 
 // ---------------------------------------------------------------------------
 // The entry points kernels call.
