@@ -444,3 +444,41 @@ fn close_abs(got: &Array, want: &Array, tol: f64) -> Result<(), String> {
     }
     Ok(())
 }
+
+/// `sin(x)` and `cos(x)` of one operand run as one fused routine on blocks:
+/// each result equals the lone `sin(x)` or `cos(x)` kernel's bit for bit
+/// (specials, |x| > 1e5 lanes and block boundaries included).
+#[test]
+fn fused_sin_cos_equals_sin_and_cos_alone() {
+    for n in [1, 7, 256, 257, 1029, 70_001] {
+        let a = Array1::from_shape_fn(n, |i| match i % 41 {
+            3 => specials(13)[i % 13],
+            9 => 3e5 + i as f64,
+            _ => ((i as f64) * 0.618_034).fract() * 20.0 - 10.0,
+        });
+        let a32 = a.mapv(|v| v as f32);
+        for (vars, single) in [
+            (Vars::new().with("a", &a), false),
+            (Vars::new().with("a", &a32), true),
+        ] {
+            let f64s = |e: &str| match jit_fast(e, &vars) {
+                Array::Float64(x) => x.iter().copied().collect::<Vec<f64>>(),
+                Array::Float32(x) => x.iter().map(|&v| f64::from(v)).collect(),
+                other => panic!("{e}: {:?}", other.dtype()),
+            };
+            let (s, c) = (f64s("sin(a)"), f64s("cos(a)"));
+            let (fs, fc) = (f64s("sin(a) + cos(a)*0"), f64s("cos(a) + sin(a)*0"));
+            let both = f64s("where(a > 0, sin(a), cos(a))");
+            for i in 0..n {
+                let x = if single { f64::from(a32[i]) } else { a[i] };
+                if !x.is_finite() || x == 0.0 {
+                    continue; // NaN*0 is NaN, and -0 + 0 is +0, whatever the fusion
+                }
+                assert_eq!(fs[i].to_bits(), s[i].to_bits(), "n={n} sin({x:e})");
+                assert_eq!(fc[i].to_bits(), c[i].to_bits(), "n={n} cos({x:e})");
+                let want = if x > 0.0 { s[i] } else { c[i] };
+                assert_eq!(both[i].to_bits(), want.to_bits(), "n={n} where at {x:e}");
+            }
+        }
+    }
+}

@@ -754,15 +754,10 @@ fn aot_accuracy_full() {
     }
 }
 
-/// The AVX-512 and AVX2 routines run the same operations (FMA in both), so
-/// they agree bit for bit, specials, subnormals and the |x| > 1e5 sin/cos
-/// fix-up included; the selected variant is one of them.
-#[test]
-fn aot_isas_bit_identical() {
-    if !aot::Isa::ALL.iter().all(|i| i.supported()) {
-        eprintln!("aot_isas_bit_identical: this CPU lacks AVX-512 or AVX2; skipped");
-        return;
-    }
+/// Specials, subnormals, values around and beyond the sin/cos fast range,
+/// and runs of samples (blocks of 256 that skip the sin/cos fix-up, of
+/// wide-range ones, and of uniform ones with a rare huge one).
+fn block_sample() -> Vec<f64> {
     let mut rng = Rng(0xa5a5);
     let mut xs = specials();
     xs.extend([
@@ -778,8 +773,6 @@ fn aot_isas_bit_identical() {
     ]);
     let mut i = 0;
     while xs.len() < 20_000 {
-        // Runs of uniform samples (blocks of 256 that skip the sin/cos
-        // fix-up), of wide-range ones, and of uniform ones with a rare huge one.
         xs.push(match (i / 512) % 4 {
             0 => rng.unit() * 20.0 - 10.0,
             1 => sample(Op::U(UnaryOp::Sin), &mut rng, false),
@@ -789,6 +782,74 @@ fn aot_isas_bit_identical() {
         });
         i += 1;
     }
+    xs
+}
+
+/// The fused sin/cos routine equals the sin and cos routines bit for bit,
+/// on every instruction set this CPU has, in f64 and f32.
+#[test]
+fn aot_sincos_equals_sin_and_cos() {
+    let xs = block_sample();
+    let x32: Vec<f32> = xs.iter().map(|&x| x as f32).collect();
+    let mut tested = 0;
+    for isa in aot::Isa::ALL.into_iter().filter(|i| i.supported()) {
+        for x in xs.chunks(aot::BLOCK) {
+            let (mut s, mut c, mut s1, mut c1) = (
+                vec![0.0; x.len()],
+                vec![0.0; x.len()],
+                vec![0.0; x.len()],
+                vec![0.0; x.len()],
+            );
+            assert!(aot::sincos_f64_on(isa, x, &mut s, &mut c));
+            assert!(aot::unary_f64_on(isa, UnaryOp::Sin, x, &mut s1));
+            assert!(aot::unary_f64_on(isa, UnaryOp::Cos, x, &mut c1));
+            for k in 0..x.len() {
+                assert_eq!(s[k].to_bits(), s1[k].to_bits(), "{isa:?} sin({:e})", x[k]);
+                assert_eq!(c[k].to_bits(), c1[k].to_bits(), "{isa:?} cos({:e})", x[k]);
+            }
+        }
+        for x in x32.chunks(aot::BLOCK) {
+            let (mut s, mut c, mut s1, mut c1) = (
+                vec![0.0f32; x.len()],
+                vec![0.0f32; x.len()],
+                vec![0.0f32; x.len()],
+                vec![0.0f32; x.len()],
+            );
+            assert!(aot::sincos_f32_on(isa, x, &mut s, &mut c));
+            assert!(aot::unary_f32_on(isa, UnaryOp::Sin, x, &mut s1));
+            assert!(aot::unary_f32_on(isa, UnaryOp::Cos, x, &mut c1));
+            for k in 0..x.len() {
+                assert_eq!(
+                    s[k].to_bits(),
+                    s1[k].to_bits(),
+                    "{isa:?} f32 sin({:e})",
+                    x[k]
+                );
+                assert_eq!(
+                    c[k].to_bits(),
+                    c1[k].to_bits(),
+                    "{isa:?} f32 cos({:e})",
+                    x[k]
+                );
+            }
+        }
+        tested += 1;
+    }
+    if tested == 0 {
+        eprintln!("aot_sincos_equals_sin_and_cos: no AVX2/AVX-512 here; skipped");
+    }
+}
+
+/// The AVX-512 and AVX2 routines run the same operations (FMA in both), so
+/// they agree bit for bit, specials, subnormals and the |x| > 1e5 sin/cos
+/// fix-up included; the selected variant is one of them.
+#[test]
+fn aot_isas_bit_identical() {
+    if !aot::Isa::ALL.iter().all(|i| i.supported()) {
+        eprintln!("aot_isas_bit_identical: this CPU lacks AVX-512 or AVX2; skipped");
+        return;
+    }
+    let xs = block_sample();
     let ys: Vec<f64> = xs.iter().rev().copied().collect();
     let x32: Vec<f32> = xs.iter().map(|&x| x as f32).collect();
     let y32: Vec<f32> = ys.iter().map(|&x| x as f32).collect();

@@ -400,34 +400,43 @@ fn cos_kernel(z: f64) -> f64 {
     w + fma(z, zr, t)
 }
 
-/// sin (`cos == false`) or cos of x, for |x| <= TRIG_MAX.
+/// The reduced argument of x (|x| <= TRIG_MAX): the quadrant q (x = q·π/2
+/// + r) and the sin and cos kernels of r.
 #[inline(always)]
-fn sincos(x: f64, cos: bool) -> f64 {
+fn trig_reduce(x: f64) -> (u64, f64, f64) {
     let n = (x * std::f64::consts::FRAC_2_PI).round_ties_even();
     let r = fma(-n, PIO2[0], x);
     let r = fma(-n, PIO2[1], r);
     let r = fma(-n, PIO2[2], r);
     let z = r * r;
-    let s = sin_kernel(r, z);
-    let c = cos_kernel(z);
-    let q = to_int(n).wrapping_add(u64::from(cos));
+    (to_int(n), sin_kernel(r, z), cos_kernel(z))
+}
+
+/// sin (`shift` 0) or cos (`shift` 1, a quarter turn) from [`trig_reduce`]'s parts.
+#[inline(always)]
+fn trig_quadrant(q: u64, s: f64, c: f64, shift: u64) -> f64 {
+    let q = q.wrapping_add(shift);
     let r = sel(q & 1 != 0, c, s);
-    let r = from_bits(bits(r) ^ ((q << 62) & (1 << 63)));
-    if cos {
-        r
-    } else {
-        sel(x.abs() < 2f64.powi(-27), x, r)
-    }
+    from_bits(bits(r) ^ ((q << 62) & (1 << 63)))
 }
 
 #[inline(always)]
 fn sin(x: f64) -> f64 {
-    sincos(x, false)
+    sin_cos(x).0
 }
 
 #[inline(always)]
 fn cos(x: f64) -> f64 {
-    sincos(x, true)
+    let (q, s, c) = trig_reduce(x);
+    trig_quadrant(q, s, c, 1)
+}
+
+/// (sin x, cos x) with one reduction: each equal to [`sin`]/[`cos`] bit for bit.
+#[inline(always)]
+fn sin_cos(x: f64) -> (f64, f64) {
+    let (q, s, c) = trig_reduce(x);
+    let sin = sel(x.abs() < 2f64.powi(-27), x, trig_quadrant(q, s, c, 0));
+    (sin, trig_quadrant(q, s, c, 1))
 }
 
 /// Lanes that `sin`/`cos` leave to the reference routine.
@@ -607,6 +616,22 @@ macro_rules! isa_loops {
                 }
             }
 
+            /// sin and cos of `x` at once (`sin`, `cos`: same length as `x`).
+            #[target_feature(enable = $feat)]
+            pub(crate) fn sincos_f64(x: &[f64], sin: &mut [f64], cos: &mut [f64]) {
+                for ((s, c), &v) in sin.iter_mut().zip(cos.iter_mut()).zip(x) {
+                    (*s, *c) = sin_cos(v);
+                }
+            }
+
+            #[target_feature(enable = $feat)]
+            pub(crate) fn sincos_f32(x: &[f32], sin: &mut [f32], cos: &mut [f32]) {
+                for ((s, c), &v) in sin.iter_mut().zip(cos.iter_mut()).zip(x) {
+                    let (a, b) = sin_cos(f64::from(v));
+                    (*s, *c) = (a as f32, b as f32);
+                }
+            }
+
             /// Whether some lane of `x` is outside the fast range of sin/cos
             /// (an or-reduction without early exit, so it vectorizes).
             #[target_feature(enable = $feat)]
@@ -650,6 +675,11 @@ pub(crate) fn trig_fixup_f32(op: UnaryOp, x: &[f32], out: &mut [f32]) {
 
 // The calls of the `#[target_feature]` loops and the kernels' entry points
 // are `unsafe`; they live with the rest of the backend's `unsafe`.
-pub use super::call::aot::{Entry, all, binary_f32, binary_f64, entry, unary_f32, unary_f64};
+pub use super::call::aot::{
+    Entry, SincosEntry, all, binary_f32, binary_f64, entry, sincos_entry, sincos_f32, sincos_f64,
+    unary_f32, unary_f64,
+};
 #[doc(hidden)]
-pub use super::call::aot::{binary_f32_on, binary_f64_on, unary_f32_on, unary_f64_on};
+pub use super::call::aot::{
+    binary_f32_on, binary_f64_on, sincos_f32_on, sincos_f64_on, unary_f32_on, unary_f64_on,
+};

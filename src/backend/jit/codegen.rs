@@ -472,6 +472,61 @@ fn aot_fn(program: &Program, n: NodeId) -> Option<aot::AotFn> {
     aot::has(f).then_some(f)
 }
 
+/// `(sin, cos, x)` when `m` is `sin(x)` or `cos(x)` and `level` also holds
+/// the other one of the same `x`.
+fn sin_cos_pair(
+    program: &Program,
+    level: &[NodeId],
+    m: NodeId,
+) -> Option<(NodeId, NodeId, NodeId)> {
+    let g = &program.graph;
+    let Node::Unary(op @ (UnaryOp::Sin | UnaryOp::Cos), x) = g.node(m) else {
+        return None;
+    };
+    let other = if op == UnaryOp::Sin {
+        UnaryOp::Cos
+    } else {
+        UnaryOp::Sin
+    };
+    let partner = level
+        .iter()
+        .copied()
+        .find(|&n| g.node(n) == Node::Unary(other, x))?;
+    Some(if op == UnaryOp::Sin {
+        (m, partner, x)
+    } else {
+        (partner, m, x)
+    })
+}
+
+/// The function reference of AOT routine `symbol` in the function being
+/// built, declaring it in the module on first use.
+fn import_routine(
+    b: &mut FunctionBuilder<'_>,
+    module: &mut JITModule,
+    routines: &mut HashMap<&'static str, FuncId>,
+    refs: &mut HashMap<&'static str, FuncRef>,
+    symbol: &'static str,
+    sig: &cranelift_codegen::ir::Signature,
+) -> Result<FuncRef> {
+    if let Some(&r) = refs.get(symbol) {
+        return Ok(r);
+    }
+    let fid = match routines.get(symbol) {
+        Some(&id) => id,
+        None => {
+            let id = module
+                .declare_function(symbol, cranelift_module::Linkage::Import, sig)
+                .map_err(|e| Error::internal(format!("JIT declare {symbol}: {e}")))?;
+            routines.insert(symbol, id);
+            id
+        }
+    };
+    let r = module.declare_func_in_func(fid, b.func);
+    refs.insert(symbol, r);
+    Ok(r)
+}
+
 /// The vector loop of a stage with AOT math (see [`block_plan`]): over
 /// blocks of `aot::BLOCK` elements in `[0, nv)`, for each level one vector
 /// pass stores the routines' operands into stack buffers, then the routines
@@ -669,37 +724,31 @@ fn blocked_loop(
         if !targets.is_empty() {
             pass(b, module, routines, refs, &done, &targets)?;
         }
+        let dst = |n: NodeId| if n == root { out_block } else { buffers[&n] };
+        let at = |o: &NodeId| operand_ptr.get(o).copied().unwrap_or(buffers[o]);
+        let mut fused: Vec<NodeId> = Vec::new();
         for &m in level {
+            if fused.contains(&m) {
+                continue;
+            }
+            // sin and cos of one operand: one routine computes both (one
+            // range reduction, both polynomials: what each alone computes).
+            if let Some((sin, cos, x)) = sin_cos_pair(program, level, m) {
+                let (symbol, _) = aot::sincos_entry(single);
+                let fref = import_routine(b, module, routines, refs, symbol, &sig)?;
+                b.ins().call(fref, &[at(&x), dst(sin), dst(cos), len]);
+                fused.extend([sin, cos]);
+                continue;
+            }
             let f =
                 aot_fn(program, m).ok_or_else(|| Error::internal("block plan without routine"))?;
             let (symbol, _) = aot::entry(f, single)
                 .ok_or_else(|| Error::internal(format!("no AOT routine for {f:?}")))?;
-            let fref = match refs.get(symbol) {
-                Some(&r) => r,
-                None => {
-                    let fid = match routines.get(symbol) {
-                        Some(&id) => id,
-                        None => {
-                            let id = module
-                                .declare_function(symbol, cranelift_module::Linkage::Import, &sig)
-                                .map_err(|e| {
-                                    Error::internal(format!("JIT declare {symbol}: {e}"))
-                                })?;
-                            routines.insert(symbol, id);
-                            id
-                        }
-                    };
-                    let r = module.declare_func_in_func(fid, b.func);
-                    refs.insert(symbol, r);
-                    r
-                }
-            };
+            let fref = import_routine(b, module, routines, refs, symbol, &sig)?;
             let ops = g.node(m).operands();
-            let at = |o: &NodeId| operand_ptr.get(o).copied().unwrap_or(buffers[o]);
             let x = at(&ops[0]);
             let y = ops.get(1).map_or(x, at);
-            let dst = if m == root { out_block } else { buffers[&m] };
-            b.ins().call(fref, &[x, y, dst, len]);
+            b.ins().call(fref, &[x, y, dst(m), len]);
         }
         done.extend(level.iter().copied());
     }

@@ -93,6 +93,9 @@ pub fn new_module() -> Result<JITModule> {
     for (symbol, entry) in aot::all() {
         builder.symbol(symbol, entry as *const u8);
     }
+    for (symbol, entry) in [aot::sincos_entry(false), aot::sincos_entry(true)] {
+        builder.symbol(symbol, entry as *const u8);
+    }
     builder.symbol_lookup_fn(Box::new(library::lookup));
     Ok(JITModule::new(builder))
 }

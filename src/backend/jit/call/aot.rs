@@ -115,6 +115,61 @@ dispatch!(unary unary_f32, unary_f32_on, f32, any_trig_slow_f32, trig_fixup_f32,
 dispatch!(binary binary_f64, binary_f64_on, f64, atan2_f64);
 dispatch!(binary binary_f32, binary_f32_on, f32, atan2_f32);
 
+/// Defines `$name(x, sin, cos)` (the instruction set of [`isa`]) and
+/// `$on(isa, x, sin, cos)`: sin and cos of `x` at once, each equal bit for
+/// bit to the sin and cos routines; `false` if there is no routine here.
+macro_rules! sincos_dispatch {
+    ($name:ident, $on:ident, $t:ty, $f:ident, $any_slow:ident, $fixup:ident) => {
+        /// sin and cos of `x` into `sin` and `cos` (same length) with one
+        /// range reduction; `false` (outputs untouched) without AVX2/FMA.
+        pub fn $name(x: &[$t], sin: &mut [$t], cos: &mut [$t]) -> bool {
+            isa().is_some_and(|isa| $on(isa, x, sin, cos))
+        }
+
+        #[doc = concat!("[`", stringify!($name), "`] with the routine compiled for `isa`;")]
+        /// `false` if the CPU lacks it.
+        #[doc(hidden)]
+        pub fn $on(isa: Isa, x: &[$t], sin: &mut [$t], cos: &mut [$t]) -> bool {
+            #[cfg(target_arch = "x86_64")]
+            {
+                if !isa.supported() || x.len() != sin.len() || x.len() != cos.len() {
+                    return false;
+                }
+                let f: fn(&[$t], &mut [$t], &mut [$t]) = pick!(isa, $f(x, s, c));
+                f(x, sin, cos);
+                let any_slow: fn(&[$t]) -> bool = pick!(isa, $any_slow(x));
+                if any_slow(x) {
+                    $fixup(UnaryOp::Sin, x, sin);
+                    $fixup(UnaryOp::Cos, x, cos);
+                }
+                true
+            }
+            #[cfg(not(target_arch = "x86_64"))]
+            {
+                let _ = (isa, x, sin, cos);
+                false
+            }
+        }
+    };
+}
+
+sincos_dispatch!(
+    sincos_f64,
+    sincos_f64_on,
+    f64,
+    sincos_f64,
+    any_trig_slow_f64,
+    trig_fixup_f64
+);
+sincos_dispatch!(
+    sincos_f32,
+    sincos_f32_on,
+    f32,
+    sincos_f32,
+    any_trig_slow_f32,
+    trig_fixup_f32
+);
+
 // ---------------------------------------------------------------------------
 // The entry points kernels call.
 
@@ -187,4 +242,40 @@ entries! {
     U Cosh => jx_aot_cosh_f64, jx_aot_cosh_f32;
     U Arctan => jx_aot_arctan_f64, jx_aot_arctan_f32;
     B Arctan2 => jx_aot_arctan2_f64, jx_aot_arctan2_f32;
+}
+
+/// The entry point of the fused sin/cos routine: `(x, sin_out, cos_out, n)`.
+pub type SincosEntry = extern "C" fn(*const u8, *mut u8, *mut u8, usize);
+
+macro_rules! sincos_entries {
+    ($($name:ident: $t:ty, $f:ident;)*) => {
+        $(extern "C" fn $name(x: *const u8, sin: *mut u8, cos: *mut u8, n: usize) {
+            // SAFETY: kernels call this with `x`, `sin` and `cos` pointing to
+            // `n` elements of $t (n <= BLOCK): `x` an operand buffer or a
+            // contiguous input, `sin` and `cos` two distinct result buffers
+            // (or one of them the output block), none overlapping another.
+            let (x, sin, cos) = unsafe {
+                (
+                    std::slice::from_raw_parts(x as *const $t, n),
+                    std::slice::from_raw_parts_mut(sin as *mut $t, n),
+                    std::slice::from_raw_parts_mut(cos as *mut $t, n),
+                )
+            };
+            $f(x, sin, cos);
+        })*
+    };
+}
+
+sincos_entries! {
+    jx_aot_sincos_f64: f64, sincos_f64;
+    jx_aot_sincos_f32: f32, sincos_f32;
+}
+
+/// The fused sin/cos entry point for `f32` (`single`) or `f64` lanes, and its symbol.
+pub fn sincos_entry(single: bool) -> (&'static str, SincosEntry) {
+    if single {
+        ("jx_aot_sincos_f32", jx_aot_sincos_f32 as SincosEntry)
+    } else {
+        ("jx_aot_sincos_f64", jx_aot_sincos_f64 as SincosEntry)
+    }
 }
