@@ -91,16 +91,16 @@ pub fn infer(program: &Program, input_shapes: &[Vec<usize>]) -> Result<Shapes> {
         if !live[id.index()] {
             continue;
         }
-        let get = |n: NodeId, shapes: &[Option<Vec<usize>>]| {
-            shapes[n.index()].clone().unwrap_or_default()
-        };
+        fn get(n: NodeId, shapes: &[Option<Vec<usize>>]) -> &[usize] {
+            shapes[n.index()].as_deref().unwrap_or(&[])
+        }
         let shape = match g.node(id) {
             Node::Input(i) => input_shapes.get(i.index()).cloned().unwrap_or_default(),
             Node::Const(_) => vec![],
-            Node::Cast(a) | Node::Unary(_, a) => get(a, &shapes),
+            Node::Cast(a) | Node::Unary(_, a) => get(a, &shapes).to_vec(),
             Node::Binary(op, a, b) => {
                 let (sa, sb) = (get(a, &shapes), get(b, &shapes));
-                broadcast(&sa, &sb).ok_or_else(|| {
+                broadcast(sa, sb).ok_or_else(|| {
                     Error::new(
                         ErrorKind::Shape,
                         format!(
@@ -123,8 +123,8 @@ pub fn infer(program: &Program, input_shapes: &[Vec<usize>]) -> Result<Shapes> {
             }
             Node::Select(c, a, b) => {
                 let (sc, sa, sb) = (get(c, &shapes), get(a, &shapes), get(b, &shapes));
-                broadcast(&sc, &sa)
-                    .and_then(|s| broadcast(&s, &sb))
+                broadcast(sc, sa)
+                    .and_then(|s| broadcast(&s, sb))
                     .ok_or_else(|| {
                         Error::new(
                             ErrorKind::Shape,
@@ -165,7 +165,7 @@ pub fn infer(program: &Program, input_shapes: &[Vec<usize>]) -> Result<Shapes> {
                                 )
                             })
                         })?;
-                        let mut s = sa;
+                        let mut s = sa.to_vec();
                         s[k] = 1;
                         s
                     }

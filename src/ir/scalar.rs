@@ -453,12 +453,18 @@ macro_rules! numpy_sum {
     }};
 }
 
-/// `numpy_sum!` over values produced on demand by `fill` (see `sum_block_by_f64`).
+/// `numpy_sum!` over values produced on demand by `fill` (see
+/// `sum_block_by_f64`): ranges of at most `FILL` values are filled into a
+/// buffer that stays in L1 and summed by `pairwise!`, which splits them
+/// exactly as it splits the whole, so the order of the additions is
+/// `numpy_sum!`'s.
 macro_rules! numpy_sum_by {
     ($n:expr, $fill:expr, $t:ty) => {{
+        /// Values filled at once (8 KiB of f64).
+        const FILL: usize = 1024;
         fn pairwise(start: usize, n: usize, fill: &mut dyn FnMut(usize, &mut [$t])) -> $t {
-            if n <= 128 {
-                let mut buf = [0.0 as $t; 128];
+            if n <= FILL {
+                let mut buf = [0.0 as $t; FILL];
                 fill(start, &mut buf[..n]);
                 pairwise!(&buf[..n], $t)
             } else {
@@ -470,6 +476,11 @@ macro_rules! numpy_sum_by {
         let (n, fill): (usize, &mut dyn FnMut(usize, &mut [$t])) = ($n, $fill);
         if n == 0 {
             0.0
+        } else if n <= FILL {
+            // One fill: the first value, then the pairwise sum of the rest.
+            let mut buf = [0.0 as $t; FILL];
+            fill(0, &mut buf[..n]);
+            buf[0] + pairwise!(&buf[1..n], $t)
         } else {
             let mut first = [0.0 as $t; 1];
             fill(0, &mut first);
@@ -488,17 +499,16 @@ macro_rules! pairwise {
             } else if n <= 128 {
                 let mut r = [0.0 as $t; 8];
                 r.copy_from_slice(&a[..8]);
-                let mut i = 8;
-                while i < n - n % 8 {
+                let whole = n - n % 8;
+                // Eight independent sums (one vector register's worth).
+                for c in a[8..whole].chunks_exact(8) {
                     for j in 0..8 {
-                        r[j] += a[i + j];
+                        r[j] += c[j];
                     }
-                    i += 8;
                 }
                 let mut res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
-                while i < n {
-                    res += a[i];
-                    i += 1;
+                for &x in &a[whole..] {
+                    res += x;
                 }
                 res
             } else {
@@ -603,9 +613,9 @@ pub fn sum_block_f32(v: &[f32]) -> f32 {
 pub type Fill<'a, T> = &'a mut dyn FnMut(usize, &mut [T]);
 
 /// [`sum_block_f64`] of the `n` values that `fill(start, out)` writes
-/// (`out[j]` is value `start + j`), computed leaf by leaf: each pairwise leaf
-/// (at most 128 values) is filled into a small buffer that stays in L1 and
-/// summed at once, in exactly the order of [`sum_block_f64`].
+/// (`out[j]` is value `start + j`), computed range by range: each range of
+/// the pairwise split of at most 1024 values is filled into a buffer that
+/// stays in L1 and summed at once, in exactly the order of [`sum_block_f64`].
 pub fn sum_block_by_f64(n: usize, fill: Fill<'_, f64>) -> f64 {
     numpy_sum_by!(n, fill, f64)
 }
@@ -718,7 +728,8 @@ mod tests {
             -7.25,
         ];
         for n in [
-            0, 1, 2, 7, 8, 9, 127, 128, 129, 130, 255, 257, 1000, 4097, 8191, 8192,
+            0, 1, 2, 7, 8, 9, 127, 128, 129, 130, 255, 257, 1000, 1024, 1025, 1026, 2049, 2051,
+            4097, 8191, 8192,
         ] {
             let v: Vec<f64> = (0..n)
                 .map(|i| {

@@ -417,6 +417,24 @@ impl Walker<'_> {
         shape: &[usize],
         size: isize,
     ) -> Walker<'a> {
+        let n: usize = shape.iter().product();
+        if let Some(flat) = inputs
+            .iter()
+            .map(|o| o.flat)
+            .collect::<Option<Vec<isize>>>()
+        {
+            // Every operand is one C-order run: one axis of n.
+            let mut inner = flat;
+            inner.push(size);
+            return Walker {
+                kernel,
+                inputs,
+                dims: vec![n.max(1)],
+                strides: inner.iter().map(|&s| vec![s]).collect(),
+                inner,
+                n,
+            };
+        }
         // A virtual C-contiguous output lets `coalesce` merge exactly the axes
         // along which the flat index is contiguous for every input.
         let mut out_strides = vec![0isize; shape.len()];
@@ -442,7 +460,7 @@ impl Walker<'_> {
             dims,
             strides,
             inner,
-            n: shape.iter().product(),
+            n,
         }
     }
 
