@@ -105,19 +105,19 @@ pub fn infer(program: &Program, input_shapes: &[Vec<usize>]) -> Result<Shapes> {
                         ErrorKind::Shape,
                         format!(
                             "operands could not be broadcast together with shapes {} {}",
-                            format_shape(&sa),
-                            format_shape(&sb)
+                            format_shape(sa),
+                            format_shape(sb)
                         ),
                     )
                     .at(g.span(id))
                     .with_label(format!(
                         "`{}` of {} and {}",
                         op.spelling(),
-                        format_shape(&sa),
-                        format_shape(&sb)
+                        format_shape(sa),
+                        format_shape(sb)
                     ))
-                    .with_secondary(g.span(a), format!("shape {}", format_shape(&sa)))
-                    .with_secondary(g.span(b), format!("shape {}", format_shape(&sb)))
+                    .with_secondary(g.span(a), format!("shape {}", format_shape(sa)))
+                    .with_secondary(g.span(b), format!("shape {}", format_shape(sb)))
                     .with_help("dimensions must be equal or 1, compared from the last one")
                 })?
             }
@@ -130,9 +130,9 @@ pub fn infer(program: &Program, input_shapes: &[Vec<usize>]) -> Result<Shapes> {
                             ErrorKind::Shape,
                             format!(
                                 "where: operands could not be broadcast together with shapes {} {} {}",
-                                format_shape(&sc),
-                                format_shape(&sa),
-                                format_shape(&sb)
+                                format_shape(sc),
+                                format_shape(sa),
+                                format_shape(sb)
                             ),
                         )
                         .at(g.span(id))
@@ -154,7 +154,7 @@ pub fn infer(program: &Program, input_shapes: &[Vec<usize>]) -> Result<Shapes> {
                                 ),
                             )
                             .at(g.span(id))
-                            .with_label(format!("`{}` of shape {}", op.name(), format_shape(&sa)))
+                            .with_label(format!("`{}` of shape {}", op.name(), format_shape(sa)))
                             .with_help(if sa.is_empty() {
                                 "a 0-d value has no axes: drop `axis=`".to_string()
                             } else {
