@@ -887,6 +887,34 @@ fn shape_mismatch() {
     insta::assert_snapshot!("shape_mismatch", e.render());
 }
 
+/// Programs with full reductions take their shapes stage by stage; a
+/// mismatch inside one still points at the operator, in every stage.
+#[test]
+fn shape_mismatch_inside_and_after_a_reduction() {
+    let a = Array1::<f64>::zeros(3);
+    let b = Array1::<f64>::zeros(4);
+    let vars = Vars::new().with("a", &a).with("b", &b);
+    for (src, span) in [("sum(a * b)", 6..7), ("a - mean(a) + b", 12..13)] {
+        let e = jitexpr::evaluate(src, &vars).unwrap_err();
+        check(
+            &e,
+            ErrorKind::Shape,
+            "operands could not be broadcast together with shapes (3,) (4,)",
+            span,
+            Some("dimensions must be equal or 1, compared from the last one"),
+        );
+    }
+    // And shapes that fit: each stage its own broadcast, reductions 0-d.
+    let m = ndarray::Array2::<f64>::ones((2, 3));
+    let vars = Vars::new().with("a", &a).with("m", &m);
+    let r = jitexpr::evaluate("m * sum(a + 1) - mean(m)", &vars).unwrap();
+    assert_eq!(r.shape(), &[2, 3]);
+    assert_eq!(
+        r.as_f64().unwrap().iter().copied().collect::<Vec<_>>(),
+        vec![2.0; 6]
+    );
+}
+
 #[test]
 fn axis_out_of_bounds() {
     let a = Array2::<f64>::zeros((2, 3));

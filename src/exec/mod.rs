@@ -72,23 +72,34 @@ pub fn shapes(program: &Program, inputs: &[Option<ArrayView<'_>>]) -> Result<Sha
     shape::infer(program, &input_shapes)
 }
 
-/// [`bind`] and [`shapes`] for a JIT program, using what it precomputed: an
-/// elementwise program's shape is the broadcast of its inputs' shapes (the
-/// per-node inference runs only to locate a broadcasting error).
+/// [`bind`] and [`shapes`] for a JIT program, using what it precomputed: when
+/// its reductions are all full ones, each stage's shape is the broadcast of
+/// the inputs it reads (the per-node inference runs only to locate a
+/// broadcasting error, and for reductions along an axis).
 fn bind_jit<'a>(
     program: &Program,
     jit: &JitProgram,
     vars: &Vars<'a>,
 ) -> Result<(Vec<Option<ArrayView<'a>>>, Shapes)> {
     let inputs = bind_inputs(program, jit.inputs(), vars)?;
-    if jit.is_elementwise() {
-        let mut shape: Vec<usize> = Vec::new();
-        if inputs
-            .iter()
-            .flatten()
-            .all(|v| shape::broadcast_into(&mut shape, v.shape()))
-        {
-            return Ok((inputs, Shapes::uniform(shape)));
+    if jit.full_reductions_only() {
+        let g = &program.graph;
+        let mut roots = Vec::with_capacity(jit.stages().len());
+        for s in jit.stages() {
+            let mut shape: Vec<usize> = Vec::new();
+            let fits = s.leaves.iter().all(|&leaf| match g.node(leaf) {
+                Node::Input(i) => inputs[i.index()]
+                    .as_ref()
+                    .is_some_and(|v| shape::broadcast_into(&mut shape, v.shape())),
+                _ => true, // a full reduction: 0-d
+            });
+            if !fits {
+                break;
+            }
+            roots.push((s.stage.root, shape));
+        }
+        if roots.len() == jit.stages().len() {
+            return Ok((inputs, Shapes::of_stage_roots(roots)));
         }
     }
     let shapes = shapes(program, &inputs)?;

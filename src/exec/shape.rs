@@ -51,29 +51,38 @@ pub fn normalize_axis(axis: i64, ndim: usize) -> Option<usize> {
 /// The shape of every node the root depends on (`None` for nodes it does not).
 #[derive(Debug, Clone)]
 pub struct Shapes {
-    /// Empty when uniform (see [`Shapes::uniform`]).
+    /// By node id; empty when only the stage roots are known (`roots`).
     shapes: Vec<Option<Vec<usize>>>,
-    uniform: bool,
+    /// The shapes of the stage roots, when inferred stage by stage (see
+    /// [`Shapes::of_stage_roots`]).
+    roots: Vec<(NodeId, Vec<usize>)>,
     /// The shape of the final result.
     pub output: Vec<usize>,
 }
 
 impl Shapes {
-    /// The shapes of a program without reductions whose inputs broadcast to
-    /// `output`: there, every elementwise stage root has that shape.
-    pub fn uniform(output: Vec<usize>) -> Shapes {
+    /// The shapes of a program's stage roots, each the broadcast of the
+    /// inputs its stage reads: what the per-node inference gives when every
+    /// reduction is a full one (0-d, so it does not change a broadcast), and
+    /// the result is the last root's shape.
+    pub fn of_stage_roots(roots: Vec<(NodeId, Vec<usize>)>) -> Shapes {
+        let output = roots.last().map(|(_, s)| s.clone()).unwrap_or_default();
         Shapes {
             shapes: Vec::new(),
-            uniform: true,
+            roots,
             output,
         }
     }
 
-    /// The shape of `id`; `[]` for a node the root does not use. In uniform
-    /// shapes, the output's shape for every node.
+    /// The shape of `id`; `[]` for a node the root does not use (or, in
+    /// shapes of stage roots, for a node that is not a stage root).
     pub fn of(&self, id: NodeId) -> &[usize] {
-        if self.uniform {
-            return &self.output;
+        if !self.roots.is_empty() {
+            return self
+                .roots
+                .iter()
+                .find(|(r, _)| *r == id)
+                .map_or(&[], |(_, s)| s.as_slice());
         }
         self.shapes
             .get(id.index())
@@ -177,7 +186,7 @@ pub fn infer(program: &Program, input_shapes: &[Vec<usize>]) -> Result<Shapes> {
     let output = squeeze_reduced_axes(program, &shapes);
     Ok(Shapes {
         shapes,
-        uniform: false,
+        roots: Vec::new(),
         output,
     })
 }

@@ -33,6 +33,7 @@ use call::{CodeMemory, KernelFn};
 pub struct JitProgram {
     stages: Vec<CompiledStage>,
     inputs: Vec<NodeId>,
+    full_reductions_only: bool,
     // Declared last: dropped after the kernels that point into it.
     _code: CodeMemory,
 }
@@ -147,9 +148,14 @@ impl JitProgram {
             .ids()
             .filter(|id| live[id.index()] && matches!(g.node(*id), Node::Input(_)))
             .collect();
+        let full_reductions_only = g
+            .ids()
+            .filter(|id| live[id.index()])
+            .all(|id| !matches!(g.node(id), Node::Reduce(_, _, Some(_))));
         Ok(JitProgram {
             stages,
             inputs,
+            full_reductions_only,
             _code: code,
         })
     }
@@ -164,10 +170,10 @@ impl JitProgram {
         &self.inputs
     }
 
-    /// `true` when the program is one elementwise stage (no reduction): its
-    /// result, and every value the kernel computes, has the broadcast shape
-    /// of the inputs it reads.
-    pub fn is_elementwise(&self) -> bool {
-        matches!(self.stages.as_slice(), [s] if s.stage.reduce.is_none())
+    /// `true` when every reduction of the program is a full one (no
+    /// `axis=`; also when there is none): then each stage's shape is the
+    /// broadcast of the inputs it reads, as reductions are 0-d.
+    pub fn full_reductions_only(&self) -> bool {
+        self.full_reductions_only
     }
 }
