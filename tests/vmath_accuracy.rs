@@ -789,50 +789,29 @@ fn block_sample() -> Vec<f64> {
 /// on every instruction set this CPU has, in f64 and f32.
 #[test]
 fn aot_sincos_equals_sin_and_cos() {
+    /// Block by block: `$sincos` against `$unary` Sin and Cos, on lanes of `$t`.
+    macro_rules! check {
+        ($isa:expr, $xs:expr, $t:ty, $sincos:path, $unary:path) => {
+            for x in $xs.chunks(aot::BLOCK) {
+                let zeros = || vec![0.0 as $t; x.len()];
+                let (mut s, mut c, mut s1, mut c1) = (zeros(), zeros(), zeros(), zeros());
+                assert!($sincos($isa, x, &mut s, &mut c));
+                assert!($unary($isa, UnaryOp::Sin, x, &mut s1));
+                assert!($unary($isa, UnaryOp::Cos, x, &mut c1));
+                for k in 0..x.len() {
+                    let what = format!("{:?} {}: x = {:e}", $isa, stringify!($t), x[k]);
+                    assert_eq!(s[k].to_bits(), s1[k].to_bits(), "sin, {what}");
+                    assert_eq!(c[k].to_bits(), c1[k].to_bits(), "cos, {what}");
+                }
+            }
+        };
+    }
     let xs = block_sample();
     let x32: Vec<f32> = xs.iter().map(|&x| x as f32).collect();
     let mut tested = 0;
     for isa in aot::Isa::ALL.into_iter().filter(|i| i.supported()) {
-        for x in xs.chunks(aot::BLOCK) {
-            let (mut s, mut c, mut s1, mut c1) = (
-                vec![0.0; x.len()],
-                vec![0.0; x.len()],
-                vec![0.0; x.len()],
-                vec![0.0; x.len()],
-            );
-            assert!(aot::sincos_f64_on(isa, x, &mut s, &mut c));
-            assert!(aot::unary_f64_on(isa, UnaryOp::Sin, x, &mut s1));
-            assert!(aot::unary_f64_on(isa, UnaryOp::Cos, x, &mut c1));
-            for k in 0..x.len() {
-                assert_eq!(s[k].to_bits(), s1[k].to_bits(), "{isa:?} sin({:e})", x[k]);
-                assert_eq!(c[k].to_bits(), c1[k].to_bits(), "{isa:?} cos({:e})", x[k]);
-            }
-        }
-        for x in x32.chunks(aot::BLOCK) {
-            let (mut s, mut c, mut s1, mut c1) = (
-                vec![0.0f32; x.len()],
-                vec![0.0f32; x.len()],
-                vec![0.0f32; x.len()],
-                vec![0.0f32; x.len()],
-            );
-            assert!(aot::sincos_f32_on(isa, x, &mut s, &mut c));
-            assert!(aot::unary_f32_on(isa, UnaryOp::Sin, x, &mut s1));
-            assert!(aot::unary_f32_on(isa, UnaryOp::Cos, x, &mut c1));
-            for k in 0..x.len() {
-                assert_eq!(
-                    s[k].to_bits(),
-                    s1[k].to_bits(),
-                    "{isa:?} f32 sin({:e})",
-                    x[k]
-                );
-                assert_eq!(
-                    c[k].to_bits(),
-                    c1[k].to_bits(),
-                    "{isa:?} f32 cos({:e})",
-                    x[k]
-                );
-            }
-        }
+        check!(isa, xs, f64, aot::sincos_f64_on, aot::unary_f64_on);
+        check!(isa, x32, f32, aot::sincos_f32_on, aot::unary_f32_on);
         tested += 1;
     }
     if tested == 0 {
