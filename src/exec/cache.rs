@@ -26,8 +26,13 @@ struct Entry {
 struct Lru {
     /// Entries by the hash of their key (see [`key_hash`]).
     map: HashMap<u64, Vec<Entry>>,
-    len: usize,
     clock: u64,
+}
+
+impl Lru {
+    fn len(&self) -> usize {
+        self.map.values().map(Vec::len).sum()
+    }
 }
 
 fn cache() -> &'static Mutex<Lru> {
@@ -124,7 +129,7 @@ pub fn put(expr: &str, signature: &Signature, options: Options, kernel: &Kernel)
         e.used = used;
         return;
     }
-    if lru.len >= CAPACITY {
+    if lru.len() >= CAPACITY {
         let oldest = lru
             .map
             .iter()
@@ -137,7 +142,6 @@ pub fn put(expr: &str, signature: &Signature, options: Options, kernel: &Kernel)
             if bucket.is_empty() {
                 lru.map.remove(&h);
             }
-            lru.len -= 1;
         }
     }
     lru.map.entry(hash).or_default().push(Entry {
@@ -147,19 +151,20 @@ pub fn put(expr: &str, signature: &Signature, options: Options, kernel: &Kernel)
         kernel: kernel.clone(),
         used,
     });
-    lru.len += 1;
 }
 
 /// Number of cached kernels.
 pub fn len() -> usize {
-    cache().lock().unwrap_or_else(|e| e.into_inner()).len
+    cache().lock().unwrap_or_else(|e| e.into_inner()).len()
 }
 
 /// Empties the cache.
 pub fn clear() {
-    let mut lru = cache().lock().unwrap_or_else(|e| e.into_inner());
-    lru.map.clear();
-    lru.len = 0;
+    cache()
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .map
+        .clear();
 }
 
 #[cfg(test)]

@@ -18,13 +18,7 @@ use shape::{Shapes, format_shape};
 /// The inputs of `program` found in `vars`, by input id, checked for dtype.
 /// Inputs the program does not read may be missing.
 pub fn bind<'a>(program: &Program, vars: &Vars<'a>) -> Result<Vec<Option<ArrayView<'a>>>> {
-    let g = &program.graph;
-    let live = g.reachable(program.root);
-    let reads: Vec<NodeId> = g
-        .ids()
-        .filter(|id| live[id.index()] && matches!(g.node(*id), Node::Input(_)))
-        .collect();
-    bind_inputs(program, &reads, vars)
+    bind_inputs(program, &program.read_inputs(), vars)
 }
 
 /// [`bind`] given the `Input` nodes the program reads.

@@ -237,6 +237,15 @@ impl Program {
             .filter(|&&b| b)
             .count()
     }
+
+    /// The `Input` nodes the result depends on, in id order.
+    pub fn read_inputs(&self) -> Vec<NodeId> {
+        let g = &self.graph;
+        let live = g.reachable(self.root);
+        g.ids()
+            .filter(|id| live[id.index()] && matches!(g.node(*id), Node::Input(_)))
+            .collect()
+    }
 }
 
 /// The text form, one node per line, only nodes the result depends on:

@@ -480,10 +480,9 @@ macro_rules! numpy_sum_by {
         if n == 0 {
             0.0
         } else if n <= ONE_FILL {
-            // One fill: the first value, then the pairwise sum of the rest.
             let mut buf = [0.0 as $t; ONE_FILL];
             fill(0, &mut buf[..n]);
-            buf[0] + pairwise!(&buf[1..n], $t)
+            numpy_sum!(&buf[..n], $t)
         } else {
             let mut first = [0.0 as $t; 1];
             fill(0, &mut first);

@@ -144,17 +144,13 @@ impl JitProgram {
             })
             .collect();
         let live = g.reachable(program.root);
-        let inputs = g
-            .ids()
-            .filter(|id| live[id.index()] && matches!(g.node(*id), Node::Input(_)))
-            .collect();
         let full_reductions_only = g
             .ids()
             .filter(|id| live[id.index()])
             .all(|id| !matches!(g.node(id), Node::Reduce(_, _, Some(_))));
         Ok(JitProgram {
             stages,
-            inputs,
+            inputs: program.read_inputs(),
             full_reductions_only,
             _code: code,
         })

@@ -102,20 +102,13 @@ impl Operand {
     /// `view` broadcast to `shape`, or `None` if it does not broadcast.
     pub fn new<T>(view: &ArrayViewD<'_, T>, shape: &[usize]) -> Option<Operand> {
         let size = std::mem::size_of::<T>() as isize;
-        if view.shape() == shape {
-            // Already the stage's shape: the view itself, no broadcast view.
-            let flat = if view.is_standard_layout() {
-                Some(size)
-            } else {
-                None
-            };
-            return Some(Operand {
-                ptr: view.as_ptr() as *const u8,
-                strides: view.strides().iter().map(|&s| s * size).collect(),
-                flat,
-            });
-        }
-        let b = view.broadcast(IxDyn(shape))?;
+        // A view of the stage's shape needs no broadcast view (which costs
+        // more than the rest of building the operand).
+        let b = if view.shape() == shape {
+            view.view()
+        } else {
+            view.broadcast(IxDyn(shape))?
+        };
         let uniform = b
             .shape()
             .iter()
