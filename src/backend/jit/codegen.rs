@@ -121,7 +121,6 @@ pub fn define_kernel(
                 let nv = b.ins().select(ok, whole, zero);
                 let vpre = b.create_block();
                 let vheader = b.create_block();
-                b.append_block_param(vheader, ptr);
                 let vbody = b.create_block();
                 let any = b.ins().icmp_imm_s(IntCC::NotEqual, nv, 0);
                 b.ins().brif(any, vpre, &[], header, &[zero.into()]);
@@ -138,13 +137,18 @@ pub fn define_kernel(
                     // holding its splat: with stride 0 every iteration loads
                     // the slot (a 16-byte load at the single element could
                     // cross the end of its allocation), with no select.
+                    // One copy per unrolled vector: the vector loop reads
+                    // vector u of an iteration at offset 16u from its pointer.
                     let slot = b.create_sized_stack_slot(StackSlotData::new(
                         StackSlotKind::ExplicitSlot,
-                        16,
+                        16 * unroll as u32,
                         4,
                     ));
                     let at = b.ins().stack_addr(ptr, slot, 0);
-                    b.ins().store(MemFlagsData::trusted(), splat, at, 0);
+                    for u in 0..unroll {
+                        b.ins()
+                            .store(MemFlagsData::trusted(), splat, at, (16 * u) as i32);
+                    }
                     bases.push(b.ins().select(uniform[k], at, leaf_base[k].0));
                 }
                 let uniform_leaves = UniformLeaves {
@@ -168,31 +172,50 @@ pub fn define_kernel(
                         &uniform_leaves,
                     )?;
                 } else {
-                    b.ins().jump(vheader, &[zero.into()]);
+                    // Every leaf has a pointer that advances by its stride
+                    // times the iteration's width (0 for a uniform leaf, which
+                    // stays on its slot), and so does the output: the loads
+                    // and stores address [pointer + constant], with no index
+                    // arithmetic, and the loop ends at the output's end.
+                    let out_size = program.graph.dtype(root).size() as i64;
+                    let mut steps = Vec::new();
+                    let mut start = Vec::new();
+                    for (k, &base) in bases.iter().enumerate() {
+                        steps.push(b.ins().imul_imm_s(leaf_base[k].1, w));
+                        start.push(base.into());
+                        b.append_block_param(vheader, ptr);
+                    }
+                    let out_len = b.ins().imul_imm_s(nv, out_size);
+                    let out_end = b.ins().iadd(out, out_len);
+                    start.push(out.into());
+                    b.append_block_param(vheader, ptr);
+                    b.ins().jump(vheader, &start);
                     b.switch_to_block(vheader);
-                    let i = b.block_params(vheader)[0];
-                    let more = b.ins().icmp(IntCC::UnsignedLessThan, i, nv);
-                    b.ins().brif(more, vbody, &[], header, &[i.into()]);
+                    let params = b.block_params(vheader).to_vec();
+                    let (pointers, po) = (&params[..leaves.len()], params[leaves.len()]);
+                    let more = b.ins().icmp(IntCC::UnsignedLessThan, po, out_end);
+                    b.ins().brif(more, vbody, &[], header, &[nv.into()]);
                     b.switch_to_block(vbody);
                     for u in 0..unroll {
-                        let iu = b.ins().iadd_imm_s(i, u * i64::from(lanes.count));
+                        let at: Vec<Value> = pointers
+                            .iter()
+                            .map(|&p| b.ins().iadd_imm_s(p, 16 * u))
+                            .collect();
+                        let dst = b
+                            .ins()
+                            .iadd_imm_s(po, u * i64::from(lanes.count) * out_size);
                         vector_body(
-                            &mut b,
-                            module,
-                            routines,
-                            &mut refs,
-                            program,
-                            root,
-                            &leaves,
-                            &leaf_base,
-                            (iu, out),
-                            lanes,
-                            &uniform_leaves,
-                            fast_math,
+                            &mut b, module, routines, &mut refs, program, root, &leaves, &at, dst,
+                            lanes, fast_math,
                         )?;
                     }
-                    let next = b.ins().iadd_imm_s(i, w);
-                    b.ins().jump(vheader, &[next.into()]);
+                    let mut next: Vec<_> = pointers
+                        .iter()
+                        .zip(&steps)
+                        .map(|(&p, &step)| b.ins().iadd(p, step).into())
+                        .collect();
+                    next.push(b.ins().iadd_imm_s(po, w * out_size).into());
+                    b.ins().jump(vheader, &next);
                 }
             }
             None => {
@@ -280,8 +303,8 @@ fn load_leaf(
     b.ins().load(ty, flags, addr, 0)
 }
 
-/// The body of the vector loop: loads `lanes.count` elements of every leaf
-/// at element `i`, computes the root, stores it.
+/// The body of the vector loop: loads one vector of every leaf (leaf `k`
+/// at `at[k]`), computes the root, stores it at `dst`.
 #[allow(clippy::too_many_arguments)]
 fn vector_body(
     b: &mut FunctionBuilder<'_>,
@@ -291,17 +314,17 @@ fn vector_body(
     program: &Program,
     root: NodeId,
     leaves: &[NodeId],
-    leaf_base: &[(Value, Value)],
-    (i, out): (Value, Value),
+    at: &[Value],
+    dst: Value,
     lanes: vector::Lanes,
-    uniform: &UniformLeaves<'_>,
     fast_math: bool,
 ) -> Result<()> {
     let g = &program.graph;
+    // Not `aligned`: element arrays are only element-aligned.
+    let flags = MemFlagsData::new().with_notrap();
     let mut vals: HashMap<NodeId, Value> = HashMap::new();
-    for (k, &leaf) in leaves.iter().enumerate() {
-        let v = load_leaf(b, uniform, leaf_base[k].1, k, i, lanes.vector);
-        vals.insert(leaf, v);
+    for (&leaf, &addr) in leaves.iter().zip(at) {
+        vals.insert(leaf, b.ins().load(lanes.vector, flags, addr, 0));
     }
     let nodes = stage_nodes(program, root);
     let inline_math = fast_math && vector::inline_vmath(program, root);
@@ -316,11 +339,7 @@ fn vector_body(
         lanes,
         (fast_math, inline_math),
     )?;
-    let result = vals[&root];
-    let size = g.dtype(root).size() as i64;
-    let off = b.ins().imul_imm_s(i, size);
-    let addr = b.ins().iadd(out, off);
-    store_vector(b, result, addr, g.dtype(root), lanes);
+    store_vector(b, vals[&root], dst, g.dtype(root), lanes);
     Ok(())
 }
 
