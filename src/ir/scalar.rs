@@ -465,15 +465,19 @@ macro_rules! numpy_sum_by {
         const FILL: usize = 256;
         /// A block of at most this many values is filled in one call.
         const ONE_FILL: usize = 1024;
-        fn pairwise(start: usize, n: usize, fill: &mut dyn FnMut(usize, &mut [$t])) -> $t {
+        fn pairwise(
+            start: usize,
+            n: usize,
+            fill: &mut dyn FnMut(usize, &mut [$t]),
+            buf: &mut [$t; FILL],
+        ) -> $t {
             if n <= FILL {
-                let mut buf = [0.0 as $t; FILL];
                 fill(start, &mut buf[..n]);
                 pairwise!(&buf[..n], $t)
             } else {
                 let mut n2 = n / 2;
                 n2 -= n2 % 8;
-                pairwise(start, n2, fill) + pairwise(start + n2, n - n2, fill)
+                pairwise(start, n2, fill, buf) + pairwise(start + n2, n - n2, fill, buf)
             }
         }
         let (n, fill): (usize, &mut dyn FnMut(usize, &mut [$t])) = ($n, $fill);
@@ -486,7 +490,8 @@ macro_rules! numpy_sum_by {
         } else {
             let mut first = [0.0 as $t; 1];
             fill(0, &mut first);
-            first[0] + pairwise(1, n - 1, fill)
+            // One buffer for the whole block, so it is zeroed once.
+            first[0] + pairwise(1, n - 1, fill, &mut [0.0 as $t; FILL])
         }
     }};
 }

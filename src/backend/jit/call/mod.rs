@@ -474,6 +474,17 @@ impl Walker<'_> {
         let last = self.dims.len() - 1;
         let inner_len = self.dims[last];
         ptrs.resize(self.inputs.len(), std::ptr::null());
+        if last == 0 {
+            // One axis: the run starts `start` strides into every operand.
+            for (k, p) in ptrs.iter_mut().enumerate() {
+                // SAFETY: end <= n, the length of the only axis, so the run
+                // [start, end) is inside every operand.
+                *p = unsafe { self.inputs[k].ptr.offset(start as isize * self.inner[k]) };
+            }
+            // SAFETY: as below, for the one run [start, end).
+            unsafe { self.call(ptrs, out.as_mut_ptr() as *mut u8, size_of::<T>(), out.len()) };
+            return;
+        }
         offsets.resize(self.inputs.len(), 0);
         let mut s = start;
         while s < end {
@@ -504,11 +515,22 @@ impl Walker<'_> {
             // runs above; its code outlives `self.kernel`.
             unsafe {
                 let dst = out.as_mut_ptr().add(s - start) as *mut u8;
-                let size = std::mem::size_of::<T>() as isize;
-                (self.kernel.0)(ptrs.as_ptr(), self.inner.as_ptr(), dst, size, len);
+                self.call(ptrs, dst, size_of::<T>(), len);
             }
             s += len;
         }
+    }
+
+    /// Runs the kernel on `len` elements: operand k from `ptrs[k]` with its
+    /// inner stride, into `dst` with stride `size`.
+    ///
+    /// # Safety
+    /// Every address the kernel forms (`ptrs[k] + i * inner[k]`, `dst + i *
+    /// size` for `i < len`) must be inside operand k and the destination,
+    /// and the destination must hold elements of the kernel's output dtype.
+    unsafe fn call(&self, ptrs: &[*const u8], dst: *mut u8, size: usize, len: usize) {
+        // SAFETY: the caller's contract; the kernel's code outlives `self.kernel`.
+        unsafe { (self.kernel.0)(ptrs.as_ptr(), self.inner.as_ptr(), dst, size as isize, len) }
     }
 }
 
