@@ -301,6 +301,44 @@ fn float64_and_int64_elementwise_bit_exact() {
 }
 
 #[test]
+fn float64_trunc_and_rint_at_halves_zeros_and_beyond_int32() {
+    if !gpu_available() {
+        return;
+    }
+    // lavapipe's own f64 trunc lost -0 and was the identity above 2^31, and
+    // its round truncated: the shaders compute both from floor and ceil.
+    let d = Array1::from_vec(vec![
+        -0.0,
+        0.0,
+        -0.4,
+        0.4,
+        -0.5,
+        0.5,
+        1.5,
+        2.5,
+        -2.5,
+        -3.5,
+        2147483648.5,
+        -2147483649.5,
+        3.0e10 + 0.5,
+        4503599627370495.5,
+        -4503599627370495.5,
+        9.007199254740993e15,
+        1e300,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        f64::NAN,
+    ]);
+    let b = Array1::from_elem(d.len(), -1.0000001f64);
+    let vars = Vars::new().with("d", &d).with("b", &b);
+    // `isnan(b ** d)`: a negative base to a non-integer power (also beyond
+    // 2^31) is NaN, to an integer one is not.
+    for e in ["trunc(d)", "rint(d)", "round(d)", "isnan(b ** d)"] {
+        gpu_vs_interp(e, &vars, same_bits);
+    }
+}
+
+#[test]
 fn reductions_match_the_interpreter() {
     if !gpu_available() {
         return;

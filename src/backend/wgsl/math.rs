@@ -104,6 +104,8 @@ fn unary_f64(op: UnaryOp) -> Option<&'static str> {
     use UnaryOp::*;
     Some(match op {
         Cbrt => "m_cbrt_f64",
+        Trunc => "m_trunc_f64",
+        Rint => "m_rint_f64",
         Exp => "m_exp_f64",
         Expm1 => "m_expm1_f64",
         Exp2 => "m_exp2_f64",
@@ -1050,6 +1052,27 @@ fn m_qnan64(x: f64, y: f64) -> f64 {
 fn m_inf64(s: u32) -> f64 { return bitcast<f64>(0x7ff0000000000000lu | (u64(s) << 32u)); }
 //@ m_isnan64
 fn m_isnan64(x: f64) -> bool { return (bitcast<u64>(x) & 0x7ffffffffffffffflu) > 0x7ff0000000000000lu; }
+//@ m_trunc_f64
+// trunc and round from floor and ceil, which are exact everywhere: lavapipe's
+// f64 trunc (Mesa 22.3, seen on an AMD Zen 3 host) loses the sign of zero and
+// returns x unchanged above 2^31 (so `trunc(y) == y` is no integer test),
+// and its round truncates. Every f64 shader uses these instead.
+fn m_trunc_f64(x: f64) -> f64 { return select(floor(x), ceil(x), x < 0.0lf); }
+//@ m_rint_f64
+// Round half to even (see m_trunc_f64); a zero result keeps the sign of x.
+fn m_rint_f64(x: f64) -> f64 {
+    let f = floor(x);
+    let d = x - f;
+    var r = f;
+    if (d > 0.5lf) {
+        r = f + 1.0lf;
+    } else if (d == 0.5lf) {
+        let h = f * 0.5lf;
+        if (floor(h) != h) { r = f + 1.0lf; }
+    }
+    if (r == 0.0lf) { r = bitcast<f64>(bitcast<u64>(x) & 0x8000000000000000lu); }
+    return r;
+}
 //@ m_setsign64
 // |x| with the sign bit s (0 or 0x80000000, the high word's).
 fn m_setsign64(x: f64, s: u32) -> f64 { return bitcast<f64>((bitcast<u64>(x) & 0x7ffffffffffffffflu) | (u64(s) << 32u)); }
@@ -1093,32 +1116,32 @@ fn m_expk64(hi: f64, lo: f64) -> f64 {
     let c = r - t * (1.66666666666666019037e-01lf + t * (-2.77777777770155933842e-03lf + t * (6.61375632143793436117e-05lf + t * (-1.65339022054652515390e-06lf + t * 4.13813679705723846039e-08lf))));
     return 1.0lf - ((lo - (r * c) / (2.0lf - c)) - hi);
 }
-//@ m_exp_f64 m_expk64 m_scalbn64
+//@ m_exp_f64 m_expk64 m_scalbn64 m_rint_f64
 fn m_exp_f64(x: f64) -> f64 {
     let ax = bitcast<u64>(x) & 0x7ffffffffffffffflu;
     if (ax > 0x7ff0000000000000lu) { return x; }
     if (x > 7.09782712893383973096e+02lf) { return bitcast<f64>(0x7ff0000000000000lu); }
     if (x < -7.45133219101941108420e+02lf) { return 0.0lf; }
     if (ax < 0x3e30000000000000lu) { return 1.0lf + x; }
-    let k = round(x * 1.44269504088896338700e+00lf);
+    let k = m_rint_f64(x * 1.44269504088896338700e+00lf);
     let hi = x - k * 6.93147180369123816490e-01lf;
     let lo = k * 1.90821492927058770002e-10lf;
     return m_scalbn64(m_expk64(hi, lo), i32(k));
 }
-//@ m_exp2_f64 m_expk64 m_scalbn64 m_2prod64
+//@ m_exp2_f64 m_expk64 m_scalbn64 m_2prod64 m_rint_f64
 fn m_exp2_f64(x: f64) -> f64 {
     let ax = bitcast<u64>(x) & 0x7ffffffffffffffflu;
     if (ax > 0x7ff0000000000000lu) { return x; }
     if (x >= 1024.0lf) { return bitcast<f64>(0x7ff0000000000000lu); }
     if (x <= -1075.0lf) { return 0.0lf; }
     if (ax < 0x3c90000000000000lu) { return 1.0lf + x; }
-    let k = round(x);
+    let k = m_rint_f64(x);
     let f = x - k;
     let p = m_2prod64(f, 6.93147180559945286227e-01lf);
     let lo = p.y + f * 2.31904681384629955842e-17lf;
     return m_scalbn64(m_expk64(p.x, -lo), i32(k));
 }
-//@ m_expm1_f64 m_o64 m_hi64 m_pow2_64
+//@ m_expm1_f64 m_o64 m_hi64 m_pow2_64 m_trunc_f64
 // fdlibm expm1.
 fn m_expm1_f64(x0: f64) -> f64 {
     var x = x0;
@@ -1139,7 +1162,7 @@ fn m_expm1_f64(x0: f64) -> f64 {
             if (!sign) { hi = x - 6.93147180369123816490e-01lf; lo = 1.90821492927058770002e-10lf; k = 1; }
             else { hi = x + 6.93147180369123816490e-01lf; lo = -1.90821492927058770002e-10lf; k = -1; }
         } else {
-            let t = trunc(1.44269504088896338700e+00lf * x + select(0.5lf, -0.5lf, sign));
+            let t = m_trunc_f64(1.44269504088896338700e+00lf * x + select(0.5lf, -0.5lf, sign));
             k = i32(t);
             hi = x - t * 6.93147180369123816490e-01lf;
             lo = t * 1.90821492927058770002e-10lf;
@@ -1288,14 +1311,14 @@ fn m_log1p_f64(x: f64) -> f64 {
     let dk = f64(k);
     return q.x + (dk * 1.90821492927058770002e-10lf + c) - q.y + f + dk * 6.93147180369123816490e-01lf;
 }
-//@ m_rem_pio2_f64 m_o64 m_hi64 m_rem_pio2_large64
+//@ m_rem_pio2_f64 m_o64 m_hi64 m_rem_pio2_large64 m_rint_f64
 // x = n pi/2 + (hi + lo): (n mod 4, hi, lo). fdlibm's Cody-Waite in three
 // steps for |x| < 2^20 pi/2, Payne-Hanek beyond.
 fn m_rem_pio2_f64(x: f64) -> vec3<f64> {
     let ix = m_hi64(x) & 0x7fffffffu;
     if (ix <= 0x3fe921fbu) { return vec3<f64>(0.0lf, x, 0.0lf); }
     if (ix >= 0x413921fbu) { return m_rem_pio2_large64(x); }
-    let n = round(x * 6.36619772367581382433e-01lf);
+    let n = m_rint_f64(x * 6.36619772367581382433e-01lf);
     var r = x - n * 1.57079632673412561417e+00lf;
     var w = n * 6.07710050650619224932e-11lf;
     var t = r;
@@ -1818,7 +1841,7 @@ fn m_log2x_f64(x: f64) -> vec2<f64> {
     let h = m_o64(b.x + e);
     return vec2<f64>(h, e - (h - b.x));
 }
-//@ m_pow_f64 m_qnan64 m_log2x_f64 m_2prod64 m_expk64 m_scalbn64 m_nan64 m_o64
+//@ m_pow_f64 m_qnan64 m_log2x_f64 m_2prod64 m_expk64 m_scalbn64 m_nan64 m_o64 m_trunc_f64 m_rint_f64
 // pow as m_pow_f32, in double-double.
 fn m_pow_f64(x: f64, y: f64) -> f64 {
     let ux = bitcast<u64>(x);
@@ -1833,7 +1856,7 @@ fn m_pow_f64(x: f64, y: f64) -> f64 {
     if (ynan || (xnan && ay == 0x7ff0000000000000lu)) { return m_qnan64(x, y); }
     if (xnan) {
         let units = select(bitcast<u64>(abs(y) + 4503599627370496.0lf), ay, ay >= 0x4330000000000000lu);
-        let odd = ay < 0x4340000000000000lu && trunc(y) == y && (units & 1lu) == 1lu;
+        let odd = ay < 0x4340000000000000lu && m_trunc_f64(y) == y && (units & 1lu) == 1lu;
         return bitcast<f64>(select(ux, ux & 0x7ffffffffffffffflu, odd) | 0x0008000000000000lu);
     }
     if (uy == 0x3fe0000000000000lu) {
@@ -1849,7 +1872,7 @@ fn m_pow_f64(x: f64, y: f64) -> f64 {
     }
     var yint = 0u;
     if (ay >= 0x4340000000000000lu) { yint = 2u; }
-    else if (ay >= 0x3ff0000000000000lu && trunc(y) == y) {
+    else if (ay >= 0x3ff0000000000000lu && m_trunc_f64(y) == y) {
         // The units bit: of the significand from 2^52 on, else of |y| + 2^52 (exact).
         let bits = select(bitcast<u64>(abs(y) + 4503599627370496.0lf), ay, ay >= 0x4330000000000000lu);
         yint = select(2u, 1u, (bits & 1lu) == 1lu);
@@ -1870,7 +1893,7 @@ fn m_pow_f64(x: f64, y: f64) -> f64 {
     let e = p.y + y * l.y;
     let zh = m_o64(p.x + e);
     let zl = e - (zh - p.x);
-    let k = round(zh);
+    let k = m_rint_f64(zh);
     let fh = zh - k;
     let g = m_2prod64(fh, 6.931471805599453e-01lf);
     let gl = g.y + fh * 2.3190468138462996e-17lf + zl * 6.931471805599453e-01lf;
