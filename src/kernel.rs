@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use crate::array::{Array, ArrayViewMut};
 use crate::backend::jit::JitProgram;
+pub use crate::backend::jit::{Tier, Tiering};
 use crate::error::Result;
 use crate::exec;
 use crate::ir::{self, Input, Program};
@@ -47,6 +48,8 @@ pub struct Options {
     pub backend: Backend,
     /// How the JIT computes math functions.
     pub math: Math,
+    /// When the JIT compiles optimized code (see [`Tiering`]).
+    pub tiering: Tiering,
 }
 
 impl Options {
@@ -61,6 +64,11 @@ impl Options {
     /// These options with `math`.
     pub fn with_math(self, math: Math) -> Options {
         Options { math, ..self }
+    }
+
+    /// These options with `tiering`.
+    pub fn with_tiering(self, tiering: Tiering) -> Options {
+        Options { tiering, ..self }
     }
 }
 
@@ -163,6 +171,12 @@ impl Kernel {
         self.options
     }
 
+    /// The tier the JIT runs this kernel's code at now (it changes once an
+    /// adaptive kernel is hot: see [`Tiering`]); `None` on other backends.
+    pub fn jit_tier(&self) -> Option<Tier> {
+        self.jit.as_ref().map(|j| j.tier())
+    }
+
     fn with_source<T>(&self, r: Result<T>) -> Result<T> {
         r.map_err(|e| e.with_source(&self.source))
     }
@@ -189,8 +203,12 @@ fn compile_uncached(expr: &str, signature: &Signature, options: Options) -> Resu
     let compiled = front_to_ir(expr, signature).map_err(|e| e.with_source(&source))?;
     let jit = match options.backend {
         Backend::Jit => Some(Arc::new(
-            JitProgram::compile(&compiled.optimized, options.math == Math::Fast)
-                .map_err(|e| e.with_source(&source))?,
+            JitProgram::compile(
+                &compiled.optimized,
+                options.math == Math::Fast,
+                options.tiering,
+            )
+            .map_err(|e| e.with_source(&source))?,
         )),
         Backend::Interpreter | Backend::Gpu => None,
     };

@@ -49,7 +49,8 @@ pub use array::{Array, ArrayView, ArrayViewMut, Element};
 pub use error::{Error, ErrorKind, Result, Span};
 pub use exec::threads::{num_threads, set_num_threads};
 pub use kernel::{
-    Backend, Compiled, Kernel, Math, Options, compile, compile_with, evaluate, evaluate_with,
+    Backend, Compiled, Kernel, Math, Options, Tier, Tiering, compile, compile_with, evaluate,
+    evaluate_with,
 };
 pub use types::{DType, Scalar};
 pub use vars::{Signature, Vars};

@@ -5,7 +5,7 @@
 //! a single bit of any result (or the kind of error), and both IRs must pass
 //! the verifier.
 
-use jitexpr::{Array, ArrayView, Backend, DType, Math, Options, Signature, Vars};
+use jitexpr::{Array, ArrayView, Backend, DType, Math, Options, Signature, Tier, Tiering, Vars};
 use ndarray::{ArrayD, IxDyn};
 use proptest::prelude::*;
 
@@ -256,10 +256,21 @@ proptest! {
         let lowered = jitexpr::exec::run(&compiled.lowered, &vars);
         // The JIT, on the same inputs and on reversed (negative-stride) copies.
         // Reference math: the JIT must then equal the interpreter bit for bit.
-        let jit = jitexpr::compile_with(&e, &sig, Options::with_backend(Backend::Jit).with_math(Math::Reference)).unwrap();
+        // Both tiers of the JIT: the same IR compiled with and without
+        // Cranelift's optimizations must compute the same bits.
+        let options = Options::with_backend(Backend::Jit).with_math(Math::Reference);
+        let baseline = jitexpr::compile_with(&e, &sig, options.with_tiering(Tiering::Baseline)).unwrap();
+        let optimized_jit = jitexpr::compile_with(&e, &sig, options.with_tiering(Tiering::Optimized)).unwrap();
+        prop_assert_eq!(baseline.jit_tier(), Some(Tier::Baseline));
+        prop_assert_eq!(optimized_jit.jit_tier(), Some(Tier::Optimized));
         let reversed: Vec<Array> = arrays.iter().map(reverse_storage).collect();
         let rvars: Vars<'_> = names.iter().zip(&reversed).map(|(n, a)| (*n, reversed_view(a))).collect();
-        for (what, vars) in [("contiguous", &vars), ("reversed", &rvars)] {
+        for (what, vars, jit) in [
+            ("contiguous, baseline", &vars, &baseline),
+            ("reversed, baseline", &rvars, &baseline),
+            ("contiguous, optimized", &vars, &optimized_jit),
+            ("reversed, optimized", &rvars, &optimized_jit),
+        ] {
             let got = jit.eval(vars);
             match (&got, &optimized) {
                 (Ok(x), Ok(y)) => prop_assert!(same_bits(x, y), "JIT ({what}) {e}\njit: {x:?}\ninterp: {y:?}\nIR:\n{}", compiled.optimized),

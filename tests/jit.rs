@@ -482,3 +482,55 @@ fn fused_sin_cos_equals_sin_and_cos_alone() {
         }
     }
 }
+
+#[test]
+fn adaptive_tiering_recompiles_a_hot_kernel_to_the_same_bits() {
+    // Names of this test only (p, q, r), so no other test's kernel in the
+    // shared cache is hot already.
+    let n = 1001;
+    let (p, q, r) = (
+        specials(n),
+        specials(n + 3).slice_move(s![3..]),
+        specials(n + 5).slice_move(s![5..]),
+    );
+    let vars = Vars::new().with("p", &p).with("q", &q).with("r", &r);
+    let sig = Signature::of(&vars);
+    for e in [
+        "p*q+r",
+        "where(p > q, p, -q)",
+        "(p > 0.5) & ~(q < r) | isnan(p)",
+        "copysign(p, q) * sign(r) + floor(p) - rint(q)",
+        "sin(p) + cos(q) * exp(r)",
+        "arctan2(p, q) + p**r",
+        "sum(p*q) + r",
+        "sin(p) * cos(p) + q",
+    ] {
+        for math in [Math::Reference, Math::Fast] {
+            let options = Options::with_backend(Backend::Jit).with_math(math);
+            let k = jitexpr::compile_with(e, &sig, options).unwrap();
+            assert_eq!(k.jit_tier(), Some(jitexpr::Tier::Baseline), "{e}");
+            let first = k.eval(&vars).unwrap();
+            let mut calls = 1;
+            while k.jit_tier() == Some(jitexpr::Tier::Baseline) {
+                assert!(
+                    calls <= jitexpr::backend::jit::HOT_ELEMENTS / n + 1,
+                    "{e}: never tiered up"
+                );
+                let again = k.eval(&vars).unwrap();
+                assert!(
+                    same_bits(&again, &first),
+                    "{e} ({math:?}), baseline call {calls}"
+                );
+                calls += 1;
+            }
+            let optimized = k.eval(&vars).unwrap();
+            assert!(
+                same_bits(&optimized, &first),
+                "{e} ({math:?}): tiers differ"
+            );
+            if math == Math::Reference {
+                assert!(same_bits(&first, &interp(e, &vars)), "{e}");
+            }
+        }
+    }
+}

@@ -5,7 +5,7 @@
 use std::collections::BTreeSet;
 use std::time::Instant;
 
-use crate::backend::jit::JitProgram;
+use crate::backend::jit::{JitProgram, Tiering};
 use crate::cli::io;
 use crate::error::{Error, ErrorKind, Result};
 use crate::ir::{Input, builtins, lower, optimize, verify};
@@ -83,8 +83,11 @@ fn explain_inner(expr: &str, inputs: &[String]) -> Result<String> {
     ));
     let mut listing = Vec::new();
     let t = Instant::now();
-    JitProgram::compile_listing(&optimized, true, Some(&mut listing))?;
-    timings.push(("Cranelift compile", t.elapsed()));
+    JitProgram::compile_listing(&optimized, true, Tiering::Baseline, Some(&mut listing))?;
+    timings.push(("Cranelift compile, baseline tier", t.elapsed()));
+    let t = Instant::now();
+    JitProgram::compile(&optimized, true, Tiering::Optimized)?;
+    timings.push(("Cranelift compile, optimized tier", t.elapsed()));
     for (k, clif) in listing.iter().enumerate() {
         out.push_str(&format!("\n== Cranelift IR, stage {k}\n{clif}"));
     }

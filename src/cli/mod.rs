@@ -60,6 +60,27 @@ pub enum BackendArg {
     Gpu,
 }
 
+/// When the JIT compiles optimized code (see `Tiering`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TieringArg {
+    /// Baseline first, optimized once the kernel is hot (default).
+    Adaptive,
+    /// The baseline tier only.
+    Baseline,
+    /// The optimized tier, up front.
+    Optimized,
+}
+
+impl From<TieringArg> for crate::Tiering {
+    fn from(t: TieringArg) -> crate::Tiering {
+        match t {
+            TieringArg::Adaptive => crate::Tiering::Adaptive,
+            TieringArg::Baseline => crate::Tiering::Baseline,
+            TieringArg::Optimized => crate::Tiering::Optimized,
+        }
+    }
+}
+
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
@@ -94,6 +115,9 @@ pub enum Command {
         /// The backend.
         #[arg(long, value_enum, default_value_t = BackendArg::Jit)]
         backend: BackendArg,
+        /// JIT: when to compile the optimized tier.
+        #[arg(long, value_enum, default_value_t = TieringArg::Adaptive)]
+        tiering: TieringArg,
         /// Print one JSON object on one line.
         #[arg(long)]
         json: bool,
@@ -139,8 +163,9 @@ pub fn main_with_args(args: impl IntoIterator<Item = String>) -> ExitCode {
             repeat,
             threads,
             backend,
+            tiering,
             json,
-        }) => bench::run(&expr, &inputs, repeat, threads, backend, json),
+        }) => bench::run(&expr, &inputs, repeat, threads, (backend, tiering), json),
         Some(Command::Explain { expr, inputs }) => explain::run(&expr, &inputs),
         Some(Command::Info) => info(),
     };

@@ -33,8 +33,14 @@ pub fn run(
     threads::reset_cancel();
     let cancel = threads::cancel_flag();
     let mut reduced: HashMap<NodeId, Array> = HashMap::new();
-    for compiled in jit.stages() {
-        let (stage, kernel) = (compiled.stage, compiled.kernel);
+    let elements = jit
+        .stages()
+        .iter()
+        .map(|s| shapes.of(s.stage.root).iter().product::<usize>())
+        .sum();
+    jit.note_run(program, elements);
+    for (compiled, &kernel) in jit.stages().iter().zip(jit.kernels()) {
+        let stage = compiled.stage;
         let shape = shapes.of(stage.root);
         let operands = operands(program, &compiled.leaves, inputs, &reduced, shape)?;
         match stage.reduce {

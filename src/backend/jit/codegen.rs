@@ -95,20 +95,19 @@ pub fn define_kernel(
                 // uniform (stride 0: a broadcast value, splatted) and the output
                 // is contiguous; the scalar loop below finishes [nv, n). Each
                 // iteration does UNROLL independent vectors.
-                let mut ok = b.ins().icmp_imm_s(
-                    IntCC::Equal,
-                    out_stride,
-                    program.graph.dtype(root).size() as i64,
-                );
+                // The output is contiguous and each leaf contiguous or
+                // uniform: `stride & !size == 0` (sizes are powers of two),
+                // accumulated over the leaves and tested once.
+                let out_size = program.graph.dtype(root).size() as i64;
+                let mut bad = b.ins().bxor_imm_s(out_stride, out_size);
                 let mut uniform = Vec::new();
                 for (k, &leaf) in leaves.iter().enumerate() {
                     let size = program.graph.dtype(leaf).size() as i64;
-                    let contiguous = b.ins().icmp_imm_s(IntCC::Equal, leaf_base[k].1, size);
-                    let zero_stride = b.ins().icmp_imm_s(IntCC::Equal, leaf_base[k].1, 0);
-                    let fits = b.ins().bor(contiguous, zero_stride);
-                    ok = b.ins().band(ok, fits);
-                    uniform.push(zero_stride);
+                    let other = b.ins().band_imm_s(leaf_base[k].1, !size);
+                    bad = b.ins().bor(bad, other);
+                    uniform.push(b.ins().icmp_imm_s(IntCC::Equal, leaf_base[k].1, 0));
                 }
+                let ok = b.ins().icmp_imm_s(IntCC::Equal, bad, 0);
                 // Math-heavy bodies are long enough to keep the FMA units
                 // busy on their own; unrolling them only doubles compile time.
                 let unroll = if fast_math && vector::uses_vmath(program, root) {
@@ -177,7 +176,6 @@ pub fn define_kernel(
                     // stays on its slot), and so does the output: the loads
                     // and stores address [pointer + constant], with no index
                     // arithmetic, and the loop ends at the output's end.
-                    let out_size = program.graph.dtype(root).size() as i64;
                     let mut steps = Vec::new();
                     let mut start = Vec::new();
                     for (k, &base) in bases.iter().enumerate() {
@@ -197,16 +195,19 @@ pub fn define_kernel(
                     b.ins().brif(more, vbody, &[], header, &[nv.into()]);
                     b.switch_to_block(vbody);
                     for u in 0..unroll {
-                        let at: Vec<Value> = pointers
-                            .iter()
-                            .map(|&p| b.ins().iadd_imm_s(p, 16 * u))
-                            .collect();
-                        let dst = b
-                            .ins()
-                            .iadd_imm_s(po, u * i64::from(lanes.count) * out_size);
+                        let dst = (po, (u * i64::from(lanes.count) * out_size) as i32);
                         vector_body(
-                            &mut b, module, routines, &mut refs, program, root, &leaves, &at, dst,
-                            lanes, fast_math,
+                            &mut b,
+                            module,
+                            routines,
+                            &mut refs,
+                            program,
+                            root,
+                            &leaves,
+                            (pointers, (16 * u) as i32),
+                            dst,
+                            lanes,
+                            fast_math,
                         )?;
                     }
                     let mut next: Vec<_> = pointers
@@ -304,7 +305,7 @@ fn load_leaf(
 }
 
 /// The body of the vector loop: loads one vector of every leaf (leaf `k`
-/// at `at[k]`), computes the root, stores it at `dst`.
+/// at `pointers[k] + offset`), computes the root, stores it at `dst`.
 #[allow(clippy::too_many_arguments)]
 fn vector_body(
     b: &mut FunctionBuilder<'_>,
@@ -314,8 +315,8 @@ fn vector_body(
     program: &Program,
     root: NodeId,
     leaves: &[NodeId],
-    at: &[Value],
-    dst: Value,
+    (pointers, offset): (&[Value], i32),
+    dst: (Value, i32),
     lanes: vector::Lanes,
     fast_math: bool,
 ) -> Result<()> {
@@ -323,8 +324,8 @@ fn vector_body(
     // Not `aligned`: element arrays are only element-aligned.
     let flags = MemFlagsData::new().with_notrap();
     let mut vals: HashMap<NodeId, Value> = HashMap::new();
-    for (&leaf, &addr) in leaves.iter().zip(at) {
-        vals.insert(leaf, b.ins().load(lanes.vector, flags, addr, 0));
+    for (&leaf, &p) in leaves.iter().zip(pointers) {
+        vals.insert(leaf, b.ins().load(lanes.vector, flags, p, offset));
     }
     let nodes = stage_nodes(program, root);
     let inline_math = fast_math && vector::inline_vmath(program, root);
@@ -411,7 +412,7 @@ fn lower_vector_nodes(
 fn store_vector(
     b: &mut FunctionBuilder<'_>,
     result: Value,
-    addr: Value,
+    (addr, offset): (Value, i32),
     dtype: DType,
     lanes: vector::Lanes,
 ) {
@@ -432,9 +433,9 @@ fn store_vector(
         } else {
             b.ins().ireduce(ty, bytes)
         };
-        b.ins().store(flags, bytes, addr, 0);
+        b.ins().store(flags, bytes, addr, offset);
     } else {
-        b.ins().store(flags, result, addr, 0);
+        b.ins().store(flags, result, addr, offset);
     }
 }
 
@@ -718,7 +719,7 @@ fn blocked_loop(
             if t == root {
                 let off = b.ins().imul_imm_s(j, g.dtype(root).size() as i64);
                 let addr = b.ins().iadd(out_block, off);
-                store_vector(b, vals[&t], addr, g.dtype(root), lanes);
+                store_vector(b, vals[&t], (addr, 0), g.dtype(root), lanes);
             } else {
                 let addr = b.ins().iadd(buffers[&t], joff);
                 b.ins().store(flags, vals[&t], addr, 0);

@@ -16,7 +16,7 @@ use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 use cranelift_module::{Linkage, Module};
 
 use crate::backend::jit::call::{self, CodeMemory};
-use crate::backend::jit::{codegen, new_module, runtime, vmath};
+use crate::backend::jit::{Tier, codegen, new_module, runtime, vmath};
 use crate::error::{Error, Result};
 use crate::ir::op::{BinaryOp, UnaryOp};
 use crate::types::DType;
@@ -112,7 +112,9 @@ pub fn lookup(symbol: &str) -> Option<*const u8> {
 }
 
 fn compile(f: MathFn, symbol: &str) -> Result<(CodeMemory, *const u8)> {
-    let mut module = new_module()?;
+    // Compiled once per process and called by every kernel that needs it:
+    // worth the optimizing compile.
+    let mut module = new_module(Tier::Optimized)?;
     let ty = f.ty();
     let mut sig = module.make_signature();
     for _ in 0..f.arity() {

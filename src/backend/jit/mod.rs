@@ -14,17 +14,51 @@ pub mod vector;
 pub mod vmath;
 
 use std::collections::HashMap;
-use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, OnceLock};
 
 use cranelift_codegen::isa::OwnedTargetIsa;
 use cranelift_codegen::settings::{self, Configurable};
 use cranelift_jit::{JITBuilder, JITModule};
 use cranelift_module::default_libcall_names;
 
-use crate::error::{Error, Result};
-use crate::ir::graph::{Node, NodeId, Program};
+use crate::error::{Error, Result, Span};
+use crate::ir::graph::{Graph, Input, InputId, Node, NodeId, Program};
 use crate::ir::stage::{Stage, stage_leaves, stages};
+use crate::types::DType;
 use call::{CodeMemory, KernelFn};
+
+/// How Cranelift compiles a program's kernels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Tier {
+    /// Fast to compile: no IR optimization, single-pass register allocation.
+    Baseline,
+    /// Fast code: the e-graph optimizer and backtracking register allocation
+    /// (about twice the compile time).
+    Optimized,
+}
+
+/// When the JIT compiles the optimized tier of a program.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub enum Tiering {
+    /// Compile the baseline tier; once the program has run on
+    /// [`HOT_ELEMENTS`] elements, recompile it optimized (in the call that
+    /// crosses the mark) and run that from then on. The default: a first
+    /// call is cheap, a program that is used a lot gets the fast code.
+    #[default]
+    Adaptive,
+    /// The baseline tier only.
+    Baseline,
+    /// The optimized tier, up front.
+    Optimized,
+}
+
+/// Elements a program runs on in its baseline tier before it is recompiled
+/// optimized ([`Tiering::Adaptive`]): by then the baseline kernels have run
+/// for about as long as the optimizing compile takes (~0.5 ms), so tiering
+/// up at most doubles the time a program spends, and pays off after.
+pub const HOT_ELEMENTS: usize = 1 << 18;
 
 /// The compiled kernels of one program, one per stage in execution order,
 /// and the code memory they live in. What a run needs from the program's
@@ -34,78 +68,204 @@ pub struct JitProgram {
     stages: Vec<CompiledStage>,
     inputs: Vec<NodeId>,
     full_reductions_only: bool,
+    fast_math: bool,
+    /// The first tier's kernels, one per stage (in `_code`).
+    kernels: Vec<KernelFn>,
+    /// The tier of `kernels`.
+    tier: Tier,
+    /// Elements run on so far, while the program waits to tier up;
+    /// `HOT_ELEMENTS` or more once it no longer does.
+    work: AtomicUsize,
+    /// The optimized kernels, once compiled (adaptive tiering).
+    optimized: OnceLock<Compiled>,
     // Declared last: dropped after the kernels that point into it.
     _code: CodeMemory,
 }
 
-/// One stage and its kernel.
+/// One stage and what its kernel reads.
 pub struct CompiledStage {
     /// The stage (its root and the reduction it feeds, if any).
     pub stage: Stage,
-    /// The kernel computing the stage's root elementwise.
-    pub kernel: KernelFn,
     /// The leaves the kernel reads, in the order of its `inputs` argument.
     pub leaves: Vec<NodeId>,
 }
 
+/// Kernels and the code memory they live in.
+struct Compiled {
+    kernels: Vec<KernelFn>,
+    _code: CodeMemory,
+}
+
 impl std::fmt::Debug for JitProgram {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "JitProgram({} kernels)", self.stages.len())
+        write!(
+            f,
+            "JitProgram({} kernels, {:?})",
+            self.stages.len(),
+            self.tier()
+        )
     }
 }
 
-/// The host ISA, detected once per process.
-fn isa() -> Result<OwnedTargetIsa> {
-    static ISA: OnceLock<std::result::Result<OwnedTargetIsa, String>> = OnceLock::new();
-    ISA.get_or_init(|| {
-        let mut flags = settings::builder();
-        // Cranelift's IR verifier runs in debug builds (tests) only.
-        let verify = if cfg!(debug_assertions) {
-            "true"
-        } else {
-            "false"
-        };
-        for (k, v) in [
-            ("opt_level", "speed"),
-            ("use_colocated_libcalls", "false"),
-            ("is_pic", "false"),
-            ("enable_verifier", verify),
-        ] {
-            flags.set(k, v).map_err(|e| format!("setting {k}: {e}"))?;
-        }
-        cranelift_native::builder()
-            .map_err(|e| format!("this CPU is not supported by the JIT: {e}"))?
-            .finish(settings::Flags::new(flags))
-            .map_err(|e| format!("JIT ISA: {e}"))
-    })
-    .clone()
-    .map_err(|e| {
-        Error::new(crate::ErrorKind::Unsupported, e)
-            .with_help("use the interpreter backend: Options::with_backend(Backend::Interpreter)")
-    })
+/// The host ISA with `tier`'s settings, made once per process.
+fn isa(tier: Tier) -> Result<OwnedTargetIsa> {
+    type Made = OnceLock<std::result::Result<OwnedTargetIsa, String>>;
+    static ISAS: [Made; 2] = [OnceLock::new(), OnceLock::new()];
+    let (index, opt_level, regalloc) = match tier {
+        Tier::Baseline => (0, "none", "single_pass"),
+        Tier::Optimized => (1, "speed", "backtracking"),
+    };
+    ISAS[index]
+        .get_or_init(|| {
+            let mut flags = settings::builder();
+            // Cranelift's IR verifier runs in debug builds (tests) only.
+            let verify = if cfg!(debug_assertions) {
+                "true"
+            } else {
+                "false"
+            };
+            for (k, v) in [
+                ("opt_level", opt_level),
+                ("regalloc_algorithm", regalloc),
+                ("use_colocated_libcalls", "false"),
+                ("is_pic", "false"),
+                ("enable_verifier", verify),
+            ] {
+                flags.set(k, v).map_err(|e| format!("setting {k}: {e}"))?;
+            }
+            cranelift_native::builder()
+                .map_err(|e| format!("this CPU is not supported by the JIT: {e}"))?
+                .finish(settings::Flags::new(flags))
+                .map_err(|e| format!("JIT ISA: {e}"))
+        })
+        .clone()
+        .map_err(|e| {
+            Error::new(crate::ErrorKind::Unsupported, e).with_help(
+                "use the interpreter backend: Options::with_backend(Backend::Interpreter)",
+            )
+        })
 }
 
-/// A JIT module for the host, with the runtime routines resolvable by name.
-pub fn new_module() -> Result<JITModule> {
-    let mut builder = JITBuilder::with_isa(isa()?, default_libcall_names());
-    for r in runtime::all() {
-        builder.symbol(r.symbol, r.address as *const u8);
-    }
-    for (symbol, entry) in aot::all() {
-        builder.symbol(symbol, entry as *const u8);
-    }
-    for (symbol, entry) in [aot::sincos_entry(false), aot::sincos_entry(true)] {
-        builder.symbol(symbol, entry as *const u8);
-    }
-    builder.symbol_lookup_fn(Box::new(library::lookup));
+/// A JIT module for the host compiling at `tier`, with the runtime routines
+/// resolvable by name.
+pub fn new_module(tier: Tier) -> Result<JITModule> {
+    let mut builder = JITBuilder::with_isa(isa(tier)?, default_libcall_names());
+    builder.symbol_lookup_fn(Box::new(|name| {
+        routine_address(name).or_else(|| library::lookup(name))
+    }));
     Ok(JITModule::new(builder))
+}
+
+/// The address of a runtime or AOT routine by symbol, from a table made
+/// once per process (registering ~150 symbols with every module cost 8% of
+/// a compile).
+fn routine_address(symbol: &str) -> Option<*const u8> {
+    static TABLE: OnceLock<HashMap<&'static str, usize>> = OnceLock::new();
+    let table = TABLE.get_or_init(|| {
+        let mut t = HashMap::new();
+        for r in runtime::all() {
+            t.insert(r.symbol, r.address);
+        }
+        for (symbol, entry) in aot::all() {
+            t.insert(symbol, entry as usize);
+        }
+        for (symbol, entry) in [aot::sincos_entry(false), aot::sincos_entry(true)] {
+            t.insert(symbol, entry as usize);
+        }
+        t
+    });
+    table.get(symbol).map(|&a| a as *const u8)
+}
+
+/// Compiles the kernel of every stage of `program` at `tier`, appending
+/// their Cranelift IR to `listing` if given.
+fn compile_kernels(
+    program: &Program,
+    stages: &[Stage],
+    fast_math: bool,
+    tier: Tier,
+    mut listing: Option<&mut Vec<String>>,
+) -> Result<Compiled> {
+    let g = &program.graph;
+    let copies = |stage: &Stage| matches!(g.node(stage.root), Node::Input(_) | Node::Reduce(..));
+    if stages.iter().all(copies) {
+        // Nothing to compile (`sum(x)`, `x`): no module, no code memory.
+        let kernels = stages
+            .iter()
+            .map(|s| copy_kernel(g.dtype(s.root)))
+            .collect::<Result<_>>()?;
+        return Ok(Compiled {
+            kernels,
+            _code: CodeMemory::empty(),
+        });
+    }
+    let mut module = new_module(tier)?;
+    let mut routines = HashMap::new();
+    let mut ids = Vec::new();
+    let mut copy = Vec::new();
+    for (k, stage) in stages.iter().enumerate() {
+        if copies(stage) {
+            copy.push((k, copy_kernel(g.dtype(stage.root))?));
+            continue;
+        }
+        let id = codegen::define_kernel(
+            &mut module,
+            &mut routines,
+            fast_math,
+            program,
+            stage.root,
+            &format!("stage{k}"),
+            listing.as_deref_mut(),
+        )?;
+        ids.push(id);
+    }
+    let (code, mut kernels) =
+        call::finalize(module, &ids).map_err(|e| Error::internal(format!("JIT finalize: {e}")))?;
+    for (k, kernel) in copy {
+        kernels.insert(k, kernel);
+    }
+    Ok(Compiled {
+        kernels,
+        _code: code,
+    })
+}
+
+/// The kernel of a stage whose root is a leaf (an input, or the result of
+/// a reduction: the last stage of `sum(a*b)`), which copies it to the
+/// output: one per dtype and process, compiled on first use.
+fn copy_kernel(dtype: DType) -> Result<KernelFn> {
+    static COPIES: Mutex<Vec<(DType, KernelFn, CodeMemory)>> = Mutex::new(Vec::new());
+    let mut copies = COPIES.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((_, kernel, _)) = copies.iter().find(|(d, ..)| *d == dtype) {
+        return Ok(*kernel);
+    }
+    let mut graph = Graph::new(vec![Input {
+        name: "x".into(),
+        dtype,
+    }]);
+    let root = graph.add(Node::Input(InputId(0)), dtype, Span::default());
+    let program = Program { graph, root };
+    let mut module = new_module(Tier::Optimized)?;
+    let id = codegen::define_kernel(
+        &mut module,
+        &mut HashMap::new(),
+        false,
+        &program,
+        root,
+        "copy",
+        None,
+    )?;
+    let (code, kernels) =
+        call::finalize(module, &[id]).map_err(|e| Error::internal(format!("JIT finalize: {e}")))?;
+    copies.push((dtype, kernels[0], code));
+    Ok(kernels[0])
 }
 
 impl JitProgram {
     /// Compiles every stage of an optimized, verified program; with
     /// `fast_math`, vector loops use `vmath` instead of the reference routines.
-    pub fn compile(program: &Program, fast_math: bool) -> Result<JitProgram> {
-        Self::compile_listing(program, fast_math, None)
+    pub fn compile(program: &Program, fast_math: bool, tiering: Tiering) -> Result<JitProgram> {
+        Self::compile_listing(program, fast_math, tiering, None)
     }
 
     /// Like [`JitProgram::compile`], also appending the Cranelift IR of every
@@ -113,52 +273,83 @@ impl JitProgram {
     pub fn compile_listing(
         program: &Program,
         fast_math: bool,
-        mut listing: Option<&mut Vec<String>>,
+        tiering: Tiering,
+        listing: Option<&mut Vec<String>>,
     ) -> Result<JitProgram> {
-        let mut module = new_module()?;
-        let mut routines = HashMap::new();
         let stages = stages(program);
-        let mut ids = Vec::new();
-        for (k, stage) in stages.iter().enumerate() {
-            let id = codegen::define_kernel(
-                &mut module,
-                &mut routines,
-                fast_math,
-                program,
-                stage.root,
-                &format!("stage{k}"),
-                listing.as_deref_mut(),
-            )?;
-            ids.push(id);
-        }
-        let (code, fns) = call::finalize(module, &ids)
-            .map_err(|e| Error::internal(format!("JIT finalize: {e}")))?;
+        let tier = match tiering {
+            Tiering::Optimized => Tier::Optimized,
+            Tiering::Adaptive | Tiering::Baseline => Tier::Baseline,
+        };
+        let first = compile_kernels(program, &stages, fast_math, tier, listing)?;
         let g = &program.graph;
-        let stages = stages
-            .into_iter()
-            .zip(fns)
-            .map(|(stage, kernel)| CompiledStage {
-                stage,
-                kernel,
-                leaves: stage_leaves(g, stage.root),
-            })
-            .collect();
         let live = g.reachable(program.root);
         let full_reductions_only = g
             .ids()
             .filter(|id| live[id.index()])
             .all(|id| !matches!(g.node(id), Node::Reduce(_, _, Some(_))));
         Ok(JitProgram {
-            stages,
+            stages: stages
+                .into_iter()
+                .map(|stage| CompiledStage {
+                    stage,
+                    leaves: stage_leaves(g, stage.root),
+                })
+                .collect(),
             inputs: program.read_inputs(),
             full_reductions_only,
-            _code: code,
+            fast_math,
+            kernels: first.kernels,
+            tier,
+            work: AtomicUsize::new(if tiering == Tiering::Adaptive {
+                0
+            } else {
+                HOT_ELEMENTS
+            }),
+            optimized: OnceLock::new(),
+            _code: first._code,
         })
     }
 
-    /// The stages in execution order, with their kernels.
+    /// The stages in execution order.
     pub fn stages(&self) -> &[CompiledStage] {
         &self.stages
+    }
+
+    /// The kernels of the stages, in the same order: the optimized tier's
+    /// once it is compiled.
+    pub fn kernels(&self) -> &[KernelFn] {
+        self.optimized
+            .get()
+            .map_or(&self.kernels, |o| o.kernels.as_slice())
+    }
+
+    /// The tier [`JitProgram::kernels`] are compiled at.
+    pub fn tier(&self) -> Tier {
+        if self.optimized.get().is_some() {
+            Tier::Optimized
+        } else {
+            self.tier
+        }
+    }
+
+    /// Counts a run on `elements` elements (adaptive tiering): the run that
+    /// makes the program hot compiles `program` (the one this was compiled
+    /// from) optimized first. If that compile fails, the baseline kernels,
+    /// which compute the same values, go on running.
+    pub fn note_run(&self, program: &Program, elements: usize) {
+        if self.work.load(Ordering::Relaxed) >= HOT_ELEMENTS {
+            return;
+        }
+        let before = self.work.fetch_add(elements, Ordering::Relaxed);
+        if before < HOT_ELEMENTS && before.saturating_add(elements) >= HOT_ELEMENTS {
+            let stages: Vec<Stage> = self.stages.iter().map(|s| s.stage).collect();
+            if let Ok(optimized) =
+                compile_kernels(program, &stages, self.fast_math, Tier::Optimized, None)
+            {
+                let _ = self.optimized.set(optimized);
+            }
+        }
     }
 
     /// The `Input` nodes the program reads, in id order.

@@ -52,6 +52,11 @@ impl CodeMemory {
     pub fn new(module: JITModule) -> CodeMemory {
         CodeMemory(Some(module))
     }
+
+    /// No code (for kernels whose code lives elsewhere, for the process).
+    pub fn empty() -> CodeMemory {
+        CodeMemory(None)
+    }
 }
 
 impl Drop for CodeMemory {
