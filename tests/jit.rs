@@ -534,3 +534,23 @@ fn adaptive_tiering_recompiles_a_hot_kernel_to_the_same_bits() {
         }
     }
 }
+
+#[test]
+fn math_blocks_read_broadcast_leaves_like_materialized_ones() {
+    // Stages with AOT math on blocks: a broadcast (stride 0) operand of a
+    // routine is read from a buffer filled with its value, a contiguous one
+    // in place; either way the bits are those of the materialized array.
+    let a = specials(1003).mapv(|v| if v.is_finite() { v } else { 0.5 });
+    let (k, kk) = (ndarray::arr0(0.7), Array1::from_elem(1003, 0.7));
+    for e in [
+        "arctan2(a, k) + sin(k)",
+        "sin(a) * cos(k)",
+        "exp(k) + log1p(abs(a))",
+        "arctan2(k, a)",
+        "sin(k) + cos(k) + a",
+    ] {
+        let got = jit_fast(e, &Vars::new().with("a", &a).with("k", &k));
+        let want = jit_fast(e, &Vars::new().with("a", &a).with("k", &kk));
+        assert!(same_bits(&got, &want), "{e}");
+    }
+}

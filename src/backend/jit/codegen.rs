@@ -609,21 +609,29 @@ fn blocked_loop(
             }
         }
     }
-    for &(o, k) in &leaf_operands {
+    if !leaf_operands.is_empty() {
+        // One loop fills the buffers of all of them, run only when one is
+        // uniform (a contiguous leaf is read in place: its buffer is unused).
+        let mut any = uniform.is_uniform[leaf_operands[0].1];
+        for &(_, k) in &leaf_operands[1..] {
+            any = b.ins().bor(any, uniform.is_uniform[k]);
+        }
         let fh = b.create_block();
         b.append_block_param(fh, ptr);
         let fb = b.create_block();
         let fe = b.create_block();
         let z = b.ins().iconst(ptr, 0);
-        b.ins().jump(fh, &[z.into()]);
+        b.ins().brif(any, fh, &[z.into()], fe, &[]);
         b.switch_to_block(fh);
         let j = b.block_params(fh)[0];
         let more = b.ins().icmp_imm_s(IntCC::UnsignedLessThan, j, block * size);
         b.ins().brif(more, fb, &[], fe, &[]);
         b.switch_to_block(fb);
-        let addr = b.ins().iadd(buffers[&o], j);
-        b.ins()
-            .store(MemFlagsData::trusted(), uniform.splats[k], addr, 0);
+        for &(o, k) in &leaf_operands {
+            let addr = b.ins().iadd(buffers[&o], j);
+            b.ins()
+                .store(MemFlagsData::trusted(), uniform.splats[k], addr, 0);
+        }
         let next = b.ins().iadd_imm_s(j, 16);
         b.ins().jump(fh, &[next.into()]);
         b.switch_to_block(fe);
