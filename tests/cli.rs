@@ -171,6 +171,7 @@ fn bench_json_is_one_object_on_one_line() {
         "min_s",
         "compile_s",
         "first_compile_s",
+        "optimized_compile_s",
         "eval_median_s",
         "evaluate_median_s",
     ] {
@@ -197,6 +198,37 @@ fn bench_human_output() {
         .assert()
         .success()
         .stdout(predicate::str::contains("ns/element").and(predicate::str::contains("interp")));
+}
+
+#[test]
+fn bench_tiering_and_the_optimized_compile_time() {
+    let json = |args: &[&str]| -> serde_json::Value {
+        let out = jitexpr()
+            .args(["bench", "k * 2 + 1", "k=4", "--repeat", "3", "--json"])
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    for tiering in ["adaptive", "baseline", "optimized"] {
+        let v = json(&["--tiering", tiering]);
+        assert!(
+            v["optimized_compile_s"].as_f64().is_some_and(|x| x > 0.0),
+            "{v}"
+        );
+    }
+    // Only the JIT has tiers.
+    assert!(json(&["--backend", "interp"])["optimized_compile_s"].is_null());
+    jitexpr()
+        .args(["bench", "k", "k=4", "--tiering", "sometimes"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("sometimes"));
 }
 
 #[test]

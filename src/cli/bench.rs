@@ -125,9 +125,11 @@ pub fn run(
         .try_fold(Vec::new(), |acc, (_, a)| broadcast(&acc, a.shape()))
         .unwrap_or_default();
     let n = shape.iter().product::<usize>().max(out.len());
-    // Until an adaptive kernel is hot.
-    for _ in 0..crate::backend::jit::HOT_ELEMENTS.div_ceil(n.max(1)) {
-        kernel.eval_into(&vars, &mut out)?;
+    // Until an adaptive JIT kernel is hot (other backends have no tiers).
+    if kernel.jit_tier() == Some(crate::Tier::Baseline) && tiering == TieringArg::Adaptive {
+        for _ in 0..crate::backend::jit::HOT_ELEMENTS.div_ceil(n.max(1)) {
+            kernel.eval_into(&vars, &mut out)?;
+        }
     }
     let times = sorted_times(repeat, || kernel.eval_into(&vars, &mut out))?;
     let eval_times = sorted_times(repeat, || kernel.eval(&vars).map(drop))?;
