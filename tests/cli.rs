@@ -136,6 +136,17 @@ fn no_panic_on_hostile_programs() {
     }
 }
 
+/// The stdout of a successful `jitexpr bench ARGS`.
+fn bench_stdout(args: &[&str]) -> String {
+    let out = jitexpr().arg("bench").args(args).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
 #[test]
 fn bench_json_is_one_object_on_one_line() {
     let dir = tempfile::tempdir().unwrap();
@@ -145,24 +156,14 @@ fn bench_json_is_one_object_on_one_line() {
         .arg(&a)
         .assert()
         .success();
-    let out = jitexpr()
-        .args([
-            "bench",
-            "a*2+1",
-            &format!("a={}", a.display()),
-            "unused=2",
-            "--repeat",
-            "5",
-            "--json",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let text = String::from_utf8(out.stdout).unwrap();
+    let text = bench_stdout(&[
+        "a*2+1",
+        &format!("a={}", a.display()),
+        "unused=2",
+        "--repeat",
+        "5",
+        "--json",
+    ]);
     assert_eq!(text.trim_end().lines().count(), 1);
     let v: serde_json::Value = serde_json::from_str(text.trim()).unwrap();
     for key in [
@@ -203,17 +204,9 @@ fn bench_human_output() {
 #[test]
 fn bench_tiering_and_the_optimized_compile_time() {
     let json = |args: &[&str]| -> serde_json::Value {
-        let out = jitexpr()
-            .args(["bench", "k * 2 + 1", "k=4", "--repeat", "3", "--json"])
-            .args(args)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        serde_json::from_slice(&out.stdout).unwrap()
+        let base = ["k * 2 + 1", "k=4", "--repeat", "3", "--json"];
+        let all: Vec<&str> = base.iter().chain(args).copied().collect();
+        serde_json::from_str(&bench_stdout(&all)).unwrap()
     };
     for tiering in ["adaptive", "baseline", "optimized"] {
         let v = json(&["--tiering", tiering]);

@@ -94,10 +94,9 @@ pub fn define_kernel(
                 // Vector loop over [0, nv) when every leaf is contiguous or
                 // uniform (stride 0: a broadcast value, splatted) and the output
                 // is contiguous; the scalar loop below finishes [nv, n). Each
-                // iteration does UNROLL independent vectors.
-                // The output is contiguous and each leaf contiguous or
-                // uniform: `stride & !size == 0` (sizes are powers of two),
-                // accumulated over the leaves and tested once.
+                // iteration does UNROLL independent vectors. A leaf's stride
+                // is 0 or its size iff `stride & !size == 0` (sizes are powers
+                // of two): OR-ed over the leaves and tested once.
                 let out_size = program.graph.dtype(root).size() as i64;
                 let mut bad = b.ins().bxor_imm_s(out_stride, out_size);
                 let mut uniform = Vec::new();
