@@ -208,15 +208,17 @@ fn bench_tiering_and_the_optimized_compile_time() {
         let all: Vec<&str> = base.iter().chain(args).copied().collect();
         serde_json::from_str(&bench_stdout(&all)).unwrap()
     };
-    for tiering in ["adaptive", "baseline", "optimized"] {
+    for tiering in ["adaptive", "interpreted", "baseline", "optimized"] {
         let v = json(&["--tiering", tiering]);
-        assert!(
-            v["optimized_compile_s"].as_f64().is_some_and(|x| x > 0.0),
-            "{v}"
-        );
+        for key in ["optimized_compile_s", "baseline_compile_s", "first_call_s"] {
+            assert!(v[key].as_f64().is_some_and(|x| x > 0.0), "{key}: {v}");
+        }
+        // The first call is the compile and one evaluation.
+        assert!(v["first_call_s"].as_f64() >= v["compile_s"].as_f64(), "{v}");
     }
     // Only the JIT has tiers.
-    assert!(json(&["--backend", "interp"])["optimized_compile_s"].is_null());
+    let v = json(&["--backend", "interp"]);
+    assert!(v["optimized_compile_s"].is_null() && v["baseline_compile_s"].is_null());
     jitexpr()
         .args(["bench", "k", "k=4", "--tiering", "sometimes"])
         .assert()

@@ -259,6 +259,7 @@ proptest! {
         // Both tiers of the JIT: the same IR compiled with and without
         // Cranelift's optimizations must compute the same bits.
         let options = Options::with_backend(Backend::Jit).with_math(Math::Reference);
+        let interpreted = jitexpr::compile_with(&e, &sig, options.with_tiering(Tiering::Interpreted)).unwrap();
         let baseline = jitexpr::compile_with(&e, &sig, options.with_tiering(Tiering::Baseline)).unwrap();
         let optimized_jit = jitexpr::compile_with(&e, &sig, options.with_tiering(Tiering::Optimized)).unwrap();
         prop_assert_eq!(baseline.jit_tier(), Some(Tier::Baseline));
@@ -266,6 +267,8 @@ proptest! {
         let reversed: Vec<Array> = arrays.iter().map(reverse_storage).collect();
         let rvars: Vars<'_> = names.iter().zip(&reversed).map(|(n, a)| (*n, reversed_view(a))).collect();
         for (what, vars, jit) in [
+            ("contiguous, interpreted", &vars, &interpreted),
+            ("reversed, interpreted", &rvars, &interpreted),
             ("contiguous, baseline", &vars, &baseline),
             ("reversed, baseline", &rvars, &baseline),
             ("contiguous, optimized", &vars, &optimized_jit),
@@ -286,6 +289,83 @@ proptest! {
             }
             (Err(x), Err(y)) => prop_assert_eq!(x.kind(), y.kind(), "{}", e),
             _ => prop_assert!(false, "{e}: optimized {:?} vs lowered {:?}", optimized.as_ref().map(|a| a.shape().to_vec()), lowered.as_ref().map(|a| a.shape().to_vec())),
+        }
+    }
+}
+
+/// Float expressions heavy in math functions (with and without AOT
+/// routines), for the fast-math comparison of the tiers.
+fn float_expr() -> impl Strategy<Value = String> {
+    let leaf = prop::sample::select(vec![
+        "a", "b", "c", "f", "a", "b", "0.5", "2", "-1.5", "nan",
+    ])
+    .prop_map(String::from);
+    leaf.prop_recursive(4, 16, 3, |inner| {
+        prop_oneof![
+            (
+                prop::sample::select(vec!["+", "-", "*", "/", "<", ">=", "**"]),
+                inner.clone(),
+                inner.clone()
+            )
+                .prop_map(|(op, l, r)| format!("({l} {op} {r})")),
+            (
+                prop::sample::select(vec![
+                    "sin", "cos", "exp", "expm1", "log", "log1p", "tanh", "sinh", "cosh", "arctan",
+                    "tan", "exp2", "cbrt", "sqrt", "abs", "float32", "float64", "int64", "-",
+                ]),
+                inner.clone()
+            )
+                .prop_map(|(f, x)| format!("{f}({x})")),
+            (
+                prop::sample::select(vec!["arctan2", "hypot", "maximum"]),
+                inner.clone(),
+                inner.clone()
+            )
+                .prop_map(|(f, x, y)| format!("{f}({x}, {y})")),
+            (inner.clone(), inner.clone(), inner.clone())
+                .prop_map(|(c, x, y)| format!("where({c} > 0, {x}, {y})")),
+            inner.clone().prop_map(|x| format!("sum({x})")),
+        ]
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
+
+    /// With fast math (the default), the interpreted tier computes each
+    /// vector-math function where the compiled kernels do it the same way:
+    /// every result equals the optimized tier's bit for bit, on lengths that
+    /// end inside a vector and span several blocks, on contiguous, reversed
+    /// and broadcast (stride-0) operands.
+    #[test]
+    fn interpreted_tier_equals_compiled_with_fast_math(
+        e in float_expr(),
+        n in prop::sample::select(vec![1usize, 3, 7, 255, 517, 1031]),
+        picks in prop::collection::vec(0usize..64, 1..16),
+    ) {
+        let value = |k: usize| -> f64 {
+            let p = picks[k % picks.len()];
+            if p < F64_SPECIAL.len() { F64_SPECIAL[p] } else { (k as f64 * 0.37 + p as f64).sin() * 3.0 }
+        };
+        let a = Array::Float64(ArrayD::from_shape_vec(IxDyn(&[n]), (0..n).map(value).collect()).unwrap());
+        let b = Array::Float64(ArrayD::from_shape_vec(IxDyn(&[n]), (0..n).map(|k| value(k + 5) * 1e3).collect()).unwrap());
+        let c = Array::Float64(ArrayD::from_shape_vec(IxDyn(&[]), vec![value(3)]).unwrap());
+        let f = Array::Float32(ArrayD::from_shape_vec(IxDyn(&[n]), (0..n).map(|k| value(k + 11) as f32).collect()).unwrap());
+        let arrays = [a, b, c, f];
+        let names = ["a", "b", "c", "f"];
+        let vars: Vars<'_> = names.iter().zip(&arrays).map(|(n, a)| (*n, ArrayView::from(a))).collect();
+        let reversed: Vec<Array> = arrays.iter().map(reverse_storage).collect();
+        let rvars: Vars<'_> = names.iter().zip(&reversed).map(|(n, a)| (*n, reversed_view(a))).collect();
+        let sig = Signature::of(&vars);
+        let options = Options::with_backend(Backend::Jit);
+        let Ok(interpreted) = jitexpr::compile_with(&e, &sig, options.with_tiering(Tiering::Interpreted)) else { return Ok(()) };
+        let optimized = jitexpr::compile_with(&e, &sig, options.with_tiering(Tiering::Optimized)).unwrap();
+        for (what, vars) in [("contiguous", &vars), ("reversed", &rvars)] {
+            match (interpreted.eval(vars), optimized.eval(vars)) {
+                (Ok(x), Ok(y)) => prop_assert!(same_bits(&x, &y), "{what} {e}\ninterpreted: {x:?}\noptimized: {y:?}"),
+                (Err(x), Err(y)) => prop_assert_eq!(x.kind(), y.kind(), "{}", e),
+                (x, y) => prop_assert!(false, "{what} {e}: {:?} vs {:?}", x.map(|a| a.shape().to_vec()), y.map(|a| a.shape().to_vec())),
+            }
         }
     }
 }

@@ -5,14 +5,16 @@
 //! the one-call `evaluate` (a kernel-cache hit), which is what NumPy and
 //! numexpr's `evaluate` do on every call.
 //!
-//! Compilation is timed three times, the kernel cache cleared each time: the
-//! first compile in the process (`first_compile_s`) also pays one-time setup
-//! (the JIT's target detection, compiling the vector-math library functions
-//! the expression uses); the second (`compile_s`) is the cost of compiling one
-//! more expression, what a first call pays; the JIT's optimizing compile
-//! (`optimized_compile_s`) is what adaptive tiering pays once the kernel is
-//! hot. The warm-up runs the kernel until it is (`HOT_ELEMENTS` elements), so
-//! the timed runs are the steady state.
+//! Compilation is timed, the kernel cache cleared each time: the first
+//! compile in the process (`first_compile_s`) also pays one-time setup (the
+//! JIT's target detection, compiling the vector-math library functions the
+//! expression uses); the JIT's baseline and optimized tiers
+//! (`baseline_compile_s`, `optimized_compile_s`: what adaptive tiering pays
+//! once the kernel is hot); then the compile with the chosen tiering
+//! (`compile_s`, for adaptive JIT tiering the interpreted tier's
+//! preparation), what a first call pays, and that first call's total with its
+//! evaluation (`first_call_s`). The warm-up runs the kernel until it is hot
+//! (`HOT_ELEMENTS` elements), so the timed runs are the steady state.
 
 use std::time::Instant;
 
@@ -31,8 +33,12 @@ pub struct Report {
     pub compile_s: f64,
     /// The first compile in the process, one-time setup included, seconds.
     pub first_compile_s: f64,
+    /// JIT: the compile of the expression at the baseline tier, seconds.
+    pub baseline_compile_s: Option<f64>,
     /// JIT: the optimizing compile of the expression (the optimized tier), seconds.
     pub optimized_compile_s: Option<f64>,
+    /// The compile and the first evaluation together (allocating), seconds.
+    pub first_call_s: f64,
     /// Median evaluation, seconds.
     pub median_s: f64,
     /// Fastest evaluation, seconds.
@@ -72,7 +78,9 @@ impl Report {
             "evaluate_median_s": self.evaluate_median_s,
             "compile_s": self.compile_s,
             "first_compile_s": self.first_compile_s,
+            "baseline_compile_s": self.baseline_compile_s,
             "optimized_compile_s": self.optimized_compile_s,
+            "first_call_s": self.first_call_s,
             "threads": self.threads,
             "backend": self.backend,
             "n": self.n,
@@ -114,19 +122,28 @@ pub fn run(
         Ok((kernel, start.elapsed().as_secs_f64()))
     };
     let (_, first_compile_s) = compile(opts)?;
-    let optimized_compile_s = match backend {
-        BackendArg::Jit => Some(compile(opts.with_tiering(crate::Tiering::Optimized))?.1),
-        BackendArg::Interp | BackendArg::Gpu => None,
+    let (baseline_compile_s, optimized_compile_s) = match backend {
+        BackendArg::Jit => (
+            Some(compile(opts.with_tiering(crate::Tiering::Baseline))?.1),
+            Some(compile(opts.with_tiering(crate::Tiering::Optimized))?.1),
+        ),
+        BackendArg::Interp | BackendArg::Gpu => (None, None),
     };
+    let start = Instant::now();
     let (kernel, compile_s) = compile(opts)?;
     let mut out = kernel.eval(&vars)?; // warm-up, and the preallocated output
+    let first_call_s = start.elapsed().as_secs_f64();
     let shape = loaded
         .iter()
         .try_fold(Vec::new(), |acc, (_, a)| broadcast(&acc, a.shape()))
         .unwrap_or_default();
     let n = shape.iter().product::<usize>().max(out.len());
     // Until an adaptive JIT kernel is hot (other backends have no tiers).
-    if kernel.jit_tier() == Some(crate::Tier::Baseline) && tiering == TieringArg::Adaptive {
+    if matches!(
+        kernel.jit_tier(),
+        Some(crate::Tier::Interpreted | crate::Tier::Baseline)
+    ) && tiering == TieringArg::Adaptive
+    {
         for _ in 0..crate::backend::jit::HOT_ELEMENTS.div_ceil(n.max(1)) {
             kernel.eval_into(&vars, &mut out)?;
         }
@@ -145,7 +162,9 @@ pub fn run(
         n,
         compile_s,
         first_compile_s,
+        baseline_compile_s,
         optimized_compile_s,
+        first_call_s,
         median_s: times[times.len() / 2],
         min_s: times[0],
         eval_median_s: eval_times[eval_times.len() / 2],
@@ -173,6 +192,13 @@ pub fn run(
             "compile     {:.3} ms (first in this process, with one-time setup: {:.3} ms)",
             report.compile_s * 1e3,
             report.first_compile_s * 1e3
+        );
+        if let Some(t) = report.baseline_compile_s {
+            outln!("baseline    {:.3} ms (the JIT's baseline tier)", t * 1e3);
+        }
+        outln!(
+            "first call  {:.3} ms (compile and the first evaluation)",
+            report.first_call_s * 1e3
         );
         if let Some(t) = report.optimized_compile_s {
             outln!("optimizing  {:.3} ms (the JIT's optimized tier)", t * 1e3);

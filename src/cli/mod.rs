@@ -63,8 +63,10 @@ pub enum BackendArg {
 /// When the JIT compiles optimized code (see `Tiering`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum TieringArg {
-    /// Baseline first, optimized once the kernel is hot (default).
+    /// Interpreted first, optimized once the kernel is hot (default).
     Adaptive,
+    /// The interpreted tier only (stages it cannot run compiled baseline).
+    Interpreted,
     /// The baseline tier only.
     Baseline,
     /// The optimized tier, up front.
@@ -75,6 +77,7 @@ impl From<TieringArg> for crate::Tiering {
     fn from(t: TieringArg) -> crate::Tiering {
         match t {
             TieringArg::Adaptive => crate::Tiering::Adaptive,
+            TieringArg::Interpreted => crate::Tiering::Interpreted,
             TieringArg::Baseline => crate::Tiering::Baseline,
             TieringArg::Optimized => crate::Tiering::Optimized,
         }

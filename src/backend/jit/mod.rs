@@ -6,6 +6,7 @@
 //! the ahead-of-time compiled AVX2 math routines).
 
 pub mod aot;
+pub mod blocks;
 pub mod call;
 pub mod codegen;
 pub mod library;
@@ -31,6 +32,11 @@ use call::{CodeMemory, KernelFn};
 /// How Cranelift compiles a program's kernels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Tier {
+    /// Nothing compiled: the stages run in `blocks`' interpreter (an
+    /// ahead-of-time compiled loop per operation over blocks of 256
+    /// elements), bit for bit as compiled code would; stages it cannot run
+    /// that way are compiled at the baseline tier.
+    Interpreted,
     /// Fast to compile: no IR optimization, single-pass register allocation.
     Baseline,
     /// Fast code: the e-graph optimizer and backtracking register allocation
@@ -42,23 +48,27 @@ pub enum Tier {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 #[non_exhaustive]
 pub enum Tiering {
-    /// Compile the baseline tier; once the program has run on
-    /// [`HOT_ELEMENTS`] elements, recompile it optimized (in the call that
+    /// Start interpreted ([`Tier::Interpreted`]); once the program has run
+    /// on [`HOT_ELEMENTS`] elements, compile it optimized (in the call that
     /// crosses the mark) and run that from then on. The default: a first
-    /// call is cheap, a program that is used a lot gets the fast code.
+    /// call costs microseconds to prepare, a program that is used a lot gets
+    /// the fast code.
     #[default]
     Adaptive,
+    /// The interpreted tier only.
+    Interpreted,
     /// The baseline tier only.
     Baseline,
     /// The optimized tier, up front.
     Optimized,
 }
 
-/// Elements a program runs on in its baseline tier before it is recompiled
-/// optimized ([`Tiering::Adaptive`]): at the 1–6 ns per element measured for
-/// baseline kernels at n = 1e3 that is 0.3–1.6 ms of work, about what the
-/// optimizing compile takes (0.4–1.1 ms measured), so tiering up costs about
-/// as much as the program has already spent, and pays off after.
+/// Elements a program runs on in its first tier before it is compiled
+/// optimized ([`Tiering::Adaptive`]): at the 3–9 ns per element measured for
+/// the interpreted tier at n = 1e3 (1–6 for baseline kernels) that is about
+/// 0.8–2.3 ms of work, the order of the optimizing compile (0.4–1.1 ms
+/// measured), so tiering up costs at most about as much as the program has
+/// already spent, and pays off after.
 pub const HOT_ELEMENTS: usize = 1 << 18;
 
 /// The compiled kernels of one program, one per stage in execution order,
@@ -70,7 +80,7 @@ pub struct JitProgram {
     inputs: Vec<NodeId>,
     full_reductions_only: bool,
     fast_math: bool,
-    /// The first tier's kernels, one per stage (in `_code`).
+    /// The first tier's kernels, one per stage (in `_code` or `_interps`).
     kernels: Vec<KernelFn>,
     /// The tier of `kernels`.
     tier: Tier,
@@ -79,7 +89,10 @@ pub struct JitProgram {
     work: AtomicUsize,
     /// The optimized kernels, once compiled (adaptive tiering).
     optimized: OnceLock<Compiled>,
-    // Declared last: dropped after the kernels that point into it.
+    // Declared last: dropped after the kernels that point into them. Boxed:
+    // kernels hold their addresses, which must not move as the vector grows.
+    #[allow(clippy::vec_box)]
+    _interps: Vec<Box<blocks::Interp>>,
     _code: CodeMemory,
 }
 
@@ -91,9 +104,12 @@ pub struct CompiledStage {
     pub leaves: Vec<NodeId>,
 }
 
-/// Kernels and the code memory they live in.
+/// Kernels and the code memory (and interpreted stages) they live in.
 struct Compiled {
     kernels: Vec<KernelFn>,
+    // Boxed: the kernels hold their addresses.
+    #[allow(clippy::vec_box)]
+    _interps: Vec<Box<blocks::Interp>>,
     _code: CodeMemory,
 }
 
@@ -113,7 +129,7 @@ fn isa(tier: Tier) -> Result<OwnedTargetIsa> {
     type Made = OnceLock<std::result::Result<OwnedTargetIsa, String>>;
     static ISAS: [Made; 2] = [OnceLock::new(), OnceLock::new()];
     let (index, opt_level, regalloc) = match tier {
-        Tier::Baseline => (0, "none", "single_pass"),
+        Tier::Interpreted | Tier::Baseline => (0, "none", "single_pass"),
         Tier::Optimized => (1, "speed", "backtracking"),
     };
     ISAS[index]
@@ -178,8 +194,9 @@ fn routine_address(symbol: &str) -> Option<*const u8> {
     table.get(symbol).map(|&a| a as *const u8)
 }
 
-/// Compiles the kernel of every stage of `program` at `tier`, appending
-/// their Cranelift IR to `listing` if given.
+/// Compiles the kernel of every stage of `program` at `tier` (interpreted:
+/// makes the interpreter's stages, compiling at the baseline tier those it
+/// cannot run), appending their Cranelift IR to `listing` if given.
 fn compile_kernels(
     program: &Program,
     stages: &[Stage],
@@ -189,14 +206,24 @@ fn compile_kernels(
 ) -> Result<Compiled> {
     let g = &program.graph;
     // The module is made on first use: a program whose stages are all
-    // copies (`sum(x)`, `x`) compiles nothing and owns no code memory.
+    // interpreted or copies (`sum(x)`, `x`) compiles nothing and owns no
+    // code memory.
     let mut module = None;
     let mut routines = HashMap::new();
     let mut ids = Vec::new();
-    let mut copies = Vec::new();
+    let mut ready = Vec::new();
+    let mut interps = Vec::new();
     for (k, stage) in stages.iter().enumerate() {
+        if tier == Tier::Interpreted
+            && let Some(interp) = blocks::Interp::build(program, stage.root, fast_math)
+        {
+            let interp = Box::new(interp);
+            ready.push((k, KernelFn::from_interp(&interp)));
+            interps.push(interp);
+            continue;
+        }
         if matches!(g.node(stage.root), Node::Input(_) | Node::Reduce(..)) {
-            copies.push((k, copy_kernel(g.dtype(stage.root))?));
+            ready.push((k, copy_kernel(g.dtype(stage.root))?));
             continue;
         }
         let module = match &mut module {
@@ -220,11 +247,12 @@ fn compile_kernels(
         }
         None => (CodeMemory::empty(), Vec::new()),
     };
-    for (k, kernel) in copies {
+    for (k, kernel) in ready {
         kernels.insert(k, kernel);
     }
     Ok(Compiled {
         kernels,
+        _interps: interps,
         _code: code,
     })
 }
@@ -278,9 +306,19 @@ impl JitProgram {
         let stages = stages(program);
         let tier = match tiering {
             Tiering::Optimized => Tier::Optimized,
-            Tiering::Adaptive | Tiering::Baseline => Tier::Baseline,
+            Tiering::Baseline => Tier::Baseline,
+            // Explaining shows Cranelift IR: compiled, not interpreted.
+            Tiering::Adaptive | Tiering::Interpreted if listing.is_some() => Tier::Baseline,
+            Tiering::Adaptive | Tiering::Interpreted => Tier::Interpreted,
         };
         let first = compile_kernels(program, &stages, fast_math, tier, listing)?;
+        // Interpreted but nothing the interpreter could run: all baseline.
+        let tier = if tier == Tier::Interpreted && !first.kernels.iter().any(|k| k.is_interpreted())
+        {
+            Tier::Baseline
+        } else {
+            tier
+        };
         let g = &program.graph;
         let live = g.reachable(program.root);
         let full_reductions_only = g
@@ -306,6 +344,7 @@ impl JitProgram {
                 HOT_ELEMENTS
             }),
             optimized: OnceLock::new(),
+            _interps: first._interps,
             _code: first._code,
         })
     }

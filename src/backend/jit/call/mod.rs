@@ -15,6 +15,9 @@ use cranelift_jit::JITModule;
 use ndarray::{ArrayViewD, ArrayViewMutD, IxDyn};
 use smallvec::SmallVec;
 
+use crate::backend::jit::blocks::{Buf, Interp, Leaf, Out, Values, ValuesMut};
+use crate::types::{DType, Scalar};
+
 /// Byte strides of one operand, one per axis (inline up to 4 axes).
 type Strides = SmallVec<[isize; 4]>;
 /// One value per operand of a kernel call (inline up to 8 operands).
@@ -28,9 +31,23 @@ pub const PARALLEL_THRESHOLD: usize = 64 * 1024;
 
 type RawKernel = unsafe extern "C" fn(*const *const u8, *const isize, *mut u8, isize, usize);
 
-/// A compiled kernel with the ABI documented in `codegen`.
+/// A stage's kernel: compiled code with the ABI documented in `codegen`, or
+/// a stage of the interpreted tier (`blocks`) called through the same ABI.
 #[derive(Clone, Copy)]
-pub struct KernelFn(RawKernel);
+pub struct KernelFn(Code);
+
+#[derive(Clone, Copy)]
+enum Code {
+    Native(RawKernel),
+    Interpreted(*const Interp),
+}
+
+// SAFETY: native code is immutable; an `Interp` is immutable once built
+// (a call's scratch space is per thread) and outlives the kernels that point
+// to it (the owner keeps both, see `from_interp`).
+unsafe impl Send for KernelFn {}
+// SAFETY: as above.
+unsafe impl Sync for KernelFn {}
 
 impl KernelFn {
     /// Wraps a finalized function address.
@@ -40,7 +57,240 @@ impl KernelFn {
     /// that lives as long as every copy of the returned value.
     pub unsafe fn from_address(address: *const u8) -> KernelFn {
         // SAFETY: the caller guarantees `address` is a finalized kernel with this ABI.
-        KernelFn(unsafe { std::mem::transmute::<*const u8, RawKernel>(address) })
+        KernelFn(Code::Native(unsafe {
+            std::mem::transmute::<*const u8, RawKernel>(address)
+        }))
+    }
+
+    /// A kernel that runs `interp` (which must outlive every copy of it: the
+    /// owner keeps the box next to the kernels, like code memory).
+    pub fn from_interp(interp: &Interp) -> KernelFn {
+        KernelFn(Code::Interpreted(interp))
+    }
+
+    /// `true` for a stage of the interpreted tier.
+    pub fn is_interpreted(self) -> bool {
+        matches!(self.0, Code::Interpreted(_))
+    }
+
+    /// Calls the kernel on `n` elements.
+    ///
+    /// # Safety
+    /// The kernel ABI: for `i < n`, `ptrs[k] + i * strides[k]` is an element
+    /// of operand k, of the dtype the kernel was made for, not written during
+    /// the call; `out + i * out_stride` is an element of the output, of its
+    /// dtype, written by no one else during the call.
+    unsafe fn invoke(
+        self,
+        ptrs: *const *const u8,
+        strides: *const isize,
+        out: *mut u8,
+        out_stride: isize,
+        n: usize,
+    ) {
+        match self.0 {
+            // SAFETY: the caller's contract is the compiled kernel's ABI.
+            Code::Native(f) => unsafe { f(ptrs, strides, out, out_stride, n) },
+            // SAFETY: the interpreter outlives the kernel (`from_interp`), and
+            // the caller's contract is `interpret`'s.
+            Code::Interpreted(p) => unsafe { interpret(&*p, ptrs, strides, out, out_stride, n) },
+        }
+    }
+}
+
+/// The interpreted tier's call: the kernel ABI's operands as slices (where
+/// contiguous and aligned), values (uniform) or strided [`Run`]s.
+///
+/// # Safety
+/// As [`KernelFn::invoke`], for `p`'s leaves and output dtype.
+unsafe fn interpret(
+    p: &Interp,
+    ptrs: *const *const u8,
+    strides: *const isize,
+    out: *mut u8,
+    out_stride: isize,
+    n: usize,
+) {
+    if n == 0 {
+        return;
+    }
+    let out_size = p.out().size() as isize;
+    // The compiled kernel's vector-loop test (`codegen`): every stride is
+    // 0 or the element size, and the output's the element size.
+    let mut vector = out_stride == out_size;
+    let mut leaves: SmallVec<[Leaf<'_>; 8]> = SmallVec::new();
+    for (k, &dtype) in p.leaves().iter().enumerate() {
+        // SAFETY: the ABI passes one pointer and one stride per leaf.
+        let (ptr, stride) = unsafe { (*ptrs.add(k), *strides.add(k)) };
+        let size = dtype.size() as isize;
+        vector &= stride & !size == 0;
+        let leaf = if stride == 0 {
+            // SAFETY: n > 0, so element 0 of the operand is readable.
+            Leaf::Uniform(unsafe { read_scalar(ptr, dtype) })
+        } else if let Some(v) = (stride == size && ptr.align_offset(size as usize) == 0)
+            // SAFETY: elements [0, n) are contiguous (stride = size), aligned,
+            // of `dtype`, and not written during the call.
+            .then(|| unsafe { values(ptr, dtype, n) })
+            .flatten()
+        {
+            Leaf::Contiguous(v)
+        } else {
+            Leaf::Strided(Run {
+                ptr: ptr as *mut u8,
+                stride,
+                len: n,
+                dtype,
+            })
+        };
+        leaves.push(leaf);
+    }
+    let dtype = p.out();
+    let output = if out_stride == out_size && out.align_offset(out_size as usize) == 0 {
+        // SAFETY: elements [0, n) of the output are contiguous, aligned, of
+        // its dtype, and only this call writes them.
+        Out::Contiguous(unsafe { values_mut(out, dtype, n) })
+    } else {
+        Out::Strided(Run {
+            ptr: out,
+            stride: out_stride,
+            len: n,
+            dtype,
+        })
+    };
+    p.run(&leaves, output, n, vector);
+}
+
+/// Element 0 of an operand of `dtype` at `ptr`.
+///
+/// # Safety
+/// `ptr` points to a readable element of `dtype` (maybe unaligned).
+unsafe fn read_scalar(ptr: *const u8, dtype: DType) -> Scalar {
+    // SAFETY: the caller's contract.
+    unsafe {
+        match dtype {
+            DType::Bool => Scalar::Bool(ptr.read() != 0),
+            DType::Int32 => Scalar::Int32((ptr as *const i32).read_unaligned()),
+            DType::Int64 => Scalar::Int64((ptr as *const i64).read_unaligned()),
+            DType::Float32 => Scalar::Float32((ptr as *const f32).read_unaligned()),
+            DType::Float64 => Scalar::Float64((ptr as *const f64).read_unaligned()),
+        }
+    }
+}
+
+/// `n` contiguous elements of `dtype` at `ptr`; `None` for booleans, which
+/// are read as bytes (nonzero is true, see [`Run::read`]), never as `bool`.
+///
+/// # Safety
+/// `ptr` is aligned and the `n` elements are readable and not written while
+/// the result lives.
+unsafe fn values<'a>(ptr: *const u8, dtype: DType, n: usize) -> Option<Values<'a>> {
+    use std::slice::from_raw_parts as parts;
+    // SAFETY: the caller's contract.
+    unsafe {
+        Some(match dtype {
+            DType::Bool => return None,
+            DType::Int32 => Values::Int32(parts(ptr as *const i32, n)),
+            DType::Int64 => Values::Int64(parts(ptr as *const i64, n)),
+            DType::Float32 => Values::Float32(parts(ptr as *const f32, n)),
+            DType::Float64 => Values::Float64(parts(ptr as *const f64, n)),
+        })
+    }
+}
+
+/// `n` contiguous elements of `dtype` at `ptr`, to write.
+///
+/// # Safety
+/// `ptr` is aligned and the `n` elements are writable by this call alone
+/// while the result lives.
+unsafe fn values_mut<'a>(ptr: *mut u8, dtype: DType, n: usize) -> ValuesMut<'a> {
+    use std::slice::from_raw_parts_mut as parts;
+    // SAFETY: the caller's contract (writing `bool`s writes valid bytes).
+    unsafe {
+        match dtype {
+            DType::Bool => ValuesMut::Bool(parts(ptr as *mut bool, n)),
+            DType::Int32 => ValuesMut::Int32(parts(ptr as *mut i32, n)),
+            DType::Int64 => ValuesMut::Int64(parts(ptr as *mut i64, n)),
+            DType::Float32 => ValuesMut::Float32(parts(ptr as *mut f32, n)),
+            DType::Float64 => ValuesMut::Float64(parts(ptr as *mut f64, n)),
+        }
+    }
+}
+
+/// `len` elements of one dtype at `ptr + i * stride`: an operand (or the
+/// output) of one interpreted call that is not a contiguous aligned run.
+/// Made only by `interpret` from the kernel ABI's operands, for the call.
+pub struct Run {
+    ptr: *mut u8,
+    stride: isize,
+    len: usize,
+    dtype: DType,
+}
+
+impl Run {
+    /// Reads elements `[start, start + len)` into the first `len` of `buf`
+    /// (of the run's dtype); nothing outside the run.
+    pub fn read(&self, start: usize, buf: &mut Buf, len: usize) {
+        if start.checked_add(len).is_none_or(|end| end > self.len) {
+            return;
+        }
+        let at = |i: usize| self.ptr.wrapping_offset((start + i) as isize * self.stride);
+        // SAFETY (each read): element `start + i` < `self.len` of the operand,
+        // which `interpret`'s caller guarantees readable (maybe unaligned).
+        match (self.dtype, buf.values_mut(len)) {
+            (DType::Bool, ValuesMut::Bool(o)) => {
+                for (i, o) in o.iter_mut().enumerate() {
+                    *o = unsafe { at(i).read() } != 0;
+                }
+            }
+            (DType::Int32, ValuesMut::Int32(o)) => {
+                for (i, o) in o.iter_mut().enumerate() {
+                    *o = unsafe { (at(i) as *const i32).read_unaligned() };
+                }
+            }
+            (DType::Int64, ValuesMut::Int64(o)) => {
+                for (i, o) in o.iter_mut().enumerate() {
+                    *o = unsafe { (at(i) as *const i64).read_unaligned() };
+                }
+            }
+            (DType::Float32, ValuesMut::Float32(o)) => {
+                for (i, o) in o.iter_mut().enumerate() {
+                    *o = unsafe { (at(i) as *const f32).read_unaligned() };
+                }
+            }
+            (DType::Float64, ValuesMut::Float64(o)) => {
+                for (i, o) in o.iter_mut().enumerate() {
+                    *o = unsafe { (at(i) as *const f64).read_unaligned() };
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Writes `values` (of the run's dtype) to elements `[start, ..)`;
+    /// nothing outside the run.
+    pub fn write(&self, start: usize, values: Values<'_>) {
+        macro_rules! put {
+            ($x:expr, $t:ty) => {{
+                let x = $x;
+                if start.checked_add(x.len()).is_none_or(|end| end > self.len) {
+                    return;
+                }
+                for (i, &v) in x.iter().enumerate() {
+                    let p = self.ptr.wrapping_offset((start + i) as isize * self.stride);
+                    // SAFETY: element `start + i` < `self.len` of the output,
+                    // which only this call writes (maybe unaligned).
+                    unsafe { (p as *mut $t).write_unaligned(v) };
+                }
+            }};
+        }
+        match (self.dtype, values) {
+            (DType::Bool, Values::Bool(x)) => put!(x, bool),
+            (DType::Int32, Values::Int32(x)) => put!(x, i32),
+            (DType::Int64, Values::Int64(x)) => put!(x, i64),
+            (DType::Float32, Values::Float32(x)) => put!(x, f32),
+            (DType::Float64, Values::Float64(x)) => put!(x, f64),
+            _ => {}
+        }
     }
 }
 
@@ -296,7 +546,7 @@ pub fn run(
             // task's run, all inside their operands; the kernel was compiled
             // for these dtypes, and its code lives as long as `kernel`.
             unsafe {
-                (kernel.0)(
+                kernel.invoke(
                     ptrs.as_ptr(),
                     inner.as_ptr(),
                     out,
@@ -347,7 +597,7 @@ fn run_flat(
         // the kernel was compiled for these dtypes and outlives this call.
         unsafe {
             let o = output.ptr.offset(start as isize * out_stride);
-            (kernel.0)(ptrs.as_ptr(), strides.as_ptr(), o, out_stride, end - start);
+            kernel.invoke(ptrs.as_ptr(), strides.as_ptr(), o, out_stride, end - start);
         }
     };
     match parallel {
@@ -535,7 +785,10 @@ impl Walker<'_> {
     /// and the destination must hold elements of the kernel's output dtype.
     unsafe fn call(&self, ptrs: &[*const u8], dst: *mut u8, size: usize, len: usize) {
         // SAFETY: the caller's contract; the kernel's code outlives `self.kernel`.
-        unsafe { (self.kernel.0)(ptrs.as_ptr(), self.inner.as_ptr(), dst, size as isize, len) }
+        unsafe {
+            self.kernel
+                .invoke(ptrs.as_ptr(), self.inner.as_ptr(), dst, size as isize, len)
+        }
     }
 }
 

@@ -1,0 +1,792 @@
+//! The interpreted tier: a stage run without compiling it. Its operations
+//! execute one after another over blocks of [`BLOCK`] elements, each one a
+//! loop compiled into jitexpr (numexpr's design), so the first call of an
+//! expression costs microseconds to prepare instead of a Cranelift compile.
+//! Adaptive tiering starts here and compiles the optimized tier once the
+//! program is hot (see `Tiering`).
+//!
+//! Results equal the compiled tiers' bit for bit. Every operation has the
+//! semantics of `ir::scalar`: the common ones are written out as loops here,
+//! the others go through `ir::scalar` element by element. With fast math a
+//! vector-math function is computed where the compiled kernel computes it
+//! the same way: by the AOT routine on the elements the kernel's vector loop
+//! covers (`[0, n - n % w)` of a call whose operands are all contiguous or
+//! uniform; `w` the kernel's lanes) and by the reference routine on the
+//! others. A stage whose kernel would run Cranelift's own vector math (a
+//! function without an AOT routine, or a CPU without AVX2) is not
+//! interpreted but compiled ([`Interp::build`] says `None`).
+//!
+//! Nothing here is `unsafe`: `call` turns the kernel ABI's raw pointers into
+//! the [`Leaf`]s and [`Out`] this module reads and writes.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+
+use smallvec::SmallVec;
+
+use crate::backend::jit::aot::{self, AotFn};
+use crate::backend::jit::call::Run;
+use crate::backend::jit::call::aot as aot_call;
+use crate::backend::jit::{vector, vmath};
+use crate::ir::graph::{Node, NodeId, Program};
+use crate::ir::op::{BinaryOp, UnaryOp};
+use crate::ir::scalar;
+use crate::ir::stage::{stage_leaves, stage_nodes};
+use crate::types::{DType, Scalar};
+
+/// Elements per block: every value of a block fits in L1 next to the others.
+pub const BLOCK: usize = aot::BLOCK;
+
+/// Where a step reads an operand.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Src {
+    /// Leaf `k` of the stage (kernel operand `k`).
+    Leaf(usize),
+    /// A slot of the scratch space.
+    Slot(usize),
+}
+
+/// What a step computes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Op {
+    Cast,
+    Unary(UnaryOp),
+    Binary(BinaryOp),
+    Select,
+    /// A vector-math function, by its AOT routine where the compiled kernel's
+    /// vector loop would run (see the module docs).
+    Math(AotFn),
+    /// `sin` into `out` and `cos` into `out2` of one operand, as `Math`
+    /// does each (one range reduction for both, like the compiled kernel).
+    SinCos,
+}
+
+#[derive(Debug)]
+struct Step {
+    op: Op,
+    args: SmallVec<[Src; 3]>,
+    out: usize,
+    /// The second result (`SinCos`).
+    out2: Option<usize>,
+}
+
+/// One stage as a list of block steps.
+#[derive(Debug)]
+pub struct Interp {
+    /// The dtype of each leaf (kernel operand), in the kernel ABI's order.
+    leaves: Vec<DType>,
+    /// The dtype of each slot: step results and constants, then one per leaf
+    /// (holding a uniform leaf's value, or a strided leaf's block).
+    slots: Vec<DType>,
+    /// Slots holding a constant.
+    consts: Vec<(usize, Scalar)>,
+    steps: Vec<Step>,
+    root: Src,
+    out: DType,
+    /// The lanes of the compiled kernel's vector loop when it runs AOT math.
+    vector_width: Option<usize>,
+}
+
+/// A kernel operand, as `call` hands it over for one call of `n` elements.
+pub enum Leaf<'a> {
+    /// Elements `[0, n)`, contiguous.
+    Contiguous(Values<'a>),
+    /// One value for every element (stride 0).
+    Uniform(Scalar),
+    /// Elements at any other stride.
+    Strided(Run),
+}
+
+/// The output of one call.
+pub enum Out<'a> {
+    /// Elements `[0, n)`, contiguous.
+    Contiguous(ValuesMut<'a>),
+    /// Elements at any other stride.
+    Strided(Run),
+}
+
+macro_rules! typed {
+    ($(#[$m:meta])* $name:ident<$a:lifetime>, $($ref:tt)+) => {
+        $(#[$m])*
+        pub enum $name<$a> {
+            /// Booleans.
+            Bool($($ref)+ [bool]),
+            /// 32-bit integers.
+            Int32($($ref)+ [i32]),
+            /// 64-bit integers.
+            Int64($($ref)+ [i64]),
+            /// Single precision.
+            Float32($($ref)+ [f32]),
+            /// Double precision.
+            Float64($($ref)+ [f64]),
+        }
+    };
+}
+
+typed!(
+    /// Elements of one dtype, read-only.
+    #[derive(Clone, Copy)]
+    Values<'a>, &'a
+);
+typed!(
+    /// Elements of one dtype, written.
+    ValuesMut<'a>, &'a mut
+);
+
+impl<'a> Values<'a> {
+    /// Elements `[start, start + len)`.
+    fn range(self, start: usize, len: usize) -> Values<'a> {
+        match self {
+            Values::Bool(x) => Values::Bool(&x[start..start + len]),
+            Values::Int32(x) => Values::Int32(&x[start..start + len]),
+            Values::Int64(x) => Values::Int64(&x[start..start + len]),
+            Values::Float32(x) => Values::Float32(&x[start..start + len]),
+            Values::Float64(x) => Values::Float64(&x[start..start + len]),
+        }
+    }
+
+    /// Element `i` as a scalar.
+    fn at(self, i: usize) -> Scalar {
+        match self {
+            Values::Bool(x) => Scalar::Bool(x[i]),
+            Values::Int32(x) => Scalar::Int32(x[i]),
+            Values::Int64(x) => Scalar::Int64(x[i]),
+            Values::Float32(x) => Scalar::Float32(x[i]),
+            Values::Float64(x) => Scalar::Float64(x[i]),
+        }
+    }
+}
+
+/// A block of one dtype: a slot of the scratch space.
+#[derive(Debug, Default)]
+pub enum Buf {
+    /// Taken out while a step writes it.
+    #[default]
+    Empty,
+    /// Booleans.
+    Bool(Vec<bool>),
+    /// 32-bit integers.
+    Int32(Vec<i32>),
+    /// 64-bit integers.
+    Int64(Vec<i64>),
+    /// Single precision.
+    Float32(Vec<f32>),
+    /// Double precision.
+    Float64(Vec<f64>),
+}
+
+impl Buf {
+    fn new(dtype: DType) -> Buf {
+        match dtype {
+            DType::Bool => Buf::Bool(vec![false; BLOCK]),
+            DType::Int32 => Buf::Int32(vec![0; BLOCK]),
+            DType::Int64 => Buf::Int64(vec![0; BLOCK]),
+            DType::Float32 => Buf::Float32(vec![0.0; BLOCK]),
+            DType::Float64 => Buf::Float64(vec![0.0; BLOCK]),
+        }
+    }
+
+    fn dtype(&self) -> Option<DType> {
+        Some(match self {
+            Buf::Empty => return None,
+            Buf::Bool(_) => DType::Bool,
+            Buf::Int32(_) => DType::Int32,
+            Buf::Int64(_) => DType::Int64,
+            Buf::Float32(_) => DType::Float32,
+            Buf::Float64(_) => DType::Float64,
+        })
+    }
+
+    /// The first `len` elements.
+    fn values(&self, len: usize) -> Values<'_> {
+        match self {
+            Buf::Empty => Values::Bool(&[]),
+            Buf::Bool(x) => Values::Bool(&x[..len]),
+            Buf::Int32(x) => Values::Int32(&x[..len]),
+            Buf::Int64(x) => Values::Int64(&x[..len]),
+            Buf::Float32(x) => Values::Float32(&x[..len]),
+            Buf::Float64(x) => Values::Float64(&x[..len]),
+        }
+    }
+
+    /// The first `len` elements, to write.
+    pub fn values_mut(&mut self, len: usize) -> ValuesMut<'_> {
+        match self {
+            Buf::Empty => ValuesMut::Bool(&mut []),
+            Buf::Bool(x) => ValuesMut::Bool(&mut x[..len]),
+            Buf::Int32(x) => ValuesMut::Int32(&mut x[..len]),
+            Buf::Int64(x) => ValuesMut::Int64(&mut x[..len]),
+            Buf::Float32(x) => ValuesMut::Float32(&mut x[..len]),
+            Buf::Float64(x) => ValuesMut::Float64(&mut x[..len]),
+        }
+    }
+
+    /// Sets element `i` to `s` (of this buffer's dtype).
+    fn set(&mut self, i: usize, s: Scalar) {
+        match self {
+            Buf::Empty => {}
+            Buf::Bool(x) => x[i] = s.is_truthy(),
+            Buf::Int32(x) => x[i] = s.cast(DType::Int32).to_i64() as i32,
+            Buf::Int64(x) => x[i] = s.to_i64(),
+            Buf::Float32(x) => x[i] = s.to_f64() as f32,
+            Buf::Float64(x) => x[i] = s.to_f64(),
+        }
+    }
+
+    /// The first `len` elements set to `s`.
+    fn fill(&mut self, s: Scalar, len: usize) {
+        match self {
+            Buf::Empty => {}
+            Buf::Bool(x) => x[..len].fill(s.is_truthy()),
+            Buf::Int32(x) => x[..len].fill(s.cast(DType::Int32).to_i64() as i32),
+            Buf::Int64(x) => x[..len].fill(s.to_i64()),
+            Buf::Float32(x) => x[..len].fill(s.to_f64() as f32),
+            Buf::Float64(x) => x[..len].fill(s.to_f64()),
+        }
+    }
+}
+
+impl ValuesMut<'_> {
+    /// Elements `[start, start + v.len())` set to the values `v` (of this dtype).
+    fn copy_at(&mut self, start: usize, v: Values<'_>) {
+        match (self, v) {
+            (ValuesMut::Bool(o), Values::Bool(x)) => o[start..start + x.len()].copy_from_slice(x),
+            (ValuesMut::Int32(o), Values::Int32(x)) => o[start..start + x.len()].copy_from_slice(x),
+            (ValuesMut::Int64(o), Values::Int64(x)) => o[start..start + x.len()].copy_from_slice(x),
+            (ValuesMut::Float32(o), Values::Float32(x)) => {
+                o[start..start + x.len()].copy_from_slice(x)
+            }
+            (ValuesMut::Float64(o), Values::Float64(x)) => {
+                o[start..start + x.len()].copy_from_slice(x)
+            }
+            // Dtypes are checked when the program is built.
+            _ => debug_assert!(false, "output of another dtype"),
+        }
+    }
+}
+
+thread_local! {
+    /// Each thread's slots, reused by every call it runs.
+    static SCRATCH: RefCell<Vec<Buf>> = const { RefCell::new(Vec::new()) };
+}
+
+/// The function node `n` computes with vector math under fast math, if any.
+fn math_fn(program: &Program, n: NodeId) -> Option<AotFn> {
+    let g = &program.graph;
+    match g.node(n) {
+        Node::Unary(op, a) if g.dtype(a).is_float() && vmath::has_unary(op) => {
+            Some(AotFn::Unary(op))
+        }
+        Node::Binary(op, a, _) if g.dtype(a).is_float() && vmath::has_binary(op) => {
+            Some(AotFn::Binary(op))
+        }
+        _ => None,
+    }
+}
+
+impl Interp {
+    /// The stage rooted at `root` as block steps; `None` when it must be
+    /// compiled to give the compiled tiers' results (see the module docs).
+    pub fn build(program: &Program, root: NodeId, fast_math: bool) -> Option<Interp> {
+        let g = &program.graph;
+        let leaves = stage_leaves(g, root);
+        let nodes = stage_nodes(program, root);
+        // The compiled kernel runs AOT math on its vector loop only when the
+        // stage vectorizes; it unrolls such a loop once (`codegen`).
+        let lanes = vector::vectorizable(program, root);
+        let vector_math = fast_math && lanes.is_some() && vector::uses_vmath(program, root);
+        if vector_math
+            && (!aot::available()
+                || nodes
+                    .iter()
+                    .any(|&n| math_fn(program, n).is_some_and(|f| !aot::has(f))))
+        {
+            return None;
+        }
+        // Each node's last reader, so that its slot is reused after it.
+        let mut last_use: HashMap<NodeId, usize> = HashMap::new();
+        for (k, &n) in nodes.iter().enumerate() {
+            for o in g.node(n).operands() {
+                last_use.insert(o, k);
+            }
+        }
+        let mut interp = Interp {
+            leaves: leaves.iter().map(|&l| g.dtype(l)).collect(),
+            slots: Vec::new(),
+            consts: Vec::new(),
+            steps: Vec::new(),
+            root: Src::Slot(0),
+            out: g.dtype(root),
+            vector_width: if vector_math {
+                lanes.map(|l| usize::from(l.count))
+            } else {
+                None
+            },
+        };
+        let mut free: Vec<usize> = Vec::new();
+        let mut at: HashMap<NodeId, Src> = HashMap::new();
+        for (k, &n) in nodes.iter().enumerate() {
+            let node = g.node(n);
+            let dtype = g.dtype(n);
+            if at.contains_key(&n) {
+                // The second result of a SinCos step.
+                continue;
+            }
+            if let Some(leaf) = leaves.iter().position(|&l| l == n) {
+                at.insert(n, Src::Leaf(leaf));
+                continue;
+            }
+            let mut op = match node {
+                Node::Const(c) => {
+                    let slot = interp.slots.len();
+                    interp.slots.push(dtype);
+                    interp.consts.push((slot, c.cast(dtype)));
+                    at.insert(n, Src::Slot(slot));
+                    continue;
+                }
+                Node::Input(_) | Node::Reduce(..) => return None,
+                Node::Cast(_) => Op::Cast,
+                Node::Unary(op, _) => match math_fn(program, n) {
+                    Some(f) if vector_math => Op::Math(f),
+                    _ => Op::Unary(op),
+                },
+                Node::Binary(op, ..) => match math_fn(program, n) {
+                    Some(f) if vector_math => Op::Math(f),
+                    _ => Op::Binary(op),
+                },
+                Node::Select(..) => Op::Select,
+            };
+            let args: SmallVec<[Src; 3]> = node.operands().iter().map(|o| at[o]).collect();
+            // Result slots are taken before the operands' slots are freed,
+            // so a step never writes what it reads.
+            let out = interp.slot(&mut free, dtype);
+            let mut out2 = None;
+            // sin(x) and cos(x) of one x: one step computes both.
+            if let (Op::Math(AotFn::Unary(u @ (UnaryOp::Sin | UnaryOp::Cos))), Node::Unary(_, x)) =
+                (op, node)
+            {
+                let other = if u == UnaryOp::Sin {
+                    UnaryOp::Cos
+                } else {
+                    UnaryOp::Sin
+                };
+                if let Some(&partner) = nodes[k + 1..]
+                    .iter()
+                    .find(|&&m| g.node(m) == Node::Unary(other, x))
+                {
+                    let slot = interp.slot(&mut free, dtype);
+                    at.insert(partner, Src::Slot(slot));
+                    // The step writes (sin, cos) into (out, out2).
+                    let (sin, cos) = if u == UnaryOp::Sin {
+                        (out, slot)
+                    } else {
+                        (slot, out)
+                    };
+                    op = Op::SinCos;
+                    out2 = Some(cos);
+                    at.insert(n, Src::Slot(out));
+                    interp.steps.push(Step {
+                        op,
+                        args,
+                        out: sin,
+                        out2,
+                    });
+                    interp.free_operands(&mut free, &at, &last_use, node, k, root);
+                    continue;
+                }
+            }
+            interp.steps.push(Step {
+                op,
+                args,
+                out,
+                out2,
+            });
+            interp.free_operands(&mut free, &at, &last_use, node, k, root);
+            at.insert(n, Src::Slot(out));
+        }
+        interp.root = at[&root];
+        Some(interp)
+    }
+
+    /// A free slot of `dtype`, else a new one.
+    fn slot(&mut self, free: &mut Vec<usize>, dtype: DType) -> usize {
+        match free.iter().position(|&s| self.slots[s] == dtype) {
+            Some(p) => free.swap_remove(p),
+            None => {
+                self.slots.push(dtype);
+                self.slots.len() - 1
+            }
+        }
+    }
+
+    /// Frees the slots of `node`'s operands that step `k` reads last
+    /// (never a constant's, nor the root's).
+    fn free_operands(
+        &self,
+        free: &mut Vec<usize>,
+        at: &HashMap<NodeId, Src>,
+        last_use: &HashMap<NodeId, usize>,
+        node: Node,
+        k: usize,
+        root: NodeId,
+    ) {
+        for o in node.operands() {
+            if let (Some(&Src::Slot(s)), Some(&last)) = (at.get(&o), last_use.get(&o))
+                && last == k
+                && o != root
+                && !self.consts.iter().any(|&(c, _)| c == s)
+                && !free.contains(&s)
+            {
+                free.push(s);
+            }
+        }
+    }
+
+    /// The dtypes of the leaves, in kernel operand order.
+    pub fn leaves(&self) -> &[DType] {
+        &self.leaves
+    }
+
+    /// The output dtype.
+    pub fn out(&self) -> DType {
+        self.out
+    }
+
+    /// Computes `n` elements from `leaves` into `out`. `vector`: every
+    /// operand of this call is contiguous or uniform, so the compiled
+    /// kernel's vector loop would run (see the module docs).
+    pub fn run(&self, leaves: &[Leaf<'_>], out: Out<'_>, n: usize, vector: bool) {
+        SCRATCH.with(|cell| match cell.try_borrow_mut() {
+            Ok(mut scratch) => self.run_in(&mut scratch, leaves, out, n, vector),
+            Err(_) => self.run_in(&mut Vec::new(), leaves, out, n, vector),
+        })
+    }
+
+    fn run_in(
+        &self,
+        scratch: &mut Vec<Buf>,
+        leaves: &[Leaf<'_>],
+        mut out: Out<'_>,
+        n: usize,
+        vector: bool,
+    ) {
+        let leaf_slot = |k: usize| self.slots.len() + k;
+        let wanted = self.slots.iter().chain(&self.leaves);
+        if scratch.len() < self.slots.len() + self.leaves.len() {
+            scratch.resize_with(self.slots.len() + self.leaves.len(), Buf::default);
+        }
+        for (buf, &dtype) in scratch.iter_mut().zip(wanted) {
+            if buf.dtype() != Some(dtype) {
+                *buf = Buf::new(dtype);
+            }
+        }
+        let first = n.min(BLOCK);
+        for &(slot, c) in &self.consts {
+            scratch[slot].fill(c, first);
+        }
+        for (k, leaf) in leaves.iter().enumerate() {
+            if let Leaf::Uniform(c) = leaf {
+                scratch[leaf_slot(k)].fill(*c, first);
+            }
+        }
+        let nv = match (vector, self.vector_width) {
+            (true, Some(w)) => n - n % w,
+            _ => 0,
+        };
+        let mut start = 0;
+        while start < n {
+            let len = BLOCK.min(n - start);
+            for (k, leaf) in leaves.iter().enumerate() {
+                if let Leaf::Strided(run) = leaf {
+                    run.read(start, &mut scratch[leaf_slot(k)], len);
+                }
+            }
+            let vlen = nv.saturating_sub(start).min(len);
+            for step in &self.steps {
+                let mut o = std::mem::take(&mut scratch[step.out]);
+                let mut o2 = step.out2.map(|s| std::mem::take(&mut scratch[s]));
+                {
+                    let get = |s: Src| match s {
+                        Src::Leaf(k) => match &leaves[k] {
+                            Leaf::Contiguous(v) => v.range(start, len),
+                            _ => scratch[leaf_slot(k)].values(len),
+                        },
+                        Src::Slot(s) => scratch[s].values(len),
+                    };
+                    let args: SmallVec<[Values<'_>; 3]> =
+                        step.args.iter().map(|&s| get(s)).collect();
+                    match &mut o2 {
+                        Some(cos) => sincos(&args, &mut o, cos, len, vlen),
+                        None => execute(step.op, &args, &mut o, len, vlen),
+                    }
+                }
+                scratch[step.out] = o;
+                if let (Some(s), Some(b)) = (step.out2, o2) {
+                    scratch[s] = b;
+                }
+            }
+            let result = match self.root {
+                Src::Leaf(k) => match &leaves[k] {
+                    Leaf::Contiguous(v) => v.range(start, len),
+                    _ => scratch[leaf_slot(k)].values(len),
+                },
+                Src::Slot(s) => scratch[s].values(len),
+            };
+            match &mut out {
+                Out::Contiguous(o) => o.copy_at(start, result),
+                Out::Strided(run) => run.write(start, result),
+            }
+            start += len;
+        }
+    }
+}
+
+/// The float operations written out as loops (the others take `ir::scalar`).
+trait Float: Copy + PartialOrd + std::ops::Neg<Output = Self> {
+    fn add(self, y: Self) -> Self;
+    fn sub(self, y: Self) -> Self;
+    fn mul(self, y: Self) -> Self;
+    fn div(self, y: Self) -> Self;
+    fn is_nan(self) -> bool;
+    fn abs(self) -> Self;
+    fn sqrt(self) -> Self;
+    fn copysign(self, y: Self) -> Self;
+}
+
+macro_rules! float {
+    ($t:ty) => {
+        impl Float for $t {
+            fn add(self, y: Self) -> Self {
+                self + y
+            }
+            fn sub(self, y: Self) -> Self {
+                self - y
+            }
+            fn mul(self, y: Self) -> Self {
+                self * y
+            }
+            fn div(self, y: Self) -> Self {
+                self / y
+            }
+            fn is_nan(self) -> bool {
+                <$t>::is_nan(self)
+            }
+            fn abs(self) -> Self {
+                <$t>::abs(self)
+            }
+            fn sqrt(self) -> Self {
+                <$t>::sqrt(self)
+            }
+            fn copysign(self, y: Self) -> Self {
+                <$t>::copysign(self, y)
+            }
+        }
+    };
+}
+float!(f32);
+float!(f64);
+
+fn zip2<T: Copy, U>(x: &[T], y: &[T], o: &mut [U], f: impl Fn(T, T) -> U) {
+    for ((o, &a), &b) in o.iter_mut().zip(x).zip(y) {
+        *o = f(a, b);
+    }
+}
+
+fn map1<T: Copy, U>(x: &[T], o: &mut [U], f: impl Fn(T) -> U) {
+    for (o, &a) in o.iter_mut().zip(x) {
+        *o = f(a);
+    }
+}
+
+/// `op` on floats, as `ir::scalar` defines it; `false` if not written out here.
+fn float_binary<T: Float>(op: BinaryOp, x: &[T], y: &[T], o: &mut [T]) -> bool {
+    use BinaryOp::*;
+    match op {
+        Add => zip2(x, y, o, T::add),
+        Sub => zip2(x, y, o, T::sub),
+        Mul => zip2(x, y, o, T::mul),
+        Div => zip2(x, y, o, T::div),
+        Copysign => zip2(x, y, o, T::copysign),
+        // NumPy: NaN propagates; on equality (±0) the second operand wins.
+        Maximum => zip2(x, y, o, |a, b| if a.is_nan() || a > b { a } else { b }),
+        Minimum => zip2(x, y, o, |a, b| if a.is_nan() || a < b { a } else { b }),
+        _ => return false,
+    }
+    true
+}
+
+fn float_unary<T: Float>(op: UnaryOp, x: &[T], o: &mut [T]) -> bool {
+    match op {
+        UnaryOp::Neg => map1(x, o, |a| -a),
+        UnaryOp::Abs => map1(x, o, T::abs),
+        UnaryOp::Sqrt => map1(x, o, T::sqrt),
+        _ => return false,
+    }
+    true
+}
+
+fn compare<T: PartialOrd + Copy>(op: BinaryOp, x: &[T], y: &[T], o: &mut [bool]) -> bool {
+    use BinaryOp::*;
+    match op {
+        Lt => zip2(x, y, o, |a, b| a < b),
+        Le => zip2(x, y, o, |a, b| a <= b),
+        Eq => zip2(x, y, o, |a, b| a == b),
+        Ne => zip2(x, y, o, |a, b| a != b),
+        Ge => zip2(x, y, o, |a, b| a >= b),
+        Gt => zip2(x, y, o, |a, b| a > b),
+        _ => return false,
+    }
+    true
+}
+
+fn bool_binary(op: BinaryOp, x: &[bool], y: &[bool], o: &mut [bool]) -> bool {
+    use BinaryOp::*;
+    match op {
+        // NumPy: bool + bool is logical or, bool * bool logical and.
+        Add | BitOr | Maximum => zip2(x, y, o, |a, b| a | b),
+        Mul | BitAnd | Minimum => zip2(x, y, o, |a, b| a & b),
+        BitXor | Ne => zip2(x, y, o, |a, b| a ^ b),
+        Eq => zip2(x, y, o, |a, b| a == b),
+        _ => return false,
+    }
+    true
+}
+
+fn select<T: Copy>(c: &[bool], a: &[T], b: &[T], o: &mut [T]) {
+    for (((o, &c), &a), &b) in o.iter_mut().zip(c).zip(a).zip(b) {
+        *o = if c { a } else { b };
+    }
+}
+
+/// The vector-math function `f` by its AOT routine on `[0, vlen)`; `false`
+/// if the operands are not of one float dtype (or no routine ran).
+fn math(f: AotFn, args: &[Values<'_>], o: &mut Buf, vlen: usize) -> bool {
+    match (f, args, o) {
+        (AotFn::Unary(op), [Values::Float64(x)], Buf::Float64(o)) => {
+            aot_call::unary_f64(op, &x[..vlen], &mut o[..vlen])
+        }
+        (AotFn::Unary(op), [Values::Float32(x)], Buf::Float32(o)) => {
+            aot_call::unary_f32(op, &x[..vlen], &mut o[..vlen])
+        }
+        (AotFn::Binary(op), [Values::Float64(x), Values::Float64(y)], Buf::Float64(o)) => {
+            aot_call::binary_f64(op, &x[..vlen], &y[..vlen], &mut o[..vlen])
+        }
+        (AotFn::Binary(op), [Values::Float32(x), Values::Float32(y)], Buf::Float32(o)) => {
+            aot_call::binary_f32(op, &x[..vlen], &y[..vlen], &mut o[..vlen])
+        }
+        _ => false,
+    }
+}
+
+/// One step on a block of `len` elements into `o`; `vlen` of them from the
+/// start are inside the compiled kernel's vector loop.
+fn execute(op: Op, args: &[Values<'_>], o: &mut Buf, len: usize, vlen: usize) {
+    let mut from = 0;
+    if let Op::Math(f) = op {
+        // Its AOT routine where the compiled kernel runs it (availability
+        // was checked when the program was built), the reference routine
+        // on the rest, as the kernel's scalar loop does.
+        if vlen > 0 && math(f, args, o, vlen) {
+            from = vlen;
+        }
+    } else if written_out(op, args, o.values_mut(len)) {
+        return;
+    }
+    for i in from..len {
+        let at = |k: usize| args[k].at(i);
+        let value = match op {
+            Op::Cast => match o.dtype() {
+                Some(d) => at(0).cast(d),
+                None => return,
+            },
+            Op::Unary(u) | Op::Math(AotFn::Unary(u)) => scalar::unary(u, at(0)),
+            Op::Binary(b) | Op::Math(AotFn::Binary(b)) => scalar::binary(b, at(0), at(1)),
+            Op::Select => scalar::select(at(0), at(1), at(2)),
+            Op::SinCos => return,
+        };
+        o.set(i, value);
+    }
+}
+
+/// sin and cos of `args[0]` into `sin` and `cos`: like two `Math` steps.
+fn sincos(args: &[Values<'_>], sin: &mut Buf, cos: &mut Buf, len: usize, vlen: usize) {
+    let routine = vlen > 0
+        && match (args, &mut *sin, &mut *cos) {
+            ([Values::Float64(x)], Buf::Float64(s), Buf::Float64(c)) => {
+                aot_call::sincos_f64(&x[..vlen], &mut s[..vlen], &mut c[..vlen])
+            }
+            ([Values::Float32(x)], Buf::Float32(s), Buf::Float32(c)) => {
+                aot_call::sincos_f32(&x[..vlen], &mut s[..vlen], &mut c[..vlen])
+            }
+            _ => false,
+        };
+    for i in if routine { vlen } else { 0 }..len {
+        let x = args[0].at(i);
+        sin.set(i, scalar::unary(UnaryOp::Sin, x));
+        cos.set(i, scalar::unary(UnaryOp::Cos, x));
+    }
+}
+
+/// The steps with a loop of their own here; `false` for the others.
+fn written_out(op: Op, args: &[Values<'_>], o: ValuesMut<'_>) -> bool {
+    use Values as V;
+    use ValuesMut as M;
+    match (op, args, o) {
+        (Op::Binary(b), [V::Float64(x), V::Float64(y)], M::Float64(o)) => float_binary(b, x, y, o),
+        (Op::Binary(b), [V::Float32(x), V::Float32(y)], M::Float32(o)) => float_binary(b, x, y, o),
+        (Op::Binary(b), [V::Float64(x), V::Float64(y)], M::Bool(o)) => compare(b, x, y, o),
+        (Op::Binary(b), [V::Float32(x), V::Float32(y)], M::Bool(o)) => compare(b, x, y, o),
+        (Op::Binary(b), [V::Int64(x), V::Int64(y)], M::Bool(o)) => compare(b, x, y, o),
+        (Op::Binary(b), [V::Int32(x), V::Int32(y)], M::Bool(o)) => compare(b, x, y, o),
+        (Op::Binary(b), [V::Bool(x), V::Bool(y)], M::Bool(o)) => bool_binary(b, x, y, o),
+        (Op::Unary(u), [V::Float64(x)], M::Float64(o)) => float_unary(u, x, o),
+        (Op::Unary(u), [V::Float32(x)], M::Float32(o)) => float_unary(u, x, o),
+        (Op::Unary(UnaryOp::Not), [V::Bool(x)], M::Bool(o)) => {
+            map1(x, o, |a| !a);
+            true
+        }
+        (Op::Select, [V::Bool(c), a, b], o) => {
+            match (a, b, o) {
+                (V::Float64(a), V::Float64(b), M::Float64(o)) => select(c, a, b, o),
+                (V::Float32(a), V::Float32(b), M::Float32(o)) => select(c, a, b, o),
+                (V::Int64(a), V::Int64(b), M::Int64(o)) => select(c, a, b, o),
+                (V::Int32(a), V::Int32(b), M::Int32(o)) => select(c, a, b, o),
+                (V::Bool(a), V::Bool(b), M::Bool(o)) => select(c, a, b, o),
+                _ => return false,
+            }
+            true
+        }
+        // NumPy `astype` to a float, as `Scalar::cast` does it: int64 to
+        // float32 directly, the others through f64 (exact for them).
+        (Op::Cast, [x], M::Float64(o)) => {
+            match *x {
+                V::Bool(x) => map1(x, o, |a| f64::from(u8::from(a))),
+                V::Int32(x) => map1(x, o, f64::from),
+                V::Int64(x) => map1(x, o, |a| a as f64),
+                V::Float32(x) => map1(x, o, f64::from),
+                V::Float64(x) => o.copy_from_slice(x),
+            }
+            true
+        }
+        (Op::Cast, [x], M::Float32(o)) => {
+            match *x {
+                V::Bool(x) => map1(x, o, |a| f32::from(u8::from(a))),
+                V::Int32(x) => map1(x, o, |a| f64::from(a) as f32),
+                V::Int64(x) => map1(x, o, |a| a as f32),
+                V::Float32(x) => o.copy_from_slice(x),
+                V::Float64(x) => map1(x, o, |a| a as f32),
+            }
+            true
+        }
+        // Truthiness: nonzero (NaN is true).
+        (Op::Cast, [V::Float64(x)], M::Bool(o)) => {
+            map1(x, o, |a| a != 0.0);
+            true
+        }
+        (Op::Cast, [V::Float32(x)], M::Bool(o)) => {
+            map1(x, o, |a| a != 0.0);
+            true
+        }
+        _ => false,
+    }
+}
