@@ -237,6 +237,35 @@ fn eval_into_strided_and_reversed_outputs() {
 }
 
 #[test]
+fn large_outputs_written_with_streaming_stores() {
+    // Outputs of at least call::STREAM_BYTES (16 MiB) into a caller's
+    // buffer are staged per piece and streamed: an odd length, and an output
+    // starting 8 bytes into its buffer (so not 16-byte aligned), exercise
+    // the unaligned head and the tail of the copy; the element before the
+    // output must stay untouched.
+    let n = (16 << 20) / 8 + 1001;
+    let a = specials(n);
+    let b = Array1::from_shape_fn(n, |i| i as f64 * 0.25);
+    let vars = Vars::new().with("a", &a).with("b", &b);
+    let sig = Signature::of(&vars);
+    for e in ["a * b + 1", "where(a > b, a, -b)"] {
+        let want = interp(e, &vars);
+        for tiering in [Tiering::Interpreted, Tiering::Optimized] {
+            let options = Options::with_backend(Backend::Jit)
+                .with_math(Math::Reference)
+                .with_tiering(tiering);
+            let k = jitexpr::compile_with(e, &sig, options).unwrap();
+            let mut buf = Array1::<f64>::from_elem(n + 1, 7.0);
+            k.eval_into(&vars, &mut buf.slice_mut(s![1..])).unwrap();
+            assert_eq!(buf[0].to_bits(), 7.0f64.to_bits(), "{e} {tiering:?}");
+            let got = Array::Float64(buf.slice(s![1..]).to_owned().into_dyn());
+            assert!(same_bits(&got, &want), "{e} {tiering:?}");
+            assert!(same_bits(&k.eval(&vars).unwrap(), &want), "{e} {tiering:?}");
+        }
+    }
+}
+
+#[test]
 fn one_kernel_from_many_threads() {
     let sig = Signature::new()
         .with("a", DType::Float64)

@@ -20,13 +20,15 @@ use crate::types::DType;
 use crate::types::Scalar;
 
 /// Evaluates `program` (compiled as `jit`) on bound `inputs` with `shapes`,
-/// writing the result into `out` (shape `shapes.output`).
+/// writing the result into `out` (shape `shapes.output`; `fresh`: just
+/// allocated by [`zeros`], see `call::Output::fresh`).
 pub fn run(
     program: &Program,
     jit: &JitProgram,
     inputs: &[Option<ArrayView<'_>>],
     shapes: &Shapes,
     out: &mut ArrayViewMut<'_>,
+    fresh: bool,
 ) -> Result<()> {
     let g = &program.graph;
     let pool = threads::pool();
@@ -77,7 +79,7 @@ pub fn run(
                         let mut values = zeros(g.dtype(operand), shape)?;
                         {
                             let mut view = values.view_mut();
-                            let output = output(&mut view, shape)?;
+                            let output = output(&mut view, shape)?.fresh();
                             call::run(kernel, &operands, &output, shape, pool.as_deref(), cancel);
                             check_cancel()?;
                         }
@@ -93,6 +95,7 @@ pub fn run(
                 // output with them (length 1) to match the root's shape.
                 let mut view = unsqueeze(out, shape, &shapes.output)?;
                 let output = output(&mut view, shape)?;
+                let output = if fresh { output.fresh() } else { output };
                 call::run(kernel, &operands, &output, shape, pool.as_deref(), cancel);
                 check_cancel()?;
             }

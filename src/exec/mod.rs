@@ -142,7 +142,7 @@ pub fn run_jit(program: &Program, jit: &JitProgram, vars: &Vars<'_>) -> Result<A
     } else {
         compiled::zeros(program.dtype(), &shapes.output)?
     };
-    compiled::run(program, jit, &inputs, &shapes, &mut out.view_mut())?;
+    compiled::run(program, jit, &inputs, &shapes, &mut out.view_mut(), true)?;
     Ok(out)
 }
 
@@ -155,7 +155,7 @@ pub fn run_jit_into(
 ) -> Result<()> {
     let (inputs, shapes) = bind_jit(program, jit, vars)?;
     check_output(program, &shapes, out)?;
-    compiled::run(program, jit, &inputs, &shapes, out)
+    compiled::run(program, jit, &inputs, &shapes, out, false)
 }
 
 fn check_output(program: &Program, shapes: &Shapes, out: &ArrayViewMut<'_>) -> Result<()> {
