@@ -81,6 +81,16 @@ fn explain_inner(expr: &str, inputs: &[String]) -> Result<String> {
         lowered.live_nodes(),
         optimized.live_nodes()
     ));
+    let t = Instant::now();
+    let interpreted = JitProgram::compile(&optimized, true, Tiering::Interpreted)?;
+    timings.push((
+        if interpreted.tier() == crate::Tier::Interpreted {
+            "interpreted tier"
+        } else {
+            "interpreted (compiled)"
+        },
+        t.elapsed(),
+    ));
     let mut listing = Vec::new();
     let t = Instant::now();
     JitProgram::compile_listing(&optimized, true, Tiering::Baseline, Some(&mut listing))?;
@@ -113,7 +123,7 @@ fn explain_inner(expr: &str, inputs: &[String]) -> Result<String> {
     }
     out.push_str("\n== times\n");
     for (stage, d) in timings {
-        out.push_str(&format!("{stage:<22} {:>9.1} µs\n", d.as_secs_f64() * 1e6));
+        out.push_str(&format!("{stage:<33} {:>9.1} µs\n", d.as_secs_f64() * 1e6));
     }
     Ok(out)
 }
