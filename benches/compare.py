@@ -502,26 +502,17 @@ def main() -> int:
             f"first call pays before evaluating; parse, checks, optimizer included) "
             f"{compile_range('compile_s')}"
         ]
-        if any(r.first_call_s is not None for r in rows):
-            parts.append(
-                "the whole first call at n = 1e3 (preparation and the first evaluation, "
-                f"allocating) {compile_range('first_call_s')}"
-            )
-        if any(r.baseline_compile_s is not None for r in rows):
-            parts.append(
-                "compiling the Cranelift baseline tier instead (what the first call paid "
-                f"before the interpreted tier) {compile_range('baseline_compile_s')}"
-            )
-        if any(r.optimized_compile_s is not None for r in rows):
-            parts.append(
-                "the optimized tier (compiled once a kernel has run on 2^18 elements) "
-                f"{compile_range('optimized_compile_s')}"
-            )
-        if any(r.first_compile_s is not None for r in rows):
-            parts.append(
-                "the first preparation in a fresh process (adds one-time setup) "
-                f"{compile_range('first_compile_s')}"
-            )
+        for attr, what in [
+            ("first_call_s", "the whole first call at n = 1e3 (preparation and the first "
+             "evaluation, allocating)"),
+            ("baseline_compile_s", "compiling the Cranelift baseline tier instead (what the "
+             "first call paid before the interpreted tier)"),
+            ("optimized_compile_s", "the optimized tier (compiled once a kernel has run on "
+             "2^18 elements)"),
+            ("first_compile_s", "the first preparation in a fresh process (adds one-time setup)"),
+        ]:
+            if any(getattr(r, attr) is not None for r in rows):
+                parts.append(f"{what} {compile_range(attr)}")
         print("; ".join(parts) + ".")
         print()
     print(
