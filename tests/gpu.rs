@@ -301,6 +301,40 @@ fn float64_and_int64_elementwise_bit_exact() {
 }
 
 #[test]
+fn int64_sign_and_shifts_of_a_value_the_driver_knows_is_zero() {
+    // lavapipe (Mesa 22.3) got int64 `x < zero64()` wrong (true) when it
+    // could prove x zero: `sign(k ^ k)` and `(k ^ k) >> 70` gave -1,
+    // `signbit(k ^ k)` true, `k ** (k ^ k)` 0; the tests against zero are
+    // now sign-bit tests.
+    if !gpu_available() {
+        return;
+    }
+    let k = Array1::from(vec![i64::MIN, i64::MIN + 1, -2, -1, 0, 1, 2, i64::MAX]);
+    let vars = Vars::new().with("k", &k);
+    for e in [
+        "sign(k ^ k)",
+        "sign(k - k)",
+        "sign(k)",
+        "(k ^ k) >> 70",
+        "(k - k) >> 3",
+        "k >> 70",
+        "k >> 63",
+        "k >> -1",
+        "int32(sign(k ^ k))",
+        "int32(signbit(k ^ k))",
+        "k ** (k ^ k)",
+        "k ** (k - k - 1)",
+        "abs(k - k)",
+        "(k - k - 7) // 2",
+        "(k - k - 7) % 2",
+        "(k ^ k) // (k - k - 1)",
+        "(k ^ k) < (k - k)",
+    ] {
+        gpu_vs_interp(e, &vars, same_bits);
+    }
+}
+
+#[test]
 fn float64_trunc_and_rint_at_halves_zeros_and_beyond_int32() {
     if !gpu_available() {
         return;

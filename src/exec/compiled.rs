@@ -31,7 +31,6 @@ pub fn run(
     fresh: bool,
 ) -> Result<()> {
     let g = &program.graph;
-    let pool = threads::pool();
     threads::reset_cancel();
     let cancel = threads::cancel_flag();
     let mut reduced: HashMap<NodeId, Array> = HashMap::new();
@@ -40,6 +39,13 @@ pub fn run(
         .iter()
         .map(|s| shapes.of(s.stage.root).iter().product::<usize>())
         .sum();
+    // Small problems run on the calling thread: they need no pool (nor the
+    // lock that guards it, nor creating it on a process's first call).
+    let pool = if elements >= call::PARALLEL_THRESHOLD {
+        threads::pool()
+    } else {
+        None
+    };
     jit.note_run(program, elements);
     for (compiled, &kernel) in jit.stages().iter().zip(jit.kernels()) {
         let stage = compiled.stage;

@@ -539,6 +539,9 @@ const I64_PRELUDE: &str = r#"
 // A zero the compiler cannot see: lavapipe miscompiled `(r < 0li) != (y < 0li)`
 // (signed int64 tests against literal zero) in the floor division below.
 fn zero64() -> i64 { return i64(params.zero); }
+// x < 0: lavapipe also got `x < zero64()` wrong (true) when it could prove
+// x zero (`k ^ k`, `k - k`); or-ing the hidden zero in hides that too.
+fn neg64(x: i64) -> bool { let z = zero64(); return (x | z) < z; }
 fn word64(w: u32) -> u64 { return u64(word(w)) | (u64(word(w + 1u)) << 32u); }
 fn f32_to_i64(x: f32) -> i64 {
     if (is_nan(x)) { return 0li; }
@@ -552,14 +555,14 @@ fn i_floordiv64(x: i64, y: i64) -> i64 {
     if (x == bitcast<i64>(0x8000000000000000lu) && y == z - 1li) { return x; }
     let q = x / y;
     let r = x - q * y;
-    if (r != z && ((r < z) != (y < z))) { return q - 1li; }
+    if (r != z && (neg64(r) != neg64(y))) { return q - 1li; }
     return q;
 }
 fn i_mod64(x: i64, y: i64) -> i64 {
     let z = zero64();
     if (y == z || y == z - 1li) { return z; }
     let r = x - (x / y) * y;
-    if (r != z && ((r < z) != (y < z))) { return r + y; }
+    if (r != z && (neg64(r) != neg64(y))) { return r + y; }
     return r;
 }
 fn i_fmod64(x: i64, y: i64) -> i64 {
@@ -568,10 +571,10 @@ fn i_fmod64(x: i64, y: i64) -> i64 {
     return x - (x / y) * y;
 }
 fn i_shl64(x: i64, y: i64) -> i64 { return select(zero64(), x << (u32(bitcast<u64>(y) & 63lu)), bitcast<u64>(y) < 64lu); }
-fn i_shr64(x: i64, y: i64) -> i64 { return select(select(zero64(), -1li, x < zero64()), x >> (u32(bitcast<u64>(y) & 63lu)), bitcast<u64>(y) < 64lu); }
+fn i_shr64(x: i64, y: i64) -> i64 { return select(select(zero64(), -1li, neg64(x)), x >> (u32(bitcast<u64>(y) & 63lu)), bitcast<u64>(y) < 64lu); }
 fn i_pow64(x: i64, y: i64) -> i64 {
     let z = zero64();
-    if (y < z) {
+    if (neg64(y)) {
         if (x == z + 1li) { return z + 1li; }
         if (x == z - 1li) { return select(z - 1li, z + 1li, (y & 1li) == z); }
         return z;
@@ -693,14 +696,15 @@ fn unary(op: UnaryOp, x: &str, d: DType) -> Result<String> {
         (IsNan | IsInf, Bool | Int32 | Int64) | (SignBit, Bool) => "false".into(),
         (IsFinite, Bool | Int32 | Int64) => "true".into(),
         (SignBit, Int32) => format!("({x} < {zero})"),
-        (SignBit, Int64) => format!("({x} < zero64())"),
+        (SignBit, Int64) => format!("neg64({x})"),
         (Neg, _) => format!("(-{x})"),
         (Not, Int32 | Int64) => format!("(~{x})"),
-        (Abs, Int64) => format!("select({x}, -{x}, {x} < zero64())"),
+        (Abs, Int64) => format!("select({x}, -{x}, neg64({x}))"),
         (Abs, _) => format!("abs({x})"),
         (Sign, Int32) => format!("sign({x})"),
+        // x > 0 as -x < 0 (-MIN is MIN, but x < 0 is tested first).
         (Sign, Int64) => {
-            format!("select(select(0li, 1li, {x} > zero64()), -1li, {x} < zero64())")
+            format!("select(select(0li, 1li, neg64(-{x})), -1li, neg64({x}))")
         }
         (Sign, Float64) => format!("f_sign64({x})"),
         (Sign, _) => format!("f_sign({x})"),
