@@ -297,13 +297,15 @@ proptest! {
 /// routines), for the fast-math comparison of the tiers.
 fn float_expr() -> impl Strategy<Value = String> {
     let leaf = prop::sample::select(vec![
-        "a", "b", "c", "f", "a", "b", "0.5", "2", "-1.5", "nan",
+        "a", "b", "c", "f", "a", "b", "0.5", "2", "-1.5", "nan", "i", "m",
     ])
     .prop_map(String::from);
     leaf.prop_recursive(4, 16, 3, |inner| {
         prop_oneof![
             (
-                prop::sample::select(vec!["+", "-", "*", "/", "<", ">=", "**"]),
+                prop::sample::select(vec![
+                    "+", "-", "*", "/", "<", ">=", "**", "//", "%", "&", "|", "^", ">>",
+                ]),
                 inner.clone(),
                 inner.clone()
             )
@@ -336,7 +338,7 @@ proptest! {
     /// vector-math function where the compiled kernels do it the same way:
     /// every result equals the optimized tier's bit for bit, on lengths that
     /// end inside a vector and span several blocks, on contiguous, reversed
-    /// and broadcast (stride-0) operands.
+    /// and broadcast (stride-0) operands, with int64 and bool leaves too.
     #[test]
     fn interpreted_tier_equals_compiled_with_fast_math(
         e in float_expr(),
@@ -351,8 +353,10 @@ proptest! {
         let b = Array::Float64(ArrayD::from_shape_vec(IxDyn(&[n]), (0..n).map(|k| value(k + 5) * 1e3).collect()).unwrap());
         let c = Array::Float64(ArrayD::from_shape_vec(IxDyn(&[]), vec![value(3)]).unwrap());
         let f = Array::Float32(ArrayD::from_shape_vec(IxDyn(&[n]), (0..n).map(|k| value(k + 11) as f32).collect()).unwrap());
-        let arrays = [a, b, c, f];
-        let names = ["a", "b", "c", "f"];
+        let i = Array::Int64(ArrayD::from_shape_vec(IxDyn(&[n]), (0..n).map(|k| I64_SPECIAL[(k + picks[0]) % I64_SPECIAL.len()]).collect()).unwrap());
+        let m = Array::Bool(ArrayD::from_shape_vec(IxDyn(&[n]), (0..n).map(|k| (k + picks[picks.len() - 1]) % 3 == 0).collect()).unwrap());
+        let arrays = [a, b, c, f, i, m];
+        let names = ["a", "b", "c", "f", "i", "m"];
         let vars: Vars<'_> = names.iter().zip(&arrays).map(|(n, a)| (*n, ArrayView::from(a))).collect();
         let reversed: Vec<Array> = arrays.iter().map(reverse_storage).collect();
         let rvars: Vars<'_> = names.iter().zip(&reversed).map(|(n, a)| (*n, reversed_view(a))).collect();
