@@ -46,8 +46,13 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numexpr as ne
-import numpy as np
+# Nothing here calls BLAS; OpenBLAS's worker threads would still spin-wait on
+# this 2-core machine after NumPy starts them (seen in `perf` as
+# blas_thread_server, 6% of a Python timing loop), taking time from both engines.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+import numexpr as ne  # noqa: E402
+import numpy as np  # noqa: E402
 
 try:  # the Python bindings (`pip install ./python`): an in-process jitexpr column
     import jitexpr as jx
