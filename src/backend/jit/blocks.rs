@@ -336,7 +336,7 @@ impl Interp {
                 at.insert(n, Src::Leaf(leaf));
                 continue;
             }
-            let mut op = match node {
+            let op = match node {
                 Node::Const(c) => {
                     let slot = interp.slots.len();
                     interp.slots.push(dtype);
@@ -360,8 +360,14 @@ impl Interp {
             // Result slots are taken before the operands' slots are freed,
             // so a step never writes what it reads.
             let out = interp.slot(&mut free, dtype);
-            let mut out2 = None;
-            // sin(x) and cos(x) of one x: one step computes both.
+            let mut step = Step {
+                op,
+                args,
+                out,
+                out2: None,
+            };
+            // sin(x) and cos(x) of one x: one step computes both, writing
+            // (sin, cos) into (out, out2).
             if let (Op::Math(AotFn::Unary(u @ (UnaryOp::Sin | UnaryOp::Cos))), Node::Unary(_, x)) =
                 (op, node)
             {
@@ -376,32 +382,18 @@ impl Interp {
                 {
                     let slot = interp.slot(&mut free, dtype);
                     at.insert(partner, Src::Slot(slot));
-                    // The step writes (sin, cos) into (out, out2).
                     let (sin, cos) = if u == UnaryOp::Sin {
                         (out, slot)
                     } else {
                         (slot, out)
                     };
-                    op = Op::SinCos;
-                    out2 = Some(cos);
-                    at.insert(n, Src::Slot(out));
-                    interp.steps.push(Step {
-                        op,
-                        args,
-                        out: sin,
-                        out2,
-                    });
-                    interp.free_operands(&mut free, &at, &last_use, node, k, root);
-                    continue;
+                    step.op = Op::SinCos;
+                    step.out = sin;
+                    step.out2 = Some(cos);
                 }
             }
-            interp.steps.push(Step {
-                op,
-                args,
-                out,
-                out2,
-            });
-            interp.free_operands(&mut free, &at, &last_use, node, k, root);
+            interp.steps.push(step);
+            interp.free_operands(&mut free, &at, &last_use, node, k);
             at.insert(n, Src::Slot(out));
         }
         interp.root = at[&root];
@@ -419,8 +411,8 @@ impl Interp {
         }
     }
 
-    /// Frees the slots of `node`'s operands that step `k` reads last
-    /// (never a constant's, nor the root's).
+    /// Frees the slots of `node`'s operands that node `k` reads last (never
+    /// a constant's; the root is read by no node of its stage).
     fn free_operands(
         &self,
         free: &mut Vec<usize>,
@@ -428,12 +420,10 @@ impl Interp {
         last_use: &HashMap<NodeId, usize>,
         node: Node,
         k: usize,
-        root: NodeId,
     ) {
         for o in node.operands() {
             if let (Some(&Src::Slot(s)), Some(&last)) = (at.get(&o), last_use.get(&o))
                 && last == k
-                && o != root
                 && !self.consts.iter().any(|&(c, _)| c == s)
                 && !free.contains(&s)
             {
@@ -460,6 +450,25 @@ impl Interp {
             Ok(mut scratch) => self.run_in(&mut scratch, leaves, out, n, vector),
             Err(_) => self.run_in(&mut Vec::new(), leaves, out, n, vector),
         })
+    }
+
+    /// Elements `[start, start + len)` of `src` (the block's slot, or the
+    /// contiguous leaf itself).
+    fn values<'s>(
+        &self,
+        src: Src,
+        leaves: &'s [Leaf<'_>],
+        scratch: &'s [Buf],
+        start: usize,
+        len: usize,
+    ) -> Values<'s> {
+        match src {
+            Src::Leaf(k) => match &leaves[k] {
+                Leaf::Contiguous(v) => v.range(start, len),
+                _ => scratch[self.slots.len() + k].values(len),
+            },
+            Src::Slot(s) => scratch[s].values(len),
+        }
     }
 
     fn run_in(
@@ -506,15 +515,11 @@ impl Interp {
                 let mut o = std::mem::take(&mut scratch[step.out]);
                 let mut o2 = step.out2.map(|s| std::mem::take(&mut scratch[s]));
                 {
-                    let get = |s: Src| match s {
-                        Src::Leaf(k) => match &leaves[k] {
-                            Leaf::Contiguous(v) => v.range(start, len),
-                            _ => scratch[leaf_slot(k)].values(len),
-                        },
-                        Src::Slot(s) => scratch[s].values(len),
-                    };
-                    let args: SmallVec<[Values<'_>; 3]> =
-                        step.args.iter().map(|&s| get(s)).collect();
+                    let args: SmallVec<[Values<'_>; 3]> = step
+                        .args
+                        .iter()
+                        .map(|&s| self.values(s, leaves, scratch, start, len))
+                        .collect();
                     match &mut o2 {
                         Some(cos) => sincos(&args, &mut o, cos, len, vlen),
                         None => execute(step.op, &args, &mut o, len, vlen),
@@ -525,13 +530,7 @@ impl Interp {
                     scratch[s] = b;
                 }
             }
-            let result = match self.root {
-                Src::Leaf(k) => match &leaves[k] {
-                    Leaf::Contiguous(v) => v.range(start, len),
-                    _ => scratch[leaf_slot(k)].values(len),
-                },
-                Src::Slot(s) => scratch[s].values(len),
-            };
+            let result = self.values(self.root, leaves, scratch, start, len);
             match &mut out {
                 Out::Contiguous(o) => o.copy_at(start, result),
                 Out::Strided(run) => run.write(start, result),
