@@ -18,7 +18,11 @@
 //! `f64` and round once. Lanes outside the fast range of sin/cos (|x| > 1e5)
 //! are recomputed with the reference routine, like `vmath`'s slow path (a
 //! scalar pass run only for blocks that have such a lane: a vectorized
-//! or-reduction checks first). Both instruction sets run the same operations,
+//! or-reduction checks first). `exp` and `log` run a lean form of the same
+//! operations (no selects for special values, no subnormal rescaling, one
+//! exact scaling) that gives their bits on the common range (|x| <= 708;
+//! positive normal x), and recompute the other lanes of a block with the
+//! full form, likewise only where a block has one. Both instruction sets run the same operations,
 //! so they give the same results bit for bit; `JITEXPR_NO_AVX512` forces AVX2.
 //!
 //! Nothing here is `unsafe`: calling the `#[target_feature]` loops (only
@@ -223,6 +227,23 @@ fn exp(x: f64) -> f64 {
     exp_shifted(x, 0.0)
 }
 
+/// Where [`exp_lean`] gives [`exp`]'s bits: |x| <= 708, where the result is
+/// a normal number, so one scaling by 2^n (n in [-1022, 1022]) is exact like
+/// `ldexp2`'s two, and neither overflow nor underflow select applies.
+#[inline(always)]
+fn exp_lean_range(x: f64) -> bool {
+    x.abs() <= 708.0
+}
+
+/// [`exp`] on [`exp_lean_range`] (NaN excluded).
+#[inline(always)]
+fn exp_lean(x: f64) -> f64 {
+    let n = (x * LOG2E).round_ties_even();
+    let r = fma(-n, LN2_HI, x);
+    let r = fma(-n, LN2_LO, r);
+    (1.0 + expm1_poly(r)) * pow2(n)
+}
+
 #[inline(always)]
 fn two_sum(a: f64, c: f64) -> (f64, f64) {
     let s = a + c;
@@ -332,6 +353,28 @@ fn log(x: f64) -> f64 {
     let r = sel(x == f64::INFINITY, f64::INFINITY, r);
     let r = sel(x == 0.0, f64::NEG_INFINITY, r);
     sel(x.is_nan() | (x < 0.0), f64::NAN, r)
+}
+
+/// Where [`log_lean`] gives [`log`]'s bits: positive normal finite x (no
+/// subnormal rescaling, no special value).
+#[inline(always)]
+fn log_lean_range(x: f64) -> bool {
+    (f64::MIN_POSITIVE..=f64::MAX).contains(&x)
+}
+
+/// [`log`] on [`log_lean_range`]: the same operations without the rescaling
+/// of subnormals and the selects of special values.
+#[inline(always)]
+fn log_lean(x: f64) -> f64 {
+    let ix = bits(x).wrapping_add(0x0009_5f62_0000_0000);
+    let e = from_bits((ix >> 52) | 0x4330_0000_0000_0000);
+    let kf = e - (4503599627370496.0 + 1023.0);
+    let m = (ix & 0x000f_ffff_ffff_ffff).wrapping_add(0x3fe6_a09e_0000_0000);
+    let f = from_bits(m) - 1.0;
+    let (hfsq, shr) = log_kernel(f);
+    let t = fma(kf, FD_LN2_LO, shr);
+    let t = (hfsq - t) - f;
+    kf * FD_LN2_HI - t
 }
 
 #[inline(always)]
@@ -579,6 +622,43 @@ macro_rules! unary_loops {
     )*};
 }
 
+/// Like `unary_loops`, for a function `$f` with a lean form `$lean` that
+/// gives its bits on `$range`: the lean loop runs over the block, then, if
+/// some lane is outside the range (an or-reduction without early exit, so it
+/// vectorizes), those lanes are recomputed with `$f`. Same results, fewer
+/// operations per element where every lane is in range.
+macro_rules! lean_loops {
+    ($feat:literal; $($f:ident, $lean:ident, $range:ident => $f64name:ident, $f32name:ident;)*) => {$(
+        #[target_feature(enable = $feat)]
+        pub(crate) fn $f64name(x: &[f64], out: &mut [f64]) {
+            for (o, &v) in out.iter_mut().zip(x) {
+                *o = $lean(v);
+            }
+            if x.iter().fold(false, |m, &v| m | !$range(v)) {
+                for (o, &v) in out.iter_mut().zip(x) {
+                    if !$range(v) {
+                        *o = $f(v);
+                    }
+                }
+            }
+        }
+
+        #[target_feature(enable = $feat)]
+        pub(crate) fn $f32name(x: &[f32], out: &mut [f32]) {
+            for (o, &v) in out.iter_mut().zip(x) {
+                *o = $lean(f64::from(v)) as f32;
+            }
+            if x.iter().fold(false, |m, &v| m | !$range(f64::from(v))) {
+                for (o, &v) in out.iter_mut().zip(x) {
+                    if !$range(f64::from(v)) {
+                        *o = $f(f64::from(v)) as f32;
+                    }
+                }
+            }
+        }
+    )*};
+}
+
 /// Defines a module `$isa` of every block loop compiled with the target
 /// features `$feat` (LLVM vectorizes at the widest width they allow: ymm for
 /// AVX2, zmm for AVX-512, as the default `x86-64` CPU does not prefer 256 bits).
@@ -588,11 +668,15 @@ macro_rules! isa_loops {
         pub(crate) mod $isa {
             use super::*;
 
+            lean_loops! {
+                $feat;
+                exp, exp_lean, exp_lean_range => exp_f64, exp_f32;
+                log, log_lean, log_lean_range => log_f64, log_f32;
+            }
+
             unary_loops! {
                 $feat;
-                exp => exp_f64, exp_f32;
                 expm1 => expm1_f64, expm1_f32;
-                log => log_f64, log_f32;
                 log1p => log1p_f64, log1p_f32;
                 sin => sin_f64, sin_f32;
                 cos => cos_f64, cos_f32;
@@ -683,3 +767,93 @@ pub use super::call::aot::{
 pub use super::call::aot::{
     binary_f32_on, binary_f64_on, sincos_f32_on, sincos_f64_on, unary_f32_on, unary_f64_on,
 };
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Random f64 bit patterns (xorshift64*), every exponent equally likely.
+    fn patterns(n: usize) -> impl Iterator<Item = f64> {
+        let mut s: u64 = 0x9e37_79b9_7f4a_7c15;
+        (0..n).map(move |_| {
+            s ^= s >> 12;
+            s ^= s << 25;
+            s ^= s >> 27;
+            f64::from_bits(s.wrapping_mul(0x2545_f491_4f6c_dd1d))
+        })
+    }
+
+    /// Points on and around the edges of a lean range, and ordinary values.
+    fn edges() -> Vec<f64> {
+        let mut v = vec![
+            f64::MIN_POSITIVE,
+            f64::MAX,
+            708.0,
+            -708.0,
+            1.0,
+            0.5,
+            2.0,
+            std::f64::consts::SQRT_2,
+            std::f64::consts::FRAC_1_SQRT_2,
+            1e-300,
+            1e300,
+        ];
+        for x in v.clone() {
+            v.extend([next_up(x), next_down(x)]);
+        }
+        v
+    }
+
+    fn next_up(x: f64) -> f64 {
+        f64::from_bits(x.to_bits() + 1)
+    }
+
+    fn next_down(x: f64) -> f64 {
+        f64::from_bits(x.to_bits() - 1)
+    }
+
+    #[test]
+    fn lean_forms_give_the_full_forms_bits_on_their_range() {
+        let mut checked = (0, 0);
+        for x in patterns(2_000_000)
+            .chain(patterns(2_000_000).map(|x| (x.abs() % 1416.0) - 708.0))
+            .chain(edges())
+        {
+            if log_lean_range(x) {
+                assert_eq!(log_lean(x).to_bits(), log(x).to_bits(), "log({x:e})");
+                checked.0 += 1;
+            }
+            if exp_lean_range(x) {
+                assert_eq!(exp_lean(x).to_bits(), exp(x).to_bits(), "exp({x:e})");
+                checked.1 += 1;
+            }
+        }
+        // Both ranges were sampled widely (half the bit patterns are positive).
+        assert!(checked.0 > 900_000 && checked.1 > 1_900_000, "{checked:?}");
+    }
+
+    #[test]
+    fn lean_ranges_exclude_what_the_full_forms_select() {
+        for x in [
+            0.0,
+            -0.0,
+            -1.0,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::NAN,
+            1e-310,
+        ] {
+            assert!(!log_lean_range(x), "log range has {x:e}");
+        }
+        for x in [
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::NAN,
+            708.5,
+            -708.5,
+            800.0,
+        ] {
+            assert!(!exp_lean_range(x), "exp range has {x:e}");
+        }
+    }
+}

@@ -137,13 +137,15 @@ pub fn define_kernel(
                     // cross the end of its allocation), with no select.
                     // One copy per unrolled vector: the vector loop reads
                     // vector u of an iteration at offset 16u from its pointer.
+                    // (The passes of a blocked loop read PASS_UNROLL.)
+                    let copies = unroll.max(PASS_UNROLL);
                     let slot = b.create_sized_stack_slot(StackSlotData::new(
                         StackSlotKind::ExplicitSlot,
-                        16 * unroll as u32,
+                        16 * copies as u32,
                         4,
                     ));
                     let at = b.ins().stack_addr(ptr, slot, 0);
-                    for u in 0..unroll {
+                    for u in 0..copies {
                         b.ins()
                             .store(MemFlagsData::trusted(), splat, at, (16 * u) as i32);
                     }
@@ -276,6 +278,11 @@ pub fn define_kernel(
 /// Vectors per vector-loop iteration (for stages without vector math).
 const UNROLL: i64 = 2;
 
+/// Vectors per iteration of a blocked loop's passes (the arithmetic around
+/// the AOT routines: short bodies, where the loop's own instructions cost
+/// as much as the work).
+const PASS_UNROLL: i64 = 4;
+
 /// Per-leaf facts the vector loop needs for stride-0 (broadcast) leaves.
 struct UniformLeaves<'a> {
     /// `stride == 0`, one flag per leaf.
@@ -285,22 +292,6 @@ struct UniformLeaves<'a> {
     /// Where the vector loop reads leaf k: its base address, or for a
     /// uniform leaf a stack slot holding its splat (read with stride 0).
     bases: &'a [Value],
-}
-
-/// Loads the vector of leaf `k` at element `i` (see [`UniformLeaves::bases`]).
-fn load_leaf(
-    b: &mut FunctionBuilder<'_>,
-    uniform: &UniformLeaves<'_>,
-    stride: Value,
-    k: usize,
-    i: Value,
-    ty: Type,
-) -> Value {
-    // Not `aligned`: element arrays are only element-aligned.
-    let flags = MemFlagsData::new().with_notrap();
-    let off = b.ins().imul(i, stride);
-    let addr = b.ins().iadd(uniform.bases[k], off);
-    b.ins().load(ty, flags, addr, 0)
 }
 
 /// The body of the vector loop: loads one vector of every leaf (leaf `k`
@@ -677,63 +668,104 @@ fn blocked_loop(
                 needed.extend(g.node(n).operands());
             }
         }
-        let ph = b.create_block();
-        b.append_block_param(ph, ptr);
-        let pb = b.create_block();
-        let pe = b.create_block();
-        let z = b.ins().iconst(ptr, 0);
-        b.ins().jump(ph, &[z.into()]);
-        b.switch_to_block(ph);
-        let j = b.block_params(ph)[0];
-        let more = b.ins().icmp(IntCC::UnsignedLessThan, j, len);
-        b.ins().brif(more, pb, &[], pe, &[]);
-        b.switch_to_block(pb);
-        let i = b.ins().iadd(i0, j);
-        let flags = MemFlagsData::new().with_notrap();
-        let mut vals: HashMap<NodeId, Value> = HashMap::new();
-        for (k, &leaf) in leaves.iter().enumerate() {
-            if !needed.contains(&leaf) {
-                continue;
-            }
-            let v = load_leaf(b, uniform, leaf_base[k].1, k, i, lanes.vector);
-            vals.insert(leaf, v);
-        }
-        let joff = b.ins().imul_imm_s(j, size);
-        for &m in done {
-            if needed.contains(&m) {
-                let addr = b.ins().iadd(buffers[&m], joff);
-                let v = b.ins().load(lanes.vector, flags, addr, 0);
-                vals.insert(m, v);
-            }
-        }
         let order: Vec<NodeId> = nodes
             .iter()
             .copied()
             .filter(|n| needed.contains(n))
             .collect();
-        lower_vector_nodes(
-            b,
-            module,
-            routines,
-            refs,
-            program,
-            &order,
-            &mut vals,
-            lanes,
-            (true, false),
-        )?;
-        for &t in targets {
-            if t == root {
-                let off = b.ins().imul_imm_s(j, g.dtype(root).size() as i64);
-                let addr = b.ins().iadd(out_block, off);
-                store_vector(b, vals[&t], (addr, 0), g.dtype(root), lanes);
-            } else {
-                let addr = b.ins().iadd(buffers[&t], joff);
-                b.ins().store(flags, vals[&t], addr, 0);
+        // `count` vectors from block element j: each leaf's pointer is
+        // computed once, vector u is read at byte offset 16u (a uniform
+        // leaf's slot holds PASS_UNROLL copies of its splat).
+        let emit = |b: &mut FunctionBuilder<'_>,
+                    module: &mut JITModule,
+                    routines: &mut HashMap<&'static str, FuncId>,
+                    refs: &mut HashMap<&'static str, FuncRef>,
+                    j: Value,
+                    count: i64|
+         -> Result<()> {
+            let i = b.ins().iadd(i0, j);
+            let flags = MemFlagsData::new().with_notrap();
+            let mut pointers: Vec<(NodeId, Value)> = Vec::new();
+            for (k, &leaf) in leaves.iter().enumerate() {
+                if needed.contains(&leaf) {
+                    let off = b.ins().imul(i, leaf_base[k].1);
+                    pointers.push((leaf, b.ins().iadd(uniform.bases[k], off)));
+                }
             }
-        }
+            let joff = b.ins().imul_imm_s(j, size);
+            let root_size = g.dtype(root).size() as i64;
+            let root_at = {
+                let off = b.ins().imul_imm_s(j, root_size);
+                b.ins().iadd(out_block, off)
+            };
+            let mut buffer_at: HashMap<NodeId, Value> = HashMap::new();
+            for &m in done.iter().chain(targets) {
+                if m != root && (needed.contains(&m) || targets.contains(&m)) {
+                    buffer_at.insert(m, b.ins().iadd(buffers[&m], joff));
+                }
+            }
+            for u in 0..count {
+                let at = (16 * u) as i32;
+                let mut vals: HashMap<NodeId, Value> = HashMap::new();
+                for &(leaf, p) in &pointers {
+                    vals.insert(leaf, b.ins().load(lanes.vector, flags, p, at));
+                }
+                for &m in done {
+                    if needed.contains(&m) {
+                        let v = b.ins().load(lanes.vector, flags, buffer_at[&m], at);
+                        vals.insert(m, v);
+                    }
+                }
+                lower_vector_nodes(
+                    b,
+                    module,
+                    routines,
+                    refs,
+                    program,
+                    &order,
+                    &mut vals,
+                    lanes,
+                    (true, false),
+                )?;
+                for &t in targets {
+                    if t == root {
+                        let off = (u * i64::from(lanes.count) * root_size) as i32;
+                        store_vector(b, vals[&t], (root_at, off), g.dtype(root), lanes);
+                    } else {
+                        b.ins().store(flags, vals[&t], buffer_at[&t], at);
+                    }
+                }
+            }
+            Ok(())
+        };
+        // PASS_UNROLL vectors per iteration while they fit in the block, then
+        // one at a time (`len` is a multiple of the vector width).
+        let width = PASS_UNROLL * i64::from(lanes.count);
+        let ph = b.create_block();
+        b.append_block_param(ph, ptr);
+        let pb = b.create_block();
+        let rh = b.create_block();
+        b.append_block_param(rh, ptr);
+        let rb = b.create_block();
+        let pe = b.create_block();
+        let z = b.ins().iconst(ptr, 0);
+        b.ins().jump(ph, &[z.into()]);
+        b.switch_to_block(ph);
+        let j = b.block_params(ph)[0];
+        let end = b.ins().iadd_imm_s(j, width);
+        let more = b.ins().icmp(IntCC::UnsignedLessThanOrEqual, end, len);
+        b.ins().brif(more, pb, &[], rh, &[j.into()]);
+        b.switch_to_block(pb);
+        emit(b, module, routines, refs, j, PASS_UNROLL)?;
+        b.ins().jump(ph, &[end.into()]);
+        b.switch_to_block(rh);
+        let j = b.block_params(rh)[0];
+        let more = b.ins().icmp(IntCC::UnsignedLessThan, j, len);
+        b.ins().brif(more, rb, &[], pe, &[]);
+        b.switch_to_block(rb);
+        emit(b, module, routines, refs, j, 1)?;
         let next = b.ins().iadd_imm_s(j, i64::from(lanes.count));
-        b.ins().jump(ph, &[next.into()]);
+        b.ins().jump(rh, &[next.into()]);
         b.switch_to_block(pe);
         Ok(())
     };
