@@ -20,7 +20,9 @@ and against the best triad of the run.
 Ratios are jitexpr ÷ numexpr with 2 threads (below 1.0: jitexpr is faster):
 `evaluate` against `numexpr.evaluate` (both allocate the result) and
 `eval_into` against `numexpr.evaluate(out=)` (both write a preallocated
-array). The machine load (load average, and CPU time other processes used
+array). Rows of 1e6 elements or more, which take few repeats, time the two in
+three alternating rounds and report the median of each engine's round medians,
+so that a slow minute on this shared machine does not fall on one engine only. The machine load (load average, and CPU time other processes used
 during the run) is printed with the table: quote medians and ratios from one
 run, and rerun when the machine was busy.
 
@@ -209,6 +211,10 @@ def median_time(fn, repeat: int, warmup: int = 1) -> float:
     return statistics.median(times)
 
 
+#: Alternating numexpr/jitexpr rounds for rows of at least 1e6 elements (2 with --quick).
+ROUNDS_LARGE = 3
+
+
 def repeats_for(n: int, quick: bool) -> int:
     if n <= 10:
         return 2000 if quick else 20000
@@ -320,23 +326,38 @@ def run_row(expr, dtype, n, mem, arrays, files, binary, quick) -> Row:
         row.numpy = median_time(lambda: eval(code, ns), rep)
         ne.set_num_threads(1)
         row.ne1 = median_time(lambda: ne.evaluate(expr, local_dict=local), rep)
-    ne.set_num_threads(THREADS)
-    row.ne2 = median_time(lambda: ne.evaluate(expr, local_dict=local), rep)
-    if not expr.startswith("sum("):
-        out = ne.evaluate(expr, local_dict=local)
-        row.ne2_out = median_time(lambda: ne.evaluate(expr, local_dict=local, out=out), rep)
     if jx is not None:
         jx.set_num_threads(THREADS)
         row.py_evaluate = median_time(lambda: jx.evaluate(expr, local_dict=local), rep)
     rep_jit = rep * 3 if n <= 1000 else rep
     # Memory-bound rows at the large size: the C triad right before and after
-    # jitexpr's timing (this VM's bandwidth drifts by tens of percent between
+    # the timings (this VM's bandwidth drifts by tens of percent between
     # minutes); the row is compared with the faster of the two.
     exe = c_triad_exe(files["a"].parent) if mem and n >= 10_000_000 else None
     before = c_triad(exe, n, 5) if exe else None
-    r = jitexpr_bench(binary, expr, files, rep_jit)
+    # Large rows take few repeats per engine, so a slow minute would decide a
+    # ratio: numexpr-2T and jitexpr are timed in alternating rounds, and each
+    # engine's figure is the median of its rounds' medians.
+    rounds = (2 if quick else ROUNDS_LARGE) if n >= 1_000_000 else 1
+    ne2, ne2_out, runs = [], [], []
+    out = None if expr.startswith("sum(") else ne.evaluate(expr, local_dict=local)
+    for _ in range(rounds):
+        ne.set_num_threads(THREADS)
+        ne2.append(median_time(lambda: ne.evaluate(expr, local_dict=local), rep))
+        if out is not None:
+            ne2_out.append(
+                median_time(lambda: ne.evaluate(expr, local_dict=local, out=out), rep)
+            )
+        runs.append(jitexpr_bench(binary, expr, files, rep_jit))
+    del out
+    row.ne2 = statistics.median(ne2)
+    row.ne2_out = statistics.median(ne2_out) if ne2_out else None
     if exe:
         row.adjacent_triad = max(before, c_triad(exe, n, 5))
+    # jitexpr's medians per field over the rounds; the compile times of the first.
+    r = dict(runs[0])
+    for key in ("median_s", "evaluate_median_s", "eval_median_s"):
+        r[key] = statistics.median(x[key] for x in runs)
     row.jit_into = r["median_s"]
     row.jit_evaluate = r["evaluate_median_s"]
     row.compile_s = r["compile_s"]

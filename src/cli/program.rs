@@ -409,7 +409,7 @@ fn generate(n: usize, seed: u64, draw: impl Fn(&mut rand::rngs::StdRng) -> f64 +
             *v = draw(&mut rng);
         }
     };
-    match crate::exec::threads::pool() {
+    match crate::exec::threads::parallel_pool() {
         Some(pool) if n > BLOCK => {
             use rayon::prelude::*;
             pool.install(|| values.par_chunks_mut(BLOCK).enumerate().for_each(fill));

@@ -42,7 +42,7 @@ pub fn run(
     // Small problems run on the calling thread: they need no pool (nor the
     // lock that guards it, nor creating it on a process's first call).
     let pool = if elements >= call::PARALLEL_THRESHOLD {
-        threads::pool()
+        threads::parallel_pool()
     } else {
         None
     };

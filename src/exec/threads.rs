@@ -37,6 +37,12 @@ pub fn pool() -> Option<Arc<rayon::ThreadPool>> {
     guard.clone()
 }
 
+/// The pool if it has more than one thread: with one, handing work to it
+/// only adds a thread switch to running it here.
+pub fn parallel_pool() -> Option<Arc<rayon::ThreadPool>> {
+    pool().filter(|p| p.current_num_threads() > 1)
+}
+
 /// Uses `n` threads from now on (at least 1); returns the previous count.
 pub fn set_num_threads(n: usize) -> usize {
     let previous = num_threads();
@@ -67,4 +73,19 @@ pub fn cancel_flag() -> &'static AtomicBool {
 /// Clears a cancellation request (done when an evaluation starts).
 pub fn reset_cancel() {
     CANCEL.store(false, Ordering::Relaxed);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_thread_means_no_parallel_pool() {
+        let previous = set_num_threads(1);
+        let one = parallel_pool().map(|p| p.current_num_threads());
+        set_num_threads(2);
+        let two = parallel_pool().map(|p| p.current_num_threads());
+        set_num_threads(previous);
+        assert_eq!((one, two), (None, Some(2)));
+    }
 }
