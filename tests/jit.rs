@@ -628,3 +628,91 @@ fn math_blocks_read_broadcast_leaves_like_materialized_ones() {
         assert!(same_bits(&got, &want), "{e}");
     }
 }
+
+/// Small calls of one stage whose inputs all have the output's shape skip
+/// the general binding (`exec::compiled::run_small`); the calls next to that
+/// case (a broadcast input, 2-d and Fortran-ordered arrays, two stages, a
+/// strided output) take the general path. All give the interpreter's bits,
+/// and the general path's errors are still reported.
+#[test]
+fn small_calls_and_their_neighbours_give_the_same_results() {
+    let n = 777;
+    let a = specials(n);
+    let b = Array1::from_shape_fn(n, |i| i as f64 * 0.25 - 9.0);
+    let k = ndarray::arr0(1.5);
+    let m = Array2::from_shape_fn((3, 259), |(i, j)| (i * 259 + j) as f64 * 0.5 - 100.0);
+    let mf = Array2::from_shape_fn((3, 259).f(), |(i, j)| (i + j) as f64 * 0.125);
+    let vars = Vars::new()
+        .with("a", &a)
+        .with("b", &b)
+        .with("k", &k)
+        .with("m", &m)
+        .with("mf", &mf);
+    for e in [
+        "a*b+a",
+        "where(a > b, a, b) - 1",
+        "a > b",
+        "a*k + b",
+        "m*m + 1",
+        "mf*2 - m",
+        "sum(a) + b",
+        "k*2",
+    ] {
+        let want = interp(e, &vars);
+        let got = jit(e, &vars);
+        assert!(same_bits(&got, &want), "{e}");
+        let kernel = jitexpr::compile(e, &Signature::of(&vars)).unwrap();
+        let mut out = want.clone();
+        match &mut out {
+            Array::Float64(x) => x.fill(f64::NAN),
+            Array::Bool(x) => x.fill(false),
+            other => panic!("{e}: {:?}", other.dtype()),
+        }
+        kernel.eval_into(&vars, &mut out).unwrap();
+        assert!(same_bits(&out, &want), "{e}: eval_into");
+    }
+    // A strided output of the inputs' shape (the general path's strided run).
+    let kernel = jitexpr::compile("a*b+a", &Signature::of(&vars)).unwrap();
+    let mut wide = Array1::<f64>::zeros(2 * n);
+    kernel
+        .eval_into(&vars, &mut wide.slice_mut(s![..;2]))
+        .unwrap();
+    let want = interp("a*b+a", &vars);
+    let strided = Array::Float64(wide.slice(s![..;2]).to_owned().into_dyn());
+    assert!(same_bits(&strided, &want));
+
+    // What does not fit is left to the general path, which reports it.
+    let err = |r: Result<(), jitexpr::Error>| r.unwrap_err().kind();
+    let mut f32_out = Array1::<f32>::zeros(n);
+    assert_eq!(
+        err(kernel.eval_into(&vars, &mut f32_out)),
+        jitexpr::ErrorKind::Type
+    );
+    let mut short = Array1::<f64>::zeros(n - 1);
+    assert_eq!(
+        err(kernel.eval_into(&vars, &mut short)),
+        jitexpr::ErrorKind::Shape
+    );
+    let mut out = Array1::<f64>::zeros(n);
+    let only_a = Vars::new().with("a", &a);
+    assert_eq!(
+        err(kernel.eval_into(&only_a, &mut out)),
+        jitexpr::ErrorKind::Name
+    );
+    let b32 = b.mapv(|v| v as f32);
+    let wrong = Vars::new().with("a", &a).with("b", &b32);
+    assert_eq!(
+        err(kernel.eval_into(&wrong, &mut out)),
+        jitexpr::ErrorKind::Type
+    );
+    let b_short = b.slice(s![..n - 1]).to_owned();
+    let mismatched = Vars::new().with("a", &a).with("b", &b_short);
+    assert_eq!(
+        err(kernel.eval_into(&mismatched, &mut out)),
+        jitexpr::ErrorKind::Shape
+    );
+    assert_eq!(
+        kernel.eval(&mismatched).unwrap_err().kind(),
+        jitexpr::ErrorKind::Shape
+    );
+}

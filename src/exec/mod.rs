@@ -125,6 +125,18 @@ pub fn run_into(program: &Program, vars: &Vars<'_>, out: &mut ArrayViewMut<'_>) 
 
 /// Evaluates `program`, compiled as `jit`, into a new array.
 pub fn run_jit(program: &Program, jit: &JitProgram, vars: &Vars<'_>) -> Result<Array> {
+    // A small 1-d (or 0-d) call: the shape of its inputs, C order either way.
+    if let [compiled] = jit.stages()
+        && let Some(Node::Input(i)) = compiled.leaves.first().map(|&l| program.graph.node(l))
+        && let Some(first) = vars.get(&program.graph.inputs()[i.index()].name)
+        && first.shape().len() <= 1
+        && first.len() < crate::backend::jit::call::PARALLEL_THRESHOLD
+    {
+        let mut out = compiled::zeros(program.dtype(), first.shape())?;
+        if compiled::run_small(program, jit, vars, &mut out.view_mut())? {
+            return Ok(out);
+        }
+    }
     let (inputs, shapes) = bind_jit(program, jit, vars)?;
     // Like NumPy's `order='K'`: Fortran-ordered inputs give a Fortran-ordered result.
     let fortran = shapes.output.len() > 1
@@ -153,6 +165,9 @@ pub fn run_jit_into(
     vars: &Vars<'_>,
     out: &mut ArrayViewMut<'_>,
 ) -> Result<()> {
+    if compiled::run_small(program, jit, vars, out)? {
+        return Ok(());
+    }
     let (inputs, shapes) = bind_jit(program, jit, vars)?;
     check_output(program, &shapes, out)?;
     compiled::run(program, jit, &inputs, &shapes, out, false)
