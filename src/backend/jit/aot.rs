@@ -647,9 +647,14 @@ fn atan2(y: f64, x: f64) -> f64 {
 // Block loops, compiled once per instruction set.
 
 /// Defines `$name(x, out)` computing `$f` per element in f64 and in f32
-/// (through f64), compiled with the target features `$feat`.
+/// (through f64, or with the f32 function of the `@` form), compiled with
+/// the target features `$feat`.
 macro_rules! unary_loops {
     ($feat:literal; $($f:ident => $f64name:ident, $f32name:ident;)*) => {$(
+        unary_loops!(@ $feat; $f, |v: f32| $f(f64::from(v)) as f32 => $f64name, $f32name);
+    )*};
+    // `$f` per f64 element, `$g` per f32 element.
+    (@ $feat:literal; $f:expr, $g:expr => $f64name:ident, $f32name:ident) => {
         #[target_feature(enable = $feat)]
         pub(crate) fn $f64name(x: &[f64], out: &mut [f64]) {
             for (o, &v) in out.iter_mut().zip(x) {
@@ -659,11 +664,12 @@ macro_rules! unary_loops {
 
         #[target_feature(enable = $feat)]
         pub(crate) fn $f32name(x: &[f32], out: &mut [f32]) {
+            let g = $g;
             for (o, &v) in out.iter_mut().zip(x) {
-                *o = $f(f64::from(v)) as f32;
+                *o = g(v);
             }
         }
-    )*};
+    };
 }
 
 /// Like `unary_loops`, for a function `$f` with a lean form `$lean` that
@@ -728,33 +734,9 @@ macro_rules! isa_loops {
                 atan => atan_f64, atan_f32;
             }
 
-            #[target_feature(enable = $feat)]
-            pub(crate) fn sin_f64(x: &[f64], out: &mut [f64]) {
-                for (o, &v) in out.iter_mut().zip(x) {
-                    *o = sin(v);
-                }
-            }
-
-            #[target_feature(enable = $feat)]
-            pub(crate) fn cos_f64(x: &[f64], out: &mut [f64]) {
-                for (o, &v) in out.iter_mut().zip(x) {
-                    *o = cos(v);
-                }
-            }
-
-            #[target_feature(enable = $feat)]
-            pub(crate) fn sin_f32(x: &[f32], out: &mut [f32]) {
-                for (o, &v) in out.iter_mut().zip(x) {
-                    *o = sin_cos_f32(v).0;
-                }
-            }
-
-            #[target_feature(enable = $feat)]
-            pub(crate) fn cos_f32(x: &[f32], out: &mut [f32]) {
-                for (o, &v) in out.iter_mut().zip(x) {
-                    *o = sin_cos_f32(v).1;
-                }
-            }
+            // float32 sin and cos: their own f32 polynomials (`sin_cos_f32`).
+            unary_loops!(@ $feat; sin, |v| sin_cos_f32(v).0 => sin_f64, sin_f32);
+            unary_loops!(@ $feat; cos, |v| sin_cos_f32(v).1 => cos_f64, cos_f32);
 
             #[target_feature(enable = $feat)]
             pub(crate) fn atan2_f64(y: &[f64], x: &[f64], out: &mut [f64]) {
