@@ -642,14 +642,20 @@ fn small_calls_and_their_neighbours_give_the_same_results() {
     let k = ndarray::arr0(1.5);
     let m = Array2::from_shape_fn((3, 259), |(i, j)| (i * 259 + j) as f64 * 0.5 - 100.0);
     let mf = Array2::from_shape_fn((3, 259).f(), |(i, j)| (i + j) as f64 * 0.125);
+    let rev = b.slice(s![..;-1]);
+    let ints = Array1::from_shape_fn(n, |i| i as i64 - 300);
     let vars = Vars::new()
         .with("a", &a)
         .with("b", &b)
         .with("k", &k)
         .with("m", &m)
-        .with("mf", &mf);
+        .with("mf", &mf)
+        .with("rev", &rev)
+        .with("ints", &ints);
     for e in [
         "a*b+a",
+        "rev*a - b",
+        "ints*a + 1",
         "where(a > b, a, b) - 1",
         "a > b",
         "a*k + b",
