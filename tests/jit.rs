@@ -630,7 +630,7 @@ fn math_blocks_read_broadcast_leaves_like_materialized_ones() {
 }
 
 /// Small calls of one stage whose inputs all have the output's shape skip
-/// the general binding (`exec::compiled::run_small`); the calls next to that
+/// the general binding (`exec::compiled::SmallCall`); the calls next to that
 /// case (a broadcast input, 2-d and Fortran-ordered arrays, two stages, a
 /// strided output) take the general path. All give the interpreter's bits,
 /// and the general path's errors are still reported.

@@ -110,59 +110,81 @@ pub fn run(
     Ok(())
 }
 
-/// A small call without the general machinery (binding every input,
-/// shape inference, per-stage bookkeeping): a program of one stage without a
-/// reduction, each input of which has exactly `shape`, with fewer than
-/// `call::PARALLEL_THRESHOLD` elements (so on this thread, without streaming
-/// stores). Writes `out` (of `shape`, checked) and returns `Ok(true)`; returns
-/// `Ok(false)`, having done nothing, when the call is not of that kind or
-/// anything does not fit (a missing input, another dtype or shape): the
-/// general path then runs it, and reports the error if there is one.
-pub fn run_small(
-    program: &Program,
-    jit: &JitProgram,
-    vars: &crate::vars::Vars<'_>,
-    out: &mut ArrayViewMut<'_>,
-) -> Result<bool> {
-    let ([compiled], [kernel]) = (jit.stages(), jit.kernels()) else {
-        return Ok(false);
-    };
-    let shape: smallvec::SmallVec<[usize; 4]> = out.shape().iter().copied().collect();
-    let n: usize = shape.iter().product();
-    if compiled.stage.reduce.is_some()
-        || compiled.leaves.is_empty()
-        || n == 0
-        || n >= call::PARALLEL_THRESHOLD
-        || out.dtype() != program.dtype()
-    {
-        return Ok(false);
-    }
-    let g = &program.graph;
-    let mut operands: smallvec::SmallVec<[Operand; 4]> = smallvec::SmallVec::new();
-    for &leaf in &compiled.leaves {
-        let Node::Input(i) = g.node(leaf) else {
-            return Ok(false);
+/// A small call without the general machinery (binding every input, shape
+/// inference, per-stage bookkeeping): a program of one stage without a
+/// reduction, each input of which has exactly the result's shape, with fewer
+/// than `call::PARALLEL_THRESHOLD` elements (so on this thread, without
+/// streaming stores). See [`SmallCall::of`].
+pub struct SmallCall {
+    kernel: call::KernelFn,
+    operands: smallvec::SmallVec<[Operand; 4]>,
+    n: usize,
+}
+
+impl SmallCall {
+    /// The call of `program` on `vars` with result shape `shape`, or `None`
+    /// when it is not of that kind or anything does not fit (a missing
+    /// input, another dtype or shape): the general path then runs it, and
+    /// reports the error if there is one.
+    pub fn of(
+        program: &Program,
+        jit: &JitProgram,
+        vars: &crate::vars::Vars<'_>,
+        shape: &[usize],
+    ) -> Result<Option<SmallCall>> {
+        let ([compiled], [kernel]) = (jit.stages(), jit.kernels()) else {
+            return Ok(None);
         };
-        let decl = &g.inputs()[i.index()];
-        match vars.get(&decl.name) {
-            Some(view) if view.dtype() == decl.dtype && view.shape() == shape.as_slice() => {
-                operands.push(operand(view, decl.dtype, &shape)?);
-            }
-            _ => return Ok(false),
+        let n: usize = shape.iter().product();
+        if compiled.stage.reduce.is_some()
+            || compiled.leaves.is_empty()
+            || n == 0
+            || n >= call::PARALLEL_THRESHOLD
+        {
+            return Ok(None);
         }
+        let g = &program.graph;
+        let mut operands = smallvec::SmallVec::new();
+        for &leaf in &compiled.leaves {
+            let Node::Input(i) = g.node(leaf) else {
+                return Ok(None);
+            };
+            let decl = &g.inputs()[i.index()];
+            match vars.get(&decl.name) {
+                Some(view) if view.dtype() == decl.dtype && view.shape() == shape => {
+                    operands.push(operand(view, decl.dtype, shape)?);
+                }
+                _ => return Ok(None),
+            }
+        }
+        Ok(Some(SmallCall {
+            kernel: *kernel,
+            operands,
+            n,
+        }))
     }
-    threads::reset_cancel();
-    jit.note_run(program, n);
-    let output = output(out, &shape)?;
-    call::run(
-        *kernel,
-        &operands,
-        &output,
-        &shape,
-        None,
-        threads::cancel_flag(),
-    );
-    check_cancel().map(|()| true)
+
+    /// Runs the call into `out`, of the program's dtype and the call's shape.
+    pub fn run(
+        &self,
+        program: &Program,
+        jit: &JitProgram,
+        out: &mut ArrayViewMut<'_>,
+    ) -> Result<()> {
+        threads::reset_cancel();
+        jit.note_run(program, self.n);
+        let shape: smallvec::SmallVec<[usize; 4]> = out.shape().iter().copied().collect();
+        let output = output(out, &shape)?;
+        call::run(
+            self.kernel,
+            &self.operands,
+            &output,
+            &shape,
+            None,
+            threads::cancel_flag(),
+        );
+        check_cancel()
+    }
 }
 
 fn operands(

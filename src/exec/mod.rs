@@ -130,12 +130,11 @@ pub fn run_jit(program: &Program, jit: &JitProgram, vars: &Vars<'_>) -> Result<A
         && let Some(Node::Input(i)) = compiled.leaves.first().map(|&l| program.graph.node(l))
         && let Some(first) = vars.get(&program.graph.inputs()[i.index()].name)
         && first.shape().len() <= 1
-        && first.len() < crate::backend::jit::call::PARALLEL_THRESHOLD
+        && let Some(call) = compiled::SmallCall::of(program, jit, vars, first.shape())?
     {
         let mut out = compiled::zeros(program.dtype(), first.shape())?;
-        if compiled::run_small(program, jit, vars, &mut out.view_mut())? {
-            return Ok(out);
-        }
+        call.run(program, jit, &mut out.view_mut())?;
+        return Ok(out);
     }
     let (inputs, shapes) = bind_jit(program, jit, vars)?;
     // Like NumPy's `order='K'`: Fortran-ordered inputs give a Fortran-ordered result.
@@ -165,8 +164,10 @@ pub fn run_jit_into(
     vars: &Vars<'_>,
     out: &mut ArrayViewMut<'_>,
 ) -> Result<()> {
-    if compiled::run_small(program, jit, vars, out)? {
-        return Ok(());
+    if out.dtype() == program.dtype()
+        && let Some(call) = compiled::SmallCall::of(program, jit, vars, out.shape())?
+    {
+        return call.run(program, jit, out);
     }
     let (inputs, shapes) = bind_jit(program, jit, vars)?;
     check_output(program, &shapes, out)?;

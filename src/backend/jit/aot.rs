@@ -15,16 +15,17 @@
 //! operations, `mul_add`) and is the same algorithm, operation for operation,
 //! as `vmath` (Cody–Waite reduction with FMA, fdlibm/musl kernels), so the
 //! same ULP bounds hold; LLVM vectorizes the loops. `f32` routines compute in
-//! `f64` and round once, except sin and cos (`sin_cos_f32`: the reduction
-//! in `f64`, the polynomials in `f32`, 8 lanes per AVX2 instruction). Lanes outside the fast range of sin/cos (|x| > 1e5)
-//! are recomputed with the reference routine, like `vmath`'s slow path (a
-//! scalar pass run only for blocks that have such a lane: a vectorized
-//! or-reduction checks first). `exp` and `log` run a lean form of the same
-//! operations (no selects for special values, no subnormal rescaling, one
-//! exact scaling) that gives their bits on the common range (|x| <= 708;
-//! positive normal x), and recompute the other lanes of a block with the
-//! full form, likewise only where a block has one. Both instruction sets run the same operations,
-//! so they give the same results bit for bit; `JITEXPR_NO_AVX512` forces AVX2.
+//! `f64` and round once, except sin and cos (`sin_cos_f32`: the reduction in
+//! `f64`, the polynomials in `f32`, 8 lanes per AVX2 instruction). Lanes
+//! outside the fast range of sin/cos (|x| > 1e5) are recomputed with the
+//! reference routine, like `vmath`'s slow path (a scalar pass run only for
+//! blocks that have such a lane: a vectorized or-reduction checks first).
+//! `exp` and `log` run a lean form of the same operations (no selects for
+//! special values, no subnormal rescaling, one exact scaling) that gives
+//! their bits on the common range (|x| <= 708; positive normal x), and
+//! recompute the other lanes of a block with the full form, likewise only
+//! where a block has one. Both instruction sets run the same operations, so
+//! they give the same results bit for bit; `JITEXPR_NO_AVX512` forces AVX2.
 //!
 //! Nothing here is `unsafe`: calling the `#[target_feature]` loops (only
 //! when the CPU has their features, see [`Isa::supported`]) and the kernels' entry
@@ -210,12 +211,19 @@ fn expm1_poly(r: f64) -> f64 {
     fma(r * r, horner(r, &EXPM1_POLY), r)
 }
 
-/// exp(x) * 2^shift (shift 0 or -1).
+/// x = n ln 2 + r with |r| <= ln 2 / 2 (Cody–Waite): (n, r).
 #[inline(always)]
-fn exp_shifted(x: f64, shift: f64) -> f64 {
+fn exp_reduce(x: f64) -> (f64, f64) {
     let n = (x * LOG2E).round_ties_even();
     let r = fma(-n, LN2_HI, x);
     let r = fma(-n, LN2_LO, r);
+    (n, r)
+}
+
+/// exp(x) * 2^shift (shift 0 or -1).
+#[inline(always)]
+fn exp_shifted(x: f64, shift: f64) -> f64 {
+    let (n, r) = exp_reduce(x);
     let e = 1.0 + expm1_poly(r);
     let n = if shift != 0.0 { n + shift } else { n };
     let r = ldexp2(e, n);
@@ -239,9 +247,7 @@ fn exp_lean_range(x: f64) -> bool {
 /// [`exp`] on [`exp_lean_range`] (NaN excluded).
 #[inline(always)]
 fn exp_lean(x: f64) -> f64 {
-    let n = (x * LOG2E).round_ties_even();
-    let r = fma(-n, LN2_HI, x);
-    let r = fma(-n, LN2_LO, r);
+    let (n, r) = exp_reduce(x);
     (1.0 + expm1_poly(r)) * pow2(n)
 }
 
@@ -255,9 +261,7 @@ fn two_sum(a: f64, c: f64) -> (f64, f64) {
 
 #[inline(always)]
 fn expm1(x: f64) -> f64 {
-    let n = (x * LOG2E).round_ties_even();
-    let r = fma(-n, LN2_HI, x);
-    let r = fma(-n, LN2_LO, r);
+    let (n, r) = exp_reduce(x);
     let u = horner(r, &EXPM1_POLY);
     let r2 = r * r;
     let nc = sel(n > 1000.0, 1000.0, n);
@@ -318,17 +322,21 @@ const LG: [f64; 7] = [
 const FD_LN2_HI: f64 = 6.93147180369123816490e-01;
 const FD_LN2_LO: f64 = 1.90821492927058770002e-10;
 
-/// x = 2^k (1 + f): (k, f).
+/// Normal x = 2^k (1 + f) with 1 + f in [sqrt(2)/2, sqrt(2)): (k, f).
+#[inline(always)]
+fn log_parts(x: f64) -> (f64, f64) {
+    let ix = bits(x).wrapping_add(0x0009_5f62_0000_0000);
+    let e = from_bits((ix >> 52) | 0x4330_0000_0000_0000);
+    let m = (ix & 0x000f_ffff_ffff_ffff).wrapping_add(0x3fe6_a09e_0000_0000);
+    (e - (4503599627370496.0 + 1023.0), from_bits(m) - 1.0)
+}
+
+/// x = 2^k (1 + f): (k, f), subnormal x rescaled first.
 #[inline(always)]
 fn log_decompose(x: f64) -> (f64, f64) {
     let tiny = x < f64::MIN_POSITIVE;
-    let xs = sel(tiny, x * 2f64.powi(54), x);
-    let kadj = sel(tiny, -54.0, 0.0);
-    let ix = bits(xs).wrapping_add(0x0009_5f62_0000_0000);
-    let e = from_bits((ix >> 52) | 0x4330_0000_0000_0000);
-    let kf = (e - (4503599627370496.0 + 1023.0)) + kadj;
-    let m = (ix & 0x000f_ffff_ffff_ffff).wrapping_add(0x3fe6_a09e_0000_0000);
-    (kf, from_bits(m) - 1.0)
+    let (k, f) = log_parts(sel(tiny, x * 2f64.powi(54), x));
+    (k + sel(tiny, -54.0, 0.0), f)
 }
 
 /// (hfsq, s*(hfsq+R)).
@@ -344,13 +352,19 @@ fn log_kernel(f: f64) -> (f64, f64) {
     (hfsq, s * (hfsq + r))
 }
 
+/// k ln 2 + log(1 + f).
 #[inline(always)]
-fn log(x: f64) -> f64 {
-    let (kf, f) = log_decompose(x);
+fn log_combine(kf: f64, f: f64) -> f64 {
     let (hfsq, shr) = log_kernel(f);
     let t = fma(kf, FD_LN2_LO, shr);
     let t = (hfsq - t) - f;
-    let r = kf * FD_LN2_HI - t;
+    kf * FD_LN2_HI - t
+}
+
+#[inline(always)]
+fn log(x: f64) -> f64 {
+    let (kf, f) = log_decompose(x);
+    let r = log_combine(kf, f);
     let r = sel(x == f64::INFINITY, f64::INFINITY, r);
     let r = sel(x == 0.0, f64::NEG_INFINITY, r);
     sel(x.is_nan() | (x < 0.0), f64::NAN, r)
@@ -367,15 +381,8 @@ fn log_lean_range(x: f64) -> bool {
 /// of subnormals and the selects of special values.
 #[inline(always)]
 fn log_lean(x: f64) -> f64 {
-    let ix = bits(x).wrapping_add(0x0009_5f62_0000_0000);
-    let e = from_bits((ix >> 52) | 0x4330_0000_0000_0000);
-    let kf = e - (4503599627370496.0 + 1023.0);
-    let m = (ix & 0x000f_ffff_ffff_ffff).wrapping_add(0x3fe6_a09e_0000_0000);
-    let f = from_bits(m) - 1.0;
-    let (hfsq, shr) = log_kernel(f);
-    let t = fma(kf, FD_LN2_LO, shr);
-    let t = (hfsq - t) - f;
-    kf * FD_LN2_HI - t
+    let (kf, f) = log_parts(x);
+    log_combine(kf, f)
 }
 
 #[inline(always)]

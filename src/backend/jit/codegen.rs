@@ -700,7 +700,8 @@ fn blocked_loop(
             };
             let mut buffer_at: HashMap<NodeId, Value> = HashMap::new();
             for &m in done.iter().chain(targets) {
-                if m != root && (needed.contains(&m) || targets.contains(&m)) {
+                // (`needed` includes the targets.)
+                if m != root && needed.contains(&m) {
                     buffer_at.insert(m, b.ins().iadd(buffers[&m], joff));
                 }
             }
