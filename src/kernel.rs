@@ -1,75 +1,28 @@
 //! Compiling an expression once and running it many times.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use crate::array::{Array, ArrayViewMut};
+use crate::backend::Prepared;
 use crate::backend::jit::JitProgram;
-pub use crate::backend::jit::{Tier, Tiering};
+use crate::backend::jit::Tier;
+use crate::cache::Cache;
+use crate::cancel::CancelToken;
 use crate::error::Result;
 use crate::exec;
 use crate::ir::{self, Input, Program};
+use crate::options::{Backend, Math, Options};
 use crate::syntax;
 use crate::types::DType;
 use crate::vars::{Signature, Vars};
 
-/// Which backend evaluates a kernel.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-#[non_exhaustive]
-pub enum Backend {
-    /// Cranelift-compiled native code: one fused loop per stage, run in parallel.
-    #[default]
-    Jit,
-    /// The scalar reference interpreter: slow, obviously correct; the oracle.
-    Interpreter,
-    /// WGSL compute shaders through wgpu (feature `gpu`): the whole language,
-    /// float64/int64 where the adapter has `SHADER_F64`/`SHADER_INT64` (see
-    /// `backend::wgsl`).
-    Gpu,
-}
+/// The process's kernel cache, shared by all threads.
+static CACHE: Mutex<Option<Cache<Kernel>>> = Mutex::new(None);
 
-/// How math functions (`sin`, `exp`, `arctan2`, `**`, …) are computed by the JIT.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-#[non_exhaustive]
-pub enum Math {
-    /// Vectorized polynomial approximations, within 4 ULP of the reference
-    /// (the default; the README lists the measured bounds).
-    #[default]
-    Fast,
-    /// The reference routines, one element at a time: slower, and equal to
-    /// the interpreter bit for bit.
-    Reference,
-}
-
-/// How to compile and run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-#[non_exhaustive]
-pub struct Options {
-    /// The backend.
-    pub backend: Backend,
-    /// How the JIT computes math functions.
-    pub math: Math,
-    /// When the JIT compiles optimized code (see [`Tiering`]).
-    pub tiering: Tiering,
-}
-
-impl Options {
-    /// The defaults with `backend`.
-    pub fn with_backend(backend: Backend) -> Options {
-        Options {
-            backend,
-            ..Options::default()
-        }
-    }
-
-    /// These options with `math`.
-    pub fn with_math(self, math: Math) -> Options {
-        Options { math, ..self }
-    }
-
-    /// These options with `tiering`.
-    pub fn with_tiering(self, tiering: Tiering) -> Options {
-        Options { tiering, ..self }
-    }
+/// Runs `f` on the kernel cache.
+pub(crate) fn with_cache<R>(f: impl FnOnce(&mut Cache<Kernel>) -> R) -> R {
+    let mut guard = CACHE.lock().unwrap_or_else(|e| e.into_inner());
+    f(guard.get_or_insert_with(Cache::default))
 }
 
 /// The stages of a compilation, for `explain`-style tools.
@@ -104,23 +57,21 @@ pub struct Kernel {
     source: Arc<str>,
     compiled: Arc<Compiled>,
     options: Options,
-    jit: Option<Arc<JitProgram>>,
-    #[cfg(feature = "gpu")]
-    gpu: Option<Arc<crate::backend::wgsl::GpuProgram>>,
+    prepared: Arc<Prepared>,
 }
 
 impl Kernel {
-    /// Evaluates into a new array with the broadcast shape of the inputs.
+    /// Evaluates into a new array with the broadcast shape of the inputs
+    /// (in Fortran order when the inputs of that shape are, like NumPy's
+    /// `order='K'`; else C order).
     pub fn eval(&self, vars: &Vars<'_>) -> Result<Array> {
-        let program = &self.compiled.optimized;
-        #[cfg(feature = "gpu")]
-        if let Some(gpu) = &self.gpu {
-            return self.with_source(exec::run_gpu(program, gpu, vars));
-        }
-        self.with_source(match &self.jit {
-            Some(jit) => exec::run_jit(program, jit, vars),
-            None => exec::run(program, vars),
-        })
+        self.eval_with_cancel(vars, &CancelToken::new())
+    }
+
+    /// [`Kernel::eval`], stopping early with an error of kind
+    /// [`Cancelled`](crate::ErrorKind::Cancelled) once `cancel` is cancelled.
+    pub fn eval_with_cancel(&self, vars: &Vars<'_>, cancel: &CancelToken) -> Result<Array> {
+        self.with_source(exec::evaluate(&self.prepared, vars, cancel))
     }
 
     /// On the GPU backend: evaluates like [`Kernel::eval`] and reports the time
@@ -130,25 +81,25 @@ impl Kernel {
         &self,
         vars: &Vars<'_>,
     ) -> Result<Option<(Array, crate::backend::wgsl::Timings)>> {
-        let Some(gpu) = &self.gpu else {
-            return Ok(None);
-        };
-        let program = &self.compiled.optimized;
-        self.with_source(exec::run_gpu_timed(program, gpu, vars).map(Some))
+        self.with_source(exec::evaluate_gpu_timed(&self.prepared, vars))
     }
 
-    /// Evaluates into `out`, which must have the result's dtype and shape.
+    /// Evaluates into `out`, which must have the result's dtype and shape
+    /// (any strides).
     pub fn eval_into<'o>(&self, vars: &Vars<'_>, out: impl Into<ArrayViewMut<'o>>) -> Result<()> {
+        self.eval_into_with_cancel(vars, out, &CancelToken::new())
+    }
+
+    /// [`Kernel::eval_into`], stopping early once `cancel` is cancelled
+    /// (`out` is then partly written).
+    pub fn eval_into_with_cancel<'o>(
+        &self,
+        vars: &Vars<'_>,
+        out: impl Into<ArrayViewMut<'o>>,
+        cancel: &CancelToken,
+    ) -> Result<()> {
         let mut out = out.into();
-        let program = &self.compiled.optimized;
-        #[cfg(feature = "gpu")]
-        if let Some(gpu) = &self.gpu {
-            return self.with_source(exec::run_gpu_into(program, gpu, vars, &mut out));
-        }
-        self.with_source(match &self.jit {
-            Some(jit) => exec::run_jit_into(program, jit, vars, &mut out),
-            None => exec::run_into(program, vars, &mut out),
-        })
+        self.with_source(exec::evaluate_into(&self.prepared, vars, &mut out, cancel))
     }
 
     /// The dtype of the result.
@@ -172,9 +123,13 @@ impl Kernel {
     }
 
     /// The tier the JIT runs this kernel's code at now (it changes once an
-    /// adaptive kernel is hot: see [`Tiering`]); `None` on other backends.
+    /// adaptive kernel is hot: see [`Tiering`](crate::Tiering)); `None` on
+    /// other backends.
     pub fn jit_tier(&self) -> Option<Tier> {
-        self.jit.as_ref().map(|j| j.tier())
+        match &*self.prepared {
+            Prepared::Jit(j) => Some(j.tier()),
+            _ => None,
+        }
     }
 
     fn with_source<T>(&self, r: Result<T>) -> Result<T> {
@@ -188,60 +143,52 @@ pub fn compile(expr: &str, signature: &Signature) -> Result<Kernel> {
 }
 
 /// Compiles `expr` for variables with the dtypes in `signature`. Kernels are
-/// cached (see `exec::cache`): compiling the same thing again is a lookup.
+/// cached (256, least recently used evicted first): compiling the same
+/// thing again is a lookup.
 pub fn compile_with(expr: &str, signature: &Signature, options: Options) -> Result<Kernel> {
-    if let Some(k) = exec::cache::get(expr, signature, options) {
+    if let Some(k) = with_cache(|c| c.get(expr, signature, options)) {
         return Ok(k);
     }
     let kernel = compile_uncached(expr, signature, options)?;
-    exec::cache::put(expr, signature, options, &kernel);
+    with_cache(|c| c.put(expr, signature, options, &kernel));
     Ok(kernel)
 }
 
 fn compile_uncached(expr: &str, signature: &Signature, options: Options) -> Result<Kernel> {
     let source: Arc<str> = Arc::from(expr);
     let compiled = front_to_ir(expr, signature).map_err(|e| e.with_source(&source))?;
-    let jit = match options.backend {
-        Backend::Jit => Some(Arc::new(
+    let with_source = |e: crate::Error| e.with_source(&source);
+    let prepared = match options.backend {
+        Backend::Jit => Prepared::Jit(
             JitProgram::compile(
                 &compiled.optimized,
                 options.math == Math::Fast,
                 options.tiering,
             )
-            .map_err(|e| e.with_source(&source))?,
-        )),
-        Backend::Interpreter | Backend::Gpu => None,
+            .map_err(with_source)?,
+        ),
+        Backend::Interpreter => Prepared::Interpreter(compiled.optimized.clone()),
+        #[cfg(feature = "gpu")]
+        Backend::Gpu => Prepared::Gpu {
+            program: compiled.optimized.clone(),
+            gpu: crate::backend::wgsl::GpuProgram::compile(&compiled.optimized)
+                .map_err(with_source)?,
+        },
+        #[cfg(not(feature = "gpu"))]
+        Backend::Gpu => {
+            return Err(crate::Error::new(
+                crate::ErrorKind::Unsupported,
+                "this build of jitexpr has no GPU backend",
+            )
+            .with_help("build with the `gpu` feature"));
+        }
     };
-    #[cfg(feature = "gpu")]
-    let gpu = match options.backend {
-        Backend::Gpu => Some(Arc::new(
-            crate::backend::wgsl::GpuProgram::compile(&compiled.optimized)
-                .map_err(|e| e.with_source(&source))?,
-        )),
-        _ => None,
-    };
-    #[cfg(not(feature = "gpu"))]
-    if options.backend == Backend::Gpu {
-        return Err(crate::Error::new(
-            crate::ErrorKind::Unsupported,
-            "this build of jitexpr has no GPU backend",
-        )
-        .with_help("build with the `gpu` feature"));
-    }
     Ok(Kernel {
         source,
         compiled: Arc::new(compiled),
         options,
-        jit,
-        #[cfg(feature = "gpu")]
-        gpu,
+        prepared: Arc::new(prepared),
     })
-}
-
-/// A fresh (uncached) JIT kernel, for the cache's own tests.
-#[cfg(test)]
-pub(crate) fn compile_uncached_for_tests(expr: &str, signature: &Signature) -> Kernel {
-    compile_uncached(expr, signature, Options::default()).expect("test expression compiles")
 }
 
 fn front_to_ir(expr: &str, signature: &Signature) -> Result<Compiled> {
@@ -278,7 +225,7 @@ pub fn evaluate(expr: &str, vars: &Vars<'_>) -> Result<Array> {
 
 /// Compiles and evaluates `expr` once.
 pub fn evaluate_with(expr: &str, vars: &Vars<'_>, options: Options) -> Result<Array> {
-    match exec::cache::get_for(expr, vars, options) {
+    match with_cache(|c| c.get_for(expr, vars, options)) {
         Some(kernel) => kernel.eval(vars),
         None => compile_with(expr, &Signature::of(vars), options)?.eval(vars),
     }

@@ -28,30 +28,52 @@
 //! # Ok::<(), jitexpr::Error>(())
 //! ```
 //!
-//! Data flows one way: text → tokens ([`syntax::lexer`]) → AST
-//! ([`syntax::parser`]) → typed IR ([`ir::lower`]) → optimized IR
-//! ([`ir::optimize`]) → backend ([`backend`]) driven by the executor ([`exec`]).
+//! The public API is what this page lists; everything else (the front end,
+//! the IR, the backends, the executor) is private to the crate, so safe code
+//! outside it cannot call a compiled kernel on memory it was not made for:
+//!
+//! ```compile_fail
+//! // The JIT's call layer is not reachable from outside the crate.
+//! use jitexpr::backend::jit::call::run;
+//! ```
+//!
+//! ```compile_fail
+//! // Nor through the test-support re-exports.
+//! use jitexpr::internals::backend::jit::call::run;
+//! ```
+//!
+//! How the crate is built inside is described in `ARCHITECTURE.md`.
 #![deny(missing_docs)]
+#![deny(unsafe_code)]
 
-pub mod array;
-pub mod backend;
+mod alloc;
+mod array;
+mod backend;
+mod cache;
+mod cancel;
 #[cfg(feature = "cli")]
 pub mod cli;
-pub mod error;
-pub mod exec;
-pub mod ir;
+mod error;
+mod exec;
+#[doc(hidden)]
+pub mod internals;
+mod ir;
 mod kernel;
-pub mod syntax;
-pub mod types;
+mod options;
+mod syntax;
+mod threads;
+mod types;
 mod vars;
 
 pub use array::{Array, ArrayView, ArrayViewMut, Element};
+#[cfg(feature = "gpu")]
+pub use backend::wgsl::Timings;
+pub use cancel::CancelToken;
 pub use error::{Error, ErrorKind, Result, Span};
-pub use exec::threads::{num_threads, set_num_threads};
-pub use kernel::{
-    Backend, Compiled, Kernel, Math, Options, Tier, Tiering, compile, compile_with, evaluate,
-    evaluate_with,
-};
+pub use ir::Program;
+pub use kernel::{Compiled, Kernel, compile, compile_with, evaluate, evaluate_with};
+pub use options::{Backend, Math, Options, Tier, Tiering};
+pub use threads::{num_threads, set_num_threads};
 pub use types::{DType, Scalar};
 pub use vars::{Signature, Vars};
 

@@ -250,10 +250,10 @@ proptest! {
         let sig = Signature::of(&vars);
         let Ok(kernel) = jitexpr::compile(&e, &sig) else { return Ok(()) };
         let compiled = kernel.compiled();
-        prop_assert!(jitexpr::ir::verify::verify(&compiled.lowered).is_ok());
-        prop_assert!(jitexpr::ir::verify::verify(&compiled.optimized).is_ok());
-        let optimized = jitexpr::exec::run(&compiled.optimized, &vars);
-        let lowered = jitexpr::exec::run(&compiled.lowered, &vars);
+        prop_assert!(jitexpr::internals::ir::verify::verify(&compiled.lowered).is_ok());
+        prop_assert!(jitexpr::internals::ir::verify::verify(&compiled.optimized).is_ok());
+        let optimized = jitexpr::internals::interpret(&compiled.optimized, &vars);
+        let lowered = jitexpr::internals::interpret(&compiled.lowered, &vars);
         // The JIT, on the same inputs and on reversed (negative-stride) copies.
         // Reference math: the JIT must then equal the interpreter bit for bit.
         // Both tiers of the JIT: the same IR compiled with and without

@@ -5,7 +5,7 @@
 use std::ops::Range;
 use std::process::Command;
 
-use jitexpr::syntax::parser::{MAX_DEPTH, MAX_SOURCE_LEN};
+use jitexpr::internals::syntax::parser::{MAX_DEPTH, MAX_SOURCE_LEN};
 use jitexpr::{DType, Error, ErrorKind, Signature, Span, Vars};
 use ndarray::{Array1, Array2, arr0, array};
 use proptest::prelude::*;
@@ -651,7 +651,7 @@ fn source_length_limit_is_exact() {
     let at_limit = format!("{}a", "a+".repeat((MAX_SOURCE_LEN - 1) / 2));
     let at_limit = format!("{at_limit}{}", " ".repeat(MAX_SOURCE_LEN - at_limit.len()));
     assert_eq!(at_limit.len(), MAX_SOURCE_LEN);
-    assert!(jitexpr::syntax::parse(&at_limit).is_ok());
+    assert!(jitexpr::internals::syntax::parse(&at_limit).is_ok());
     let over = format!("{at_limit} ");
     assert_eq!(err(&over).kind(), ErrorKind::Limit);
 }

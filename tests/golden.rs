@@ -208,7 +208,7 @@ fn compare(got: &Array, want: &Array, ulps: u64, eps: f64) -> Result<(), String>
 fn gpu_available() -> bool {
     #[cfg(feature = "gpu")]
     {
-        jitexpr::backend::wgsl::device::gpu().is_ok()
+        jitexpr::internals::backend::wgsl::device::gpu().is_ok()
     }
     #[cfg(not(feature = "gpu"))]
     {

@@ -179,7 +179,7 @@ fn what_the_gpu_cannot_run_is_a_clear_error() {
 /// an error naming the adapter: never a silent downcast.
 #[test]
 fn float64_without_the_adapter_feature_is_an_error_naming_it() {
-    use jitexpr::backend::wgsl::{GpuProgram, codegen::Caps};
+    use jitexpr::internals::backend::wgsl::{GpuProgram, codegen::Caps};
     let sig = Signature::new()
         .with("d", DType::Float64)
         .with("k", DType::Int64)
@@ -477,15 +477,14 @@ fn run_timed_reports_each_phase() {
     if !gpu_available() {
         return;
     }
-    use jitexpr::backend::wgsl::GpuProgram;
     let a = Array1::from_shape_fn(1 << 20, |j| j as f32);
     let vars = Vars::new().with("a", &a);
-    let k = jitexpr::compile_with("sum(a * 2)", &Signature::of(&vars), interp()).unwrap();
-    let program = &k.compiled().optimized;
-    let gpu_program = GpuProgram::compile(program).unwrap();
-    let inputs = jitexpr::exec::bind(program, &vars).unwrap();
-    let shapes = jitexpr::exec::shapes(program, &inputs).unwrap();
-    let (got, times) = gpu_program.run_timed(program, &inputs, &shapes).unwrap();
+    let sig = Signature::of(&vars);
+    let k = jitexpr::compile_with("sum(a * 2)", &sig, Options::with_backend(Backend::Gpu)).unwrap();
+    let (got, times) = k.eval_gpu_timed(&vars).unwrap().expect("a GPU kernel");
+    // Other backends have no GPU timings.
+    let jit = jitexpr::compile("sum(a * 2)", &sig).unwrap();
+    assert!(jit.eval_gpu_timed(&vars).unwrap().is_none());
     let want = (1u64 << 20) * ((1u64 << 20) - 1);
     assert!((got.to_scalars()[0].to_f64() - want as f64).abs() <= want as f64 * 1e-6);
     assert!(

@@ -14,8 +14,8 @@ use std::collections::BTreeSet;
 mod common;
 
 use common::gpu_device as gpu;
-use jitexpr::backend::wgsl::{device, math};
-use jitexpr::ir::{BinaryOp, UnaryOp};
+use jitexpr::internals::backend::wgsl::{device, math};
+use jitexpr::internals::ir::{BinaryOp, UnaryOp};
 use jitexpr::{DType, Scalar};
 
 /// Runs `body` (a WGSL expression over `a` and `b`) on every element; values as bit patterns.
@@ -277,8 +277,8 @@ fn reference(op: Op, a: u64, b: u64, wide: bool) -> u64 {
         }
     };
     let r = match op {
-        Op::U(u) => jitexpr::ir::scalar::unary(u, s(a)),
-        Op::B(bop) => jitexpr::ir::scalar::binary(bop, s(a), s(b)),
+        Op::U(u) => jitexpr::internals::ir::scalar::unary(u, s(a)),
+        Op::B(bop) => jitexpr::internals::ir::scalar::binary(bop, s(a), s(b)),
     };
     match r {
         Scalar::Float64(v) => v.to_bits(),

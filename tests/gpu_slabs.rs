@@ -7,7 +7,7 @@
 mod common;
 
 use common::{close, gpu_available};
-use jitexpr::backend::wgsl::set_binding_limit;
+use jitexpr::internals::backend::wgsl::set_binding_limit;
 use jitexpr::{Backend, ErrorKind, Options, Vars};
 use ndarray::{Array1, Array2, ArrayD, IxDyn};
 

@@ -12,10 +12,10 @@
 use std::collections::HashSet;
 use std::path::PathBuf;
 
-use jitexpr::ir::builtins::FUNCTIONS;
-use jitexpr::syntax::ast::{ExprKind, Sexpr};
-use jitexpr::syntax::lexer::{Token, tokenize};
-use jitexpr::syntax::parser::{MAX_DEPTH, MAX_SOURCE_LEN};
+use jitexpr::internals::ir::builtins::FUNCTIONS;
+use jitexpr::internals::syntax::ast::{ExprKind, Sexpr};
+use jitexpr::internals::syntax::lexer::{Token, tokenize};
+use jitexpr::internals::syntax::parser::{MAX_DEPTH, MAX_SOURCE_LEN};
 use jitexpr::{DType, Error, ErrorKind, Signature};
 
 /// a, b, c: float64; x, y: float32; i: int32; j: int64; m: bool.
@@ -98,7 +98,7 @@ fn valid_examples_parse_and_compile() {
         let sig = sig();
         let mut failures = Vec::new();
         for (n, line) in &lines {
-            if let Err(e) = jitexpr::syntax::parse(line) {
+            if let Err(e) = jitexpr::internals::syntax::parse(line) {
                 failures.push(format!("valid.txt:{n}: parse `{line}`: {}", describe(&e)));
                 continue;
             }
@@ -157,7 +157,7 @@ fn invalid_examples_fail_with_the_expected_kind_and_span() {
             }
             // Syntax and limit errors come from the front end, name and type
             // errors from name resolution and typing, after a successful parse.
-            let parsed = jitexpr::syntax::parse(expr);
+            let parsed = jitexpr::internals::syntax::parse(expr);
             match e.kind() {
                 ErrorKind::Syntax | ErrorKind::Limit => match &parsed {
                     Ok(_) => problems.push("syntax::parse accepted it".into()),
@@ -196,7 +196,7 @@ fn valid_examples_use_every_operator_and_function() {
             for t in tokenize(line).expect("valid line lexes") {
                 tokens.insert(t.token);
             }
-            let ast = jitexpr::syntax::parse(line).expect("valid line parses");
+            let ast = jitexpr::internals::syntax::parse(line).expect("valid line parses");
             for e in &ast.exprs {
                 if let ExprKind::Call { func, .. } = &e.kind {
                     called.insert(func.clone());
@@ -221,7 +221,7 @@ fn valid_examples_use_every_operator_and_function() {
 
 /// The fully parenthesized parse tree of `src`.
 fn tree(src: &str) -> String {
-    match jitexpr::syntax::parse(src) {
+    match jitexpr::internals::syntax::parse(src) {
         Ok(ast) => Sexpr(&ast, ast.root).to_string(),
         Err(e) => panic!("`{src}` does not parse: {}", describe(&e)),
     }
@@ -296,7 +296,7 @@ fn comparisons_do_not_chain() {
         ("a < b | c < c", 10..11),
         ("sin(a <= b > c)", 11..12),
     ] {
-        let e = jitexpr::syntax::parse(src).unwrap_err();
+        let e = jitexpr::internals::syntax::parse(src).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::Syntax, "{src}");
         assert_eq!(
             e.message(),
@@ -312,11 +312,11 @@ fn whitespace_between_any_tokens() {
     assert_eq!(tree(" a\t+\nb\r\n*\x0cc "), "(a + (b * c))");
     assert_eq!(tree("sin\n(\na\n,\n)"), "sin(a)");
     // Vertical tab is not whitespace.
-    let e = jitexpr::syntax::parse("a\x0b+ b").unwrap_err();
+    let e = jitexpr::internals::syntax::parse("a\x0b+ b").unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Syntax);
     assert_eq!(e.span(), Some((1..2).into()));
     for blank in ["", " ", "\n\t  "] {
-        let e = jitexpr::syntax::parse(blank).unwrap_err();
+        let e = jitexpr::internals::syntax::parse(blank).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::Syntax);
         assert_eq!(e.message(), "empty expression");
     }
@@ -345,12 +345,12 @@ fn nesting_limit_is_exact() {
     {
         // The whole expression is one level, so MAX_DEPTH - 1 nested constructs fit.
         for (what, src) in nested(MAX_DEPTH - 1) {
-            if let Err(e) = jitexpr::syntax::parse(&src) {
+            if let Err(e) = jitexpr::internals::syntax::parse(&src) {
                 panic!("{what} nested {} times: {}", MAX_DEPTH - 1, describe(&e));
             }
         }
         for (what, src) in nested(MAX_DEPTH) {
-            let e = jitexpr::syntax::parse(&src).unwrap_err();
+            let e = jitexpr::internals::syntax::parse(&src).unwrap_err();
             assert_eq!(e.kind(), ErrorKind::Limit, "{what}: {}", describe(&e));
             assert!(e.message().contains("nested too deeply"), "{what}");
             let span = e.span().expect("limit error has a span");
@@ -359,9 +359,9 @@ fn nesting_limit_is_exact() {
         // `a+(` nests two levels per repetition (the right operand and the
         // parenthesized expression): 99 fit, 100 do not.
         let half = |n: usize| format!("{}a{}", "a+(".repeat(n), ")".repeat(n));
-        assert!(jitexpr::syntax::parse(&half((MAX_DEPTH - 1) / 2)).is_ok());
+        assert!(jitexpr::internals::syntax::parse(&half((MAX_DEPTH - 1) / 2)).is_ok());
         assert_eq!(
-            jitexpr::syntax::parse(&half(MAX_DEPTH / 2))
+            jitexpr::internals::syntax::parse(&half(MAX_DEPTH / 2))
                 .unwrap_err()
                 .kind(),
             ErrorKind::Limit
@@ -376,10 +376,10 @@ fn nesting_limit_is_exact() {
 #[test]
 fn left_associative_chains_are_not_nesting() {
     let src = vec!["a"; 20_000].join("+");
-    let ast = jitexpr::syntax::parse(&src).expect("a long chain parses");
+    let ast = jitexpr::internals::syntax::parse(&src).expect("a long chain parses");
     assert_eq!(ast.exprs.len(), 2 * 20_000 - 1);
     let src = vec!["i"; 5_000].join(" << ");
-    assert!(jitexpr::syntax::parse(&src).is_ok());
+    assert!(jitexpr::internals::syntax::parse(&src).is_ok());
 }
 
 /// MAX_DEPTH exists so that parsing cannot overflow the stack: at the limit,
@@ -392,7 +392,7 @@ fn parser_depth_limit_fits_a_default_thread_stack() {
         .stack_size(2 << 20)
         .spawn(|| {
             for (what, src) in nested(MAX_DEPTH - 1).into_iter().chain(nested(MAX_DEPTH)) {
-                let r = jitexpr::syntax::parse(&src);
+                let r = jitexpr::internals::syntax::parse(&src);
                 assert!(
                     r.is_ok() || r.unwrap_err().kind() == ErrorKind::Limit,
                     "{what}"
@@ -409,11 +409,11 @@ fn source_length_limit_is_exact() {
     let mut src = String::from("a + b");
     src.push_str(&" ".repeat(MAX_SOURCE_LEN - src.len()));
     assert_eq!(src.len(), MAX_SOURCE_LEN);
-    assert!(jitexpr::syntax::parse(&src).is_ok());
+    assert!(jitexpr::internals::syntax::parse(&src).is_ok());
     assert!(jitexpr::compile(&src, &sig()).is_ok());
     // One byte more: a Limit error, before lexing (so even garbage gets it).
     src.push(' ');
-    let e = jitexpr::syntax::parse(&src).unwrap_err();
+    let e = jitexpr::internals::syntax::parse(&src).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Limit);
     assert_eq!(
         e.message(),

@@ -574,8 +574,9 @@ fn adaptive_tiering_recompiles_a_hot_kernel_to_the_same_bits() {
             let k = jitexpr::compile_with(e, &sig, options).unwrap();
             // Interpreted first, unless the kernel runs Cranelift's vector
             // math (`pow` has no AOT routine): then compiled at baseline.
-            let compiled_first =
-                math == Math::Fast && e.contains("**") && jitexpr::backend::jit::aot::available();
+            let compiled_first = math == Math::Fast
+                && e.contains("**")
+                && jitexpr::internals::backend::jit::aot::available();
             let start = if compiled_first {
                 jitexpr::Tier::Baseline
             } else {
@@ -586,7 +587,7 @@ fn adaptive_tiering_recompiles_a_hot_kernel_to_the_same_bits() {
             let mut calls = 1;
             while k.jit_tier() == Some(start) {
                 assert!(
-                    calls <= jitexpr::backend::jit::HOT_ELEMENTS / n + 1,
+                    calls <= jitexpr::internals::backend::jit::HOT_ELEMENTS / n + 1,
                     "{e}: never tiered up"
                 );
                 let again = k.eval(&vars).unwrap();

@@ -35,10 +35,10 @@ fuzz_target!(|data: &[u8]| {
     let Ok(source) = std::str::from_utf8(data) else {
         return;
     };
-    if let Err(e) = jitexpr::syntax::lexer::tokenize(source) {
+    if let Err(e) = jitexpr::internals::syntax::lexer::tokenize(source) {
         check(&e, source);
     }
-    if let Err(e) = jitexpr::syntax::parse(source) {
+    if let Err(e) = jitexpr::internals::syntax::parse(source) {
         check(&e, source);
     }
     let sig = Signature::new()

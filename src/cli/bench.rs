@@ -20,7 +20,7 @@ use std::time::Instant;
 
 use crate::cli::{BackendArg, TieringArg, load_inputs, options};
 use crate::error::{Error, ErrorKind, Result};
-use crate::exec::shape::broadcast;
+use crate::ir::shape::broadcast;
 use crate::{Signature, Vars};
 
 /// The measurements of one benchmark.
@@ -116,7 +116,7 @@ pub fn run(
     let signature = Signature::of(&vars);
     // Time real compilations, not cache hits: clear the cache before each.
     let compile = |opts: crate::Options| -> Result<(crate::Kernel, f64)> {
-        crate::exec::cache::clear();
+        crate::kernel::with_cache(|c| c.clear());
         let start = Instant::now();
         let kernel = crate::compile_with(expr, &signature, opts)?;
         Ok((kernel, start.elapsed().as_secs_f64()))

@@ -93,7 +93,7 @@ fn on_huge_pages<T: crate::array::Element>(a: ArrayD<T>) -> ArrayD<T> {
     let Some(src) = a.as_slice_memory_order() else {
         return a;
     };
-    let Some(mut v) = crate::backend::jit::call::zeroed_vec::<T>(src.len()) else {
+    let Some(mut v) = crate::alloc::zeroed_vec::<T>(src.len()) else {
         return a;
     };
     v.copy_from_slice(src);

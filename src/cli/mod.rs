@@ -253,6 +253,24 @@ fn eval(
     }
 }
 
+/// The cancel token of the evaluation the command line runs now: Ctrl-C
+/// (SIGINT, see [`cancel_current`]) cancels that evaluation only.
+static CURRENT: std::sync::Mutex<Option<crate::CancelToken>> = std::sync::Mutex::new(None);
+
+/// A fresh token for the evaluation about to start, which Ctrl-C cancels.
+pub(crate) fn evaluation_token() -> crate::CancelToken {
+    let token = crate::CancelToken::new();
+    *CURRENT.lock().unwrap_or_else(|e| e.into_inner()) = Some(token.clone());
+    token
+}
+
+/// Cancels the evaluation running now, if any (the SIGINT handler).
+pub(crate) fn cancel_current() {
+    if let Some(t) = CURRENT.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {
+        t.cancel();
+    }
+}
+
 /// Runs `work`, showing a spinner on stderr if it takes longer than a second
 /// and stderr is a terminal.
 pub fn with_progress<T: Send>(work: impl FnOnce() -> T + Send) -> T {

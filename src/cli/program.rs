@@ -147,7 +147,9 @@ impl Session {
             .map(|(n, a)| (n.as_str(), a))
             .chain(temps.iter().map(|(n, a)| (n.as_str(), a)))
             .collect();
-        let result = crate::evaluate_with(&text, &vars, self.options);
+        let token = super::evaluation_token();
+        let result = crate::compile_with(&text, &crate::Signature::of(&vars), self.options)
+            .and_then(|k| k.eval_with_cancel(&vars, &token));
         if text.len() == expr.len() {
             // Spans are unchanged: show the user's text in diagnostics.
             let source: Arc<str> = Arc::from(expr);
@@ -399,8 +401,7 @@ impl Session {
 fn generate(n: usize, seed: u64, draw: impl Fn(&mut rand::rngs::StdRng) -> f64 + Sync) -> Vec<f64> {
     const BLOCK: usize = 1 << 16;
     // Zeroed (untouched) memory with huge pages: the workers fault it in.
-    let mut values: Vec<f64> =
-        crate::backend::jit::call::zeroed_vec(n).unwrap_or_else(|| vec![0.0; n]);
+    let mut values: Vec<f64> = crate::alloc::zeroed_vec(n).unwrap_or_else(|| vec![0.0; n]);
     let fill = |(k, chunk): (usize, &mut [f64])| {
         let key = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15)
             ^ (k as u64).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -409,7 +410,7 @@ fn generate(n: usize, seed: u64, draw: impl Fn(&mut rand::rngs::StdRng) -> f64 +
             *v = draw(&mut rng);
         }
     };
-    match crate::exec::threads::parallel_pool() {
+    match crate::threads::parallel_pool() {
         Some(pool) if n > BLOCK => {
             use rayon::prelude::*;
             pool.install(|| values.par_chunks_mut(BLOCK).enumerate().for_each(fill));

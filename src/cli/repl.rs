@@ -122,7 +122,7 @@ fn interactive(mut repl: Repl) -> ExitCode {
     // While a line is read the terminal is raw (Ctrl-C is a key, handled by
     // rustyline); during an evaluation Ctrl-C is SIGINT: cancel the evaluation
     // instead of killing the session.
-    let _ = ctrlc::set_handler(crate::exec::threads::cancel);
+    let _ = ctrlc::set_handler(super::cancel_current);
     let config = Config::builder()
         .completion_type(CompletionType::List)
         .auto_add_history(false)
@@ -515,12 +515,13 @@ impl Repl {
             .collect();
         let signature = Signature::of(&vars);
         let options = self.session.options;
-        let cached = crate::exec::cache::get(&text, &signature, options).is_some();
+        let cached = crate::kernel::with_cache(|c| c.get(&text, &signature, options)).is_some();
         let start = Instant::now();
         let kernel = crate::compile_with(&text, &signature, options)?;
         let compile = start.elapsed();
         let start = Instant::now();
-        let value = super::with_progress(|| kernel.eval(&vars))?;
+        let token = super::evaluation_token();
+        let value = super::with_progress(|| kernel.eval_with_cancel(&vars, &token))?;
         let run = start.elapsed();
         // Elements processed: the largest input the kernel reads, or the result.
         let program = &kernel.compiled().optimized;

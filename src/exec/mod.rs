@@ -1,34 +1,210 @@
-//! The executor: binds variables to a compiled program's inputs, infers
-//! shapes (broadcasting), runs the chosen backend and delivers the result.
+//! The executor: one path for every backend. It binds variables to a
+//! prepared program's inputs (checking dtypes), infers shapes (NumPy
+//! broadcasting, `ir::shape`), allocates the result (NumPy's `order='K'`:
+//! Fortran-ordered inputs give a Fortran-ordered result, on every backend)
+//! or checks the caller's output, and runs the backend.
 
-pub mod cache;
-pub mod compiled;
-pub mod reduce;
-pub mod shape;
-pub mod threads;
-
+use crate::alloc::{Order, zeros};
 use crate::array::{Array, ArrayView, ArrayViewMut};
+use crate::backend::Prepared;
 use crate::backend::interp;
 use crate::backend::jit::JitProgram;
+use crate::backend::jit::run::SmallCall;
+use crate::cancel::CancelToken;
 use crate::error::{Error, ErrorKind, Result};
 use crate::ir::graph::{Node, NodeId, Program};
+use crate::ir::shape::{self, Shapes, format_shape};
 use crate::vars::Vars;
-use shape::{Shapes, format_shape};
 
-/// The inputs of `program` found in `vars`, by input id, checked for dtype.
-/// Inputs the program does not read may be missing.
-pub fn bind<'a>(program: &Program, vars: &Vars<'a>) -> Result<Vec<Option<ArrayView<'a>>>> {
-    bind_inputs(program, &program.read_inputs(), vars)
+/// Bound inputs (by input id; `None` for those the program does not read).
+type Bound<'a> = Vec<Option<ArrayView<'a>>>;
+
+/// Evaluates `prepared` on `vars` into a new array.
+pub(crate) fn evaluate(
+    prepared: &Prepared,
+    vars: &Vars<'_>,
+    cancel: &CancelToken,
+) -> Result<Array> {
+    cancel.check()?;
+    let program = prepared.program();
+    // A small 1-d (or 0-d) JIT call: the shape of its inputs, C order either way.
+    if let Prepared::Jit(jit) = prepared
+        && let [compiled] = jit.stages()
+        && let Some(Node::Input(i)) = compiled.leaves.first().map(|&l| program.graph.node(l))
+        && let Some(first) = vars.get(&program.graph.inputs()[i.index()].name)
+        && first.shape().len() <= 1
+        && let Some(call) = SmallCall::of(jit, vars, first.shape())?
+    {
+        let mut out = zeros(program.dtype(), first.shape(), Order::C)?;
+        call.run(jit, &mut out.view_mut(), cancel)?;
+        return Ok(out);
+    }
+    let (inputs, shapes) = bind(prepared, vars)?;
+    let order = result_order(&inputs, &shapes.output);
+    match prepared {
+        Prepared::Interpreter(program) => {
+            let values = interp::run(program, &inputs, &shapes, cancel)?;
+            let flat: Vec<_> = values.iter().copied().collect();
+            if order == Order::C {
+                return Array::from_scalars(program.dtype(), &shapes.output, &flat)
+                    .ok_or_else(|| Error::internal("result does not match its shape"));
+            }
+            let mut out = zeros(program.dtype(), &shapes.output, order)?;
+            out.view_mut().assign_scalars(&flat);
+            Ok(out)
+        }
+        Prepared::Jit(jit) => {
+            let mut out = zeros(program.dtype(), &shapes.output, order)?;
+            crate::backend::jit::run::run(
+                jit,
+                &inputs,
+                &shapes,
+                &mut out.view_mut(),
+                true,
+                cancel,
+            )?;
+            Ok(out)
+        }
+        #[cfg(feature = "gpu")]
+        Prepared::Gpu { program, gpu } => {
+            let result = gpu.run(program, &inputs, &shapes)?;
+            cancel.check()?;
+            if order == Order::C {
+                return Ok(result);
+            }
+            let mut out = zeros(program.dtype(), &shapes.output, order)?;
+            assign(&mut out.view_mut(), &result)?;
+            Ok(out)
+        }
+    }
 }
 
-/// [`bind`] given the `Input` nodes the program reads.
-fn bind_inputs<'v, 'a>(
-    program: &Program,
-    reads: &[NodeId],
-    vars: &'v Vars<'a>,
-) -> Result<Vec<Option<ArrayView<'a>>>> {
+/// Evaluates `prepared` on `vars` into `out`, which must have the result's
+/// dtype and shape (any strides).
+pub(crate) fn evaluate_into(
+    prepared: &Prepared,
+    vars: &Vars<'_>,
+    out: &mut ArrayViewMut<'_>,
+    cancel: &CancelToken,
+) -> Result<()> {
+    cancel.check()?;
+    let program = prepared.program();
+    if let Prepared::Jit(jit) = prepared
+        && out.dtype() == program.dtype()
+        && let Some(call) = SmallCall::of(jit, vars, out.shape())?
+    {
+        return call.run(jit, out, cancel);
+    }
+    let (inputs, shapes) = bind(prepared, vars)?;
+    check_output(program, &shapes, out)?;
+    match prepared {
+        Prepared::Interpreter(program) => {
+            let values = interp::run(program, &inputs, &shapes, cancel)?;
+            let flat: Vec<_> = values.iter().copied().collect();
+            out.assign_scalars(&flat);
+            Ok(())
+        }
+        Prepared::Jit(jit) => {
+            crate::backend::jit::run::run(jit, &inputs, &shapes, out, false, cancel)
+        }
+        #[cfg(feature = "gpu")]
+        Prepared::Gpu { program, gpu } => {
+            let result = gpu.run(program, &inputs, &shapes)?;
+            cancel.check()?;
+            assign(out, &result)
+        }
+    }
+}
+
+/// On the GPU backend: [`evaluate`], also reporting the upload, compute and
+/// download times; `None` on the others.
+#[cfg(feature = "gpu")]
+pub(crate) fn evaluate_gpu_timed(
+    prepared: &Prepared,
+    vars: &Vars<'_>,
+) -> Result<Option<(Array, crate::backend::wgsl::Timings)>> {
+    let Prepared::Gpu { program, gpu } = prepared else {
+        return Ok(None);
+    };
+    let (inputs, shapes) = bind(prepared, vars)?;
+    gpu.run_timed(program, &inputs, &shapes).map(Some)
+}
+
+#[cfg(feature = "gpu")]
+fn assign(out: &mut ArrayViewMut<'_>, result: &Array) -> Result<()> {
+    if !out.assign(result) {
+        return Err(Error::internal(
+            "GPU result dtype differs from the output's",
+        ));
+    }
+    Ok(())
+}
+
+/// NumPy's `order='K'` for a new result, as far as it matters: Fortran when
+/// the result has two or more axes and every input of the result's shape is
+/// Fortran-contiguous (there being one), else C.
+fn result_order(inputs: &[Option<ArrayView<'_>>], output: &[usize]) -> Order {
+    let mut full = inputs
+        .iter()
+        .flatten()
+        .filter(|v| v.shape() == output)
+        .peekable();
+    if output.len() > 1 && full.peek().is_some() && full.all(|v| v.is_fortran_contiguous()) {
+        Order::Fortran
+    } else {
+        Order::C
+    }
+}
+
+/// The inputs of the program found in `vars`, checked for dtype, and the
+/// shapes of every node. A JIT program's precomputed reads are used: when
+/// its reductions are all full ones, each stage's shape is the broadcast of
+/// the inputs it reads (the per-node inference runs only to locate a
+/// broadcasting error, and for reductions along an axis).
+fn bind<'a>(prepared: &Prepared, vars: &Vars<'a>) -> Result<(Bound<'a>, Shapes)> {
+    let program = prepared.program();
+    let Prepared::Jit(jit) = prepared else {
+        let inputs = bind_inputs(program, &program.read_inputs(), vars)?;
+        let shapes = shapes(program, &inputs)?;
+        return Ok((inputs, shapes));
+    };
+    let inputs = bind_inputs(program, jit.inputs(), vars)?;
+    if let Some(shapes) = stage_shapes(program, jit, &inputs) {
+        return Ok((inputs, shapes));
+    }
+    let shapes = shapes(program, &inputs)?;
+    Ok((inputs, shapes))
+}
+
+/// The stage shapes of a JIT program with full reductions only, from its
+/// stages' leaves; `None` if it has others or an input does not broadcast.
+fn stage_shapes(program: &Program, jit: &JitProgram, inputs: &Bound<'_>) -> Option<Shapes> {
+    if !jit.full_reductions_only() {
+        return None;
+    }
     let g = &program.graph;
-    let mut bound: Vec<Option<ArrayView<'a>>> = vec![None; g.inputs().len()];
+    let mut roots = Vec::with_capacity(jit.stages().len());
+    for s in jit.stages() {
+        let mut shape: Vec<usize> = Vec::new();
+        let fits = s.leaves.iter().all(|&leaf| match g.node(leaf) {
+            Node::Input(i) => inputs[i.index()]
+                .as_ref()
+                .is_some_and(|v| shape::broadcast_into(&mut shape, v.shape())),
+            _ => true, // a full reduction: 0-d
+        });
+        if !fits {
+            return None;
+        }
+        roots.push((s.stage.root, shape));
+    }
+    Some(Shapes::of_stage_roots(roots))
+}
+
+/// The `Input` nodes `reads` of `program`, bound to `vars`.
+/// Inputs the program does not read may be missing.
+fn bind_inputs<'a>(program: &Program, reads: &[NodeId], vars: &Vars<'a>) -> Result<Bound<'a>> {
+    let g = &program.graph;
+    let mut bound: Bound<'a> = vec![None; g.inputs().len()];
     for &id in reads {
         let Node::Input(i) = g.node(id) else { continue };
         let decl = &g.inputs()[i.index()];
@@ -58,120 +234,12 @@ fn bind_inputs<'v, 'a>(
 }
 
 /// Shapes of the bound inputs, then of every node.
-pub fn shapes(program: &Program, inputs: &[Option<ArrayView<'_>>]) -> Result<Shapes> {
+fn shapes(program: &Program, inputs: &[Option<ArrayView<'_>>]) -> Result<Shapes> {
     let input_shapes: Vec<Vec<usize>> = inputs
         .iter()
         .map(|v| v.as_ref().map_or_else(Vec::new, |v| v.shape().to_vec()))
         .collect();
     shape::infer(program, &input_shapes)
-}
-
-/// [`bind`] and [`shapes`] for a JIT program, using what it precomputed: when
-/// its reductions are all full ones, each stage's shape is the broadcast of
-/// the inputs it reads (the per-node inference runs only to locate a
-/// broadcasting error, and for reductions along an axis).
-fn bind_jit<'a>(
-    program: &Program,
-    jit: &JitProgram,
-    vars: &Vars<'a>,
-) -> Result<(Vec<Option<ArrayView<'a>>>, Shapes)> {
-    let inputs = bind_inputs(program, jit.inputs(), vars)?;
-    if jit.full_reductions_only() {
-        let g = &program.graph;
-        let mut roots = Vec::with_capacity(jit.stages().len());
-        for s in jit.stages() {
-            let mut shape: Vec<usize> = Vec::new();
-            let fits = s.leaves.iter().all(|&leaf| match g.node(leaf) {
-                Node::Input(i) => inputs[i.index()]
-                    .as_ref()
-                    .is_some_and(|v| shape::broadcast_into(&mut shape, v.shape())),
-                _ => true, // a full reduction: 0-d
-            });
-            if !fits {
-                break;
-            }
-            roots.push((s.stage.root, shape));
-        }
-        if roots.len() == jit.stages().len() {
-            return Ok((inputs, Shapes::of_stage_roots(roots)));
-        }
-    }
-    let shapes = shapes(program, &inputs)?;
-    Ok((inputs, shapes))
-}
-
-/// Evaluates `program` with the reference interpreter into a new array.
-pub fn run(program: &Program, vars: &Vars<'_>) -> Result<Array> {
-    threads::reset_cancel();
-    let inputs = bind(program, vars)?;
-    let shapes = shapes(program, &inputs)?;
-    let values = interp::run(program, &inputs, &shapes)?;
-    let flat: Vec<_> = values.iter().copied().collect();
-    Array::from_scalars(program.dtype(), &shapes.output, &flat)
-        .ok_or_else(|| Error::internal("result does not match its shape"))
-}
-
-/// Evaluates `program` into `out`, which must have the result's dtype and shape.
-pub fn run_into(program: &Program, vars: &Vars<'_>, out: &mut ArrayViewMut<'_>) -> Result<()> {
-    threads::reset_cancel();
-    let inputs = bind(program, vars)?;
-    let shapes = shapes(program, &inputs)?;
-    check_output(program, &shapes, out)?;
-    let values = interp::run(program, &inputs, &shapes)?;
-    let flat: Vec<_> = values.iter().copied().collect();
-    out.assign_scalars(&flat);
-    Ok(())
-}
-
-/// Evaluates `program`, compiled as `jit`, into a new array.
-pub fn run_jit(program: &Program, jit: &JitProgram, vars: &Vars<'_>) -> Result<Array> {
-    // A small 1-d (or 0-d) call: the shape of its inputs, C order either way.
-    if let [compiled] = jit.stages()
-        && let Some(Node::Input(i)) = compiled.leaves.first().map(|&l| program.graph.node(l))
-        && let Some(first) = vars.get(&program.graph.inputs()[i.index()].name)
-        && first.shape().len() <= 1
-        && let Some(call) = compiled::SmallCall::of(program, jit, vars, first.shape())?
-    {
-        let mut out = compiled::zeros(program.dtype(), first.shape())?;
-        call.run(program, jit, &mut out.view_mut())?;
-        return Ok(out);
-    }
-    let (inputs, shapes) = bind_jit(program, jit, vars)?;
-    // Like NumPy's `order='K'`: Fortran-ordered inputs give a Fortran-ordered result.
-    let fortran = shapes.output.len() > 1
-        && inputs
-            .iter()
-            .flatten()
-            .any(|v| v.shape() == shapes.output.as_slice())
-        && inputs
-            .iter()
-            .flatten()
-            .filter(|v| v.shape() == shapes.output.as_slice())
-            .all(|v| v.is_fortran_contiguous());
-    let mut out = if fortran {
-        compiled::zeros_fortran(program.dtype(), &shapes.output)?
-    } else {
-        compiled::zeros(program.dtype(), &shapes.output)?
-    };
-    compiled::run(program, jit, &inputs, &shapes, &mut out.view_mut(), true)?;
-    Ok(out)
-}
-
-/// Evaluates `program`, compiled as `jit`, into `out` (the result's dtype and shape).
-pub fn run_jit_into(
-    program: &Program,
-    jit: &JitProgram,
-    vars: &Vars<'_>,
-    out: &mut ArrayViewMut<'_>,
-) -> Result<()> {
-    if out.dtype() == program.dtype()
-        && let Some(call) = compiled::SmallCall::of(program, jit, vars, out.shape())?
-    {
-        return call.run(program, jit, out);
-    }
-    let (inputs, shapes) = bind_jit(program, jit, vars)?;
-    check_output(program, &shapes, out)?;
-    compiled::run(program, jit, &inputs, &shapes, out, false)
 }
 
 fn check_output(program: &Program, shapes: &Shapes, out: &ArrayViewMut<'_>) -> Result<()> {
@@ -196,50 +264,6 @@ fn check_output(program: &Program, shapes: &Shapes, out: &ArrayViewMut<'_>) -> R
             ),
         )
         .with_help("allocate the output with the broadcast shape of the inputs"));
-    }
-    Ok(())
-}
-
-/// Evaluates `program`, compiled to WGSL, on the GPU into a new array.
-#[cfg(feature = "gpu")]
-pub fn run_gpu(
-    program: &Program,
-    gpu: &crate::backend::wgsl::GpuProgram,
-    vars: &Vars<'_>,
-) -> Result<Array> {
-    let inputs = bind(program, vars)?;
-    let shapes = shapes(program, &inputs)?;
-    gpu.run(program, &inputs, &shapes)
-}
-
-/// [`run_gpu`], also reporting the upload, compute and download times.
-#[cfg(feature = "gpu")]
-pub fn run_gpu_timed(
-    program: &Program,
-    gpu: &crate::backend::wgsl::GpuProgram,
-    vars: &Vars<'_>,
-) -> Result<(Array, crate::backend::wgsl::Timings)> {
-    let inputs = bind(program, vars)?;
-    let shapes = shapes(program, &inputs)?;
-    gpu.run_timed(program, &inputs, &shapes)
-}
-
-/// Evaluates on the GPU into `out` (downloaded, then copied into `out`).
-#[cfg(feature = "gpu")]
-pub fn run_gpu_into(
-    program: &Program,
-    gpu: &crate::backend::wgsl::GpuProgram,
-    vars: &Vars<'_>,
-    out: &mut ArrayViewMut<'_>,
-) -> Result<()> {
-    let inputs = bind(program, vars)?;
-    let shapes = shapes(program, &inputs)?;
-    check_output(program, &shapes, out)?;
-    let result = gpu.run(program, &inputs, &shapes)?;
-    if !out.assign(&result) {
-        return Err(Error::internal(
-            "GPU result dtype differs from the output's",
-        ));
     }
     Ok(())
 }

@@ -16,8 +16,9 @@ pub mod lower;
 pub mod op;
 pub mod optimize;
 pub mod scalar;
+pub mod shape;
 pub mod stage;
 pub mod verify;
 
-pub use graph::{Graph, Input, InputId, Node, NodeId, Program};
+pub use graph::{Input, Node, Program};
 pub use op::{BinaryOp, ReduceOp, UnaryOp};

@@ -6,7 +6,24 @@
 //! stages are its leaves), optionally followed by a reduction. The last stage
 //! computes the program's root.
 
+use crate::error::{Error, ErrorKind};
 use crate::ir::graph::{Graph, Node, NodeId, Program};
+use crate::ir::op::ReduceOp;
+
+/// NumPy's error for `min`/`max` of an empty operand, at reduction node `r`
+/// (every backend reports it with these words).
+pub(crate) fn empty_reduction(program: &Program, r: NodeId, op: ReduceOp) -> Error {
+    Error::new(
+        ErrorKind::Value,
+        format!(
+            "zero-size array to reduction operation {} which has no identity",
+            op.name()
+        ),
+    )
+    .at(program.graph.span(r))
+    .with_label("reduces an empty array")
+    .with_help("min and max need at least one element")
+}
 
 /// One fused elementwise loop, optionally reduced.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -6,7 +6,7 @@
 #![allow(dead_code)]
 
 use jitexpr::Array;
-use jitexpr::backend::wgsl::device::{self, Gpu};
+use jitexpr::internals::backend::wgsl::device::{self, Gpu};
 
 /// The process's GPU, or `None` after printing a notice.
 pub fn gpu_device() -> Option<&'static Gpu> {

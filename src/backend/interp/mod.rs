@@ -9,11 +9,12 @@ use std::collections::HashMap;
 use ndarray::{ArrayD, ArrayViewD, Axis, IxDyn};
 
 use crate::array::{ArrayView, Element, each};
+use crate::cancel::CancelToken;
 use crate::error::{Error, ErrorKind, Result};
-use crate::exec::shape::{Shapes, normalize_axis};
 use crate::ir::graph::{Node, NodeId, Program};
 use crate::ir::op::ReduceOp;
 use crate::ir::scalar::{self, ReduceError};
+use crate::ir::shape::{Shapes, normalize_axis};
 use crate::ir::stage::{stage_nodes, stages};
 use crate::types::{DType, Scalar};
 
@@ -27,6 +28,7 @@ pub fn run(
     program: &Program,
     inputs: &[Option<ArrayView<'_>>],
     shapes: &Shapes,
+    cancel: &CancelToken,
 ) -> Result<ArrayD<Scalar>> {
     let g = &program.graph;
     let mut leaves: HashMap<NodeId, ArrayD<Scalar>> = HashMap::new();
@@ -39,7 +41,7 @@ pub fn run(
     }
     let mut result = None;
     for stage in stages(program) {
-        let values = elementwise(program, stage.root, shapes.of(stage.root), &leaves)?;
+        let values = elementwise(program, stage.root, shapes.of(stage.root), &leaves, cancel)?;
         match stage.reduce {
             Some(r) => {
                 let Node::Reduce(op, operand, axis) = g.node(r) else {
@@ -47,18 +49,10 @@ pub fn run(
                         "stage reduce {r} is not a reduction"
                     )));
                 };
-                let reduced = reduce(&values, op, axis, g.dtype(operand)).map_err(|e| match e {
-                    ReduceError::Empty => Error::new(
-                        ErrorKind::Value,
-                        format!(
-                            "zero-size array to reduction operation {} which has no identity",
-                            op.name()
-                        ),
-                    )
-                    .at(g.span(r))
-                    .with_label("reduces an empty array")
-                    .with_help("min and max need at least one element"),
-                })?;
+                let reduced =
+                    reduce(&values, op, axis, g.dtype(operand)).map_err(|ReduceError::Empty| {
+                        crate::ir::stage::empty_reduction(program, r, op)
+                    })?;
                 leaves.insert(r, reduced);
             }
             None => result = Some(values),
@@ -77,6 +71,7 @@ fn elementwise(
     root: NodeId,
     shape: &[usize],
     leaves: &HashMap<NodeId, ArrayD<Scalar>>,
+    cancel: &CancelToken,
 ) -> Result<ArrayD<Scalar>> {
     let g = &program.graph;
     let nodes = stage_nodes(program, root);
@@ -109,9 +104,7 @@ fn elementwise(
     let mut bufs: Vec<Vec<Scalar>> = vec![Vec::new(); nodes.len()];
     let mut done = 0;
     while done < n {
-        if crate::exec::threads::cancel_flag().load(std::sync::atomic::Ordering::Relaxed) {
-            return Err(Error::new(ErrorKind::Cancelled, "evaluation cancelled"));
-        }
+        cancel.check()?;
         let len = BLOCK.min(n - done);
         for (k, &id) in nodes.iter().enumerate() {
             let at = |n: NodeId| &bufs[local[&n]];
@@ -154,7 +147,7 @@ fn too_large(program: &Program, node: NodeId, shape: &[usize]) -> Error {
         ErrorKind::Limit,
         format!(
             "cannot allocate an intermediate result of shape {}",
-            crate::exec::shape::format_shape(shape)
+            crate::ir::shape::format_shape(shape)
         ),
     )
     .at(program.graph.span(node))

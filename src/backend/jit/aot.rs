@@ -55,6 +55,7 @@ pub enum Isa {
 
 impl Isa {
     /// Both instruction sets, AVX2 first.
+    #[cfg(test)]
     pub const ALL: [Isa; 2] = [Isa::Avx2, Isa::Avx512];
 
     /// Whether this CPU has the instructions (ignoring `JITEXPR_NO_AOT` and
@@ -817,13 +818,11 @@ pub(crate) fn trig_fixup_f32(op: UnaryOp, x: &[f32], out: &mut [f32]) {
 
 // The calls of the `#[target_feature]` loops and the kernels' entry points
 // are `unsafe`; they live with the rest of the backend's `unsafe`.
+pub use super::call::aot::{all, entry, sincos_entry};
+#[cfg(test)]
 pub use super::call::aot::{
-    Entry, SincosEntry, all, binary_f32, binary_f64, entry, sincos_entry, sincos_f32, sincos_f64,
-    unary_f32, unary_f64,
-};
-#[doc(hidden)]
-pub use super::call::aot::{
-    binary_f32_on, binary_f64_on, sincos_f32_on, sincos_f64_on, unary_f32_on, unary_f64_on,
+    binary_f32_on, binary_f64_on, sincos_f32_on, sincos_f64_on, unary_f32_on, unary_f64,
+    unary_f64_on,
 };
 
 #[cfg(test)]

@@ -5,11 +5,15 @@
 //! All `unsafe` of the backend is in `call`, and in `aot` (the entry points of
 //! the ahead-of-time compiled AVX2 math routines).
 
+#[cfg(test)]
+mod accuracy_tests;
 pub mod aot;
 pub mod blocks;
 pub mod call;
 pub mod codegen;
 pub mod library;
+pub mod reduce;
+pub mod run;
 pub mod runtime;
 pub mod vector;
 pub mod vmath;
@@ -27,7 +31,7 @@ use crate::error::{Error, Result, Span};
 use crate::ir::graph::{Graph, Input, InputId, Node, NodeId, Program};
 use crate::ir::stage::{Stage, stage_leaves, stages};
 use crate::types::DType;
-use call::{CodeMemory, KernelFn};
+use call::{CodeMemory, KernelFn, KernelSig};
 
 /// How Cranelift compiles a program's kernels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -76,6 +80,9 @@ pub const HOT_ELEMENTS: usize = 1 << 18;
 /// structure (its stages, their leaves, the inputs it reads) is computed
 /// here once, so an evaluation does not walk the graph.
 pub struct JitProgram {
+    /// The program the kernels were compiled from (they are only ever run
+    /// with operands made from its stages).
+    program: Program,
     stages: Vec<CompiledStage>,
     inputs: Vec<NodeId>,
     full_reductions_only: bool,
@@ -239,7 +246,7 @@ fn compile_kernels(
             &format!("stage{k}"),
             listing.as_deref_mut(),
         )?;
-        ids.push(id);
+        ids.push((id, stage_sig(g, stage.root)));
     }
     let (code, mut kernels) = match module {
         Some(m) => {
@@ -257,6 +264,14 @@ fn compile_kernels(
     })
 }
 
+/// The signature of the kernel of the stage rooted at `root`.
+fn stage_sig(g: &Graph, root: NodeId) -> KernelSig {
+    KernelSig {
+        leaves: stage_leaves(g, root).iter().map(|&l| g.dtype(l)).collect(),
+        out: g.dtype(root),
+    }
+}
+
 /// The kernel of a stage whose root is a leaf (an input, or the result of
 /// a reduction: the last stage of `sum(a*b)`), which copies it to the
 /// output: one per dtype and process, compiled on first use.
@@ -264,7 +279,7 @@ fn copy_kernel(dtype: DType) -> Result<KernelFn> {
     static COPIES: Mutex<Vec<(DType, KernelFn, CodeMemory)>> = Mutex::new(Vec::new());
     let mut copies = COPIES.lock().unwrap_or_else(|e| e.into_inner());
     if let Some((_, kernel, _)) = copies.iter().find(|(d, ..)| *d == dtype) {
-        return Ok(*kernel);
+        return Ok(kernel.clone());
     }
     let mut graph = Graph::new(vec![Input {
         name: "x".into(),
@@ -282,10 +297,14 @@ fn copy_kernel(dtype: DType) -> Result<KernelFn> {
         "copy",
         None,
     )?;
-    let (code, kernels) =
-        call::finalize(module, &[id]).map_err(|e| Error::internal(format!("JIT finalize: {e}")))?;
-    copies.push((dtype, kernels[0], code));
-    Ok(kernels[0])
+    let sig = KernelSig {
+        leaves: Box::new([dtype]),
+        out: dtype,
+    };
+    let (code, kernels) = call::finalize(module, &[(id, sig)])
+        .map_err(|e| Error::internal(format!("JIT finalize: {e}")))?;
+    copies.push((dtype, kernels[0].clone(), code));
+    Ok(kernels[0].clone())
 }
 
 impl JitProgram {
@@ -326,6 +345,7 @@ impl JitProgram {
             .filter(|id| live[id.index()])
             .all(|id| !matches!(g.node(id), Node::Reduce(_, _, Some(_))));
         Ok(JitProgram {
+            program: program.clone(),
             stages: stages
                 .into_iter()
                 .map(|stage| CompiledStage {
@@ -347,6 +367,11 @@ impl JitProgram {
             _interps: first._interps,
             _code: first._code,
         })
+    }
+
+    /// The program this was compiled from.
+    pub fn program(&self) -> &Program {
+        &self.program
     }
 
     /// The stages in execution order.
@@ -372,19 +397,23 @@ impl JitProgram {
     }
 
     /// Counts a run on `elements` elements (adaptive tiering): the run that
-    /// makes the program hot compiles `program` (the one this was compiled
-    /// from) optimized first. If that compile fails, the baseline kernels,
-    /// which compute the same values, go on running.
-    pub fn note_run(&self, program: &Program, elements: usize) {
+    /// makes the program hot compiles it optimized first. If that compile
+    /// fails, the first tier's kernels, which compute the same values, go on
+    /// running.
+    pub fn note_run(&self, elements: usize) {
         if self.work.load(Ordering::Relaxed) >= HOT_ELEMENTS {
             return;
         }
         let before = self.work.fetch_add(elements, Ordering::Relaxed);
         if before < HOT_ELEMENTS && before.saturating_add(elements) >= HOT_ELEMENTS {
             let stages: Vec<Stage> = self.stages.iter().map(|s| s.stage).collect();
-            if let Ok(optimized) =
-                compile_kernels(program, &stages, self.fast_math, Tier::Optimized, None)
-            {
+            if let Ok(optimized) = compile_kernels(
+                &self.program,
+                &stages,
+                self.fast_math,
+                Tier::Optimized,
+                None,
+            ) {
                 let _ = self.optimized.set(optimized);
             }
         }

@@ -19,9 +19,9 @@ use std::time::{Duration, Instant};
 
 use crate::array::{Array, ArrayView, each};
 use crate::error::{Error, ErrorKind, Result};
-use crate::exec::shape::Shapes;
 use crate::ir::graph::{Node, NodeId, Program};
 use crate::ir::op::ReduceOp;
+use crate::ir::shape::Shapes;
 use crate::ir::stage::{Stage, stages};
 use crate::types::DType;
 use codegen::{Caps, HEADER_WORDS, MAX_DIMS, Shader, WORKGROUP};
@@ -455,16 +455,7 @@ impl<'v> Run<'_, 'v> {
         let p: usize = kept.iter().product();
         let m: usize = red.iter().product();
         if m == 0 && p > 0 && matches!(op, ReduceOp::Min | ReduceOp::Max) {
-            return Err(Error::new(
-                ErrorKind::Value,
-                format!(
-                    "zero-size array to reduction operation {} which has no identity",
-                    op.name()
-                ),
-            )
-            .at(g.span(r))
-            .with_label("reduces an empty array")
-            .with_help("min and max need at least one element"));
+            return Err(crate::ir::stage::empty_reduction(self.program, r, op));
         }
         let acc = acc_size(op, g.dtype(operand));
         let result_elem = elem_size(g.dtype(r));

@@ -6,15 +6,19 @@
 //! index space and calls the kernel on runs of consecutive elements, so a
 //! kernel never sees an address outside its operands.
 
+#![allow(unsafe_code)]
+
 pub mod aot;
 
 use std::ops::Range;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use cranelift_jit::JITModule;
 use ndarray::{ArrayViewD, ArrayViewMutD, IxDyn};
 use smallvec::SmallVec;
 
+use crate::array::Element;
 use crate::backend::jit::blocks::{Buf, Interp, Leaf, Out, Values, ValuesMut};
 use crate::types::{DType, Scalar};
 
@@ -32,9 +36,26 @@ pub const PARALLEL_THRESHOLD: usize = 64 * 1024;
 type RawKernel = unsafe extern "C" fn(*const *const u8, *const isize, *mut u8, isize, usize);
 
 /// A stage's kernel: compiled code with the ABI documented in `codegen`, or
-/// a stage of the interpreted tier (`blocks`) called through the same ABI.
-#[derive(Clone, Copy)]
-pub struct KernelFn(Code);
+/// a stage of the interpreted tier (`blocks`) called through the same ABI,
+/// with the signature it was made for. Every way of calling it here
+/// ([`run`], [`run_blocks`], [`run_blocks_by`]) checks the operands against
+/// that signature first (count and dtypes, hence element sizes), so a kernel
+/// never reads an operand as another dtype or past its last operand.
+#[derive(Clone)]
+pub struct KernelFn {
+    code: Code,
+    sig: Arc<KernelSig>,
+}
+
+/// What a kernel was compiled for: the dtype of each operand, in the order
+/// of its `inputs` argument, and of its output.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KernelSig {
+    /// The operands' dtypes.
+    pub leaves: Box<[DType]>,
+    /// The output's dtype.
+    pub out: DType,
+}
 
 #[derive(Clone, Copy)]
 enum Code {
@@ -53,24 +74,49 @@ impl KernelFn {
     /// Wraps a finalized function address.
     ///
     /// # Safety
-    /// `address` must be a function compiled with the kernel ABI in a module
-    /// that lives as long as every copy of the returned value.
-    pub unsafe fn from_address(address: *const u8) -> KernelFn {
-        // SAFETY: the caller guarantees `address` is a finalized kernel with this ABI.
-        KernelFn(Code::Native(unsafe {
-            std::mem::transmute::<*const u8, RawKernel>(address)
-        }))
+    /// `address` must be a function compiled with the kernel ABI for `sig`
+    /// in a module that lives as long as every copy of the returned value.
+    unsafe fn from_address(address: *const u8, sig: KernelSig) -> KernelFn {
+        KernelFn {
+            // SAFETY: the caller guarantees `address` is a finalized kernel with this ABI.
+            code: Code::Native(unsafe { std::mem::transmute::<*const u8, RawKernel>(address) }),
+            sig: Arc::new(sig),
+        }
     }
 
     /// A kernel that runs `interp` (which must outlive every copy of it: the
     /// owner keeps the box next to the kernels, like code memory).
     pub fn from_interp(interp: &Interp) -> KernelFn {
-        KernelFn(Code::Interpreted(interp))
+        KernelFn {
+            code: Code::Interpreted(interp),
+            sig: Arc::new(KernelSig {
+                leaves: interp.leaves().into(),
+                out: interp.out(),
+            }),
+        }
     }
 
     /// `true` for a stage of the interpreted tier.
-    pub fn is_interpreted(self) -> bool {
-        matches!(self.0, Code::Interpreted(_))
+    pub fn is_interpreted(&self) -> bool {
+        matches!(self.code, Code::Interpreted(_))
+    }
+
+    /// Panics unless `inputs` and an output of `out` are what the kernel was
+    /// made for: the check that makes calling it with them sound. (Internal
+    /// callers build operands from the same stage, so this never fails.)
+    fn check(&self, inputs: &[Operand], out: DType) {
+        let fits = self.sig.out == out
+            && self.sig.leaves.len() == inputs.len()
+            && inputs
+                .iter()
+                .zip(&*self.sig.leaves)
+                .all(|(o, &d)| o.dtype == d);
+        assert!(
+            fits,
+            "kernel for {:?} called with operands {:?} and output {out}",
+            self.sig,
+            inputs.iter().map(|o| o.dtype).collect::<Vec<_>>()
+        );
     }
 
     /// Calls the kernel on `n` elements.
@@ -81,14 +127,14 @@ impl KernelFn {
     /// the call; `out + i * out_stride` is an element of the output, of its
     /// dtype, written by no one else during the call.
     unsafe fn invoke(
-        self,
+        &self,
         ptrs: *const *const u8,
         strides: *const isize,
         out: *mut u8,
         out_stride: isize,
         n: usize,
     ) {
-        match self.0 {
+        match self.code {
             // SAFETY: the caller's contract is the compiled kernel's ABI.
             Code::Native(f) => unsafe { f(ptrs, strides, out, out_stride, n) },
             // SAFETY: the interpreter outlives the kernel (`from_interp`), and
@@ -327,6 +373,7 @@ unsafe impl Sync for CodeMemory {}
 
 /// A read operand: base pointer and byte strides for every axis of the stage shape.
 pub struct Operand {
+    dtype: DType,
     ptr: *const u8,
     strides: Strides,
     /// The byte stride of the operand as one run over the C-order index
@@ -337,6 +384,7 @@ pub struct Operand {
 
 /// The write operand.
 pub struct Output {
+    dtype: DType,
     ptr: *mut u8,
     strides: Strides,
     /// The element size when C-contiguous (one run), else `None`.
@@ -357,7 +405,7 @@ unsafe impl Sync for Output {}
 
 impl Operand {
     /// `view` broadcast to `shape`, or `None` if it does not broadcast.
-    pub fn new<T>(view: &ArrayViewD<'_, T>, shape: &[usize]) -> Option<Operand> {
+    pub fn new<T: Element>(view: &ArrayViewD<'_, T>, shape: &[usize]) -> Option<Operand> {
         let size = std::mem::size_of::<T>() as isize;
         // A view of the stage's shape needs no broadcast view (which costs
         // more than the rest of building the operand).
@@ -379,6 +427,7 @@ impl Operand {
             None
         };
         Some(Operand {
+            dtype: T::DTYPE,
             ptr: b.as_ptr() as *const u8,
             strides: b.strides().iter().map(|&s| s * size).collect(),
             flat,
@@ -388,12 +437,13 @@ impl Operand {
 
 impl Output {
     /// The whole of `view`, which must have exactly `shape`.
-    pub fn new<T>(view: &mut ArrayViewMutD<'_, T>, shape: &[usize]) -> Option<Output> {
+    pub fn new<T: Element>(view: &mut ArrayViewMutD<'_, T>, shape: &[usize]) -> Option<Output> {
         if view.shape() != shape {
             return None;
         }
         let size = std::mem::size_of::<T>() as isize;
         Some(Output {
+            dtype: T::DTYPE,
             ptr: view.as_mut_ptr() as *mut u8,
             strides: view.strides().iter().map(|&s| s * size).collect(),
             flat: view.is_standard_layout().then_some(size),
@@ -486,13 +536,14 @@ fn tasks(dims: &[usize]) -> Vec<Task> {
 
 /// Runs `kernel` over every index of `shape`: reads `inputs`, writes `output`.
 pub fn run(
-    kernel: KernelFn,
+    kernel: &KernelFn,
     inputs: &[Operand],
     output: &Output,
     shape: &[usize],
     parallel: Option<&rayon::ThreadPool>,
     cancel: &AtomicBool,
 ) {
+    kernel.check(inputs, output.dtype);
     let n: usize = shape.iter().product();
     if n == 0 {
         return;
@@ -596,7 +647,7 @@ thread_local! {
 /// `CHUNK`-element pieces in parallel, without building a task list.
 #[allow(clippy::too_many_arguments)]
 fn run_flat(
-    kernel: KernelFn,
+    kernel: &KernelFn,
     inputs: &[Operand],
     output: &Output,
     mut strides: PerOperand<isize>,
@@ -706,20 +757,21 @@ pub fn finalize_addresses(
     Ok((CodeMemory::new(module), addresses))
 }
 
-/// Finalizes `module` and returns its code memory with the kernels `ids`.
+/// Finalizes `module` and returns its code memory with the kernels `ids`,
+/// each defined by `codegen::define_kernel` for its signature.
 pub fn finalize(
     mut module: JITModule,
-    ids: &[cranelift_module::FuncId],
+    ids: &[(cranelift_module::FuncId, KernelSig)],
 ) -> Result<(CodeMemory, Vec<KernelFn>), String> {
     module.finalize_definitions().map_err(|e| e.to_string())?;
     let kernels = ids
         .iter()
-        .map(|&id| {
-            let address = module.get_finalized_function(id);
+        .map(|(id, sig)| {
+            let address = module.get_finalized_function(*id);
             // SAFETY: `id` was defined by `codegen::define_kernel` with the
-            // kernel ABI, and the module is finalized; the returned code memory
-            // owns it and is kept next to the kernels by their owner.
-            unsafe { KernelFn::from_address(address) }
+            // kernel ABI for `sig`, and the module is finalized; the returned
+            // code memory owns it and is kept next to the kernels by their owner.
+            unsafe { KernelFn::from_address(address, sig.clone()) }
         })
         .collect();
     Ok((CodeMemory::new(module), kernels))
@@ -728,7 +780,7 @@ pub fn finalize(
 /// The C-order index space of a stage, coalesced, for computing any range
 /// of its flat indices into a contiguous buffer.
 struct Walker<'a> {
-    kernel: KernelFn,
+    kernel: &'a KernelFn,
     inputs: &'a [Operand],
     dims: Vec<usize>,
     strides: Vec<Vec<isize>>,
@@ -739,7 +791,7 @@ struct Walker<'a> {
 
 impl Walker<'_> {
     fn new<'a>(
-        kernel: KernelFn,
+        kernel: &'a KernelFn,
         inputs: &'a [Operand],
         shape: &[usize],
         size: isize,
@@ -876,7 +928,7 @@ impl Walker<'_> {
 /// `f`; returns `f`'s results in block order. Blocks run in parallel on
 /// `parallel` when there are several.
 pub fn run_blocks<T, R>(
-    kernel: KernelFn,
+    kernel: &KernelFn,
     inputs: &[Operand],
     shape: &[usize],
     block: usize,
@@ -885,13 +937,14 @@ pub fn run_blocks<T, R>(
     f: impl Fn(&[T]) -> R + Sync,
 ) -> Vec<R>
 where
-    T: Copy + Default + Send,
+    T: Element + Default,
     R: Send,
 {
     let n: usize = shape.iter().product();
     if n == 0 {
         return Vec::new();
     }
+    kernel.check(inputs, T::DTYPE);
     let walker = Walker::new(kernel, inputs, shape, std::mem::size_of::<T>() as isize);
     let blocks = n.div_ceil(block);
     let compute = |buf: &mut Vec<T>, b: usize| -> R {
@@ -928,7 +981,7 @@ where
 /// values `start..start + out.len()` of the block into `out`), so it can
 /// compute and consume a block piece by piece while the pieces are in L1.
 pub fn run_blocks_by<T, R>(
-    kernel: KernelFn,
+    kernel: &KernelFn,
     inputs: &[Operand],
     shape: &[usize],
     block: usize,
@@ -937,13 +990,14 @@ pub fn run_blocks_by<T, R>(
     f: impl Fn(usize, &mut dyn FnMut(usize, &mut [T])) -> R + Sync,
 ) -> Vec<R>
 where
-    T: Copy + Default + Send,
+    T: Element + Default,
     R: Send,
 {
     let n: usize = shape.iter().product();
     if n == 0 {
         return Vec::new();
     }
+    kernel.check(inputs, T::DTYPE);
     let walker = Walker::new(kernel, inputs, shape, std::mem::size_of::<T>() as isize);
     let blocks = n.div_ceil(block);
     let compute = |b: usize| -> R {
@@ -968,51 +1022,6 @@ where
             pool.install(|| (0..blocks).into_par_iter().map(compute).collect())
         }
         _ => (0..blocks).map(compute).collect(),
-    }
-}
-
-/// A zero-filled `Vec<T>` of length `n` from the zeroing allocator, so no
-/// page is touched until the kernels write it (in parallel); large buffers are
-/// advised to use transparent huge pages. `None` if the allocation fails.
-pub fn zeroed_vec<T: crate::array::Element>(n: usize) -> Option<Vec<T>> {
-    if n == 0 {
-        return Some(Vec::new());
-    }
-    let layout = std::alloc::Layout::array::<T>(n).ok()?;
-    // SAFETY: `layout` has non-zero size (n > 0 and T is not zero-sized).
-    let ptr = unsafe { std::alloc::alloc_zeroed(layout) } as *mut T;
-    if ptr.is_null() {
-        return None;
-    }
-    advise_huge_pages(ptr as *mut u8, layout.size());
-    // SAFETY: `ptr` was allocated by the global allocator with the layout of
-    // `[T; n]` (what `Vec<T>` with capacity n uses) and all-zero bytes are a
-    // valid value of every `Element` type (false, 0, +0.0).
-    Some(unsafe { Vec::from_raw_parts(ptr, n, n) })
-}
-
-/// Asks the kernel to back the 2 MiB-aligned interior of a large buffer with
-/// huge pages (what NumPy does above 4 MiB): far fewer page faults.
-fn advise_huge_pages(ptr: *mut u8, len: usize) {
-    #[cfg(target_os = "linux")]
-    {
-        const HUGE: usize = 2 << 20;
-        if len < 2 * HUGE {
-            return;
-        }
-        let start = (ptr as usize).next_multiple_of(HUGE);
-        let end = (ptr as usize + len) & !(HUGE - 1);
-        if end > start {
-            // SAFETY: [start, end) lies inside the allocation just made;
-            // madvise only changes paging policy, never the contents.
-            unsafe {
-                libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_HUGEPAGE);
-            }
-        }
-    }
-    #[cfg(not(target_os = "linux"))]
-    {
-        let _ = (ptr, len);
     }
 }
 

@@ -10,9 +10,11 @@
 //! where the reference is NaN, and special inputs (±0, ±inf, NaN, thresholds)
 //! bit for bit.
 //!
-//! `cargo test --test vmath_accuracy -- --nocapture` prints the table of max
-//! ulp per function; `cargo test --release --test vmath_accuracy -- --ignored
-//! --nocapture` runs the large sample (2e6 points per function and type).
+//! A unit test module (it compiles and calls raw kernels through `call`,
+//! which is private to the crate): `cargo test --lib accuracy_tests --
+//! --nocapture` prints the table of max ulp per function; `cargo test
+//! --release --lib accuracy_tests -- --ignored --nocapture` runs the large
+//! sample (2e6 points per function and type).
 
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{
@@ -24,11 +26,12 @@ use cranelift_jit::{JITBuilder, JITModule};
 use cranelift_module::{Linkage, Module, default_libcall_names};
 use std::collections::HashMap;
 
+use crate::array::Element;
+use crate::backend::jit::{aot, call, runtime, vmath};
+use crate::ir::op::{BinaryOp, UnaryOp};
+use crate::ir::scalar;
+use crate::{DType, Scalar};
 use cranelift_module::FuncId;
-use jitexpr::backend::jit::{aot, call, runtime, vmath};
-use jitexpr::ir::op::{BinaryOp, UnaryOp};
-use jitexpr::ir::scalar;
-use jitexpr::{DType, Scalar};
 use ndarray::Array1;
 
 const MAX_ULP: u64 = 4;
@@ -198,12 +201,14 @@ fn compile(op: Op, dtype: DType) -> (call::CodeMemory, call::KernelFn) {
         let code = ctx.compiled_code().unwrap();
         println!("{}", code.vcode.as_deref().unwrap_or(""));
     }
-    let (code, fns) = call::finalize(module, &[id]).unwrap();
-    (code, fns[0])
+    let leaves = vec![dtype; op.arity()].into_boxed_slice();
+    let sig = call::KernelSig { leaves, out: dtype };
+    let (code, mut fns) = call::finalize(module, &[(id, sig)]).unwrap();
+    (code, fns.remove(0))
 }
 
 /// Runs the compiled `op` over the inputs (padded to a multiple of 4).
-fn run<T: Copy + Default>(kernel: call::KernelFn, inputs: &[Vec<T>]) -> Vec<T> {
+fn run<T: Element + Default>(kernel: &call::KernelFn, inputs: &[Vec<T>]) -> Vec<T> {
     let n = inputs[0].len();
     let padded = n.div_ceil(4) * 4;
     let arrays: Vec<Array1<T>> = inputs
@@ -480,7 +485,7 @@ fn check_unary(op: UnaryOp, dtype: DType, n: usize, seed: u64, use_aot: Option<a
                 LAST_NS.with(|c| c.set(t0.elapsed().as_nanos() as f64 / xs.len() as f64));
                 o
             } else {
-                run(kernel, std::slice::from_ref(&xs))
+                run(&kernel, std::slice::from_ref(&xs))
             };
             st.ns = (
                 LAST_NS.with(|c| c.get()),
@@ -503,7 +508,7 @@ fn check_unary(op: UnaryOp, dtype: DType, n: usize, seed: u64, use_aot: Option<a
                 LAST_NS.with(|c| c.set(t0.elapsed().as_nanos() as f64 / xs32.len() as f64));
                 o
             } else {
-                run(kernel, std::slice::from_ref(&xs32))
+                run(&kernel, std::slice::from_ref(&xs32))
             };
             st.ns = (
                 LAST_NS.with(|c| c.get()),
@@ -590,7 +595,7 @@ fn check_binary(
                 LAST_NS.with(|c| c.set(t0.elapsed().as_nanos() as f64 / xs.len() as f64));
                 o
             } else {
-                run(kernel, &[xs.clone(), ys.clone()])
+                run(&kernel, &[xs.clone(), ys.clone()])
             };
             st.ns = (
                 LAST_NS.with(|c| c.get()),
@@ -620,7 +625,7 @@ fn check_binary(
                 LAST_NS.with(|c| c.set(t0.elapsed().as_nanos() as f64 / x32.len() as f64));
                 o
             } else {
-                run(kernel, &[x32.clone(), y32.clone()])
+                run(&kernel, &[x32.clone(), y32.clone()])
             };
             st.ns = (
                 LAST_NS.with(|c| c.get()),

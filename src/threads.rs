@@ -4,7 +4,6 @@
 //! use with `JITEXPR_NUM_THREADS` threads if that variable is set, otherwise
 //! one per available core; [`set_num_threads`] replaces it.
 
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
 static POOL: OnceLock<Mutex<Option<Arc<rayon::ThreadPool>>>> = OnceLock::new();
@@ -28,7 +27,7 @@ fn build(threads: usize) -> Option<Arc<rayon::ThreadPool>> {
 
 /// The pool, created on first use; `None` if threads cannot be created
 /// (kernels then run on the calling thread).
-pub fn pool() -> Option<Arc<rayon::ThreadPool>> {
+pub(crate) fn pool() -> Option<Arc<rayon::ThreadPool>> {
     let slot = POOL.get_or_init(|| Mutex::new(None));
     let mut guard = slot.lock().unwrap_or_else(|e| e.into_inner());
     if guard.is_none() {
@@ -39,7 +38,7 @@ pub fn pool() -> Option<Arc<rayon::ThreadPool>> {
 
 /// The pool if it has more than one thread: with one, handing work to it
 /// only adds a thread switch to running it here.
-pub fn parallel_pool() -> Option<Arc<rayon::ThreadPool>> {
+pub(crate) fn parallel_pool() -> Option<Arc<rayon::ThreadPool>> {
     pool().filter(|p| p.current_num_threads() > 1)
 }
 
@@ -55,24 +54,6 @@ pub fn set_num_threads(n: usize) -> usize {
 /// The number of threads kernels run on.
 pub fn num_threads() -> usize {
     pool().map_or(1, |p| p.current_num_threads())
-}
-
-static CANCEL: AtomicBool = AtomicBool::new(false);
-
-/// Asks running evaluations to stop (for a Ctrl-C handler): they return an
-/// error of kind `Cancelled` at their next block boundary.
-pub fn cancel() {
-    CANCEL.store(true, Ordering::Relaxed);
-}
-
-/// The cancellation flag that kernels check between blocks.
-pub fn cancel_flag() -> &'static AtomicBool {
-    &CANCEL
-}
-
-/// Clears a cancellation request (done when an evaluation starts).
-pub fn reset_cancel() {
-    CANCEL.store(false, Ordering::Relaxed);
 }
 
 #[cfg(test)]

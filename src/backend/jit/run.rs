@@ -4,35 +4,38 @@
 
 use std::collections::HashMap;
 
-use ndarray::{ArrayD, Axis, IxDyn};
+use ndarray::Axis;
 
+use crate::alloc::{Order, zeros};
 use crate::array::{Array, ArrayView, ArrayViewMut, Element, each};
 use crate::backend::jit::JitProgram;
 use crate::backend::jit::call::{self, Operand, Output};
-use crate::error::{Error, ErrorKind, Result};
-use crate::exec::reduce::reduce;
-use crate::exec::shape::{Shapes, format_shape, normalize_axis};
-use crate::exec::threads;
+use crate::backend::jit::reduce::reduce;
+use crate::cancel::CancelToken;
+use crate::error::{Error, Result};
 use crate::ir::graph::{Node, NodeId, Program};
 use crate::ir::op::ReduceOp;
 use crate::ir::scalar::{self, ReduceError};
+use crate::ir::shape::{Shapes, format_shape, normalize_axis};
+use crate::ir::stage::empty_reduction;
+use crate::threads;
 use crate::types::DType;
 use crate::types::Scalar;
 
-/// Evaluates `program` (compiled as `jit`) on bound `inputs` with `shapes`,
-/// writing the result into `out` (shape `shapes.output`; `fresh`: just
-/// allocated by [`zeros`], see `call::Output::fresh`).
-pub fn run(
-    program: &Program,
+/// Evaluates `jit` on bound `inputs` with `shapes`, writing the result into
+/// `out` (shape `shapes.output`; `fresh`: just allocated by `alloc::zeros`,
+/// see `call::Output::fresh`).
+pub(crate) fn run(
     jit: &JitProgram,
     inputs: &[Option<ArrayView<'_>>],
     shapes: &Shapes,
     out: &mut ArrayViewMut<'_>,
     fresh: bool,
+    token: &CancelToken,
 ) -> Result<()> {
+    let program = jit.program();
     let g = &program.graph;
-    threads::reset_cancel();
-    let cancel = threads::cancel_flag();
+    let cancel = token.flag();
     let mut reduced: HashMap<NodeId, Array> = HashMap::new();
     let elements = jit
         .stages()
@@ -46,8 +49,8 @@ pub fn run(
     } else {
         None
     };
-    jit.note_run(program, elements);
-    for (compiled, &kernel) in jit.stages().iter().zip(jit.kernels()) {
+    jit.note_run(elements);
+    for (compiled, kernel) in jit.stages().iter().zip(jit.kernels()) {
         let stage = compiled.stage;
         let shape = shapes.of(stage.root);
         let operands = operands(program, &compiled.leaves, inputs, &reduced, shape)?;
@@ -56,18 +59,7 @@ pub fn run(
                 let Node::Reduce(op, operand, axis) = g.node(r) else {
                     return Err(Error::internal(format!("{r} is not a reduction")));
                 };
-                let empty = |op: ReduceOp| {
-                    Error::new(
-                        ErrorKind::Value,
-                        format!(
-                            "zero-size array to reduction operation {} which has no identity",
-                            op.name()
-                        ),
-                    )
-                    .at(g.span(r))
-                    .with_label("reduces an empty array")
-                    .with_help("min and max need at least one element")
-                };
+                let empty = |op: ReduceOp| empty_reduction(program, r, op);
                 let result = match axis {
                     // A full reduction never materializes its operand: blocks
                     // are computed into small buffers and reduced at once.
@@ -82,18 +74,18 @@ pub fn run(
                     )
                     .map_err(|ReduceError::Empty| empty(op))?,
                     Some(axis) => {
-                        let mut values = zeros(g.dtype(operand), shape)?;
+                        let mut values = zeros(g.dtype(operand), shape, Order::C)?;
                         {
                             let mut view = values.view_mut();
                             let output = output(&mut view, shape)?.fresh();
                             call::run(kernel, &operands, &output, shape, pool.as_deref(), cancel);
-                            check_cancel()?;
+                            token.check()?;
                         }
                         let axis = normalize_axis(axis, shape.len());
                         reduce(&values, op, axis).map_err(|ReduceError::Empty| empty(op))?
                     }
                 };
-                check_cancel()?;
+                token.check()?;
                 reduced.insert(r, result);
             }
             None => {
@@ -103,7 +95,7 @@ pub fn run(
                 let output = output(&mut view, shape)?;
                 let output = if fresh { output.fresh() } else { output };
                 call::run(kernel, &operands, &output, shape, pool.as_deref(), cancel);
-                check_cancel()?;
+                token.check()?;
             }
         }
     }
@@ -115,23 +107,22 @@ pub fn run(
 /// reduction, each input of which has exactly the result's shape, with fewer
 /// than `call::PARALLEL_THRESHOLD` elements (so on this thread, without
 /// streaming stores). See [`SmallCall::of`].
-pub struct SmallCall {
-    kernel: call::KernelFn,
+pub(crate) struct SmallCall<'j> {
+    kernel: &'j call::KernelFn,
     operands: smallvec::SmallVec<[Operand; 4]>,
     n: usize,
 }
 
-impl SmallCall {
+impl<'j> SmallCall<'j> {
     /// The call of `program` on `vars` with result shape `shape`, or `None`
     /// when it is not of that kind or anything does not fit (a missing
     /// input, another dtype or shape): the general path then runs it, and
     /// reports the error if there is one.
-    pub fn of(
-        program: &Program,
-        jit: &JitProgram,
+    pub(crate) fn of(
+        jit: &'j JitProgram,
         vars: &crate::vars::Vars<'_>,
         shape: &[usize],
-    ) -> Result<Option<SmallCall>> {
+    ) -> Result<Option<SmallCall<'j>>> {
         let ([compiled], [kernel]) = (jit.stages(), jit.kernels()) else {
             return Ok(None);
         };
@@ -143,7 +134,7 @@ impl SmallCall {
         {
             return Ok(None);
         }
-        let g = &program.graph;
+        let g = &jit.program().graph;
         let mut operands = smallvec::SmallVec::new();
         for &leaf in &compiled.leaves {
             let Node::Input(i) = g.node(leaf) else {
@@ -158,21 +149,20 @@ impl SmallCall {
             }
         }
         Ok(Some(SmallCall {
-            kernel: *kernel,
+            kernel,
             operands,
             n,
         }))
     }
 
     /// Runs the call into `out`, of the program's dtype and the call's shape.
-    pub fn run(
+    pub(crate) fn run(
         &self,
-        program: &Program,
         jit: &JitProgram,
         out: &mut ArrayViewMut<'_>,
+        token: &CancelToken,
     ) -> Result<()> {
-        threads::reset_cancel();
-        jit.note_run(program, self.n);
+        jit.note_run(self.n);
         let shape: smallvec::SmallVec<[usize; 4]> = out.shape().iter().copied().collect();
         let output = output(out, &shape)?;
         call::run(
@@ -181,9 +171,9 @@ impl SmallCall {
             &output,
             &shape,
             None,
-            threads::cancel_flag(),
+            token.flag(),
         );
-        check_cancel()
+        token.check()
     }
 }
 
@@ -239,60 +229,6 @@ fn output(view: &mut ArrayViewMut<'_>, shape: &[usize]) -> Result<Output> {
     })
 }
 
-/// A zero-filled C-order array (calloc: pages are touched by the workers).
-pub fn zeros(dtype: DType, shape: &[usize]) -> Result<Array> {
-    let n = shape
-        .iter()
-        .try_fold(1usize, |acc, &d| acc.checked_mul(d))
-        .filter(|&n| {
-            n.checked_mul(dtype.size())
-                .is_some_and(|b| b <= isize::MAX as usize)
-        })
-        .ok_or_else(|| too_large(shape))?;
-    fn make<T: Element + Default>(n: usize, shape: &[usize]) -> Result<Array> {
-        let v: Vec<T> = call::zeroed_vec(n).ok_or_else(|| too_large(shape))?;
-        ArrayD::from_shape_vec(IxDyn(shape), v)
-            .map(T::into_array)
-            .map_err(|e| Error::internal(format!("result shape: {e}")))
-    }
-    match dtype {
-        DType::Bool => make::<bool>(n, shape),
-        DType::Int32 => make::<i32>(n, shape),
-        DType::Int64 => make::<i64>(n, shape),
-        DType::Float32 => make::<f32>(n, shape),
-        DType::Float64 => make::<f64>(n, shape),
-    }
-}
-
-/// Like [`zeros`], in Fortran (column-major) order: the C-order buffer of
-/// the reversed shape, with its axes reversed.
-pub fn zeros_fortran(dtype: DType, shape: &[usize]) -> Result<Array> {
-    let reversed: Vec<usize> = shape.iter().rev().copied().collect();
-    Ok(match zeros(dtype, &reversed)? {
-        Array::Bool(x) => Array::Bool(x.reversed_axes()),
-        Array::Int32(x) => Array::Int32(x.reversed_axes()),
-        Array::Int64(x) => Array::Int64(x.reversed_axes()),
-        Array::Float32(x) => Array::Float32(x.reversed_axes()),
-        Array::Float64(x) => Array::Float64(x.reversed_axes()),
-    })
-}
-
-/// An error if Ctrl-C (or `threads::cancel`) interrupted the evaluation.
-fn check_cancel() -> Result<()> {
-    if threads::cancel_flag().load(std::sync::atomic::Ordering::Relaxed) {
-        return Err(Error::new(ErrorKind::Cancelled, "evaluation cancelled"));
-    }
-    Ok(())
-}
-
-fn too_large(shape: &[usize]) -> Error {
-    Error::new(
-        ErrorKind::Limit,
-        format!("cannot allocate a result of shape {}", format_shape(shape)),
-    )
-    .with_help("check the shapes of the inputs: broadcasting may have multiplied them")
-}
-
 /// `out` (shape `squeezed`) viewed with the length-1 axes of `full` put back.
 fn unsqueeze<'a>(
     out: &'a mut ArrayViewMut<'_>,
@@ -332,8 +268,8 @@ fn unsqueeze<'a>(
 
 /// The `sum` reduction of a float stage: each block summed as it is
 /// computed, then the partials (exactly `scalar::sum_f64`/`sum_f32`).
-fn blocked_sum<T: Copy + Default + Send>(
-    kernel: call::KernelFn,
+fn blocked_sum<T: Element + Default>(
+    kernel: &call::KernelFn,
     operands: &[Operand],
     shape: &[usize],
     pool: Option<&rayon::ThreadPool>,
@@ -357,7 +293,7 @@ fn blocked_sum<T: Copy + Default + Send>(
 /// `op` over every element of the stage, block by block (see
 /// `ir::scalar::REDUCE_BLOCK`), with the interpreter's exact semantics.
 fn full_reduction(
-    kernel: call::KernelFn,
+    kernel: &call::KernelFn,
     operands: &[Operand],
     shape: &[usize],
     dtype: DType,
@@ -411,7 +347,7 @@ fn full_reduction(
                 op
             };
             fn blocks<T: Element + Default + scalar::BlockMinMax>(
-                kernel: call::KernelFn,
+                kernel: &call::KernelFn,
                 operands: &[Operand],
                 shape: &[usize],
                 pool: Option<&rayon::ThreadPool>,

@@ -68,7 +68,7 @@ fn lanes<T: Copy + Send + Sync, R: Clone + Send>(
                 buf.extend(lane.iter().copied());
                 f(buf)
             };
-            let out: Vec<R> = match crate::exec::threads::parallel_pool() {
+            let out: Vec<R> = match crate::threads::parallel_pool() {
                 Some(pool)
                     if a.len() >= crate::backend::jit::call::PARALLEL_THRESHOLD
                         && lanes.len() > 1 =>

@@ -1,0 +1,112 @@
+//! Allocating result arrays: zero-filled by the zeroing allocator, so no
+//! page is touched until the kernels write it (in parallel), large ones
+//! advised to use transparent huge pages; C or Fortran order.
+//!
+//! One of the two modules allowed `unsafe` (the other is
+//! `backend/jit/call/`): `alloc_zeroed` and `madvise`, each block with its
+//! `SAFETY:` argument.
+#![allow(unsafe_code)]
+
+use ndarray::{ArrayD, IxDyn};
+
+use crate::array::{Array, Element};
+use crate::error::{Error, ErrorKind, Result};
+use crate::ir::shape::format_shape;
+use crate::types::DType;
+
+/// A zero-filled `Vec<T>` of length `n`. `None` if the allocation fails.
+pub(crate) fn zeroed_vec<T: Element>(n: usize) -> Option<Vec<T>> {
+    if n == 0 {
+        return Some(Vec::new());
+    }
+    let layout = std::alloc::Layout::array::<T>(n).ok()?;
+    // SAFETY: `layout` has non-zero size (n > 0 and T is not zero-sized).
+    let ptr = unsafe { std::alloc::alloc_zeroed(layout) } as *mut T;
+    if ptr.is_null() {
+        return None;
+    }
+    advise_huge_pages(ptr as *mut u8, layout.size());
+    // SAFETY: `ptr` was allocated by the global allocator with the layout of
+    // `[T; n]` (what `Vec<T>` with capacity n uses) and all-zero bytes are a
+    // valid value of every `Element` type (false, 0, +0.0).
+    Some(unsafe { Vec::from_raw_parts(ptr, n, n) })
+}
+
+/// Asks the kernel to back the 2 MiB-aligned interior of a large buffer with
+/// huge pages (what NumPy does above 4 MiB): far fewer page faults.
+fn advise_huge_pages(ptr: *mut u8, len: usize) {
+    #[cfg(target_os = "linux")]
+    {
+        const HUGE: usize = 2 << 20;
+        if len < 2 * HUGE {
+            return;
+        }
+        let start = (ptr as usize).next_multiple_of(HUGE);
+        let end = (ptr as usize + len) & !(HUGE - 1);
+        if end > start {
+            // SAFETY: [start, end) lies inside the allocation just made;
+            // madvise only changes paging policy, never the contents.
+            unsafe {
+                libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_HUGEPAGE);
+            }
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = (ptr, len);
+    }
+}
+
+/// Memory order of a new array.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Order {
+    /// Row-major (the last axis contiguous).
+    C,
+    /// Column-major (the first axis contiguous).
+    Fortran,
+}
+
+/// A zero-filled array of `dtype` and `shape` in `order`; a `Limit` error
+/// if it cannot be allocated (checked before anything is allocated).
+pub(crate) fn zeros(dtype: DType, shape: &[usize], order: Order) -> Result<Array> {
+    if order == Order::Fortran {
+        // The C-order buffer of the reversed shape, with its axes reversed.
+        let reversed: Vec<usize> = shape.iter().rev().copied().collect();
+        return Ok(match zeros(dtype, &reversed, Order::C)? {
+            Array::Bool(x) => Array::Bool(x.reversed_axes()),
+            Array::Int32(x) => Array::Int32(x.reversed_axes()),
+            Array::Int64(x) => Array::Int64(x.reversed_axes()),
+            Array::Float32(x) => Array::Float32(x.reversed_axes()),
+            Array::Float64(x) => Array::Float64(x.reversed_axes()),
+        });
+    }
+    let n = shape
+        .iter()
+        .try_fold(1usize, |acc, &d| acc.checked_mul(d))
+        .filter(|&n| {
+            n.checked_mul(dtype.size())
+                .is_some_and(|b| b <= isize::MAX as usize)
+        })
+        .ok_or_else(|| too_large(shape))?;
+    fn make<T: Element + Default>(n: usize, shape: &[usize]) -> Result<Array> {
+        let v: Vec<T> = zeroed_vec(n).ok_or_else(|| too_large(shape))?;
+        ArrayD::from_shape_vec(IxDyn(shape), v)
+            .map(T::into_array)
+            .map_err(|e| Error::internal(format!("result shape: {e}")))
+    }
+    match dtype {
+        DType::Bool => make::<bool>(n, shape),
+        DType::Int32 => make::<i32>(n, shape),
+        DType::Int64 => make::<i64>(n, shape),
+        DType::Float32 => make::<f32>(n, shape),
+        DType::Float64 => make::<f64>(n, shape),
+    }
+}
+
+fn too_large(shape: &[usize]) -> Error {
+    Error::new(
+        ErrorKind::Limit,
+        format!("cannot allocate a result of shape {}", format_shape(shape)),
+    )
+    .with_help("check the shapes of the inputs: broadcasting may have multiplied them")
+}
