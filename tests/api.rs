@@ -142,3 +142,46 @@ fn reductions_shapes() {
     let r = jitexpr::evaluate("x / sum(x, axis=1)", &v).unwrap();
     assert_eq!(r.as_f64().unwrap()[[0, 1]], 0.75);
 }
+
+/// Every backend gives the same result layout for the same inputs, like
+/// NumPy's `order='K'`: Fortran-ordered inputs of the result's shape give a
+/// Fortran-ordered result, C-ordered (or mixed) ones a C-ordered result.
+#[test]
+fn every_backend_gives_the_same_result_layout() {
+    let c = ndarray::Array2::from_shape_fn((3, 4), |(i, j)| (i * 4 + j) as f64);
+    // The values of `c`, stored column-major.
+    let mut f = ndarray::Array2::<f64>::zeros((4, 3)).reversed_axes();
+    f.assign(&c);
+    assert!(f.t().is_standard_layout() && f == c);
+    let row = array![1.0, 2.0, 3.0, 4.0];
+    let gpu = jitexpr::evaluate_with(
+        "x",
+        &Vars::new().with("x", &row),
+        Options::with_backend(Backend::Gpu),
+    )
+    .is_ok();
+    let mut backends = vec![Backend::Jit, Backend::Interpreter];
+    if gpu {
+        backends.push(Backend::Gpu);
+    }
+    for backend in backends {
+        let opts = Options::with_backend(backend);
+        for (inputs, fortran) in [
+            (Vars::new().with("a", &f).with("b", &f), true),
+            (Vars::new().with("a", &f).with("b", &row), true),
+            (Vars::new().with("a", &c).with("b", &f), false),
+            (Vars::new().with("a", &c).with("b", &row), false),
+        ] {
+            let r = jitexpr::evaluate_with("a * 2 + b", &inputs, opts).unwrap();
+            let r = r.as_f64().unwrap();
+            assert_eq!(r.shape(), &[3, 4]);
+            let is_f = r.t().is_standard_layout();
+            assert_eq!(is_f, fortran, "{backend:?}");
+            assert_eq!(r.is_standard_layout(), !fortran, "{backend:?}");
+            let a = inputs.get("a").unwrap().to_owned();
+            let b = inputs.get("b").unwrap().to_owned();
+            let want = a.as_f64().unwrap() * 2.0 + b.as_f64().unwrap();
+            assert_eq!(r, &want, "{backend:?}");
+        }
+    }
+}

@@ -481,7 +481,7 @@ fn check_unary(op: UnaryOp, dtype: DType, n: usize, seed: u64, use_aot: Option<a
             let got = if let Some(isa) = use_aot {
                 let mut o = vec![0.0; xs.len()];
                 let t0 = std::time::Instant::now();
-                assert!(aot::unary_f64_on(isa, op, &xs, &mut o));
+                assert!(call::aot::unary_f64_on(isa, op, &xs, &mut o));
                 LAST_NS.with(|c| c.set(t0.elapsed().as_nanos() as f64 / xs.len() as f64));
                 o
             } else {
@@ -504,7 +504,7 @@ fn check_unary(op: UnaryOp, dtype: DType, n: usize, seed: u64, use_aot: Option<a
             let got = if let Some(isa) = use_aot {
                 let mut o = vec![0.0; xs32.len()];
                 let t0 = std::time::Instant::now();
-                assert!(aot::unary_f32_on(isa, op, &xs32, &mut o));
+                assert!(call::aot::unary_f32_on(isa, op, &xs32, &mut o));
                 LAST_NS.with(|c| c.set(t0.elapsed().as_nanos() as f64 / xs32.len() as f64));
                 o
             } else {
@@ -591,7 +591,7 @@ fn check_binary(
             let got = if let Some(isa) = use_aot {
                 let mut o = vec![0.0; xs.len()];
                 let t0 = std::time::Instant::now();
-                assert!(aot::binary_f64_on(isa, op, &xs, &ys, &mut o));
+                assert!(call::aot::binary_f64_on(isa, op, &xs, &ys, &mut o));
                 LAST_NS.with(|c| c.set(t0.elapsed().as_nanos() as f64 / xs.len() as f64));
                 o
             } else {
@@ -621,7 +621,7 @@ fn check_binary(
             let got = if let Some(isa) = use_aot {
                 let mut o = vec![0.0; x32.len()];
                 let t0 = std::time::Instant::now();
-                assert!(aot::binary_f32_on(isa, op, &x32, &y32, &mut o));
+                assert!(call::aot::binary_f32_on(isa, op, &x32, &y32, &mut o));
                 LAST_NS.with(|c| c.set(t0.elapsed().as_nanos() as f64 / x32.len() as f64));
                 o
             } else {
@@ -658,7 +658,7 @@ fn check_binary(
 }
 
 /// Checks every vector function (`use_aot`: every ahead-of-time routine
-/// compiled for that instruction set, through `aot::unary_f64_on` etc.) over
+/// compiled for that instruction set, through `call::aot::unary_f64_on` etc.) over
 /// `n` points and prints the table.
 fn check_all(n: usize, use_aot: Option<aot::Isa>) {
     let mut failures = Vec::new();
@@ -815,8 +815,20 @@ fn aot_sincos_equals_sin_and_cos() {
     let x32: Vec<f32> = xs.iter().map(|&x| x as f32).collect();
     let mut tested = 0;
     for isa in aot::Isa::ALL.into_iter().filter(|i| i.supported()) {
-        check!(isa, xs, f64, aot::sincos_f64_on, aot::unary_f64_on);
-        check!(isa, x32, f32, aot::sincos_f32_on, aot::unary_f32_on);
+        check!(
+            isa,
+            xs,
+            f64,
+            call::aot::sincos_f64_on,
+            call::aot::unary_f64_on
+        );
+        check!(
+            isa,
+            x32,
+            f32,
+            call::aot::sincos_f32_on,
+            call::aot::unary_f32_on
+        );
         tested += 1;
     }
     if tested == 0 {
@@ -844,14 +856,14 @@ fn aot_isas_bit_identical() {
         let run64 = |isa| {
             let mut o = vec![0.0; xs.len()];
             for (x, o) in xs.chunks(aot::BLOCK).zip(o.chunks_mut(aot::BLOCK)) {
-                assert!(aot::unary_f64_on(isa, u, x, o));
+                assert!(call::aot::unary_f64_on(isa, u, x, o));
             }
             o
         };
         let run32 = |isa| {
             let mut o = vec![0.0; x32.len()];
             for (x, o) in x32.chunks(aot::BLOCK).zip(o.chunks_mut(aot::BLOCK)) {
-                assert!(aot::unary_f32_on(isa, u, x, o));
+                assert!(call::aot::unary_f32_on(isa, u, x, o));
             }
             o
         };
@@ -861,7 +873,7 @@ fn aot_isas_bit_identical() {
         let (a, b) = (run32(aot::Isa::Avx2), run32(aot::Isa::Avx512));
         assert!(same32(&a, &b), "{u:?} f32: AVX2 and AVX-512 differ");
         let mut o = vec![0.0; xs.len()];
-        assert!(aot::unary_f64(u, &xs, &mut o));
+        assert!(call::aot::unary_f64(u, &xs, &mut o));
         assert!(
             same64(&o, &run64(sel)),
             "{u:?}: the selected ISA gives other results"
@@ -871,8 +883,8 @@ fn aot_isas_bit_identical() {
         let mut o = [vec![0.0; xs.len()], vec![0.0; xs.len()]];
         let mut p = [vec![0.0f32; xs.len()], vec![0.0f32; xs.len()]];
         for (k, isa) in aot::Isa::ALL.into_iter().enumerate() {
-            assert!(aot::binary_f64_on(isa, b, &xs, &ys, &mut o[k]));
-            assert!(aot::binary_f32_on(isa, b, &x32, &y32, &mut p[k]));
+            assert!(call::aot::binary_f64_on(isa, b, &xs, &ys, &mut o[k]));
+            assert!(call::aot::binary_f32_on(isa, b, &x32, &y32, &mut p[k]));
         }
         assert!(same64(&o[0], &o[1]), "{b:?} f64: AVX2 and AVX-512 differ");
         assert!(same32(&p[0], &p[1]), "{b:?} f32: AVX2 and AVX-512 differ");

@@ -817,13 +817,8 @@ pub(crate) fn trig_fixup_f32(op: UnaryOp, x: &[f32], out: &mut [f32]) {
 }
 
 // The calls of the `#[target_feature]` loops and the kernels' entry points
-// are `unsafe`; they live with the rest of the backend's `unsafe`.
-pub use super::call::aot::{all, entry, sincos_entry};
-#[cfg(test)]
-pub use super::call::aot::{
-    binary_f32_on, binary_f64_on, sincos_f32_on, sincos_f64_on, unary_f32_on, unary_f64,
-    unary_f64_on,
-};
+// are `unsafe`; they live with the rest of the backend's `unsafe`, in
+// `call::aot`, which uses this module (not the other way round).
 
 #[cfg(test)]
 mod tests {

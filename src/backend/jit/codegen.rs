@@ -19,31 +19,20 @@ use std::collections::HashMap;
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
 use cranelift_codegen::ir::immediates::{Ieee32, Ieee64};
 use cranelift_codegen::ir::{
-    AbiParam, FuncRef, InstBuilder, MemFlagsData, StackSlotData, StackSlotKind, Type, Value, types,
+    AbiParam, FuncRef, InstBuilder, MemFlagsData, StackSlotData, StackSlotKind, Value, types,
 };
 use cranelift_codegen::ir::{Function, UserFuncName};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 use cranelift_jit::JITModule;
 use cranelift_module::{FuncId, Module};
 
-use crate::backend::jit::runtime::{self, Routine};
+use crate::backend::jit::runtime::{self, Routine, clif_type, routine_id};
 use crate::backend::jit::{aot, library, vector, vmath};
 use crate::error::{Error, Result};
 use crate::ir::graph::{Node, NodeId, Program};
 use crate::ir::op::{BinaryOp, UnaryOp};
 use crate::ir::stage::{stage_leaves, stage_nodes};
 use crate::types::{DType, Scalar};
-
-/// The Cranelift type holding one element of `dtype` (bool is a byte, 0 or 1).
-pub fn clif_type(dtype: DType) -> Type {
-    match dtype {
-        DType::Bool => types::I8,
-        DType::Int32 => types::I32,
-        DType::Int64 => types::I64,
-        DType::Float32 => types::F32,
-        DType::Float64 => types::F64,
-    }
-}
 
 /// Defines the kernel for the stage rooted at `root` in `module` and returns its id.
 pub fn define_kernel(
@@ -794,7 +783,7 @@ fn blocked_loop(
             // sin and cos of one operand: one routine computes both (one
             // range reduction, both polynomials: what each alone computes).
             if let Some((sin, cos, x)) = sin_cos_pair(program, level, m) {
-                let (symbol, _) = aot::sincos_entry(single);
+                let (symbol, _) = super::call::aot::sincos_entry(single);
                 let fref = import_routine(b, module, routines, refs, symbol, &sig)?;
                 b.ins().call(fref, &[at(&x), dst(sin), dst(cos), len]);
                 fused.extend([sin, cos]);
@@ -802,7 +791,7 @@ fn blocked_loop(
             }
             let f =
                 aot_fn(program, m).ok_or_else(|| Error::internal("block plan without routine"))?;
-            let (symbol, _) = aot::entry(f, single)
+            let (symbol, _) = super::call::aot::entry(f, single)
                 .ok_or_else(|| Error::internal(format!("no AOT routine for {f:?}")))?;
             let fref = import_routine(b, module, routines, refs, symbol, &sig)?;
             let ops = g.node(m).operands();
@@ -1161,26 +1150,4 @@ fn inf_of(dtype: DType) -> Scalar {
         DType::Float32 => Scalar::Float32(f32::INFINITY),
         _ => Scalar::Float64(f64::INFINITY),
     }
-}
-
-/// The module-level id of `routine`, declaring it as an import on first use.
-pub(crate) fn routine_id(
-    module: &mut JITModule,
-    routines: &mut HashMap<&'static str, FuncId>,
-    routine: Routine,
-) -> Result<FuncId> {
-    if let Some(&id) = routines.get(routine.symbol) {
-        return Ok(id);
-    }
-    let ty = clif_type(routine.dtype);
-    let mut sig = module.make_signature();
-    for _ in 0..routine.arity {
-        sig.params.push(AbiParam::new(ty));
-    }
-    sig.returns.push(AbiParam::new(ty));
-    let id = module
-        .declare_function(routine.symbol, cranelift_module::Linkage::Import, &sig)
-        .map_err(|e| Error::internal(format!("JIT declare {}: {e}", routine.symbol)))?;
-    routines.insert(routine.symbol, id);
-    Ok(id)
 }

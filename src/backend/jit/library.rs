@@ -16,7 +16,7 @@ use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 use cranelift_module::{Linkage, Module};
 
 use crate::backend::jit::call::{self, CodeMemory};
-use crate::backend::jit::{Tier, codegen, new_module, runtime, vmath};
+use crate::backend::jit::{Tier, new_module, runtime, vmath};
 use crate::error::{Error, Result};
 use crate::ir::op::{BinaryOp, UnaryOp};
 use crate::types::DType;
@@ -135,7 +135,7 @@ fn compile(f: MathFn, symbol: &str) -> Result<(CodeMemory, *const u8)> {
     }
     .ok_or_else(|| Error::internal(format!("no reference routine for {symbol}")))?;
     let mut routines = HashMap::new();
-    let routine_id = codegen::routine_id(&mut module, &mut routines, routine)?;
+    let routine_id = runtime::routine_id(&mut module, &mut routines, routine)?;
     let mut func = Function::with_name_signature(UserFuncName::user(0, id.as_u32()), sig);
     let mut fctx = FunctionBuilderContext::new();
     {

@@ -15,6 +15,7 @@ pub mod library;
 pub mod reduce;
 pub mod run;
 pub mod runtime;
+pub mod values;
 pub mod vector;
 pub mod vmath;
 
@@ -190,10 +191,13 @@ fn routine_address(symbol: &str) -> Option<*const u8> {
         for r in runtime::all() {
             t.insert(r.symbol, r.address);
         }
-        for (symbol, entry) in aot::all() {
+        for (symbol, entry) in call::aot::all() {
             t.insert(symbol, entry as usize);
         }
-        for (symbol, entry) in [aot::sincos_entry(false), aot::sincos_entry(true)] {
+        for (symbol, entry) in [
+            call::aot::sincos_entry(false),
+            call::aot::sincos_entry(true),
+        ] {
             t.insert(symbol, entry as usize);
         }
         t
@@ -225,7 +229,7 @@ fn compile_kernels(
             && let Some(interp) = blocks::Interp::build(program, stage.root, fast_math)
         {
             let interp = Box::new(interp);
-            ready.push((k, KernelFn::from_interp(&interp)));
+            ready.push((k, KernelFn::from_interp(&*interp)));
             interps.push(interp);
             continue;
         }

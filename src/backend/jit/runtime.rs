@@ -6,6 +6,13 @@
 //! interpreter. They are plain `extern "C"` functions registered with the JIT
 //! module under [`Routine::symbol`].
 
+use std::collections::HashMap;
+
+use cranelift_codegen::ir::{AbiParam, Type, types};
+use cranelift_jit::JITModule;
+use cranelift_module::{FuncId, Module};
+
+use crate::error::{Error, Result};
 use crate::ir::op::{BinaryOp, UnaryOp};
 use crate::ir::scalar;
 use crate::types::{DType, Scalar};
@@ -147,4 +154,37 @@ routines! {
     int {
         Pow => jx_pow_i64, jx_pow_i32;
     }
+}
+
+/// The Cranelift type holding one element of `dtype` (bool is a byte, 0 or 1).
+pub fn clif_type(dtype: DType) -> Type {
+    match dtype {
+        DType::Bool => types::I8,
+        DType::Int32 => types::I32,
+        DType::Int64 => types::I64,
+        DType::Float32 => types::F32,
+        DType::Float64 => types::F64,
+    }
+}
+
+/// The module-level id of `routine`, declaring it as an import on first use.
+pub fn routine_id(
+    module: &mut JITModule,
+    routines: &mut HashMap<&'static str, FuncId>,
+    routine: Routine,
+) -> Result<FuncId> {
+    if let Some(&id) = routines.get(routine.symbol) {
+        return Ok(id);
+    }
+    let ty = clif_type(routine.dtype);
+    let mut sig = module.make_signature();
+    for _ in 0..routine.arity {
+        sig.params.push(AbiParam::new(ty));
+    }
+    sig.returns.push(AbiParam::new(ty));
+    let id = module
+        .declare_function(routine.symbol, cranelift_module::Linkage::Import, &sig)
+        .map_err(|e| Error::internal(format!("JIT declare {}: {e}", routine.symbol)))?;
+    routines.insert(routine.symbol, id);
+    Ok(id)
 }

@@ -19,7 +19,7 @@ use ndarray::{ArrayViewD, ArrayViewMutD, IxDyn};
 use smallvec::SmallVec;
 
 use crate::array::Element;
-use crate::backend::jit::blocks::{Buf, Interp, Leaf, Out, Values, ValuesMut};
+use crate::backend::jit::values::{Buf, Values, ValuesMut};
 use crate::types::{DType, Scalar};
 
 /// Byte strides of one operand, one per axis (inline up to 4 axes).
@@ -32,6 +32,37 @@ pub const CHUNK: usize = 16 * 1024;
 
 /// Below this many elements a stage runs on the calling thread.
 pub const PARALLEL_THRESHOLD: usize = 64 * 1024;
+
+/// A kernel operand, as [`interpret`] hands it to a [`BlockKernel`] for one
+/// call of `n` elements.
+pub enum Leaf<'a> {
+    /// Elements `[0, n)`, contiguous.
+    Contiguous(Values<'a>),
+    /// One value for every element (stride 0).
+    Uniform(Scalar),
+    /// Elements at any other stride.
+    Strided(Run),
+}
+
+/// The output of one call.
+pub enum Out<'a> {
+    /// Elements `[0, n)`, contiguous.
+    Contiguous(ValuesMut<'a>),
+    /// Elements at any other stride.
+    Strided(Run),
+}
+
+/// A stage computed block by block in Rust (the interpreted tier,
+/// `blocks::Interp`), called through the kernel ABI by [`interpret`].
+pub trait BlockKernel: Sync {
+    /// The dtype of each operand, in the kernel ABI's order.
+    fn leaves(&self) -> &[DType];
+    /// The dtype of the output.
+    fn out(&self) -> DType;
+    /// Computes `n` elements of `leaves` into `out`; `vector`: every operand
+    /// is contiguous or uniform (the compiled kernel's vector-loop test).
+    fn run(&self, leaves: &[Leaf<'_>], out: Out<'_>, n: usize, vector: bool);
+}
 
 type RawKernel = unsafe extern "C" fn(*const *const u8, *const isize, *mut u8, isize, usize);
 
@@ -60,7 +91,7 @@ pub struct KernelSig {
 #[derive(Clone, Copy)]
 enum Code {
     Native(RawKernel),
-    Interpreted(*const Interp),
+    Interpreted(*const dyn BlockKernel),
 }
 
 // SAFETY: native code is immutable; an `Interp` is immutable once built
@@ -86,9 +117,9 @@ impl KernelFn {
 
     /// A kernel that runs `interp` (which must outlive every copy of it: the
     /// owner keeps the box next to the kernels, like code memory).
-    pub fn from_interp(interp: &Interp) -> KernelFn {
+    pub fn from_interp(interp: &(dyn BlockKernel + 'static)) -> KernelFn {
         KernelFn {
-            code: Code::Interpreted(interp),
+            code: Code::Interpreted(interp as *const dyn BlockKernel),
             sig: Arc::new(KernelSig {
                 leaves: interp.leaves().into(),
                 out: interp.out(),
@@ -150,7 +181,7 @@ impl KernelFn {
 /// # Safety
 /// As [`KernelFn::invoke`], for `p`'s leaves and output dtype.
 unsafe fn interpret(
-    p: &Interp,
+    p: &dyn BlockKernel,
     ptrs: *const *const u8,
     strides: *const isize,
     out: *mut u8,
