@@ -52,6 +52,7 @@ pub use kernel::{
     Backend, Compiled, Kernel, Math, Options, Tier, Tiering, compile, compile_with, evaluate,
     evaluate_with,
 };
+pub use syntax::free_names;
 pub use types::{DType, Scalar};
 pub use vars::{Signature, Vars};
 
