@@ -163,10 +163,10 @@ impl Session {
                 _ => None,
             }
         });
-        // Found right to left (parents first); built left to right, so
-        // unseeded draws follow the text.
+        // Built left to right, so unseeded draws follow the text.
+        calls.sort_by_key(|(node, _)| program.get(*node).span.start);
         let mut temps = Vec::with_capacity(calls.len());
-        for (node, name) in calls.into_iter().rev() {
+        for (node, name) in calls {
             let array = self
                 .construct(program, node)
                 .map_err(|e| e.with_source(&source.text))?;

@@ -7,7 +7,7 @@
 //! visits operands before the operations that use them (no recursion needed,
 //! however deep the expression).
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::ops::Range;
 
@@ -118,48 +118,49 @@ impl Program {
 
     /// The expression rooted at `root` as an [`Ast`] of its own, holding only
     /// the nodes it reaches, with the same spans. Nodes for which `replace`
-    /// returns a name become that name (their children are dropped unless
-    /// reached otherwise): how the command line puts an array in place of an
-    /// array constructor call. `replace` is asked parents first, so an outer
-    /// call replaced hides the calls inside it.
+    /// returns a name become that name (their children are dropped): how the
+    /// command line puts an array in place of an array constructor call.
+    /// `replace` is asked parents first, so an outer call replaced hides the
+    /// calls inside it. The cost is that of the expression, not of the
+    /// program before it.
     pub fn extract(&self, root: ExprId, mut replace: impl FnMut(ExprId) -> Option<String>) -> Ast {
-        let n = root.index() + 1;
-        let mut keep = vec![false; n];
-        let mut names: Vec<Option<String>> = vec![None; n];
-        keep[root.index()] = true;
-        // Parents have larger ids than their children: one backward pass.
-        for i in (0..n).rev() {
-            if !keep[i] {
-                continue;
-            }
-            if let Some(name) = replace(ExprId(i as u32)) {
-                names[i] = Some(name);
-                continue;
-            }
-            for child in self.exprs[i].kind.children() {
-                keep[child.index()] = true;
+        // Walk down from the root with a stack (no recursion).
+        let mut reached = Vec::new();
+        let mut names = HashMap::new();
+        let mut stack = vec![root];
+        while let Some(id) = stack.pop() {
+            reached.push(id);
+            match replace(id) {
+                Some(name) => {
+                    names.insert(id, name);
+                }
+                None => stack.extend(self.get(id).kind.children()),
             }
         }
-        let mut new_id = vec![ExprId(0); n];
-        let mut exprs = Vec::new();
-        for i in 0..n {
-            if !keep[i] {
-                continue;
-            }
-            let old = &self.exprs[i];
-            let kind = match names[i].take() {
-                Some(name) => ExprKind::Name(name),
-                None => old.kind.remapped(|c| new_id[c.index()]),
-            };
-            new_id[i] = ExprId(exprs.len() as u32);
-            exprs.push(Expr {
-                kind,
-                span: old.span,
-            });
-        }
+        // In arena order, children still come before parents.
+        reached.sort_unstable();
+        reached.dedup();
+        let new_id = |old: ExprId| {
+            let index = reached.binary_search(&old).unwrap_or_default();
+            ExprId(index as u32)
+        };
+        let exprs = reached
+            .iter()
+            .map(|&id| {
+                let old = self.get(id);
+                let kind = match names.remove(&id) {
+                    Some(name) => ExprKind::Name(name),
+                    None => old.kind.remapped(new_id),
+                };
+                Expr {
+                    kind,
+                    span: old.span,
+                }
+            })
+            .collect();
         Ast {
             exprs,
-            root: new_id[root.index()],
+            root: new_id(root),
         }
     }
 }

@@ -806,6 +806,44 @@ mod tests {
     }
 
     #[test]
+    fn extract_takes_one_statement_and_replaces_calls_by_names() {
+        let src = "x = 1; y = f(g(x), 2) * sum(x, axis=0)\nx + y";
+        let p = parse_program(src).unwrap();
+        assert_eq!(p.statements.len(), 3);
+        let stmt = &p.statements[1];
+        let ast = p.extract(stmt.value, |id| match &p.get(id).kind {
+            ExprKind::Call { func, .. } if func == "f" => Some("F".to_string()),
+            _ => None,
+        });
+        assert_eq!(Sexpr(&ast, ast.root).to_string(), "(F * sum(x, axis=0))");
+        // Only the nodes reached, children before parents, spans kept.
+        assert_eq!(ast.exprs.len(), 5);
+        assert!(ast.exprs.iter().all(|e| {
+            e.kind
+                .children()
+                .iter()
+                .all(|c| c.index() < ast.exprs.len())
+        }));
+        let f = ast
+            .exprs
+            .iter()
+            .find(|e| e.kind == ExprKind::Name("F".into()));
+        let span = f.unwrap().span;
+        assert_eq!(&src[span.range()], "f(g(x), 2)");
+        assert_eq!(ast.get(ast.root).span, p.get(stmt.value).span);
+        // Thousands of statements: each extraction costs its own statement.
+        let big = "a = b + 1\n".repeat(20_000);
+        let p = parse_program(&big).unwrap();
+        let total: usize = p
+            .statements
+            .iter()
+            .map(|s| p.extract(s.value, |_| None).exprs.len())
+            .sum();
+        assert_eq!(total, 3 * 20_000);
+        assert_eq!(p.free_names(), ["b"]);
+    }
+
+    #[test]
     fn deep_nesting_is_a_clean_error() {
         let s = format!("{}a{}", "(".repeat(100_000), ")".repeat(100_000));
         let e = parse(&s).unwrap_err();
