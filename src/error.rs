@@ -176,13 +176,6 @@ impl Error {
         self
     }
 
-    /// Replaces the expression text the spans point into (same length, same spans).
-    #[cfg(feature = "cli")]
-    pub(crate) fn replace_source(mut self, source: &Arc<str>) -> Error {
-        self.inner.source_text = Some(Arc::clone(source));
-        self
-    }
-
     /// The broad category.
     pub fn kind(&self) -> ErrorKind {
         self.inner.kind

@@ -7,7 +7,7 @@
 
 /// The front end.
 pub mod syntax {
-    pub use crate::syntax::{ast, lexer, parse, parser};
+    pub use crate::syntax::{Incomplete, ast, incomplete, lexer, parse, parse_program, parser};
 }
 
 /// The typed IR.

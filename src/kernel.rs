@@ -156,7 +156,20 @@ pub fn compile_with(expr: &str, signature: &Signature, options: Options) -> Resu
 
 fn compile_uncached(expr: &str, signature: &Signature, options: Options) -> Result<Kernel> {
     let source: Arc<str> = Arc::from(expr);
-    let compiled = front_to_ir(expr, signature).map_err(|e| e.with_source(&source))?;
+    let ast = syntax::parse(expr).map_err(|e| e.with_source(&source))?;
+    compile_ast(&source, &ast, signature, options)
+}
+
+/// Compiles an expression parsed already (uncached): the command line's
+/// statements, whose spans point into the whole program `source`.
+pub(crate) fn compile_ast(
+    source: &Arc<str>,
+    ast: &syntax::ast::Ast,
+    signature: &Signature,
+    options: Options,
+) -> Result<Kernel> {
+    let source = Arc::clone(source);
+    let compiled = front_to_ir(ast, signature).map_err(|e| e.with_source(&source))?;
     let with_source = |e: crate::Error| e.with_source(&source);
     let prepared = match options.backend {
         Backend::Jit => Prepared::Jit(
@@ -191,8 +204,7 @@ fn compile_uncached(expr: &str, signature: &Signature, options: Options) -> Resu
     })
 }
 
-fn front_to_ir(expr: &str, signature: &Signature) -> Result<Compiled> {
-    let ast = syntax::parse(expr)?;
+fn front_to_ir(ast: &syntax::ast::Ast, signature: &Signature) -> Result<Compiled> {
     let inputs: Vec<Input> = signature
         .iter()
         .map(|(name, dtype)| Input {
@@ -200,7 +212,7 @@ fn front_to_ir(expr: &str, signature: &Signature) -> Result<Compiled> {
             dtype,
         })
         .collect();
-    let lowered = ir::lower::lower(&ast, &inputs)?;
+    let lowered = ir::lower::lower(ast, &inputs)?;
     if cfg!(debug_assertions) {
         ir::verify::verify(&lowered)?;
     }

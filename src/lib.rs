@@ -76,7 +76,7 @@ pub use error::{Error, ErrorKind, Result, Span};
 pub use ir::Program;
 pub use kernel::{Compiled, Kernel, compile, compile_with, evaluate, evaluate_with};
 pub use options::{Backend, Math, Options, Tier, Tiering};
-pub use outline::{Outline, TopReduction, outline};
+pub use outline::{Outline, TopReduction, free_names, outline};
 pub use threads::{num_threads, set_num_threads};
 pub use types::{DType, Scalar};
 pub use vars::{Signature, Vars};

@@ -12,7 +12,7 @@ use crate::syntax::ast::{Ast, ExprId, ExprKind, UnaryOp};
 #[non_exhaustive]
 pub struct Outline {
     /// The variables it reads, in order of first appearance (built-in
-    /// constants and function names excluded).
+    /// constants and function names excluded): [`free_names`].
     pub names: Vec<String>,
     /// The built-in constants it names (`pi`, `e`, `inf`, `nan`), in order of
     /// first appearance.
@@ -53,18 +53,16 @@ pub struct TopReduction {
 pub fn outline(expr: &str) -> Result<Outline> {
     let source: std::sync::Arc<str> = std::sync::Arc::from(expr);
     let ast = crate::syntax::parse(expr).map_err(|e| e.with_source(&source))?;
-    let mut o = Outline::default();
+    let mut o = Outline {
+        names: ast.free_names(builtins::is_builtin_name),
+        ..Outline::default()
+    };
     for e in &ast.exprs {
         match &e.kind {
-            ExprKind::Name(n) => {
-                let list = if builtins::CONSTANTS.iter().any(|(c, _)| c == n) {
-                    &mut o.constants
-                } else {
-                    &mut o.names
-                };
-                if !list.contains(n) {
-                    list.push(n.clone());
-                }
+            ExprKind::Name(n)
+                if builtins::CONSTANTS.iter().any(|(c, _)| c == n) && !o.constants.contains(n) =>
+            {
+                o.constants.push(n.clone());
             }
             ExprKind::Call { func, .. } if is_reduction(func) => o.reductions += 1,
             _ => {}
@@ -116,4 +114,27 @@ fn literal_int(ast: &Ast, id: ExprId) -> Option<i64> {
         } => literal_int(ast, *operand).map(|v| -v),
         _ => None,
     }
+}
+
+/// The variables an expression or a program reads and does not assign
+/// itself, in order of first appearance: what its caller must bind.
+///
+/// `source` is parsed as a program (a plain expression is a program of one
+/// statement). Built-in constants (`pi`, `e`, `inf`, `nan`) and the names of
+/// built-in functions are not variables; a name read before the statement
+/// that assigns it is.
+///
+/// ```
+/// assert_eq!(jitexpr::free_names("sin(b) * a + pi*b")?, ["b", "a"]);
+/// assert_eq!(jitexpr::free_names("x = a + 1; y = x * x\nsum(y + c, axis=0)")?, ["a", "c"]);
+/// # Ok::<(), jitexpr::Error>(())
+/// ```
+///
+/// # Errors
+///
+/// A syntax error, with its span and the text attached.
+pub fn free_names(source: &str) -> Result<Vec<String>> {
+    crate::syntax::parse_program(source)
+        .map(|p| p.free_names(builtins::is_builtin_name))
+        .map_err(|e| e.with_source(&std::sync::Arc::from(source)))
 }

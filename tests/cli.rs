@@ -32,6 +32,47 @@ fn eval_with_number_inputs_and_constructors() {
 }
 
 #[test]
+fn eval_programs_with_comments_lines_and_keyword_arguments() {
+    let program = "x = linspace(0, 1, 5)  # five points (0 to 1\n\
+                   y = where(x > 0.5,\n          x * 10,  # large ones\n          0)\n\
+                   ; s = sum(y +\n full(5, value=1, dtype=int32))\ns";
+    jitexpr()
+        .args(["eval", program])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("22.5"));
+}
+
+#[test]
+fn eval_errors_point_into_the_line_of_the_statement() {
+    // The caret diagnostic shows the fourth line, the unknown name underlined.
+    let out = jitexpr()
+        .args([
+            "eval",
+            "a = random(5, seed=1)  # five\nb = (a +\n  1)\nc = b * nope\nsum(c)",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains(":4:9"), "{err}");
+    assert!(err.contains("4 | c = b * nope"), "{err}");
+    assert!(err.contains("^^"), "{err}");
+    // The hidden variables of constructors are never suggested.
+    assert!(err.contains("the variables are: a, b"), "{err}");
+    // A constructor's argument error points at the argument.
+    let out = jitexpr()
+        .args(["eval", "x = 1\ny = zeros(2, dtype=float33) + x"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("unknown dtype `float33`") && err.contains(":2:20"),
+        "{err}"
+    );
+}
+
+#[test]
 fn eval_writes_npy_and_never_leaves_a_partial_file() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("r.npy");

@@ -46,6 +46,31 @@ fn lines_are_joined_while_brackets_are_open() {
 }
 
 #[test]
+fn lines_are_joined_after_an_operator_until_an_empty_line() {
+    // `a +` goes on to the next line; `# (` is a comment, not a bracket.
+    let a = repl("a = 40 +  # (\n  2\na\n").success();
+    assert!(stdout_of(&a).contains("42"), "{}", stdout_of(&a));
+    // An empty line after a dangling operator runs it: the error, then the rest.
+    let a = repl("b = 1 +\n\n7 * 6\n")
+        .code(1)
+        .stderr(predicate::str::contains("expected an expression after `+`"));
+    assert!(stdout_of(&a).contains("42"), "{}", stdout_of(&a));
+    // A syntax error in a line runs none of its statements.
+    let a = repl("c = 5; d = (c +) \nc\n").code(1);
+    assert!(!stdout_of(&a).contains('5'), "{}", stdout_of(&a));
+}
+
+#[test]
+fn statement_commands_span_lines_and_evaluate_constructors() {
+    let a = repl(":time y = sqrt(\n  random(1000, seed=1))\n:explain sum(random(3,\n  seed=2))  # a comment\ny.shape\n")
+        .code(1);
+    let out = stdout_of(&a);
+    assert!(out.contains("(1000 elements"), "{out}");
+    assert!(out.contains("sum(random(3, seed=2))"), "{out}");
+    assert!(out.contains("input.f64 random@"), "{out}");
+}
+
+#[test]
 fn vars_lists_name_dtype_shape_and_bytes() {
     let a = repl("z = zeros(2, 3, dtype=float32)\nn = arange(4)\n:vars\n").success();
     let out = stdout_of(&a);

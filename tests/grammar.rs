@@ -503,3 +503,178 @@ fn grammar_file_states_the_implementation() {
         "unbalanced (* *) in the grammar"
     );
 }
+
+// --- programs (section 5 of the grammar)
+
+/// Each statement of a program as `target = tree` or `tree`.
+fn statements(src: &str) -> Vec<String> {
+    let p =
+        jitexpr::internals::syntax::parse_program(src).unwrap_or_else(|e| panic!("{src:?}: {e:?}"));
+    p.statements
+        .iter()
+        .enumerate()
+        .map(|(k, s)| {
+            let ast = p.extract(s.value, |_| None);
+            let tree = Sexpr(&ast, ast.root).to_string();
+            assert_eq!(p.nodes(k).end, s.value.0 as usize + 1);
+            match &s.target {
+                Some(t) => {
+                    assert_eq!(&src[t.span.start..t.span.end], t.name);
+                    format!("{} = {tree}", t.name)
+                }
+                None => tree,
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn programs_separate_statements_by_semicolons_and_line_breaks() {
+    assert_eq!(
+        statements("a = 1; b = a * 2\nb + 1"),
+        ["a = 1", "b = (a * 2)", "(b + 1)"]
+    );
+    // Empty statements, blank lines and comment lines are skipped.
+    assert_eq!(statements(";; a\n\n  # only a comment\n;b;"), ["a", "b"]);
+    assert!(statements("").is_empty());
+    assert!(statements("# nothing but a comment").is_empty());
+    // `==` compares; `=` inside a call is a keyword argument.
+    assert_eq!(statements("x = a == b"), ["x = (a == b)"]);
+    assert_eq!(
+        statements("r = random(3, 4, seed=1, dtype=float32)"),
+        ["r = random(3, 4, seed=1, dtype=float32)"]
+    );
+    // A leading operator on a new line starts a new statement, as in Python.
+    assert_eq!(statements("a\n-b"), ["a", "(-b)"]);
+}
+
+#[test]
+fn programs_continue_inside_brackets_and_after_operators() {
+    let src = "y = where(x > 0.5,  # keep the large ones (\n          x**2,\n          0)\nsum(y,\n axis=0)";
+    assert_eq!(
+        statements(src),
+        ["y = where((x > 0.5), (x ** 2), 0)", "sum(y, axis=0)"]
+    );
+    assert_eq!(statements("y = a +\n  b *\n  c"), ["y = (a + (b * c))"]);
+    assert_eq!(statements("y =\n  a"), ["y = a"]);
+    // A `#` inside a string is no comment (the string is an error).
+    let e = jitexpr::internals::syntax::parse_program("a = '#'").unwrap_err();
+    assert_eq!(e.message(), "string literals are not supported");
+}
+
+#[test]
+fn program_spans_are_bytes_of_the_whole_text() {
+    let src = "a = 1\n# comment\nb = sin(a) + c";
+    let p = jitexpr::internals::syntax::parse_program(src).unwrap();
+    let b = &p.statements[1];
+    assert_eq!(&src[b.span.start..b.span.end], "b = sin(a) + c");
+    let value = p.get(b.value).span;
+    assert_eq!(&src[value.start..value.end], "sin(a) + c");
+    // Errors in a later statement point at the right byte of the original text.
+    // The error's token is the last occurrence of `at` in the text.
+    for (src, at, message) in [
+        ("a = 1\nb = (a +\n  2))", ")", "unmatched `)`"),
+        ("a = 1; b = a b", "b", "expected an operator, found a name"),
+        (
+            "a = 1\nb = a + 1 = 2",
+            "=",
+            "only a name can be assigned to",
+        ),
+        ("a = 1\nTrue = 2", "True", "cannot assign to `True`"),
+        (
+            "a = 1\nlambda = 2",
+            "lambda",
+            "`lambda` is a Python keyword",
+        ),
+        (
+            "a = 1\nb = sin(a, axis=0, a)",
+            "a",
+            "positional argument follows",
+        ),
+        ("a = 1\nb = a < 2 < 3", "<", "chained comparisons"),
+        ("a = 1\n\nb = a $ 2", "$", "unexpected character `$`"),
+    ] {
+        let e = jitexpr::internals::syntax::parse_program(src).unwrap_err();
+        let start = src.rfind(at).unwrap();
+        assert_eq!(
+            e.span(),
+            Some((start..start + at.len()).into()),
+            "{src:?}: {e:?}"
+        );
+        assert!(e.message().contains(message), "{src:?}: {}", e.message());
+    }
+}
+
+#[test]
+fn plain_expressions_keep_their_language() {
+    // `;` and assignments stay errors in an expression; comments are whitespace.
+    let e = jitexpr::internals::syntax::parse("a; b").unwrap_err();
+    assert_eq!(e.message(), "expected an operator, found `;`");
+    let e = jitexpr::internals::syntax::parse("a = 1").unwrap_err();
+    assert_eq!(e.message(), "assignment is not supported in an expression");
+    assert_eq!(tree("a +  # more below\n b"), "(a + b)");
+    let e = jitexpr::internals::syntax::parse("  # only a comment").unwrap_err();
+    assert_eq!(e.message(), "empty expression");
+    // A keyword argument a function does not take: the checker, at the keyword.
+    let src = "sin(a, axis=1)";
+    let e = jitexpr::compile(src, &sig()).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Type);
+    assert!(e.message().contains("keyword argument `axis`"), "{e:?}");
+    assert_eq!(e.span(), Some((7..11).into()));
+    // The reductions' axis= keeps working.
+    let a = ndarray::array![[1.0, 2.0], [3.0, 4.0]];
+    let r = jitexpr::evaluate(
+        "sum(a, axis=1)  # per row",
+        &jitexpr::Vars::new().with("a", &a),
+    )
+    .unwrap();
+    assert_eq!(r.as_f64().unwrap().as_slice().unwrap(), &[3.0, 7.0]);
+}
+
+#[test]
+fn incomplete_input_is_reported_by_the_parser() {
+    use jitexpr::internals::syntax::{Incomplete, incomplete};
+    for src in [
+        "sin(a",
+        "x = maximum(a,\n",
+        "f(a, axis=",
+        "(a +",
+        "a = (1 +\n 2\n",
+        "a = (1 + 2",
+    ] {
+        assert_eq!(incomplete(src), Some(Incomplete::OpenBracket), "{src:?}");
+    }
+    for src in ["a +", "x =", "a = 1; b = a *", "y = a **\n", "-"] {
+        assert_eq!(incomplete(src), Some(Incomplete::Operand), "{src:?}");
+    }
+    for src in [
+        "",
+        "a + b",
+        "a = 1; b = (a +\n 2)",
+        "a + 1  # (",
+        "a) +",
+        "sin(a b",
+        "'(' +",
+        "[a,",
+    ] {
+        assert_eq!(incomplete(src), None, "{src:?}");
+    }
+}
+
+#[test]
+fn free_names_of_expressions_and_programs() {
+    let names = |src: &str| jitexpr::free_names(src).unwrap();
+    assert_eq!(names("sin(b) * a + pi * b - inf"), ["b", "a"]);
+    assert_eq!(names("sum(x, axis=1) / where(m, y, nan)"), ["x", "m", "y"]);
+    assert!(names("1 + 2").is_empty());
+    // Assigned names are not free after their assignment; before it they are.
+    assert_eq!(names("x = a + 1; y = x * x\nsum(y + c)"), ["a", "c"]);
+    assert_eq!(names("x = x + 1; x"), ["x"]);
+    assert_eq!(names("y = b; b = 1; b + y"), ["b"]);
+    // A dtype name as a keyword value is not a variable.
+    assert_eq!(names("zeros(3, dtype=float32) + k  # k is free"), ["k"]);
+    // Errors carry the span and the text.
+    let e = jitexpr::free_names("a + (b").unwrap_err();
+    assert_eq!(e.message(), "unclosed `(`");
+    assert!(e.render().contains("a + (b"), "{}", e.render());
+}

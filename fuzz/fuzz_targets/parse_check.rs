@@ -1,4 +1,4 @@
-//! Fuzzes the front end and the interpreter: any UTF-8 input must give `Ok`
+//! Fuzzes the front end (expressions and programs) and the interpreter: any UTF-8 input must give `Ok`
 //! or an `Error` (whose span lies inside the input and which renders); a panic
 //! is a bug.
 #![no_main]
@@ -39,6 +39,15 @@ fuzz_target!(|data: &[u8]| {
         check(&e, source);
     }
     if let Err(e) = jitexpr::internals::syntax::parse(source) {
+        check(&e, source);
+    }
+    // The program grammar (the command line's): same guarantees, and the
+    // REPL's question "is this incomplete?" never panics either.
+    if let Err(e) = jitexpr::internals::syntax::parse_program(source) {
+        check(&e, source);
+    }
+    let _ = jitexpr::internals::syntax::incomplete(source);
+    if let Err(e) = jitexpr::free_names(source) {
         check(&e, source);
     }
     let sig = Signature::new()

@@ -10,8 +10,6 @@
 //! dtype (`jitexpr._coerce.write_out`), and turning a core `Error` into the
 //! matching Python exception (`jitexpr._errors.from_core`).
 
-use jitexpr::ir::builtins::{self, Lowering};
-use jitexpr::syntax::ast::{ExprKind, UnaryOp};
 use jitexpr::{Array, ArrayView, Backend, DType, Math, Options, Signature, Vars};
 use numpy::{
     PyArrayDescrMethods, PyArrayDyn, PyArrayMethods, PyReadonlyArrayDyn, PyUntypedArray,
@@ -521,87 +519,10 @@ fn analyze(
     usize,
     Option<(String, String, Option<i64>)>,
 )> {
-    let ast = jitexpr::syntax::parse(ex).map_err(|e| {
-        let source: std::sync::Arc<str> = std::sync::Arc::from(ex);
-        to_py_err(py, &with_text(e, &source))
-    })?;
-    let mut names: Vec<String> = Vec::new();
-    let mut constants: Vec<String> = Vec::new();
-    let mut reductions = 0;
-    for expr in &ast.exprs {
-        match &expr.kind {
-            ExprKind::Name(n) => {
-                let list = if builtins::CONSTANTS.iter().any(|(c, _)| c == n) {
-                    &mut constants
-                } else {
-                    &mut names
-                };
-                if !list.contains(n) {
-                    list.push(n.clone());
-                }
-            }
-            ExprKind::Call { func, .. } => {
-                if matches!(
-                    builtins::lookup(func).map(|f| f.lowering),
-                    Some(Lowering::Reduce(_))
-                ) {
-                    reductions += 1;
-                }
-            }
-            _ => {}
-        }
-    }
-    let top = match &ast.get(ast.root).kind {
-        ExprKind::Call {
-            func,
-            args,
-            keywords,
-            ..
-        } if args.len() == 1
-            && matches!(
-                builtins::lookup(func).map(|f| f.lowering),
-                Some(Lowering::Reduce(_))
-            ) =>
-        {
-            let arg = ast.get(args[0]).span;
-            let mut axis = None;
-            for k in keywords {
-                if k.name == "axis" {
-                    axis = Some(literal_int(&ast, k.value).ok_or_else(|| {
-                        PyValueError::new_err("axis= must be an integer literal")
-                    })?);
-                }
-            }
-            Some((func.clone(), ex[arg.range()].to_string(), axis))
-        }
-        _ => None,
-    };
-    Ok((names, constants, reductions, top))
-}
-
-fn with_text(e: jitexpr::Error, source: &std::sync::Arc<str>) -> jitexpr::Error {
-    // Parse errors from `syntax::parse` carry no text; `compile` attaches it.
-    // Compiling the same text reproduces the same error with its text.
-    if e.source_text().is_some() {
-        return e;
-    }
-    match jitexpr::compile(source, &Signature::new()) {
-        Err(full) if full.kind() == e.kind() && full.span() == e.span() => full,
-        _ => e,
-    }
-}
-
-/// The value of an integer literal, possibly negated (`1`, `-1`).
-fn literal_int(ast: &jitexpr::syntax::ast::Ast, id: jitexpr::syntax::ast::ExprId) -> Option<i64> {
-    match &ast.get(id).kind {
-        ExprKind::Int(v) => i64::try_from(*v).ok(),
-        ExprKind::Unary {
-            op: UnaryOp::Neg,
-            operand,
-            ..
-        } => literal_int(ast, *operand).map(|v| -v),
-        _ => None,
-    }
+    // Errors come with the text attached, for the caret diagnostic.
+    let o = jitexpr::outline(ex).map_err(|e| to_py_err(py, &e))?;
+    let top = o.top_reduction.map(|t| (t.function, t.operand, t.axis));
+    Ok((o.names, o.constants, o.reductions, top))
 }
 
 /// Uses `n` threads (at least 1) from now on; returns the previous count.

@@ -2,28 +2,54 @@
 //! tokens, AST, typed IR before and after optimization, the Cranelift IR of
 //! each kernel — with the time each stage took.
 
-use std::collections::BTreeSet;
-use std::time::Instant;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use crate::backend::jit::{JitProgram, Tiering};
 use crate::cli::io;
 use crate::error::{Error, ErrorKind, Result};
-use crate::ir::{Input, builtins, lower, optimize, verify};
-use crate::syntax::ast::{ExprKind, Sexpr};
+use crate::ir::{Input, lower, optimize, verify};
+use crate::syntax::ast::{Ast, Sexpr};
 use crate::syntax::{lexer, parse};
 use crate::{DType, Signature};
 
-/// The text of the explanation.
+/// The text of the explanation of `expr`, whose variables have the dtypes
+/// of `inputs` (`NAME=dtype` or `NAME=file`) or else float64.
 pub fn explain(expr: &str, inputs: &[String]) -> Result<String> {
-    let source: std::sync::Arc<str> = std::sync::Arc::from(expr);
-    explain_inner(expr, inputs).map_err(|e| e.with_source(&source))
+    let source: Arc<str> = Arc::from(expr);
+    let explained = || -> Result<String> {
+        let t = Instant::now();
+        let ast = parse(expr)?;
+        let parse_time = t.elapsed();
+        // Signature: declared inputs, every other variable float64.
+        let mut signature = Signature::new();
+        for spec in inputs {
+            let (name, dtype) = input_dtype(spec)?;
+            signature = signature.with(&name, dtype);
+        }
+        for name in ast.free_names(crate::ir::builtins::is_builtin_name) {
+            if signature.dtype(&name).is_none() {
+                signature = signature.with(&name, DType::Float64);
+            }
+        }
+        explain_parsed(expr, (&ast, parse_time), &ast, &signature)
+    };
+    explained().map_err(|e| e.with_source(&source))
 }
 
-fn explain_inner(expr: &str, inputs: &[String]) -> Result<String> {
+/// The explanation of an expression parsed already: `shown` (parsed from
+/// `text` in `parse_time`) is the AST printed, `ast` the one compiled (the
+/// REPL's has hidden variables in place of array constructors).
+pub fn explain_parsed(
+    text: &str,
+    (shown, parse_time): (&Ast, Duration),
+    ast: &Ast,
+    signature: &Signature,
+) -> Result<String> {
     let mut out = String::new();
     let mut timings = Vec::new();
     let t = Instant::now();
-    let tokens = lexer::tokenize(expr)?;
+    let tokens = lexer::tokenize(text)?;
     timings.push(("lex", t.elapsed()));
     out.push_str("== tokens\n");
     for tok in &tokens {
@@ -32,35 +58,12 @@ fn explain_inner(expr: &str, inputs: &[String]) -> Result<String> {
             tok.span.start,
             tok.span.end,
             tok.token,
-            &expr[tok.span.range()]
+            &text[tok.span.range()]
         ));
     }
-    let t = Instant::now();
-    let ast = parse(expr)?;
-    timings.push(("parse", t.elapsed()));
-    out.push_str(&format!("\n== AST\n{}\n", Sexpr(&ast, ast.root)));
+    timings.push(("parse", parse_time));
+    out.push_str(&format!("\n== AST\n{}\n", Sexpr(shown, shown.root)));
 
-    // Signature: declared inputs, every other variable float64.
-    let mut signature = Signature::new();
-    for spec in inputs {
-        let (name, dtype) = input_dtype(spec)?;
-        signature = signature.with(&name, dtype);
-    }
-    let free: BTreeSet<String> = ast
-        .exprs
-        .iter()
-        .filter_map(|e| match &e.kind {
-            ExprKind::Name(n) if !builtins::CONSTANTS.iter().any(|(c, _)| c == n) => {
-                Some(n.clone())
-            }
-            _ => None,
-        })
-        .collect();
-    for name in free {
-        if signature.dtype(&name).is_none() {
-            signature = signature.with(&name, DType::Float64);
-        }
-    }
     let decls: Vec<Input> = signature
         .iter()
         .map(|(n, d)| Input {
@@ -69,7 +72,7 @@ fn explain_inner(expr: &str, inputs: &[String]) -> Result<String> {
         })
         .collect();
     let t = Instant::now();
-    let lowered = lower::lower(&ast, &decls)?;
+    let lowered = lower::lower(ast, &decls)?;
     verify::verify(&lowered)?;
     timings.push(("type check and lower", t.elapsed()));
     out.push_str(&format!("\n== typed IR\n{lowered}\n"));

@@ -3,9 +3,11 @@
 //! constructors (`arange`, `linspace`, `zeros`, `ones`, `full`, `random`,
 //! `normal`) usable anywhere an array is.
 //!
-//! A constructor call is evaluated first (its arguments must be literals),
-//! bound to a hidden variable, and the call replaced by that variable in the
-//! expression text; the rest is an ordinary jitexpr expression.
+//! A program is parsed once by [`crate::syntax::parse_program`]; a
+//! constructor call is an ordinary call node. Evaluating a statement builds
+//! each outermost constructor's array (its arguments must be literals), puts
+//! a hidden variable in place of the call node ([`Program::extract`]) and
+//! compiles the resulting expression; spans stay those of the program text.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -16,8 +18,8 @@ use rand_distr::{Distribution, Normal};
 
 use crate::error::{Error, ErrorKind, Result, Span};
 use crate::ir::builtins;
-use crate::syntax::ast::{Ast, ExprId, ExprKind, UnaryOp};
-use crate::{Array, DType, Options, Vars};
+use crate::syntax::ast::{Ast, ExprId, ExprKind, Program, Target, UnaryOp};
+use crate::{Array, DType, Options, Signature, Vars};
 
 /// The names of the array constructors.
 pub const CONSTRUCTORS: &[(&str, &str)] = &[
@@ -53,54 +55,37 @@ pub struct Session {
     draws: u64,
 }
 
-/// One statement: an optional target and an expression (with its offset in the line).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Statement {
-    /// `name` in `name = expr`.
-    pub target: Option<String>,
-    /// The expression text.
-    pub expr: String,
+/// A program's text and its parse: the spans of every error point into `text`.
+#[derive(Debug, Clone)]
+pub struct Source {
+    /// The program text.
+    pub text: Arc<str>,
+    /// The statements.
+    pub program: Program,
 }
 
-/// Splits a program into statements at `;` and newlines outside parentheses.
-pub fn split_statements(program: &str) -> Vec<&str> {
-    let mut out = Vec::new();
-    let (mut depth, mut start) = (0i32, 0usize);
-    for (i, c) in program.char_indices() {
-        match c {
-            '(' | '[' => depth += 1,
-            ')' | ']' => depth -= 1,
-            ';' | '\n' if depth <= 0 => {
-                out.push(&program[start..i]);
-                start = i + 1;
-            }
-            _ => {}
-        }
+impl Source {
+    /// Parses `text` as a program; a syntax error carries the text.
+    pub fn parse(text: &str) -> Result<Source> {
+        let text: Arc<str> = Arc::from(text);
+        let program = crate::syntax::parse_program(&text).map_err(|e| e.with_source(&text))?;
+        Ok(Source { text, program })
     }
-    out.push(&program[start..]);
-    out.into_iter().filter(|s| !s.trim().is_empty()).collect()
 }
 
-/// `name = expr` or `expr` (`==` is a comparison, not an assignment).
-pub fn parse_statement(text: &str) -> Statement {
-    let trimmed = text.trim();
-    let name_len = trimmed
-        .char_indices()
-        .take_while(|&(i, c)| c == '_' || c.is_ascii_alphabetic() || (i > 0 && c.is_ascii_digit()))
-        .count();
-    if name_len > 0 {
-        let rest = trimmed[name_len..].trim_start();
-        if rest.starts_with('=') && !rest.starts_with("==") {
-            return Statement {
-                target: Some(trimmed[..name_len].to_string()),
-                expr: rest[1..].trim().to_string(),
-            };
-        }
-    }
-    Statement {
-        target: None,
-        expr: trimmed.to_string(),
-    }
+/// An expression ready to compile: constructor calls replaced by hidden
+/// variables (`random@4`: no user variable can have such a name) and their arrays.
+#[derive(Debug)]
+pub struct Prepared {
+    /// The expression, spans into the program text.
+    pub ast: Ast,
+    /// The hidden variables.
+    pub temps: Vec<(String, Array)>,
+}
+
+/// `true` for a call of an array constructor.
+fn is_constructor_call(kind: &ExprKind) -> bool {
+    matches!(kind, ExprKind::Call { func, .. } if CONSTRUCTORS.iter().any(|(c, _)| c == func))
 }
 
 impl Session {
@@ -114,82 +99,83 @@ impl Session {
     }
 
     /// Runs every statement; returns the value of the last one if it is an expression.
-    pub fn run(&mut self, program: &str) -> Result<Option<Array>> {
+    pub fn run(&mut self, text: &str) -> Result<Option<Array>> {
+        let source = Source::parse(text)?;
         let mut last = None;
-        for stmt in split_statements(program) {
-            last = self.run_statement(stmt)?;
+        for k in 0..source.program.statements.len() {
+            last = self.execute(&source, k)?;
         }
         Ok(last)
     }
 
-    /// Runs one statement: an assignment returns `None`, an expression its value.
-    pub fn run_statement(&mut self, text: &str) -> Result<Option<Array>> {
-        let stmt = parse_statement(text);
-        if let Some(name) = &stmt.target {
-            check_target(name)?;
+    /// Runs statement `k`: an assignment returns `None`, an expression its value.
+    pub fn execute(&mut self, source: &Source, k: usize) -> Result<Option<Array>> {
+        let stmt = &source.program.statements[k];
+        if let Some(target) = &stmt.target {
+            check_target(target).map_err(|e| e.with_source(&source.text))?;
         }
-        let value = self.evaluate(&stmt.expr)?;
-        match stmt.target {
-            Some(name) => {
-                self.vars.insert(name, value);
+        let value = self.evaluate(source, stmt.value)?;
+        match &stmt.target {
+            Some(target) => {
+                self.vars.insert(target.name.clone(), value);
                 Ok(None)
             }
             None => Ok(Some(value)),
         }
     }
 
-    /// Evaluates one expression over the session's variables.
-    pub fn evaluate(&mut self, expr: &str) -> Result<Array> {
-        let (text, temps) = self.expand_constructors(expr)?;
-        let vars: Vars<'_> = self
-            .vars
+    /// Evaluates the expression rooted at `id` over the session's variables.
+    pub fn evaluate(&mut self, source: &Source, id: ExprId) -> Result<Array> {
+        let prepared = self.prepare(source, id)?;
+        let vars = self.bind(&prepared.temps);
+        crate::kernel::compile_ast(
+            &source.text,
+            &prepared.ast,
+            &Signature::of(&vars),
+            self.options,
+        )?
+        .eval_with_cancel(&vars, &super::evaluation_token())
+    }
+
+    /// The session's variables and `temps`, to evaluate with.
+    pub fn bind<'a>(&'a self, temps: &'a [(String, Array)]) -> Vars<'a> {
+        self.vars
             .iter()
             .map(|(n, a)| (n.as_str(), a))
             .chain(temps.iter().map(|(n, a)| (n.as_str(), a)))
-            .collect();
-        let token = super::evaluation_token();
-        let result = crate::compile_with(&text, &crate::Signature::of(&vars), self.options)
-            .and_then(|k| k.eval_with_cancel(&vars, &token));
-        if text.len() == expr.len() {
-            // Spans are unchanged: show the user's text in diagnostics.
-            let source: Arc<str> = Arc::from(expr);
-            return result.map_err(|e| e.replace_source(&source));
-        }
-        result
+            .collect()
     }
 
-    /// Replaces constructor calls by hidden variables holding their arrays.
-    pub fn expand_constructors(&mut self, expr: &str) -> Result<(String, Vec<(String, Array)>)> {
-        let source: Arc<str> = Arc::from(expr);
-        let Ok(ast) = crate::syntax::parse(expr) else {
-            // Let the real evaluation report the syntax error.
-            return Ok((expr.to_string(), Vec::new()));
-        };
-        let calls = outermost_constructor_calls(&ast);
-        if calls.is_empty() {
-            return Ok((expr.to_string(), Vec::new()));
-        }
-        let mut text = expr.to_string();
-        let mut temps = Vec::new();
-        // Right to left, so earlier spans stay valid.
-        for (k, id) in calls.iter().enumerate().rev() {
-            let span = ast.get(*id).span;
-            let array = self
-                .construct(&ast, *id)
-                .map_err(|e| e.with_source(&source))?;
-            // The same length as the call, so error spans in the expanded
-            // text point at the same bytes of the original.
-            let mut name = format!("__c{k}");
-            while name.len() < span.end - span.start {
-                name.push('_');
+    /// The expression rooted at `id` with its outermost constructor calls
+    /// evaluated (left to right) and replaced by hidden variables named after
+    /// the call and where it starts (`random@4`).
+    pub fn prepare(&mut self, source: &Source, id: ExprId) -> Result<Prepared> {
+        let program = &source.program;
+        let mut calls = Vec::new();
+        let ast = program.extract(id, |node| {
+            let expr = program.get(node);
+            match &expr.kind {
+                ExprKind::Call { func, .. } if is_constructor_call(&expr.kind) => {
+                    let name = format!("{func}@{}", expr.span.start);
+                    calls.push((node, name.clone()));
+                    Some(name)
+                }
+                _ => None,
             }
-            text.replace_range(span.range(), &name);
+        });
+        // Built left to right, so unseeded draws follow the text.
+        calls.sort_by_key(|(node, _)| program.get(*node).span.start);
+        let mut temps = Vec::with_capacity(calls.len());
+        for (node, name) in calls {
+            let array = self
+                .construct(program, node)
+                .map_err(|e| e.with_source(&source.text))?;
             temps.push((name, array));
         }
-        Ok((text, temps))
+        Ok(Prepared { ast, temps })
     }
 
-    fn construct(&mut self, ast: &Ast, id: ExprId) -> Result<Array> {
+    fn construct(&mut self, ast: &Program, id: ExprId) -> Result<Array> {
         let ExprKind::Call {
             func,
             func_span,
@@ -200,9 +186,11 @@ impl Session {
             return Err(Error::internal("not a call"));
         };
         let span = ast.get(id).span;
-        let mut kw: BTreeMap<&str, Literal> = BTreeMap::new();
+        // Each keyword's value and where it is written.
+        let mut kw: BTreeMap<&str, (Literal, Span)> = BTreeMap::new();
         for k in keywords {
-            kw.insert(k.name.as_str(), literal(ast, k.value)?);
+            let value = (literal(ast, k.value)?, ast.get(k.value).span);
+            kw.insert(k.name.as_str(), value);
         }
         let allowed: &[&str] = match func.as_str() {
             "arange" | "zeros" | "ones" => &["dtype"],
@@ -227,14 +215,14 @@ impl Session {
             .map(|&a| literal(ast, a))
             .collect::<Result<_>>()?;
         let dtype = match kw.get("dtype") {
-            Some(Literal::Name(n)) => Some(DType::from_name(n).ok_or_else(|| {
+            Some((Literal::Name(n), at)) => Some(DType::from_name(n).ok_or_else(|| {
                 Error::new(ErrorKind::Value, format!("unknown dtype `{n}`"))
-                    .at(span)
+                    .at(*at)
                     .with_help("use bool, int32, int64, float32 or float64")
             })?),
-            Some(_) => {
+            Some((_, at)) => {
                 return Err(Error::new(ErrorKind::Type, "dtype must be a dtype name")
-                    .at(span)
+                    .at(*at)
                     .with_help("e.g. dtype=float32"));
             }
             None => None,
@@ -242,21 +230,24 @@ impl Session {
         let shape = || -> Result<Vec<usize>> {
             positional
                 .iter()
-                .map(|l| match l {
+                .zip(args)
+                .map(|(l, &arg)| match l {
                     Literal::Int(n) if *n >= 0 => Ok(*n as usize),
                     _ => Err(Error::new(
                         ErrorKind::Value,
                         "dimensions must be non-negative integers",
                     )
-                    .at(span)
+                    .at(ast.get(arg).span)
                     .with_help(format!("e.g. `{func}(1000, 3)`"))),
                 })
                 .collect()
         };
         let seed = match kw.get("seed") {
-            Some(Literal::Int(s)) => *s as u64,
-            Some(_) => {
-                return Err(Error::new(ErrorKind::Type, "seed must be an integer").at(span));
+            Some((Literal::Int(s), _)) => *s as u64,
+            Some((_, at)) => {
+                return Err(Error::new(ErrorKind::Type, "seed must be an integer")
+                    .at(*at)
+                    .with_help("e.g. seed=1"));
             }
             None => {
                 self.draws += 1;
@@ -266,8 +257,8 @@ impl Session {
         let number = |name: &str, default: f64| -> Result<f64> {
             match kw.get(name) {
                 None => Ok(default),
-                Some(l) => l.as_f64().ok_or_else(|| {
-                    Error::new(ErrorKind::Type, format!("`{name}` must be a number")).at(span)
+                Some((l, at)) => l.as_f64().ok_or_else(|| {
+                    Error::new(ErrorKind::Type, format!("`{name}` must be a number")).at(*at)
                 }),
             }
         };
@@ -284,13 +275,14 @@ impl Session {
                         .at(*func_span)
                         .with_help("e.g. full(3, 4, value=2.5)")
                 })?;
+                let (value, at) = value;
                 let default = match value {
                     Literal::Int(_) => DType::Int64,
                     Literal::Bool(_) => DType::Bool,
                     _ => DType::Float64,
                 };
                 let v = value.as_f64().ok_or_else(|| {
-                    Error::new(ErrorKind::Type, "`value` must be a number").at(span)
+                    Error::new(ErrorKind::Type, "`value` must be a number").at(*at)
                 })?;
                 filled(&shape, v, dtype.unwrap_or(default), span)?
             }
@@ -472,7 +464,7 @@ impl Literal {
     }
 }
 
-fn literal(ast: &Ast, id: ExprId) -> Result<Literal> {
+fn literal(ast: &Program, id: ExprId) -> Result<Literal> {
     let e = ast.get(id);
     match &e.kind {
         ExprKind::Int(v) => i64::try_from(*v)
@@ -509,32 +501,16 @@ fn not_literal(span: Span) -> Error {
     .with_help("e.g. random(1000, seed=1), linspace(0, 1, 11)")
 }
 
-/// Calls of constructors that are not inside another constructor call.
-fn outermost_constructor_calls(ast: &Ast) -> Vec<ExprId> {
-    let is_ctor = |id: ExprId| matches!(&ast.get(id).kind, ExprKind::Call { func, .. } if CONSTRUCTORS.iter().any(|(c, _)| c == func));
-    let mut found: Vec<ExprId> = (0..ast.exprs.len() as u32)
-        .map(ExprId)
-        .filter(|&id| is_ctor(id))
-        .collect();
-    // Drop calls whose span lies inside another constructor call.
-    let spans: Vec<Span> = found.iter().map(|&id| ast.get(id).span).collect();
-    found.retain(|&id| {
-        let s = ast.get(id).span;
-        !spans
-            .iter()
-            .any(|o| *o != s && o.start <= s.start && s.end <= o.end)
-    });
-    found.sort_by_key(|&id| ast.get(id).span.start);
-    found
-}
-
 /// Assignment targets must be plain names that are not functions or constructors.
-fn check_target(name: &str) -> Result<()> {
+pub fn check_target(target: &Target) -> Result<()> {
+    let name = target.name.as_str();
     if builtins::lookup(name).is_some() || CONSTRUCTORS.iter().any(|(c, _)| *c == name) {
         return Err(Error::new(
             ErrorKind::Name,
             format!("cannot assign to `{name}`: it is a function"),
         )
+        .at(target.span)
+        .with_label("a function name")
         .with_help("choose another name"));
     }
     Ok(())
@@ -544,20 +520,60 @@ fn check_target(name: &str) -> Result<()> {
 mod tests {
     use super::*;
 
+    fn run(s: &mut Session, text: &str) -> Result<Option<Array>> {
+        s.run(text)
+    }
+
+    fn value(s: &mut Session, text: &str) -> f64 {
+        let r = run(s, text).unwrap().expect("a result");
+        r.to_scalars()[0].to_f64()
+    }
+
     #[test]
-    fn statements_split_outside_parentheses() {
-        assert_eq!(
-            split_statements("a = 1; b = (2;\n3)\nsum(a)"),
-            vec!["a = 1", " b = (2;\n3)", "sum(a)"]
-        );
-        assert_eq!(
-            parse_statement(" x = a == b"),
-            Statement {
-                target: Some("x".into()),
-                expr: "a == b".into()
-            }
-        );
-        assert_eq!(parse_statement("a == b").target, None);
+    fn statements_comments_and_brackets_across_lines() {
+        let mut s = Session::new(Options::default());
+        let text = "a = 1; b = (2 +  # two\n  3)\n# a comment\nc = maximum(a,\n  b)\n\nc * 10";
+        assert_eq!(value(&mut s, text), 50.0);
+        assert_eq!(s.vars.keys().collect::<Vec<_>>(), ["a", "b", "c"]);
+        // `==` is a comparison, not an assignment.
+        assert_eq!(value(&mut s, "x = a == 1; x"), 1.0);
+        // After an operator the statement goes on.
+        assert_eq!(value(&mut s, "y = a +\n 41\ny"), 42.0);
+        assert!(run(&mut s, "z = 3").unwrap().is_none());
+        assert!(run(&mut s, ";;").unwrap().is_none());
+    }
+
+    #[test]
+    fn errors_point_into_the_whole_program() {
+        let mut s = Session::new(Options::default());
+        let text = "a = 1\nb = a + 2\nc = b * nope";
+        let e = run(&mut s, text).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Name);
+        let at = text.find("nope").unwrap();
+        assert_eq!(e.span(), Some(Span::new(at, at + 4)));
+        assert_eq!(e.source_text(), Some(text));
+        // The statements before the error ran.
+        assert_eq!(s.vars.len(), 2);
+        // A constructor's error, in a later statement.
+        let text = "a = 1; b = zeros(2) + random(3, seed=x)";
+        let e = run(&mut s, text).unwrap_err();
+        let at = text.find("x)").unwrap();
+        assert_eq!(e.span(), Some(Span::new(at, at + 1)), "{e:?}");
+        // A shape error between two constructors points at the operator.
+        let text = "q = 1\nzeros(2) + ones(3)";
+        let e = run(&mut s, text).unwrap_err();
+        let at = text.find('+').unwrap();
+        assert_eq!(e.span(), Some(Span::new(at, at + 1)), "{e:?}");
+        // Assigning to a function: at the name.
+        let e = run(&mut s, "a = 1; sin = 2").unwrap_err();
+        assert_eq!(e.span(), Some(Span::new(7, 10)));
+        // A syntax error in a later line: nothing runs.
+        s.vars.clear();
+        let text = "a = 1\nb = (2 +\n 3))";
+        let e = run(&mut s, text).unwrap_err();
+        let at = text.rfind(')').unwrap();
+        assert_eq!(e.span(), Some(Span::new(at, at + 1)));
+        assert!(s.vars.is_empty());
     }
 
     #[test]

@@ -1,8 +1,8 @@
 //! `jitexpr repl`: the interactive session.
 //!
-//! On a terminal it is a line editor (history, multi-line input while
-//! brackets are open, tab completion); otherwise stdin is read as a script and
-//! run line by line. Either way each input is a program of statements
+//! On a terminal it is a line editor (history, multi-line input while the
+//! parser finds the input incomplete, tab completion); otherwise stdin is read
+//! as a script and run line by line, lines joined the same way. Either way each input is a program of statements
 //! (`name = expr` or `expr`, separated by `;` or newlines) or a `:command`.
 //! The value of every expression statement is printed; errors are printed with
 //! carets and the session goes on. A script exits with 1 if anything failed.
@@ -20,11 +20,12 @@ use rustyline::history::DefaultHistory;
 use rustyline::validate::{ValidationContext, ValidationResult, Validator};
 use rustyline::{CompletionType, Config, Context, Editor, Helper};
 
-use crate::cli::program::{self, CONSTRUCTORS, Session};
+use crate::cli::program::{self, CONSTRUCTORS, Session, Source};
 use crate::cli::{explain, io, print};
 use crate::error::{Error, ErrorKind, Result};
 use crate::ir::{Node, builtins};
-use crate::{Array, Backend, DType, Options, Signature, Vars};
+use crate::syntax::{Incomplete, incomplete};
+use crate::{Array, Backend, DType, Options, Signature};
 
 /// The commands, with their arguments and a one-line description.
 pub const COMMANDS: &[(&str, &str, &str)] = &[
@@ -195,68 +196,42 @@ fn history_path() -> Option<PathBuf> {
     var("HOME").map(|home| PathBuf::from(home).join(".jitexpr_history"))
 }
 
-/// `line` without a `#` comment (outside quotes).
-fn strip_comment(line: &str) -> &str {
-    let mut quote = None;
-    let mut escaped = false;
-    for (i, c) in line.char_indices() {
-        match quote {
-            Some(q) => {
-                if escaped {
-                    escaped = false;
-                } else if c == '\\' {
-                    escaped = true;
-                } else if c == q {
-                    quote = None;
-                }
+/// The commands whose argument is a statement: multi-line like the programs.
+const STATEMENT_COMMANDS: &[&str] = &["time", "explain", "plot"];
+
+/// Whether `text` (one or more lines) needs another line: the parser finds it
+/// [`incomplete`] inside an open `(`, or after an operator unless the last
+/// line is blank (an empty line then runs it, and reports the error). For a
+/// command, its argument counts if the command takes a statement.
+fn needs_more(text: &str) -> bool {
+    let body = match text.trim_start().strip_prefix(':') {
+        Some(command) => {
+            let (name, rest) = command
+                .split_once(char::is_whitespace)
+                .unwrap_or((command, ""));
+            if !STATEMENT_COMMANDS.contains(&name) {
+                return false;
             }
-            None => match c {
-                '\'' | '"' => quote = Some(c),
-                '#' => return &line[..i],
-                _ => {}
-            },
+            rest
         }
+        None => text,
+    };
+    match incomplete(body) {
+        None => false,
+        Some(Incomplete::OpenBracket) => true,
+        Some(Incomplete::Operand) => !text
+            .rsplit('\n')
+            .next()
+            .is_some_and(|last| last.trim().is_empty()),
     }
-    line
 }
 
-/// Open `(` and `[` minus closing ones, outside quotes and comments.
-fn bracket_depth(text: &str) -> i32 {
-    let mut depth = 0;
-    for line in text.lines() {
-        let mut quote = None;
-        let mut escaped = false;
-        for c in strip_comment(line).chars() {
-            match quote {
-                Some(q) => {
-                    if escaped {
-                        escaped = false;
-                    } else if c == '\\' {
-                        escaped = true;
-                    } else if c == q {
-                        quote = None;
-                    }
-                }
-                None => match c {
-                    '\'' | '"' => quote = Some(c),
-                    '(' | '[' => depth += 1,
-                    ')' | ']' => depth -= 1,
-                    _ => {}
-                },
-            }
-        }
-    }
-    depth
-}
-
-/// Groups lines into inputs: lines are joined while brackets are open;
-/// comments and blank lines are dropped.
+/// Groups lines into inputs: a line is joined to the previous ones while
+/// they [`needs_more`]; blank lines between inputs are dropped.
 fn chunks(text: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut pending = String::new();
-    let mut depth = 0;
     for line in text.lines() {
-        let line = strip_comment(line);
         if pending.is_empty() && line.trim().is_empty() {
             continue;
         }
@@ -264,10 +239,8 @@ fn chunks(text: &str) -> Vec<String> {
             pending.push('\n');
         }
         pending.push_str(line);
-        depth += bracket_depth(line);
-        if depth <= 0 {
+        if !needs_more(&pending) {
             out.push(std::mem::take(&mut pending));
-            depth = 0;
         }
     }
     if !pending.trim().is_empty() {
@@ -359,10 +332,18 @@ impl Repl {
                 }
                 continue;
             }
-            // Like a Python line: an error skips the rest of the line.
-            for stmt in program::split_statements(&chunk) {
+            let source = match Source::parse(&chunk) {
+                Ok(source) => source,
+                Err(e) => {
+                    super::report(&e);
+                    ok = false;
+                    continue;
+                }
+            };
+            // Like a Python line: an error skips the rest of the input.
+            for k in 0..source.program.statements.len() {
                 let session = &mut self.session;
-                match super::with_progress(|| session.run_statement(stmt)) {
+                match super::with_progress(|| session.execute(&source, k)) {
                     Ok(Some(value)) => emit(&print::format_array(&value)),
                     Ok(None) => {}
                     Err(e) => {
@@ -381,6 +362,13 @@ impl Repl {
         let (name, rest) = text
             .split_once(char::is_whitespace)
             .map_or((text, ""), |(n, r)| (n, r.trim()));
+        // The statement commands' `#` comments are the lexer's; the others
+        // take words, which a `#` ends.
+        let rest = if STATEMENT_COMMANDS.contains(&name) {
+            rest
+        } else {
+            rest.split('#').next().unwrap_or("").trim()
+        };
         match name {
             "vars" => self.vars(),
             "load" => self.load(rest),
@@ -501,23 +489,23 @@ impl Repl {
         if args.is_empty() {
             return Err(usage("time").with_help("e.g. :time sum(sin(random(1000000)))"));
         }
-        let stmt = program::parse_statement(args);
+        let source = Source::parse(args)?;
+        let [stmt] = source.program.statements.as_slice() else {
+            return Err(usage("time").with_help("time one statement, e.g. :time y = sin(x)"));
+        };
         if let Some(target) = &stmt.target {
-            check_name(target)?;
+            program::check_target(target).map_err(|e| e.with_source(&source.text))?;
         }
-        let (text, temps) = self.session.expand_constructors(&stmt.expr)?;
-        let vars: Vars<'_> = self
-            .session
-            .vars
-            .iter()
-            .map(|(n, a)| (n.as_str(), a))
-            .chain(temps.iter().map(|(n, a)| (n.as_str(), a)))
-            .collect();
+        let prepared = self.session.prepare(&source, stmt.value)?;
+        let vars = self.session.bind(&prepared.temps);
         let signature = Signature::of(&vars);
-        let options = self.session.options;
-        let cached = crate::kernel::with_cache(|c| c.get(&text, &signature, options)).is_some();
         let start = Instant::now();
-        let kernel = crate::compile_with(&text, &signature, options)?;
+        let kernel = crate::kernel::compile_ast(
+            &source.text,
+            &prepared.ast,
+            &signature,
+            self.session.options,
+        )?;
         let compile = start.elapsed();
         let start = Instant::now();
         let token = super::evaluation_token();
@@ -537,9 +525,6 @@ impl Repl {
             .filter_map(|input| vars.get(&input.name).map(|v| v.len()))
             .fold(value.len(), usize::max);
         let mut line = format!("compile {}", format_duration(compile));
-        if cached {
-            line.push_str(" (cached)");
-        }
         line.push_str(&format!(", run {} ({n} elements", format_duration(run)));
         if n > 0 {
             line.push_str(&format!(
@@ -550,8 +535,8 @@ impl Repl {
         line.push(')');
         emit(&line);
         drop(vars);
-        if let Some(target) = stmt.target {
-            self.session.vars.insert(target, value);
+        if let Some(target) = &stmt.target {
+            self.session.vars.insert(target.name.clone(), value);
         }
         Ok(())
     }
@@ -560,15 +545,23 @@ impl Repl {
         if args.is_empty() {
             return Err(usage("explain").with_help("e.g. :explain sin(a)**2 + cos(a)**2"));
         }
-        let (text, temps) = self.session.expand_constructors(args)?;
-        let inputs: Vec<String> = self
-            .session
-            .vars
-            .iter()
-            .chain(temps.iter().map(|(n, a)| (n, a)))
-            .map(|(n, a)| format!("{n}={}", a.dtype().name()))
-            .collect();
-        emit(&explain::explain(&text, &inputs)?);
+        let start = Instant::now();
+        let source = Source::parse(args)?;
+        let parse_time = start.elapsed();
+        let [stmt] = source.program.statements.as_slice() else {
+            return Err(usage("explain").with_help("explain one expression, e.g. :explain sin(a)"));
+        };
+        let shown = source.program.extract(stmt.value, |_| None);
+        let prepared = self.session.prepare(&source, stmt.value)?;
+        let signature = Signature::of(&self.session.bind(&prepared.temps));
+        let text = explain::explain_parsed(
+            &source.text,
+            (&shown, parse_time),
+            &prepared.ast,
+            &signature,
+        )
+        .map_err(|e| e.with_source(&source.text))?;
+        emit(&text);
         Ok(())
     }
 
@@ -603,7 +596,10 @@ impl Repl {
         }
         let value = {
             let session = &mut self.session;
-            super::with_progress(|| session.evaluate(args))?
+            super::with_progress(|| session.run(args))?
+        };
+        let Some(value) = value else {
+            return Err(usage("plot").with_help("end with an expression, e.g. :plot sin(x)"));
         };
         if value.shape().len() != 1 {
             return Err(Error::new(
@@ -699,7 +695,8 @@ fn help(topic: &str) -> Result<()> {
     }
     let mut out = String::new();
     out.push_str("Enter `name = expr` to assign, `expr` to print its value; separate statements\n");
-    out.push_str("with `;`. Input continues on the next line while brackets are open.\n");
+    out.push_str("with `;`; `#` starts a comment. Input continues on the next line while a\n");
+    out.push_str("bracket is open or after an operator (an empty line ends it).\n");
     out.push_str("\nCommands:\n");
     let width = COMMANDS
         .iter()
@@ -755,7 +752,7 @@ fn help(topic: &str) -> Result<()> {
     Ok(())
 }
 
-/// Completion, bracket validation and (no) hints for the line editor.
+/// Completion, validation (complete input or not) and (no) hints for the line editor.
 struct ReplHelper {
     vars: Vec<String>,
     files: FilenameCompleter,
@@ -771,7 +768,7 @@ impl Highlighter for ReplHelper {}
 
 impl Validator for ReplHelper {
     fn validate(&self, ctx: &mut ValidationContext<'_>) -> rustyline::Result<ValidationResult> {
-        Ok(if bracket_depth(ctx.input()) > 0 {
+        Ok(if needs_more(ctx.input()) {
             ValidationResult::Incomplete
         } else {
             ValidationResult::Valid(None)
@@ -867,15 +864,35 @@ mod tests {
     use super::*;
 
     #[test]
-    fn lines_join_while_brackets_are_open() {
-        let text = "a = (1 +\n  2)  # three\n\n# only a comment\nb = [a,\n a]; :vars\n:help";
+    fn lines_join_while_the_parser_needs_more() {
+        let text = "a = (1 +\n  2)  # three (\n\n# only a comment\nb = a +\n a; :vars\n:help";
         assert_eq!(
             chunks(text),
-            vec!["a = (1 +\n  2)  ", "b = [a,\n a]; :vars", ":help"]
+            vec![
+                "a = (1 +\n  2)  # three (",
+                "# only a comment",
+                "b = a +\n a; :vars",
+                ":help"
+            ]
         );
-        assert_eq!(bracket_depth("f(a, '(' , [b"), 2);
-        assert_eq!(bracket_depth("f(a)) # ("), -1);
+        // Unfinished input at the end is one last input.
         assert_eq!(chunks("sum(a\n"), vec!["sum(a"]);
+        // An error that more text cannot fix ends the input at once.
+        assert_eq!(chunks("a = [1,\nb"), vec!["a = [1,", "b"]);
+        assert_eq!(chunks("f(a)) + (\nb"), vec!["f(a)) + (", "b"]);
+        // Brackets inside strings and comments are not brackets.
+        assert_eq!(chunks("'(' + 1\nb # (\nc"), vec!["'(' + 1", "b # (", "c"]);
+        // After an operator, an empty line ends the input.
+        assert_eq!(chunks("a +\n\nb"), vec!["a +\n", "b"]);
+        // Inside a bracket it does not.
+        assert_eq!(chunks("f(a,\n\n b)"), vec!["f(a,\n\n b)"]);
+        // Statement commands continue like statements; others never do.
+        assert_eq!(
+            chunks(":time y = sin(\n a)\n:load x (\nb"),
+            vec![":time y = sin(\n a)", ":load x (", "b"]
+        );
+        assert!(needs_more(":plot sin(linspace(0, 1,"));
+        assert!(!needs_more(":vars"));
     }
 
     #[test]

@@ -272,6 +272,11 @@ pub fn lookup(name: &str) -> Option<&'static Function> {
     FUNCTIONS.iter().find(|f| f.name == name)
 }
 
+/// Whether `name` is a built-in constant or function (not a variable).
+pub fn is_builtin_name(name: &str) -> bool {
+    CONSTANTS.iter().any(|(c, _)| *c == name) || lookup(name).is_some()
+}
+
 /// The candidate closest to `name` by edit distance, if it is close enough to be a likely typo.
 pub fn suggest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     let limit = (name.len() / 3).clamp(1, 3);

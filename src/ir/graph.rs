@@ -185,11 +185,6 @@ impl Graph {
         self.nodes.len()
     }
 
-    /// `true` if there are no nodes.
-    pub fn is_empty(&self) -> bool {
-        self.nodes.is_empty()
-    }
-
     /// All node ids in order (operands before users).
     pub fn ids(&self) -> impl Iterator<Item = NodeId> + use<> {
         (0..self.nodes.len() as u32).map(NodeId)
@@ -214,13 +209,14 @@ impl Graph {
     }
 }
 
-/// A graph and the node whose value is the expression's result.
+/// A typed, optimized expression: the IR a kernel runs. Its text form
+/// (`Display`) lists the nodes the result depends on, one per line.
 #[derive(Debug, Clone)]
 pub struct Program {
     /// All nodes.
-    pub graph: Graph,
+    pub(crate) graph: Graph,
     /// The result.
-    pub root: NodeId,
+    pub(crate) root: NodeId,
 }
 
 impl Program {
@@ -230,7 +226,7 @@ impl Program {
     }
 
     /// The number of nodes the result depends on.
-    pub fn live_nodes(&self) -> usize {
+    pub(crate) fn live_nodes(&self) -> usize {
         self.graph
             .reachable(self.root)
             .iter()
@@ -239,7 +235,7 @@ impl Program {
     }
 
     /// The `Input` nodes the result depends on, in id order.
-    pub fn read_inputs(&self) -> Vec<NodeId> {
+    pub(crate) fn read_inputs(&self) -> Vec<NodeId> {
         let g = &self.graph;
         let live = g.reachable(self.root);
         g.ids()

@@ -140,19 +140,28 @@ impl<'a> Lowerer<'a> {
             .with_label("function used as a value")
             .with_help(format!("call it: `{name}(x)`")));
         }
+        // Only names an expression can spell are suggested (not the command
+        // line's hidden `random@4`).
+        let spellable = |n: &&str| {
+            n.starts_with(|c: char| c == '_' || c.is_ascii_alphabetic())
+                && n.chars().all(|c| c == '_' || c.is_ascii_alphanumeric())
+        };
         let candidates = self
             .names
             .keys()
             .copied()
+            .filter(spellable)
             .chain(CONSTANTS.iter().map(|(n, _)| *n));
         let mut err = Error::new(ErrorKind::Name, format!("unknown variable `{name}`"))
             .at(span)
             .with_label("not defined");
         err = match builtins::suggest(name, candidates) {
             Some(s) => err.with_help(format!("did you mean `{s}`?")),
-            None if self.names.is_empty() => err.with_help("no variables were passed in"),
+            None if !self.names.keys().any(spellable) => {
+                err.with_help("no variables were passed in")
+            }
             None => {
-                let mut known: Vec<&str> = self.names.keys().copied().collect();
+                let mut known: Vec<&str> = self.names.keys().copied().filter(spellable).collect();
                 known.sort_unstable();
                 err.with_help(format!("the variables are: {}", known.join(", ")))
             }

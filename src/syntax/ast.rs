@@ -7,7 +7,9 @@
 //! visits operands before the operations that use them (no recursion needed,
 //! however deep the expression).
 
+use std::collections::{HashMap, HashSet};
 use std::fmt;
+use std::ops::Range;
 
 use crate::error::Span;
 
@@ -35,6 +37,160 @@ impl Ast {
     /// The node with id `id`.
     pub fn get(&self, id: ExprId) -> &Expr {
         &self.exprs[id.index()]
+    }
+
+    /// The variables the expression reads, in order of first appearance:
+    /// every name for which `builtin` is false (the IR's table says which
+    /// names are built-in constants, `pi`, and functions: a function is
+    /// called, not read; a bare `float32` is the value of a `dtype=`
+    /// keyword). Function names in calls are not names.
+    pub fn free_names(&self, builtin: impl Fn(&str) -> bool) -> Vec<String> {
+        let mut found = FreeNames::new(&builtin);
+        found.read(&self.exprs, 0..self.exprs.len());
+        found.names
+    }
+}
+
+/// A program: statements `name = expression` or `expression`, in order, over
+/// one arena of nodes with byte spans into the program text.
+///
+/// Statement `k`'s nodes are a contiguous run of the arena, after those of
+/// statement `k - 1` and ending with its [`Statement::value`] (the
+/// children-before-parents invariant of [`Ast`] holds in the whole arena).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Program {
+    /// All nodes of all statements, children before parents.
+    pub exprs: Vec<Expr>,
+    /// The statements in order.
+    pub statements: Vec<Statement>,
+}
+
+/// One statement of a [`Program`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Statement {
+    /// `name` in `name = expression`; `None` for an expression statement.
+    pub target: Option<Target>,
+    /// The expression.
+    pub value: ExprId,
+    /// The whole statement (target, `=` and expression).
+    pub span: Span,
+}
+
+/// The name an assignment writes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Target {
+    /// The name.
+    pub name: String,
+    /// Where it is written.
+    pub span: Span,
+}
+
+impl Program {
+    /// The node with id `id`.
+    pub fn get(&self, id: ExprId) -> &Expr {
+        &self.exprs[id.index()]
+    }
+
+    /// The arena indices of statement `k`'s nodes.
+    pub fn nodes(&self, k: usize) -> Range<usize> {
+        let start = match k.checked_sub(1) {
+            Some(prev) => self.statements[prev].value.index() + 1,
+            None => 0,
+        };
+        start..self.statements[k].value.index() + 1
+    }
+
+    /// The names the program reads before (or without) assigning them, in
+    /// order of first appearance; built-in constants and function names are
+    /// excluded as in [`Ast::free_names`]. `x = x + 1` reads `x`; `x = 1; x`
+    /// does not.
+    pub fn free_names(&self, builtin: impl Fn(&str) -> bool) -> Vec<String> {
+        let mut found = FreeNames::new(&builtin);
+        for (k, stmt) in self.statements.iter().enumerate() {
+            found.read(&self.exprs, self.nodes(k));
+            if let Some(t) = &stmt.target {
+                found.assigned.insert(t.name.clone());
+            }
+        }
+        found.names
+    }
+
+    /// The expression rooted at `root` as an [`Ast`] of its own, holding only
+    /// the nodes it reaches, with the same spans. Nodes for which `replace`
+    /// returns a name become that name (their children are dropped): how the
+    /// command line puts an array in place of an array constructor call.
+    /// `replace` is asked parents first, so an outer call replaced hides the
+    /// calls inside it. The cost is that of the expression, not of the
+    /// program before it.
+    pub fn extract(&self, root: ExprId, mut replace: impl FnMut(ExprId) -> Option<String>) -> Ast {
+        // Walk down from the root with a stack (no recursion).
+        let mut reached = Vec::new();
+        let mut names = HashMap::new();
+        let mut stack = vec![root];
+        while let Some(id) = stack.pop() {
+            reached.push(id);
+            match replace(id) {
+                Some(name) => {
+                    names.insert(id, name);
+                }
+                None => stack.extend(self.get(id).kind.children()),
+            }
+        }
+        // In arena order, children still come before parents.
+        reached.sort_unstable();
+        reached.dedup();
+        let new_id = |old: ExprId| {
+            let index = reached.binary_search(&old).unwrap_or_default();
+            ExprId(index as u32)
+        };
+        let exprs = reached
+            .iter()
+            .map(|&id| {
+                let old = self.get(id);
+                let kind = match names.remove(&id) {
+                    Some(name) => ExprKind::Name(name),
+                    None => old.kind.remapped(new_id),
+                };
+                Expr {
+                    kind,
+                    span: old.span,
+                }
+            })
+            .collect();
+        Ast {
+            exprs,
+            root: new_id(root),
+        }
+    }
+}
+
+/// Free names in order of first appearance.
+struct FreeNames<'b> {
+    names: Vec<String>,
+    seen: HashSet<String>,
+    assigned: HashSet<String>,
+    builtin: &'b dyn Fn(&str) -> bool,
+}
+
+impl<'b> FreeNames<'b> {
+    fn new(builtin: &'b dyn Fn(&str) -> bool) -> Self {
+        FreeNames {
+            names: Vec::new(),
+            seen: HashSet::new(),
+            assigned: HashSet::new(),
+            builtin,
+        }
+    }
+
+    fn read(&mut self, exprs: &[Expr], nodes: Range<usize>) {
+        for e in &exprs[nodes] {
+            let ExprKind::Name(n) = &e.kind else {
+                continue;
+            };
+            if !(self.builtin)(n) && !self.assigned.contains(n) && self.seen.insert(n.clone()) {
+                self.names.push(n.clone());
+            }
+        }
     }
 }
 
@@ -100,6 +256,46 @@ pub enum ExprKind {
         /// Keyword arguments.
         keywords: Vec<Keyword>,
     },
+}
+
+impl ExprKind {
+    /// The operands, in source order.
+    pub fn children(&self) -> Vec<ExprId> {
+        match self {
+            ExprKind::Int(_) | ExprKind::Float(_) | ExprKind::Bool(_) | ExprKind::Name(_) => {
+                Vec::new()
+            }
+            ExprKind::Unary { operand, .. } => vec![*operand],
+            ExprKind::Binary { lhs, rhs, .. } => vec![*lhs, *rhs],
+            ExprKind::Call { args, keywords, .. } => args
+                .iter()
+                .copied()
+                .chain(keywords.iter().map(|k| k.value))
+                .collect(),
+        }
+    }
+
+    /// The same node with every operand id passed through `f`.
+    fn remapped(&self, f: impl Fn(ExprId) -> ExprId) -> ExprKind {
+        let mut kind = self.clone();
+        match &mut kind {
+            ExprKind::Int(_) | ExprKind::Float(_) | ExprKind::Bool(_) | ExprKind::Name(_) => {}
+            ExprKind::Unary { operand, .. } => *operand = f(*operand),
+            ExprKind::Binary { lhs, rhs, .. } => {
+                *lhs = f(*lhs);
+                *rhs = f(*rhs);
+            }
+            ExprKind::Call { args, keywords, .. } => {
+                for a in args {
+                    *a = f(*a);
+                }
+                for k in keywords {
+                    k.value = f(k.value);
+                }
+            }
+        }
+        kind
+    }
 }
 
 /// Prefix operators.

@@ -3,6 +3,10 @@
 //! Some tokens exist only so the parser can reject them with a helpful message
 //! (`@`, `.`, `[`, string literals, …). Anything else the lexer does not know is
 //! a syntax error pointing at that character.
+//!
+//! Whitespace and `#` comments (to the end of the line) are skipped. Newlines
+//! are not tokens: where they matter (they end a statement of a program), the
+//! parser looks at the text between two tokens ([`newline_between`]).
 
 use logos::Logos;
 
@@ -11,6 +15,8 @@ use crate::error::{Error, ErrorKind, Result, Span};
 /// One token kind. The text of a token is `source[span]`.
 #[derive(Logos, Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[logos(skip r"[ \t\r\n\f]+")]
+// A comment is read to the end of its line on purpose (the greedy match).
+#[logos(skip(r"#[^\n]*", allow_greedy = true))]
 pub enum Token {
     /// Decimal, hexadecimal (`0x1F`), octal (`0o17`) or binary (`0b101`) integer literal.
     #[regex(r"[0-9](_?[0-9])*")]
@@ -208,6 +214,15 @@ pub fn tokenize(source: &str) -> Result<Vec<Spanned>> {
     Ok(tokens)
 }
 
+/// Whether a line break separates the end of `before` from the start of
+/// `after`: the text between two tokens holds only whitespace and comments, and
+/// a comment never contains one, so any `\n` there is a line break.
+pub fn newline_between(source: &str, before: Span, after: Span) -> bool {
+    source
+        .get(before.end..after.start)
+        .is_some_and(|gap| gap.contains('\n'))
+}
+
 fn unknown_character(source: &str, start: usize) -> Error {
     let ch = source[start..].chars().next().unwrap_or(' ');
     let span = Span::new(start, start + ch.len_utf8());
@@ -220,7 +235,7 @@ fn unknown_character(source: &str, start: usize) -> Error {
             "unexpected character `!`".to_string(),
             "for 'not' write `~x`; for 'not equal' write `!=`".to_string(),
         ),
-        '$' | '?' | '`' | '\\' | '#' => (
+        '$' | '?' | '`' | '\\' => (
             format!("unexpected character `{ch}`"),
             "expressions use Python syntax: numbers, names, operators and function calls"
                 .to_string(),
@@ -265,6 +280,19 @@ mod tests {
             kinds("a**-b//c<=d"),
             [Ident, StarStar, Minus, Ident, SlashSlash, Ident, Le, Ident]
         );
+    }
+
+    #[test]
+    fn comments_run_to_the_end_of_the_line() {
+        use Token::*;
+        assert_eq!(kinds("a # b ( c\n+ d # e"), [Ident, Plus, Ident]);
+        assert_eq!(kinds("# only a comment"), []);
+        // In a string, `#` is part of the string.
+        assert_eq!(kinds("'#' a"), [String, Ident]);
+        let source = "a # x\nb";
+        let t = tokenize(source).unwrap();
+        assert!(newline_between(source, t[0].span, t[1].span));
+        assert!(!newline_between("a  b", Span::new(0, 1), Span::new(3, 4)));
     }
 
     #[test]

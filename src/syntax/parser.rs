@@ -1,14 +1,20 @@
 //! A hand-written Pratt parser from tokens to the [`Ast`].
 //!
-//! Grammar: `grammar/jitexpr.ebnf`. Precedence and associativity come from one
-//! table, [`infix_binding_power`]. Parsing never panics: every failure is an
+//! Grammar: `grammar/jitexpr.ebnf`. [`parse`] reads one expression (the
+//! library's language); [`parse_program`] reads a program of statements (the
+//! command line's and the REPL's language) into one [`Program`], and
+//! [`incomplete`] tells the REPL whether a text stops where more input could
+//! complete it. Precedence and associativity come from one table,
+//! [`infix_binding_power`]. Parsing never panics: every failure is an
 //! [`Error`] with the span of the offending token. Recursion (parentheses,
 //! prefix operators, the right operand of `**`) is limited to [`MAX_DEPTH`];
 //! left-associative chains (`a + b + c + …`) are parsed by a loop, not recursion.
 
 use crate::error::{Error, ErrorKind, Result, Span};
-use crate::syntax::ast::{Ast, BinaryOp, Expr, ExprId, ExprKind, Keyword, UnaryOp};
-use crate::syntax::lexer::{Spanned, Token, tokenize};
+use crate::syntax::ast::{
+    Ast, BinaryOp, Expr, ExprId, ExprKind, Keyword, Program, Statement, Target, UnaryOp,
+};
+use crate::syntax::lexer::{Spanned, Token, newline_between, tokenize};
 
 /// The deepest nesting of parentheses, calls and prefix operators accepted.
 pub const MAX_DEPTH: usize = 200;
@@ -61,27 +67,10 @@ pub fn infix_binding_power(token: Token) -> Option<(BinaryOp, u8, u8)> {
     Some((op, level, level + 1))
 }
 
-/// Parses an expression.
+/// Parses an expression. Line breaks and `#` comments are whitespace; `;`
+/// and assignments are errors (they belong to programs, [`parse_program`]).
 pub fn parse(source: &str) -> Result<Ast> {
-    if source.len() > MAX_SOURCE_LEN {
-        return Err(Error::new(
-            ErrorKind::Limit,
-            format!(
-                "expression is {} bytes long; the limit is {MAX_SOURCE_LEN}",
-                source.len()
-            ),
-        )
-        .with_help("split the computation into several expressions"));
-    }
-    let tokens = tokenize(source)?;
-    let mut parser = Parser {
-        source,
-        tokens,
-        pos: 0,
-        exprs: Vec::new(),
-        depth: 0,
-        open_parens: 0,
-    };
+    let mut parser = Parser::new(source, false)?;
     if parser.tokens.is_empty() {
         return Err(Error::new(ErrorKind::Syntax, "empty expression")
             .at(Span::new(0, source.len()))
@@ -96,6 +85,154 @@ pub fn parse(source: &str) -> Result<Ast> {
         exprs: parser.exprs,
         root,
     })
+}
+
+/// Parses a program: statements `name = expression` or `expression`,
+/// separated by `;` or line breaks. A line break ends a statement only where
+/// the statement could end: outside parentheses and after a complete
+/// expression (after an operator, `=` or `,` the statement goes on). Empty
+/// statements are allowed, so an empty program (or one of comments only) has
+/// no statements.
+pub fn parse_program(source: &str) -> Result<Program> {
+    Parser::new(source, true)?.program()
+}
+
+/// Why a text is not a whole program yet: it stops where more input could
+/// complete it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Incomplete {
+    /// The text ends inside an open `(`.
+    OpenBracket,
+    /// The text ends after an operator or `=`, outside parentheses, where an
+    /// expression must follow.
+    Operand,
+}
+
+/// `Some` when `source` is not a program only because it ends too early (the
+/// REPL then reads another line); `None` when it parses, and when it has an
+/// error that more text cannot fix: `x = maximum(a,` is
+/// [`Incomplete::OpenBracket`], `x = a +` is [`Incomplete::Operand`],
+/// `x = a + 1  # (` and `x = a) +` are `None`.
+pub fn incomplete(source: &str) -> Option<Incomplete> {
+    let mut parser = Parser::new(source, true).ok()?;
+    match parser.statements() {
+        Ok(_) => None,
+        Err(_) => parser.incomplete,
+    }
+}
+
+impl<'s> Parser<'s> {
+    fn new(source: &'s str, program: bool) -> Result<Parser<'s>> {
+        if source.len() > MAX_SOURCE_LEN {
+            return Err(Error::new(
+                ErrorKind::Limit,
+                format!(
+                    "expression is {} bytes long; the limit is {MAX_SOURCE_LEN}",
+                    source.len()
+                ),
+            )
+            .with_help("split the computation into several expressions"));
+        }
+        Ok(Parser {
+            source,
+            tokens: tokenize(source)?,
+            pos: 0,
+            exprs: Vec::new(),
+            depth: 0,
+            open_parens: 0,
+            program,
+            incomplete: None,
+        })
+    }
+
+    fn program(mut self) -> Result<Program> {
+        let statements = self.statements()?;
+        Ok(Program {
+            exprs: self.exprs,
+            statements,
+        })
+    }
+
+    /// `program := {";"} [statement {separator {";"} statement}] {";"}`
+    fn statements(&mut self) -> Result<Vec<Statement>> {
+        let mut statements = Vec::new();
+        loop {
+            while self.peek().is_some_and(|t| t.token == Token::Semicolon) {
+                self.bump();
+            }
+            if self.peek().is_none() {
+                return Ok(statements);
+            }
+            let stmt = self.statement()?;
+            // A statement ends at `;`, at a line break or at the end.
+            if let Some(tok) = self.peek()
+                && !self.ends_statement(tok)
+            {
+                return Err(self.unexpected_after_expression(tok));
+            }
+            statements.push(stmt);
+        }
+    }
+
+    /// `statement := [name "="] expression`
+    fn statement(&mut self) -> Result<Statement> {
+        let (Some(first), second) = (self.peek(), self.peek_at(1)) else {
+            return Err(Error::internal("statement at the end of the input"));
+        };
+        if first.token != Token::Ident || second.map(|t| t.token) != Some(Token::Assign) {
+            let value = self.expression(0)?;
+            return Ok(Statement {
+                target: None,
+                value,
+                span: self.span_of(value),
+            });
+        }
+        let name = self.text(first.span).to_string();
+        if name == "True" || name == "False" {
+            return Err(
+                Error::new(ErrorKind::Syntax, format!("cannot assign to `{name}`"))
+                    .at(first.span)
+                    .with_label("a bool literal")
+                    .with_help("choose a variable name"),
+            );
+        }
+        if PYTHON_KEYWORDS.contains(&name.as_str()) {
+            return Err(keyword_error(&name, first.span));
+        }
+        self.bump();
+        let assign = self.bump().unwrap_or(first);
+        let value = self.operand_after(assign, 0)?;
+        Ok(Statement {
+            target: Some(Target {
+                name,
+                span: first.span,
+            }),
+            value,
+            span: first.span.to(self.span_of(value)),
+        })
+    }
+
+    /// In a program, outside parentheses: `tok` (the next token) starts the
+    /// next statement because it is `;` or the first token of a new line.
+    fn ends_statement(&self, tok: Spanned) -> bool {
+        self.program
+            && self.open_parens == 0
+            && (tok.token == Token::Semicolon
+                || self
+                    .pos
+                    .checked_sub(1)
+                    .and_then(|p| self.tokens.get(p))
+                    .is_some_and(|prev| newline_between(self.source, prev.span, tok.span)))
+    }
+
+    /// Why the input ended too early, at an error at its end.
+    fn ran_out(&mut self) {
+        self.incomplete = Some(if self.open_parens > 0 {
+            Incomplete::OpenBracket
+        } else {
+            Incomplete::Operand
+        });
+    }
 }
 
 /// Python keywords: never names, each rejected with a hint.
@@ -113,6 +250,10 @@ struct Parser<'s> {
     depth: usize,
     /// How many `(` are open around the current position.
     open_parens: usize,
+    /// Parsing a program: `;` and line breaks end statements.
+    program: bool,
+    /// Set when an error is that the input ended too early.
+    incomplete: Option<Incomplete>,
 }
 
 impl Parser<'_> {
@@ -170,6 +311,9 @@ impl Parser<'_> {
         let mut lhs = self.prefix()?;
         let mut lhs_is_comparison = false;
         while let Some(tok) = self.peek() {
+            if self.ends_statement(tok) {
+                break;
+            }
             if let Some((op, lbp, rbp)) = infix_binding_power(tok.token) {
                 if lbp < min_bp {
                     break;
@@ -210,6 +354,7 @@ impl Parser<'_> {
     /// at the end of input, the error points past the end and at the operator.
     fn operand_after(&mut self, op: Spanned, bp: u8) -> Result<ExprId> {
         if self.peek().is_none() {
+            self.ran_out();
             return Err(Error::new(
                 ErrorKind::Syntax,
                 format!(
@@ -266,6 +411,9 @@ impl Parser<'_> {
             Token::LParen => syntax("only function names can be called")
                 .with_label("call of an expression")
                 .with_help("did you forget an operator before `(`?"),
+            Token::Assign if self.program => syntax("only a name can be assigned to")
+                .with_label("`=` after an expression")
+                .with_help("write `name = expression`; to compare, write `==`"),
             Token::Assign => syntax("assignment is not supported in an expression")
                 .with_label("`=`")
                 .with_help("to compare, write `==`"),
@@ -279,6 +427,7 @@ impl Parser<'_> {
     /// `prefix := number | True | False | name | call | "(" expression ")" | ("-"|"+"|"~") expression`
     fn prefix(&mut self) -> Result<ExprId> {
         let Some(tok) = self.bump() else {
+            self.ran_out();
             return Err(Error::new(
                 ErrorKind::Syntax,
                 "expected an expression, found end of input",
@@ -403,7 +552,10 @@ impl Parser<'_> {
         if PYTHON_KEYWORDS.contains(&name.as_str()) {
             return Err(keyword_error(&name, span));
         }
-        if self.peek().map(|t| t.token) == Some(Token::LParen) {
+        if let Some(open) = self.peek()
+            && open.token == Token::LParen
+            && !self.ends_statement(open)
+        {
             return self.call(name, span);
         }
         Ok(self.push(ExprKind::Name(name), span))
@@ -553,7 +705,8 @@ impl Parser<'_> {
         }
     }
 
-    fn unclosed(&self, open: Span) -> Error {
+    fn unclosed(&mut self, open: Span) -> Error {
+        self.ran_out();
         Error::new(ErrorKind::Syntax, "unclosed `(`")
             .at(self.end_span())
             .with_label("expected `)`")
@@ -650,6 +803,44 @@ mod tests {
         let printed = Sexpr(&ast, ast.root).to_string();
         assert!(printed.starts_with(&"(".repeat(100)));
         assert_eq!(printed.matches('a').count(), 20_000);
+    }
+
+    #[test]
+    fn extract_takes_one_statement_and_replaces_calls_by_names() {
+        let src = "x = 1; y = f(g(x), 2) * sum(x, axis=0)\nx + y";
+        let p = parse_program(src).unwrap();
+        assert_eq!(p.statements.len(), 3);
+        let stmt = &p.statements[1];
+        let ast = p.extract(stmt.value, |id| match &p.get(id).kind {
+            ExprKind::Call { func, .. } if func == "f" => Some("F".to_string()),
+            _ => None,
+        });
+        assert_eq!(Sexpr(&ast, ast.root).to_string(), "(F * sum(x, axis=0))");
+        // Only the nodes reached, children before parents, spans kept.
+        assert_eq!(ast.exprs.len(), 5);
+        assert!(ast.exprs.iter().all(|e| {
+            e.kind
+                .children()
+                .iter()
+                .all(|c| c.index() < ast.exprs.len())
+        }));
+        let f = ast
+            .exprs
+            .iter()
+            .find(|e| e.kind == ExprKind::Name("F".into()));
+        let span = f.unwrap().span;
+        assert_eq!(&src[span.range()], "f(g(x), 2)");
+        assert_eq!(ast.get(ast.root).span, p.get(stmt.value).span);
+        // Thousands of statements: each extraction costs its own statement.
+        let big = "a = b + 1\n".repeat(20_000);
+        let p = parse_program(&big).unwrap();
+        let total: usize = p
+            .statements
+            .iter()
+            .map(|s| p.extract(s.value, |_| None).exprs.len())
+            .sum();
+        assert_eq!(total, 3 * 20_000);
+        assert_eq!(p.free_names(|n| n == "pi"), ["b"]);
     }
 
     #[test]
