@@ -10,7 +10,7 @@
 //! dtype (`jitexpr._coerce.write_out`), and turning a core `Error` into the
 //! matching Python exception (`jitexpr._errors.from_core`).
 
-use jitexpr::{Array, ArrayView, Backend, DType, Math, Options, Signature, Vars};
+use jitexpr::{Array, ArrayView, Backend, CancelToken, DType, Math, Options, Signature, Vars};
 use numpy::{
     PyArrayDescrMethods, PyArrayDyn, PyArrayMethods, PyReadonlyArrayDyn, PyUntypedArray,
     PyUntypedArrayMethods,
@@ -246,6 +246,56 @@ fn to_numpy<'py>(py: Python<'py>, array: Array) -> Bound<'py, PyAny> {
     }
 }
 
+/// Input elements from which an evaluation runs on a helper thread while the
+/// calling thread watches for Ctrl-C (below this, ~1 ms of work at most on
+/// the JIT, the thread would cost more than it could save).
+const WATCHED_ELEMENTS: usize = 1 << 20;
+
+/// Runs `work` with the GIL released. A long evaluation (`watched`) runs on
+/// a helper thread while this one checks Python's signals every 20 ms: a
+/// KeyboardInterrupt (or any exception a signal handler raises) cancels this
+/// evaluation through its own token, and is raised once it has stopped.
+fn interruptible<T: Send>(
+    py: Python<'_>,
+    watched: bool,
+    work: impl FnOnce(&CancelToken) -> jitexpr::Result<T> + Send,
+) -> PyResult<jitexpr::Result<T>> {
+    let token = CancelToken::new();
+    if !watched {
+        return Ok(py.detach(|| work(&token)));
+    }
+    std::thread::scope(|s| {
+        let handle = s.spawn(|| work(&token));
+        loop {
+            py.detach(|| {
+                let start = std::time::Instant::now();
+                while !handle.is_finished() && start.elapsed().as_millis() < 20 {
+                    std::thread::sleep(std::time::Duration::from_millis(1));
+                }
+            });
+            if handle.is_finished() {
+                break;
+            }
+            if let Err(signal) = py.check_signals() {
+                token.cancel();
+                let _ = handle.join();
+                return Err(signal);
+            }
+        }
+        Ok(handle
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+    })
+}
+
+/// Whether an evaluation of `kernel` over `vars` is long enough to watch
+/// for Ctrl-C ([`interruptible`]).
+fn watched(kernel: &jitexpr::Kernel, vars: &Vars<'_>) -> bool {
+    let elements: usize = vars.iter().map(|(_, v)| v.len()).sum();
+    elements >= WATCHED_ELEMENTS
+        || (kernel.options().backend != Backend::Jit && elements >= WATCHED_ELEMENTS >> 6)
+}
+
 /// Evaluates `kernel` over `inputs` with the GIL released, into a new array or into `out`.
 fn run<'py>(
     py: Python<'py>,
@@ -255,8 +305,9 @@ fn run<'py>(
     casting: &str,
 ) -> PyResult<Bound<'py, PyAny>> {
     let vars = inputs.vars();
+    let watch = watched(kernel, &vars);
     let Some(out) = out else {
-        let result = py.detach(|| kernel.eval(&vars));
+        let result = interruptible(py, watch, |t| kernel.eval_with_cancel(&vars, t))?;
         return result
             .map(|a| to_numpy(py, a))
             .map_err(|e| to_py_err(py, &e));
@@ -271,7 +322,7 @@ fn run<'py>(
     }
     // Another dtype, an overlap with an input, not writeable, not an array:
     // evaluate into a new array and let Python check and copy.
-    let result = py.detach(|| kernel.eval(&vars));
+    let result = interruptible(py, watch, |t| kernel.eval_with_cancel(&vars, t))?;
     let result = result
         .map(|a| to_numpy(py, a))
         .map_err(|e| to_py_err(py, &e))?;
@@ -300,7 +351,10 @@ fn eval_into(
             return Ok(false);
         };
         let mut view = rw.as_array_mut();
-        let result = py.detach(|| kernel.eval_into(vars, &mut view));
+        let watch = watched(kernel, vars);
+        let result = interruptible(py, watch, |t| {
+            kernel.eval_into_with_cancel(vars, &mut view, t)
+        })?;
         result.map(|()| true).map_err(|e| to_py_err(py, &e))
     }
     match kernel.dtype() {

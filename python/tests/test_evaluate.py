@@ -392,3 +392,29 @@ def test_compile_errors():
         k(1, a=1)
     with pytest.raises(KeyError, match="missing input `a`"):
         k()
+
+
+def test_ctrl_c_cancels_a_long_evaluation_and_raises_keyboard_interrupt():
+    # SIGINT while a long evaluation runs with the GIL released: the call is
+    # cancelled (its own token) and raises KeyboardInterrupt within a fraction of
+    # a second, instead of when the evaluation would have finished.
+    import os
+    import signal
+
+    a = np.linspace(0.0, 1.0, 4_000_000)
+    expr = "sum(sin(a) * cos(a) + tanh(a) + arctan2(a, a + 1))"
+    start = time.perf_counter()
+    full = jitexpr.evaluate(expr, local_dict={"a": a}, backend="interpreter")
+    full_time = time.perf_counter() - start
+    assert full_time > 0.5, full_time  # long enough to interrupt
+    timer = threading.Timer(0.1, lambda: os.kill(os.getpid(), signal.SIGINT))
+    start = time.perf_counter()
+    timer.start()
+    with pytest.raises(KeyboardInterrupt):
+        jitexpr.evaluate(expr, local_dict={"a": a}, backend="interpreter")
+    elapsed = time.perf_counter() - start
+    timer.join()
+    assert elapsed < 0.5 * full_time, (elapsed, full_time)
+    # The next evaluation is not affected.
+    again = jitexpr.evaluate(expr, local_dict={"a": a}, backend="interpreter")
+    assert again == full

@@ -23,7 +23,8 @@ use rustyline::{CompletionType, Config, Context, Editor, Helper};
 use crate::cli::program::{self, CONSTRUCTORS, Session, Source};
 use crate::cli::{explain, io, print};
 use crate::error::{Error, ErrorKind, Result};
-use crate::ir::{Node, builtins};
+use crate::ir::builtins;
+use crate::ir::graph::Node;
 use crate::syntax::{Incomplete, incomplete};
 use crate::{Array, Backend, DType, Options, Signature};
 

@@ -225,7 +225,8 @@ impl Program {
         self.graph.dtype(self.root)
     }
 
-    /// The number of nodes the result depends on.
+    /// The number of nodes the result depends on (for `jitexpr explain`).
+    #[cfg(feature = "cli")]
     pub(crate) fn live_nodes(&self) -> usize {
         self.graph
             .reachable(self.root)
