@@ -51,7 +51,10 @@ mod array;
 mod backend;
 mod cache;
 mod cancel;
+/// The `jitexpr` command line (the binary calls `cli::main_with_args`); not
+/// part of the library's API.
 #[cfg(feature = "cli")]
+#[doc(hidden)]
 pub mod cli;
 mod error;
 mod exec;

@@ -110,7 +110,7 @@ pub fn isa() -> Option<Isa> {
 }
 
 /// `true` if the CPU has AVX2 and FMA (and `JITEXPR_NO_AOT` is unset), so the
-/// routines may be used; see [`isa`] for which variant.
+/// routines may be used; see `isa` for which variant.
 pub fn available() -> bool {
     isa().is_some()
 }
