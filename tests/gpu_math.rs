@@ -457,6 +457,28 @@ fn check_all(dtype: DType, n: usize) {
     assert!(over.is_empty(), "{}", over.join("\n"));
 }
 
+/// Every float math function of the op tables (`ir::op`) has a bound here,
+/// so a new function is measured on the GPU (`NONE` needs no WGSL function).
+#[test]
+fn every_math_function_has_a_bound() {
+    let unary = UnaryOp::ALL
+        .iter()
+        .filter(|u| u.implementation().is_math())
+        .map(|&u| Op::U(u));
+    let binary = BinaryOp::ALL
+        .iter()
+        .filter(|b| b.implementation().is_math())
+        .map(|&b| Op::B(b));
+    for op in unary.chain(binary) {
+        assert!(
+            BOUNDS
+                .iter()
+                .any(|&(o, ..)| format!("{o:?}") == format!("{op:?}")),
+            "{op:?} has no entry in BOUNDS"
+        );
+    }
+}
+
 #[test]
 fn float32_functions_within_bounds() {
     check_all(DType::Float32, 4000);
