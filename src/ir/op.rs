@@ -186,6 +186,10 @@ macro_rules! unary_table {
             Arccosh = "arccosh", Float, Some("inverse hyperbolic cosine"), Impl::Math(REF);
             /// `arctanh(x)`
             Arctanh = "arctanh", Float, Some("inverse hyperbolic tangent"), Impl::Math(REF);
+            /// `erf(x)`: the error function.
+            Erf = "erf", Float, Some("error function"), Impl::Math(REF);
+            /// `erfc(x)`: `1 - erf(x)` without cancellation.
+            Erfc = "erfc", Float, Some("complementary error function 1 - erf(x), accurate for large x"), Impl::Math(REF);
             /// `floor(x)` (identity on integers).
             Floor = "floor", KeepInt, Some("largest integer <= x"), INLINE;
             /// `ceil(x)` (identity on integers).
