@@ -10,6 +10,7 @@ pub mod blocks;
 pub mod call;
 pub mod codegen;
 pub mod library;
+pub mod plan;
 pub mod runtime;
 pub mod vector;
 pub mod vmath;
@@ -214,8 +215,10 @@ fn compile_kernels(
     let mut ready = Vec::new();
     let mut interps = Vec::new();
     for (k, stage) in stages.iter().enumerate() {
+        // One plan per stage, read by the interpreted tier and the code generator.
+        let plan = plan::StagePlan::new(program, stage.root, fast_math);
         if tier == Tier::Interpreted
-            && let Some(interp) = blocks::Interp::build(program, stage.root, fast_math)
+            && let Some(interp) = blocks::Interp::build(program, &plan)
         {
             let interp = Box::new(interp);
             ready.push((k, KernelFn::from_interp(&interp)));
@@ -233,9 +236,8 @@ fn compile_kernels(
         let id = codegen::define_kernel(
             module,
             &mut routines,
-            fast_math,
             program,
-            stage.root,
+            &plan,
             &format!("stage{k}"),
             listing.as_deref_mut(),
         )?;
@@ -276,9 +278,8 @@ fn copy_kernel(dtype: DType) -> Result<KernelFn> {
     let id = codegen::define_kernel(
         &mut module,
         &mut HashMap::new(),
-        false,
         &program,
-        root,
+        &plan::StagePlan::new(&program, root, false),
         "copy",
         None,
     )?;
