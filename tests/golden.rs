@@ -5,9 +5,10 @@
 //! other element of a wider array. Expected values come from NumPy 2 (and
 //! SciPy for `erf`/`erfc`), never from jitexpr.
 //!
-//! [`every_operation_on_every_backend`] walks the operation tables instead:
-//! every operation × every dtype it accepts × every backend and JIT tier,
-//! against the interpreter, so a missing lowering fails here.
+//! [`every_operation_on_every_backend`] and [`every_reduction_on_every_backend`]
+//! walk the operation tables instead: every operation × every dtype it
+//! accepts × every backend and JIT tier, against the interpreter, so a
+//! missing lowering fails here.
 
 use std::path::Path;
 
@@ -571,6 +572,122 @@ fn every_operation_on_every_backend() {
     }
     assert!(runs >= cases.len() * 6, "{runs} runs");
     eprintln!("{runs} runs of {} operation/dtype cases", cases.len());
+    assert!(
+        failures.is_empty(),
+        "{} of {runs} runs failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+/// Every reduction (`ReduceOp::ALL`) × every dtype × every backend, over
+/// all elements and along each axis of a 2-D input (and inside an
+/// expression), against the interpreter: the JIT bit for bit (blocked
+/// reductions are part of the semantics), the GPU exactly for integers, bool,
+/// `min` and `max`, and within a sum-order tolerance for float `sum`,
+/// `prod` and `mean` (a different summation tree).
+#[test]
+fn every_reduction_on_every_backend() {
+    use jitexpr::Tiering;
+    use jitexpr::ir::ReduceOp;
+    const DTYPES: [DType; 5] = [
+        DType::Bool,
+        DType::Int32,
+        DType::Int64,
+        DType::Float32,
+        DType::Float64,
+    ];
+    let (rows, cols) = (4, 6);
+    // Values in [-2, 2] with two decimals (products stay finite).
+    let value = |k: usize| ((k * 7919 + 13) % 401) as f64 / 100.0 - 2.0;
+    let shape = IxDyn(&[rows, cols]);
+    let n = rows * cols;
+    let input = |d: DType| -> Array {
+        match d {
+            DType::Bool => Array::Bool(
+                ArrayD::from_shape_vec(shape.clone(), (0..n).map(|k| value(k) > -1.0).collect())
+                    .unwrap(),
+            ),
+            DType::Int32 => Array::Int32(
+                ArrayD::from_shape_vec(
+                    shape.clone(),
+                    (0..n).map(|k| (value(k) * 3.0) as i32).collect(),
+                )
+                .unwrap(),
+            ),
+            DType::Int64 => Array::Int64(
+                ArrayD::from_shape_vec(
+                    shape.clone(),
+                    (0..n).map(|k| (value(k) * 3.0) as i64).collect(),
+                )
+                .unwrap(),
+            ),
+            DType::Float32 => Array::Float32(
+                ArrayD::from_shape_vec(shape.clone(), (0..n).map(|k| value(k) as f32).collect())
+                    .unwrap(),
+            ),
+            DType::Float64 => Array::Float64(
+                ArrayD::from_shape_vec(shape.clone(), (0..n).map(value).collect()).unwrap(),
+            ),
+        }
+    };
+    let mut configs: Vec<(Backend, Math, Tiering)> = Vec::new();
+    for tiering in [Tiering::Interpreted, Tiering::Baseline, Tiering::Optimized] {
+        configs.push((Backend::Jit, Math::Reference, tiering));
+    }
+    if gpu_available() {
+        configs.push((Backend::Gpu, Math::Reference, Tiering::Optimized));
+    }
+    let mut failures = Vec::new();
+    let mut runs = 0;
+    for &op in ReduceOp::ALL {
+        for d in DTYPES {
+            let a = input(d);
+            let vars: Vars<'_> = [("a", a.view())].into_iter().collect();
+            let name = op.name();
+            for e in [
+                format!("{name}(a)"),
+                format!("{name}(a, axis=0)"),
+                format!("{name}(a, axis=1)"),
+                format!("a - {name}(a, axis=1)"),
+            ] {
+                let want =
+                    jitexpr::evaluate_with(&e, &vars, Options::with_backend(Backend::Interpreter));
+                for &(backend, math, tiering) in &configs {
+                    let options = Options::with_backend(backend)
+                        .with_math(math)
+                        .with_tiering(tiering);
+                    let got = jitexpr::evaluate_with(&e, &vars, options);
+                    runs += 1;
+                    let reordered = backend == Backend::Gpu
+                        && matches!(op, ReduceOp::Sum | ReduceOp::Prod | ReduceOp::Mean);
+                    let outcome = match (&got, &want) {
+                        (Err(g), _) if backend == Backend::Gpu && adapter_lacks_dtype(g) => Ok(()),
+                        (Ok(g), Ok(w)) if reordered && g.dtype().is_float() => {
+                            // Reordering n terms of |x| <= 2 moves a sum by at
+                            // most n·ε·Σ|x| <= 2n²ε <= 64·(nε)·(1 + |w|) here.
+                            let eps = if g.dtype() == DType::Float32 {
+                                f64::from(f32::EPSILON)
+                            } else {
+                                f64::EPSILON
+                            };
+                            compare(g, w, 64, eps * n as f64)
+                        }
+                        (Ok(g), Ok(w)) => within(g, w, 0),
+                        (Err(g), Err(w)) if g.kind() == w.kind() => Ok(()),
+                        (Err(g), _) => Err(format!("error: {}", g.render())),
+                        (Ok(_), Err(w)) => {
+                            Err(format!("no error, the interpreter's: {}", w.render()))
+                        }
+                    };
+                    if let Err(msg) = outcome {
+                        failures.push(format!("`{e}` on {d} [{backend:?}, {tiering:?}]: {msg}"));
+                    }
+                }
+            }
+        }
+    }
+    assert!(runs >= ReduceOp::ALL.len() * 5 * 4 * 3, "{runs} runs");
     assert!(
         failures.is_empty(),
         "{} of {runs} runs failed:\n{}",
