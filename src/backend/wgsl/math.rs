@@ -2148,3 +2148,48 @@ fn m_pow_f64(x: f64, y: f64) -> f64 {
     return bitcast<f64>(bitcast<u64>(r) | s);
 }
 "#;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every float math function of the op tables (`ir::op`) has a WGSL
+    /// version for float32 and float64, defined in the library with
+    /// everything it calls (checked without an adapter; the shaders
+    /// themselves run in tests/gpu_math.rs and tests/golden.rs).
+    #[test]
+    fn every_math_function_has_a_wgsl_version() {
+        let names = |d: DType| -> Vec<&'static str> {
+            let unary = UnaryOp::ALL
+                .iter()
+                .filter(|op| op.implementation().is_math())
+                .map(move |&op| unary_fn(op, d).unwrap_or_else(|| panic!("{op:?} on {d}")));
+            let binary = BinaryOp::ALL
+                .iter()
+                .filter(|op| op.implementation().is_math())
+                .map(move |&op| binary_fn(op, d).unwrap_or_else(|| panic!("{op:?} on {d}")));
+            unary.chain(binary).collect()
+        };
+        let items = items();
+        for d in [DType::Float32, DType::Float64] {
+            for name in names(d) {
+                let it = items.iter().find(|it| it.name == name);
+                let it = it.unwrap_or_else(|| panic!("no WGSL item {name}"));
+                assert!(it.code.contains(&format!("fn {name}(")), "{name}");
+                for dep in &it.deps {
+                    assert!(items.iter().any(|i| i.name == *dep), "{name} calls {dep}");
+                }
+            }
+        }
+        // The generated erf/erfc call what they declare.
+        let lib = library(&BTreeSet::from(["m_erf_f32", "m_erfc_f64"]));
+        for f in [
+            "fn m_erfc2_f32(",
+            "fn m_exp_f32(",
+            "fn m_erfc2_f64(",
+            "fn m_exp_f64(",
+        ] {
+            assert!(lib.contains(f), "{f}");
+        }
+    }
+}
