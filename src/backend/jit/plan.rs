@@ -5,9 +5,9 @@
 //! (`aot`) on blocks, in which order (levels), and which sin/cos pairs fuse
 //! into one routine call.
 //!
-//! A plan is a pure function of the program, the stage, fast math and the
-//! CPU's AOT routines (`aot::available`), so the plan the interpreted tier
-//! was built from is the one a later compilation of the same stage gets.
+//! A `JitProgram` makes each stage's plan once, when it is compiled, and
+//! keeps it with the stage (`CompiledStage`): the interpreted tier, the
+//! baseline and the optimized tier compiled later all read that one plan.
 
 use std::collections::HashMap;
 
