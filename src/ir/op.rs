@@ -4,6 +4,15 @@
 //! `f32` is one IR node. The typing rules here say, for an operand dtype, which
 //! dtype the operands are cast to and which dtype the result has (or why the
 //! combination is rejected). Their meaning on values is `ir::scalar`.
+//!
+//! Each operation is one entry of `unary_table!` or `binary_table!`. A new
+//! math function is an entry with `Impl::Math(REF)` and its arm in
+//! `ir::scalar` (the compiler asks for it): it is then callable, and runs on
+//! the interpreter and on every JIT tier (the JIT calls a reference routine
+//! generated from the table). The GPU needs a WGSL version in
+//! `backend::wgsl::math` (until then it is an `Unsupported` error there);
+//! vector and AOT versions are optional, declared by the entry's `Fast`.
+//! `tests/golden.rs` (`every_operation_on_every_backend`) walks the tables.
 
 use crate::types::DType;
 
