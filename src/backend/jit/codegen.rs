@@ -490,7 +490,13 @@ impl Emit<'_, '_> {
             ));
             b.ins().stack_addr(ptr, slot, 0)
         };
-        let routine_nodes: Vec<NodeId> = levels.iter().flatten().flat_map(|s| s.nodes()).collect();
+        // A level's nodes in stage order (buffers, passes and loads follow it).
+        let in_order = |level: &[AotStep]| -> Vec<NodeId> {
+            let mut v: Vec<NodeId> = level.iter().flat_map(|s| s.nodes()).collect();
+            v.sort_by_key(|n| nodes.iter().position(|m| m == n));
+            v
+        };
+        let routine_nodes: Vec<NodeId> = levels.iter().flat_map(|l| in_order(l)).collect();
         for &m in &routine_nodes {
             for o in g.node(m).operands() {
                 buffers.entry(o).or_insert_with(|| new_buffer(b));
@@ -696,7 +702,7 @@ impl Emit<'_, '_> {
         for level in levels {
             // Operands not already in a buffer as a routine result.
             let mut targets: Vec<NodeId> = Vec::new();
-            for m in level.iter().flat_map(|s| s.nodes()) {
+            for m in in_order(level) {
                 for o in g.node(m).operands() {
                     if !done.contains(&o) && !targets.contains(&o) && leaf_of(o).is_none() {
                         targets.push(o);
@@ -735,7 +741,7 @@ impl Emit<'_, '_> {
                     }
                 }
             }
-            done.extend(level.iter().flat_map(|s| s.nodes()));
+            done.extend(in_order(level));
         }
         let Emit {
             b,
