@@ -58,58 +58,16 @@ fn leaf() -> impl Strategy<Value = String> {
     ]
 }
 
-const UNARY_FUNCS: &[&str] = &[
-    "sin",
-    "cos",
-    "tan",
-    "arcsin",
-    "arccos",
-    "arctan",
-    "sinh",
-    "cosh",
-    "tanh",
-    "arcsinh",
-    "arccosh",
-    "arctanh",
-    "exp",
-    "expm1",
-    "exp2",
-    "log",
-    "log1p",
-    "log2",
-    "log10",
-    "sqrt",
-    "cbrt",
-    "square",
-    "reciprocal",
-    "abs",
-    "sign",
-    "floor",
-    "ceil",
-    "trunc",
-    "round",
-    "rint",
-    "isnan",
-    "isinf",
-    "isfinite",
-    "signbit",
-    "degrees",
-    "radians",
-    "bool",
-    "int32",
-    "int64",
-    "float32",
-    "float64",
-];
-const BINARY_FUNCS: &[&str] = &[
-    "arctan2",
-    "hypot",
-    "fmod",
-    "copysign",
-    "nextafter",
-    "maximum",
-    "minimum",
-];
+/// The functions of one and of two operands (without keywords), from the
+/// builtins table: every function, including ones added later.
+fn funcs(arity: usize) -> Vec<&'static str> {
+    jitexpr::internals::ir::builtins::FUNCTIONS
+        .iter()
+        .filter(|f| f.params.len() == arity && f.keywords.is_empty())
+        .map(|f| f.name)
+        .collect()
+}
+
 const OPS: &[&str] = &[
     "+", "-", "*", "/", "//", "%", "**", "<<", ">>", "&", "|", "^", "<", "<=", "==", "!=", ">=",
     ">",
@@ -123,13 +81,8 @@ fn expr() -> impl Strategy<Value = String> {
                 .prop_map(|(op, l, r)| format!("({l} {op} {r})")),
             (prop::sample::select(vec!["-", "~", "+"]), inner.clone())
                 .prop_map(|(op, x)| format!("{op}({x})")),
-            (prop::sample::select(UNARY_FUNCS), inner.clone())
-                .prop_map(|(f, x)| format!("{f}({x})")),
-            (
-                prop::sample::select(BINARY_FUNCS),
-                inner.clone(),
-                inner.clone()
-            )
+            (prop::sample::select(funcs(1)), inner.clone()).prop_map(|(f, x)| format!("{f}({x})")),
+            (prop::sample::select(funcs(2)), inner.clone(), inner.clone())
                 .prop_map(|(f, x, y)| format!("{f}({x}, {y})")),
             (inner.clone(), inner.clone(), inner.clone())
                 .prop_map(|(c, x, y)| format!("where({c}, {x}, {y})")),

@@ -1,7 +1,14 @@
 //! NumPy golden cases (tests/golden/*.json, made by tests/golden/gen_golden.py)
-//! run on the reference interpreter, each in four memory layouts: C order,
-//! Fortran order, negative strides on every axis, and every other element of
-//! a wider array. Expected values come from NumPy 2, never from jitexpr.
+//! run on every backend (the reference interpreter, the JIT with reference and
+//! fast math, and the GPU when there is an adapter), each in four memory
+//! layouts: C order, Fortran order, negative strides on every axis, and every
+//! other element of a wider array. Expected values come from NumPy 2 (and
+//! SciPy for `erf`/`erfc`), never from jitexpr.
+//!
+//! [`every_operation_on_every_backend`] and [`every_reduction_on_every_backend`]
+//! walk the operation tables instead: every operation × every dtype it
+//! accepts × every backend and JIT tier, against the interpreter, so a
+//! missing lowering fails here.
 
 use std::path::Path;
 
@@ -204,16 +211,33 @@ fn compare(got: &Array, want: &Array, ulps: u64, eps: f64) -> Result<(), String>
     Ok(())
 }
 
-/// A GPU adapter is there (see tests/gpu.rs for `JITEXPR_REQUIRE_GPU`).
+/// A GPU adapter is there; with `JITEXPR_REQUIRE_GPU=1` (CI) a missing
+/// one is a failure, as in tests/common.
 fn gpu_available() -> bool {
     #[cfg(feature = "gpu")]
     {
-        jitexpr::internals::backend::wgsl::device::gpu().is_ok()
+        let ok = jitexpr::internals::backend::wgsl::device::gpu().is_ok();
+        assert!(
+            ok || std::env::var("JITEXPR_REQUIRE_GPU").as_deref() != Ok("1"),
+            "JITEXPR_REQUIRE_GPU=1 but no GPU adapter"
+        );
+        ok
     }
     #[cfg(not(feature = "gpu"))]
     {
         false
     }
+}
+
+/// The most ULP a GPU math function is from the interpreter (measured
+/// bounds: `tests/gpu_math.rs`), added to a case's own bound.
+const GPU_ULPS: u64 = 4;
+
+/// Whether `e` says that the GPU adapter lacks a dtype (the one allowed
+/// `Unsupported`; anything else unsupported on the GPU is a missing lowering).
+fn adapter_lacks_dtype(e: &jitexpr::Error) -> bool {
+    e.kind() == jitexpr::ErrorKind::Unsupported
+        && (e.message().contains("needs a GPU with") || e.message().contains("no GPU available"))
 }
 
 fn run_file(name: &str) {
@@ -264,12 +288,12 @@ fn run_file(name: &str) {
                     case.ulps
                 };
                 let outcome = match jitexpr::evaluate_with(&case.expr, &vars, options) {
-                    // The GPU backend covers a subset (float32/int32/bool, no math functions yet).
-                    Err(e)
-                        if backend == Backend::Gpu
-                            && e.kind() == jitexpr::ErrorKind::Unsupported =>
-                    {
-                        Ok(())
+                    // Only a dtype the adapter lacks (float64/int64 without
+                    // SHADER_F64/SHADER_INT64) may be unsupported on the GPU.
+                    Err(e) if backend == Backend::Gpu && adapter_lacks_dtype(&e) => Ok(()),
+                    // The GPU's math functions add their own bound (gpu_math.rs).
+                    Ok(got) if backend == Backend::Gpu && case.ulps > 0 => {
+                        compare(&got, &want, case.ulps + GPU_ULPS, eps)
                     }
                     Ok(got) => compare(&got, &want, ulps, eps),
                     Err(e) => Err(format!("error: {}", e.render())),
@@ -326,4 +350,348 @@ fn layouts_preserve_logical_values() {
         ArrayView::Int32(v) => assert!(v.strides().iter().all(|&st| st < 0), "{:?}", v.strides()),
         _ => unreachable!(),
     }
+}
+
+/// The most ULP the JIT's fast math (vector and AOT versions) may be from
+/// the interpreter (README's table: at most 3).
+const FAST_ULPS: u64 = 4;
+
+/// `n` values of `dtype`: special values first, then seeded pseudo-random
+/// ones of every magnitude (`seed` varies them between operands).
+fn walk_input(dtype: DType, n: usize, seed: u64) -> Array {
+    let mut s = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
+    let mut next = move || {
+        s ^= s << 13;
+        s ^= s >> 7;
+        s ^= s << 17;
+        s
+    };
+    let specials = [
+        0.0,
+        -0.0,
+        1.0,
+        -1.0,
+        0.5,
+        -0.5,
+        2.0,
+        -2.5,
+        3.0,
+        0.1,
+        0.9,
+        1.5,
+        7.25,
+        20.0,
+        -100.0,
+        700.0,
+        -700.0,
+        1e-8,
+        1e-310,
+        -5e-324,
+        1e-40,
+        1e300,
+        -1e300,
+        3e38,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        f64::NAN,
+    ];
+    let floats: Vec<f64> = (0..n)
+        .map(|k| {
+            if k < specials.len() {
+                return specials[(k + seed as usize) % specials.len()];
+            }
+            let u = (next() >> 11) as f64 / (1u64 << 53) as f64;
+            match k % 3 {
+                0 => 20.0 * u - 10.0,
+                1 => 2.0 * u - 1.0,
+                _ => (if next() & 1 == 0 { 1.0 } else { -1.0 }) * 10f64.powf(60.0 * u - 30.0),
+            }
+        })
+        .collect();
+    let shape = IxDyn(&[n]);
+    match dtype {
+        DType::Bool => Array::Bool(
+            ArrayD::from_shape_vec(
+                shape,
+                (0..n)
+                    .map(|k| (k as u64 + seed).is_multiple_of(3))
+                    .collect(),
+            )
+            .unwrap(),
+        ),
+        DType::Int32 => Array::Int32(
+            ArrayD::from_shape_vec(
+                shape,
+                (0..n)
+                    .map(|k| match k {
+                        0 => i32::MIN,
+                        1 => i32::MAX,
+                        _ => (next() % 201) as i32 - 100,
+                    })
+                    .collect(),
+            )
+            .unwrap(),
+        ),
+        DType::Int64 => Array::Int64(
+            ArrayD::from_shape_vec(
+                shape,
+                (0..n)
+                    .map(|k| match k {
+                        0 => i64::MIN,
+                        1 => i64::MAX,
+                        _ => (next() % 201) as i64 - 100,
+                    })
+                    .collect(),
+            )
+            .unwrap(),
+        ),
+        DType::Float32 => Array::Float32(
+            ArrayD::from_shape_vec(shape, floats.iter().map(|&v| v as f32).collect()).unwrap(),
+        ),
+        DType::Float64 => Array::Float64(ArrayD::from_shape_vec(shape, floats).unwrap()),
+    }
+}
+
+/// Whether `got` is within `ulps` of `want` elementwise (0: the same bits;
+/// NaN matches NaN).
+fn within(got: &Array, want: &Array, ulps: u64) -> Result<(), String> {
+    if got.dtype() != want.dtype() || got.shape() != want.shape() {
+        return Err(format!(
+            "{} {:?} != interpreter's {} {:?}",
+            got.dtype(),
+            got.shape(),
+            want.dtype(),
+            want.shape()
+        ));
+    }
+    let f32_format = got.dtype() == DType::Float32;
+    for (i, (g, w)) in got.to_scalars().iter().zip(want.to_scalars()).enumerate() {
+        let ok = if got.dtype().is_float() {
+            let (g, w) = (g.to_f64(), w.to_f64());
+            (g.is_nan() && w.is_nan())
+                || g.to_bits() == w.to_bits()
+                || (ulps > 0 && ulp_distance(g, w, f32_format) <= ulps)
+        } else {
+            g == &w
+        };
+        if !ok {
+            return Err(format!(
+                "element {i}: {g:?}, interpreter {w:?} (bound {ulps} ULP)"
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Every operation of the op tables (`UnaryOp::ALL`, `BinaryOp::ALL`) ×
+/// every dtype its typing rule accepts × every backend: the JIT at each tier
+/// (interpreted, baseline, optimized) with reference math (bit for bit the
+/// interpreter) and fast math (within [`FAST_ULPS`] for math functions), and
+/// the GPU (within [`GPU_ULPS`]; `Unsupported` only for a dtype the adapter
+/// lacks). Fails on a missing lowering: an error where the interpreter has
+/// none, or a result beyond the bound.
+#[test]
+fn every_operation_on_every_backend() {
+    use jitexpr::Tiering;
+    use jitexpr::internals::ir::{BinaryOp, UnaryOp};
+    const DTYPES: [DType; 5] = [
+        DType::Bool,
+        DType::Int32,
+        DType::Int64,
+        DType::Float32,
+        DType::Float64,
+    ];
+    const N: usize = 600;
+    // (expression, is a float math function) for each operation and dtype.
+    let mut cases: Vec<(String, DType, bool)> = Vec::new();
+    for &op in UnaryOp::ALL {
+        let e = match (op.call_doc(), op) {
+            (Some(_), _) => format!("{}(a)", op.name()),
+            (None, UnaryOp::Neg) => "-a".to_string(),
+            (None, UnaryOp::Not) => "~a".to_string(),
+            (None, other) => panic!("no spelling for {}", other.name()),
+        };
+        for d in DTYPES {
+            if op.signature(d).is_ok() {
+                cases.push((e.clone(), d, op.implementation().is_math()));
+            }
+        }
+    }
+    for &op in BinaryOp::ALL {
+        let e = match op.call_doc() {
+            Some(_) => format!("{}(a, b)", op.name()),
+            None => format!("a {} b", op.spelling()),
+        };
+        for d in DTYPES {
+            if op.signature(d).is_ok() {
+                cases.push((e.clone(), d, op.implementation().is_math()));
+            }
+        }
+    }
+    let mut configs: Vec<(Backend, Math, Tiering)> = Vec::new();
+    for tiering in [Tiering::Interpreted, Tiering::Baseline, Tiering::Optimized] {
+        for math in [Math::Reference, Math::Fast] {
+            configs.push((Backend::Jit, math, tiering));
+        }
+    }
+    if gpu_available() {
+        configs.push((Backend::Gpu, Math::Reference, Tiering::Optimized));
+    }
+    let mut failures = Vec::new();
+    let mut runs = 0;
+    for (e, d, math_fn) in &cases {
+        let (a, b) = (walk_input(*d, N, 0), walk_input(*d, N, 5));
+        let vars: Vars<'_> = [("a", a.view()), ("b", b.view())].into_iter().collect();
+        let reference = Options::with_backend(Backend::Interpreter);
+        let want = jitexpr::evaluate_with(e, &vars, reference);
+        for &(backend, math, tiering) in &configs {
+            let options = Options::with_backend(backend)
+                .with_math(math)
+                .with_tiering(tiering);
+            let ulps = match (backend, math_fn) {
+                (_, false) => 0,
+                (Backend::Gpu, true) => GPU_ULPS,
+                (_, true) if math == Math::Fast => FAST_ULPS,
+                _ => 0,
+            };
+            let got = jitexpr::evaluate_with(e, &vars, options);
+            runs += 1;
+            let outcome = match (&got, &want) {
+                (Err(g), _) if backend == Backend::Gpu && adapter_lacks_dtype(g) => Ok(()),
+                (Ok(g), Ok(w)) => within(g, w, ulps),
+                (Err(g), Err(w)) if g.kind() == w.kind() => Ok(()),
+                (Err(g), _) => Err(format!("error: {}", g.render())),
+                (Ok(_), Err(w)) => Err(format!("no error, the interpreter's: {}", w.render())),
+            };
+            if let Err(msg) = outcome {
+                failures.push(format!(
+                    "`{e}` on {d} [{backend:?}, {math:?}, {tiering:?}]: {msg}"
+                ));
+            }
+        }
+    }
+    assert!(runs >= cases.len() * 6, "{runs} runs");
+    eprintln!("{runs} runs of {} operation/dtype cases", cases.len());
+    assert!(
+        failures.is_empty(),
+        "{} of {runs} runs failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+/// Every reduction (`ReduceOp::ALL`) × every dtype × every backend, over
+/// all elements and along each axis of a 2-D input (and inside an
+/// expression), against the interpreter: the JIT bit for bit (blocked
+/// reductions are part of the semantics), the GPU exactly for integers, bool,
+/// `min` and `max`, and within a sum-order tolerance for float `sum`,
+/// `prod` and `mean` (a different summation tree).
+#[test]
+fn every_reduction_on_every_backend() {
+    use jitexpr::Tiering;
+    use jitexpr::internals::ir::ReduceOp;
+    const DTYPES: [DType; 5] = [
+        DType::Bool,
+        DType::Int32,
+        DType::Int64,
+        DType::Float32,
+        DType::Float64,
+    ];
+    let (rows, cols) = (4, 6);
+    // Values in [-2, 2] with two decimals (products stay finite).
+    let value = |k: usize| ((k * 7919 + 13) % 401) as f64 / 100.0 - 2.0;
+    let shape = IxDyn(&[rows, cols]);
+    let n = rows * cols;
+    let input = |d: DType| -> Array {
+        match d {
+            DType::Bool => Array::Bool(
+                ArrayD::from_shape_vec(shape.clone(), (0..n).map(|k| value(k) > -1.0).collect())
+                    .unwrap(),
+            ),
+            DType::Int32 => Array::Int32(
+                ArrayD::from_shape_vec(
+                    shape.clone(),
+                    (0..n).map(|k| (value(k) * 3.0) as i32).collect(),
+                )
+                .unwrap(),
+            ),
+            DType::Int64 => Array::Int64(
+                ArrayD::from_shape_vec(
+                    shape.clone(),
+                    (0..n).map(|k| (value(k) * 3.0) as i64).collect(),
+                )
+                .unwrap(),
+            ),
+            DType::Float32 => Array::Float32(
+                ArrayD::from_shape_vec(shape.clone(), (0..n).map(|k| value(k) as f32).collect())
+                    .unwrap(),
+            ),
+            DType::Float64 => Array::Float64(
+                ArrayD::from_shape_vec(shape.clone(), (0..n).map(value).collect()).unwrap(),
+            ),
+        }
+    };
+    let mut configs: Vec<(Backend, Math, Tiering)> = Vec::new();
+    for tiering in [Tiering::Interpreted, Tiering::Baseline, Tiering::Optimized] {
+        configs.push((Backend::Jit, Math::Reference, tiering));
+    }
+    if gpu_available() {
+        configs.push((Backend::Gpu, Math::Reference, Tiering::Optimized));
+    }
+    let mut failures = Vec::new();
+    let mut runs = 0;
+    for &op in ReduceOp::ALL {
+        for d in DTYPES {
+            let a = input(d);
+            let vars: Vars<'_> = [("a", a.view())].into_iter().collect();
+            let name = op.name();
+            for e in [
+                format!("{name}(a)"),
+                format!("{name}(a, axis=0)"),
+                format!("{name}(a, axis=1)"),
+                format!("a - {name}(a, axis=1)"),
+            ] {
+                let want =
+                    jitexpr::evaluate_with(&e, &vars, Options::with_backend(Backend::Interpreter));
+                for &(backend, math, tiering) in &configs {
+                    let options = Options::with_backend(backend)
+                        .with_math(math)
+                        .with_tiering(tiering);
+                    let got = jitexpr::evaluate_with(&e, &vars, options);
+                    runs += 1;
+                    let reordered = backend == Backend::Gpu
+                        && matches!(op, ReduceOp::Sum | ReduceOp::Prod | ReduceOp::Mean);
+                    let outcome = match (&got, &want) {
+                        (Err(g), _) if backend == Backend::Gpu && adapter_lacks_dtype(g) => Ok(()),
+                        (Ok(g), Ok(w)) if reordered && g.dtype().is_float() => {
+                            // Reordering n terms of |x| <= 2 moves a sum by at
+                            // most n·ε·Σ|x| <= 2n²ε <= 64·(nε)·(1 + |w|) here.
+                            let eps = if g.dtype() == DType::Float32 {
+                                f64::from(f32::EPSILON)
+                            } else {
+                                f64::EPSILON
+                            };
+                            compare(g, w, 64, eps * n as f64)
+                        }
+                        (Ok(g), Ok(w)) => within(g, w, 0),
+                        (Err(g), Err(w)) if g.kind() == w.kind() => Ok(()),
+                        (Err(g), _) => Err(format!("error: {}", g.render())),
+                        (Ok(_), Err(w)) => {
+                            Err(format!("no error, the interpreter's: {}", w.render()))
+                        }
+                    };
+                    if let Err(msg) = outcome {
+                        failures.push(format!("`{e}` on {d} [{backend:?}, {tiering:?}]: {msg}"));
+                    }
+                }
+            }
+        }
+    }
+    assert!(runs >= ReduceOp::ALL.len() * 5 * 4 * 3, "{runs} runs");
+    assert!(
+        failures.is_empty(),
+        "{} of {runs} runs failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }

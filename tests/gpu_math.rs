@@ -112,6 +112,8 @@ const BOUNDS: &[(Op, u64, u64)] = &[
     (Op::U(UnaryOp::Arcsinh), 2, 1),
     (Op::U(UnaryOp::Arccosh), 2, 2),
     (Op::U(UnaryOp::Arctanh), 2, 1),
+    (Op::U(UnaryOp::Erf), 1, 1),
+    (Op::U(UnaryOp::Erfc), 3, 4),
     (Op::B(BinaryOp::Arctan2), 2, 1),
     (Op::B(BinaryOp::Hypot), 0, 1),
     (Op::B(BinaryOp::Pow), 1, 1),
@@ -167,6 +169,12 @@ fn domain(op: Op) -> (f64, Vec<f64>) {
             (10.0, vec![1.0, SQRT_2, FRAC_1_SQRT_2, 2.0, 10.0])
         }
         Op::U(UnaryOp::Log1p) => (2.0, vec![-0.2929, 0.4142, 1e-8, -1.0 + 1e-6]),
+        Op::U(UnaryOp::Erf | UnaryOp::Erfc) => (
+            8.0,
+            vec![
+                0.84375, 0.25, 1.25, 2.857, 6.0, 10.0, 26.5, 27.2, 1e-9, 1e-30,
+            ],
+        ),
         Op::B(BinaryOp::Pow) => (4.0, vec![1.0, 2.0, 0.5, 10.0, 1.0 + 1e-9]),
         _ => (10.0, vec![1.0, 2.0, 0.5]),
     }
@@ -455,6 +463,28 @@ fn check_all(dtype: DType, n: usize) {
         }
     }
     assert!(over.is_empty(), "{}", over.join("\n"));
+}
+
+/// Every float math function of the op tables (`ir::op`) has a bound here,
+/// so a new function is measured on the GPU (`NONE` needs no WGSL function).
+#[test]
+fn every_math_function_has_a_bound() {
+    let unary = UnaryOp::ALL
+        .iter()
+        .filter(|u| u.implementation().is_math())
+        .map(|&u| Op::U(u));
+    let binary = BinaryOp::ALL
+        .iter()
+        .filter(|b| b.implementation().is_math())
+        .map(|&b| Op::B(b));
+    for op in unary.chain(binary) {
+        assert!(
+            BOUNDS
+                .iter()
+                .any(|&(o, ..)| format!("{o:?}") == format!("{op:?}")),
+            "{op:?} has no entry in BOUNDS"
+        );
+    }
 }
 
 #[test]

@@ -89,114 +89,22 @@ const fn reduction(name: &'static str, op: ReduceOp, doc: &'static str) -> Funct
     }
 }
 
-/// Every function, in the order `:help` lists them.
-pub static FUNCTIONS: &[Function] = &[
-    special(
-        "where",
-        &["condition", "x", "y"],
-        Lowering::Where,
-        "elements of x where condition is true, else of y",
-    ),
-    unary("sin", UnaryOp::Sin, "sine (radians)"),
-    unary("cos", UnaryOp::Cos, "cosine (radians)"),
-    unary("tan", UnaryOp::Tan, "tangent (radians)"),
-    unary("arcsin", UnaryOp::Arcsin, "inverse sine"),
-    unary("arccos", UnaryOp::Arccos, "inverse cosine"),
-    unary("arctan", UnaryOp::Arctan, "inverse tangent"),
-    binary(
-        "arctan2",
-        BinaryOp::Arctan2,
-        "angle of the point (x2, x1): arctan(x1/x2) in the right quadrant",
-    ),
-    unary("sinh", UnaryOp::Sinh, "hyperbolic sine"),
-    unary("cosh", UnaryOp::Cosh, "hyperbolic cosine"),
-    unary("tanh", UnaryOp::Tanh, "hyperbolic tangent"),
-    unary("arcsinh", UnaryOp::Arcsinh, "inverse hyperbolic sine"),
-    unary("arccosh", UnaryOp::Arccosh, "inverse hyperbolic cosine"),
-    unary("arctanh", UnaryOp::Arctanh, "inverse hyperbolic tangent"),
-    unary("exp", UnaryOp::Exp, "e raised to x"),
-    unary("expm1", UnaryOp::Expm1, "exp(x) - 1, accurate near 0"),
-    unary("exp2", UnaryOp::Exp2, "2 raised to x"),
-    unary("log", UnaryOp::Log, "natural logarithm"),
-    unary("log1p", UnaryOp::Log1p, "log(1 + x), accurate near 0"),
-    unary("log2", UnaryOp::Log2, "base-2 logarithm"),
-    unary("log10", UnaryOp::Log10, "base-10 logarithm"),
-    unary("sqrt", UnaryOp::Sqrt, "square root"),
-    unary("cbrt", UnaryOp::Cbrt, "cube root"),
+/// The functions that are not one operation of the op tables (`ir::op`), in
+/// the order `:help` lists them after those.
+const OTHERS: &[Function] = &[
     special("square", &["x"], Lowering::Square, "x * x"),
-    unary(
-        "reciprocal",
-        UnaryOp::Reciprocal,
-        "1 / x (integer division for integers)",
-    ),
-    unary(
-        "abs",
-        UnaryOp::Abs,
-        "absolute value (stays integer for integers)",
-    ),
-    unary("absolute", UnaryOp::Abs, "absolute value (alias of abs)"),
-    unary("sign", UnaryOp::Sign, "-1, 0 or 1 (NaN for NaN)"),
-    unary("floor", UnaryOp::Floor, "largest integer <= x"),
-    unary("ceil", UnaryOp::Ceil, "smallest integer >= x"),
-    unary("trunc", UnaryOp::Trunc, "x rounded toward zero"),
     special(
         "round",
         &["x"],
         Lowering::Round,
         "x rounded to the nearest integer, halves to even",
     ),
-    unary(
-        "rint",
-        UnaryOp::Rint,
-        "x rounded to the nearest integer, halves to even (float result)",
-    ),
-    binary(
-        "hypot",
-        BinaryOp::Hypot,
-        "sqrt(x1**2 + x2**2) without overflow",
-    ),
-    binary(
-        "fmod",
-        BinaryOp::Fmod,
-        "remainder with the sign of x1 (C fmod)",
-    ),
-    binary(
-        "copysign",
-        BinaryOp::Copysign,
-        "magnitude of x1 with the sign of x2",
-    ),
-    binary(
-        "nextafter",
-        BinaryOp::Nextafter,
-        "next float after x1 toward x2",
-    ),
-    binary(
-        "maximum",
-        BinaryOp::Maximum,
-        "elementwise maximum (NaN propagates)",
-    ),
-    binary(
-        "minimum",
-        BinaryOp::Minimum,
-        "elementwise minimum (NaN propagates)",
-    ),
+    unary("absolute", UnaryOp::Abs, "absolute value (alias of abs)"),
     special(
         "clip",
         &["x", "lo", "hi"],
         Lowering::Clip,
         "x limited to [lo, hi]: minimum(hi, maximum(lo, x)); NaN propagates",
-    ),
-    unary("isnan", UnaryOp::IsNan, "true where x is NaN"),
-    unary("isinf", UnaryOp::IsInf, "true where x is +inf or -inf"),
-    unary(
-        "isfinite",
-        UnaryOp::IsFinite,
-        "true where x is neither NaN nor infinite",
-    ),
-    unary(
-        "signbit",
-        UnaryOp::SignBit,
-        "true where the sign bit is set (also for -0.0)",
     ),
     special("degrees", &["x"], Lowering::Degrees, "radians to degrees"),
     special("radians", &["x"], Lowering::Radians, "degrees to radians"),
@@ -258,6 +166,66 @@ pub static FUNCTIONS: &[Function] = &[
         "true if all elements are nonzero, or along axis=k",
     ),
 ];
+
+const WHERE: Function = special(
+    "where",
+    &["condition", "x", "y"],
+    Lowering::Where,
+    "elements of x where condition is true, else of y",
+);
+
+/// `where`, every callable operation of the op tables (those with a
+/// `call_doc`, unary then binary, in table order), then [`OTHERS`]; `fill`:
+/// write them into `out` (else only count them).
+const fn collect(out: &mut [Function], fill: bool) -> usize {
+    let mut n = 0;
+    if fill {
+        out[n] = WHERE;
+    }
+    n += 1;
+    let mut i = 0;
+    while i < UnaryOp::ALL.len() {
+        let op = UnaryOp::ALL[i];
+        if let Some(doc) = op.call_doc() {
+            if fill {
+                out[n] = unary(op.name(), op, doc);
+            }
+            n += 1;
+        }
+        i += 1;
+    }
+    i = 0;
+    while i < BinaryOp::ALL.len() {
+        let op = BinaryOp::ALL[i];
+        if let Some(doc) = op.call_doc() {
+            if fill {
+                out[n] = binary(op.name(), op, doc);
+            }
+            n += 1;
+        }
+        i += 1;
+    }
+    i = 0;
+    while i < OTHERS.len() {
+        if fill {
+            out[n] = OTHERS[i];
+        }
+        n += 1;
+        i += 1;
+    }
+    n
+}
+
+const COUNT: usize = collect(&mut [], false);
+
+const TABLE: [Function; COUNT] = {
+    let mut out = [WHERE; COUNT];
+    collect(&mut out, true);
+    out
+};
+
+/// Every function, in the order `:help` lists them.
+pub static FUNCTIONS: &[Function] = &TABLE;
 
 /// Names that are constants, with their values (weak Python floats).
 pub static CONSTANTS: &[(&str, f64)] = &[

@@ -4,6 +4,15 @@
 //! `f32` is one IR node. The typing rules here say, for an operand dtype, which
 //! dtype the operands are cast to and which dtype the result has (or why the
 //! combination is rejected). Their meaning on values is `ir::scalar`.
+//!
+//! Each operation is one entry of `unary_table!` or `binary_table!`. A new
+//! math function is an entry with `Impl::Math(REF)` and its arm in
+//! `ir::scalar` (the compiler asks for it): it is then callable, and runs on
+//! the interpreter and on every JIT tier (the JIT calls a reference routine
+//! generated from the table). The GPU needs a WGSL version in
+//! `backend::wgsl::math` (until then it is an `Unsupported` error there);
+//! vector and AOT versions are optional, declared by the entry's `Fast`.
+//! `tests/golden.rs` (`every_operation_on_every_backend`) walks the tables.
 
 use crate::types::DType;
 
@@ -43,124 +52,304 @@ macro_rules! op_names {
             pub const ALL: &'static [$ty] = &[$($ty::$variant),*];
 
             /// The name in the printed IR (and, for functions, in expressions).
-            pub fn name(self) -> &'static str {
+            pub const fn name(self) -> &'static str {
                 match self { $($ty::$variant => $name),* }
             }
         }
     };
 }
 
-/// Operations of one operand, applied elementwise.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum UnaryOp {
-    /// `-x` (wraps for integers).
-    Neg,
-    /// `~x`: logical not on bool, bitwise not on integers.
-    Not,
-    /// `abs(x)`: stays integer for integers (wraps at the minimum).
-    Abs,
-    /// `sign(x)`: -1, 0 or 1 (NaN for NaN; `sign(-0.0)` is `0.0`).
-    Sign,
-    /// `sqrt(x)`
-    Sqrt,
-    /// `cbrt(x)`
-    Cbrt,
-    /// `exp(x)`
-    Exp,
-    /// `expm1(x)`
-    Expm1,
-    /// `exp2(x)`
-    Exp2,
-    /// `log(x)`
-    Log,
-    /// `log1p(x)`
-    Log1p,
-    /// `log2(x)`
-    Log2,
-    /// `log10(x)`
-    Log10,
-    /// `sin(x)`
-    Sin,
-    /// `cos(x)`
-    Cos,
-    /// `tan(x)`
-    Tan,
-    /// `arcsin(x)`
-    Arcsin,
-    /// `arccos(x)`
-    Arccos,
-    /// `arctan(x)`
-    Arctan,
-    /// `sinh(x)`
-    Sinh,
-    /// `cosh(x)`
-    Cosh,
-    /// `tanh(x)`
-    Tanh,
-    /// `arcsinh(x)`
-    Arcsinh,
-    /// `arccosh(x)`
-    Arccosh,
-    /// `arctanh(x)`
-    Arctanh,
-    /// `floor(x)` (identity on integers).
-    Floor,
-    /// `ceil(x)` (identity on integers).
-    Ceil,
-    /// `trunc(x)` (identity on integers).
-    Trunc,
-    /// `rint(x)`: round half to even.
-    Rint,
-    /// `reciprocal(x)`: `1/x`; integer division for integers (`1/0` gives the minimum).
-    Reciprocal,
-    /// `isnan(x)` → bool.
-    IsNan,
-    /// `isinf(x)` → bool.
-    IsInf,
-    /// `isfinite(x)` → bool.
-    IsFinite,
-    /// `signbit(x)` → bool (true for `-0.0`).
-    SignBit,
+/// Which fast versions of a float math function exist beside its scalar
+/// reference (`ir::scalar`), which every backend can always fall back on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Fast {
+    /// A Cranelift vector version (`backend::jit::vmath`, under `Math::Fast`).
+    pub vector: bool,
+    /// An AVX2/AVX-512 block routine (`backend::jit::aot`); needs `vector`.
+    pub aot: bool,
+    /// Inlined into a kernel when it is the stage's only vector-math call.
+    pub inline: bool,
 }
 
-op_names!(UnaryOp {
-    Neg => "neg", Not => "not", Abs => "abs", Sign => "sign", Sqrt => "sqrt", Cbrt => "cbrt",
-    Exp => "exp", Expm1 => "expm1", Exp2 => "exp2", Log => "log", Log1p => "log1p",
-    Log2 => "log2", Log10 => "log10", Sin => "sin", Cos => "cos", Tan => "tan",
-    Arcsin => "arcsin", Arccos => "arccos", Arctan => "arctan", Sinh => "sinh", Cosh => "cosh",
-    Tanh => "tanh", Arcsinh => "arcsinh", Arccosh => "arccosh", Arctanh => "arctanh",
-    Floor => "floor", Ceil => "ceil", Trunc => "trunc", Rint => "rint",
-    Reciprocal => "reciprocal", IsNan => "isnan", IsInf => "isinf", IsFinite => "isfinite",
-    SignBit => "signbit",
-});
+/// How the backends compute an operation on floats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Impl {
+    /// Lowered inline by every backend (arithmetic, comparisons, rounding, predicates).
+    Inline,
+    /// A float math function: the JIT calls its scalar reference routine
+    /// (`backend::jit::runtime`, generated for every such entry) unless a
+    /// fast version applies; the GPU needs a WGSL version (`backend::wgsl::math`),
+    /// else the expression is an `Unsupported` error there.
+    Math(Fast),
+    /// As `Math`, and integers also call a reference routine (`pow`).
+    MathInt(Fast),
+}
+
+impl Impl {
+    /// The fast versions (none for `Inline`).
+    pub const fn fast(self) -> Fast {
+        match self {
+            Impl::Inline => REF,
+            Impl::Math(f) | Impl::MathInt(f) => f,
+        }
+    }
+
+    /// `true` for a float math function (a reference routine in the JIT).
+    pub const fn is_math(self) -> bool {
+        !matches!(self, Impl::Inline)
+    }
+}
+
+const fn fast(vector: bool, aot: bool, inline: bool) -> Fast {
+    Fast {
+        vector,
+        aot,
+        inline,
+    }
+}
+
+const INLINE: Impl = Impl::Inline;
+/// Only the scalar reference (correct everywhere, slow in the JIT).
+const REF: Fast = fast(false, false, false);
+/// A vector version, called from the vector-math library.
+const VEC: Fast = fast(true, false, false);
+/// A vector version, inlined when it is the stage's only math call.
+const VEC_INLINE: Fast = fast(true, false, true);
+/// A vector version and an AOT block routine.
+const VEC_AOT: Fast = fast(true, true, false);
+/// All three.
+const VEC_AOT_INLINE: Fast = fast(true, true, true);
+
+/// The result type of a unary operation, before the rejections of
+/// [`UnaryOp::signature`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Typing {
+    /// The operand's dtype.
+    Same,
+    /// The operand's dtype for bool and integers, else its float dtype
+    /// (`floor`, `ceil`, `trunc`: NumPy keeps integers).
+    KeepInt,
+    /// The operand's float dtype (`DType::float_for`): computed in floating point.
+    Float,
+    /// bool (`isnan` and friends).
+    Predicate,
+}
+
+/// The unary operations, one entry each: `Variant = "name", typing, the
+/// description of `name(x)` as a callable function (`None`: an operator
+/// only), implementation (which fast versions exist). Everything per
+/// operation elsewhere is generated from this table (the enum, `ALL`,
+/// names, the builtins' entries, the JIT's reference routines) or is an
+/// exhaustive `match` the compiler checks (`ir::scalar`); expands
+/// `$callback! { entries }`.
+macro_rules! unary_table {
+    ($callback:ident) => {
+        $callback! {
+            /// `-x` (wraps for integers).
+            Neg = "neg", Same, None, INLINE;
+            /// `~x`: logical not on bool, bitwise not on integers.
+            Not = "not", Same, None, INLINE;
+            /// `abs(x)`: stays integer for integers (wraps at the minimum).
+            Abs = "abs", Same, Some("absolute value (stays integer for integers)"), INLINE;
+            /// `sign(x)`: -1, 0 or 1 (NaN for NaN; `sign(-0.0)` is `0.0`).
+            Sign = "sign", Same, Some("-1, 0 or 1 (NaN for NaN)"), INLINE;
+            /// `sqrt(x)`
+            Sqrt = "sqrt", Float, Some("square root"), INLINE;
+            /// `cbrt(x)`
+            Cbrt = "cbrt", Float, Some("cube root"), Impl::Math(VEC_INLINE);
+            /// `exp(x)`
+            Exp = "exp", Float, Some("e raised to x"), Impl::Math(VEC_AOT_INLINE);
+            /// `expm1(x)`
+            Expm1 = "expm1", Float, Some("exp(x) - 1, accurate near 0"), Impl::Math(VEC_AOT_INLINE);
+            /// `exp2(x)`
+            Exp2 = "exp2", Float, Some("2 raised to x"), Impl::Math(VEC_INLINE);
+            /// `log(x)`
+            Log = "log", Float, Some("natural logarithm"), Impl::Math(VEC_AOT_INLINE);
+            /// `log1p(x)`
+            Log1p = "log1p", Float, Some("log(1 + x), accurate near 0"), Impl::Math(VEC_AOT_INLINE);
+            /// `log2(x)`
+            Log2 = "log2", Float, Some("base-2 logarithm"), Impl::Math(VEC_INLINE);
+            /// `log10(x)`
+            Log10 = "log10", Float, Some("base-10 logarithm"), Impl::Math(VEC_INLINE);
+            /// `sin(x)`
+            Sin = "sin", Float, Some("sine (radians)"), Impl::Math(VEC_AOT);
+            /// `cos(x)`
+            Cos = "cos", Float, Some("cosine (radians)"), Impl::Math(VEC_AOT);
+            /// `tan(x)`
+            Tan = "tan", Float, Some("tangent (radians)"), Impl::Math(VEC);
+            /// `arcsin(x)`
+            Arcsin = "arcsin", Float, Some("inverse sine"), Impl::Math(VEC);
+            /// `arccos(x)`
+            Arccos = "arccos", Float, Some("inverse cosine"), Impl::Math(VEC);
+            /// `arctan(x)`
+            Arctan = "arctan", Float, Some("inverse tangent"), Impl::Math(VEC_AOT_INLINE);
+            /// `sinh(x)`
+            Sinh = "sinh", Float, Some("hyperbolic sine"), Impl::Math(VEC_AOT_INLINE);
+            /// `cosh(x)`
+            Cosh = "cosh", Float, Some("hyperbolic cosine"), Impl::Math(VEC_AOT_INLINE);
+            /// `tanh(x)`
+            Tanh = "tanh", Float, Some("hyperbolic tangent"), Impl::Math(VEC_AOT_INLINE);
+            /// `arcsinh(x)`
+            Arcsinh = "arcsinh", Float, Some("inverse hyperbolic sine"), Impl::Math(REF);
+            /// `arccosh(x)`
+            Arccosh = "arccosh", Float, Some("inverse hyperbolic cosine"), Impl::Math(REF);
+            /// `arctanh(x)`
+            Arctanh = "arctanh", Float, Some("inverse hyperbolic tangent"), Impl::Math(REF);
+            /// `erf(x)`: the error function.
+            Erf = "erf", Float, Some("error function"), Impl::Math(REF);
+            /// `erfc(x)`: `1 - erf(x)` without cancellation.
+            Erfc = "erfc", Float, Some("complementary error function 1 - erf(x), accurate for large x"), Impl::Math(REF);
+            /// `floor(x)` (identity on integers).
+            Floor = "floor", KeepInt, Some("largest integer <= x"), INLINE;
+            /// `ceil(x)` (identity on integers).
+            Ceil = "ceil", KeepInt, Some("smallest integer >= x"), INLINE;
+            /// `trunc(x)` (identity on integers).
+            Trunc = "trunc", KeepInt, Some("x rounded toward zero"), INLINE;
+            /// `rint(x)`: round half to even.
+            Rint = "rint", Float, Some("x rounded to the nearest integer, halves to even (float result)"), INLINE;
+            /// `reciprocal(x)`: `1/x`; integer division for integers (`1/0` gives the minimum).
+            Reciprocal = "reciprocal", Same, Some("1 / x (integer division for integers)"), INLINE;
+            /// `isnan(x)` → bool.
+            IsNan = "isnan", Predicate, Some("true where x is NaN"), INLINE;
+            /// `isinf(x)` → bool.
+            IsInf = "isinf", Predicate, Some("true where x is +inf or -inf"), INLINE;
+            /// `isfinite(x)` → bool.
+            IsFinite = "isfinite", Predicate, Some("true where x is neither NaN nor infinite"), INLINE;
+            /// `signbit(x)` → bool (true for `-0.0`).
+            SignBit = "signbit", Predicate, Some("true where the sign bit is set (also for -0.0)"), INLINE;
+        }
+    };
+}
+pub(crate) use unary_table;
+
+/// The binary operations, one entry each: `Variant = "name" "spelling",
+/// the description of `name(x1, x2)` as a callable function (`None`: an
+/// operator only), implementation. Expands `$callback! { entries }`, like
+/// [`unary_table`].
+macro_rules! binary_table {
+    ($callback:ident) => {
+        $callback! {
+            /// `+` (logical or on bool).
+            Add = "add" "+", None, INLINE;
+            /// `-`
+            Sub = "sub" "-", None, INLINE;
+            /// `*` (logical and on bool).
+            Mul = "mul" "*", None, INLINE;
+            /// `/`: true division; integers divide in float64.
+            Div = "div" "/", None, INLINE;
+            /// `//`: floor division (Python sign rule; integer division by zero gives 0).
+            FloorDiv = "floordiv" "//", None, Impl::Math(REF);
+            /// `%`: remainder with the sign of the divisor (integer `x % 0` gives 0).
+            Mod = "mod" "%", None, Impl::Math(REF);
+            /// `**`
+            Pow = "pow" "**", None, Impl::MathInt(VEC);
+            /// `<<` (shifting by ≥ the bit width or by a negative amount gives 0).
+            Shl = "shl" "<<", None, INLINE;
+            /// `>>` (arithmetic; by ≥ the bit width gives 0 or -1).
+            Shr = "shr" ">>", None, INLINE;
+            /// `&`: logical and on bool, bitwise on integers.
+            BitAnd = "and" "&", None, INLINE;
+            /// `|`: logical or on bool, bitwise on integers.
+            BitOr = "or" "|", None, INLINE;
+            /// `^`: logical xor on bool, bitwise on integers.
+            BitXor = "xor" "^", None, INLINE;
+            /// `<`
+            Lt = "lt" "<", None, INLINE;
+            /// `<=`
+            Le = "le" "<=", None, INLINE;
+            /// `==`
+            Eq = "eq" "==", None, INLINE;
+            /// `!=`
+            Ne = "ne" "!=", None, INLINE;
+            /// `>=`
+            Ge = "ge" ">=", None, INLINE;
+            /// `>`
+            Gt = "gt" ">", None, INLINE;
+            /// `arctan2(y, x)`
+            Arctan2 = "arctan2" "arctan2", Some("angle of the point (x2, x1): arctan(x1/x2) in the right quadrant"), Impl::Math(VEC_AOT);
+            /// `hypot(x, y)`
+            Hypot = "hypot" "hypot", Some("sqrt(x1**2 + x2**2) without overflow"), Impl::Math(VEC);
+            /// `fmod(x, y)`: C remainder, sign of the dividend.
+            Fmod = "fmod" "fmod", Some("remainder with the sign of x1 (C fmod)"), Impl::Math(REF);
+            /// `copysign(x, y)`
+            Copysign = "copysign" "copysign", Some("magnitude of x1 with the sign of x2"), INLINE;
+            /// `nextafter(x, y)`
+            Nextafter = "nextafter" "nextafter", Some("next float after x1 toward x2"), Impl::Math(REF);
+            /// `maximum(x, y)`: NaN-propagating.
+            Maximum = "maximum" "maximum", Some("elementwise maximum (NaN propagates)"), INLINE;
+            /// `minimum(x, y)`: NaN-propagating.
+            Minimum = "minimum" "minimum", Some("elementwise minimum (NaN propagates)"), INLINE;
+        }
+    };
+}
+pub(crate) use binary_table;
+
+macro_rules! define_unary {
+    ($($(#[$doc:meta])* $variant:ident = $name:literal, $typing:ident, $call:expr, $imp:expr;)*) => {
+        /// Operations of one operand, applied elementwise.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum UnaryOp {
+            $($(#[$doc])* $variant,)*
+        }
+
+        op_names!(UnaryOp { $($variant => $name),* });
+
+        impl UnaryOp {
+            /// The typing rule (before the rejections of [`UnaryOp::signature`]).
+            pub const fn typing(self) -> Typing {
+                match self { $(UnaryOp::$variant => Typing::$typing),* }
+            }
+
+            /// What `name(x)` does, if the operation is a callable function.
+            pub const fn call_doc(self) -> Option<&'static str> {
+                match self { $(UnaryOp::$variant => $call),* }
+            }
+
+            /// How the backends compute it.
+            pub const fn implementation(self) -> Impl {
+                match self { $(UnaryOp::$variant => $imp),* }
+            }
+        }
+    };
+}
+
+macro_rules! define_binary {
+    ($($(#[$doc:meta])* $variant:ident = $name:literal $spelling:literal, $call:expr, $imp:expr;)*) => {
+        /// Operations of two operands, applied elementwise after broadcasting.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum BinaryOp {
+            $($(#[$doc])* $variant,)*
+        }
+
+        op_names!(BinaryOp { $($variant => $name),* });
+
+        impl BinaryOp {
+            /// How the operator is written in an expression (`+`, `arctan2`).
+            pub fn spelling(self) -> &'static str {
+                match self { $(BinaryOp::$variant => $spelling),* }
+            }
+
+            /// What `name(x1, x2)` does, if the operation is a callable function.
+            pub const fn call_doc(self) -> Option<&'static str> {
+                match self { $(BinaryOp::$variant => $call),* }
+            }
+
+            /// How the backends compute it.
+            pub const fn implementation(self) -> Impl {
+                match self { $(BinaryOp::$variant => $imp),* }
+            }
+        }
+    };
+}
+
+unary_table!(define_unary);
+binary_table!(define_binary);
 
 impl UnaryOp {
-    /// `true` for the transcendental functions computed in floating point.
+    /// `true` for the transcendental functions computed in floating point
+    /// (those with a reference routine in the JIT: [`Impl::is_math`]).
     pub fn is_float_math(self) -> bool {
-        use UnaryOp::*;
-        matches!(
-            self,
-            Sqrt | Cbrt
-                | Exp
-                | Expm1
-                | Exp2
-                | Log
-                | Log1p
-                | Log2
-                | Log10
-                | Sin
-                | Cos
-                | Tan
-                | Arcsin
-                | Arccos
-                | Arctan
-                | Sinh
-                | Cosh
-                | Tanh
-                | Arcsinh
-                | Arccosh
-                | Arctanh
-        )
+        self.implementation().is_math()
     }
 
     /// The types of this operation applied to a value of dtype `arg`.
@@ -180,80 +369,19 @@ impl UnaryOp {
                 format!("`{name}` is not defined for bool"),
                 "cast first, e.g. `sign(int32(b))`",
             )),
-            Neg | Not | Abs | Sign | Reciprocal => Ok(same(arg)),
-            // NumPy keeps integer and bool dtypes for these.
-            Floor | Ceil | Trunc if !arg.is_float() => Ok(same(arg)),
-            IsNan | IsInf | IsFinite | SignBit => Ok(Signature {
-                operand: arg,
-                result: DType::Bool,
+            _ => Ok(match self.typing() {
+                Typing::Same => same(arg),
+                // NumPy keeps integer and bool dtypes for these.
+                Typing::KeepInt if !arg.is_float() => same(arg),
+                Typing::KeepInt | Typing::Float => same(arg.float_for()),
+                Typing::Predicate => Signature {
+                    operand: arg,
+                    result: DType::Bool,
+                },
             }),
-            _ => Ok(same(arg.float_for())),
         }
     }
 }
-
-/// Operations of two operands, applied elementwise after broadcasting.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum BinaryOp {
-    /// `+` (logical or on bool).
-    Add,
-    /// `-`
-    Sub,
-    /// `*` (logical and on bool).
-    Mul,
-    /// `/`: true division; integers divide in float64.
-    Div,
-    /// `//`: floor division (Python sign rule; integer division by zero gives 0).
-    FloorDiv,
-    /// `%`: remainder with the sign of the divisor (integer `x % 0` gives 0).
-    Mod,
-    /// `**`
-    Pow,
-    /// `<<` (shifting by ≥ the bit width or by a negative amount gives 0).
-    Shl,
-    /// `>>` (arithmetic; by ≥ the bit width gives 0 or -1).
-    Shr,
-    /// `&`: logical and on bool, bitwise on integers.
-    BitAnd,
-    /// `|`: logical or on bool, bitwise on integers.
-    BitOr,
-    /// `^`: logical xor on bool, bitwise on integers.
-    BitXor,
-    /// `<`
-    Lt,
-    /// `<=`
-    Le,
-    /// `==`
-    Eq,
-    /// `!=`
-    Ne,
-    /// `>=`
-    Ge,
-    /// `>`
-    Gt,
-    /// `arctan2(y, x)`
-    Arctan2,
-    /// `hypot(x, y)`
-    Hypot,
-    /// `fmod(x, y)`: C remainder, sign of the dividend.
-    Fmod,
-    /// `copysign(x, y)`
-    Copysign,
-    /// `nextafter(x, y)`
-    Nextafter,
-    /// `maximum(x, y)`: NaN-propagating.
-    Maximum,
-    /// `minimum(x, y)`: NaN-propagating.
-    Minimum,
-}
-
-op_names!(BinaryOp {
-    Add => "add", Sub => "sub", Mul => "mul", Div => "div", FloorDiv => "floordiv",
-    Mod => "mod", Pow => "pow", Shl => "shl", Shr => "shr", BitAnd => "and", BitOr => "or",
-    BitXor => "xor", Lt => "lt", Le => "le", Eq => "eq", Ne => "ne", Ge => "ge", Gt => "gt",
-    Arctan2 => "arctan2", Hypot => "hypot", Fmod => "fmod", Copysign => "copysign",
-    Nextafter => "nextafter", Maximum => "maximum", Minimum => "minimum",
-});
 
 impl BinaryOp {
     /// `true` for the six comparisons.
@@ -266,32 +394,6 @@ impl BinaryOp {
     pub fn is_commutative(self) -> bool {
         use BinaryOp::*;
         matches!(self, Add | Mul | BitAnd | BitOr | BitXor | Eq | Ne)
-    }
-
-    /// How the operator is written in an expression (`+`, `arctan2`).
-    pub fn spelling(self) -> &'static str {
-        use BinaryOp::*;
-        match self {
-            Add => "+",
-            Sub => "-",
-            Mul => "*",
-            Div => "/",
-            FloorDiv => "//",
-            Mod => "%",
-            Pow => "**",
-            Shl => "<<",
-            Shr => ">>",
-            BitAnd => "&",
-            BitOr => "|",
-            BitXor => "^",
-            Lt => "<",
-            Le => "<=",
-            Eq => "==",
-            Ne => "!=",
-            Ge => ">=",
-            Gt => ">",
-            other => other.name(),
-        }
     }
 
     /// The types of this operation on two operands already promoted to `common`.

@@ -4,7 +4,8 @@
 //! functions, so a folded constant always equals what evaluation would give.
 //! Operands arrive already cast to the operation's operand dtype (see
 //! `ir::op`); results follow NumPy 2, with the choices documented per op.
-//! Float math uses Rust's standard library (the platform libm).
+//! Float math uses Rust's standard library (the platform libm), except
+//! `erf`/`erfc`, which std lacks: our port of FreeBSD/musl's ([`erf`]).
 
 use crate::ir::op::{BinaryOp, ReduceOp, UnaryOp};
 use crate::types::{DType, Scalar};
@@ -94,6 +95,8 @@ macro_rules! unary_float {
                 Arcsinh => asinh(f64::from(v)) as $t,
                 Arccosh => acosh(f64::from(v)) as $t,
                 Arctanh => atanh(f64::from(v)) as $t,
+                Erf => erf::erf(f64::from(v)) as $t,
+                Erfc => erf::erfc(f64::from(v)) as $t,
                 Floor => v.floor(),
                 Ceil => v.ceil(),
                 Trunc => v.trunc(),
@@ -673,9 +676,234 @@ fn sum(dtype: DType, values: &[Scalar]) -> Scalar {
     }
 }
 
+/// The error function and its complement: FreeBSD/musl `s_erf.c` (Sun's
+/// fdlibm, < 1 ULP), computed in f64 (float32 rounds the f64 result). The
+/// coefficients are the one copy every implementation uses: the reference
+/// here, and the WGSL f32 and f64 versions (`backend::wgsl::math`), which
+/// are generated from these arrays.
+pub mod erf {
+    // Coefficients kept digit for digit as published (fdlibm).
+    #![allow(clippy::excessive_precision, clippy::unreadable_literal)]
+
+    /// erf(1) rounded to 24 bits: erf on [0.84375, 1.25) is `ERX + P/Q`.
+    pub const ERX: f64 = 8.45062911510467529297e-01;
+    /// `2/sqrt(pi) - 1`: erf(x) = x + x·EFX for tiny x.
+    pub const EFX8: f64 = 1.02703333676410069053e+00;
+    /// erf on |x| < 0.84375: `x + x·PP(x²)/QQ(x²)` (PP from degree 0, QQ from degree 1; QQ₀ = 1).
+    pub const PP: [f64; 5] = [
+        1.28379167095512558561e-01,
+        -3.25042107247001499370e-01,
+        -2.84817495755985104766e-02,
+        -5.77027029648944159157e-03,
+        -2.37630166566501626084e-05,
+    ];
+    /// See [`PP`].
+    pub const QQ: [f64; 5] = [
+        3.97917223959155352819e-01,
+        6.50222499887672944485e-02,
+        5.08130628187576562776e-03,
+        1.32494738004321644526e-04,
+        -3.96022827877536812320e-06,
+    ];
+    /// erf on [0.84375, 1.25): `ERX + PA(s)/QA(s)`, s = |x| - 1.
+    pub const PA: [f64; 7] = [
+        -2.36211856075265944077e-03,
+        4.14856118683748331666e-01,
+        -3.72207876035701323847e-01,
+        3.18346619901161753674e-01,
+        -1.10894694282396677476e-01,
+        3.54783043256182359371e-02,
+        -2.16637559486879084300e-03,
+    ];
+    /// See [`PA`].
+    pub const QA: [f64; 6] = [
+        1.06420880400844228286e-01,
+        5.40397917702171048937e-01,
+        7.18286544141962662868e-02,
+        1.26171219808761642112e-01,
+        1.36370839120290507362e-02,
+        1.19844998467991074170e-02,
+    ];
+    /// erfc on [1.25, 1/0.35): `exp(-x² - 0.5625 + RA(s)/SA(s)) / x`, s = 1/x².
+    pub const RA: [f64; 8] = [
+        -9.86494403484714822705e-03,
+        -6.93858572707181764372e-01,
+        -1.05586262253232909814e+01,
+        -6.23753324503260060396e+01,
+        -1.62396669462573470355e+02,
+        -1.84605092906711035994e+02,
+        -8.12874355063065934246e+01,
+        -9.81432934416914548592e+00,
+    ];
+    /// See [`RA`].
+    pub const SA: [f64; 8] = [
+        1.96512716674392571292e+01,
+        1.37657754143519042600e+02,
+        4.34565877475229228821e+02,
+        6.45387271733267880336e+02,
+        4.29008140027567833386e+02,
+        1.08635005541779435134e+02,
+        6.57024977031928170135e+00,
+        -6.04244152148580987438e-02,
+    ];
+    /// erfc on [1/0.35, 28): as [`RA`].
+    pub const RB: [f64; 7] = [
+        -9.86494292470009928597e-03,
+        -7.99283237680523006574e-01,
+        -1.77579549177547519889e+01,
+        -1.60636384855821916062e+02,
+        -6.37566443368389627722e+02,
+        -1.02509513161107724954e+03,
+        -4.83519191608651397019e+02,
+    ];
+    /// See [`RB`].
+    pub const SB: [f64; 7] = [
+        3.03380607434824582924e+01,
+        3.25792512996573918826e+02,
+        1.53672958608443695994e+03,
+        3.19985821950859553908e+03,
+        2.55305040643316442583e+03,
+        4.74528541206955367215e+02,
+        -2.24409524465858183362e+01,
+    ];
+
+    /// `c[0] + x·(c[1] + x·(…))`, as fdlibm writes it (no fused multiply-add).
+    fn poly(x: f64, c: &[f64]) -> f64 {
+        c.iter().rev().fold(0.0, |acc, &ci| ci + x * acc)
+    }
+
+    /// `1 + x·(c[0] + x·(c[1] + …))`.
+    fn poly1(x: f64, c: &[f64]) -> f64 {
+        1.0 + x * poly(x, c)
+    }
+
+    fn high_word(x: f64) -> u32 {
+        (x.to_bits() >> 32) as u32
+    }
+
+    /// erfc(|x|) for 0.84375 <= |x| < 28 (`ix`: the high word of |x|).
+    fn erfc2(ix: u32, x: f64) -> f64 {
+        let x = x.abs();
+        if ix < 0x3ff4_0000 {
+            // |x| < 1.25
+            let s = x - 1.0;
+            return 1.0 - ERX - poly(s, &PA) / poly1(s, &QA);
+        }
+        let s = 1.0 / (x * x);
+        let (r, big_s) = if ix < 0x4006_db6d {
+            // |x| < 1/0.35
+            (poly(s, &RA), poly1(s, &SA))
+        } else {
+            (poly(s, &RB), poly1(s, &SB))
+        };
+        // x with its low 32 bits cleared: z² is exact.
+        let z = f64::from_bits(x.to_bits() & 0xffff_ffff_0000_0000);
+        (-z * z - 0.5625).exp() * ((z - x) * (z + x) + r / big_s).exp() / x
+    }
+
+    /// The error function.
+    pub fn erf(x: f64) -> f64 {
+        let hx = high_word(x);
+        let sign = hx >> 31 != 0;
+        let ix = hx & 0x7fff_ffff;
+        if ix >= 0x7ff0_0000 {
+            // erf(NaN) = NaN, erf(±inf) = ±1.
+            return if x.is_nan() { x + x } else { x.signum() };
+        }
+        if ix < 0x3feb_0000 {
+            // |x| < 0.84375
+            if ix < 0x3e30_0000 {
+                // |x| < 2^-28 (scaled so that subnormals do not underflow).
+                return 0.125 * (8.0 * x + EFX8 * x);
+            }
+            let z = x * x;
+            let y = poly(z, &PP) / poly1(z, &QQ);
+            return x + x * y;
+        }
+        let y = if ix < 0x4018_0000 {
+            // |x| < 6
+            1.0 - erfc2(ix, x)
+        } else {
+            1.0 - f64::MIN_POSITIVE
+        };
+        if sign { -y } else { y }
+    }
+
+    /// The complementary error function, `1 - erf(x)` without cancellation.
+    pub fn erfc(x: f64) -> f64 {
+        let hx = high_word(x);
+        let sign = hx >> 31 != 0;
+        let ix = hx & 0x7fff_ffff;
+        if ix >= 0x7ff0_0000 {
+            // erfc(NaN) = NaN, erfc(+inf) = 0, erfc(-inf) = 2.
+            return if x.is_nan() {
+                x + x
+            } else if sign {
+                2.0
+            } else {
+                0.0
+            };
+        }
+        if ix < 0x3feb_0000 {
+            // |x| < 0.84375
+            if ix < 0x3c70_0000 {
+                // |x| < 2^-56
+                return 1.0 - x;
+            }
+            let z = x * x;
+            let y = poly(z, &PP) / poly1(z, &QQ);
+            return if sign || ix < 0x3fd0_0000 {
+                // x < 1/4
+                1.0 - (x + x * y)
+            } else {
+                0.5 - (x - 0.5 + x * y)
+            };
+        }
+        if ix < 0x403c_0000 {
+            // |x| < 28
+            let r = erfc2(ix, x);
+            return if sign { 2.0 - r } else { r };
+        }
+        if sign {
+            2.0 - f64::MIN_POSITIVE
+        } else {
+            f64::MIN_POSITIVE * f64::MIN_POSITIVE
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn erf_and_erfc_values() {
+        use erf::{erf, erfc};
+        // Correctly rounded values (mpmath), at or within 1 ULP.
+        let near = |got: f64, want: f64| {
+            got == want || (got.to_bits() as i64 - want.to_bits() as i64).abs() <= 1
+        };
+        assert_eq!(erf(0.5), 0.5204998778130465);
+        assert!(near(erf(1.0), 0.8427007929497149));
+        assert!(near(erf(-2.0), -0.9953222650189527));
+        assert!(near(erfc(3.0), 2.209049699858544e-05));
+        assert!(near(erfc(10.0), 2.088487583762545e-45));
+        assert!(near(erfc(-1.5), 1.9661051464753108));
+        assert!(near(erf(1e-300), 1.1283791670955126e-300));
+        assert_eq!(erf(-0.0).to_bits(), (-0.0f64).to_bits());
+        assert_eq!((erf(f64::INFINITY), erf(f64::NEG_INFINITY)), (1.0, -1.0));
+        assert_eq!((erfc(f64::INFINITY), erfc(f64::NEG_INFINITY)), (0.0, 2.0));
+        assert_eq!(
+            (erf(7.0), erfc(30.0), erfc(-30.0), erfc(0.0)),
+            (1.0, 0.0, 2.0, 1.0)
+        );
+        assert!(erf(f64::NAN).is_nan() && erfc(f64::NAN).is_nan());
+        // float32: the f64 value rounded.
+        assert_eq!(
+            unary(UnaryOp::Erfc, Scalar::Float32(2.0)),
+            Scalar::Float32(erfc(2.0) as f32)
+        );
+    }
 
     #[test]
     fn typed_min_max_equals_the_scalar_fold() {

@@ -5,8 +5,8 @@ Regenerate (from the repository root) with:
 
     /work/venv/bin/python tests/golden/gen_golden.py
 
-(any Python >= 3.8 with NumPy 2.x works; the committed files were made with
-NumPy 2.4 on x86-64 Linux / glibc).  The output is deterministic: all random
+(any Python >= 3.8 with NumPy 2.x and mpmath works; the committed files were
+made with NumPy 2.4 and mpmath 1.4 on x86-64 Linux / glibc).  The output is deterministic: all random
 data comes from ``numpy.random.default_rng`` seeded per topic, and the files
 are rewritten in full.  The script writes ``tests/golden/<topic>.json``, each
 
@@ -26,7 +26,11 @@ How expected values are computed
 * The expression (numexpr syntax, which is Python syntax) is evaluated with
   ``eval`` against NumPy arrays, using a namespace that maps every jitexpr
   function to the NumPy function with the same semantics (``where=np.where``,
-  ``round=np.round``, ``int32=astype(int32)``, ...).  Python literals therefore
+  ``round=np.round``, ``int32=astype(int32)``, ...; NumPy has no ``erf``/
+  ``erfc``: they are mpmath's, correctly rounded, with the dtypes of
+  ``scipy.special.erf`` (float32 stays float32, everything else gives
+  float64). SciPy itself is not used: its ``erfc`` is up to 33 ulps off for
+  7 < x < 9, where glibc's and jitexpr's are within 1).  Python literals therefore
   keep NumPy 2 (NEP 50) weak-scalar semantics.  numexpr is never used.
 * Reductions: a reduction with ``axis=k`` keeps the reduced axis with length 1
   (keepdims=True) while the expression is evaluated, so ``x / sum(x, axis=1)``
@@ -57,6 +61,7 @@ import sys
 import warnings
 import zlib
 
+import mpmath
 import numpy as np
 
 warnings.simplefilter("ignore")   # e.g. "Mean of empty slice"
@@ -148,6 +153,30 @@ def _pow_np(a, b):
     return r
 
 
+def _mp_unary(fn):
+    """``fn`` (an mpmath function) as a NumPy-style function: float32 in,
+    float32 out, any other dtype in, float64 out; each value correctly rounded
+    to float64 (then to float32), signed zeros kept where fn(±0) = ±0. For
+    functions saturated beyond |x| = 40 (erf, erfc)."""
+    def f(x):
+        x = np.asarray(x)
+        dt = np.float32 if x.dtype == np.float32 else np.float64
+        flat = []
+        for v in x.astype(np.float64).reshape(-1):
+            v = float(v)
+            with mpmath.workprec(256):
+                # erf and erfc are saturated (to ±1, 0, 2 after rounding) beyond
+                # |x| = 40, where mpmath overflows for huge arguments.
+                m = fn(mpmath.mpf(max(-40.0, min(40.0, v)) if math.isfinite(v) else v))
+                # far below the smallest subnormal (float() would overflow the exponent)
+                r = 0.0 if abs(m) < mpmath.mpf(2) ** -1100 else float(m)
+            if v == 0.0 and r == 0.0:
+                r = v
+            flat.append(r)
+        return np.array(flat, dtype=np.float64).astype(dt).reshape(x.shape)
+    return f
+
+
 NP_FUNCS = {
     "where": np.where, "sin": np.sin, "cos": np.cos, "tan": np.tan,
     "arcsin": np.arcsin, "arccos": np.arccos, "arctan": np.arctan,
@@ -162,6 +191,7 @@ NP_FUNCS = {
     "maximum": np.maximum, "minimum": np.minimum, "clip": np.clip,
     "isnan": np.isnan, "isinf": np.isinf, "isfinite": np.isfinite,
     "signbit": np.signbit, "degrees": np.degrees, "radians": np.radians,
+    "erf": _mp_unary(mpmath.erf), "erfc": _mp_unary(mpmath.erfc),
     "bool": _cast(np.bool_), "int32": _cast(np.int32), "int64": _cast(np.int64),
     "float32": _cast(np.float32), "float64": _cast(np.float64),
 }
@@ -198,7 +228,7 @@ LIBM_NAMES = {
     "arctanh": ("atanh", 1), "exp": ("exp", 1), "expm1": ("expm1", 1),
     "exp2": ("exp2", 1), "log": ("log", 1), "log1p": ("log1p", 1),
     "log2": ("log2", 1), "log10": ("log10", 1), "cbrt": ("cbrt", 1),
-    "hypot": ("hypot", 2),
+    "hypot": ("hypot", 2), "erf": ("erf", 1), "erfc": ("erfc", 1),
 }
 TRANSCENDENTAL = set(LIBM_NAMES) | {"**"}
 
@@ -555,11 +585,14 @@ DOMAIN = {
     "arcsinh": (-100, 100), "arccosh": (1, 100), "arctanh": (-1, 1),
     "exp": (-80, 80), "expm1": (-2, 2), "exp2": (-100, 100),
     "log": "log", "log1p": (-0.9, 10), "log2": "log", "log10": "log",
-    "cbrt": (-1000, 1000), "sqrt": "log",
+    "cbrt": (-1000, 1000), "sqrt": "log", "erf": (-4, 4), "erfc": (-3, 10),
 }
 UNARY_TRANS = ["sin", "cos", "tan", "arcsin", "arccos", "arctan", "sinh", "cosh", "tanh",
                "arcsinh", "arccosh", "arctanh", "exp", "expm1", "exp2", "log", "log1p",
                "log2", "log10", "cbrt"]
+# Functions NumPy lacks (scipy.special's): their random cases are drawn after
+# every other case of a topic, so adding one leaves the others' data unchanged.
+UNARY_SCIPY = ["erf", "erfc"]
 UNARY_EXACT = ["sqrt", "square", "reciprocal", "abs", "sign", "floor", "ceil", "trunc",
                "round", "rint", "isnan", "isinf", "isfinite", "signbit"]
 UNARY_NEAR = ["degrees", "radians"]   # one multiply by a constant: 2 ulps
@@ -739,6 +772,10 @@ def gen_functions(dt):
         "expm1": [-0.0, 0.0, 1e-30, -1e-30, 88.7, -100.0],
         "cbrt": [-27.0, 27.0, -0.0, 0.0, 1e-30, -8.0],
         "tanh": [20.0, -20.0, 9.0, -9.0, 1e-30, -0.0],
+        # the algorithm's interval ends (0.84375, 1.25, 1/0.35, 6, 28) and underflow
+        "erf": [0.84375, -0.84375, 1.25, 2.857142857142857, 6.0, -6.0, 1e-30, -1e-30, 0.25],
+        "erfc": [0.84375, -0.84375, 0.25, 1.25, 2.857142857142857, 9.5, 10.5, 26.5, 27.5,
+                 28.0, -6.0],
     }
     for fn, vals in edges.items():
         t.add("%s_edges_%s" % (fn, s), "%s(a)" % fn, {"a": arr(vals, dt)})
@@ -771,6 +808,10 @@ def gen_functions(dt):
     t.add("nextafter_edges_%s" % s, "nextafter(a, b)",
           {"a": arr([0.0, -0.0, 0.0, 1.0, 1.0, INF, -INF, SPECIAL[dt][-1], NAN, 1.0], dt),
            "b": arr([1.0, -1.0, -1.0, 2.0, 0.0, 0.0, 0.0, INF, 1.0, NAN], dt)})
+    for fn in UNARY_SCIPY:
+        _unary_special(t, fn, dt)
+        lo, hi = DOMAIN[fn]
+        t.add("%s_random_%s" % (fn, s), "%s(a)" % fn, {"a": t.uniform(lo, hi, 25, dt)})
     return t
 
 
@@ -785,7 +826,7 @@ def gen_functions_mixed():
     }
     for dt, vs in vals.items():
         a = arr(vs, dt)
-        for fn in UNARY_TRANS + UNARY_EXACT + UNARY_NEAR:
+        for fn in UNARY_TRANS + UNARY_EXACT + UNARY_NEAR + UNARY_SCIPY:
             x = a
             if fn == "reciprocal":
                 x = arr([v for v in vs if v != 0], dt)

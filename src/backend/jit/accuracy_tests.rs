@@ -62,26 +62,22 @@ impl Op {
     }
 }
 
-const UNARY: [UnaryOp; 17] = [
-    UnaryOp::Exp,
-    UnaryOp::Log,
-    UnaryOp::Sin,
-    UnaryOp::Cos,
-    UnaryOp::Tanh,
-    UnaryOp::Arctan,
-    UnaryOp::Expm1,
-    UnaryOp::Log1p,
-    UnaryOp::Exp2,
-    UnaryOp::Log2,
-    UnaryOp::Log10,
-    UnaryOp::Tan,
-    UnaryOp::Sinh,
-    UnaryOp::Cosh,
-    UnaryOp::Arcsin,
-    UnaryOp::Arccos,
-    UnaryOp::Cbrt,
-];
-const BINARY: [BinaryOp; 3] = [BinaryOp::Arctan2, BinaryOp::Hypot, BinaryOp::Pow];
+/// The functions with a vector version, as the op table declares them.
+fn unary_ops() -> Vec<UnaryOp> {
+    UnaryOp::ALL
+        .iter()
+        .copied()
+        .filter(|op| op.implementation().fast().vector)
+        .collect()
+}
+
+fn binary_ops() -> Vec<BinaryOp> {
+    BinaryOp::ALL
+        .iter()
+        .copied()
+        .filter(|op| op.implementation().fast().vector)
+        .collect()
+}
 
 fn new_module() -> JITModule {
     let mut flags = settings::builder();
@@ -666,10 +662,10 @@ fn check_all(n: usize, use_aot: Option<aot::Isa>) {
         "| function | f64x2 max ulp (worst x, y) | f32x4 max ulp (worst x, y) | f32x4 vs f64 ref | f64 ns/elem vec / ref | f32 ns/elem vec / ref |"
     );
     println!("|---|---|---|---|---|---|");
-    let ops: Vec<Op> = UNARY
-        .iter()
-        .map(|&u| Op::U(u))
-        .chain(BINARY.iter().map(|&b| Op::B(b)))
+    let ops: Vec<Op> = unary_ops()
+        .into_iter()
+        .map(Op::U)
+        .chain(binary_ops().into_iter().map(Op::B))
         .filter(|&op| {
             use_aot.is_none()
                 || aot::has(match op {
@@ -852,7 +848,10 @@ fn aot_isas_bit_identical() {
     let same64 = |a: &[f64], b: &[f64]| a.iter().zip(b).all(|(p, q)| p.to_bits() == q.to_bits());
     let same32 = |a: &[f32], b: &[f32]| a.iter().zip(b).all(|(p, q)| p.to_bits() == q.to_bits());
     let sel = aot::isa().expect("both ISAs are supported");
-    for &u in UNARY.iter().filter(|&&u| aot::has(aot::AotFn::Unary(u))) {
+    for u in unary_ops()
+        .into_iter()
+        .filter(|&u| aot::has(aot::AotFn::Unary(u)))
+    {
         let run64 = |isa| {
             let mut o = vec![0.0; xs.len()];
             for (x, o) in xs.chunks(aot::BLOCK).zip(o.chunks_mut(aot::BLOCK)) {
@@ -879,7 +878,10 @@ fn aot_isas_bit_identical() {
             "{u:?}: the selected ISA gives other results"
         );
     }
-    for &b in BINARY.iter().filter(|&&b| aot::has(aot::AotFn::Binary(b))) {
+    for b in binary_ops()
+        .into_iter()
+        .filter(|&b| aot::has(aot::AotFn::Binary(b)))
+    {
         let mut o = [vec![0.0; xs.len()], vec![0.0; xs.len()]];
         let mut p = [vec![0.0f32; xs.len()], vec![0.0f32; xs.len()]];
         for (k, isa) in aot::Isa::ALL.into_iter().enumerate() {

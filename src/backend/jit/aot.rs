@@ -34,6 +34,10 @@
 // Coefficients are kept digit for digit as published (fdlibm, musl).
 #![allow(clippy::excessive_precision)]
 
+use super::vmath::{
+    AT, ATAN_TABLE, COS_POLY, EXPM1_POLY, FD_LN2_HI, FD_LN2_LO, LG, LN2_HI, LN2_LO, LOG2E, PIO2,
+    SIN_POLY, SIN_S1, TRIG_MAX,
+};
 use crate::ir::op::{BinaryOp, UnaryOp};
 use crate::ir::scalar;
 use crate::types::Scalar;
@@ -124,15 +128,12 @@ pub enum AotFn {
     Binary(BinaryOp),
 }
 
-/// Whether a routine exists for `f` (on any CPU; see [`available`]).
+/// Whether a routine exists for `f` (on any CPU; see [`available`]): as the
+/// op table (`ir::op`) declares; `entry` has one for exactly those (tested).
 pub fn has(f: AotFn) -> bool {
-    use UnaryOp::*;
     match f {
-        AotFn::Unary(op) => matches!(
-            op,
-            Exp | Expm1 | Log | Log1p | Sin | Cos | Tanh | Arctan | Sinh | Cosh
-        ),
-        AotFn::Binary(op) => op == BinaryOp::Arctan2,
+        AotFn::Unary(op) => op.implementation().fast().aot,
+        AotFn::Binary(op) => op.implementation().fast().aot,
     }
 }
 
@@ -187,25 +188,6 @@ fn ldexp2(v: f64, n: f64) -> f64 {
     let n2 = n - n1;
     v * pow2(n1) * pow2(n2)
 }
-
-const LOG2E: f64 = std::f64::consts::LOG2_E;
-const LN2_HI: f64 = std::f64::consts::LN_2;
-const LN2_LO: f64 = 2.3190468138462996e-17;
-
-const EXPM1_POLY: [f64; 12] = [
-    1.6059043836821613e-10,
-    2.08767569878681e-09,
-    2.505210838544172e-08,
-    2.755731922398589e-07,
-    2.7557319223985893e-06,
-    2.48015873015873e-05,
-    0.0001984126984126984,
-    0.001388888888888889,
-    0.008333333333333333,
-    0.041666666666666664,
-    0.16666666666666666,
-    0.5,
-];
 
 #[inline(always)]
 fn expm1_poly(r: f64) -> f64 {
@@ -311,18 +293,6 @@ fn tanh(x: f64) -> f64 {
     r.copysign(x)
 }
 
-const LG: [f64; 7] = [
-    6.666666666666735130e-01,
-    3.999999999940941908e-01,
-    2.857142874366239149e-01,
-    2.222219843214978396e-01,
-    1.818357216161805012e-01,
-    1.531383769920937332e-01,
-    1.479819860511658591e-01,
-];
-const FD_LN2_HI: f64 = 6.93147180369123816490e-01;
-const FD_LN2_LO: f64 = 1.90821492927058770002e-10;
-
 /// Normal x = 2^k (1 + f) with 1 + f in [sqrt(2)/2, sqrt(2)): (k, f).
 #[inline(always)]
 fn log_parts(x: f64) -> (f64, f64) {
@@ -408,43 +378,16 @@ fn log1p(x: f64) -> f64 {
     sel(x.abs() < 2f64.powi(-54), x, r)
 }
 
-const PIO2: [f64; 3] = [
-    std::f64::consts::FRAC_PI_2,
-    6.123233995736766e-17,
-    -1.4973849048591698e-33,
-];
-/// Above this |x|, sin/cos lanes take the reference routine.
-const TRIG_MAX: f64 = 1e5;
-
 #[inline(always)]
 fn sin_kernel(r: f64, z: f64) -> f64 {
-    let p = horner(
-        z,
-        &[
-            1.58969099521155010221e-10,
-            -2.50507602534068634195e-08,
-            2.75573137070700676789e-06,
-            -1.98412698298579493134e-04,
-            8.33333333332248946124e-03,
-        ],
-    );
-    let p = fma(z, p, -1.66666666666666324348e-01);
+    let p = horner(z, &SIN_POLY);
+    let p = fma(z, p, SIN_S1);
     fma(z * r, p, r)
 }
 
 #[inline(always)]
 fn cos_kernel(z: f64) -> f64 {
-    let p = horner(
-        z,
-        &[
-            -1.13596475577881948265e-11,
-            2.08757232129817482790e-09,
-            -2.75573143513906633035e-07,
-            2.48015872894767294178e-05,
-            -1.38888888888741095749e-03,
-            4.16666666666666019037e-02,
-        ],
-    );
+    let p = horner(z, &COS_POLY);
     let zr = z * p;
     let hz = z * 0.5;
     let w = 1.0 - hz;
@@ -541,72 +484,12 @@ fn trig_slow(x: f64) -> bool {
     a > TRIG_MAX && a < f64::INFINITY
 }
 
-const AT: [f64; 11] = [
-    3.33333333333329318027e-01,
-    -1.99999999998764832476e-01,
-    1.42857142725034663711e-01,
-    -1.11111104054623557880e-01,
-    9.09088713343650656196e-02,
-    -7.69187620504482999495e-02,
-    6.66107313738753120669e-02,
-    -5.83357013379057348645e-02,
-    4.97687799461593236017e-02,
-    -3.65315727442169155270e-02,
-    1.62858201153657823623e-02,
-];
-
 /// atan(a) for a >= 0 (or NaN); a may be +inf.
 #[inline(always)]
 fn atan_pos(a: f64) -> f64 {
-    const TABLE: [(f64, [f64; 6]); 4] = [
-        (
-            7.0 / 16.0,
-            [
-                2.0,
-                1.0,
-                1.0,
-                2.0,
-                4.63647609000806093515e-01,
-                2.26987774529616870924e-17,
-            ],
-        ),
-        (
-            11.0 / 16.0,
-            [
-                1.0,
-                1.0,
-                1.0,
-                1.0,
-                std::f64::consts::FRAC_PI_4,
-                3.06161699786838301793e-17,
-            ],
-        ),
-        (
-            19.0 / 16.0,
-            [
-                1.0,
-                1.5,
-                1.5,
-                1.0,
-                9.82793723247329054082e-01,
-                1.39033110312309984516e-17,
-            ],
-        ),
-        (
-            39.0 / 16.0,
-            [
-                0.0,
-                1.0,
-                1.0,
-                0.0,
-                std::f64::consts::FRAC_PI_2,
-                6.12323399573676603587e-17,
-            ],
-        ),
-    ];
     let mut v = [1.0, 0.0, 0.0, 1.0, 0.0, 0.0];
     let mut last = false;
-    for (bound, vals) in TABLE {
+    for (bound, vals) in ATAN_TABLE {
         let m = a >= bound;
         for (slot, c) in v.iter_mut().zip(vals) {
             *slot = sel(m, c, *slot);
@@ -823,6 +706,9 @@ pub(crate) fn trig_fixup_f32(op: UnaryOp, x: &[f32], out: &mut [f32]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::backend::jit::call::aot::{
+        binary_f32_on, binary_f64_on, entry, unary_f32_on, unary_f64_on,
+    };
 
     /// Random f64 bit patterns (xorshift64*), every exponent equally likely.
     fn patterns(n: usize) -> impl Iterator<Item = f64> {
@@ -854,6 +740,53 @@ mod tests {
             v.extend([next_up(x), next_down(x)]);
         }
         v
+    }
+
+    /// The op table's `aot` flags match the routines here: an entry point
+    /// and a block loop for exactly the declared ones, each with a vector
+    /// version too (the interpreted tier and the kernels' scalar tails use it).
+    #[test]
+    fn routines_are_the_ones_the_op_table_declares() {
+        let fns = UnaryOp::ALL
+            .iter()
+            .map(|&op| AotFn::Unary(op))
+            .chain(BinaryOp::ALL.iter().map(|&op| AotFn::Binary(op)));
+        for f in fns {
+            let (declared, vector) = match f {
+                AotFn::Unary(op) => (
+                    op.implementation().fast().aot,
+                    op.implementation().fast().vector,
+                ),
+                AotFn::Binary(op) => (
+                    op.implementation().fast().aot,
+                    op.implementation().fast().vector,
+                ),
+            };
+            assert_eq!(has(f), declared, "{f:?}");
+            assert!(!declared || vector, "{f:?}: aot without a vector version");
+            for single in [false, true] {
+                assert_eq!(entry(f, single).is_some(), declared, "{f:?} entry");
+            }
+            for isa in [Isa::Avx2, Isa::Avx512] {
+                if !isa.supported() {
+                    continue;
+                }
+                let x = [0.5f64; 8];
+                let mut out = [0.0f64; 8];
+                let mut out32 = [0.0f32; 8];
+                let ran = match f {
+                    AotFn::Unary(op) => {
+                        unary_f64_on(isa, op, &x, &mut out)
+                            && unary_f32_on(isa, op, &[0.5f32; 8], &mut out32)
+                    }
+                    AotFn::Binary(op) => {
+                        binary_f64_on(isa, op, &x, &x, &mut out)
+                            && binary_f32_on(isa, op, &[0.5f32; 8], &[0.5f32; 8], &mut out32)
+                    }
+                };
+                assert_eq!(ran, declared, "{f:?} on {isa:?}");
+            }
+        }
     }
 
     fn next_up(x: f64) -> f64 {

@@ -27,12 +27,11 @@ use smallvec::SmallVec;
 use crate::backend::jit::aot::{self, AotFn};
 use crate::backend::jit::call::aot as aot_call;
 use crate::backend::jit::call::{BlockKernel, Leaf, Out};
+use crate::backend::jit::plan::{AotStep, StagePlan};
 use crate::backend::jit::values::{Buf, Values, ValuesMut};
-use crate::backend::jit::{vector, vmath};
 use crate::ir::graph::{Node, NodeId, Program};
 use crate::ir::op::{BinaryOp, UnaryOp};
 use crate::ir::scalar;
-use crate::ir::stage::{stage_leaves, stage_nodes};
 use crate::types::{DType, Scalar};
 
 /// Elements per block: every value of a block fits in L1 next to the others.
@@ -107,37 +106,18 @@ thread_local! {
     static SCRATCH: RefCell<Vec<Buf>> = const { RefCell::new(Vec::new()) };
 }
 
-/// The function node `n` computes with vector math under fast math, if any.
-fn math_fn(program: &Program, n: NodeId) -> Option<AotFn> {
-    let g = &program.graph;
-    match g.node(n) {
-        Node::Unary(op, a) if g.dtype(a).is_float() && vmath::has_unary(op) => {
-            Some(AotFn::Unary(op))
-        }
-        Node::Binary(op, a, _) if g.dtype(a).is_float() && vmath::has_binary(op) => {
-            Some(AotFn::Binary(op))
-        }
-        _ => None,
-    }
-}
-
 impl Interp {
-    /// The stage rooted at `root` as block steps; `None` when it must be
-    /// compiled to give the compiled tiers' results (see the module docs).
-    pub fn build(program: &Program, root: NodeId, fast_math: bool) -> Option<Interp> {
+    /// The stage of `plan` as block steps; `None` when it must be compiled
+    /// to give the compiled tiers' results (see the module docs): its
+    /// vector loop computes a math function with `vmath` vectors, which
+    /// only compiled code does. The math steps are the plan's AOT steps.
+    pub fn build(program: &Program, plan: &StagePlan) -> Option<Interp> {
         let g = &program.graph;
-        let leaves = stage_leaves(g, root);
-        let nodes = stage_nodes(program, root);
+        let (leaves, nodes, root) = (&plan.leaves, &plan.nodes, plan.root);
         // The compiled kernel runs AOT math on its vector loop only when the
         // stage vectorizes; it unrolls such a loop once (`codegen`).
-        let lanes = vector::vectorizable(program, root);
-        let vector_math = fast_math && lanes.is_some() && vector::uses_vmath(program, root);
-        if vector_math
-            && (!aot::available()
-                || nodes
-                    .iter()
-                    .any(|&n| math_fn(program, n).is_some_and(|f| !aot::has(f))))
-        {
+        let vector_math = plan.vector_math;
+        if vector_math && !plan.vector_only.is_empty() {
             return None;
         }
         // Each node's last reader, so that its slot is reused after it.
@@ -155,7 +135,7 @@ impl Interp {
             root: Src::Slot(0),
             out: g.dtype(root),
             vector_width: if vector_math {
-                lanes.map(|l| usize::from(l.count))
+                plan.lanes.map(|l| usize::from(l.count))
             } else {
                 None
             },
@@ -183,12 +163,13 @@ impl Interp {
                 }
                 Node::Input(_) | Node::Reduce(..) => return None,
                 Node::Cast(_) => Op::Cast,
-                Node::Unary(op, _) => match math_fn(program, n) {
-                    Some(f) if vector_math => Op::Math(f),
-                    _ => Op::Unary(op),
+                Node::Unary(op, _) => match plan.aot_step(n) {
+                    Some(AotStep::One { f, .. }) => Op::Math(f),
+                    Some(AotStep::SinCos { .. }) => Op::SinCos,
+                    None => Op::Unary(op),
                 },
-                Node::Binary(op, ..) => match math_fn(program, n) {
-                    Some(f) if vector_math => Op::Math(f),
+                Node::Binary(op, ..) => match plan.aot_step(n) {
+                    Some(AotStep::One { f, .. }) => Op::Math(f),
                     _ => Op::Binary(op),
                 },
                 Node::Select(..) => Op::Select,
@@ -203,31 +184,15 @@ impl Interp {
                 out,
                 out2: None,
             };
-            // sin(x) and cos(x) of one x: one step computes both, writing
-            // (sin, cos) into (out, out2).
-            if let (Op::Math(AotFn::Unary(u @ (UnaryOp::Sin | UnaryOp::Cos))), Node::Unary(_, x)) =
-                (op, node)
-            {
-                let other = if u == UnaryOp::Sin {
-                    UnaryOp::Cos
-                } else {
-                    UnaryOp::Sin
-                };
-                if let Some(&partner) = nodes[k + 1..]
-                    .iter()
-                    .find(|&&m| g.node(m) == Node::Unary(other, x))
-                {
-                    let slot = interp.slot(&mut free, dtype);
-                    at.insert(partner, Src::Slot(slot));
-                    let (sin, cos) = if u == UnaryOp::Sin {
-                        (out, slot)
-                    } else {
-                        (slot, out)
-                    };
-                    step.op = Op::SinCos;
-                    step.out = sin;
-                    step.out2 = Some(cos);
-                }
+            // sin(x) and cos(x) of one x (the first of them here): one step
+            // computes both, writing (sin, cos) into (out, out2).
+            if let Some(AotStep::SinCos { sin, cos, .. }) = plan.aot_step(n) {
+                let partner = if n == sin { cos } else { sin };
+                let slot = interp.slot(&mut free, dtype);
+                at.insert(partner, Src::Slot(slot));
+                let (sin, cos) = if n == sin { (out, slot) } else { (slot, out) };
+                step.out = sin;
+                step.out2 = Some(cos);
             }
             interp.steps.push(step);
             interp.free_operands(&mut free, &at, &last_use, node, k);

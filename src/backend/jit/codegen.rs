@@ -26,24 +26,24 @@ use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 use cranelift_jit::JITModule;
 use cranelift_module::{FuncId, Module};
 
+use crate::backend::jit::plan::{AotStep, StagePlan};
 use crate::backend::jit::runtime::{self, Routine, clif_type, routine_id};
-use crate::backend::jit::{aot, library, vector, vmath};
+use crate::backend::jit::{aot, library, vector};
 use crate::error::{Error, Result};
 use crate::ir::graph::{Node, NodeId, Program};
 use crate::ir::op::{BinaryOp, UnaryOp};
-use crate::ir::stage::{stage_leaves, stage_nodes};
 use crate::types::{DType, Scalar};
 
-/// Defines the kernel for the stage rooted at `root` in `module` and returns its id.
+/// Defines the kernel for the stage of `plan` in `module` and returns its id.
 pub fn define_kernel(
     module: &mut JITModule,
     routines: &mut HashMap<&'static str, FuncId>,
-    fast_math: bool,
     program: &Program,
-    root: NodeId,
+    plan: &StagePlan,
     name: &str,
     listing: Option<&mut Vec<String>>,
 ) -> Result<FuncId> {
+    let root = plan.root;
     let ptr = module.target_config().pointer_type();
     // inputs, strides, out, out_stride, n: all pointer-sized.
     let mut sig = module.make_signature();
@@ -68,7 +68,7 @@ pub fn define_kernel(
         let (inputs, strides, out, out_stride, n) =
             (params[0], params[1], params[2], params[3], params[4]);
         let flags = MemFlagsData::trusted();
-        let leaves = stage_leaves(&program.graph, root);
+        let leaves = &plan.leaves;
         let mut leaf_base = Vec::new();
         for k in 0..leaves.len() {
             let off = (k * 8) as i32;
@@ -78,7 +78,7 @@ pub fn define_kernel(
             ));
         }
         let zero = b.ins().iconst(ptr, 0);
-        match vector::vectorizable(program, root) {
+        match plan.lanes {
             Some(lanes) => {
                 // Vector loop over [0, nv) when every leaf is contiguous or
                 // uniform (stride 0: a broadcast value, splatted) and the output
@@ -98,11 +98,7 @@ pub fn define_kernel(
                 let ok = b.ins().icmp_imm_s(IntCC::Equal, bad, 0);
                 // Math-heavy bodies are long enough to keep the FMA units
                 // busy on their own; unrolling them only doubles compile time.
-                let unroll = if fast_math && vector::uses_vmath(program, root) {
-                    1
-                } else {
-                    UNROLL
-                };
+                let unroll = if plan.vector_math { 1 } else { UNROLL };
                 let w = i64::from(lanes.count) * unroll;
                 let whole = b.ins().band_imm_s(n, -w);
                 let nv = b.ins().select(ok, whole, zero);
@@ -145,21 +141,16 @@ pub fn define_kernel(
                     splats: &splats,
                     bases: &bases,
                 };
-                if let Some(levels) = block_plan(program, root, fast_math) {
-                    blocked_loop(
-                        &mut b,
-                        module,
-                        routines,
-                        &mut refs,
+                if !plan.levels.is_empty() {
+                    let mut cx = Emit {
+                        b: &mut b,
+                        module: &mut *module,
+                        routines: &mut *routines,
+                        refs: &mut refs,
                         program,
-                        root,
-                        &levels,
-                        &leaves,
-                        &leaf_base,
-                        (out, nv, header),
-                        lanes,
-                        &uniform_leaves,
-                    )?;
+                        plan,
+                    };
+                    cx.blocked_loop(&leaf_base, (out, nv, header), lanes, &uniform_leaves)?;
                 } else {
                     // Every leaf has a pointer that advances by its stride
                     // times the iteration's width (0 for a uniform leaf, which
@@ -184,21 +175,17 @@ pub fn define_kernel(
                     let more = b.ins().icmp(IntCC::UnsignedLessThan, po, out_end);
                     b.ins().brif(more, vbody, &[], header, &[nv.into()]);
                     b.switch_to_block(vbody);
+                    let mut cx = Emit {
+                        b: &mut b,
+                        module: &mut *module,
+                        routines: &mut *routines,
+                        refs: &mut refs,
+                        program,
+                        plan,
+                    };
                     for u in 0..unroll {
                         let dst = (po, (u * i64::from(lanes.count) * out_size) as i32);
-                        vector_body(
-                            &mut b,
-                            module,
-                            routines,
-                            &mut refs,
-                            program,
-                            root,
-                            &leaves,
-                            (pointers, (16 * u) as i32),
-                            dst,
-                            lanes,
-                            fast_math,
-                        )?;
+                        cx.vector_body((pointers, (16 * u) as i32), dst, lanes)?;
                     }
                     let mut next: Vec<_> = pointers
                         .iter()
@@ -234,7 +221,7 @@ pub fn define_kernel(
             routines,
             refs: &mut refs,
         };
-        for id in stage_nodes(program, root) {
+        for &id in &plan.nodes {
             if vals.contains_key(&id) {
                 continue;
             }
@@ -283,108 +270,117 @@ struct UniformLeaves<'a> {
     bases: &'a [Value],
 }
 
-/// The body of the vector loop: loads one vector of every leaf (leaf `k`
-/// at `pointers[k] + offset`), computes the root, stores it at `dst`.
-#[allow(clippy::too_many_arguments)]
-fn vector_body(
-    b: &mut FunctionBuilder<'_>,
-    module: &mut JITModule,
-    routines: &mut HashMap<&'static str, FuncId>,
-    refs: &mut HashMap<&'static str, FuncRef>,
-    program: &Program,
-    root: NodeId,
-    leaves: &[NodeId],
-    (pointers, offset): (&[Value], i32),
-    dst: (Value, i32),
-    lanes: vector::Lanes,
-    fast_math: bool,
-) -> Result<()> {
-    let g = &program.graph;
-    // Not `aligned`: element arrays are only element-aligned.
-    let flags = MemFlagsData::new().with_notrap();
-    let mut vals: HashMap<NodeId, Value> = HashMap::new();
-    for (&leaf, &p) in leaves.iter().zip(pointers) {
-        vals.insert(leaf, b.ins().load(lanes.vector, flags, p, offset));
-    }
-    let nodes = stage_nodes(program, root);
-    let inline_math = fast_math && vector::inline_vmath(program, root);
-    lower_vector_nodes(
-        b,
-        module,
-        routines,
-        refs,
-        program,
-        &nodes,
-        &mut vals,
-        lanes,
-        (fast_math, inline_math),
-    )?;
-    store_vector(b, vals[&root], dst, g.dtype(root), lanes);
-    Ok(())
+/// What the emitting functions of one kernel share: the function being
+/// built, the module and the routines declared in it and in the function,
+/// the program and the stage's plan.
+struct Emit<'a, 'b> {
+    b: &'a mut FunctionBuilder<'b>,
+    module: &'a mut JITModule,
+    routines: &'a mut HashMap<&'static str, FuncId>,
+    refs: &'a mut HashMap<&'static str, FuncRef>,
+    program: &'a Program,
+    plan: &'a StagePlan,
 }
 
-/// Lowers `nodes` (in topological order) on vectors, skipping those already
-/// in `vals` and adding the others to it. `math` is (fast_math, inline_math).
-#[allow(clippy::too_many_arguments)]
-fn lower_vector_nodes(
-    b: &mut FunctionBuilder<'_>,
-    module: &mut JITModule,
-    routines: &mut HashMap<&'static str, FuncId>,
-    refs: &mut HashMap<&'static str, FuncRef>,
-    program: &Program,
-    nodes: &[NodeId],
-    vals: &mut HashMap<NodeId, Value>,
-    lanes: vector::Lanes,
-    (fast_math, inline_math): (bool, bool),
-) -> Result<()> {
-    let mut library_refs: HashMap<String, FuncRef> = HashMap::new();
-    let mut resolve = |b: &mut FunctionBuilder<'_>, key: vector::RoutineKey| -> Result<FuncRef> {
-        let routine = match key {
-            vector::RoutineKey::Unary(op, d) => runtime::unary_routine(op, d),
-            vector::RoutineKey::Binary(op, d) => runtime::binary_routine(op, d),
-            vector::RoutineKey::Library(f) => {
-                // A vector-math library function, resolved at finalize time.
-                let symbol = library::request(f);
-                if let Some(&r) = library_refs.get(&symbol) {
+impl Emit<'_, '_> {
+    /// The body of the vector loop: loads one vector of every leaf (leaf `k`
+    /// at `pointers[k] + offset`), computes the root, stores it at `dst`.
+    fn vector_body(
+        &mut self,
+        (pointers, offset): (&[Value], i32),
+        dst: (Value, i32),
+        lanes: vector::Lanes,
+    ) -> Result<()> {
+        let (program, plan) = (self.program, self.plan);
+        // Not `aligned`: element arrays are only element-aligned.
+        let flags = MemFlagsData::new().with_notrap();
+        let mut vals: HashMap<NodeId, Value> = HashMap::new();
+        for (&leaf, &p) in plan.leaves.iter().zip(pointers) {
+            vals.insert(leaf, self.b.ins().load(lanes.vector, flags, p, offset));
+        }
+        self.lower_vector_nodes(
+            &plan.nodes,
+            &mut vals,
+            lanes,
+            (plan.fast_math, plan.inline_math),
+        )?;
+        store_vector(
+            self.b,
+            vals[&plan.root],
+            dst,
+            program.graph.dtype(plan.root),
+            lanes,
+        );
+        Ok(())
+    }
+
+    /// Lowers `nodes` (in topological order) on vectors, skipping those already
+    /// in `vals` and adding the others to it. `math` is (fast_math, inline_math).
+    fn lower_vector_nodes(
+        &mut self,
+        nodes: &[NodeId],
+        vals: &mut HashMap<NodeId, Value>,
+        lanes: vector::Lanes,
+        (fast_math, inline_math): (bool, bool),
+    ) -> Result<()> {
+        let Emit {
+            b,
+            module,
+            routines,
+            refs,
+            program,
+            ..
+        } = self;
+        let mut library_refs: HashMap<String, FuncRef> = HashMap::new();
+        let mut resolve =
+            |b: &mut FunctionBuilder<'_>, key: vector::RoutineKey| -> Result<FuncRef> {
+                let routine = match key {
+                    vector::RoutineKey::Unary(op, d) => runtime::unary_routine(op, d),
+                    vector::RoutineKey::Binary(op, d) => runtime::binary_routine(op, d),
+                    vector::RoutineKey::Library(f) => {
+                        // A vector-math library function, resolved at finalize time.
+                        let symbol = library::request(f);
+                        if let Some(&r) = library_refs.get(&symbol) {
+                            return Ok(r);
+                        }
+                        let mut sig = module.make_signature();
+                        for _ in 0..f.arity() {
+                            sig.params.push(AbiParam::new(f.ty()));
+                        }
+                        sig.returns.push(AbiParam::new(f.ty()));
+                        let fid = module
+                            .declare_function(&symbol, cranelift_module::Linkage::Import, &sig)
+                            .map_err(|e| Error::internal(format!("JIT declare {symbol}: {e}")))?;
+                        let r = module.declare_func_in_func(fid, b.func);
+                        library_refs.insert(symbol, r);
+                        return Ok(r);
+                    }
+                }
+                .ok_or_else(|| Error::internal(format!("no routine for {key:?}")))?;
+                if let Some(&r) = refs.get(routine.symbol) {
                     return Ok(r);
                 }
-                let mut sig = module.make_signature();
-                for _ in 0..f.arity() {
-                    sig.params.push(AbiParam::new(f.ty()));
-                }
-                sig.returns.push(AbiParam::new(f.ty()));
-                let fid = module
-                    .declare_function(&symbol, cranelift_module::Linkage::Import, &sig)
-                    .map_err(|e| Error::internal(format!("JIT declare {symbol}: {e}")))?;
+                let fid = routine_id(module, routines, routine)?;
                 let r = module.declare_func_in_func(fid, b.func);
-                library_refs.insert(symbol, r);
-                return Ok(r);
+                refs.insert(routine.symbol, r);
+                Ok(r)
+            };
+        let mut cx = vector::VLower {
+            b,
+            lanes,
+            fast_math,
+            inline_math,
+            routine: &mut resolve,
+        };
+        for &id in nodes {
+            if vals.contains_key(&id) {
+                continue;
             }
+            let v = cx.node(program, id, vals)?;
+            vals.insert(id, v);
         }
-        .ok_or_else(|| Error::internal(format!("no routine for {key:?}")))?;
-        if let Some(&r) = refs.get(routine.symbol) {
-            return Ok(r);
-        }
-        let fid = routine_id(module, routines, routine)?;
-        let r = module.declare_func_in_func(fid, b.func);
-        refs.insert(routine.symbol, r);
-        Ok(r)
-    };
-    let mut cx = vector::VLower {
-        b,
-        lanes,
-        fast_math,
-        inline_math,
-        routine: &mut resolve,
-    };
-    for &id in nodes {
-        if vals.contains_key(&id) {
-            continue;
-        }
-        let v = cx.node(program, id, vals)?;
-        vals.insert(id, v);
+        Ok(())
     }
-    Ok(())
 }
 
 /// Stores one result vector at `addr` (booleans: lane masks to bytes).
@@ -418,395 +414,338 @@ fn store_vector(
     }
 }
 
-/// The math nodes of a stage that run as ahead-of-time AVX2 routines on
-/// blocks (`aot`), grouped by level: a level-k node's operands depend on
-/// routine results of levels below k only. `None` when the stage has no such
-/// node, the CPU lacks AVX2/FMA, or fast math is off.
-fn block_plan(program: &Program, root: NodeId, fast_math: bool) -> Option<Vec<Vec<NodeId>>> {
-    if !fast_math || !aot::available() {
-        return None;
-    }
-    let g = &program.graph;
-    let mut level: HashMap<NodeId, usize> = HashMap::new();
-    let mut levels: Vec<Vec<NodeId>> = Vec::new();
-    for n in stage_nodes(program, root) {
-        let node = g.node(n);
-        let below = match node {
-            Node::Reduce(..) => 0,
-            _ => node
-                .operands()
-                .into_iter()
-                .map(|o| level.get(&o).copied().unwrap_or(0))
-                .max()
-                .unwrap_or(0),
-        };
-        let l = if aot_fn(program, n).is_some() {
-            below + 1
-        } else {
-            below
-        };
-        if l > below {
-            if levels.len() < l {
-                levels.push(Vec::new());
+impl Emit<'_, '_> {
+    /// The function reference of AOT routine `symbol` in the function being
+    /// built, declaring it in the module on first use.
+    fn import_routine(
+        &mut self,
+        symbol: &'static str,
+        sig: &cranelift_codegen::ir::Signature,
+    ) -> Result<FuncRef> {
+        let Emit {
+            b,
+            module,
+            routines,
+            refs,
+            ..
+        } = self;
+        if let Some(&r) = refs.get(symbol) {
+            return Ok(r);
+        }
+        let fid = match routines.get(symbol) {
+            Some(&id) => id,
+            None => {
+                let id = module
+                    .declare_function(symbol, cranelift_module::Linkage::Import, sig)
+                    .map_err(|e| Error::internal(format!("JIT declare {symbol}: {e}")))?;
+                routines.insert(symbol, id);
+                id
             }
-            levels[l - 1].push(n);
-        }
-        level.insert(n, l);
+        };
+        let r = module.declare_func_in_func(fid, b.func);
+        refs.insert(symbol, r);
+        Ok(r)
     }
-    (!levels.is_empty()).then_some(levels)
-}
 
-/// The AOT routine computing node `n`, if it is a float math function that has one.
-fn aot_fn(program: &Program, n: NodeId) -> Option<aot::AotFn> {
-    let g = &program.graph;
-    let f = match g.node(n) {
-        Node::Unary(op, a) if g.dtype(a).is_float() && vmath::has_unary(op) => {
-            aot::AotFn::Unary(op)
-        }
-        Node::Binary(op, a, _) if g.dtype(a).is_float() && vmath::has_binary(op) => {
-            aot::AotFn::Binary(op)
-        }
-        _ => return None,
-    };
-    aot::has(f).then_some(f)
-}
-
-/// `(sin, cos, x)` when `m` is `sin(x)` or `cos(x)` and `level` also holds
-/// the other one of the same `x`.
-fn sin_cos_pair(
-    program: &Program,
-    level: &[NodeId],
-    m: NodeId,
-) -> Option<(NodeId, NodeId, NodeId)> {
-    let g = &program.graph;
-    let Node::Unary(op @ (UnaryOp::Sin | UnaryOp::Cos), x) = g.node(m) else {
-        return None;
-    };
-    let other = if op == UnaryOp::Sin {
-        UnaryOp::Cos
-    } else {
-        UnaryOp::Sin
-    };
-    let partner = level
-        .iter()
-        .copied()
-        .find(|&n| g.node(n) == Node::Unary(other, x))?;
-    Some(if op == UnaryOp::Sin {
-        (m, partner, x)
-    } else {
-        (partner, m, x)
-    })
-}
-
-/// The function reference of AOT routine `symbol` in the function being
-/// built, declaring it in the module on first use.
-fn import_routine(
-    b: &mut FunctionBuilder<'_>,
-    module: &mut JITModule,
-    routines: &mut HashMap<&'static str, FuncId>,
-    refs: &mut HashMap<&'static str, FuncRef>,
-    symbol: &'static str,
-    sig: &cranelift_codegen::ir::Signature,
-) -> Result<FuncRef> {
-    if let Some(&r) = refs.get(symbol) {
-        return Ok(r);
-    }
-    let fid = match routines.get(symbol) {
-        Some(&id) => id,
-        None => {
-            let id = module
-                .declare_function(symbol, cranelift_module::Linkage::Import, sig)
-                .map_err(|e| Error::internal(format!("JIT declare {symbol}: {e}")))?;
-            routines.insert(symbol, id);
-            id
-        }
-    };
-    let r = module.declare_func_in_func(fid, b.func);
-    refs.insert(symbol, r);
-    Ok(r)
-}
-
-/// The vector loop of a stage with AOT math (see [`block_plan`]): over
-/// blocks of `aot::BLOCK` elements in `[0, nv)`, for each level one vector
-/// pass stores the routines' operands into stack buffers, then the routines
-/// run on the block; a last pass computes the root from the leaves and the
-/// routines' results. Jumps to `header` with `nv` when done.
-#[allow(clippy::too_many_arguments)]
-fn blocked_loop(
-    b: &mut FunctionBuilder<'_>,
-    module: &mut JITModule,
-    routines: &mut HashMap<&'static str, FuncId>,
-    refs: &mut HashMap<&'static str, FuncRef>,
-    program: &Program,
-    root: NodeId,
-    levels: &[Vec<NodeId>],
-    leaves: &[NodeId],
-    leaf_base: &[(Value, Value)],
-    (out, nv, header): (Value, Value, cranelift_codegen::ir::Block),
-    lanes: vector::Lanes,
-    uniform: &UniformLeaves<'_>,
-) -> Result<()> {
-    let g = &program.graph;
-    let ptr = module.target_config().pointer_type();
-    let size = lanes.float.size() as i64;
-    let single = lanes.float == DType::Float32;
-    let block = aot::BLOCK as i64;
-    let nodes = stage_nodes(program, root);
-    // One buffer per routine result and per operand that is not itself a
-    // routine result; the root's routine writes straight into the output.
-    let mut buffers: HashMap<NodeId, Value> = HashMap::new();
-    let new_buffer = |b: &mut FunctionBuilder<'_>| {
-        let slot = b.create_sized_stack_slot(StackSlotData::new(
-            StackSlotKind::ExplicitSlot,
-            (aot::BLOCK as u32) * size as u32,
-            5,
-        ));
-        b.ins().stack_addr(ptr, slot, 0)
-    };
-    let routine_nodes: Vec<NodeId> = levels.iter().flatten().copied().collect();
-    for &m in &routine_nodes {
-        for o in g.node(m).operands() {
-            buffers.entry(o).or_insert_with(|| new_buffer(b));
-        }
-        if m != root && !buffers.contains_key(&m) {
-            let buf = new_buffer(b);
-            buffers.insert(m, buf);
-        }
-    }
-    let mut sig = module.make_signature();
-    sig.params.extend([AbiParam::new(ptr); 4]);
-    // A leaf operand is read in place when contiguous; when broadcast
-    // (stride 0) from its buffer, filled here with its value once.
-    let leaf_of = |n: NodeId| leaves.iter().position(|&l| l == n);
-    let mut leaf_operands: Vec<(NodeId, usize)> = Vec::new();
-    for &m in &routine_nodes {
-        for o in g.node(m).operands() {
-            if let Some(k) = leaf_of(o)
-                && !leaf_operands.contains(&(o, k))
-            {
-                leaf_operands.push((o, k));
+    /// The vector loop of a stage with AOT math (the plan's `levels`): over
+    /// blocks of `aot::BLOCK` elements in `[0, nv)`, for each level one vector
+    /// pass stores the routines' operands into stack buffers, then the routines
+    /// run on the block; a last pass computes the root from the leaves and the
+    /// routines' results. Jumps to `header` with `nv` when done.
+    fn blocked_loop(
+        &mut self,
+        leaf_base: &[(Value, Value)],
+        (out, nv, header): (Value, Value, cranelift_codegen::ir::Block),
+        lanes: vector::Lanes,
+        uniform: &UniformLeaves<'_>,
+    ) -> Result<()> {
+        let (program, plan) = (self.program, self.plan);
+        let (root, levels, leaves) = (plan.root, &plan.levels, &plan.leaves);
+        let g = &program.graph;
+        let b = &mut *self.b;
+        let ptr = self.module.target_config().pointer_type();
+        let size = lanes.float.size() as i64;
+        let single = lanes.float == DType::Float32;
+        let block = aot::BLOCK as i64;
+        let nodes = &plan.nodes;
+        // One buffer per routine result and per operand that is not itself a
+        // routine result; the root's routine writes straight into the output.
+        let mut buffers: HashMap<NodeId, Value> = HashMap::new();
+        let new_buffer = |b: &mut FunctionBuilder<'_>| {
+            let slot = b.create_sized_stack_slot(StackSlotData::new(
+                StackSlotKind::ExplicitSlot,
+                (aot::BLOCK as u32) * size as u32,
+                5,
+            ));
+            b.ins().stack_addr(ptr, slot, 0)
+        };
+        // A level's nodes in stage order (buffers, passes and loads follow it).
+        let in_order = |level: &[AotStep]| -> Vec<NodeId> {
+            let mut v: Vec<NodeId> = level.iter().flat_map(|s| s.nodes()).collect();
+            v.sort_by_key(|n| nodes.iter().position(|m| m == n));
+            v
+        };
+        let routine_nodes: Vec<NodeId> = levels.iter().flat_map(|l| in_order(l)).collect();
+        for &m in &routine_nodes {
+            for o in g.node(m).operands() {
+                buffers.entry(o).or_insert_with(|| new_buffer(b));
+            }
+            if m != root && !buffers.contains_key(&m) {
+                let buf = new_buffer(b);
+                buffers.insert(m, buf);
             }
         }
-    }
-    if !leaf_operands.is_empty() {
-        // One loop fills the buffers of all of them, run only when one is
-        // uniform (a contiguous leaf is read in place: its buffer is unused).
-        let mut any = uniform.is_uniform[leaf_operands[0].1];
-        for &(_, k) in &leaf_operands[1..] {
-            any = b.ins().bor(any, uniform.is_uniform[k]);
+        let mut sig = self.module.make_signature();
+        sig.params.extend([AbiParam::new(ptr); 4]);
+        // A leaf operand is read in place when contiguous; when broadcast
+        // (stride 0) from its buffer, filled here with its value once.
+        let leaf_of = |n: NodeId| leaves.iter().position(|&l| l == n);
+        let mut leaf_operands: Vec<(NodeId, usize)> = Vec::new();
+        for &m in &routine_nodes {
+            for o in g.node(m).operands() {
+                if let Some(k) = leaf_of(o)
+                    && !leaf_operands.contains(&(o, k))
+                {
+                    leaf_operands.push((o, k));
+                }
+            }
         }
-        let fh = b.create_block();
-        b.append_block_param(fh, ptr);
-        let fb = b.create_block();
-        let fe = b.create_block();
-        let z = b.ins().iconst(ptr, 0);
-        b.ins().brif(any, fh, &[z.into()], fe, &[]);
-        b.switch_to_block(fh);
-        let j = b.block_params(fh)[0];
-        let more = b.ins().icmp_imm_s(IntCC::UnsignedLessThan, j, block * size);
-        b.ins().brif(more, fb, &[], fe, &[]);
-        b.switch_to_block(fb);
+        if !leaf_operands.is_empty() {
+            // One loop fills the buffers of all of them, run only when one is
+            // uniform (a contiguous leaf is read in place: its buffer is unused).
+            let mut any = uniform.is_uniform[leaf_operands[0].1];
+            for &(_, k) in &leaf_operands[1..] {
+                any = b.ins().bor(any, uniform.is_uniform[k]);
+            }
+            let fh = b.create_block();
+            b.append_block_param(fh, ptr);
+            let fb = b.create_block();
+            let fe = b.create_block();
+            let z = b.ins().iconst(ptr, 0);
+            b.ins().brif(any, fh, &[z.into()], fe, &[]);
+            b.switch_to_block(fh);
+            let j = b.block_params(fh)[0];
+            let more = b.ins().icmp_imm_s(IntCC::UnsignedLessThan, j, block * size);
+            b.ins().brif(more, fb, &[], fe, &[]);
+            b.switch_to_block(fb);
+            for &(o, k) in &leaf_operands {
+                let addr = b.ins().iadd(buffers[&o], j);
+                b.ins()
+                    .store(MemFlagsData::trusted(), uniform.splats[k], addr, 0);
+            }
+            let next = b.ins().iadd_imm_s(j, 16);
+            b.ins().jump(fh, &[next.into()]);
+            b.switch_to_block(fe);
+        }
+
+        let bheader = b.create_block();
+        b.append_block_param(bheader, ptr);
+        let bbody = b.create_block();
+        let zero = b.ins().iconst(ptr, 0);
+        b.ins().jump(bheader, &[zero.into()]);
+        b.switch_to_block(bheader);
+        let i0 = b.block_params(bheader)[0];
+        let more = b.ins().icmp(IntCC::UnsignedLessThan, i0, nv);
+        b.ins().brif(more, bbody, &[], header, &[nv.into()]);
+        b.switch_to_block(bbody);
+        let left = b.ins().isub(nv, i0);
+        let cap = b.ins().iconst(ptr, block);
+        let len = b.ins().umin(left, cap);
+        let out_block = {
+            let off = b.ins().imul_imm_s(i0, g.dtype(root).size() as i64);
+            b.ins().iadd(out, off)
+        };
+        let mut operand_ptr: HashMap<NodeId, Value> = HashMap::new();
         for &(o, k) in &leaf_operands {
-            let addr = b.ins().iadd(buffers[&o], j);
-            b.ins()
-                .store(MemFlagsData::trusted(), uniform.splats[k], addr, 0);
+            let off = b.ins().imul_imm_s(i0, size);
+            let at = b.ins().iadd(leaf_base[k].0, off);
+            let p = b.ins().select(uniform.is_uniform[k], buffers[&o], at);
+            operand_ptr.insert(o, p);
         }
-        let next = b.ins().iadd_imm_s(j, 16);
-        b.ins().jump(fh, &[next.into()]);
-        b.switch_to_block(fe);
-    }
 
-    let bheader = b.create_block();
-    b.append_block_param(bheader, ptr);
-    let bbody = b.create_block();
-    let zero = b.ins().iconst(ptr, 0);
-    b.ins().jump(bheader, &[zero.into()]);
-    b.switch_to_block(bheader);
-    let i0 = b.block_params(bheader)[0];
-    let more = b.ins().icmp(IntCC::UnsignedLessThan, i0, nv);
-    b.ins().brif(more, bbody, &[], header, &[nv.into()]);
-    b.switch_to_block(bbody);
-    let left = b.ins().isub(nv, i0);
-    let cap = b.ins().iconst(ptr, block);
-    let len = b.ins().umin(left, cap);
-    let out_block = {
-        let off = b.ins().imul_imm_s(i0, g.dtype(root).size() as i64);
-        b.ins().iadd(out, off)
-    };
-    let mut operand_ptr: HashMap<NodeId, Value> = HashMap::new();
-    for &(o, k) in &leaf_operands {
-        let off = b.ins().imul_imm_s(i0, size);
-        let at = b.ins().iadd(leaf_base[k].0, off);
-        let p = b.ins().select(uniform.is_uniform[k], buffers[&o], at);
-        operand_ptr.insert(o, p);
-    }
-
-    // Values a pass may read from a buffer: routine results computed so far.
-    let mut done: Vec<NodeId> = Vec::new();
-    let pass = |b: &mut FunctionBuilder<'_>,
-                module: &mut JITModule,
-                routines: &mut HashMap<&'static str, FuncId>,
-                refs: &mut HashMap<&'static str, FuncRef>,
-                done: &[NodeId],
-                targets: &[NodeId]|
-     -> Result<()> {
-        // The nodes the targets need, stopping at computed routine results.
-        let mut needed: std::collections::HashSet<NodeId> = targets.iter().copied().collect();
-        for &n in nodes.iter().rev() {
-            if needed.contains(&n) && !done.contains(&n) && !matches!(g.node(n), Node::Reduce(..)) {
-                needed.extend(g.node(n).operands());
-            }
-        }
-        let order: Vec<NodeId> = nodes
-            .iter()
-            .copied()
-            .filter(|n| needed.contains(n))
-            .collect();
-        // `count` vectors from block element j: each leaf's pointer is
-        // computed once, vector u is read at byte offset 16u (a uniform
-        // leaf's slot holds PASS_UNROLL copies of its splat).
-        let emit = |b: &mut FunctionBuilder<'_>,
+        // Values a pass may read from a buffer: routine results computed so far.
+        let mut done: Vec<NodeId> = Vec::new();
+        let pass = |b: &mut FunctionBuilder<'_>,
                     module: &mut JITModule,
                     routines: &mut HashMap<&'static str, FuncId>,
                     refs: &mut HashMap<&'static str, FuncRef>,
-                    j: Value,
-                    count: i64|
+                    done: &[NodeId],
+                    targets: &[NodeId]|
          -> Result<()> {
-            let i = b.ins().iadd(i0, j);
-            let flags = MemFlagsData::new().with_notrap();
-            let mut pointers: Vec<(NodeId, Value)> = Vec::new();
-            for (k, &leaf) in leaves.iter().enumerate() {
-                if needed.contains(&leaf) {
-                    let off = b.ins().imul(i, leaf_base[k].1);
-                    pointers.push((leaf, b.ins().iadd(uniform.bases[k], off)));
+            // The nodes the targets need, stopping at computed routine results.
+            let mut needed: std::collections::HashSet<NodeId> = targets.iter().copied().collect();
+            for &n in nodes.iter().rev() {
+                if needed.contains(&n)
+                    && !done.contains(&n)
+                    && !matches!(g.node(n), Node::Reduce(..))
+                {
+                    needed.extend(g.node(n).operands());
                 }
             }
-            let joff = b.ins().imul_imm_s(j, size);
-            let root_size = g.dtype(root).size() as i64;
-            let root_at = {
-                let off = b.ins().imul_imm_s(j, root_size);
-                b.ins().iadd(out_block, off)
+            let order: Vec<NodeId> = nodes
+                .iter()
+                .copied()
+                .filter(|n| needed.contains(n))
+                .collect();
+            // `count` vectors from block element j: each leaf's pointer is
+            // computed once, vector u is read at byte offset 16u (a uniform
+            // leaf's slot holds PASS_UNROLL copies of its splat).
+            let emit = |b: &mut FunctionBuilder<'_>,
+                        module: &mut JITModule,
+                        routines: &mut HashMap<&'static str, FuncId>,
+                        refs: &mut HashMap<&'static str, FuncRef>,
+                        j: Value,
+                        count: i64|
+             -> Result<()> {
+                let i = b.ins().iadd(i0, j);
+                let flags = MemFlagsData::new().with_notrap();
+                let mut pointers: Vec<(NodeId, Value)> = Vec::new();
+                for (k, &leaf) in leaves.iter().enumerate() {
+                    if needed.contains(&leaf) {
+                        let off = b.ins().imul(i, leaf_base[k].1);
+                        pointers.push((leaf, b.ins().iadd(uniform.bases[k], off)));
+                    }
+                }
+                let joff = b.ins().imul_imm_s(j, size);
+                let root_size = g.dtype(root).size() as i64;
+                let root_at = {
+                    let off = b.ins().imul_imm_s(j, root_size);
+                    b.ins().iadd(out_block, off)
+                };
+                let mut buffer_at: HashMap<NodeId, Value> = HashMap::new();
+                for &m in done.iter().chain(targets) {
+                    // (`needed` includes the targets.)
+                    if m != root && needed.contains(&m) {
+                        buffer_at.insert(m, b.ins().iadd(buffers[&m], joff));
+                    }
+                }
+                for u in 0..count {
+                    let at = (16 * u) as i32;
+                    let mut vals: HashMap<NodeId, Value> = HashMap::new();
+                    for &(leaf, p) in &pointers {
+                        vals.insert(leaf, b.ins().load(lanes.vector, flags, p, at));
+                    }
+                    for &m in done {
+                        if needed.contains(&m) {
+                            let v = b.ins().load(lanes.vector, flags, buffer_at[&m], at);
+                            vals.insert(m, v);
+                        }
+                    }
+                    Emit {
+                        b: &mut *b,
+                        module: &mut *module,
+                        routines: &mut *routines,
+                        refs: &mut *refs,
+                        program,
+                        plan,
+                    }
+                    .lower_vector_nodes(
+                        &order,
+                        &mut vals,
+                        lanes,
+                        (true, false),
+                    )?;
+                    for &t in targets {
+                        if t == root {
+                            let off = (u * i64::from(lanes.count) * root_size) as i32;
+                            store_vector(b, vals[&t], (root_at, off), g.dtype(root), lanes);
+                        } else {
+                            b.ins().store(flags, vals[&t], buffer_at[&t], at);
+                        }
+                    }
+                }
+                Ok(())
             };
-            let mut buffer_at: HashMap<NodeId, Value> = HashMap::new();
-            for &m in done.iter().chain(targets) {
-                // (`needed` includes the targets.)
-                if m != root && needed.contains(&m) {
-                    buffer_at.insert(m, b.ins().iadd(buffers[&m], joff));
-                }
-            }
-            for u in 0..count {
-                let at = (16 * u) as i32;
-                let mut vals: HashMap<NodeId, Value> = HashMap::new();
-                for &(leaf, p) in &pointers {
-                    vals.insert(leaf, b.ins().load(lanes.vector, flags, p, at));
-                }
-                for &m in done {
-                    if needed.contains(&m) {
-                        let v = b.ins().load(lanes.vector, flags, buffer_at[&m], at);
-                        vals.insert(m, v);
-                    }
-                }
-                lower_vector_nodes(
-                    b,
-                    module,
-                    routines,
-                    refs,
-                    program,
-                    &order,
-                    &mut vals,
-                    lanes,
-                    (true, false),
-                )?;
-                for &t in targets {
-                    if t == root {
-                        let off = (u * i64::from(lanes.count) * root_size) as i32;
-                        store_vector(b, vals[&t], (root_at, off), g.dtype(root), lanes);
-                    } else {
-                        b.ins().store(flags, vals[&t], buffer_at[&t], at);
-                    }
-                }
-            }
+            // PASS_UNROLL vectors per iteration while they fit in the block, then
+            // one at a time (`len` is a multiple of the vector width).
+            let width = PASS_UNROLL * i64::from(lanes.count);
+            let ph = b.create_block();
+            b.append_block_param(ph, ptr);
+            let pb = b.create_block();
+            let rh = b.create_block();
+            b.append_block_param(rh, ptr);
+            let rb = b.create_block();
+            let pe = b.create_block();
+            let z = b.ins().iconst(ptr, 0);
+            b.ins().jump(ph, &[z.into()]);
+            b.switch_to_block(ph);
+            let j = b.block_params(ph)[0];
+            let end = b.ins().iadd_imm_s(j, width);
+            let more = b.ins().icmp(IntCC::UnsignedLessThanOrEqual, end, len);
+            b.ins().brif(more, pb, &[], rh, &[j.into()]);
+            b.switch_to_block(pb);
+            emit(b, module, routines, refs, j, PASS_UNROLL)?;
+            b.ins().jump(ph, &[end.into()]);
+            b.switch_to_block(rh);
+            let j = b.block_params(rh)[0];
+            let more = b.ins().icmp(IntCC::UnsignedLessThan, j, len);
+            b.ins().brif(more, rb, &[], pe, &[]);
+            b.switch_to_block(rb);
+            emit(b, module, routines, refs, j, 1)?;
+            let next = b.ins().iadd_imm_s(j, i64::from(lanes.count));
+            b.ins().jump(rh, &[next.into()]);
+            b.switch_to_block(pe);
             Ok(())
         };
-        // PASS_UNROLL vectors per iteration while they fit in the block, then
-        // one at a time (`len` is a multiple of the vector width).
-        let width = PASS_UNROLL * i64::from(lanes.count);
-        let ph = b.create_block();
-        b.append_block_param(ph, ptr);
-        let pb = b.create_block();
-        let rh = b.create_block();
-        b.append_block_param(rh, ptr);
-        let rb = b.create_block();
-        let pe = b.create_block();
-        let z = b.ins().iconst(ptr, 0);
-        b.ins().jump(ph, &[z.into()]);
-        b.switch_to_block(ph);
-        let j = b.block_params(ph)[0];
-        let end = b.ins().iadd_imm_s(j, width);
-        let more = b.ins().icmp(IntCC::UnsignedLessThanOrEqual, end, len);
-        b.ins().brif(more, pb, &[], rh, &[j.into()]);
-        b.switch_to_block(pb);
-        emit(b, module, routines, refs, j, PASS_UNROLL)?;
-        b.ins().jump(ph, &[end.into()]);
-        b.switch_to_block(rh);
-        let j = b.block_params(rh)[0];
-        let more = b.ins().icmp(IntCC::UnsignedLessThan, j, len);
-        b.ins().brif(more, rb, &[], pe, &[]);
-        b.switch_to_block(rb);
-        emit(b, module, routines, refs, j, 1)?;
-        let next = b.ins().iadd_imm_s(j, i64::from(lanes.count));
-        b.ins().jump(rh, &[next.into()]);
-        b.switch_to_block(pe);
-        Ok(())
-    };
 
-    for level in levels {
-        // Operands not already in a buffer as a routine result.
-        let mut targets: Vec<NodeId> = Vec::new();
-        for &m in level {
-            for o in g.node(m).operands() {
-                if !done.contains(&o) && !targets.contains(&o) && leaf_of(o).is_none() {
-                    targets.push(o);
+        for level in levels {
+            // Operands not already in a buffer as a routine result.
+            let mut targets: Vec<NodeId> = Vec::new();
+            for m in in_order(level) {
+                for o in g.node(m).operands() {
+                    if !done.contains(&o) && !targets.contains(&o) && leaf_of(o).is_none() {
+                        targets.push(o);
+                    }
                 }
             }
-        }
-        if !targets.is_empty() {
-            pass(b, module, routines, refs, &done, &targets)?;
-        }
-        let dst = |n: NodeId| if n == root { out_block } else { buffers[&n] };
-        let at = |o: &NodeId| operand_ptr.get(o).copied().unwrap_or(buffers[o]);
-        let mut fused: Vec<NodeId> = Vec::new();
-        for &m in level {
-            if fused.contains(&m) {
-                continue;
+            let Emit {
+                b,
+                module,
+                routines,
+                refs,
+                ..
+            } = &mut *self;
+            if !targets.is_empty() {
+                pass(b, module, routines, refs, &done, &targets)?;
             }
-            // sin and cos of one operand: one routine computes both (one
-            // range reduction, both polynomials: what each alone computes).
-            if let Some((sin, cos, x)) = sin_cos_pair(program, level, m) {
-                let (symbol, _) = super::call::aot::sincos_entry(single);
-                let fref = import_routine(b, module, routines, refs, symbol, &sig)?;
-                b.ins().call(fref, &[at(&x), dst(sin), dst(cos), len]);
-                fused.extend([sin, cos]);
-                continue;
+            let dst = |n: NodeId| if n == root { out_block } else { buffers[&n] };
+            let at = |o: &NodeId| operand_ptr.get(o).copied().unwrap_or(buffers[o]);
+            for &step in level {
+                match step {
+                    // sin and cos of one operand: one routine computes both (one
+                    // range reduction, both polynomials: what each alone computes).
+                    AotStep::SinCos { sin, cos, x } => {
+                        let (symbol, _) = super::call::aot::sincos_entry(single);
+                        let fref = self.import_routine(symbol, &sig)?;
+                        self.b.ins().call(fref, &[at(&x), dst(sin), dst(cos), len]);
+                    }
+                    AotStep::One { node: m, f } => {
+                        let (symbol, _) = super::call::aot::entry(f, single)
+                            .ok_or_else(|| Error::internal(format!("no AOT routine for {f:?}")))?;
+                        let fref = self.import_routine(symbol, &sig)?;
+                        let ops = g.node(m).operands();
+                        let x = at(&ops[0]);
+                        let y = ops.get(1).map_or(x, at);
+                        self.b.ins().call(fref, &[x, y, dst(m), len]);
+                    }
+                }
             }
-            let f =
-                aot_fn(program, m).ok_or_else(|| Error::internal("block plan without routine"))?;
-            let (symbol, _) = super::call::aot::entry(f, single)
-                .ok_or_else(|| Error::internal(format!("no AOT routine for {f:?}")))?;
-            let fref = import_routine(b, module, routines, refs, symbol, &sig)?;
-            let ops = g.node(m).operands();
-            let x = at(&ops[0]);
-            let y = ops.get(1).map_or(x, at);
-            b.ins().call(fref, &[x, y, dst(m), len]);
+            done.extend(in_order(level));
         }
-        done.extend(level.iter().copied());
+        let Emit {
+            b,
+            module,
+            routines,
+            refs,
+            ..
+        } = self;
+        if !done.contains(&root) {
+            pass(b, module, routines, refs, &done, &[root])?;
+        }
+        let next = b.ins().iadd_imm_s(i0, block);
+        b.ins().jump(bheader, &[next.into()]);
+        Ok(())
     }
-    if !done.contains(&root) {
-        pass(b, module, routines, refs, &done, &[root])?;
-    }
-    let next = b.ins().iadd_imm_s(i0, block);
-    b.ins().jump(bheader, &[next.into()]);
-    Ok(())
 }
 
 /// Lowering state for one function.

@@ -12,6 +12,7 @@ pub mod blocks;
 pub mod call;
 pub mod codegen;
 pub mod library;
+pub mod plan;
 pub mod reduce;
 pub mod run;
 pub mod runtime;
@@ -87,7 +88,6 @@ pub struct JitProgram {
     stages: Vec<CompiledStage>,
     inputs: Vec<NodeId>,
     full_reductions_only: bool,
-    fast_math: bool,
     /// The first tier's kernels, one per stage (in `_code` or `_interps`).
     kernels: Vec<KernelFn>,
     /// The tier of `kernels`.
@@ -110,6 +110,8 @@ pub struct CompiledStage {
     pub stage: Stage,
     /// The leaves the kernel reads, in the order of its `inputs` argument.
     pub leaves: Vec<NodeId>,
+    /// How it is computed: made once, read by every tier's kernel.
+    plan: plan::StagePlan,
 }
 
 /// Kernels and the code memory (and interpreted stages) they live in.
@@ -205,13 +207,12 @@ fn routine_address(symbol: &str) -> Option<*const u8> {
     table.get(symbol).map(|&a| a as *const u8)
 }
 
-/// Compiles the kernel of every stage of `program` at `tier` (interpreted:
-/// makes the interpreter's stages, compiling at the baseline tier those it
-/// cannot run), appending their Cranelift IR to `listing` if given.
+/// Compiles the kernel of every stage (by its plan) of `program` at `tier`
+/// (interpreted: makes the interpreter's stages, compiling at the baseline
+/// tier those it cannot run), appending their Cranelift IR to `listing` if given.
 fn compile_kernels(
     program: &Program,
-    stages: &[Stage],
-    fast_math: bool,
+    plans: &[&plan::StagePlan],
     tier: Tier,
     mut listing: Option<&mut Vec<String>>,
 ) -> Result<Compiled> {
@@ -224,17 +225,17 @@ fn compile_kernels(
     let mut ids = Vec::new();
     let mut ready = Vec::new();
     let mut interps = Vec::new();
-    for (k, stage) in stages.iter().enumerate() {
+    for (k, &plan) in plans.iter().enumerate() {
         if tier == Tier::Interpreted
-            && let Some(interp) = blocks::Interp::build(program, stage.root, fast_math)
+            && let Some(interp) = blocks::Interp::build(program, plan)
         {
             let interp = Box::new(interp);
             ready.push((k, KernelFn::from_interp(&*interp)));
             interps.push(interp);
             continue;
         }
-        if matches!(g.node(stage.root), Node::Input(_) | Node::Reduce(..)) {
-            ready.push((k, copy_kernel(g.dtype(stage.root))?));
+        if matches!(g.node(plan.root), Node::Input(_) | Node::Reduce(..)) {
+            ready.push((k, copy_kernel(g.dtype(plan.root))?));
             continue;
         }
         let module = match &mut module {
@@ -244,13 +245,12 @@ fn compile_kernels(
         let id = codegen::define_kernel(
             module,
             &mut routines,
-            fast_math,
             program,
-            stage.root,
+            plan,
             &format!("stage{k}"),
             listing.as_deref_mut(),
         )?;
-        ids.push((id, stage_sig(g, stage.root)));
+        ids.push((id, stage_sig(g, plan.root)));
     }
     let (code, mut kernels) = match module {
         Some(m) => {
@@ -295,9 +295,8 @@ fn copy_kernel(dtype: DType) -> Result<KernelFn> {
     let id = codegen::define_kernel(
         &mut module,
         &mut HashMap::new(),
-        false,
         &program,
-        root,
+        &plan::StagePlan::new(&program, root, false),
         "copy",
         None,
     )?;
@@ -334,7 +333,13 @@ impl JitProgram {
             Tiering::Adaptive | Tiering::Interpreted if listing.is_some() => Tier::Baseline,
             Tiering::Adaptive | Tiering::Interpreted => Tier::Interpreted,
         };
-        let first = compile_kernels(program, &stages, fast_math, tier, listing)?;
+        // One plan per stage, read by the interpreted tier and the code
+        // generator at every tier.
+        let plans: Vec<plan::StagePlan> = stages
+            .iter()
+            .map(|s| plan::StagePlan::new(program, s.root, fast_math))
+            .collect();
+        let first = compile_kernels(program, &plans.iter().collect::<Vec<_>>(), tier, listing)?;
         // Interpreted but nothing the interpreter could run: all baseline.
         let tier = if tier == Tier::Interpreted && !first.kernels.iter().any(|k| k.is_interpreted())
         {
@@ -352,14 +357,15 @@ impl JitProgram {
             program: program.clone(),
             stages: stages
                 .into_iter()
-                .map(|stage| CompiledStage {
+                .zip(plans)
+                .map(|(stage, plan)| CompiledStage {
                     stage,
                     leaves: stage_leaves(g, stage.root),
+                    plan,
                 })
                 .collect(),
             inputs: program.read_inputs(),
             full_reductions_only,
-            fast_math,
             kernels: first.kernels,
             tier,
             work: AtomicUsize::new(if tiering == Tiering::Adaptive {
@@ -410,14 +416,8 @@ impl JitProgram {
         }
         let before = self.work.fetch_add(elements, Ordering::Relaxed);
         if before < HOT_ELEMENTS && before.saturating_add(elements) >= HOT_ELEMENTS {
-            let stages: Vec<Stage> = self.stages.iter().map(|s| s.stage).collect();
-            if let Ok(optimized) = compile_kernels(
-                &self.program,
-                &stages,
-                self.fast_math,
-                Tier::Optimized,
-                None,
-            ) {
+            let plans: Vec<&plan::StagePlan> = self.stages.iter().map(|s| &s.plan).collect();
+            if let Ok(optimized) = compile_kernels(&self.program, &plans, Tier::Optimized, None) {
                 let _ = self.optimized.set(optimized);
             }
         }

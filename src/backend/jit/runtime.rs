@@ -13,7 +13,7 @@ use cranelift_jit::JITModule;
 use cranelift_module::{FuncId, Module};
 
 use crate::error::{Error, Result};
-use crate::ir::op::{BinaryOp, UnaryOp};
+use crate::ir::op::{BinaryOp, Impl, UnaryOp};
 use crate::ir::scalar;
 use crate::types::{DType, Scalar};
 
@@ -30,130 +30,147 @@ pub struct Routine {
     pub arity: usize,
 }
 
-macro_rules! unary_f {
-    ($name:ident, $op:ident, $t:ty, $variant:ident) => {
-        extern "C" fn $name(x: $t) -> $t {
-            match scalar::unary(UnaryOp::$op, Scalar::$variant(x)) {
-                Scalar::$variant(v) => v,
-                _ => <$t>::NAN,
-            }
-        }
-    };
-}
-
-macro_rules! binary_f {
-    ($name:ident, $op:ident, $t:ty, $variant:ident) => {
-        extern "C" fn $name(x: $t, y: $t) -> $t {
-            match scalar::binary(BinaryOp::$op, Scalar::$variant(x), Scalar::$variant(y)) {
-                Scalar::$variant(v) => v,
-                _ => <$t>::NAN,
-            }
-        }
-    };
-}
-
-macro_rules! binary_i {
-    ($name:ident, $op:ident, $t:ty, $variant:ident) => {
-        extern "C" fn $name(x: $t, y: $t) -> $t {
-            match scalar::binary(BinaryOp::$op, Scalar::$variant(x), Scalar::$variant(y)) {
-                Scalar::$variant(v) => v,
-                _ => 0,
-            }
-        }
-    };
-}
-
-macro_rules! routines {
-    (
-        unary { $($uop:ident => $u64:ident, $u32:ident;)* }
-        binary { $($bop:ident => $b64:ident, $b32:ident;)* }
-        int { $($iop:ident => $i64:ident, $i32:ident;)* }
-    ) => {
-        $(unary_f!($u64, $uop, f64, Float64); unary_f!($u32, $uop, f32, Float32);)*
-        $(binary_f!($b64, $bop, f64, Float64); binary_f!($b32, $bop, f32, Float32);)*
-        $(binary_i!($i64, $iop, i64, Int64); binary_i!($i32, $iop, i32, Int32);)*
-
-        /// The routine computing `op` on one value of `dtype`, if kernels call one for it.
-        pub fn unary_routine(op: UnaryOp, dtype: DType) -> Option<Routine> {
-            match (op, dtype) {
-                $(
-                    (UnaryOp::$uop, DType::Float64) => Some(Routine { symbol: stringify!($u64), address: $u64 as *const u8 as usize, dtype, arity: 1 }),
-                    (UnaryOp::$uop, DType::Float32) => Some(Routine { symbol: stringify!($u32), address: $u32 as *const u8 as usize, dtype, arity: 1 }),
-                )*
-                _ => None,
-            }
-        }
-
-        /// The routine computing `op` on two values of `dtype`, if kernels call one for it.
-        pub fn binary_routine(op: BinaryOp, dtype: DType) -> Option<Routine> {
-            match (op, dtype) {
-                $(
-                    (BinaryOp::$bop, DType::Float64) => Some(Routine { symbol: stringify!($b64), address: $b64 as *const u8 as usize, dtype, arity: 2 }),
-                    (BinaryOp::$bop, DType::Float32) => Some(Routine { symbol: stringify!($b32), address: $b32 as *const u8 as usize, dtype, arity: 2 }),
-                )*
-                $(
-                    (BinaryOp::$iop, DType::Int64) => Some(Routine { symbol: stringify!($i64), address: $i64 as *const u8 as usize, dtype, arity: 2 }),
-                    (BinaryOp::$iop, DType::Int32) => Some(Routine { symbol: stringify!($i32), address: $i32 as *const u8 as usize, dtype, arity: 2 }),
-                )*
-                _ => None,
-            }
-        }
-
-        /// Every routine, for registering with a JIT module.
-        pub fn all() -> Vec<Routine> {
-            let mut v = Vec::new();
-            $(
-                v.extend(unary_routine(UnaryOp::$uop, DType::Float64));
-                v.extend(unary_routine(UnaryOp::$uop, DType::Float32));
-            )*
-            $(
-                v.extend(binary_routine(BinaryOp::$bop, DType::Float64));
-                v.extend(binary_routine(BinaryOp::$bop, DType::Float32));
-            )*
-            $(
-                v.extend(binary_routine(BinaryOp::$iop, DType::Int64));
-                v.extend(binary_routine(BinaryOp::$iop, DType::Int32));
-            )*
-            v
-        }
-    };
-}
-
-routines! {
-    unary {
-        Cbrt => jx_cbrt_f64, jx_cbrt_f32;
-        Exp => jx_exp_f64, jx_exp_f32;
-        Expm1 => jx_expm1_f64, jx_expm1_f32;
-        Exp2 => jx_exp2_f64, jx_exp2_f32;
-        Log => jx_log_f64, jx_log_f32;
-        Log1p => jx_log1p_f64, jx_log1p_f32;
-        Log2 => jx_log2_f64, jx_log2_f32;
-        Log10 => jx_log10_f64, jx_log10_f32;
-        Sin => jx_sin_f64, jx_sin_f32;
-        Cos => jx_cos_f64, jx_cos_f32;
-        Tan => jx_tan_f64, jx_tan_f32;
-        Arcsin => jx_arcsin_f64, jx_arcsin_f32;
-        Arccos => jx_arccos_f64, jx_arccos_f32;
-        Arctan => jx_arctan_f64, jx_arctan_f32;
-        Sinh => jx_sinh_f64, jx_sinh_f32;
-        Cosh => jx_cosh_f64, jx_cosh_f32;
-        Tanh => jx_tanh_f64, jx_tanh_f32;
-        Arcsinh => jx_arcsinh_f64, jx_arcsinh_f32;
-        Arccosh => jx_arccosh_f64, jx_arccosh_f32;
-        Arctanh => jx_arctanh_f64, jx_arctanh_f32;
+/// `op` on one float, by the reference semantics (`op` is `UnaryOp::ALL[OP]`).
+extern "C" fn unary_f64<const OP: usize>(x: f64) -> f64 {
+    match scalar::unary(UnaryOp::ALL[OP], Scalar::Float64(x)) {
+        Scalar::Float64(v) => v,
+        _ => f64::NAN,
     }
-    binary {
-        Pow => jx_pow_f64, jx_pow_f32;
-        Arctan2 => jx_arctan2_f64, jx_arctan2_f32;
-        Hypot => jx_hypot_f64, jx_hypot_f32;
-        FloorDiv => jx_floordiv_f64, jx_floordiv_f32;
-        Mod => jx_mod_f64, jx_mod_f32;
-        Fmod => jx_fmod_f64, jx_fmod_f32;
-        Nextafter => jx_nextafter_f64, jx_nextafter_f32;
+}
+
+extern "C" fn unary_f32<const OP: usize>(x: f32) -> f32 {
+    match scalar::unary(UnaryOp::ALL[OP], Scalar::Float32(x)) {
+        Scalar::Float32(v) => v,
+        _ => f32::NAN,
     }
-    int {
-        Pow => jx_pow_i64, jx_pow_i32;
+}
+
+/// `op` on two floats (`op` is `BinaryOp::ALL[OP]`).
+extern "C" fn binary_f64<const OP: usize>(x: f64, y: f64) -> f64 {
+    match scalar::binary(BinaryOp::ALL[OP], Scalar::Float64(x), Scalar::Float64(y)) {
+        Scalar::Float64(v) => v,
+        _ => f64::NAN,
     }
+}
+
+extern "C" fn binary_f32<const OP: usize>(x: f32, y: f32) -> f32 {
+    match scalar::binary(BinaryOp::ALL[OP], Scalar::Float32(x), Scalar::Float32(y)) {
+        Scalar::Float32(v) => v,
+        _ => f32::NAN,
+    }
+}
+
+/// `op` on two integers (`op` is `BinaryOp::ALL[OP]`).
+extern "C" fn binary_i64<const OP: usize>(x: i64, y: i64) -> i64 {
+    match scalar::binary(BinaryOp::ALL[OP], Scalar::Int64(x), Scalar::Int64(y)) {
+        Scalar::Int64(v) => v,
+        _ => 0,
+    }
+}
+
+extern "C" fn binary_i32<const OP: usize>(x: i32, y: i32) -> i32 {
+    match scalar::binary(BinaryOp::ALL[OP], Scalar::Int32(x), Scalar::Int32(y)) {
+        Scalar::Int32(v) => v,
+        _ => 0,
+    }
+}
+
+/// `(symbol, address)` of the reference routine of each op of the table, per
+/// dtype: generated from `ir::op`'s tables, so every math function there has one.
+macro_rules! unary_addresses {
+    ($($(#[$doc:meta])* $variant:ident = $name:literal, $typing:ident, $call:expr, $imp:expr;)*) => {
+        fn unary_address(op: UnaryOp, single: bool) -> (&'static str, usize) {
+            match (op, single) {
+                $(
+                    (UnaryOp::$variant, false) => (
+                        concat!("jx_", $name, "_f64"),
+                        unary_f64::<{ UnaryOp::$variant as usize }> as *const u8 as usize,
+                    ),
+                    (UnaryOp::$variant, true) => (
+                        concat!("jx_", $name, "_f32"),
+                        unary_f32::<{ UnaryOp::$variant as usize }> as *const u8 as usize,
+                    ),
+                )*
+            }
+        }
+    };
+}
+
+macro_rules! binary_addresses {
+    ($($(#[$doc:meta])* $variant:ident = $name:literal $spelling:literal, $call:expr, $imp:expr;)*) => {
+        fn binary_address(op: BinaryOp, dtype: DType) -> Option<(&'static str, usize)> {
+            Some(match (op, dtype) {
+                $(
+                    (BinaryOp::$variant, DType::Float64) => (
+                        concat!("jx_", $name, "_f64"),
+                        binary_f64::<{ BinaryOp::$variant as usize }> as *const u8 as usize,
+                    ),
+                    (BinaryOp::$variant, DType::Float32) => (
+                        concat!("jx_", $name, "_f32"),
+                        binary_f32::<{ BinaryOp::$variant as usize }> as *const u8 as usize,
+                    ),
+                    (BinaryOp::$variant, DType::Int64) => (
+                        concat!("jx_", $name, "_i64"),
+                        binary_i64::<{ BinaryOp::$variant as usize }> as *const u8 as usize,
+                    ),
+                    (BinaryOp::$variant, DType::Int32) => (
+                        concat!("jx_", $name, "_i32"),
+                        binary_i32::<{ BinaryOp::$variant as usize }> as *const u8 as usize,
+                    ),
+                )*
+                (_, DType::Bool) => return None,
+            })
+        }
+    };
+}
+
+crate::ir::op::unary_table!(unary_addresses);
+crate::ir::op::binary_table!(binary_addresses);
+
+/// The routine computing `op` on one value of `dtype`, if kernels call one
+/// for it: every float math function of the op table ([`Impl::is_math`]).
+pub fn unary_routine(op: UnaryOp, dtype: DType) -> Option<Routine> {
+    if !op.implementation().is_math() || !dtype.is_float() {
+        return None;
+    }
+    let (symbol, address) = unary_address(op, dtype == DType::Float32);
+    Some(Routine {
+        symbol,
+        address,
+        dtype,
+        arity: 1,
+    })
+}
+
+/// The routine computing `op` on two values of `dtype`, if kernels call one
+/// for it: float math functions, and integer ones marked [`Impl::MathInt`].
+pub fn binary_routine(op: BinaryOp, dtype: DType) -> Option<Routine> {
+    let wanted = match op.implementation() {
+        Impl::Inline => false,
+        Impl::Math(_) => dtype.is_float(),
+        Impl::MathInt(_) => dtype != DType::Bool,
+    };
+    if !wanted {
+        return None;
+    }
+    let (symbol, address) = binary_address(op, dtype)?;
+    Some(Routine {
+        symbol,
+        address,
+        dtype,
+        arity: 2,
+    })
+}
+
+/// Every routine, for registering with a JIT module.
+pub fn all() -> Vec<Routine> {
+    let dtypes = [DType::Float64, DType::Float32, DType::Int64, DType::Int32];
+    let mut v = Vec::new();
+    for &d in &dtypes {
+        v.extend(UnaryOp::ALL.iter().filter_map(|&op| unary_routine(op, d)));
+        v.extend(BinaryOp::ALL.iter().filter_map(|&op| binary_routine(op, d)));
+    }
+    v
 }
 
 /// The Cranelift type holding one element of `dtype` (bool is a byte, 0 or 1).
@@ -187,4 +204,35 @@ pub fn routine_id(
         .map_err(|e| Error::internal(format!("JIT declare {}: {e}", routine.symbol)))?;
     routines.insert(routine.symbol, id);
     Ok(id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_math_function_has_routines_that_compute_the_reference() {
+        for &op in UnaryOp::ALL {
+            let has = unary_routine(op, DType::Float64).is_some();
+            assert_eq!(has, op.implementation().is_math(), "{}", op.name());
+            // The generic routines find their op by its index in `ALL`.
+            assert_eq!(UnaryOp::ALL[op as usize], op);
+            if let Some(r) = unary_routine(op, DType::Float64) {
+                assert_eq!(r.symbol, format!("jx_{}_f64", op.name()));
+            }
+        }
+        for &op in BinaryOp::ALL {
+            assert_eq!(BinaryOp::ALL[op as usize], op);
+        }
+        assert_eq!(unary_f64::<{ UnaryOp::Cbrt as usize }>(-8.0), -2.0);
+        assert_eq!(binary_i32::<{ BinaryOp::Pow as usize }>(3, 4), 81);
+        assert_eq!(unary_address(UnaryOp::Exp, true).0, "jx_exp_f32");
+        let symbols: Vec<&str> = all().iter().map(|r| r.symbol).collect();
+        for (i, s) in symbols.iter().enumerate() {
+            assert!(!symbols[i + 1..].contains(s), "{s} twice");
+        }
+        assert!(binary_routine(BinaryOp::Pow, DType::Int32).is_some());
+        assert!(binary_routine(BinaryOp::Fmod, DType::Int32).is_none());
+        assert!(binary_routine(BinaryOp::Add, DType::Float64).is_none());
+    }
 }

@@ -113,7 +113,6 @@ pub fn uses_vmath(program: &Program, root: NodeId) -> bool {
 /// loop) when the stage has a single call site of a function whose code is
 /// small enough to keep compilation within ~300 µs.
 pub fn inline_vmath(program: &Program, root: NodeId) -> bool {
-    use UnaryOp::*;
     let g = &program.graph;
     let calls: Vec<Node> = stage_nodes(program, root)
         .iter()
@@ -125,10 +124,7 @@ pub fn inline_vmath(program: &Program, root: NodeId) -> bool {
         })
         .collect();
     match calls.as_slice() {
-        [Node::Unary(op, _)] => matches!(
-            op,
-            Exp | Expm1 | Exp2 | Log | Log1p | Log2 | Log10 | Tanh | Sinh | Cosh | Cbrt | Arctan
-        ),
+        [Node::Unary(op, _)] => op.implementation().fast().inline,
         _ => false,
     }
 }

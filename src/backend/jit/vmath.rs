@@ -80,33 +80,15 @@ pub fn binary(
     }
 }
 
-/// Whether [`unary`] has a vector implementation of `op`.
+/// Whether [`unary`] has a vector implementation of `op` (declared in the
+/// op table, `ir::op`; `unary_core` implements exactly those).
 pub fn has_unary(op: UnaryOp) -> bool {
-    use UnaryOp::*;
-    matches!(
-        op,
-        Exp | Expm1
-            | Exp2
-            | Log
-            | Log1p
-            | Log2
-            | Log10
-            | Sin
-            | Cos
-            | Tan
-            | Arcsin
-            | Arccos
-            | Arctan
-            | Sinh
-            | Cosh
-            | Tanh
-            | Cbrt
-    )
+    op.implementation().fast().vector
 }
 
 /// Whether [`binary`] has a vector implementation of `op`.
 pub fn has_binary(op: BinaryOp) -> bool {
-    matches!(op, BinaryOp::Arctan2 | BinaryOp::Hypot | BinaryOp::Pow)
+    op.implementation().fast().vector
 }
 
 fn unary_core(b: &mut FunctionBuilder, op: UnaryOp, x: Value) -> (Value, Option<Value>) {
@@ -127,7 +109,7 @@ fn unary_core(b: &mut FunctionBuilder, op: UnaryOp, x: Value) -> (Value, Option<
         Cosh => (cosh(b, x), None),
         Tanh => (tanh(b, x), None),
         Cbrt => (cbrt(b, x), None),
-        _ => unreachable!("checked by has_unary"),
+        _ => unreachable!("the op table declares no vector version of {}", op.name()),
     }
 }
 
@@ -142,7 +124,7 @@ fn binary_core(
         BinaryOp::Arctan2 => (atan2(b, x, y), None),
         BinaryOp::Hypot => (hypot(b, x, y), None),
         BinaryOp::Pow => pow(b, x, y, single),
-        _ => unreachable!("checked by has_binary"),
+        _ => unreachable!("the op table declares no vector version of {}", op.name()),
     }
 }
 
@@ -336,12 +318,15 @@ fn finish(
 // ---------------------------------------------------------------------------
 // exp family.
 
-const LOG2E: f64 = std::f64::consts::LOG2_E;
-const LN2_HI: f64 = std::f64::consts::LN_2;
-const LN2_LO: f64 = 2.3190468138462996e-17;
+// The constants of the algorithms here are the one copy: `aot` (the same
+// algorithms compiled ahead of time) uses them too.
+
+pub(crate) const LOG2E: f64 = std::f64::consts::LOG2_E;
+pub(crate) const LN2_HI: f64 = std::f64::consts::LN_2;
+pub(crate) const LN2_LO: f64 = 2.3190468138462996e-17;
 
 /// Taylor coefficients 1/13! .. 1/2! of exp(r) - 1 - r, |r| <= ln2/2 (error < 2^-57).
-const EXPM1_POLY: [f64; 12] = [
+pub(crate) const EXPM1_POLY: [f64; 12] = [
     1.6059043836821613e-10,
     2.08767569878681e-09,
     2.505210838544172e-08,
@@ -514,7 +499,7 @@ fn tanh(b: &mut FunctionBuilder, x: Value) -> Value {
 // ---------------------------------------------------------------------------
 // log family (fdlibm/musl).
 
-const LG: [f64; 7] = [
+pub(crate) const LG: [f64; 7] = [
     6.666666666666735130e-01,
     3.999999999940941908e-01,
     2.857142874366239149e-01,
@@ -523,8 +508,8 @@ const LG: [f64; 7] = [
     1.531383769920937332e-01,
     1.479819860511658591e-01,
 ];
-const FD_LN2_HI: f64 = 6.93147180369123816490e-01;
-const FD_LN2_LO: f64 = 1.90821492927058770002e-10;
+pub(crate) const FD_LN2_HI: f64 = 6.93147180369123816490e-01;
+pub(crate) const FD_LN2_LO: f64 = 1.90821492927058770002e-10;
 
 /// For finite positive x: x = 2^k * (1 + f), 1+f in [sqrt(2)/2, sqrt(2)).
 /// Returns (k as f64, f).
@@ -713,45 +698,44 @@ fn log1p(b: &mut FunctionBuilder, x: Value) -> Value {
 // ---------------------------------------------------------------------------
 // Trigonometric functions.
 
-const PIO2: [f64; 3] = [
+pub(crate) const PIO2: [f64; 3] = [
     std::f64::consts::FRAC_PI_2,
     6.123233995736766e-17,
     -1.4973849048591698e-33,
 ];
 /// Above this |x|, sin/cos/tan lanes take the scalar routine.
-const TRIG_MAX: f64 = 1e5;
+pub(crate) const TRIG_MAX: f64 = 1e5;
+
+/// fdlibm's `__kernel_sin` polynomial: r + r z (S1 + z P(z)), P = SIN_POLY.
+pub(crate) const SIN_POLY: [f64; 5] = [
+    1.58969099521155010221e-10,
+    -2.50507602534068634195e-08,
+    2.75573137070700676789e-06,
+    -1.98412698298579493134e-04,
+    8.33333333332248946124e-03,
+];
+/// See [`SIN_POLY`].
+pub(crate) const SIN_S1: f64 = -1.66666666666666324348e-01;
+/// fdlibm's `__kernel_cos` polynomial.
+pub(crate) const COS_POLY: [f64; 6] = [
+    -1.13596475577881948265e-11,
+    2.08757232129817482790e-09,
+    -2.75573143513906633035e-07,
+    2.48015872894767294178e-05,
+    -1.38888888888741095749e-03,
+    4.16666666666666019037e-02,
+];
 
 fn sin_kernel(b: &mut FunctionBuilder, r: Value, z: Value) -> Value {
-    let p = horner(
-        b,
-        z,
-        &[
-            1.58969099521155010221e-10,
-            -2.50507602534068634195e-08,
-            2.75573137070700676789e-06,
-            -1.98412698298579493134e-04,
-            8.33333333332248946124e-03,
-        ],
-    );
-    let s1 = k(b, -1.66666666666666324348e-01);
+    let p = horner(b, z, &SIN_POLY);
+    let s1 = k(b, SIN_S1);
     let p = b.ins().fma(z, p, s1);
     let v = b.ins().fmul(z, r);
     b.ins().fma(v, p, r)
 }
 
 fn cos_kernel(b: &mut FunctionBuilder, z: Value) -> Value {
-    let p = horner(
-        b,
-        z,
-        &[
-            -1.13596475577881948265e-11,
-            2.08757232129817482790e-09,
-            -2.75573143513906633035e-07,
-            2.48015872894767294178e-05,
-            -1.38888888888741095749e-03,
-            4.16666666666666019037e-02,
-        ],
-    );
+    let p = horner(b, z, &COS_POLY);
     // cos = w + (((1-w) - hz) + z*(z*p)), w = 1 - z/2.
     let zr = b.ins().fmul(z, p);
     let half = k(b, 0.5);
@@ -832,7 +816,56 @@ fn trig(b: &mut FunctionBuilder, op: UnaryOp, x: Value) -> (Value, Option<Value>
 // ---------------------------------------------------------------------------
 // Inverse trigonometric functions (fdlibm atan).
 
-const AT: [f64; 11] = [
+/// atan's argument reduction: for |x| >= bound, atan(x) = hi + lo + atan((a p - q)/(a r + s))
+/// with [p, q, r, s, hi, lo] (fdlibm's atanhi/atanlo).
+pub(crate) const ATAN_TABLE: [(f64, [f64; 6]); 4] = [
+    (
+        7.0 / 16.0,
+        [
+            2.0,
+            1.0,
+            1.0,
+            2.0,
+            4.63647609000806093515e-01,
+            2.26987774529616870924e-17,
+        ],
+    ),
+    (
+        11.0 / 16.0,
+        [
+            1.0,
+            1.0,
+            1.0,
+            1.0,
+            std::f64::consts::FRAC_PI_4,
+            3.06161699786838301793e-17,
+        ],
+    ),
+    (
+        19.0 / 16.0,
+        [
+            1.0,
+            1.5,
+            1.5,
+            1.0,
+            9.82793723247329054082e-01,
+            1.39033110312309984516e-17,
+        ],
+    ),
+    (
+        39.0 / 16.0,
+        [
+            0.0,
+            1.0,
+            1.0,
+            0.0,
+            std::f64::consts::FRAC_PI_2,
+            6.12323399573676603587e-17,
+        ],
+    ),
+];
+
+pub(crate) const AT: [f64; 11] = [
     3.33333333333329318027e-01,
     -1.99999999998764832476e-01,
     1.42857142725034663711e-01,
@@ -852,52 +885,7 @@ fn atan_pos(b: &mut FunctionBuilder, a: Value) -> Value {
     // [11/16,19/16) atan(1) + atan((a-1)/(a+1)); [19/16,39/16) atan(3/2) +
     // atan((a-1.5)/(1+1.5a)); beyond: pi/2 + atan(-1/a).
     // Reduced x = (a*p - q)/(a*r + s).
-    let table: [(f64, [f64; 6]); 4] = [
-        (
-            7.0 / 16.0,
-            [
-                2.0,
-                1.0,
-                1.0,
-                2.0,
-                4.63647609000806093515e-01,
-                2.26987774529616870924e-17,
-            ],
-        ),
-        (
-            11.0 / 16.0,
-            [
-                1.0,
-                1.0,
-                1.0,
-                1.0,
-                std::f64::consts::FRAC_PI_4,
-                3.06161699786838301793e-17,
-            ],
-        ),
-        (
-            19.0 / 16.0,
-            [
-                1.0,
-                1.5,
-                1.5,
-                1.0,
-                9.82793723247329054082e-01,
-                1.39033110312309984516e-17,
-            ],
-        ),
-        (
-            39.0 / 16.0,
-            [
-                0.0,
-                1.0,
-                1.0,
-                0.0,
-                std::f64::consts::FRAC_PI_2,
-                6.12323399573676603587e-17,
-            ],
-        ),
-    ];
+    let table = ATAN_TABLE;
     let mut v: Vec<Value> = [1.0, 0.0, 0.0, 1.0, 0.0, 0.0]
         .iter()
         .map(|&c| k(b, c))

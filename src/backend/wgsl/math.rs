@@ -10,7 +10,7 @@
 //! float32 functions use only f32 and u32 arithmetic (the adapter may lack
 //! f64): musl/fdlibm single-precision algorithms (`expf`, `expm1f`, `logf`
 //! family, `log1pf`, `atanf`, `asinf`/`acosf`, `atan2f`, `sinhf`/`coshf`/
-//! `tanhf`, `asinhf`/`acoshf`/`atanhf`, `cbrtf`), sin/cos/tan with a
+//! `tanhf`, `asinhf`/`acoshf`/`atanhf`, `cbrtf`, `erff`/`erfcf`), sin/cos/tan with a
 //! three-part Cody–Waite reduction for |x| < 200 and Payne–Hanek (2/π to
 //! 192 bits, exact integer products) beyond, `pow` in double-single
 //! arithmetic from a 32-entry log2 table, exact integer `fmod`.
@@ -26,7 +26,8 @@
 //! Measured against the interpreter on lavapipe (2·10⁵ seeded arguments a
 //! function, `tests/gpu_math.rs`): at most 1 ULP, except 2 ULP for f32
 //! log10, tan, sinh, cosh, tanh, arcsinh, arccosh, arctanh, arctan2 and f64
-//! log10, sinh, cosh, arccosh, 3 ULP for f64 tan and tanh; fmod, floordiv,
+//! log10, sinh, cosh, arccosh, 3 ULP for f64 tan and tanh and f32 erfc, 4 ULP
+//! for f64 erfc (two `exp`s; the interpreter's are glibc's); fmod, floordiv,
 //! mod and nextafter are exact; special values (NaN, ±inf, ±0, overflow and
 //! underflow) are bit for bit the interpreter's.
 //!
@@ -39,6 +40,7 @@
 
 // Coefficients are kept digit for digit as published (fdlibm, musl).
 
+use std::borrow::Cow;
 use std::collections::BTreeSet;
 use std::fmt::Write;
 
@@ -75,6 +77,8 @@ pub fn unary_fn(op: UnaryOp, d: DType) -> Option<&'static str> {
         Arcsinh => "m_asinh_f32",
         Arccosh => "m_acosh_f32",
         Arctanh => "m_atanh_f32",
+        Erf => "m_erf_f32",
+        Erfc => "m_erfc_f32",
         _ => return None,
     })
 }
@@ -125,6 +129,8 @@ fn unary_f64(op: UnaryOp) -> Option<&'static str> {
         Arcsinh => "m_asinh_f64",
         Arccosh => "m_acosh_f64",
         Arctanh => "m_atanh_f64",
+        Erf => "m_erf_f64",
+        Erfc => "m_erfc_f64",
         _ => return None,
     })
 }
@@ -163,7 +169,7 @@ pub fn library(names: &BTreeSet<&'static str>) -> String {
             if it.name == "M_POW_TAB_F32" {
                 out.push_str(&pow_table_f32());
             } else {
-                out.push_str(it.code);
+                out.push_str(&it.code);
             }
         }
     }
@@ -173,7 +179,7 @@ pub fn library(names: &BTreeSet<&'static str>) -> String {
 struct Item {
     name: &'static str,
     deps: Vec<&'static str>,
-    code: &'static str,
+    code: Cow<'static, str>,
 }
 
 /// The sections of the WGSL sources: a line `//@ name dep dep...` starts each.
@@ -187,11 +193,252 @@ fn items() -> Vec<Item> {
             items.push(Item {
                 name,
                 deps: words.collect(),
-                code,
+                code: Cow::Borrowed(code),
             });
         }
     }
+    items.extend(erf_items());
     items
+}
+
+/// A WGSL f64 literal of `c`, exact (by its bits).
+fn lit64(c: f64) -> String {
+    format!("bitcast<f64>(0x{:016x}lu)", c.to_bits())
+}
+
+/// A WGSL f32 literal of `c` rounded to f32 (by its bits).
+fn lit32(c: f64) -> String {
+    format!("bitcast<f32>(0x{:08x}u)", (c as f32).to_bits())
+}
+
+/// `c[0] + x * (c[1] + x * (...))` in WGSL, as fdlibm writes its polynomials.
+fn horner(x: &str, c: &[f64], lit: fn(f64) -> String) -> String {
+    c.iter().rev().fold(String::new(), |acc, &ci| {
+        if acc.is_empty() {
+            lit(ci)
+        } else {
+            format!("{} + {x} * ({acc})", lit(ci))
+        }
+    })
+}
+
+/// erf and erfc in WGSL, generated from the coefficients of the reference
+/// (`ir::scalar::erf`, FreeBSD/musl `s_erf.c`): float64 the same algorithm
+/// with our `exp`; float32 musl's `erff` (the same coefficients rounded to
+/// f32, the f32 thresholds, `z` cut to 11 significand bits).
+fn erf_items() -> Vec<Item> {
+    use crate::ir::scalar::erf::{EFX8, ERX, PA, PP, QA, QQ, RA, RB, SA, SB};
+    let mut items = Vec::new();
+    // (suffix, type, literal, one, thresholds of `hi` (|x|'s high word, or
+    // its bits for f32): 0.84375, 1.25, 1/0.35, 6, erf's tiny, erfc's tiny, 1/4, 28,
+    // the mask cutting z, the bits type's suffix, the sign mask, NaN test)
+    struct Flavor {
+        sfx: &'static str,
+        ty: &'static str,
+        lit: fn(f64) -> String,
+        hi: &'static str,
+        t: [&'static str; 8],
+        cut: &'static str,
+        sign: &'static str,
+        deps: &'static str,
+    }
+    let flavors = [
+        Flavor {
+            sfx: "f64",
+            ty: "f64",
+            lit: lit64,
+            hi: "m_hi64(x)",
+            t: [
+                "0x3feb0000u",
+                "0x3ff40000u",
+                "0x4006db6du",
+                "0x40180000u",
+                "0x3e300000u",
+                "0x3c700000u",
+                "0x3fd00000u",
+                "0x403c0000u",
+            ],
+            cut: "bitcast<f64>(bitcast<u64>(x) & 0xffffffff00000000lu)",
+            sign: "bitcast<f64>(bitcast<u64>(y) | (bitcast<u64>(x0) & 0x8000000000000000lu))",
+            deps: "m_exp_f64 m_hi64 m_qnan64 m_o64",
+        },
+        Flavor {
+            sfx: "f32",
+            ty: "f32",
+            lit: lit32,
+            hi: "bitcast<u32>(x)",
+            t: [
+                "0x3f580000u",
+                "0x3fa00000u",
+                "0x4036db6du",
+                "0x40c00000u",
+                "0x31800000u",
+                "0x23800000u",
+                "0x3e800000u",
+                "0x41e00000u",
+            ],
+            cut: "bitcast<f32>(bitcast<u32>(x) & 0xffffe000u)",
+            sign: "bitcast<f32>(bitcast<u32>(y) | (bitcast<u32>(x0) & 0x80000000u))",
+            deps: "m_exp_f32 m_qnan32 m_o32",
+        },
+    ];
+    for f in flavors {
+        let (sfx, ty, l) = (f.sfx, f.ty, f.lit);
+        let qnan = if sfx == "f64" { "m_qnan64" } else { "m_qnan32" };
+        let o = if sfx == "f64" { "m_o64" } else { "m_o32" };
+        let one = l(1.0);
+        let two = l(2.0);
+        let zero = l(0.0);
+        let half = l(0.5);
+        let [t0, t1, t2, t3, t4, t5, t6, t7] = f.t;
+        let hi = f.hi;
+        let (pp, qq) = (horner("z", &PP, l), horner("z", &QQ, l));
+        let (pa, qa) = (horner("s", &PA, l), horner("s", &QA, l));
+        let (ra, sa) = (horner("s", &RA, l), horner("s", &SA, l));
+        let (rb, sb) = (horner("s", &RB, l), horner("s", &SB, l));
+        let (erx, efx8) = (l(ERX), l(EFX8));
+        let (eighth, eight, c9) = (l(0.125), l(8.0), l(0.5625));
+        let cut = f.cut;
+        let code = format!(
+            "// erfc(|x|) for 0.84375 <= |x| < 28 (FreeBSD/musl s_erf.c); ix: the high bits of |x|.
+fn m_erfc2_{sfx}(ix: u32, x0: {ty}) -> {ty} {{
+    let x = abs(x0);
+    if (ix < {t1}) {{
+        let s = x - {one};
+        return ({one} - {erx}) - ({pa}) / ({one} + s * ({qa}));
+    }}
+    let s = {one} / (x * x);
+    var r: {ty};
+    var q: {ty};
+    if (ix < {t2}) {{
+        r = {ra};
+        q = {one} + s * ({sa});
+    }} else {{
+        r = {rb};
+        q = {one} + s * ({sb});
+    }}
+    let z = {cut};
+    return exp_{sfx}(-z * z - {c9}) * exp_{sfx}((z - x) * (z + x) + r / q) / x;
+}}
+"
+        )
+        .replace("exp_f64(", "m_exp_f64(")
+        .replace("exp_f32(", "m_exp_f32(");
+        items.push(Item {
+            name: if sfx == "f64" {
+                "m_erfc2_f64"
+            } else {
+                "m_erfc2_f32"
+            },
+            deps: f.deps.split_whitespace().collect(),
+            code: Cow::Owned(code),
+        });
+        let sign = f.sign;
+        let erf = format!(
+            "fn m_erf_{sfx}(x0: {ty}) -> {ty} {{
+    let x = x0;
+    let ix = {hi} & 0x7fffffffu;
+    if (ix >= {nan_hi}) {{
+        if ({nan_test}) {{ return {qnan}(x, x); }}
+        let y = {one};
+        return {sign};
+    }}
+    if (ix < {t0}) {{
+        if (ix < {t4}) {{ return {eighth} * ({eight} * x + {efx8} * x); }}
+        let z = x * x;
+        return x + x * (({pp}) / ({one} + z * ({qq})));
+    }}
+    var y = {one};
+    if (ix < {t3}) {{ y = {one} - m_erfc2_{sfx}(ix, x); }}
+    return {sign};
+}}
+",
+            nan_hi = if sfx == "f64" {
+                "0x7ff00000u"
+            } else {
+                "0x7f800000u"
+            },
+            nan_test = nan_test(sfx),
+        );
+        items.push(Item {
+            name: if sfx == "f64" {
+                "m_erf_f64"
+            } else {
+                "m_erf_f32"
+            },
+            deps: vec![
+                if sfx == "f64" {
+                    "m_erfc2_f64"
+                } else {
+                    "m_erfc2_f32"
+                },
+                qnan,
+            ]
+            .into_iter()
+            .chain(if sfx == "f64" { Some("m_hi64") } else { None })
+            .collect(),
+            code: Cow::Owned(erf),
+        });
+        let erfc = format!(
+            "fn m_erfc_{sfx}(x: {ty}) -> {ty} {{
+    let ix = {hi} & 0x7fffffffu;
+    let neg = ({hi} >> 31u) != 0u;
+    if (ix >= {nan_hi}) {{
+        if ({nan_test}) {{ return {qnan}(x, x); }}
+        return select({zero}, {two}, neg);
+    }}
+    if (ix < {t0}) {{
+        if (ix < {t5}) {{ return {one} - x; }}
+        let z = x * x;
+        let y = ({pp}) / ({one} + z * ({qq}));
+        if (neg || ix < {t6}) {{ return {one} - (x + x * y); }}
+        return {half} - ({o}(x - {half}) + x * y);
+    }}
+    if (ix < {t7}) {{
+        let r = m_erfc2_{sfx}(ix, x);
+        return select(r, {two} - r, neg);
+    }}
+    return select({zero}, {two}, neg);
+}}
+",
+            nan_hi = if sfx == "f64" {
+                "0x7ff00000u"
+            } else {
+                "0x7f800000u"
+            },
+            nan_test = nan_test(sfx).replace("x0", "x"),
+        );
+        items.push(Item {
+            name: if sfx == "f64" {
+                "m_erfc_f64"
+            } else {
+                "m_erfc_f32"
+            },
+            deps: vec![
+                if sfx == "f64" {
+                    "m_erfc2_f64"
+                } else {
+                    "m_erfc2_f32"
+                },
+                qnan,
+                o,
+            ]
+            .into_iter()
+            .chain(if sfx == "f64" { Some("m_hi64") } else { None })
+            .collect(),
+            code: Cow::Owned(erfc),
+        });
+    }
+    items
+}
+
+/// WGSL: `x0` is a NaN (on the bit pattern).
+fn nan_test(sfx: &str) -> &'static str {
+    if sfx == "f64" {
+        "(bitcast<u64>(x0) & 0x7ffffffffffffffflu) > 0x7ff0000000000000lu"
+    } else {
+        "(bitcast<u32>(x0) & 0x7fffffffu) > 0x7f800000u"
+    }
 }
 
 /// `pow`'s log2 table: for each of 32 subintervals of [0.699, 1.398) (by
@@ -1901,3 +2148,48 @@ fn m_pow_f64(x: f64, y: f64) -> f64 {
     return bitcast<f64>(bitcast<u64>(r) | s);
 }
 "#;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every float math function of the op tables (`ir::op`) has a WGSL
+    /// version for float32 and float64, defined in the library with
+    /// everything it calls (checked without an adapter; the shaders
+    /// themselves run in tests/gpu_math.rs and tests/golden.rs).
+    #[test]
+    fn every_math_function_has_a_wgsl_version() {
+        let names = |d: DType| -> Vec<&'static str> {
+            let unary = UnaryOp::ALL
+                .iter()
+                .filter(|op| op.implementation().is_math())
+                .map(move |&op| unary_fn(op, d).unwrap_or_else(|| panic!("{op:?} on {d}")));
+            let binary = BinaryOp::ALL
+                .iter()
+                .filter(|op| op.implementation().is_math())
+                .map(move |&op| binary_fn(op, d).unwrap_or_else(|| panic!("{op:?} on {d}")));
+            unary.chain(binary).collect()
+        };
+        let items = items();
+        for d in [DType::Float32, DType::Float64] {
+            for name in names(d) {
+                let it = items.iter().find(|it| it.name == name);
+                let it = it.unwrap_or_else(|| panic!("no WGSL item {name}"));
+                assert!(it.code.contains(&format!("fn {name}(")), "{name}");
+                for dep in &it.deps {
+                    assert!(items.iter().any(|i| i.name == *dep), "{name} calls {dep}");
+                }
+            }
+        }
+        // The generated erf/erfc call what they declare.
+        let lib = library(&BTreeSet::from(["m_erf_f32", "m_erfc_f64"]));
+        for f in [
+            "fn m_erfc2_f32(",
+            "fn m_exp_f32(",
+            "fn m_erfc2_f64(",
+            "fn m_exp_f64(",
+        ] {
+            assert!(lib.contains(f), "{f}");
+        }
+    }
+}

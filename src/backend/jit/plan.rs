@@ -1,0 +1,257 @@
+//! The plan of one stage: how each of its nodes is computed, decided in one
+//! place ([`StagePlan::new`]) and read by both the interpreted tier
+//! (`blocks`) and the code generator (`codegen`), which must agree bit for
+//! bit: which math nodes of the vector loop run as ahead-of-time routines
+//! (`aot`) on blocks, in which order (levels), and which sin/cos pairs fuse
+//! into one routine call.
+//!
+//! A `JitProgram` makes each stage's plan once, when it is compiled, and
+//! keeps it with the stage (`CompiledStage`): the interpreted tier, the
+//! baseline and the optimized tier compiled later all read that one plan.
+
+use std::collections::HashMap;
+
+use crate::backend::jit::aot::{self, AotFn};
+use crate::backend::jit::vector::{self, Lanes};
+use crate::backend::jit::vmath;
+use crate::ir::graph::{Node, NodeId, Program};
+use crate::ir::op::UnaryOp;
+use crate::ir::stage::{stage_leaves, stage_nodes};
+
+/// One call of an ahead-of-time routine over a block.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AotStep {
+    /// Node `node` computed by the routine of `f`.
+    One {
+        /// The node.
+        node: NodeId,
+        /// Its function.
+        f: AotFn,
+    },
+    /// `sin(x)` and `cos(x)` of one `x` by one routine (one range
+    /// reduction, both polynomials): bit for bit what each alone computes.
+    SinCos {
+        /// The `sin(x)` node.
+        sin: NodeId,
+        /// The `cos(x)` node.
+        cos: NodeId,
+        /// Their operand.
+        x: NodeId,
+    },
+}
+
+impl AotStep {
+    /// The nodes the step computes.
+    pub fn nodes(self) -> impl Iterator<Item = NodeId> {
+        let (a, b) = match self {
+            AotStep::One { node, .. } => (node, None),
+            AotStep::SinCos { sin, cos, .. } => (sin, Some(cos)),
+        };
+        std::iter::once(a).chain(b)
+    }
+}
+
+/// How one stage is computed.
+#[derive(Debug, Clone)]
+pub struct StagePlan {
+    /// The stage's root.
+    pub root: NodeId,
+    /// Its nodes, operands first (`stage_nodes`).
+    pub nodes: Vec<NodeId>,
+    /// Its leaves, in kernel operand order (`stage_leaves`).
+    pub leaves: Vec<NodeId>,
+    /// The vector loop's lanes; `None`: the stage runs in the scalar loop only.
+    pub lanes: Option<Lanes>,
+    /// Fast math: math functions may use their vector and AOT versions.
+    pub fast_math: bool,
+    /// The vector loop computes math functions with vector math (fast math,
+    /// and some node has a vector version).
+    pub vector_math: bool,
+    /// The stage's one vector-math call is emitted inline
+    /// (`vector::inline_vmath`) rather than called from the library.
+    pub inline_math: bool,
+    /// The AOT routine calls of the vector loop, grouped by level: the
+    /// operands of a level-k step depend on routine results of levels below
+    /// k only. Empty when there are none (no vector math, or the CPU lacks
+    /// the routines): the vector loop is then not blocked.
+    pub levels: Vec<Vec<AotStep>>,
+    /// The math nodes the vector loop computes with `vmath` vectors rather
+    /// than an AOT routine (only under vector math).
+    pub vector_only: Vec<NodeId>,
+}
+
+/// The vector-math function node `n` computes, if it has one.
+fn math_fn(program: &Program, n: NodeId) -> Option<AotFn> {
+    let g = &program.graph;
+    match g.node(n) {
+        Node::Unary(op, a) if g.dtype(a).is_float() && vmath::has_unary(op) => {
+            Some(AotFn::Unary(op))
+        }
+        Node::Binary(op, a, _) if g.dtype(a).is_float() && vmath::has_binary(op) => {
+            Some(AotFn::Binary(op))
+        }
+        _ => None,
+    }
+}
+
+impl StagePlan {
+    /// The plan of the stage rooted at `root`.
+    pub fn new(program: &Program, root: NodeId, fast_math: bool) -> StagePlan {
+        let g = &program.graph;
+        let nodes = stage_nodes(program, root);
+        let leaves = stage_leaves(g, root);
+        let lanes = vector::vectorizable(program, root);
+        let vector_math = fast_math && lanes.is_some() && vector::uses_vmath(program, root);
+        let inline_math = vector_math && vector::inline_vmath(program, root);
+        let mut plan = StagePlan {
+            root,
+            nodes,
+            leaves,
+            lanes,
+            fast_math,
+            vector_math,
+            inline_math,
+            levels: Vec::new(),
+            vector_only: Vec::new(),
+        };
+        if !vector_math {
+            return plan;
+        }
+        let routines = aot::available();
+        // Levels: a routine node is one level above the highest routine
+        // node among its operands' inputs.
+        let mut level: HashMap<NodeId, usize> = HashMap::new();
+        let mut by_level: Vec<Vec<(NodeId, AotFn)>> = Vec::new();
+        for &n in &plan.nodes {
+            let node = g.node(n);
+            let below = match node {
+                Node::Reduce(..) => 0,
+                _ => node
+                    .operands()
+                    .into_iter()
+                    .map(|o| level.get(&o).copied().unwrap_or(0))
+                    .max()
+                    .unwrap_or(0),
+            };
+            let mut l = below;
+            if let Some(f) = math_fn(program, n) {
+                if routines && aot::has(f) {
+                    l = below + 1;
+                    if by_level.len() < l {
+                        by_level.push(Vec::new());
+                    }
+                    by_level[l - 1].push((n, f));
+                } else {
+                    plan.vector_only.push(n);
+                }
+            }
+            level.insert(n, l);
+        }
+        for nodes in by_level {
+            let mut steps = Vec::new();
+            let mut fused: Vec<NodeId> = Vec::new();
+            for &(n, f) in &nodes {
+                if fused.contains(&n) {
+                    continue;
+                }
+                // sin(x) and cos(x) of one x in one level: one routine call.
+                let pair = match (f, g.node(n)) {
+                    (AotFn::Unary(op @ (UnaryOp::Sin | UnaryOp::Cos)), Node::Unary(_, x)) => {
+                        let other = if op == UnaryOp::Sin {
+                            UnaryOp::Cos
+                        } else {
+                            UnaryOp::Sin
+                        };
+                        nodes
+                            .iter()
+                            .find(|&&(m, _)| g.node(m) == Node::Unary(other, x))
+                            .map(|&(m, _)| {
+                                if op == UnaryOp::Sin {
+                                    (n, m, x)
+                                } else {
+                                    (m, n, x)
+                                }
+                            })
+                    }
+                    _ => None,
+                };
+                match pair {
+                    Some((sin, cos, x)) => {
+                        fused.extend([sin, cos]);
+                        steps.push(AotStep::SinCos { sin, cos, x });
+                    }
+                    None => steps.push(AotStep::One { node: n, f }),
+                }
+            }
+            plan.levels.push(steps);
+        }
+        plan
+    }
+
+    /// The AOT step that computes node `n`, if one does.
+    pub fn aot_step(&self, n: NodeId) -> Option<AotStep> {
+        self.levels
+            .iter()
+            .flatten()
+            .copied()
+            .find(|s| s.nodes().any(|m| m == n))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ir::stage::stages;
+    use crate::types::DType;
+    use crate::vars::Signature;
+
+    fn plan_of(e: &str, fast_math: bool) -> (Program, StagePlan) {
+        let sig = Signature::new().with("x", DType::Float64);
+        let kernel = crate::compile(e, &sig).unwrap();
+        let program = kernel.compiled().optimized.clone();
+        let root = stages(&program).last().unwrap().root;
+        let plan = StagePlan::new(&program, root, fast_math);
+        (program, plan)
+    }
+
+    #[test]
+    fn sin_and_cos_of_one_operand_fuse_in_one_level() {
+        let (program, plan) = plan_of("cos(x * 2) + sin(x * 2) * exp(x)", true);
+        assert!(plan.vector_math);
+        if !aot::available() {
+            assert!(plan.levels.is_empty());
+            assert_eq!(plan.vector_only.len(), 3);
+            return;
+        }
+        assert!(plan.vector_only.is_empty());
+        assert_eq!(plan.levels.len(), 1, "{:?}", plan.levels);
+        let level = &plan.levels[0];
+        assert_eq!(level.len(), 2, "{level:?}");
+        let pairs: Vec<_> = level
+            .iter()
+            .filter_map(|s| match *s {
+                AotStep::SinCos { sin, cos, .. } => Some((sin, cos)),
+                AotStep::One { .. } => None,
+            })
+            .collect();
+        assert_eq!(pairs.len(), 1);
+        let (sin, cos) = pairs[0];
+        let g = &program.graph;
+        assert!(matches!(g.node(sin), Node::Unary(UnaryOp::Sin, _)));
+        assert!(matches!(g.node(cos), Node::Unary(UnaryOp::Cos, _)));
+        assert_eq!(plan.aot_step(cos), plan.aot_step(sin));
+    }
+
+    #[test]
+    fn nested_math_makes_levels_and_reference_math_none() {
+        let (_, plan) = plan_of("exp(sin(x)) + log(x)", true);
+        if aot::available() {
+            assert_eq!(plan.levels.len(), 2, "{:?}", plan.levels);
+        }
+        let (_, plan) = plan_of("exp(sin(x))", false);
+        assert!(!plan.vector_math && plan.levels.is_empty() && plan.vector_only.is_empty());
+        // arcsinh has no vector version: no vector math at all.
+        let (_, plan) = plan_of("arcsinh(x)", true);
+        assert!(!plan.vector_math);
+    }
+}
