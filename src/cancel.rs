@@ -43,14 +43,35 @@ impl CancelToken {
         self.0.load(Ordering::Relaxed)
     }
 
+    /// What an evaluation with this token polls.
+    pub(crate) fn as_cancel(&self) -> Cancel<'_> {
+        Cancel(&self.0)
+    }
+}
+
+/// The flag one evaluation polls between blocks: a [`CancelToken`]'s, or,
+/// for a call made without one, a flag that is never set (so such a call
+/// allocates nothing for it).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Cancel<'a>(&'a AtomicBool);
+
+impl Cancel<'static> {
+    /// The flag of an evaluation no one can cancel.
+    pub(crate) fn never() -> Cancel<'static> {
+        static NEVER: AtomicBool = AtomicBool::new(false);
+        Cancel(&NEVER)
+    }
+}
+
+impl<'a> Cancel<'a> {
     /// The flag kernels poll between blocks.
-    pub(crate) fn flag(&self) -> &AtomicBool {
-        &self.0
+    pub(crate) fn flag(self) -> &'a AtomicBool {
+        self.0
     }
 
-    /// An error of kind `Cancelled` if the token was cancelled.
-    pub(crate) fn check(&self) -> Result<()> {
-        if self.is_cancelled() {
+    /// An error of kind `Cancelled` if the evaluation was cancelled.
+    pub(crate) fn check(self) -> Result<()> {
+        if self.0.load(Ordering::Relaxed) {
             return Err(Error::new(ErrorKind::Cancelled, "evaluation cancelled"));
         }
         Ok(())

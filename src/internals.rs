@@ -36,5 +36,5 @@ pub mod backend {
 /// `Kernel::compiled().lowered`) with the reference interpreter.
 pub fn interpret(program: &crate::Program, vars: &crate::Vars<'_>) -> crate::Result<crate::Array> {
     let prepared = crate::backend::Prepared::Interpreter(program.clone());
-    crate::exec::evaluate(&prepared, vars, &crate::CancelToken::new())
+    crate::exec::evaluate(&prepared, vars, crate::cancel::Cancel::never())
 }

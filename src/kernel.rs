@@ -7,7 +7,7 @@ use crate::backend::Prepared;
 use crate::backend::jit::JitProgram;
 use crate::backend::jit::Tier;
 use crate::cache::Cache;
-use crate::cancel::CancelToken;
+use crate::cancel::{Cancel, CancelToken};
 use crate::error::Result;
 use crate::exec;
 use crate::ir::{self, Input, Program};
@@ -65,13 +65,13 @@ impl Kernel {
     /// (in Fortran order when the inputs of that shape are, like NumPy's
     /// `order='K'`; else C order).
     pub fn eval(&self, vars: &Vars<'_>) -> Result<Array> {
-        self.eval_with_cancel(vars, &CancelToken::new())
+        self.with_source(exec::evaluate(&self.prepared, vars, Cancel::never()))
     }
 
     /// [`Kernel::eval`], stopping early with an error of kind
     /// [`Cancelled`](crate::ErrorKind::Cancelled) once `cancel` is cancelled.
     pub fn eval_with_cancel(&self, vars: &Vars<'_>, cancel: &CancelToken) -> Result<Array> {
-        self.with_source(exec::evaluate(&self.prepared, vars, cancel))
+        self.with_source(exec::evaluate(&self.prepared, vars, cancel.as_cancel()))
     }
 
     /// On the GPU backend: evaluates like [`Kernel::eval`] and reports the time
@@ -87,7 +87,9 @@ impl Kernel {
     /// Evaluates into `out`, which must have the result's dtype and shape
     /// (any strides).
     pub fn eval_into<'o>(&self, vars: &Vars<'_>, out: impl Into<ArrayViewMut<'o>>) -> Result<()> {
-        self.eval_into_with_cancel(vars, out, &CancelToken::new())
+        let mut out = out.into();
+        let never = Cancel::never();
+        self.with_source(exec::evaluate_into(&self.prepared, vars, &mut out, never))
     }
 
     /// [`Kernel::eval_into`], stopping early once `cancel` is cancelled
@@ -99,6 +101,7 @@ impl Kernel {
         cancel: &CancelToken,
     ) -> Result<()> {
         let mut out = out.into();
+        let cancel = cancel.as_cancel();
         self.with_source(exec::evaluate_into(&self.prepared, vars, &mut out, cancel))
     }
 

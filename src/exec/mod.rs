@@ -10,7 +10,7 @@ use crate::backend::Prepared;
 use crate::backend::interp;
 use crate::backend::jit::JitProgram;
 use crate::backend::jit::run::SmallCall;
-use crate::cancel::CancelToken;
+use crate::cancel::Cancel;
 use crate::error::{Error, ErrorKind, Result};
 use crate::ir::graph::{Node, NodeId, Program};
 use crate::ir::shape::{self, Shapes, format_shape};
@@ -20,11 +20,7 @@ use crate::vars::Vars;
 type Bound<'a> = Vec<Option<ArrayView<'a>>>;
 
 /// Evaluates `prepared` on `vars` into a new array.
-pub(crate) fn evaluate(
-    prepared: &Prepared,
-    vars: &Vars<'_>,
-    cancel: &CancelToken,
-) -> Result<Array> {
+pub(crate) fn evaluate(prepared: &Prepared, vars: &Vars<'_>, cancel: Cancel<'_>) -> Result<Array> {
     cancel.check()?;
     let program = prepared.program();
     // A small 1-d (or 0-d) JIT call: the shape of its inputs, C order either way.
@@ -85,7 +81,7 @@ pub(crate) fn evaluate_into(
     prepared: &Prepared,
     vars: &Vars<'_>,
     out: &mut ArrayViewMut<'_>,
-    cancel: &CancelToken,
+    cancel: Cancel<'_>,
 ) -> Result<()> {
     cancel.check()?;
     let program = prepared.program();

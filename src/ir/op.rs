@@ -12,7 +12,7 @@
 //! generated from the table). The GPU needs a WGSL version in
 //! `backend::wgsl::math` (until then it is an `Unsupported` error there);
 //! vector and AOT versions are optional, declared by the entry's `Fast`.
-//! `tests/golden.rs` (`every_operation_on_every_backend`) walks the tables.
+//! `tests/engine/golden.rs` (`every_operation_on_every_backend`) walks the tables.
 
 use crate::types::DType;
 

@@ -1,4 +1,5 @@
-//! Helpers shared by the GPU test files.
+//! Helpers shared by the test binaries (`tests/engine`, `tests/gpu`,
+//! `gpu_slabs`): array comparisons and the GPU adapter.
 //!
 //! Without an adapter GPU tests print a notice and pass, unless
 //! `JITEXPR_REQUIRE_GPU=1` (set in CI, which installs Mesa's lavapipe): then
@@ -41,4 +42,28 @@ pub fn close(got: &Array, want: &Array, rtol: f64) -> bool {
                 let (g, w) = (g.to_f64(), w.to_f64());
                 (g.is_nan() && w.is_nan()) || g == w || (g - w).abs() <= rtol * w.abs().max(1.0)
             })
+}
+
+/// Same dtype, shape and bits (NaN equals NaN, whatever its payload).
+pub fn same_bits(x: &Array, y: &Array) -> bool {
+    x.dtype() == y.dtype()
+        && x.shape() == y.shape()
+        && x.to_scalars().iter().zip(y.to_scalars()).all(|(p, q)| {
+            p == &q || (x.dtype().is_float() && p.to_f64().is_nan() && q.to_f64().is_nan())
+        })
+}
+
+/// Distance in units in the last place between two floats of one format
+/// (`f32_format`: both are float32 values), via their ordered bit patterns.
+pub fn ulp_distance(a: f64, b: f64, f32_format: bool) -> u64 {
+    let ordered = |x: f64| -> i128 {
+        if f32_format {
+            let bits = (x as f32).to_bits() as i32;
+            i128::from(if bits < 0 { i32::MIN - bits } else { bits })
+        } else {
+            let bits = x.to_bits() as i64;
+            i128::from(if bits < 0 { i64::MIN - bits } else { bits })
+        }
+    };
+    (ordered(a) - ordered(b)).unsigned_abs() as u64
 }

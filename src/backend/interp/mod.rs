@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use ndarray::{ArrayD, ArrayViewD, Axis, IxDyn};
 
 use crate::array::{ArrayView, Element, each};
-use crate::cancel::CancelToken;
+use crate::cancel::Cancel;
 use crate::error::{Error, ErrorKind, Result};
 use crate::ir::graph::{Node, NodeId, Program};
 use crate::ir::op::ReduceOp;
@@ -28,7 +28,7 @@ pub fn run(
     program: &Program,
     inputs: &[Option<ArrayView<'_>>],
     shapes: &Shapes,
-    cancel: &CancelToken,
+    cancel: Cancel<'_>,
 ) -> Result<ArrayD<Scalar>> {
     let g = &program.graph;
     let mut leaves: HashMap<NodeId, ArrayD<Scalar>> = HashMap::new();
@@ -71,7 +71,7 @@ fn elementwise(
     root: NodeId,
     shape: &[usize],
     leaves: &HashMap<NodeId, ArrayD<Scalar>>,
-    cancel: &CancelToken,
+    cancel: Cancel<'_>,
 ) -> Result<ArrayD<Scalar>> {
     let g = &program.graph;
     let nodes = stage_nodes(program, root);

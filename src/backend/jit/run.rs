@@ -11,7 +11,7 @@ use crate::array::{Array, ArrayView, ArrayViewMut, Element, each};
 use crate::backend::jit::JitProgram;
 use crate::backend::jit::call::{self, Operand, Output};
 use crate::backend::jit::reduce::reduce;
-use crate::cancel::CancelToken;
+use crate::cancel::Cancel;
 use crate::error::{Error, Result};
 use crate::ir::graph::{Node, NodeId, Program};
 use crate::ir::op::ReduceOp;
@@ -31,7 +31,7 @@ pub(crate) fn run(
     shapes: &Shapes,
     out: &mut ArrayViewMut<'_>,
     fresh: bool,
-    token: &CancelToken,
+    token: Cancel<'_>,
 ) -> Result<()> {
     let program = jit.program();
     let g = &program.graph;
@@ -160,7 +160,7 @@ impl<'j> SmallCall<'j> {
         &self,
         jit: &JitProgram,
         out: &mut ArrayViewMut<'_>,
-        token: &CancelToken,
+        token: Cancel<'_>,
     ) -> Result<()> {
         jit.note_run(self.n);
         let shape: smallvec::SmallVec<[usize; 4]> = out.shape().iter().copied().collect();

@@ -11,9 +11,7 @@
 
 use std::collections::BTreeSet;
 
-mod common;
-
-use common::gpu_device as gpu;
+use crate::common::gpu_device as gpu;
 use jitexpr::internals::backend::wgsl::{device, math};
 use jitexpr::internals::ir::{BinaryOp, UnaryOp};
 use jitexpr::{DType, Scalar};

@@ -12,6 +12,7 @@
 
 use std::path::Path;
 
+use crate::common::ulp_distance;
 use jitexpr::{Array, ArrayView, Backend, DType, Math, Options, Vars};
 use ndarray::{ArrayD, IxDyn, ShapeBuilder, Slice};
 use serde::Deserialize;
@@ -156,20 +157,6 @@ fn view(storage: &Array, layout: Layout) -> ArrayView<'_> {
             a.slice_each_axis(|ax| if n > 0 && ax.axis.index() == n - 1 { Slice::new(0, None, 2) } else { Slice::new(0, None, 1) })
         }),
     }
-}
-
-/// Distance in units in the last place between two floats of one format, via their ordered bit patterns.
-fn ulp_distance(a: f64, b: f64, f32_format: bool) -> u64 {
-    let ordered = |x: f64| -> i128 {
-        if f32_format {
-            let bits = (x as f32).to_bits() as i32;
-            i128::from(if bits < 0 { i32::MIN - bits } else { bits })
-        } else {
-            let bits = x.to_bits() as i64;
-            i128::from(if bits < 0 { i64::MIN - bits } else { bits })
-        }
-    };
-    (ordered(a) - ordered(b)).unsigned_abs() as u64
 }
 
 /// Reductions (cases with `ulps >= 64`) are compared with an absolute

@@ -77,8 +77,13 @@ fn in_child_process(name: &str, body: impl FnOnce()) {
         body();
         return;
     }
+    // The test's full name in this binary: its module path without the crate.
+    let full = match module_path!().split_once("::") {
+        Some((_, module)) => format!("{module}::{name}"),
+        None => name.to_string(),
+    };
     let out = Command::new(std::env::current_exe().expect("test binary path"))
-        .args([name, "--exact", "--nocapture", "--test-threads=1"])
+        .args([full.as_str(), "--exact", "--nocapture", "--test-threads=1"])
         .env(CHILD, "1")
         .output()
         .expect("run the test binary");

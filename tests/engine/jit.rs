@@ -4,6 +4,7 @@
 //! outputs, reductions across many blocks and thread counts, concurrent use
 //! of one kernel, and the kernel cache.
 
+use crate::common::{same_bits, ulp_distance};
 use jitexpr::{Array, Backend, DType, Kernel, Math, Options, Signature, Tiering, Vars};
 use ndarray::{Array1, Array2, ArrayD, ShapeBuilder, s};
 
@@ -56,29 +57,12 @@ fn close_ulps(x: &Array, y: &Array, ulps: u64) -> Result<(), String> {
         if p == q || (p.is_nan() && q.is_nan()) {
             continue;
         }
-        let ord = |v: f64| -> i128 {
-            if f32_format {
-                let b = (v as f32).to_bits() as i32;
-                i128::from(if b < 0 { i32::MIN - b } else { b })
-            } else {
-                let b = v.to_bits() as i64;
-                i128::from(if b < 0 { i64::MIN - b } else { b })
-            }
-        };
-        let d = (ord(p) - ord(q)).unsigned_abs();
-        if d > u128::from(ulps) {
+        let d = ulp_distance(p, q, f32_format);
+        if d > ulps {
             return Err(format!("element {k}: {p:e} vs {q:e} ({d} ulps)"));
         }
     }
     Ok(())
-}
-
-fn same_bits(x: &Array, y: &Array) -> bool {
-    x.dtype() == y.dtype()
-        && x.shape() == y.shape()
-        && x.to_scalars().iter().zip(y.to_scalars()).all(|(p, q)| {
-            p == &q || (x.dtype().is_float() && p.to_f64().is_nan() && q.to_f64().is_nan())
-        })
 }
 
 /// Values with every special case, repeated to any length.

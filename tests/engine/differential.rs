@@ -5,6 +5,7 @@
 //! a single bit of any result (or the kind of error), and both IRs must pass
 //! the verifier.
 
+use crate::common::same_bits;
 use jitexpr::{Array, ArrayView, Backend, DType, Math, Options, Signature, Tier, Tiering, Vars};
 use ndarray::{ArrayD, IxDyn};
 use proptest::prelude::*;
@@ -169,14 +170,6 @@ fn reversed_view(a: &Array) -> ArrayView<'_> {
         Array::Float32(x) => rev!(x, Float32),
         Array::Float64(x) => rev!(x, Float64),
     }
-}
-
-fn same_bits(x: &Array, y: &Array) -> bool {
-    x.dtype() == y.dtype()
-        && x.shape() == y.shape()
-        && x.to_scalars().iter().zip(y.to_scalars()).all(|(p, q)| {
-            p == &q || (x.dtype().is_float() && p.to_f64().is_nan() && q.to_f64().is_nan())
-        })
 }
 
 /// `x**n` with a constant integer n in 3..=8 becomes repeated multiplication: a

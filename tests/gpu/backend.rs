@@ -5,9 +5,7 @@
 //! which case a missing adapter is a failure: GPU tests never skip silently.
 #![cfg(feature = "gpu")]
 
-mod common;
-
-use common::{close, gpu_available};
+use crate::common::{close, gpu_available, same_bits};
 use jitexpr::{Array, Backend, DType, ErrorKind, Options, Signature, Vars};
 use ndarray::{Array1, Array2, ArrayD, IxDyn, arr0, s};
 use proptest::prelude::*;
@@ -26,14 +24,6 @@ fn gpu_vs_interp(e: &str, vars: &Vars<'_>, agree: impl Fn(&Array, &Array) -> boo
     let got = jitexpr::evaluate_with(e, vars, gpu())
         .unwrap_or_else(|err| panic!("{e}: {}", err.render()));
     assert!(agree(&got, &want), "{e}\ngpu:    {got:?}\ninterp: {want:?}");
-}
-
-fn same_bits(x: &Array, y: &Array) -> bool {
-    x.dtype() == y.dtype()
-        && x.shape() == y.shape()
-        && x.to_scalars().iter().zip(y.to_scalars()).all(|(p, q)| {
-            p == &q || (x.dtype().is_float() && p.to_f64().is_nan() && q.to_f64().is_nan())
-        })
 }
 
 const F32_SPECIAL: &[f32] = &[

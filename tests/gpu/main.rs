@@ -1,0 +1,12 @@
+//! The GPU backend's tests, one binary: the backend against the interpreter
+//! (`backend`) and our WGSL math against the reference routines (`math`).
+//! Without an adapter they print a notice and pass, unless
+//! `JITEXPR_REQUIRE_GPU=1` (CI, on Mesa's lavapipe). `gpu_slabs` is a binary
+//! of its own: it lowers a process-wide limit.
+#![cfg(feature = "gpu")]
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod backend;
+mod math;
