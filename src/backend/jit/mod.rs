@@ -1,9 +1,14 @@
 //! The Cranelift JIT backend: every elementwise stage of a program becomes one
-//! fused native loop (see `codegen` for the kernel ABI), run by the executor
-//! over runs of consecutive elements, in parallel for large arrays.
+//! fused native loop (see `codegen` for the kernel ABI), run (`run`) over runs
+//! of consecutive elements, in parallel for large arrays. A program's stages
+//! start in the interpreted tier (`blocks`) and are compiled optimized once
+//! the program is hot ([`HOT_ELEMENTS`]); both read one plan per stage
+//! (`plan`).
 //!
-//! All `unsafe` of the backend is in `call`, and in `aot` (the entry points of
-//! the ahead-of-time compiled AVX2 math routines).
+//! All `unsafe` of the backend is in `call`: kernel calls and code memory
+//! (`call/mod.rs`), and the entry points of the ahead-of-time compiled math
+//! routines, AVX-512 and AVX2+FMA variants (`call/aot.rs`; the routines
+//! themselves are safe code in `aot`).
 
 #[cfg(test)]
 mod accuracy_tests;
