@@ -6,10 +6,12 @@
 //! a missing adapter is a failure, so GPU tests never skip silently.
 #![allow(dead_code)]
 
-use jitexpr::Array;
+#[cfg(feature = "gpu")]
 use jitexpr::internals::backend::wgsl::device::{self, Gpu};
+use jitexpr::{Array, DType, Signature};
 
 /// The process's GPU, or `None` after printing a notice.
+#[cfg(feature = "gpu")]
 pub fn gpu_device() -> Option<&'static Gpu> {
     match device::gpu() {
         Ok(g) => Some(g),
@@ -25,6 +27,7 @@ pub fn gpu_device() -> Option<&'static Gpu> {
 }
 
 /// Whether there is a GPU (see [`gpu_device`]).
+#[cfg(feature = "gpu")]
 pub fn gpu_available() -> bool {
     gpu_device().is_some()
 }
@@ -66,4 +69,18 @@ pub fn ulp_distance(a: f64, b: f64, f32_format: bool) -> u64 {
         }
     };
     (ordered(a) - ordered(b)).unsigned_abs() as u64
+}
+
+/// The signature the grammar and IR tests compile against: `a b c` float64,
+/// `x y` float32, `i` int32, `j` int64, `m` bool.
+pub fn sig() -> Signature {
+    Signature::new()
+        .with("a", DType::Float64)
+        .with("b", DType::Float64)
+        .with("c", DType::Float64)
+        .with("x", DType::Float32)
+        .with("y", DType::Float32)
+        .with("i", DType::Int32)
+        .with("j", DType::Int64)
+        .with("m", DType::Bool)
 }

@@ -12,25 +12,14 @@
 use std::collections::HashSet;
 use std::path::PathBuf;
 
+use crate::common::sig;
 use jitexpr::internals::ir::builtins::FUNCTIONS;
 use jitexpr::internals::syntax::ast::{ExprKind, Sexpr};
 use jitexpr::internals::syntax::lexer::{Token, tokenize};
 use jitexpr::internals::syntax::parser::{MAX_DEPTH, MAX_SOURCE_LEN};
-use jitexpr::{DType, Error, ErrorKind, Signature};
+use jitexpr::{Error, ErrorKind};
 
 /// a, b, c: float64; x, y: float32; i: int32; j: int64; m: bool.
-fn sig() -> Signature {
-    Signature::new()
-        .with("a", DType::Float64)
-        .with("b", DType::Float64)
-        .with("c", DType::Float64)
-        .with("x", DType::Float32)
-        .with("y", DType::Float32)
-        .with("i", DType::Int32)
-        .with("j", DType::Int64)
-        .with("m", DType::Bool)
-}
-
 fn grammar_path(rel: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("grammar")

@@ -6,21 +6,10 @@
 //! claim about what the optimizer may and may not do. Properties that matter
 //! regardless of node numbering are also checked with plain assertions below.
 
-use jitexpr::{Compiled, DType, Signature};
+use crate::common::sig;
+use jitexpr::{Compiled, DType};
 
 /// a, b, c: float64; x, y: float32; i: int32; j: int64; m: bool.
-fn sig() -> Signature {
-    Signature::new()
-        .with("a", DType::Float64)
-        .with("b", DType::Float64)
-        .with("c", DType::Float64)
-        .with("x", DType::Float32)
-        .with("y", DType::Float32)
-        .with("i", DType::Int32)
-        .with("j", DType::Int64)
-        .with("m", DType::Bool)
-}
-
 fn compiled(expr: &str) -> Compiled {
     match jitexpr::compile(expr, &sig()) {
         Ok(k) => k.compiled().clone(),

@@ -241,6 +241,13 @@ fn erf_items() -> Vec<Item> {
         cut: &'static str,
         sign: &'static str,
         deps: &'static str,
+        /// The quiet-NaN and opaque helpers, the high word of +inf.
+        qnan: &'static str,
+        o: &'static str,
+        nan_hi: &'static str,
+        /// The names of erfc2, erf and erfc, and what reading `hi` needs.
+        names: [&'static str; 3],
+        hi_dep: Option<&'static str>,
     }
     let flavors = [
         Flavor {
@@ -261,6 +268,11 @@ fn erf_items() -> Vec<Item> {
             cut: "bitcast<f64>(bitcast<u64>(x) & 0xffffffff00000000lu)",
             sign: "bitcast<f64>(bitcast<u64>(y) | (bitcast<u64>(x0) & 0x8000000000000000lu))",
             deps: "m_exp_f64 m_hi64 m_qnan64 m_o64",
+            qnan: "m_qnan64",
+            o: "m_o64",
+            nan_hi: "0x7ff00000u",
+            names: ["m_erfc2_f64", "m_erf_f64", "m_erfc_f64"],
+            hi_dep: Some("m_hi64"),
         },
         Flavor {
             sfx: "f32",
@@ -280,12 +292,17 @@ fn erf_items() -> Vec<Item> {
             cut: "bitcast<f32>(bitcast<u32>(x) & 0xffffe000u)",
             sign: "bitcast<f32>(bitcast<u32>(y) | (bitcast<u32>(x0) & 0x80000000u))",
             deps: "m_exp_f32 m_qnan32 m_o32",
+            qnan: "m_qnan32",
+            o: "m_o32",
+            nan_hi: "0x7f800000u",
+            names: ["m_erfc2_f32", "m_erf_f32", "m_erfc_f32"],
+            hi_dep: None,
         },
     ];
     for f in flavors {
         let (sfx, ty, l) = (f.sfx, f.ty, f.lit);
-        let qnan = if sfx == "f64" { "m_qnan64" } else { "m_qnan32" };
-        let o = if sfx == "f64" { "m_o64" } else { "m_o32" };
+        let (qnan, o, nan_hi) = (f.qnan, f.o, f.nan_hi);
+        let [erfc2_name, erf_name, erfc_name] = f.names;
         let one = l(1.0);
         let two = l(2.0);
         let zero = l(0.0);
@@ -325,11 +342,7 @@ fn m_erfc2_{sfx}(ix: u32, x0: {ty}) -> {ty} {{
         .replace("exp_f64(", "m_exp_f64(")
         .replace("exp_f32(", "m_exp_f32(");
         items.push(Item {
-            name: if sfx == "f64" {
-                "m_erfc2_f64"
-            } else {
-                "m_erfc2_f32"
-            },
+            name: erfc2_name,
             deps: f.deps.split_whitespace().collect(),
             code: Cow::Owned(code),
         });
@@ -353,30 +366,11 @@ fn m_erfc2_{sfx}(ix: u32, x0: {ty}) -> {ty} {{
     return {sign};
 }}
 ",
-            nan_hi = if sfx == "f64" {
-                "0x7ff00000u"
-            } else {
-                "0x7f800000u"
-            },
             nan_test = nan_test(sfx),
         );
         items.push(Item {
-            name: if sfx == "f64" {
-                "m_erf_f64"
-            } else {
-                "m_erf_f32"
-            },
-            deps: vec![
-                if sfx == "f64" {
-                    "m_erfc2_f64"
-                } else {
-                    "m_erfc2_f32"
-                },
-                qnan,
-            ]
-            .into_iter()
-            .chain(if sfx == "f64" { Some("m_hi64") } else { None })
-            .collect(),
+            name: erf_name,
+            deps: [erfc2_name, qnan].into_iter().chain(f.hi_dep).collect(),
             code: Cow::Owned(erf),
         });
         let erfc = format!(
@@ -401,31 +395,11 @@ fn m_erfc2_{sfx}(ix: u32, x0: {ty}) -> {ty} {{
     return select({zero}, {two}, neg);
 }}
 ",
-            nan_hi = if sfx == "f64" {
-                "0x7ff00000u"
-            } else {
-                "0x7f800000u"
-            },
             nan_test = nan_test(sfx).replace("x0", "x"),
         );
         items.push(Item {
-            name: if sfx == "f64" {
-                "m_erfc_f64"
-            } else {
-                "m_erfc_f32"
-            },
-            deps: vec![
-                if sfx == "f64" {
-                    "m_erfc2_f64"
-                } else {
-                    "m_erfc2_f32"
-                },
-                qnan,
-                o,
-            ]
-            .into_iter()
-            .chain(if sfx == "f64" { Some("m_hi64") } else { None })
-            .collect(),
+            name: erfc_name,
+            deps: [erfc2_name, qnan, o].into_iter().chain(f.hi_dep).collect(),
             code: Cow::Owned(erfc),
         });
     }
