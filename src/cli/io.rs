@@ -343,6 +343,17 @@ fn load_npy(path: &Path) -> Result<Array> {
         other => other.to_string(),
     };
     let dtype = dtype_of_descr(&descr).ok_or_else(|| unsupported(&descr, path))?;
+    // The data the header declares must be in the file before anything of
+    // that size is allocated (a 200-byte file may declare 10^12 elements).
+    let data_start = reader
+        .stream_position()
+        .map_err(|e| io_error("cannot read", path, &e))?;
+    let file_len = reader
+        .get_ref()
+        .metadata()
+        .map_err(|e| io_error("cannot read", path, &e))?
+        .len();
+    check_declared_size(&header, dtype, file_len.saturating_sub(data_start), path)?;
     reader
         .seek(SeekFrom::Start(0))
         .map_err(|e| io_error("cannot read", path, &e))?;
@@ -365,6 +376,32 @@ fn load_npy(path: &Path) -> Result<Array> {
         !header.fortran_order || array.shape().len() < 2 || array.view().is_fortran_contiguous()
     );
     Ok(array)
+}
+
+/// An error unless `available` bytes hold the data `header` declares for
+/// `dtype` (checked before the reader allocates it).
+fn check_declared_size(
+    header: &NpyHeader,
+    dtype: DType,
+    available: u64,
+    path: &Path,
+) -> Result<()> {
+    let need = header
+        .shape
+        .iter()
+        .try_fold(dtype.size() as u64, |n, &d| n.checked_mul(d as u64));
+    match need {
+        Some(need) if need <= available => Ok(()),
+        _ => Err(bad_file(
+            path,
+            format!(
+                "its header declares shape {} of {dtype} ({} bytes) but the file holds {available} bytes of data",
+                crate::ir::shape::format_shape(&header.shape),
+                need.map_or_else(|| "more than 2^64".to_string(), |n| n.to_string()),
+            ),
+        )
+        .with_help("the file is truncated or its header is corrupt")),
+    }
 }
 
 fn read_npy_as<T>(reader: impl Read, path: &Path) -> Result<Array>
@@ -482,6 +519,67 @@ fn member_path(path: &Path, member: &str) -> PathBuf {
     PathBuf::from(format!("{}:{member}", path.display()))
 }
 
+/// An error unless member `name` of the archive at `path` can hold the data
+/// its header declares: its uncompressed size (which deflate bounds at
+/// about 1032 times the compressed size) must cover it. Checked before the
+/// reader allocates an array of the declared shape.
+fn check_npz_member(path: &Path, name: &str) -> Result<()> {
+    /// Deflate's largest expansion (258 bytes per 2-bit code), with slack.
+    const MAX_RATIO: u64 = 1100;
+    let member = member_path(path, name);
+    let zip_error = |e: zip::result::ZipError| {
+        Error::new(
+            ErrorKind::Value,
+            format!("'{}' is not a valid .npz file: {e}", path.display()),
+        )
+    };
+    let file = File::open(path).map_err(|e| io_error("cannot open", path, &e))?;
+    let mut archive = zip::ZipArchive::new(BufReader::new(file)).map_err(zip_error)?;
+    let with_suffix = format!("{name}.npy");
+    let entry_name = if archive.index_for_name(&with_suffix).is_some() {
+        with_suffix.as_str()
+    } else {
+        name
+    };
+    let mut entry = archive.by_name(entry_name).map_err(zip_error)?;
+    let size = entry.size().min(
+        entry
+            .compressed_size()
+            .saturating_mul(MAX_RATIO)
+            .saturating_add(1024),
+    );
+    let mut counted = CountingReader {
+        inner: &mut entry,
+        read: 0,
+    };
+    let header = read_npy_header(&mut counted, &member)?;
+    let header_len = counted.read;
+    let descr = match &header.descr {
+        PyLit::Str(s) => s.clone(),
+        other => other.to_string(),
+    };
+    match dtype_of_descr(&descr) {
+        Some(dtype) => {
+            check_declared_size(&header, dtype, size.saturating_sub(header_len), &member)
+        }
+        None => Ok(()), // the reader names the descriptor
+    }
+}
+
+/// Counts the bytes read through it.
+struct CountingReader<R> {
+    inner: R,
+    read: u64,
+}
+
+impl<R: Read> Read for CountingReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.read += n as u64;
+        Ok(n)
+    }
+}
+
 fn load_npz(path: &Path, member: Option<&str>) -> Result<Array> {
     let file = File::open(path).map_err(|e| io_error("cannot open", path, &e))?;
     let mut npz = NpzReader::new(BufReader::new(file)).map_err(|e| npz_error(e, path, ""))?;
@@ -527,6 +625,7 @@ fn load_npz(path: &Path, member: Option<&str>) -> Result<Array> {
             }
         },
     };
+    check_npz_member(path, &name)?;
     // The first read as float64 either succeeds or names the descriptor (the check comes
     // before any data is read).
     match npz.by_name::<OwnedRepr<f64>, IxDyn>(&name) {

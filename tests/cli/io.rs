@@ -627,3 +627,71 @@ fn prints_a_few_by_hand() {
         "[ nan -inf]\nshape=(2,), dtype=float64"
     );
 }
+
+/// A `.npy` header of `shape` (float64, version 1.0), padded as NumPy pads it.
+fn npy_header(shape: &str) -> Vec<u8> {
+    let dict = format!("{{'descr': '<f8', 'fortran_order': False, 'shape': {shape}, }}");
+    let mut text = dict.into_bytes();
+    while (10 + text.len() + 1) % 64 != 0 {
+        text.push(b' ');
+    }
+    text.push(b'\n');
+    let mut out = b"\x93NUMPY\x01\x00".to_vec();
+    out.extend_from_slice(&(text.len() as u16).to_le_bytes());
+    out.extend_from_slice(&text);
+    out
+}
+
+/// A small file whose header declares far more data than it holds is an
+/// error naming the sizes, before anything of the declared size is
+/// allocated (it used to abort with "memory allocation of 8000000000000
+/// bytes failed"), through `.npy`, `.npz` and `.npz:member`.
+#[test]
+fn headers_declaring_more_data_than_the_file_holds_are_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let huge = dir.path().join("huge.npy");
+    let mut bytes = npy_header("(1000000000000,)");
+    bytes.extend_from_slice(&[0u8; 80]);
+    std::fs::write(&huge, &bytes).unwrap();
+    let overflow = dir.path().join("overflow.npy");
+    std::fs::write(&overflow, npy_header("(4294967296, 4294967296, 16)")).unwrap();
+    // One element short of what the header declares.
+    let short = dir.path().join("short.npy");
+    let mut bytes = npy_header("(3,)");
+    bytes.extend_from_slice(&[0u8; 16]);
+    std::fs::write(&short, &bytes).unwrap();
+    let npz = dir.path().join("huge.npz");
+    {
+        let mut zip = zip::ZipWriter::new(std::fs::File::create(&npz).unwrap());
+        let stored = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Stored);
+        zip.start_file("x.npy", stored).unwrap();
+        std::io::Write::write_all(&mut zip, &npy_header("(1000000000000,)")).unwrap();
+        zip.finish().unwrap();
+    }
+    for (spec, declared) in [
+        (huge.display().to_string(), "(1000000000000,)"),
+        (
+            overflow.display().to_string(),
+            "(4294967296, 4294967296, 16)",
+        ),
+        (short.display().to_string(), "(3,)"),
+        (npz.display().to_string(), "(1000000000000,)"),
+        (format!("{}:x", npz.display()), "(1000000000000,)"),
+    ] {
+        let err = load_value(&spec).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Value, "{spec}: {err}");
+        assert!(
+            err.message()
+                .contains(&format!("declares shape {declared}")),
+            "{spec}: {}",
+            err.message()
+        );
+    }
+    // The same header with its data is read.
+    let ok = dir.path().join("ok.npy");
+    let mut bytes = npy_header("(3,)");
+    bytes.extend_from_slice(&[0u8; 24]);
+    std::fs::write(&ok, &bytes).unwrap();
+    assert_eq!(load_value(ok.to_str().unwrap()).unwrap().shape(), &[3]);
+}
