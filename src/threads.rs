@@ -8,11 +8,18 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 static POOL: OnceLock<Mutex<Option<Arc<rayon::ThreadPool>>>> = OnceLock::new();
 
+/// The most threads jitexpr starts ([`set_num_threads`] and
+/// `JITEXPR_NUM_THREADS` are capped here): a pool's start-up grows faster
+/// than linearly with its size (10,000 threads took 85 s to start), and no
+/// machine jitexpr runs on has more cores.
+pub const MAX_THREADS: usize = 1024;
+
 fn default_threads() -> usize {
     std::env::var("JITEXPR_NUM_THREADS")
         .ok()
         .and_then(|v| v.trim().parse::<usize>().ok())
         .filter(|&n| n > 0)
+        .map(|n| n.min(MAX_THREADS))
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
 }
 
@@ -42,12 +49,13 @@ pub(crate) fn parallel_pool() -> Option<Arc<rayon::ThreadPool>> {
     pool().filter(|p| p.current_num_threads() > 1)
 }
 
-/// Uses `n` threads from now on (at least 1); returns the previous count.
+/// Uses `n` threads from now on (at least 1, at most 1024, `MAX_THREADS`);
+/// returns the previous count.
 pub fn set_num_threads(n: usize) -> usize {
     let previous = num_threads();
     let slot = POOL.get_or_init(|| Mutex::new(None));
     let mut guard = slot.lock().unwrap_or_else(|e| e.into_inner());
-    *guard = build(n.max(1));
+    *guard = build(n.clamp(1, MAX_THREADS));
     previous
 }
 

@@ -100,7 +100,7 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = BackendArg::Jit)]
         backend: BackendArg,
         /// Worker threads (default: one per core, or JITEXPR_NUM_THREADS).
-        #[arg(long)]
+        #[arg(long, value_parser = threads_arg)]
         threads: Option<usize>,
     },
     /// Time an expression over inputs: compile once, warm up, evaluate R times into a preallocated output.
@@ -109,11 +109,11 @@ pub enum Command {
         expr: String,
         /// Inputs: NAME=file.npy, NAME=data.npz:member, or NAME=2.5.
         inputs: Vec<String>,
-        /// Timed evaluations.
-        #[arg(long, default_value_t = 10)]
+        /// Timed evaluations (1 to 1000000).
+        #[arg(long, default_value_t = 10, value_parser = repeat_arg)]
         repeat: usize,
         /// Worker threads.
-        #[arg(long)]
+        #[arg(long, value_parser = threads_arg)]
         threads: Option<usize>,
         /// The backend.
         #[arg(long, value_enum, default_value_t = BackendArg::Jit)]
@@ -141,8 +141,43 @@ pub enum Command {
     Info,
 }
 
-/// Runs the command line with `args` (including the program name).
-pub fn main_with_args(args: impl IntoIterator<Item = String>) -> ExitCode {
+/// The most timed evaluations `bench --repeat` takes.
+const MAX_REPEAT: u64 = 1_000_000;
+
+/// `--threads`: 1 to [`crate::threads::MAX_THREADS`].
+fn threads_arg(s: &str) -> std::result::Result<usize, String> {
+    let max = crate::threads::MAX_THREADS;
+    match s.parse::<usize>() {
+        Ok(n) if (1..=max).contains(&n) => Ok(n),
+        _ => Err(format!("expected a number of threads from 1 to {max}")),
+    }
+}
+
+/// `--repeat`: 1 to [`MAX_REPEAT`].
+fn repeat_arg(s: &str) -> std::result::Result<usize, String> {
+    match s.parse::<u64>() {
+        Ok(n) if (1..=MAX_REPEAT).contains(&n) => Ok(n as usize),
+        _ => Err(format!("expected a number of runs from 1 to {MAX_REPEAT}")),
+    }
+}
+
+/// Runs the command line with `args` (including the program name). An
+/// argument that is not valid UTF-8 is a usage error (exit 2), as is a
+/// `JITEXPR_NUM_THREADS` that is not a thread count.
+pub fn main_with_args<I, T>(args: I) -> ExitCode
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    if let Some(v) = std::env::var_os("JITEXPR_NUM_THREADS")
+        && let Err(e) = v
+            .to_str()
+            .ok_or_else(|| "not UTF-8".to_string())
+            .and_then(threads_arg)
+    {
+        eprintln!("error: JITEXPR_NUM_THREADS={}: {e}", v.to_string_lossy());
+        return ExitCode::from(2);
+    }
     let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
         Err(e) => {

@@ -320,3 +320,66 @@ fn a_closed_stdout_ends_quietly() {
     assert!(out.status.success(), "{:?}: {stderr}", out.status);
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
+
+/// Arguments that are not valid UTF-8, and sizes a user could mistype into
+/// a hang or an abort, are usage errors (exit 2) with a message, never a
+/// panic: `--repeat 18446744073709551615` panicked ("capacity overflow"),
+/// `--threads 100000` and `JITEXPR_NUM_THREADS=100000` hung starting threads.
+#[test]
+fn bad_arguments_are_usage_errors_not_panics_or_hangs() {
+    use std::os::unix::ffi::OsStrExt;
+    let bad = std::ffi::OsStr::from_bytes(b"a+\xff");
+    let out = jitexpr()
+        .args(["eval".as_ref(), bad, "a=1".as_ref()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("UTF-8"),
+        "{out:?}"
+    );
+    for (args, says) in [
+        (
+            vec!["bench", "x*2", "x=2.0", "--repeat", "18446744073709551615"],
+            "1 to 1000000",
+        ),
+        (
+            vec!["bench", "x*2", "x=2.0", "--repeat", "0"],
+            "1 to 1000000",
+        ),
+        (
+            vec!["eval", "x*2", "x=2.0", "--threads", "100000"],
+            "1 to 1024",
+        ),
+        (vec!["eval", "x*2", "x=2.0", "--threads", "0"], "1 to 1024"),
+    ] {
+        let out = jitexpr().args(&args).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {out:?}");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains(says),
+            "{args:?}: {out:?}"
+        );
+    }
+    for env in ["100000", "abc", "0"] {
+        let out = jitexpr()
+            .env("JITEXPR_NUM_THREADS", env)
+            .args(["eval", "x*2", "x=2.0"])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{env}: {out:?}");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("JITEXPR_NUM_THREADS"),
+            "{out:?}"
+        );
+    }
+    // In range, they run.
+    let out = jitexpr()
+        .args(["eval", "x*2", "x=2.0", "--threads", "3"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stdout).starts_with("4.0\n"),
+        "{out:?}"
+    );
+}
