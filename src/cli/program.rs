@@ -19,7 +19,7 @@ use rand_distr::{Distribution, Normal};
 use crate::error::{Error, ErrorKind, Result, Span};
 use crate::ir::builtins;
 use crate::syntax::ast::{Ast, ExprId, ExprKind, Program, Target, UnaryOp};
-use crate::{Array, DType, Options, Signature, Vars};
+use crate::{Array, DType, Element, Options, Scalar, Signature, Vars};
 
 /// The names of the array constructors.
 pub const CONSTRUCTORS: &[(&str, &str)] = &[
@@ -322,8 +322,9 @@ impl Session {
                 } else {
                     DType::Float64
                 };
-                let values: Vec<f64> = (0..n).map(|i| start + i as f64 * step).collect();
-                from_f64(&[n], values, dtype.unwrap_or(default))?
+                let mut values = try_vec(n, span)?;
+                values.extend((0..n).map(|i| start + i as f64 * step));
+                from_f64(&[n], values, dtype.unwrap_or(default), span)?
             }
             "linspace" => {
                 let nums: Vec<f64> = positional
@@ -351,19 +352,21 @@ impl Session {
                 } else {
                     0.0
                 };
-                let mut values: Vec<f64> = (0..n).map(|i| start + i as f64 * step).collect();
+                let mut values = try_vec(n, span)?;
+                values.extend((0..n).map(|i| start + i as f64 * step));
                 if let Some(last) = values.last_mut()
                     && n > 1
                 {
                     *last = stop;
                 }
-                from_f64(&[n], values, dtype.unwrap_or(DType::Float64))?
+                from_f64(&[n], values, dtype.unwrap_or(DType::Float64), span)?
             }
             "random" => {
                 let shape = shape()?;
                 let n = count(&shape, span)?;
-                let values = generate(n, seed, |rng| rng.random::<f64>());
-                from_f64(&shape, values, dtype.unwrap_or(DType::Float64))?
+                let dtype = float_dtype(func, dtype, span)?;
+                let values = generate(n, seed, span, |rng| rng.random::<f64>())?;
+                from_f64(&shape, values, dtype, span)?
             }
             "normal" => {
                 let shape = shape()?;
@@ -376,8 +379,9 @@ impl Session {
                     )
                     .at(span)
                 })?;
-                let values = generate(n, seed, |rng| dist.sample(rng));
-                from_f64(&shape, values, dtype.unwrap_or(DType::Float64))?
+                let dtype = float_dtype(func, dtype, span)?;
+                let values = generate(n, seed, span, |rng| dist.sample(rng))?;
+                from_f64(&shape, values, dtype, span)?
             }
             other => {
                 return Err(Error::internal(format!("{other} is not a constructor")));
@@ -390,10 +394,16 @@ impl Session {
 /// Random values in blocks of 2^16, block `k` drawn from its own generator
 /// seeded with `(seed, k)`: the same numbers whatever the number of threads,
 /// generated in parallel.
-fn generate(n: usize, seed: u64, draw: impl Fn(&mut rand::rngs::StdRng) -> f64 + Sync) -> Vec<f64> {
+fn generate(
+    n: usize,
+    seed: u64,
+    span: Span,
+    draw: impl Fn(&mut rand::rngs::StdRng) -> f64 + Sync,
+) -> Result<Vec<f64>> {
     const BLOCK: usize = 1 << 16;
     // Zeroed (untouched) memory with huge pages: the workers fault it in.
-    let mut values: Vec<f64> = crate::alloc::zeroed_vec(n).unwrap_or_else(|| vec![0.0; n]);
+    let mut values: Vec<f64> =
+        crate::alloc::zeroed_vec(n).ok_or_else(|| too_large(n, DType::Float64, span))?;
     let fill = |(k, chunk): (usize, &mut [f64])| {
         let key = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15)
             ^ (k as u64).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -409,7 +419,47 @@ fn generate(n: usize, seed: u64, draw: impl Fn(&mut rand::rngs::StdRng) -> f64 +
         }
         _ => values.chunks_mut(BLOCK).enumerate().for_each(fill),
     }
-    values
+    Ok(values)
+}
+
+/// The dtype of a `random`/`normal` result: a float (NumPy's generators of
+/// floats have no integer dtype; `random(3, dtype=int32)` would be zeros).
+fn float_dtype(func: &str, dtype: Option<DType>, span: Span) -> Result<DType> {
+    match dtype {
+        None => Ok(DType::Float64),
+        Some(d) if d.is_float() => Ok(d),
+        Some(d) => Err(Error::new(
+            ErrorKind::Type,
+            format!("`{func}` draws floats; dtype={d} is not a float dtype"),
+        )
+        .at(span)
+        .with_help(
+            "use dtype=float64 or float32, and convert with int64(...) if you need integers",
+        )),
+    }
+}
+
+/// The error for a constructor result of `n` elements of `dtype` that
+/// cannot be allocated, with the size asked for.
+fn too_large(n: usize, dtype: DType, span: Span) -> Error {
+    let bytes = n as f64 * dtype.size() as f64;
+    Error::new(
+        ErrorKind::Limit,
+        format!(
+            "cannot allocate {n} {dtype} elements ({:.3} GB)",
+            bytes / 1e9
+        ),
+    )
+    .at(span)
+    .with_help("make the array smaller")
+}
+
+/// An empty vector with room for `n` values, or a `Limit` error (never an abort).
+fn try_vec<T: Element>(n: usize, span: Span) -> Result<Vec<T>> {
+    let mut v = Vec::new();
+    v.try_reserve_exact(n)
+        .map_err(|_| too_large(n, T::DTYPE, span))?;
+    Ok(v)
 }
 
 fn checked_len(n: f64, span: Span) -> Result<usize> {
@@ -427,21 +477,52 @@ fn count(shape: &[usize], span: Span) -> Result<usize> {
         .ok_or_else(|| Error::new(ErrorKind::Limit, "array too large").at(span))
 }
 
+/// An array of `dtype` and `shape` whose every element is `v` (NumPy's
+/// `astype` conversion of it), allocated directly in `dtype`.
 fn filled(shape: &[usize], v: f64, dtype: DType, span: Span) -> Result<Array> {
     let n = count(shape, span)?;
-    from_f64(shape, vec![v; n], dtype)
+    fn make<T: Element>(shape: &[usize], n: usize, v: f64, span: Span) -> Result<Array> {
+        // Zeros come from the zeroing allocator: no page is touched until read.
+        if v == 0.0 && v.is_sign_positive() {
+            let values: Vec<T> =
+                crate::alloc::zeroed_vec(n).ok_or_else(|| too_large(n, T::DTYPE, span))?;
+            return shaped(shape, values);
+        }
+        let mut values: Vec<T> = try_vec(n, span)?;
+        values.resize(n, T::from_scalar(Scalar::Float64(v)));
+        shaped(shape, values)
+    }
+    match dtype {
+        DType::Bool => make::<bool>(shape, n, v, span),
+        DType::Int32 => make::<i32>(shape, n, v, span),
+        DType::Int64 => make::<i64>(shape, n, v, span),
+        DType::Float32 => make::<f32>(shape, n, v, span),
+        DType::Float64 => make::<f64>(shape, n, v, span),
+    }
 }
 
-/// `values` (C order) as an array of `dtype`, with NumPy's `astype` conversion.
-fn from_f64(shape: &[usize], values: Vec<f64>, dtype: DType) -> Result<Array> {
-    let bad_shape = || Error::internal("constructor values do not fill their shape");
-    if dtype == DType::Float64 {
-        return ArrayD::from_shape_vec(IxDyn(shape), values)
-            .map(Array::Float64)
-            .map_err(|_| bad_shape());
+/// `values` (C order) as an array of `shape`.
+fn shaped<T: Element>(shape: &[usize], values: Vec<T>) -> Result<Array> {
+    ArrayD::from_shape_vec(IxDyn(shape), values)
+        .map(T::into_array)
+        .map_err(|_| Error::internal("constructor values do not fill their shape"))
+}
+
+/// `values` (C order) as an array of `dtype`, with NumPy's `astype`
+/// conversion, element by element into the new dtype (no intermediate copy).
+fn from_f64(shape: &[usize], values: Vec<f64>, dtype: DType, span: Span) -> Result<Array> {
+    fn convert<T: Element>(shape: &[usize], values: &[f64], span: Span) -> Result<Array> {
+        let mut out: Vec<T> = try_vec(values.len(), span)?;
+        out.extend(values.iter().map(|&v| T::from_scalar(Scalar::Float64(v))));
+        shaped(shape, out)
     }
-    let scalars: Vec<crate::Scalar> = values.into_iter().map(crate::Scalar::Float64).collect();
-    Array::from_scalars(dtype, shape, &scalars).ok_or_else(bad_shape)
+    match dtype {
+        DType::Float64 => shaped(shape, values),
+        DType::Bool => convert::<bool>(shape, &values, span),
+        DType::Int32 => convert::<i32>(shape, &values, span),
+        DType::Int64 => convert::<i64>(shape, &values, span),
+        DType::Float32 => convert::<f32>(shape, &values, span),
+    }
 }
 
 /// A literal argument of a constructor.
@@ -598,5 +679,42 @@ mod tests {
         );
         let r = s.run("full(2, value=7)").unwrap().unwrap();
         assert_eq!(r.dtype(), DType::Int64);
+        // Each dtype is made directly, with NumPy's astype conversion.
+        let r = s.run("full(3, value=-2.7, dtype=int32)").unwrap().unwrap();
+        assert_eq!(r.as_i32().unwrap().as_slice().unwrap(), &[-2, -2, -2]);
+        let r = s.run("arange(0, 1, 0.25, dtype=float32)").unwrap().unwrap();
+        assert_eq!(
+            r.as_f32().unwrap().as_slice().unwrap(),
+            &[0.0, 0.25, 0.5, 0.75]
+        );
+        let r = s.run("ones(2, dtype=bool)").unwrap().unwrap();
+        assert_eq!(r.as_bool().unwrap().as_slice().unwrap(), &[true, true]);
+        let r = s.run("random(4, seed=1, dtype=float32)").unwrap().unwrap();
+        let r64 = s.run("random(4, seed=1)").unwrap().unwrap();
+        let want: Vec<f32> = r64.as_f64().unwrap().iter().map(|&v| v as f32).collect();
+        assert_eq!(r.as_f32().unwrap().as_slice().unwrap(), want.as_slice());
+    }
+
+    /// Constructors whose result cannot be allocated are a `Limit` error
+    /// naming the size (they aborted the process: `sum(zeros(100000,
+    /// 100000))`); integer draws are an error, not silent zeros.
+    #[test]
+    fn constructor_sizes_and_dtypes_are_checked() {
+        let mut s = Session::new(Options::default());
+        for text in [
+            "ones(1000000, 1000000)",
+            "zeros(1000000, 1000000, dtype=int32)",
+            "random(1000000, 1000000)",
+            "arange(0, 1e12)",
+        ] {
+            let e = s.run(text).unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::Limit, "{text}: {e:?}");
+            assert!(e.message().contains("cannot allocate"), "{text}: {e:?}");
+        }
+        let e = s.run("sum(random(3, dtype=int32))").unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Type);
+        assert!(e.message().contains("draws floats"), "{e:?}");
+        let e = s.run("normal(3, dtype=bool)").unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Type);
     }
 }
