@@ -326,6 +326,12 @@ impl<'a> Lowerer<'a> {
                             .with_help("cast first, e.g. `square(int32(b))`"),
                     );
                 }
+                // Of a literal, a strong value like NumPy's (`square(1e20)` is a
+                // float64 1e40 next to float32 arrays, not a weak float).
+                let x = match x {
+                    Value::Weak(_) => Value::Node(self.materialize_default(x, xspan)?),
+                    _ => x,
+                };
                 self.binary_values(BinaryOp::Mul, (x, xspan), (x, xspan), func_span)
             }
             Lowering::Degrees | Lowering::Radians => {

@@ -185,3 +185,40 @@ fn every_backend_gives_the_same_result_layout() {
         }
     }
 }
+
+/// A function of literals is a strong value, as in NumPy 2 (`np.square(1e20)`
+/// is a float64 scalar): next to a float32 array it gives float64, next to an
+/// int32 array int64. `square` of a literal was typed as a weak literal, so
+/// `y*square(1e20)` overflowed to float32 inf and `j + square(50000)` raised
+/// an int32 range error.
+#[test]
+fn functions_of_literals_are_strong_like_numpy() {
+    let y = array![2.0f32];
+    let j = array![1i32];
+    let v = Vars::new().with("y", &y).with("j", &j);
+    let r = jitexpr::evaluate("y*square(1e20)", &v).unwrap();
+    assert_eq!(r.dtype(), DType::Float64);
+    assert_eq!(r.as_f64().unwrap()[[0]], 2e40);
+    let r = jitexpr::evaluate("j + square(50000)", &v).unwrap();
+    assert_eq!(r.dtype(), DType::Int64);
+    assert_eq!(r.to_scalars()[0].to_f64(), 2_500_000_001.0);
+    // NumPy's result dtypes for the other functions of literals (np.abs(7),
+    // np.sqrt(4.0), np.maximum(1.0, 2.0), np.where(True, 1.0, 2.0),
+    // np.clip(3.0, 0, 1), np.round(2.5) are all float64/int64 scalars).
+    for (e, dtype) in [
+        ("y * abs(-2.0)", DType::Float64),
+        ("y * sqrt(4.0)", DType::Float64),
+        ("y * maximum(1.0, 2.0)", DType::Float64),
+        ("y * where(True, 1.0, 2.0)", DType::Float64),
+        ("y * clip(3.0, 0, 1)", DType::Float64),
+        ("y * round(2.5)", DType::Float64),
+        ("y * square(3)", DType::Float64),
+        ("j * abs(7)", DType::Int64),
+        ("j * square(3)", DType::Int64),
+        ("y * float32(2)", DType::Float32),
+        ("y * 2.0", DType::Float32),
+        ("j * 3", DType::Int32),
+    ] {
+        assert_eq!(jitexpr::evaluate(e, &v).unwrap().dtype(), dtype, "{e}");
+    }
+}
