@@ -386,6 +386,17 @@ fn check_declared_size(
     available: u64,
     path: &Path,
 ) -> Result<()> {
+    // NumPy's own limit (NPY_MAXDIMS); printing 100,001 axes took minutes.
+    const MAX_DIMS: usize = 64;
+    if header.shape.len() > MAX_DIMS {
+        return Err(bad_file(
+            path,
+            format!(
+                "its header declares {} dimensions; NumPy arrays have at most {MAX_DIMS}",
+                header.shape.len()
+            ),
+        ));
+    }
     let need = header
         .shape
         .iter()

@@ -90,6 +90,7 @@ pub enum Command {
     /// Evaluate a program: statements `name = expr` separated by `;` or newlines, ending in an expression.
     Eval {
         /// The program, e.g. 'a = random(1000, 1000); sum(sin(a) + cos(a))'.
+        #[arg(allow_hyphen_values = true)]
         program: String,
         /// Inputs: NAME=file.npy, NAME=data.npz:member, or NAME=2.5.
         inputs: Vec<String>,
@@ -106,6 +107,7 @@ pub enum Command {
     /// Time an expression over inputs: compile once, warm up, evaluate R times into a preallocated output.
     Bench {
         /// The expression.
+        #[arg(allow_hyphen_values = true)]
         expr: String,
         /// Inputs: NAME=file.npy, NAME=data.npz:member, or NAME=2.5.
         inputs: Vec<String>,
@@ -235,8 +237,10 @@ pub fn options(backend: BackendArg) -> Result<Options> {
     }
 }
 
-/// Parses `NAME=VALUE` inputs and loads them.
+/// Parses `NAME=VALUE` inputs and loads them. A name given twice is an
+/// error (the second would silently replace the first).
 pub fn load_inputs(inputs: &[String]) -> Result<Vec<(String, Array)>> {
+    let mut seen = std::collections::HashSet::new();
     inputs
         .iter()
         .map(|spec| {
@@ -253,6 +257,12 @@ pub fn load_inputs(inputs: &[String]) -> Result<Vec<(String, Array)>> {
                     ErrorKind::Value,
                     format!("`{name}` is not a valid variable name"),
                 ));
+            }
+            if !seen.insert(name) {
+                return Err(
+                    Error::new(ErrorKind::Value, format!("input `{name}` is given twice"))
+                        .with_help("give each input once, or use another name"),
+                );
             }
             Ok((name.to_string(), io::load_value(value)?))
         })

@@ -383,3 +383,32 @@ fn bad_arguments_are_usage_errors_not_panics_or_hangs() {
         "{out:?}"
     );
 }
+
+/// A program may start with `-` (clap took `-a` for an unknown flag), and
+/// an input name given twice is an error (the second silently won).
+#[test]
+fn leading_minus_programs_and_repeated_inputs() {
+    let out = jitexpr()
+        .args(["eval", "-a * 2", "a=1.5"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stdout).starts_with("-3.0\n"),
+        "{out:?}"
+    );
+    let out = jitexpr()
+        .args(["bench", "-a", "a=1.5", "--repeat", "2"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let out = jitexpr()
+        .args(["eval", "a", "a=1", "a=2"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("input `a` is given twice"),
+        "{out:?}"
+    );
+}

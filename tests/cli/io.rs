@@ -688,6 +688,13 @@ fn headers_declaring_more_data_than_the_file_holds_are_errors() {
             err.message()
         );
     }
+    // More axes than NumPy allows (it took minutes to print 100,001 of them).
+    let deep = dir.path().join("deep.npy");
+    let mut bytes = npy_header(&format!("({})", "1, ".repeat(65)));
+    bytes.extend_from_slice(&[0u8; 8]);
+    std::fs::write(&deep, &bytes).unwrap();
+    let err = load_value(deep.to_str().unwrap()).unwrap_err();
+    assert!(err.message().contains("65 dimensions"), "{}", err.message());
     // The same header with its data is read.
     let ok = dir.path().join("ok.npy");
     let mut bytes = npy_header("(3,)");
