@@ -498,7 +498,7 @@ impl Repl {
             program::check_target(target).map_err(|e| e.with_source(&source.text))?;
         }
         let prepared = self.session.prepare(&source, stmt.value)?;
-        let vars = self.session.bind(&prepared.temps);
+        let vars = self.session.bind(&prepared);
         let signature = Signature::of(&vars);
         let start = Instant::now();
         let kernel = crate::kernel::compile_ast(
@@ -554,7 +554,7 @@ impl Repl {
         };
         let shown = source.program.extract(stmt.value, |_| None);
         let prepared = self.session.prepare(&source, stmt.value)?;
-        let signature = Signature::of(&self.session.bind(&prepared.temps));
+        let signature = Signature::of(&self.session.bind(&prepared));
         let text = explain::explain_parsed(
             &source.text,
             (&shown, parse_time),
