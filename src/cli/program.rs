@@ -140,25 +140,32 @@ impl Session {
     /// The variables `prepared` reads (session variables and its
     /// constructors' arrays), to evaluate with: only those, so a statement
     /// costs the same after thousands of assignments as after one. When it
-    /// reads a name the session lacks, every session variable, so that the
-    /// unknown-name error can suggest the closest one.
+    /// reads a name the session lacks (and no constant has), every session
+    /// variable, so that the unknown-name error can suggest the closest one.
     pub fn bind<'a>(&'a self, prepared: &'a Prepared) -> Vars<'a> {
         let temps = prepared.temps.iter().map(|(n, a)| (n.as_str(), a));
-        let reads = prepared.ast.free_names(builtins::is_builtin_name);
-        let read: Option<Vec<(&str, &Array)>> = reads
-            .iter()
-            .filter(|n| !prepared.temps.iter().any(|(t, _)| t == *n))
-            .map(|n| self.vars.get_key_value(n).map(|(k, a)| (k.as_str(), a)))
-            .collect();
-        match read {
-            Some(read) => read.into_iter().chain(temps).collect(),
-            None => self
-                .vars
+        let all = || {
+            self.vars
                 .iter()
                 .map(|(n, a)| (n.as_str(), a))
-                .chain(temps)
-                .collect(),
+                .chain(temps.clone())
+                .collect()
+        };
+        // Names of functions are not read; a constant's name (`e`) is the
+        // session's variable when it has one (variables shadow constants).
+        let reads = prepared.ast.free_names(|n| builtins::lookup(n).is_some());
+        let mut read: Vec<(&str, &Array)> = Vec::new();
+        for n in &reads {
+            if prepared.temps.iter().any(|(t, _)| t == n) {
+                continue;
+            }
+            match self.vars.get_key_value(n) {
+                Some((k, a)) => read.push((k.as_str(), a)),
+                None if builtins::CONSTANTS.iter().any(|(c, _)| c == n) => {}
+                None => return all(),
+            }
         }
+        read.into_iter().chain(temps).collect()
     }
 
     /// The expression rooted at `id` with its outermost constructor calls
@@ -734,6 +741,10 @@ mod tests {
         assert_eq!(r.to_scalars()[0].to_f64(), 0.0);
         let e = s.run("x9999 + 1").unwrap_err();
         assert!(format!("{e:?}").contains("x999"), "{e:?}");
+        // A variable named like a constant shadows it; an unshadowed
+        // constant is not a missing variable.
+        let r = s.run("e = arange(3); sum(e) + 0 * pi").unwrap().unwrap();
+        assert_eq!(r.to_scalars()[0].to_f64(), 3.0);
     }
 
     /// Constructors whose result cannot be allocated are a `Limit` error
