@@ -45,6 +45,9 @@ pub struct TopReduction {
 /// assert_eq!(o.reductions, 1);
 /// let top = o.top_reduction.unwrap();
 /// assert_eq!((top.function.as_str(), top.operand.as_str(), top.axis), ("sum", "a * pi + b", Some(-1)));
+/// // numexpr's positional axis.
+/// let top = jitexpr::outline("max(x, 1)")?.top_reduction.unwrap();
+/// assert_eq!((top.operand.as_str(), top.axis), ("x", Some(1)));
 /// # Ok::<(), jitexpr::Error>(())
 /// ```
 ///
@@ -74,14 +77,22 @@ pub fn outline(expr: &str) -> Result<Outline> {
         keywords,
         ..
     } = &ast.get(ast.root).kind
-        && let [arg] = args.as_slice()
+        && let [arg, positional @ ..] = args.as_slice()
+        && positional.len() <= 1
         && is_reduction(func)
     {
         let mut axis = None;
-        for k in keywords.iter().filter(|k| k.name == "axis") {
-            let value = literal_int(&ast, k.value).ok_or_else(|| {
+        // `axis=k`, or numexpr's positional `sum(x, k)`.
+        let axis_values = keywords
+            .iter()
+            .filter(|k| k.name == "axis")
+            .map(|k| k.value)
+            .chain(positional.iter().copied());
+        for value in axis_values {
+            let at = ast.get(value).span;
+            let value = literal_int(&ast, value).ok_or_else(|| {
                 crate::Error::new(crate::ErrorKind::Type, "axis= must be an integer literal")
-                    .at(ast.get(k.value).span)
+                    .at(at)
                     .with_help("write the axis as a number, like axis=1")
                     .with_source(&source)
             })?;

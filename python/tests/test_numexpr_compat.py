@@ -117,3 +117,10 @@ def test_complex_inputs_are_rejected():
     a = np.arange(3) * (1 + 1j)
     with pytest.raises(TypeError, match="no complex numbers"):
         jitexpr.evaluate("a + 1", local_dict={"a": a})
+
+
+def test_reductions_take_numexprs_positional_axis():
+    a = np.arange(12.0).reshape(3, 4)
+    np.testing.assert_array_equal(jitexpr.evaluate("sum(a, 1)"), a.sum(axis=1))
+    np.testing.assert_array_equal(jitexpr.evaluate("max(a, 0)"), a.max(axis=0))
+    np.testing.assert_array_equal(jitexpr.evaluate("sum(a, -1)"), jitexpr.evaluate("sum(a, axis=-1)"))

@@ -395,9 +395,11 @@ impl<'a> Lowerer<'a> {
                 Ok(Value::Node(self.materialize(x, dtype, xspan)?))
             }
             Lowering::Reduce(op) => {
-                let axis = match keywords.first() {
-                    Some(k) => Some(self.axis(k)?),
-                    None => None,
+                // `axis=k`, or numexpr's positional `sum(x, k)`.
+                let axis = match (keywords.first(), args.get(1)) {
+                    (Some(k), _) => Some(self.axis(k.value)?),
+                    (None, Some(&a)) => Some(self.axis(a)?),
+                    (None, None) => None,
                 };
                 // The whole call: an axis error then underlines `axis=k` too.
                 self.reduce(op, arg(0), axis, span)
@@ -422,9 +424,9 @@ impl<'a> Lowerer<'a> {
         )))
     }
 
-    fn axis(&self, k: &Keyword) -> Result<i64> {
-        let span = self.span(k.value);
-        match self.value(k.value) {
+    fn axis(&self, value: ExprId) -> Result<i64> {
+        let span = self.span(value);
+        match self.value(value) {
             Value::Weak(Weak::Int(v)) => i64::try_from(v).map_err(|_| {
                 Error::new(ErrorKind::Value, "axis is out of range")
                     .at(span)
@@ -637,7 +639,20 @@ fn check_call(
             });
         }
     }
-    if args.len() != f.params.len() {
+    // numexpr's positional axis: `sum(x, 1)` is `sum(x, axis=1)`.
+    let positional_axis = matches!(f.lowering, Lowering::Reduce(_)) && args.len() == 2;
+    if positional_axis && let Some(k) = keywords.first() {
+        return Err(
+            Error::new(ErrorKind::Type, format!("`{}` got the axis twice", f.name))
+                .at(k.name_span)
+                .with_label("axis given again here")
+                .with_help(format!(
+                    "write `{}(x, axis=k)` or `{}(x, k)`",
+                    f.name, f.name
+                )),
+        );
+    }
+    if args.len() != f.params.len() && !positional_axis {
         let n = f.params.len();
         let plural = if n == 1 { "argument" } else { "arguments" };
         let mut err = Error::new(

@@ -222,3 +222,26 @@ fn functions_of_literals_are_strong_like_numpy() {
         assert_eq!(jitexpr::evaluate(e, &v).unwrap().dtype(), dtype, "{e}");
     }
 }
+
+/// numexpr's positional axis: `sum(x, 1)` is `sum(x, axis=1)`; both at once
+/// is an error at the keyword.
+#[test]
+fn reductions_take_a_positional_axis_like_numexpr() {
+    let x = array![[1.0, 3.0], [2.0, 2.0], [0.0, 4.0]];
+    let v = Vars::new().with("x", &x);
+    for (positional, keyword) in [
+        ("sum(x, 1)", "sum(x, axis=1)"),
+        ("max(x, 0)", "max(x, axis=0)"),
+        ("x / sum(x, -1)", "x / sum(x, axis=-1)"),
+    ] {
+        let a = jitexpr::evaluate(positional, &v).unwrap();
+        let b = jitexpr::evaluate(keyword, &v).unwrap();
+        assert_eq!(a.shape(), b.shape(), "{positional}");
+        assert_eq!(a.to_scalars(), b.to_scalars(), "{positional}");
+    }
+    let err = jitexpr::evaluate("sum(x, 1, axis=0)", &v).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Type);
+    assert_eq!(err.span().map(|s| s.start), Some(10));
+    let err = jitexpr::evaluate("sum(x, x)", &v).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Type, "{err:?}");
+}
