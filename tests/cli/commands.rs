@@ -412,3 +412,42 @@ fn leading_minus_programs_and_repeated_inputs() {
         "{out:?}"
     );
 }
+
+/// `eval -f FILE` (and `-f -` for standard input) runs a program from a file;
+/// the first positional argument is then an input.
+#[test]
+fn eval_reads_a_program_from_a_file_or_stdin() {
+    let dir = tempfile::tempdir().unwrap();
+    let prog = dir.path().join("prog.jx");
+    std::fs::write(&prog, "# a comment\nb = a * 2\nc = b + 1\nsum(c)\n").unwrap();
+    let out = jitexpr()
+        .args(["eval", "-f", prog.to_str().unwrap(), "a=1.5"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stdout).starts_with("4.0\n"),
+        "{out:?}"
+    );
+    let out = jitexpr()
+        .args(["eval", "-f", "-", "a=2"])
+        .write_stdin("a * 10")
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&out.stdout).starts_with("20\n"),
+        "{out:?}"
+    );
+    let out = jitexpr()
+        .args(["eval", "-f", "/nonexistent/prog"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("cannot read the program"),
+        "{out:?}"
+    );
+    // Neither a program nor a file: a usage error.
+    let out = jitexpr().args(["eval"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+}
