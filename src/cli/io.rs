@@ -336,7 +336,33 @@ fn read_npy_header(r: &mut impl Read, path: &Path) -> Result<NpyHeader> {
 
 fn load_npy(path: &Path) -> Result<Array> {
     let file = File::open(path).map_err(|e| io_error("cannot open", path, &e))?;
-    let mut reader = BufReader::new(file);
+    let len = file
+        .metadata()
+        .map_err(|e| io_error("cannot read", path, &e))?
+        .len();
+    read_npy(BufReader::new(file), len, path)
+}
+
+/// An array from the bytes of a `.npy` file (what the fuzz target reads).
+pub fn npy_from_bytes(bytes: &[u8]) -> Result<Array> {
+    read_npy(
+        io::Cursor::new(bytes),
+        bytes.len() as u64,
+        Path::new("<bytes>.npy"),
+    )
+}
+
+/// An array from the bytes of an `.npz` archive: its only member, or `member`.
+pub fn npz_from_bytes(bytes: &[u8], member: Option<&str>) -> Result<Array> {
+    read_npz(
+        || Ok(io::Cursor::new(bytes)),
+        Path::new("<bytes>.npz"),
+        member,
+    )
+}
+
+/// The `.npy` data of `reader`, `len` bytes long, named `path` in errors.
+fn read_npy<R: Read + Seek>(mut reader: R, len: u64, path: &Path) -> Result<Array> {
     let header = read_npy_header(&mut reader, path)?;
     let descr = match &header.descr {
         PyLit::Str(s) => s.clone(),
@@ -348,12 +374,7 @@ fn load_npy(path: &Path) -> Result<Array> {
     let data_start = reader
         .stream_position()
         .map_err(|e| io_error("cannot read", path, &e))?;
-    let file_len = reader
-        .get_ref()
-        .metadata()
-        .map_err(|e| io_error("cannot read", path, &e))?
-        .len();
-    check_declared_size(&header, dtype, file_len.saturating_sub(data_start), path)?;
+    check_declared_size(&header, dtype, len.saturating_sub(data_start), path)?;
     reader
         .seek(SeekFrom::Start(0))
         .map_err(|e| io_error("cannot read", path, &e))?;
@@ -534,7 +555,11 @@ fn member_path(path: &Path, member: &str) -> PathBuf {
 /// its header declares: its uncompressed size (which deflate bounds at
 /// about 1032 times the compressed size) must cover it. Checked before the
 /// reader allocates an array of the declared shape.
-fn check_npz_member(path: &Path, name: &str) -> Result<()> {
+fn check_npz_member<R: Read + Seek>(
+    open: impl Fn() -> io::Result<R>,
+    path: &Path,
+    name: &str,
+) -> Result<()> {
     /// Deflate's largest expansion (258 bytes per 2-bit code), with slack.
     const MAX_RATIO: u64 = 1100;
     let member = member_path(path, name);
@@ -544,8 +569,8 @@ fn check_npz_member(path: &Path, name: &str) -> Result<()> {
             format!("'{}' is not a valid .npz file: {e}", path.display()),
         )
     };
-    let file = File::open(path).map_err(|e| io_error("cannot open", path, &e))?;
-    let mut archive = zip::ZipArchive::new(BufReader::new(file)).map_err(zip_error)?;
+    let file = open().map_err(|e| io_error("cannot open", path, &e))?;
+    let mut archive = zip::ZipArchive::new(file).map_err(zip_error)?;
     let with_suffix = format!("{name}.npy");
     let entry_name = if archive.index_for_name(&with_suffix).is_some() {
         with_suffix.as_str()
@@ -592,8 +617,18 @@ impl<R: Read> Read for CountingReader<R> {
 }
 
 fn load_npz(path: &Path, member: Option<&str>) -> Result<Array> {
-    let file = File::open(path).map_err(|e| io_error("cannot open", path, &e))?;
-    let mut npz = NpzReader::new(BufReader::new(file)).map_err(|e| npz_error(e, path, ""))?;
+    read_npz(|| File::open(path).map(BufReader::new), path, member)
+}
+
+/// The member `member` (or the only one) of the archive `open` reads,
+/// named `path` in errors.
+fn read_npz<R: Read + Seek>(
+    open: impl Fn() -> io::Result<R>,
+    path: &Path,
+    member: Option<&str>,
+) -> Result<Array> {
+    let file = open().map_err(|e| io_error("cannot open", path, &e))?;
+    let mut npz = NpzReader::new(file).map_err(|e| npz_error(e, path, ""))?;
     let names = npz.names().map_err(|e| npz_error(e, path, ""))?;
     let list = || names.join(", ");
     let name = match member {
@@ -636,7 +671,7 @@ fn load_npz(path: &Path, member: Option<&str>) -> Result<Array> {
             }
         },
     };
-    check_npz_member(path, &name)?;
+    check_npz_member(open, path, &name)?;
     // The first read as float64 either succeeds or names the descriptor (the check comes
     // before any data is read).
     match npz.by_name::<OwnedRepr<f64>, IxDyn>(&name) {
