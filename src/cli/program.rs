@@ -81,6 +81,9 @@ pub struct Prepared {
     pub ast: Ast,
     /// The hidden variables.
     pub temps: Vec<(String, Array)>,
+    /// The statement's cancel token (Ctrl-C): its constructors checked it,
+    /// its evaluation runs with it.
+    pub token: crate::CancelToken,
 }
 
 /// `true` for a call of an array constructor.
@@ -134,7 +137,7 @@ impl Session {
             &Signature::of(&vars),
             self.options,
         )?
-        .eval_with_cancel(&vars, &super::evaluation_token())
+        .eval_with_cancel(&vars, &prepared.token)
     }
 
     /// The variables `prepared` reads (session variables and its
@@ -172,6 +175,18 @@ impl Session {
     /// evaluated (left to right) and replaced by hidden variables named after
     /// the call and where it starts (`random@4`).
     pub fn prepare(&mut self, source: &Source, id: ExprId) -> Result<Prepared> {
+        self.prepare_with(source, id, super::evaluation_token())
+    }
+
+    /// [`Session::prepare`] with the statement's cancel `token`: a
+    /// constructor stops at its next block of 2^16 values once it is
+    /// cancelled (Ctrl-C was lost while `random(30000, 30000)` ran).
+    pub fn prepare_with(
+        &mut self,
+        source: &Source,
+        id: ExprId,
+        token: crate::CancelToken,
+    ) -> Result<Prepared> {
         let program = &source.program;
         let mut calls = Vec::new();
         let ast = program.extract(id, |node| {
@@ -190,14 +205,19 @@ impl Session {
         let mut temps = Vec::with_capacity(calls.len());
         for (node, name) in calls {
             let array = self
-                .construct(program, node)
+                .construct(program, node, &token)
                 .map_err(|e| e.with_source(&source.text))?;
             temps.push((name, array));
         }
-        Ok(Prepared { ast, temps })
+        Ok(Prepared { ast, temps, token })
     }
 
-    fn construct(&mut self, ast: &Program, id: ExprId) -> Result<Array> {
+    fn construct(
+        &mut self,
+        ast: &Program,
+        id: ExprId,
+        token: &crate::CancelToken,
+    ) -> Result<Array> {
         let ExprKind::Call {
             func,
             func_span,
@@ -387,7 +407,7 @@ impl Session {
                 let shape = shape()?;
                 let n = count(&shape, span)?;
                 let dtype = float_dtype(func, dtype, span)?;
-                let values = generate(n, seed, span, |rng| rng.random::<f64>())?;
+                let values = generate(n, seed, span, token, |rng| rng.random::<f64>())?;
                 from_f64(&shape, values, dtype, span)?
             }
             "normal" => {
@@ -402,7 +422,7 @@ impl Session {
                     .at(span)
                 })?;
                 let dtype = float_dtype(func, dtype, span)?;
-                let values = generate(n, seed, span, |rng| dist.sample(rng))?;
+                let values = generate(n, seed, span, token, |rng| dist.sample(rng))?;
                 from_f64(&shape, values, dtype, span)?
             }
             other => {
@@ -420,6 +440,7 @@ fn generate(
     n: usize,
     seed: u64,
     span: Span,
+    token: &crate::CancelToken,
     draw: impl Fn(&mut rand::rngs::StdRng) -> f64 + Sync,
 ) -> Result<Vec<f64>> {
     const BLOCK: usize = 1 << 16;
@@ -427,6 +448,9 @@ fn generate(
     let mut values: Vec<f64> =
         crate::alloc::zeroed_vec(n).ok_or_else(|| too_large(n, DType::Float64, span))?;
     let fill = |(k, chunk): (usize, &mut [f64])| {
+        if token.is_cancelled() {
+            return;
+        }
         let key = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15)
             ^ (k as u64).wrapping_mul(0xBF58_476D_1CE4_E5B9);
         let mut rng = rand::rngs::StdRng::seed_from_u64(key);
@@ -440,6 +464,9 @@ fn generate(
             pool.install(|| values.par_chunks_mut(BLOCK).enumerate().for_each(fill));
         }
         _ => values.chunks_mut(BLOCK).enumerate().for_each(fill),
+    }
+    if token.is_cancelled() {
+        return Err(Error::new(ErrorKind::Cancelled, "evaluation cancelled").at(span));
     }
     Ok(values)
 }
@@ -745,6 +772,25 @@ mod tests {
         // constant is not a missing variable.
         let r = s.run("e = arange(3); sum(e) + 0 * pi").unwrap().unwrap();
         assert_eq!(r.to_scalars()[0].to_f64(), 3.0);
+    }
+
+    /// A cancelled statement's constructors stop (Ctrl-C could not stop
+    /// `sum(sin(random(30000, 30000)))` while `random` ran).
+    #[test]
+    fn a_cancelled_statement_stops_in_its_constructors() {
+        let mut s = Session::new(Options::default());
+        let source = Source::parse("sum(random(300, 400) + normal(10))").unwrap();
+        let token = crate::CancelToken::new();
+        token.cancel();
+        let id = source.program.statements[0].value;
+        let e = s.prepare_with(&source, id, token).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Cancelled, "{e:?}");
+        assert_eq!(e.span().map(|s| s.start), Some(4), "at the constructor");
+        // With a fresh token the same statement runs.
+        let p = s
+            .prepare_with(&source, id, crate::CancelToken::new())
+            .unwrap();
+        assert_eq!(p.temps.len(), 2);
     }
 
     /// Constructors whose result cannot be allocated are a `Limit` error

@@ -509,8 +509,8 @@ impl Repl {
         )?;
         let compile = start.elapsed();
         let start = Instant::now();
-        let token = super::evaluation_token();
-        let value = super::with_progress(|| kernel.eval_with_cancel(&vars, &token))?;
+        let token = &prepared.token;
+        let value = super::with_progress(|| kernel.eval_with_cancel(&vars, token))?;
         let run = start.elapsed();
         // Elements processed: the largest input the kernel reads, or the result.
         let program = &kernel.compiled().optimized;
