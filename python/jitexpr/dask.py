@@ -37,7 +37,12 @@ from __future__ import annotations
 
 import math as _math
 
-import dask.array as da
+try:
+    import dask.array as da
+except ImportError as e:  # pragma: no cover - depends on the environment
+    raise ImportError(
+        "jitexpr.dask needs Dask: pip install 'dask[array]' (and 'distributed' for a cluster)"
+    ) from e
 import numpy as np
 
 from . import Kernel, _analysis, _backend_name, _lookup

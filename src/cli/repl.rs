@@ -283,6 +283,17 @@ fn format_duration(d: Duration) -> String {
     }
 }
 
+/// `~` or `~/…` at the start of a path as the home directory, as a shell
+/// would expand it (`:save x ~/out.npy`); anything else unchanged.
+fn expand_home(path: &str) -> String {
+    match (path.strip_prefix('~'), std::env::var("HOME")) {
+        (Some(rest), Ok(home)) if rest.is_empty() || rest.starts_with('/') => {
+            format!("{home}{rest}")
+        }
+        _ => path.to_string(),
+    }
+}
+
 fn usage(command: &str) -> Error {
     let (name, args, _) = COMMANDS
         .iter()
@@ -450,7 +461,7 @@ impl Repl {
             return Err(usage("load").with_help("e.g. :load x data.npy or :load y data.npz:y"));
         };
         check_name(name)?;
-        let array = io::load_value(spec)?;
+        let array = io::load_value(&expand_home(spec))?;
         emit(&format!(
             "{name}: {} {}",
             array.dtype().name(),
@@ -471,7 +482,8 @@ impl Repl {
             .iter()
             .map(|name| Ok((*name, self.var(name)?)))
             .collect::<Result<_>>()?;
-        io::save_many(Path::new(path), &values)?;
+        let path = expand_home(path);
+        io::save_many(Path::new(&path), &values)?;
         emit(&format!("saved {} to {path}", names.join(", ")));
         Ok(())
     }
@@ -911,5 +923,19 @@ mod tests {
         assert_eq!(names, vec![":explain", ":exit"]);
         let (_, found) = complete_name("lins(x)", 4, &vars);
         assert_eq!(found[0].replacement, "linspace");
+    }
+
+    #[test]
+    fn a_leading_tilde_is_the_home_directory() {
+        let Ok(home) = std::env::var("HOME") else {
+            // Without a home directory the path stays as written.
+            assert_eq!(expand_home("~/x.npy"), "~/x.npy");
+            return;
+        };
+        assert_eq!(expand_home("~/x.npy"), format!("{home}/x.npy"));
+        assert_eq!(expand_home("~"), home);
+        // Only a leading `~` alone or before `/`; not `~user`, not inside.
+        assert_eq!(expand_home("~user/x.npy"), "~user/x.npy");
+        assert_eq!(expand_home("a/~/x.npy"), "a/~/x.npy");
     }
 }
