@@ -418,3 +418,15 @@ def test_ctrl_c_cancels_a_long_evaluation_and_raises_keyboard_interrupt():
     # The next evaluation is not affected.
     again = jitexpr.evaluate(expr, local_dict={"a": a}, backend="interpreter")
     assert again == full
+
+
+def test_jitexpr_dask_without_dask_says_how_to_install_it(monkeypatch):
+    import importlib
+    import sys
+
+    for name in [m for m in sys.modules if m == "dask" or m.startswith("dask.")]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.delitem(sys.modules, "jitexpr.dask", raising=False)
+    monkeypatch.setitem(sys.modules, "dask", None)  # `import dask...` now fails
+    with pytest.raises(ImportError, match=r"pip install 'dask\[array\]'"):
+        importlib.import_module("jitexpr.dask")
