@@ -314,8 +314,7 @@ impl ArrayViewMut<'_> {
     }
 
     /// Overwrites the elements with those of `from` (same shape); false when
-    /// the dtypes differ. (For the GPU backend's results.)
-    #[cfg(feature = "gpu")]
+    /// the dtypes differ.
     pub(crate) fn assign(&mut self, from: &Array) -> bool {
         match (self, from) {
             (ArrayViewMut::Bool(a), Array::Bool(b)) => a.assign(b),

@@ -78,9 +78,8 @@ mod tests {
     }
 
     /// Paths after `crate::` (braced groups expanded one level) and
-    /// `super::` in `src`, without its `#[cfg(test)] mod tests` block.
+    /// `super::` in `src`, its test module included.
     fn imports(module: &str, src: &str) -> Vec<String> {
-        let src = src.split("#[cfg(test)]\nmod tests").next().unwrap();
         let mut out = Vec::new();
         let parent = module.rsplit_once("::").map_or("", |(p, _)| p);
         for (kw, base) in [("crate::", ""), ("super::", parent)] {

@@ -26,7 +26,7 @@ pub(crate) fn evaluate(prepared: &Prepared, vars: &Vars<'_>, cancel: Cancel<'_>)
     // A small 1-d (or 0-d) JIT call: the shape of its inputs, C order either way.
     if let Prepared::Jit(jit) = prepared
         && let [compiled] = jit.stages()
-        && let Some(Node::Input(i)) = compiled.leaves.first().map(|&l| program.graph.node(l))
+        && let Some(Node::Input(i)) = compiled.leaves().first().map(|&l| program.graph.node(l))
         && let Some(first) = vars.get(&program.graph.inputs()[i.index()].name)
         && first.shape().len() <= 1
         && let Some(call) = SmallCall::of(jit, vars, first.shape())?
@@ -37,42 +37,34 @@ pub(crate) fn evaluate(prepared: &Prepared, vars: &Vars<'_>, cancel: Cancel<'_>)
     }
     let (inputs, shapes) = bind(prepared, vars)?;
     let order = result_order(&inputs, &shapes.output);
-    match prepared {
+    // The JIT writes the result in place; the others give it in C order,
+    // copied into the layout when that is Fortran.
+    let result = match prepared {
         Prepared::Interpreter(program) => {
             let values = interp::run(program, &inputs, &shapes, cancel)?;
             let flat: Vec<_> = values.iter().copied().collect();
-            if order == Order::C {
-                return Array::from_scalars(program.dtype(), &shapes.output, &flat)
-                    .ok_or_else(|| Error::internal("result does not match its shape"));
-            }
-            let mut out = zeros(program.dtype(), &shapes.output, order)?;
-            out.view_mut().assign_scalars(&flat);
-            Ok(out)
+            Array::from_scalars(program.dtype(), &shapes.output, &flat)
+                .ok_or_else(|| Error::internal("result does not match its shape"))?
         }
         Prepared::Jit(jit) => {
             let mut out = zeros(program.dtype(), &shapes.output, order)?;
-            crate::backend::jit::run::run(
-                jit,
-                &inputs,
-                &shapes,
-                &mut out.view_mut(),
-                true,
-                cancel,
-            )?;
-            Ok(out)
+            let view = &mut out.view_mut();
+            crate::backend::jit::run::run(jit, &inputs, &shapes, view, true, cancel)?;
+            return Ok(out);
         }
         #[cfg(feature = "gpu")]
         Prepared::Gpu { program, gpu } => {
             let result = gpu.run(program, &inputs, &shapes)?;
             cancel.check()?;
-            if order == Order::C {
-                return Ok(result);
-            }
-            let mut out = zeros(program.dtype(), &shapes.output, order)?;
-            assign(&mut out.view_mut(), &result)?;
-            Ok(out)
+            result
         }
+    };
+    if order == Order::C {
+        return Ok(result);
     }
+    let mut out = zeros(program.dtype(), &shapes.output, order)?;
+    assign(&mut out.view_mut(), &result)?;
+    Ok(out)
 }
 
 /// Evaluates `prepared` on `vars` into `out`, which must have the result's
@@ -126,12 +118,10 @@ pub(crate) fn evaluate_gpu_timed(
     gpu.run_timed(program, &inputs, &shapes).map(Some)
 }
 
-#[cfg(feature = "gpu")]
+/// Copies `result` into `out` (same shape and dtype, any layout).
 fn assign(out: &mut ArrayViewMut<'_>, result: &Array) -> Result<()> {
     if !out.assign(result) {
-        return Err(Error::internal(
-            "GPU result dtype differs from the output's",
-        ));
+        return Err(Error::internal("result dtype differs from the output's"));
     }
     Ok(())
 }
@@ -182,7 +172,7 @@ fn stage_shapes(program: &Program, jit: &JitProgram, inputs: &Bound<'_>) -> Opti
     let mut roots = Vec::with_capacity(jit.stages().len());
     for s in jit.stages() {
         let mut shape: Vec<usize> = Vec::new();
-        let fits = s.leaves.iter().all(|&leaf| match g.node(leaf) {
+        let fits = s.leaves().iter().all(|&leaf| match g.node(leaf) {
             Node::Input(i) => inputs[i.index()]
                 .as_ref()
                 .is_some_and(|v| shape::broadcast_into(&mut shape, v.shape())),

@@ -706,9 +706,6 @@ pub(crate) fn trig_fixup_f32(op: UnaryOp, x: &[f32], out: &mut [f32]) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::backend::jit::call::aot::{
-        binary_f32_on, binary_f64_on, entry, unary_f32_on, unary_f64_on,
-    };
 
     /// Random f64 bit patterns (xorshift64*), every exponent equally likely.
     fn patterns(n: usize) -> impl Iterator<Item = f64> {
@@ -740,53 +737,6 @@ mod tests {
             v.extend([next_up(x), next_down(x)]);
         }
         v
-    }
-
-    /// The op table's `aot` flags match the routines here: an entry point
-    /// and a block loop for exactly the declared ones, each with a vector
-    /// version too (the interpreted tier and the kernels' scalar tails use it).
-    #[test]
-    fn routines_are_the_ones_the_op_table_declares() {
-        let fns = UnaryOp::ALL
-            .iter()
-            .map(|&op| AotFn::Unary(op))
-            .chain(BinaryOp::ALL.iter().map(|&op| AotFn::Binary(op)));
-        for f in fns {
-            let (declared, vector) = match f {
-                AotFn::Unary(op) => (
-                    op.implementation().fast().aot,
-                    op.implementation().fast().vector,
-                ),
-                AotFn::Binary(op) => (
-                    op.implementation().fast().aot,
-                    op.implementation().fast().vector,
-                ),
-            };
-            assert_eq!(has(f), declared, "{f:?}");
-            assert!(!declared || vector, "{f:?}: aot without a vector version");
-            for single in [false, true] {
-                assert_eq!(entry(f, single).is_some(), declared, "{f:?} entry");
-            }
-            for isa in [Isa::Avx2, Isa::Avx512] {
-                if !isa.supported() {
-                    continue;
-                }
-                let x = [0.5f64; 8];
-                let mut out = [0.0f64; 8];
-                let mut out32 = [0.0f32; 8];
-                let ran = match f {
-                    AotFn::Unary(op) => {
-                        unary_f64_on(isa, op, &x, &mut out)
-                            && unary_f32_on(isa, op, &[0.5f32; 8], &mut out32)
-                    }
-                    AotFn::Binary(op) => {
-                        binary_f64_on(isa, op, &x, &x, &mut out)
-                            && binary_f32_on(isa, op, &[0.5f32; 8], &[0.5f32; 8], &mut out32)
-                    }
-                };
-                assert_eq!(ran, declared, "{f:?} on {isa:?}");
-            }
-        }
     }
 
     fn next_up(x: f64) -> f64 {

@@ -36,7 +36,7 @@ use cranelift_module::default_libcall_names;
 
 use crate::error::{Error, Result, Span};
 use crate::ir::graph::{Graph, Input, InputId, Node, NodeId, Program};
-use crate::ir::stage::{Stage, stage_leaves, stages};
+use crate::ir::stage::{Stage, stages};
 use crate::types::DType;
 use call::{CodeMemory, KernelFn, KernelSig};
 
@@ -113,10 +113,15 @@ pub struct JitProgram {
 pub struct CompiledStage {
     /// The stage (its root and the reduction it feeds, if any).
     pub stage: Stage,
-    /// The leaves the kernel reads, in the order of its `inputs` argument.
-    pub leaves: Vec<NodeId>,
     /// How it is computed: made once, read by every tier's kernel.
     plan: plan::StagePlan,
+}
+
+impl CompiledStage {
+    /// The leaves the kernel reads, in the order of its `inputs` argument.
+    pub fn leaves(&self) -> &[NodeId] {
+        &self.plan.leaves
+    }
 }
 
 /// Kernels and the code memory (and interpreted stages) they live in.
@@ -255,7 +260,7 @@ fn compile_kernels(
             &format!("stage{k}"),
             listing.as_deref_mut(),
         )?;
-        ids.push((id, stage_sig(g, plan.root)));
+        ids.push((id, stage_sig(g, plan)));
     }
     let (code, mut kernels) = match module {
         Some(m) => {
@@ -273,11 +278,11 @@ fn compile_kernels(
     })
 }
 
-/// The signature of the kernel of the stage rooted at `root`.
-fn stage_sig(g: &Graph, root: NodeId) -> KernelSig {
+/// The signature of the kernel of the stage of `plan`.
+fn stage_sig(g: &Graph, plan: &plan::StagePlan) -> KernelSig {
     KernelSig {
-        leaves: stage_leaves(g, root).iter().map(|&l| g.dtype(l)).collect(),
-        out: g.dtype(root),
+        leaves: plan.leaves.iter().map(|&l| g.dtype(l)).collect(),
+        out: g.dtype(plan.root),
     }
 }
 
@@ -363,11 +368,7 @@ impl JitProgram {
             stages: stages
                 .into_iter()
                 .zip(plans)
-                .map(|(stage, plan)| CompiledStage {
-                    stage,
-                    leaves: stage_leaves(g, stage.root),
-                    plan,
-                })
+                .map(|(stage, plan)| CompiledStage { stage, plan })
                 .collect(),
             inputs: program.read_inputs(),
             full_reductions_only,

@@ -53,7 +53,7 @@ pub(crate) fn run(
     for (compiled, kernel) in jit.stages().iter().zip(jit.kernels()) {
         let stage = compiled.stage;
         let shape = shapes.of(stage.root);
-        let operands = operands(program, &compiled.leaves, inputs, &reduced, shape)?;
+        let operands = operands(program, compiled.leaves(), inputs, &reduced, shape)?;
         match stage.reduce {
             Some(r) => {
                 let Node::Reduce(op, operand, axis) = g.node(r) else {
@@ -128,7 +128,7 @@ impl<'j> SmallCall<'j> {
         };
         let n: usize = shape.iter().product();
         if compiled.stage.reduce.is_some()
-            || compiled.leaves.is_empty()
+            || compiled.leaves().is_empty()
             || n == 0
             || n >= call::PARALLEL_THRESHOLD
         {
@@ -136,7 +136,7 @@ impl<'j> SmallCall<'j> {
         }
         let g = &jit.program().graph;
         let mut operands = smallvec::SmallVec::new();
-        for &leaf in &compiled.leaves {
+        for &leaf in compiled.leaves() {
             let Node::Input(i) = g.node(leaf) else {
                 return Ok(None);
             };
