@@ -1,10 +1,10 @@
-//! Allocating result arrays: zero-filled by the zeroing allocator, so no
-//! page is touched until the kernels write it (in parallel), large ones
-//! advised to use transparent huge pages; C or Fortran order.
+//! Allocating result arrays, C or Fortran order: uninitialized for a
+//! kernel to write ([`uninit`]), or zero-filled by the zeroing allocator
+//! ([`zeros`]); large ones advised to use transparent huge pages.
 //!
-//! One of the two modules allowed `unsafe` (the other is
-//! `backend/jit/call/`): `alloc_zeroed` and `madvise`, each block with its
-//! `SAFETY:` argument.
+//! One of the three modules allowed `unsafe` (with `threads.rs` and
+//! `backend/jit/call/`): `alloc_zeroed`, `set_len` of uninitialized
+//! elements and `madvise`, each block with its `SAFETY:` argument.
 #![allow(unsafe_code)]
 
 use ndarray::{ArrayD, IxDyn};
@@ -57,6 +57,45 @@ fn advise_huge_pages(ptr: *mut u8, len: usize) {
     }
 }
 
+/// An array of `shape` in `order` whose elements are not initialized (for
+/// a kernel to write: `backend::jit::call::new_array`); a `Limit` error if
+/// it cannot be allocated. From the plain allocator: a recently freed
+/// buffer of the size is reused without page faults; large ones are
+/// advised to use huge pages.
+pub(crate) fn uninit<T: Element>(
+    shape: &[usize],
+    order: Order,
+) -> Result<ArrayD<std::mem::MaybeUninit<T>>> {
+    if order == Order::Fortran {
+        let reversed: Vec<usize> = shape.iter().rev().copied().collect();
+        return Ok(uninit::<T>(&reversed, Order::C)?.reversed_axes());
+    }
+    let n = elements(shape, T::DTYPE)?;
+    let mut v: Vec<std::mem::MaybeUninit<T>> = Vec::new();
+    v.try_reserve_exact(n).map_err(|_| too_large(shape))?;
+    // SAFETY: the capacity is at least n (reserved above), and
+    // `MaybeUninit` elements need no initialization.
+    unsafe { v.set_len(n) };
+    if n > 0 {
+        advise_huge_pages(v.as_mut_ptr() as *mut u8, n * T::DTYPE.size());
+    }
+    ArrayD::from_shape_vec(IxDyn(shape), v)
+        .map_err(|e| Error::internal(format!("result shape: {e}")))
+}
+
+/// The number of elements of `shape`, if an array of it fits in memory's
+/// address space (a `Limit` error otherwise).
+fn elements(shape: &[usize], dtype: DType) -> Result<usize> {
+    shape
+        .iter()
+        .try_fold(1usize, |acc, &d| acc.checked_mul(d))
+        .filter(|&n| {
+            n.checked_mul(dtype.size())
+                .is_some_and(|b| b <= isize::MAX as usize)
+        })
+        .ok_or_else(|| too_large(shape))
+}
+
 /// Memory order of a new array.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Order {
@@ -80,14 +119,7 @@ pub(crate) fn zeros(dtype: DType, shape: &[usize], order: Order) -> Result<Array
             Array::Float64(x) => Array::Float64(x.reversed_axes()),
         });
     }
-    let n = shape
-        .iter()
-        .try_fold(1usize, |acc, &d| acc.checked_mul(d))
-        .filter(|&n| {
-            n.checked_mul(dtype.size())
-                .is_some_and(|b| b <= isize::MAX as usize)
-        })
-        .ok_or_else(|| too_large(shape))?;
+    let n = elements(shape, dtype)?;
     fn make<T: Element + Default>(n: usize, shape: &[usize]) -> Result<Array> {
         let v: Vec<T> = zeroed_vec(n).ok_or_else(|| too_large(shape))?;
         ArrayD::from_shape_vec(IxDyn(shape), v)

@@ -458,13 +458,23 @@ fn generate(
             *v = draw(&mut rng);
         }
     };
-    match crate::threads::parallel_pool() {
-        Some(pool) if n > BLOCK => {
-            use rayon::prelude::*;
-            pool.install(|| values.par_chunks_mut(BLOCK).enumerate().for_each(fill));
-        }
-        _ => values.chunks_mut(BLOCK).enumerate().for_each(fill),
-    }
+    // Each block behind its own (uncontended) lock: a thread takes the
+    // blocks of its part.
+    let blocks: Vec<std::sync::Mutex<&mut [f64]>> = values
+        .chunks_mut(BLOCK)
+        .map(std::sync::Mutex::new)
+        .collect();
+    let team = crate::threads::parallel_team().filter(|_| n > BLOCK);
+    crate::threads::map(
+        team.as_deref(),
+        blocks.len(),
+        || (),
+        |_, k| {
+            let mut chunk = blocks[k].lock().unwrap_or_else(|e| e.into_inner());
+            fill((k, &mut chunk))
+        },
+    );
+    drop(blocks);
     if token.is_cancelled() {
         return Err(Error::new(ErrorKind::Cancelled, "evaluation cancelled").at(span));
     }

@@ -9,7 +9,8 @@ use crate::array::{Array, ArrayView, ArrayViewMut};
 use crate::backend::Prepared;
 use crate::backend::interp;
 use crate::backend::jit::JitProgram;
-use crate::backend::jit::run::SmallCall;
+use crate::backend::jit::call;
+use crate::backend::jit::run::{self, SmallCall};
 use crate::cancel::Cancel;
 use crate::error::{Error, ErrorKind, Result};
 use crate::ir::graph::{Node, NodeId, Program};
@@ -31,9 +32,10 @@ pub(crate) fn evaluate(prepared: &Prepared, vars: &Vars<'_>, cancel: Cancel<'_>)
         && first.shape().len() <= 1
         && let Some(call) = SmallCall::of(jit, vars, first.shape())?
     {
-        let mut out = zeros(program.dtype(), first.shape(), Order::C)?;
-        call.run(jit, &mut out.view_mut(), cancel)?;
-        return Ok(out);
+        let shape = first.shape();
+        return call::new_array(program.dtype(), shape, Order::C, |out| {
+            call.run(jit, out, shape, cancel)
+        });
     }
     let (inputs, shapes) = bind(prepared, vars)?;
     let order = result_order(&inputs, &shapes.output);
@@ -47,10 +49,9 @@ pub(crate) fn evaluate(prepared: &Prepared, vars: &Vars<'_>, cancel: Cancel<'_>)
                 .ok_or_else(|| Error::internal("result does not match its shape"))?
         }
         Prepared::Jit(jit) => {
-            let mut out = zeros(program.dtype(), &shapes.output, order)?;
-            let view = &mut out.view_mut();
-            crate::backend::jit::run::run(jit, &inputs, &shapes, view, true, cancel)?;
-            return Ok(out);
+            return call::new_array(program.dtype(), &shapes.output, order, |out| {
+                run::run(jit, &inputs, &shapes, out, cancel)
+            });
         }
         #[cfg(feature = "gpu")]
         Prepared::Gpu { program, gpu } => {
@@ -81,7 +82,10 @@ pub(crate) fn evaluate_into(
         && out.dtype() == program.dtype()
         && let Some(call) = SmallCall::of(jit, vars, out.shape())?
     {
-        return call.run(jit, out, cancel);
+        let shape: smallvec::SmallVec<[usize; 4]> = out.shape().iter().copied().collect();
+        return call
+            .run(jit, run::output(out, &shape)?, &shape, cancel)
+            .map(drop);
     }
     let (inputs, shapes) = bind(prepared, vars)?;
     check_output(program, &shapes, out)?;
@@ -93,7 +97,8 @@ pub(crate) fn evaluate_into(
             Ok(())
         }
         Prepared::Jit(jit) => {
-            crate::backend::jit::run::run(jit, &inputs, &shapes, out, false, cancel)
+            let shape = out.shape().to_vec();
+            run::run(jit, &inputs, &shapes, run::output(out, &shape)?, cancel).map(drop)
         }
         #[cfg(feature = "gpu")]
         Prepared::Gpu { program, gpu } => {

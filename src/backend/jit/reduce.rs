@@ -68,27 +68,12 @@ fn lanes<T: Copy + Send + Sync, R: Clone + Send>(
                 buf.extend(lane.iter().copied());
                 f(buf)
             };
-            let out: Vec<R> = match crate::threads::parallel_pool() {
-                Some(pool)
-                    if a.len() >= crate::backend::jit::call::PARALLEL_THRESHOLD
-                        && lanes.len() > 1 =>
-                {
-                    use rayon::prelude::*;
-                    pool.install(|| {
-                        lanes
-                            .par_iter()
-                            .map_init(Vec::new, |buf, lane| reduce_lane(buf, lane))
-                            .collect()
-                    })
-                }
-                _ => {
-                    let mut buf = Vec::new();
-                    lanes
-                        .iter()
-                        .map(|lane| reduce_lane(&mut buf, lane))
-                        .collect()
-                }
-            };
+            let team = crate::threads::parallel_team()
+                .filter(|_| a.len() >= crate::backend::jit::call::PARALLEL_THRESHOLD);
+            let out: Vec<R> =
+                crate::threads::map(team.as_deref(), lanes.len(), Vec::new, |buf, i| {
+                    reduce_lane(buf, &lanes[i])
+                });
             ArrayD::from_shape_vec(IxDyn(&shape), out).expect("one value per lane")
         }
     }

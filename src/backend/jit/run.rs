@@ -4,12 +4,10 @@
 
 use std::collections::HashMap;
 
-use ndarray::Axis;
-
-use crate::alloc::{Order, zeros};
+use crate::alloc::Order;
 use crate::array::{Array, ArrayView, ArrayViewMut, Element, each};
 use crate::backend::jit::JitProgram;
-use crate::backend::jit::call::{self, Operand, Output};
+use crate::backend::jit::call::{self, Operand, Output, Written};
 use crate::backend::jit::reduce::reduce;
 use crate::cancel::Cancel;
 use crate::error::{Error, Result};
@@ -23,16 +21,15 @@ use crate::types::DType;
 use crate::types::Scalar;
 
 /// Evaluates `jit` on bound `inputs` with `shapes`, writing the result into
-/// `out` (shape `shapes.output`; `fresh`: just allocated by `alloc::zeros`,
-/// see `call::Output::fresh`).
+/// `out` (shape `shapes.output`; see [`output`]); says so with the proof
+/// `call::new_array` takes.
 pub(crate) fn run(
     jit: &JitProgram,
     inputs: &[Option<ArrayView<'_>>],
     shapes: &Shapes,
-    out: &mut ArrayViewMut<'_>,
-    fresh: bool,
+    out: Output,
     token: Cancel<'_>,
-) -> Result<()> {
+) -> Result<Written> {
     let program = jit.program();
     let g = &program.graph;
     let cancel = token.flag();
@@ -45,11 +42,13 @@ pub(crate) fn run(
     // Small problems run on the calling thread: they need no pool (nor the
     // lock that guards it, nor creating it on a process's first call).
     let pool = if elements >= call::PARALLEL_THRESHOLD {
-        threads::parallel_pool()
+        threads::parallel_team()
     } else {
         None
     };
     jit.note_run(elements);
+    let mut out = Some(out);
+    let mut written = None;
     for (compiled, kernel) in jit.stages().iter().zip(jit.kernels()) {
         let stage = compiled.stage;
         let shape = shapes.of(stage.root);
@@ -74,13 +73,12 @@ pub(crate) fn run(
                     )
                     .map_err(|ReduceError::Empty| empty(op))?,
                     Some(axis) => {
-                        let mut values = zeros(g.dtype(operand), shape, Order::C)?;
-                        {
-                            let mut view = values.view_mut();
-                            let output = output(&mut view, shape)?.fresh();
-                            call::run(kernel, &operands, &output, shape, pool.as_deref(), cancel);
+                        let values = call::new_array(g.dtype(operand), shape, Order::C, |o| {
+                            let w =
+                                call::run(kernel, &operands, &o, shape, pool.as_deref(), cancel);
                             token.check()?;
-                        }
+                            w.ok_or_else(|| Error::internal("stage not written"))
+                        })?;
                         let axis = normalize_axis(axis, shape.len());
                         reduce(&values, op, axis).map_err(|ReduceError::Empty| empty(op))?
                     }
@@ -89,17 +87,25 @@ pub(crate) fn run(
                 reduced.insert(r, result);
             }
             None => {
-                // The final result may have dropped reduced axes: view the
+                // The final result may have dropped reduced axes: see the
                 // output with them (length 1) to match the root's shape.
-                let mut view = unsqueeze(out, shape, &shapes.output)?;
-                let output = output(&mut view, shape)?;
-                let output = if fresh { output.fresh() } else { output };
-                call::run(kernel, &operands, &output, shape, pool.as_deref(), cancel);
+                let output = out
+                    .take()
+                    .ok_or_else(|| Error::internal("two final stages"))?
+                    .unsqueezed(shape, &shapes.output)
+                    .ok_or_else(|| {
+                        Error::internal(format!(
+                            "output {} vs stage {}",
+                            format_shape(&shapes.output),
+                            format_shape(shape)
+                        ))
+                    })?;
+                written = call::run(kernel, &operands, &output, shape, pool.as_deref(), cancel);
                 token.check()?;
             }
         }
     }
-    Ok(())
+    written.ok_or_else(|| Error::internal("no stage wrote the result"))
 }
 
 /// A small call without the general machinery (binding every input, shape
@@ -155,25 +161,19 @@ impl<'j> SmallCall<'j> {
         }))
     }
 
-    /// Runs the call into `out`, of the program's dtype and the call's shape.
+    /// Runs the call into `out`, of the program's dtype and `shape`, the
+    /// call's shape.
     pub(crate) fn run(
         &self,
         jit: &JitProgram,
-        out: &mut ArrayViewMut<'_>,
+        out: Output,
+        shape: &[usize],
         token: Cancel<'_>,
-    ) -> Result<()> {
+    ) -> Result<Written> {
         jit.note_run(self.n);
-        let shape: smallvec::SmallVec<[usize; 4]> = out.shape().iter().copied().collect();
-        let output = output(out, &shape)?;
-        call::run(
-            self.kernel,
-            &self.operands,
-            &output,
-            &shape,
-            None,
-            token.flag(),
-        );
-        token.check()
+        let written = call::run(self.kernel, &self.operands, &out, shape, None, token.flag());
+        token.check()?;
+        written.ok_or_else(|| Error::internal("small call not written"))
     }
 }
 
@@ -220,7 +220,9 @@ fn operand(view: &ArrayView<'_>, dtype: DType, shape: &[usize]) -> Result<Operan
     })
 }
 
-fn output(view: &mut ArrayViewMut<'_>, shape: &[usize]) -> Result<Output> {
+/// The output `view`, which must have `shape` (any strides): for
+/// evaluating into a caller's array.
+pub(crate) fn output(view: &mut ArrayViewMut<'_>, shape: &[usize]) -> Result<Output> {
     each!(ArrayViewMut, view, a => Output::new(a, shape)).ok_or_else(|| {
         Error::internal(format!(
             "output does not have shape {}",
@@ -229,50 +231,13 @@ fn output(view: &mut ArrayViewMut<'_>, shape: &[usize]) -> Result<Output> {
     })
 }
 
-/// `out` (shape `squeezed`) viewed with the length-1 axes of `full` put back.
-fn unsqueeze<'a>(
-    out: &'a mut ArrayViewMut<'_>,
-    full: &[usize],
-    squeezed: &[usize],
-) -> Result<ArrayViewMut<'a>> {
-    let mismatch = || {
-        Error::internal(format!(
-            "output {} vs stage {}",
-            format_shape(squeezed),
-            format_shape(full)
-        ))
-    };
-    // Positions of `full` that were dropped: greedy match from the left.
-    let mut dropped = Vec::new();
-    let mut j = 0;
-    for (p, &d) in full.iter().enumerate() {
-        if j < squeezed.len() && squeezed[j] == d {
-            j += 1;
-        } else if d == 1 {
-            dropped.push(p);
-        } else {
-            return Err(mismatch());
-        }
-    }
-    if j != squeezed.len() {
-        return Err(mismatch());
-    }
-    Ok(each!(ArrayViewMut, out, a => {
-        let mut v = a.view_mut();
-        for &p in &dropped {
-            v.insert_axis_inplace(Axis(p));
-        }
-        Element::into_view_mut(v)
-    }))
-}
-
 /// The `sum` reduction of a float stage: each block summed as it is
 /// computed, then the partials (exactly `scalar::sum_f64`/`sum_f32`).
 fn blocked_sum<T: Element + Default>(
     kernel: &call::KernelFn,
     operands: &[Operand],
     shape: &[usize],
-    pool: Option<&rayon::ThreadPool>,
+    pool: Option<&crate::threads::Team>,
     cancel: &std::sync::atomic::AtomicBool,
     sum_block: fn(&[T]) -> T,
     sum_block_by: fn(usize, scalar::Fill<'_, T>) -> T,
@@ -298,7 +263,7 @@ fn full_reduction(
     shape: &[usize],
     dtype: DType,
     op: ReduceOp,
-    pool: Option<&rayon::ThreadPool>,
+    pool: Option<&crate::threads::Team>,
     cancel: &std::sync::atomic::AtomicBool,
 ) -> std::result::Result<Array, ReduceError> {
     let n: usize = shape.iter().product();
@@ -350,7 +315,7 @@ fn full_reduction(
                 kernel: &call::KernelFn,
                 operands: &[Operand],
                 shape: &[usize],
-                pool: Option<&rayon::ThreadPool>,
+                pool: Option<&crate::threads::Team>,
                 cancel: &std::sync::atomic::AtomicBool,
                 op: ReduceOp,
             ) -> std::result::Result<Vec<Scalar>, ReduceError> {

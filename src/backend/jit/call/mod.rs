@@ -20,6 +20,7 @@ use smallvec::SmallVec;
 
 use crate::array::Element;
 use crate::backend::jit::values::{Buf, Values, ValuesMut};
+use crate::threads::{self, Team};
 use crate::types::{DType, Scalar};
 
 /// Byte strides of one operand, one per axis (inline up to 4 axes).
@@ -417,6 +418,8 @@ pub struct Operand {
 pub struct Output {
     dtype: DType,
     ptr: *mut u8,
+    /// Its number of elements.
+    n: usize,
     strides: Strides,
     /// The element size when C-contiguous (one run), else `None`.
     flat: Option<isize>,
@@ -476,20 +479,93 @@ impl Output {
         Some(Output {
             dtype: T::DTYPE,
             ptr: view.as_mut_ptr() as *mut u8,
+            n: view.len(),
             strides: view.strides().iter().map(|&s| s * size).collect(),
             flat: view.is_standard_layout().then_some(size),
             stream: true,
         })
     }
 
-    /// Marks the output as just allocated (zeroed pages no one has touched):
-    /// it is written with regular stores, which measured faster than
-    /// streaming ones there (each page is cleared on its first touch anyway).
-    pub fn fresh(self) -> Output {
-        Output {
-            stream: false,
-            ..self
+    /// The output of shape `squeezed` seen with shape `full`: the same
+    /// elements, with length-1 axes inserted where `full` has them and
+    /// `squeezed` does not (a stage whose reduced axes the result dropped).
+    /// `None` if `full` is not `squeezed` with such axes.
+    pub fn unsqueezed(self, full: &[usize], squeezed: &[usize]) -> Option<Output> {
+        if squeezed.len() != self.strides.len() {
+            return None;
         }
+        // Positions of `full` that were dropped: greedy match from the left.
+        let mut strides = Strides::new();
+        let mut j = 0;
+        for &d in full {
+            if j < squeezed.len() && squeezed[j] == d {
+                strides.push(self.strides[j]);
+                j += 1;
+            } else if d == 1 {
+                strides.push(0);
+            } else {
+                return None;
+            }
+        }
+        (j == squeezed.len()).then_some(Output { strides, ..self })
+    }
+}
+
+/// What [`run`] returns when it has written every element of its output
+/// (no cancellation): the proof [`new_array`] asks for.
+pub struct Written {
+    ptr: *mut u8,
+    n: usize,
+}
+
+/// A new array of `dtype` and `shape` in `order`, its elements not
+/// initialized, filled by `fill` through an [`Output`] over it written with
+/// regular stores (a new large buffer is untouched pages, each cleared on
+/// its first touch anyway: regular stores measured faster there than
+/// streaming ones); the array once `fill` proves it wrote all of it.
+/// Nothing zeroes the memory first (a third of the cost of a new result of
+/// a memory-bound expression), and a recently freed buffer of that size is
+/// reused by the allocator without page faults.
+pub fn new_array(
+    dtype: DType,
+    shape: &[usize],
+    order: crate::alloc::Order,
+    fill: impl FnOnce(Output) -> crate::error::Result<Written>,
+) -> crate::error::Result<crate::array::Array> {
+    fn go<T: Element>(
+        shape: &[usize],
+        order: crate::alloc::Order,
+        fill: impl FnOnce(Output) -> crate::error::Result<Written>,
+    ) -> crate::error::Result<crate::array::Array> {
+        let mut array = crate::alloc::uninit::<T>(shape, order)?;
+        let size = std::mem::size_of::<T>() as isize;
+        let ptr = array.as_mut_ptr() as *mut u8;
+        let output = Output {
+            dtype: T::DTYPE,
+            ptr,
+            n: array.len(),
+            strides: array.strides().iter().map(|&s| s * size).collect(),
+            flat: array.is_standard_layout().then_some(size),
+            stream: false,
+        };
+        let written = fill(output)?;
+        if written.ptr != ptr || written.n != array.len() {
+            return Err(crate::error::Error::internal(
+                "a new result was not written whole",
+            ));
+        }
+        // SAFETY: `written` comes from a `run` that wrote every element of
+        // an output at `ptr` with `array.len()` elements: this array's (its
+        // only outputs made over this memory are the one above and views of
+        // it with length-1 axes added, which have the same elements).
+        Ok(T::into_array(unsafe { array.assume_init() }))
+    }
+    match dtype {
+        DType::Bool => go::<bool>(shape, order, fill),
+        DType::Int32 => go::<i32>(shape, order, fill),
+        DType::Int64 => go::<i64>(shape, order, fill),
+        DType::Float32 => go::<f32>(shape, order, fill),
+        DType::Float64 => go::<f64>(shape, order, fill),
     }
 }
 
@@ -571,13 +647,18 @@ pub fn run(
     inputs: &[Operand],
     output: &Output,
     shape: &[usize],
-    parallel: Option<&rayon::ThreadPool>,
+    parallel: Option<&Team>,
     cancel: &AtomicBool,
-) {
+) -> Option<Written> {
     kernel.check(inputs, output.dtype);
     let n: usize = shape.iter().product();
+    // Every piece checks `cancel` before it starts and it is never cleared:
+    // unset after the pieces, every piece ran.
+    let written = || {
+        (n == output.n && !cancel.load(Ordering::SeqCst)).then_some(Written { ptr: output.ptr, n })
+    };
     if n == 0 {
-        return;
+        return written();
     }
     if let Some(out_stride) = output.flat
         && let Some(strides) = inputs
@@ -588,7 +669,7 @@ pub fn run(
         run_flat(
             kernel, inputs, output, strides, out_stride, n, parallel, cancel,
         );
-        return;
+        return written();
     }
     // Elements are independent, so walk the axes in the output's memory
     // order (largest stride first): a Fortran-order problem then coalesces
@@ -652,16 +733,16 @@ pub fn run(
         }
     };
     match parallel {
-        Some(pool) if n >= PARALLEL_THRESHOLD && work.len() > 1 => {
-            use rayon::prelude::*;
-            pool.install(|| work.par_iter().for_each(run_task));
+        Some(team) if n >= PARALLEL_THRESHOLD && work.len() > 1 => {
+            team.for_each(work.len(), || (), |_, i| run_task(&work[i]));
         }
         _ => work.iter().for_each(run_task),
     }
+    written()
 }
 
 /// Outputs at least this large (half the L3 of the machines measured) that
-/// were not just allocated ([`Output::fresh`]) are written with non-temporal
+/// were not just allocated ([`new_array`]) are written with non-temporal
 /// stores: each piece is computed into a buffer
 /// that stays in L2, then streamed to the output, so its lines are never
 /// read first (a regular store reads a line before writing it): `a*b+c`
@@ -684,7 +765,7 @@ fn run_flat(
     mut strides: PerOperand<isize>,
     out_stride: isize,
     n: usize,
-    parallel: Option<&rayon::ThreadPool>,
+    parallel: Option<&Team>,
     cancel: &AtomicBool,
 ) {
     strides.push(out_stride);
@@ -726,15 +807,32 @@ fn run_flat(
         // the kernel was compiled for these dtypes and outlives this call.
         unsafe { kernel.invoke(ptrs.as_ptr(), strides.as_ptr(), o, out_stride, len) };
     };
-    let pieces = n.div_ceil(CHUNK);
-    let each = |p: usize| piece(p * CHUNK, ((p + 1) * CHUNK).min(n));
-    match parallel {
-        Some(pool) if n >= PARALLEL_THRESHOLD => {
-            use rayon::prelude::*;
-            pool.install(|| (0..pieces).into_par_iter().for_each(each));
+    // A range in pieces of at most `CHUNK` (a streamed piece's buffer;
+    // cancellation is checked between pieces).
+    let range = |r: Range<usize>| {
+        let mut start = r.start;
+        while start < r.end {
+            let end = (start + CHUNK).min(r.end);
+            piece(start, end);
+            start = end;
         }
-        _ if stream => (0..pieces).for_each(each),
-        _ => piece(0, n),
+    };
+    match parallel {
+        Some(team) if n >= PARALLEL_THRESHOLD => {
+            // At least four pieces a thread (for `for_each` to balance), each
+            // whole cache lines of the output and at most `CHUNK` elements:
+            // the same thread's part on every call (`Team::for_each`).
+            let size = n
+                .div_ceil(4 * team.threads())
+                .next_multiple_of(64)
+                .min(CHUNK);
+            team.for_each(
+                n.div_ceil(size),
+                || (),
+                |_, p| piece(p * size, ((p + 1) * size).min(n)),
+            );
+        }
+        _ => range(0..n),
     }
 }
 
@@ -963,7 +1061,7 @@ pub fn run_blocks<T, R>(
     inputs: &[Operand],
     shape: &[usize],
     block: usize,
-    parallel: Option<&rayon::ThreadPool>,
+    parallel: Option<&Team>,
     cancel: &AtomicBool,
     f: impl Fn(&[T]) -> R + Sync,
 ) -> Vec<R>
@@ -990,21 +1088,8 @@ where
         walker.fill(start, buf, &mut Vec::new(), &mut Vec::new());
         f(buf)
     };
-    match parallel {
-        Some(pool) if blocks > 1 && n >= PARALLEL_THRESHOLD => {
-            use rayon::prelude::*;
-            pool.install(|| {
-                (0..blocks)
-                    .into_par_iter()
-                    .map_init(|| Vec::with_capacity(block), |buf, b| compute(buf, b))
-                    .collect()
-            })
-        }
-        _ => {
-            let mut buf = Vec::with_capacity(block.min(n));
-            (0..blocks).map(|b| compute(&mut buf, b)).collect()
-        }
-    }
+    let team = parallel.filter(|_| blocks > 1 && n >= PARALLEL_THRESHOLD);
+    threads::map(team, blocks, || Vec::with_capacity(block.min(n)), compute)
 }
 
 /// Like [`run_blocks`], but `f` gets each block's length and a function
@@ -1016,7 +1101,7 @@ pub fn run_blocks_by<T, R>(
     inputs: &[Operand],
     shape: &[usize],
     block: usize,
-    parallel: Option<&rayon::ThreadPool>,
+    parallel: Option<&Team>,
     cancel: &AtomicBool,
     f: impl Fn(usize, &mut dyn FnMut(usize, &mut [T])) -> R + Sync,
 ) -> Vec<R>
@@ -1047,13 +1132,8 @@ where
         };
         f(end - start, &mut fill)
     };
-    match parallel {
-        Some(pool) if blocks > 1 && n >= PARALLEL_THRESHOLD => {
-            use rayon::prelude::*;
-            pool.install(|| (0..blocks).into_par_iter().map(compute).collect())
-        }
-        _ => (0..blocks).map(compute).collect(),
-    }
+    let team = parallel.filter(|_| blocks > 1 && n >= PARALLEL_THRESHOLD);
+    threads::map(team, blocks, || (), |_, b| compute(b))
 }
 
 #[cfg(test)]
