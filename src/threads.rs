@@ -358,7 +358,7 @@ mod tests {
             for t in 0..parts {
                 let r = part(n, parts, t, align);
                 assert_eq!(r.start, next, "{n} {parts} {align}");
-                assert!(r.start % align == 0 || r.start == n);
+                assert!(r.start.is_multiple_of(align) || r.start == n);
                 next = r.end;
             }
             assert_eq!(next, n);
