@@ -122,6 +122,11 @@ impl CompiledStage {
     pub fn leaves(&self) -> &[NodeId] {
         &self.plan.leaves
     }
+
+    /// The rough cost of one element (`StagePlan::cost`).
+    pub fn cost(&self) -> usize {
+        self.plan.cost
+    }
 }
 
 /// Kernels and the code memory (and interpreted stages) they live in.

@@ -15,7 +15,7 @@ use crate::backend::jit::aot::{self, AotFn};
 use crate::backend::jit::vector::{self, Lanes};
 use crate::backend::jit::vmath;
 use crate::ir::graph::{Node, NodeId, Program};
-use crate::ir::op::UnaryOp;
+use crate::ir::op::{BinaryOp, UnaryOp};
 use crate::ir::stage::{stage_leaves, stage_nodes};
 
 /// One call of an ahead-of-time routine over a block.
@@ -78,6 +78,33 @@ pub struct StagePlan {
     /// The math nodes the vector loop computes with `vmath` vectors rather
     /// than an AOT routine (only under vector math).
     pub vector_only: Vec<NodeId>,
+    /// A rough cost of one element, in units of about one vector operation
+    /// on one element: what decides whether a call is worth the threads
+    /// (see `call::PARALLEL_WORK`).
+    pub cost: usize,
+}
+
+/// [`StagePlan::cost`] of a stage of `nodes` reading `leaves` operands:
+/// a load per leaf and the store, one unit an operation, more for division
+/// and square roots, and the math functions' own.
+fn cost(program: &Program, nodes: &[NodeId], leaves: usize, fast_math: bool) -> usize {
+    let g = &program.graph;
+    let op_cost = |n: NodeId| match g.node(n) {
+        Node::Input(_) | Node::Const(_) | Node::Reduce(..) => 0,
+        _ if math_fn(program, n).is_some() => {
+            if fast_math {
+                8
+            } else {
+                30
+            }
+        }
+        Node::Unary(UnaryOp::Sqrt, _) | Node::Binary(BinaryOp::Div, ..) => 3,
+        // Math without a vector version: the reference routine per element.
+        Node::Unary(op, _) if op.implementation().is_math() => 30,
+        Node::Binary(op, ..) if op.implementation().is_math() => 30,
+        _ => 1,
+    };
+    leaves + 1 + nodes.iter().map(|&n| op_cost(n)).sum::<usize>()
 }
 
 /// The vector-math function node `n` computes, if it has one.
@@ -103,10 +130,12 @@ impl StagePlan {
         let lanes = vector::vectorizable(program, root);
         let vector_math = fast_math && lanes.is_some() && vector::uses_vmath(program, root);
         let inline_math = vector_math && vector::inline_vmath(program, root);
+        let cost = cost(program, &nodes, leaves.len(), fast_math);
         let mut plan = StagePlan {
             root,
             nodes,
             leaves,
+            cost,
             lanes,
             fast_math,
             vector_math,

@@ -34,14 +34,17 @@ pub(crate) fn run(
     let g = &program.graph;
     let cancel = token.flag();
     let mut reduced: HashMap<NodeId, Array> = HashMap::new();
-    let elements = jit
+    let (elements, work) = jit
         .stages()
         .iter()
-        .map(|s| shapes.of(s.stage.root).iter().product::<usize>())
-        .sum();
-    // Small problems run on the calling thread: they need no pool (nor the
-    // lock that guards it, nor creating it on a process's first call).
-    let pool = if elements >= call::PARALLEL_THRESHOLD {
+        .map(|s| {
+            let n = shapes.of(s.stage.root).iter().product::<usize>();
+            (n, n.saturating_mul(s.cost()))
+        })
+        .fold((0usize, 0usize), |(n, w), (m, v)| (n + m, w.saturating_add(v)));
+    // Small problems run on the calling thread: they need no threads (nor
+    // the lock that guards the team, nor creating it on a first call).
+    let pool = if work >= call::PARALLEL_WORK {
         threads::parallel_team()
     } else {
         None
@@ -110,9 +113,9 @@ pub(crate) fn run(
 
 /// A small call without the general machinery (binding every input, shape
 /// inference, per-stage bookkeeping): a program of one stage without a
-/// reduction, each input of which has exactly the result's shape, with fewer
-/// than `call::PARALLEL_THRESHOLD` elements (so on this thread, without
-/// streaming stores). See [`SmallCall::of`].
+/// reduction, each input of which has exactly the result's shape, with less
+/// than `call::PARALLEL_WORK` work (so on this thread, without streaming
+/// stores). See [`SmallCall::of`].
 pub(crate) struct SmallCall<'j> {
     kernel: &'j call::KernelFn,
     operands: smallvec::SmallVec<[Operand; 4]>,
@@ -136,7 +139,7 @@ impl<'j> SmallCall<'j> {
         if compiled.stage.reduce.is_some()
             || compiled.leaves().is_empty()
             || n == 0
-            || n >= call::PARALLEL_THRESHOLD
+            || n.saturating_mul(compiled.cost()) >= call::PARALLEL_WORK
         {
             return Ok(None);
         }

@@ -31,8 +31,13 @@ type PerOperand<T> = SmallVec<[T; 8]>;
 /// Elements per task when a stage is split across threads.
 pub const CHUNK: usize = 16 * 1024;
 
-/// Below this many elements a stage runs on the calling thread.
+/// Below this many elements a per-axis reduction runs on the calling thread.
 pub const PARALLEL_THRESHOLD: usize = 64 * 1024;
+
+/// Below this much work (elements × `StagePlan::cost`) a call runs on the
+/// calling thread: `a*b+c` (cost 6) from about 33,000 elements up, `exp(a)`
+/// (10) from 20,000.
+pub const PARALLEL_WORK: usize = 200_000;
 
 /// A kernel operand, as [`interpret`] hands it to a [`BlockKernel`] for one
 /// call of `n` elements.
@@ -733,7 +738,7 @@ pub fn run(
         }
     };
     match parallel {
-        Some(team) if n >= PARALLEL_THRESHOLD && work.len() > 1 => {
+        Some(team) if work.len() > 1 => {
             team.for_each(work.len(), || (), |_, i| run_task(&work[i]));
         }
         _ => work.iter().for_each(run_task),
@@ -818,7 +823,7 @@ fn run_flat(
         }
     };
     match parallel {
-        Some(team) if n >= PARALLEL_THRESHOLD => {
+        Some(team) => {
             // At least four pieces a thread (for `for_each` to balance), each
             // whole cache lines of the output and at most `CHUNK` elements:
             // the same thread's part on every call (`Team::for_each`).
@@ -1088,7 +1093,7 @@ where
         walker.fill(start, buf, &mut Vec::new(), &mut Vec::new());
         f(buf)
     };
-    let team = parallel.filter(|_| blocks > 1 && n >= PARALLEL_THRESHOLD);
+    let team = parallel.filter(|_| blocks > 1);
     threads::map(team, blocks, || Vec::with_capacity(block.min(n)), compute)
 }
 
@@ -1132,7 +1137,7 @@ where
         };
         f(end - start, &mut fill)
     };
-    let team = parallel.filter(|_| blocks > 1 && n >= PARALLEL_THRESHOLD);
+    let team = parallel.filter(|_| blocks > 1);
     threads::map(team, blocks, || (), |_, b| compute(b))
 }
 
