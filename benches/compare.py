@@ -1,15 +1,19 @@
 #!/usr/bin/env python3
 """Side-by-side benchmark: jitexpr against numexpr (1 and 2 threads) and NumPy.
 
-One command, same data, same run:
+One command, same data, same run (the second pip install builds the Python
+bindings from ./python with maturin, their build backend; it needs cargo):
 
     python -m venv .venv && .venv/bin/pip install -r benches/requirements.txt \
-        && .venv/bin/python benches/compare.py
+        && .venv/bin/pip install ./python && .venv/bin/python benches/compare.py
 
-It builds `jitexpr` (release), generates seeded inputs in [0, 1), writes them
-as `.npy`, times NumPy and numexpr in-process (median of several repeats after
-a warm-up) and jitexpr through `jitexpr bench --json` (evaluation only, the
-compile is reported separately), and prints a markdown table in ns/element
+Optionally `.venv/bin/pip install blosc2` adds a blosc2 column (reference only).
+
+It builds `jitexpr` (release), generates seeded inputs in [0, 1) (integers in
+[-1000, 1000) for integer dtypes), writes them as `.npy`, times NumPy and
+numexpr in-process (median of several repeats after a warm-up) and jitexpr
+through `jitexpr bench --json` (evaluation only, the compile is reported
+separately), and prints a markdown table in ns/element
 (at n = 1e3 that number is also the µs per call). It measures a STREAM-style
 triad (`x = b + 3*c`) in the same run (C with OpenMP when a C compiler is
 found, numexpr and jitexpr), and reports for the memory-bound rows the
@@ -26,12 +30,25 @@ so that a slow minute on this shared machine does not fall on one engine only. T
 during the run) is printed with the table: quote medians and ratios from one
 run, and rerun when the machine was busy.
 
-When the Python bindings are installed in the same venv (`pip install ./python`),
-a "jitexpr Python evaluate" column times `jitexpr.evaluate` in this process on
-the same arrays as numexpr and NumPy (otherwise it shows a dash).
+The default sizes are 1e3, 1e4, 1e5, 1e6 and 1e7 elements (`--sizes` overrides).
+At n = 1e5 and 1e6 jitexpr is also timed with 1 thread (`jitexpr bench
+--threads 1`): the "jitexpr 1T eval_into" and "2T speedup" (1T time ÷ 2T time)
+columns, blank at other sizes.
 
-`--quick` (under a minute: fewer repeats, no NumPy and 1-thread columns) exits
-with status 1 if any jitexpr ÷ numexpr ratio is above 1.0.
+The Python bindings are installed by the setup above (`pip install ./python`):
+a "jitexpr Python evaluate" column times `jitexpr.evaluate` in this process on
+the same arrays as numexpr and NumPy (and with 1 thread at n = 1e5 and 1e6).
+Without them the script warns on stderr, says so above the table and shows
+dashes. With blosc2 importable, a "blosc2 2T" column times
+`blosc2.evaluate` (2 threads) as a reference, which no ratio checks.
+
+`--extra` (on by default, off with `--quick`; `--extra-only` runs nothing else)
+also times the expressions of benches/extra_exprs.txt, typical numexpr and
+pandas expressions that are not in the standard set and must not be tuned for,
+and prints them in a second table, "Extra expressions (not tuned for)".
+
+`--quick` (fewer repeats, no NumPy, 1-thread or extra columns) exits with status
+1 if any jitexpr ÷ numexpr ratio on the standard set is above 1.0.
 """
 
 from __future__ import annotations
@@ -41,6 +58,7 @@ import gc
 import json
 import os
 import platform
+import re
 import shutil
 import statistics
 import subprocess
@@ -63,9 +81,18 @@ try:  # the Python bindings (`pip install ./python`): an in-process jitexpr colu
 except ImportError:
     jx = None
 
+try:  # optional reference column (`pip install blosc2`), not checked by any ratio
+    import blosc2
+except ImportError:
+    blosc2 = None
+
 ROOT = Path(__file__).resolve().parent.parent
 THREADS = 2
 SEED = 20261125
+DEFAULT_SIZES = "1000,10000,100000,1000000,10000000"
+#: Sizes at which jitexpr is also timed with 1 thread (the 2T speedup column).
+ONE_THREAD_SIZES = (100_000, 1_000_000)
+EXTRA_FILE = Path(__file__).resolve().parent / "extra_exprs.txt"
 
 # (expression, dtype, memory-bound?)
 STANDARD = [
@@ -86,17 +113,29 @@ STANDARD = [
     ("sin(a)+cos(a)", "float32", False),
 ]
 
+# numexpr's function names, as NumPy functions, for the NumPy column's eval.
+# numexpr's sum, prod, min and max are reductions over the whole array.
 NUMPY_NS = {
-    "sin": np.sin,
-    "cos": np.cos,
-    "exp": np.exp,
-    "log": np.log,
-    "sqrt": np.sqrt,
-    "tanh": np.tanh,
-    "arctan2": np.arctan2,
-    "where": np.where,
-    "sum": np.sum,
+    name: getattr(np, name)
+    for name in """sin cos tan arcsin arccos arctan arctan2 sinh cosh tanh arcsinh arccosh
+    arctanh exp expm1 log log1p log10 sqrt abs where sum prod min max""".split()
 }
+
+
+def load_extra(path: Path = EXTRA_FILE) -> list[tuple[str, str, bool]]:
+    """benches/extra_exprs.txt: `expr<TAB>dtype<TAB>yes|no` lines, # comments."""
+    out = []
+    for i, line in enumerate(path.read_text().splitlines(), 1):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        parts = line.split("\t")
+        if len(parts) != 3 or parts[2].strip() not in ("yes", "no"):
+            raise SystemExit(f"{path}:{i}: expected expr<TAB>dtype<TAB>yes|no, got {line!r}")
+        expr, dtype, mem = (x.strip() for x in parts)
+        np.dtype(dtype)  # fails early on a typo
+        out.append((expr, dtype, mem == "yes"))
+    return out
+
 
 TRIAD_C = r"""
 #include <stdio.h>
@@ -235,9 +274,12 @@ class Row:
     ne1: float | None = None
     ne2: float | None = None
     ne2_out: float | None = None
+    blosc2: float | None = None
     jit_evaluate: float | None = None
     py_evaluate: float | None = None
+    py_evaluate_1t: float | None = None
     jit_into: float | None = None
+    jit_into_1t: float | None = None
     compile_s: float | None = None
     first_compile_s: float | None = None
     baseline_compile_s: float | None = None
@@ -246,6 +288,7 @@ class Row:
     adjacent_triad: float | None = None
     bytes_per_element: int = 0
     load: str = ""
+    extra_set: bool = False  # from benches/extra_exprs.txt (not tuned for, not checked)
     extra: dict = field(default_factory=dict)
 
     def ratio_alloc(self) -> float | None:
@@ -259,30 +302,34 @@ class Row:
             return None
         return self.jit_into / ref
 
+    def speedup_2t(self) -> float | None:
+        if self.jit_into_1t is None or not self.jit_into:
+            return None
+        return self.jit_into_1t / self.jit_into
 
-def stream_bytes(expr: str, dtype: str) -> int:
+
+def is_reduction(expr: str) -> bool:
+    """numexpr's reductions (sum, prod, min, max) are only allowed outermost."""
+    return re.match(r"\s*(sum|prod|min|max)\s*\(", expr) is not None
+
+
+def stream_bytes(expr: str, dtype: str, out_itemsize: int) -> int:
     """Bytes per element read and written (STREAM convention: no write-allocate)."""
     size = np.dtype(dtype).itemsize
     used = sum(1 for v in "abc" if _uses(expr, v))
-    if expr.startswith("sum("):
-        out = 0
-    elif ">" in expr and "where" not in expr:
-        out = 1
-    else:
-        out = size
-    return used * size + out
+    return used * size + (0 if is_reduction(expr) else out_itemsize)
 
 
 def _uses(expr: str, name: str) -> bool:
-    import re
-
     return re.search(rf"\b{name}\b", expr) is not None
 
 
-def jitexpr_bench(binary: Path, expr: str, files: dict[str, Path], repeat: int) -> dict:
+def jitexpr_bench(
+    binary: Path, expr: str, files: dict[str, Path], repeat: int, threads: int = THREADS
+) -> dict:
     args = [str(binary), "bench", expr]
     args += [f"{k}={v}" for k, v in files.items() if _uses(expr, k)]
-    args += ["--repeat", str(repeat), "--threads", str(THREADS), "--json"]
+    args += ["--repeat", str(repeat), "--threads", str(threads), "--json"]
     out = subprocess.run(args, capture_output=True, text=True, check=False)
     if out.returncode != 0:
         raise RuntimeError(f"jitexpr bench {expr!r} failed:\n{out.stderr}")
@@ -306,7 +353,10 @@ def build(args) -> Path:
 
 def make_inputs(tmp: Path, n: int, dtype: str) -> tuple[dict, dict[str, Path]]:
     rng = np.random.default_rng(SEED + n)
-    arrays = {k: rng.random(n).astype(dtype) for k in "abc"}
+    if np.issubdtype(dtype, np.integer):
+        arrays = {k: rng.integers(-1000, 1000, n).astype(dtype) for k in "abc"}
+    else:
+        arrays = {k: rng.random(n).astype(dtype) for k in "abc"}
     files = {}
     for k, v in arrays.items():
         p = tmp / f"{k}_{n}_{dtype}.npy"
@@ -315,20 +365,45 @@ def make_inputs(tmp: Path, n: int, dtype: str) -> tuple[dict, dict[str, Path]]:
     return arrays, files
 
 
-def run_row(expr, dtype, n, mem, arrays, files, binary, quick) -> Row:
-    row = Row(expr, dtype, n, mem, bytes_per_element=stream_bytes(expr, dtype))
+def run_row(expr, dtype, n, mem, arrays, files, binary, quick, extra_set=False) -> Row:
+    local = {k: v for k, v in arrays.items() if _uses(expr, k)}
+    ne.set_num_threads(THREADS)
+    out = None if is_reduction(expr) else ne.evaluate(expr, local_dict=local)
+    row = Row(
+        expr,
+        dtype,
+        n,
+        mem,
+        bytes_per_element=stream_bytes(expr, dtype, 0 if out is None else out.dtype.itemsize),
+        extra_set=extra_set,
+    )
     load = Load.begin()
     rep = repeats_for(n, quick)
-    local = {k: v for k, v in arrays.items() if _uses(expr, k)}
+    one_thread = not quick and n in ONE_THREAD_SIZES
     if not quick:
         code = compile(expr, "<expr>", "eval")
         ns = dict(NUMPY_NS, **local)
         row.numpy = median_time(lambda: eval(code, ns), rep)
         ne.set_num_threads(1)
         row.ne1 = median_time(lambda: ne.evaluate(expr, local_dict=local), rep)
+    if blosc2 is not None:
+        ne.set_num_threads(THREADS)
+        blosc2.set_nthreads(THREADS)
+        try:
+            row.blosc2 = median_time(lambda: blosc2.evaluate(expr, local_dict=local), rep)
+        except Exception as e:  # noqa: BLE001  (a reference only: a dash where blosc2 fails)
+            print(f"  blosc2.evaluate({expr!r}) failed: {e}", file=sys.stderr)
     if jx is not None:
         jx.set_num_threads(THREADS)
         row.py_evaluate = median_time(lambda: jx.evaluate(expr, local_dict=local), rep)
+        if one_thread:
+            jx.set_num_threads(1)
+            try:
+                row.py_evaluate_1t = median_time(
+                    lambda: jx.evaluate(expr, local_dict=local), rep
+                )
+            finally:
+                jx.set_num_threads(THREADS)
     rep_jit = rep * 3 if n <= 1000 else rep
     # Memory-bound rows at the large size: the C triad right before and after
     # the timings (this VM's bandwidth drifts by tens of percent between
@@ -339,8 +414,7 @@ def run_row(expr, dtype, n, mem, arrays, files, binary, quick) -> Row:
     # ratio: numexpr-2T and jitexpr are timed in alternating rounds, and each
     # engine's figure is the median of its rounds' medians.
     rounds = (2 if quick else ROUNDS_LARGE) if n >= 1_000_000 else 1
-    ne2, ne2_out, runs = [], [], []
-    out = None if expr.startswith("sum(") else ne.evaluate(expr, local_dict=local)
+    ne2, ne2_out, runs, runs_1t = [], [], [], []
     for _ in range(rounds):
         ne.set_num_threads(THREADS)
         ne2.append(median_time(lambda: ne.evaluate(expr, local_dict=local), rep))
@@ -349,7 +423,9 @@ def run_row(expr, dtype, n, mem, arrays, files, binary, quick) -> Row:
                 median_time(lambda: ne.evaluate(expr, local_dict=local, out=out), rep)
             )
         runs.append(jitexpr_bench(binary, expr, files, rep_jit))
-    del out
+        if one_thread:
+            runs_1t.append(jitexpr_bench(binary, expr, files, rep_jit, threads=1))
+    out = None  # frees the output before the C triad below
     row.ne2 = statistics.median(ne2)
     row.ne2_out = statistics.median(ne2_out) if ne2_out else None
     if exe:
@@ -360,6 +436,9 @@ def run_row(expr, dtype, n, mem, arrays, files, binary, quick) -> Row:
         r[key] = statistics.median(x[key] for x in runs)
     row.jit_into = r["median_s"]
     row.jit_evaluate = r["evaluate_median_s"]
+    if runs_1t:
+        assert all(x.get("threads", 1) == 1 for x in runs_1t), runs_1t[0]
+        row.jit_into_1t = statistics.median(x["median_s"] for x in runs_1t)
     row.compile_s = r["compile_s"]
     row.first_compile_s = r.get("first_compile_s")
     row.baseline_compile_s = r.get("baseline_compile_s")
@@ -456,15 +535,87 @@ def fmt(x: float | None, digits: int = 2) -> str:
     return "—" if x is None else f"{x:.{digits}f}"
 
 
+BINDINGS_MISSING = (
+    "the jitexpr Python bindings are not importable in this Python ({exe}), so the "
+    "\"jitexpr Python evaluate\" columns are missing (dashes); install them into this "
+    "venv with `{exe} -m pip install ./python` (builds them with maturin)"
+)
+
+
+def print_table(rows: list[Row], best_triad: float, bad: list[str] | None) -> None:
+    """One markdown table; ratios above 1.0 are appended to `bad` when it is a list."""
+    cols = [
+        "expression", "dtype", "n", "NumPy", "numexpr 1T", "numexpr 2T", "numexpr 2T out=",
+    ]
+    if blosc2 is not None:
+        cols.append("blosc2 2T")
+    cols += [
+        "jitexpr evaluate", "jitexpr eval_into", "jitexpr 1T eval_into", "2T speedup",
+        "jitexpr Python evaluate", "jitexpr Python 1T evaluate",
+        "ratio evaluate", "ratio eval_into", "% of triad (adjacent / best)", "other load",
+    ]
+    print("| " + " | ".join(cols) + " |")
+    print("|" + "---|" * len(cols))
+    for r in rows:
+        ns = lambda t, n=r.n: None if t is None else t * 1e9 / n  # noqa: E731
+        blank = lambda x: "" if x is None else fmt(x)  # noqa: E731  (blank, not a dash)
+        pct = ""
+        if r.memory_bound and r.n >= 10_000_000 and r.jit_into:
+            gbs_row = r.bytes_per_element * r.n / r.jit_into / 1e9
+            pct = f"{100 * gbs_row / best_triad:.0f}%"
+            if r.adjacent_triad:
+                pct = f"{100 * gbs_row / r.adjacent_triad:.0f}% / {pct}"
+        ra, ro = r.ratio_alloc(), r.ratio_out()
+        if bad is not None:
+            for x in (ra, ro):
+                if x is not None and x > 1.0:
+                    bad.append(f"{r.expr} {r.dtype} n={r.n}: {x:.2f}")
+        cells = [
+            f"`{r.expr}`", r.dtype, f"{r.n:.0e}", fmt(ns(r.numpy)), fmt(ns(r.ne1)),
+            fmt(ns(r.ne2)), fmt(ns(r.ne2_out)),
+        ]
+        if blosc2 is not None:
+            cells.append(fmt(ns(r.blosc2)))
+        cells += [
+            fmt(ns(r.jit_evaluate)), fmt(ns(r.jit_into)), blank(ns(r.jit_into_1t)),
+            blank(r.speedup_2t()), fmt(ns(r.py_evaluate)), blank(ns(r.py_evaluate_1t)),
+            fmt(ra), fmt(ro), pct, r.load,
+        ]
+        # `|` inside an expression would split the cell.
+        print("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+    print()
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    p.add_argument("--quick", action="store_true", help="fast pass; exit 1 if any ratio > 1.0")
+    p.add_argument(
+        "--quick",
+        action="store_true",
+        help="fast pass; exit 1 if any ratio on the standard set > 1.0",
+    )
     p.add_argument("--bin", help="a built jitexpr binary (default: cargo build --release)")
     p.add_argument(
-        "--sizes", default="1000,100000,10000000", help="comma-separated n (default 1e3,1e5,1e7)"
+        "--sizes",
+        default=DEFAULT_SIZES,
+        help="comma-separated n (default 1e3,1e4,1e5,1e6,1e7)",
     )
     p.add_argument("--filter", default="", help="only expressions containing this text")
+    p.add_argument(
+        "--extra",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help=f"also time {EXTRA_FILE.name} (default: on, off with --quick)",
+    )
+    p.add_argument(
+        "--extra-only", action="store_true", help=f"time only {EXTRA_FILE.name}"
+    )
     args = p.parse_args()
+    with_extra = args.extra_only or (not args.quick if args.extra is None else args.extra)
+    sets = [] if args.extra_only else [(False, STANDARD)]
+    if with_extra:
+        sets.append((True, load_extra()))
+    if jx is None:
+        print("warning: " + BINDINGS_MISSING.format(exe=sys.executable), file=sys.stderr)
     binary = build(args)
     sizes = [int(float(s)) for s in args.sizes.split(",")]
     overall = Load.begin()
@@ -475,59 +626,71 @@ def main() -> int:
         best_triad = max(gbs.values())
         for n in sizes:
             cache: dict[str, tuple] = {}
-            for expr, dtype, mem in STANDARD:
-                if args.filter and args.filter not in expr:
-                    continue
-                if dtype not in cache:
-                    cache[dtype] = make_inputs(tmp, n, dtype)
-                arrays, files = cache[dtype]
-                row = run_row(expr, dtype, n, mem, arrays, files, binary, args.quick)
-                rows.append(row)
-                print(
-                    f"  {expr} {dtype} n={n}: jitexpr {row.jit_into * 1e9 / n:.2f} "
-                    f"numexpr-2 {row.ne2 * 1e9 / n:.2f} ns/el",
-                    file=sys.stderr,
-                )
+            for extra_set, exprs in sets:
+                for expr, dtype, mem in exprs:
+                    if args.filter and args.filter not in expr:
+                        continue
+                    if dtype not in cache:
+                        cache[dtype] = make_inputs(tmp, n, dtype)
+                    arrays, files = cache[dtype]
+                    row = run_row(
+                        expr, dtype, n, mem, arrays, files, binary, args.quick, extra_set
+                    )
+                    rows.append(row)
+                    print(
+                        f"  {'extra: ' if extra_set else ''}{expr} {dtype} n={n}: jitexpr "
+                        f"{row.jit_into * 1e9 / n:.2f} numexpr-2 {row.ne2 * 1e9 / n:.2f} ns/el",
+                        file=sys.stderr,
+                    )
             del cache
         calls = overhead(tmp, binary, args.quick)
     overall.end()
+    standard = [r for r in rows if not r.extra_set]
+    extra = [r for r in rows if r.extra_set]
 
     cores = os.cpu_count()
     print(f"## jitexpr vs numexpr {ne.__version__} vs NumPy {np.__version__}\n")
-    print(
-        f"{time.strftime('%Y-%m-%d')}, {cpu_model()}, {cores} cores, Python "
-        f"{platform.python_version()}; {THREADS} threads for jitexpr and numexpr-2T. "
-        f"ns per element, median of repeats after a warm-up (at n = 1e3 that is also µs per call). "
-        f"Ratios are jitexpr ÷ numexpr-2T: `evaluate` vs `evaluate` (both allocate), "
-        f"`eval_into` vs `evaluate(out=)`.\n"
-    )
-    print(
-        "| expression | dtype | n | NumPy | numexpr 1T | numexpr 2T | numexpr 2T out= "
-        "| jitexpr evaluate | jitexpr eval_into | jitexpr Python evaluate "
-        "| ratio evaluate | ratio eval_into | % of triad (adjacent / best) | other load |"
-    )
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
-    bad = []
-    for r in rows:
-        ns = lambda t: None if t is None else t * 1e9 / r.n  # noqa: E731
-        pct = ""
-        if r.memory_bound and r.n >= 10_000_000 and r.jit_into:
-            gbs_row = r.bytes_per_element * r.n / r.jit_into / 1e9
-            pct = f"{100 * gbs_row / best_triad:.0f}%"
-            if r.adjacent_triad:
-                pct = f"{100 * gbs_row / r.adjacent_triad:.0f}% / {pct}"
-        ra, ro = r.ratio_alloc(), r.ratio_out()
-        for x in (ra, ro):
-            if x is not None and x > 1.0:
-                bad.append(f"{r.expr} {r.dtype} n={r.n}: {x:.2f}")
-        print(
-            f"| `{r.expr}` | {r.dtype} | {r.n:.0e} | {fmt(ns(r.numpy))} "
-            f"| {fmt(ns(r.ne1))} | {fmt(ns(r.ne2))} | {fmt(ns(r.ne2_out))} "
-            f"| {fmt(ns(r.jit_evaluate))} | {fmt(ns(r.jit_into))} | {fmt(ns(r.py_evaluate))} "
-            f"| {fmt(ra)} | {fmt(ro)} "
-            f"| {pct} | {r.load} |"
+    notes = [
+        (
+            f"{time.strftime('%Y-%m-%d')}, {cpu_model()}, {cores} cores, Python "
+            f"{platform.python_version()}; {THREADS} threads for jitexpr and numexpr-2T. "
+            f"ns per element, median of repeats after a warm-up (at n = 1e3 that is also µs per "
+            f"call). Ratios are jitexpr ÷ numexpr-2T: `evaluate` vs `evaluate` (both allocate), "
+            f"`eval_into` vs `evaluate(out=)`."
+        ),
+    ]
+    if any(r.jit_into_1t is not None for r in rows):
+        notes.append(
+            "At n = " + " and ".join(f"{n:.0e}" for n in ONE_THREAD_SIZES)
+            + " jitexpr also runs with 1 thread: 2T speedup is jitexpr 1T eval_into ÷ "
+            "eval_into (2 threads)."
         )
-    print()
+    if blosc2 is not None:
+        notes.append(
+            f"blosc2 {blosc2.__version__} 2T: `blosc2.evaluate` with {THREADS} threads, "
+            "a reference only (no ratio)."
+        )
+    if jx is None:
+        notes.append("Note: " + BINDINGS_MISSING.format(exe=sys.executable) + ".")
+    print(" ".join(notes) + "\n")
+    bad: list[str] = []
+    if standard:
+        print_table(standard, best_triad, bad)
+    if extra:
+        print("### Extra expressions (not tuned for)\n")
+        print(
+            f"From benches/{EXTRA_FILE.name}: typical numexpr and pandas expressions outside "
+            "the standard set, for checking general speed; nothing is tuned for them and "
+            "their ratios do not make `--quick` fail. Same columns as above.\n"
+        )
+        extra_bad: list[str] = []
+        print_table(extra, best_triad, extra_bad)
+        if extra_bad:
+            print(
+                "\nextra expressions (not checked) where jitexpr is slower than numexpr-2T: "
+                + "; ".join(extra_bad),
+                file=sys.stderr,
+            )
     triads = ", ".join(f"{k} {v:.1f} GB/s" for k, v in gbs.items())
     print(
         f"Triad `x = b + 3*c` at n = {max(sizes + [10_000_000]):.0e} "
@@ -540,7 +703,7 @@ def main() -> int:
     def compile_range(attr: str) -> str:
         # One value per expression and dtype: the median over the sizes.
         per: dict = {}
-        for r in rows:
+        for r in standard or extra:
             if getattr(r, attr) is not None:
                 per.setdefault((r.expr, r.dtype), []).append(getattr(r, attr))
         med = {k: statistics.median(v) for k, v in per.items()}
@@ -552,10 +715,11 @@ def main() -> int:
 
     if any(r.compile_s is not None for r in rows):
         parts = [
-            "jitexpr first call, kernel cache cleared, median over the sizes, per expression "
+            f"jitexpr first call ({'standard' if standard else 'extra'} set), kernel cache "
+            "cleared, median over the sizes, per expression "
             "(each a second compile in the process): preparing the interpreted tier (what a "
             f"first call pays before evaluating; parse, checks, optimizer included) "
-            f"{compile_range('compile_s')}"
+            f"{compile_range('compile_s')}",
         ]
         for attr, what in [
             ("first_call_s", "the whole first call at n = 1e3 (preparation and the first "
@@ -566,7 +730,7 @@ def main() -> int:
              "2^18 elements)"),
             ("first_compile_s", "the first preparation in a fresh process (adds one-time setup)"),
         ]:
-            if any(getattr(r, attr) is not None for r in rows):
+            if any(getattr(r, attr) is not None for r in standard or extra):
                 parts.append(f"{what} {compile_range(attr)}")
         print("; ".join(parts) + ".")
         print()
