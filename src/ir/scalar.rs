@@ -424,10 +424,46 @@ macro_rules! float_min_max {
         impl BlockMinMax for $t {
             fn min_max(v: &[$t], max: bool) -> Option<$t> {
                 let (&first, rest) = v.split_first()?;
-                Some(if max {
+                // The definition, one element after another: the first NaN
+                // wins, and on equality the later value.
+                let serial = || if max {
                     rest.iter().fold(first, |x, &y| if x.is_nan() || x > y { x } else { y })
                 } else {
                     rest.iter().fold(first, |x, &y| if x.is_nan() || x < y { x } else { y })
+                };
+                // The same value found faster: without NaNs, the extreme is
+                // one value up to the sign of zero, computed in eight
+                // independent lanes (vector instructions); a zero extreme is
+                // the last zero of the block (equality: the later wins).
+                const LANES: usize = 8;
+                if v.len() < 2 * LANES || first.is_nan() {
+                    return Some(serial());
+                }
+                let mut acc = [first; LANES];
+                let mut nan = [false; LANES];
+                let chunks = v.chunks_exact(LANES);
+                let tail = chunks.remainder();
+                for c in chunks {
+                    for j in 0..LANES {
+                        nan[j] |= c[j].is_nan();
+                        acc[j] = if max {
+                            if acc[j] > c[j] { acc[j] } else { c[j] }
+                        } else if acc[j] < c[j] {
+                            acc[j]
+                        } else {
+                            c[j]
+                        };
+                    }
+                }
+                if nan.contains(&true) || tail.iter().any(|x| x.is_nan()) {
+                    return Some(serial());
+                }
+                let pick = |x: $t, y: $t| if (max && x > y) || (!max && x < y) { x } else { y };
+                let m = tail.iter().fold(acc.iter().copied().fold(first, pick), |x, &y| pick(x, y));
+                Some(if m == 0.0 {
+                    *v.iter().rev().find(|&&x| x == 0.0).unwrap_or(&m)
+                } else {
+                    m
                 })
             }
         }
@@ -1255,6 +1291,44 @@ mod tests {
         assert_eq!(s(BinaryOp::Shl, 1, -1), Scalar::Int64(0));
         assert_eq!(s(BinaryOp::Shr, -8, 70), Scalar::Int64(-1));
         assert_eq!(s(BinaryOp::Shr, -8, 1), Scalar::Int64(-4));
+    }
+
+    #[test]
+    fn block_min_max_is_the_serial_definition() {
+        // The definition the fast path must give bit for bit.
+        fn serial(v: &[f64], max: bool) -> Option<f64> {
+            let (&first, rest) = v.split_first()?;
+            Some(rest.iter().fold(first, |x, &y| {
+                if x.is_nan() || (max && x > y) || (!max && x < y) {
+                    x
+                } else {
+                    y
+                }
+            }))
+        }
+        let specials = [0.0, -0.0, 1.0, -1.0, f64::INFINITY, f64::NEG_INFINITY, 5e-324];
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for case in 0..4000 {
+            let len = (next() % 70) as usize;
+            let v: Vec<f64> = (0..len)
+                .map(|_| match next() % 10 {
+                    0..=5 => specials[(next() % specials.len() as u64) as usize],
+                    6 if case % 3 == 0 => f64::from_bits(0x7ff8_0000_0000_0000 | (next() & 0xffff)),
+                    _ => (next() % 2000) as f64 / 1000.0 - 1.0,
+                })
+                .collect();
+            for max in [false, true] {
+                let want = serial(&v, max).map(f64::to_bits);
+                let got = f64::min_max(&v, max).map(f64::to_bits);
+                assert_eq!(got, want, "{v:?} max={max}");
+            }
+        }
     }
 
     #[test]
