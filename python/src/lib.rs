@@ -13,7 +13,7 @@
 mod raw;
 
 use std::cell::RefCell;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use jitexpr::{Array, ArrayView, Backend, CancelToken, DType, Math, Options, Signature, Vars};
 use numpy::PyArrayDyn;
@@ -253,10 +253,12 @@ fn to_numpy<'py>(py: Python<'py>, array: Array) -> Bound<'py, PyAny> {
 
 /// A kernel and the nanoseconds one result element costs it on one thread
 /// (an estimate, for [`Priced::watched`]).
-#[derive(Clone)]
 struct Priced {
     kernel: jitexpr::Kernel,
     ns_per_element: f64,
+    /// For an elementwise JIT program (no reduction): the inputs it reads,
+    /// whose broadcast shape is the result's (see [`Priced::new_result`]).
+    reads: Option<Vec<String>>,
 }
 
 impl Priced {
@@ -312,22 +314,81 @@ impl Priced {
             "any",
             "all",
         ];
+        const REDUCTIONS: &[&str] = &["sum", "prod", "mean", "min", "max", "any", "all"];
         let ir = kernel.compiled().optimized.to_string();
         let mut ns: f64 = 0.0;
+        let mut reads = Vec::new();
+        let mut elementwise = true;
         for line in ir.lines() {
-            let Some((_, op)) = line.split_once(" = ") else {
+            let Some((_, node)) = line.split_once(" = ") else {
                 continue;
             };
-            let op = op.split(['.', ' ']).next().unwrap_or("");
+            let op = node.split(['.', ' ']).next().unwrap_or("");
             ns += if CHEAP.contains(&op) { 0.5 } else { 20.0 };
+            elementwise &= !REDUCTIONS.contains(&op);
+            if op == "input"
+                && let Some((_, name)) = node.split_once(' ')
+            {
+                reads.push(name.to_string());
+            }
         }
-        if kernel.options().backend != Backend::Jit {
+        let jit = kernel.options().backend == Backend::Jit;
+        if !jit {
             ns *= 20.0;
         }
         Priced {
             kernel,
             ns_per_element: ns.max(0.5),
+            reads: (jit && elementwise && !reads.is_empty()).then_some(reads),
         }
+    }
+
+    /// For an elementwise JIT program: a new NumPy array for its result
+    /// over `inputs`, of the result's dtype and shape (the broadcast shape
+    /// of the inputs it reads) in NumPy's `order='K'` layout as the core
+    /// chooses it (Fortran when it has two or more axes and each input of
+    /// that shape is Fortran-contiguous, else C), for `eval_into` to fill:
+    /// NumPy's allocator, no zero-fill, one Python object. `None` when the
+    /// program has a reduction, an input is missing, or the shapes do not
+    /// broadcast: the core's `eval` then allocates (and reports the error).
+    fn new_result<'py>(
+        &self,
+        py: Python<'py>,
+        inputs: &Inputs<'_, 'py>,
+    ) -> Option<Bound<'py, PyAny>> {
+        let reads = self.reads.as_ref()?;
+        let read = |name: &String| {
+            let i = inputs.names.iter().position(|n| n == name)?;
+            Some(&inputs.values[i])
+        };
+        // The broadcast shape, right-aligned in `dims` (NumPy: at most 64 axes).
+        let mut dims = [1usize; 64];
+        let mut ndim = 0;
+        for name in reads {
+            let s = read(name)?.shape();
+            if s.len() > dims.len() {
+                return None;
+            }
+            ndim = ndim.max(s.len());
+            let tail = dims.len() - s.len();
+            for (d, &n) in dims[tail..].iter_mut().zip(s) {
+                *d = match (*d, n) {
+                    (a, b) if a == b => a,
+                    (1, b) => b,
+                    (a, 1) => a,
+                    _ => return None,
+                };
+            }
+        }
+        let shape = &dims[dims.len() - ndim..];
+        let mut full = reads
+            .iter()
+            .filter_map(read)
+            .filter(|v| v.shape() == shape)
+            .peekable();
+        let fortran =
+            ndim > 1 && full.peek().is_some() && full.all(|v| v.view().is_fortran_contiguous());
+        Some(raw::new_array(py, self.kernel.dtype(), shape, fortran))
     }
 
     /// Whether an evaluation over `elements` (the inputs' broadcast size)
@@ -448,12 +509,28 @@ fn run<'py>(
 ) -> PyResult<Bound<'py, PyAny>> {
     let vars = inputs.vars();
     let watch = kernel.watched(inputs.elements());
+    let new_result = if out.is_none() {
+        kernel.new_result(py, inputs)
+    } else {
+        None
+    };
     let kernel = &kernel.kernel;
     let eval = |t: Option<&CancelToken>| match t {
         Some(t) => kernel.eval_with_cancel(&vars, t),
         None => kernel.eval(&vars),
     };
     let Some(out) = out else {
+        if let Some(result) = new_result {
+            let view = NpArray::of(&result)
+                .expect("a new array")
+                .view_mut(kernel.dtype());
+            interruptible(py, watch, move |t| match t {
+                Some(t) => kernel.eval_into_with_cancel(&vars, view, t),
+                None => kernel.eval_into(&vars, view),
+            })?
+            .map_err(|e| to_py_err(py, &e))?;
+            return Ok(result);
+        }
         let result = interruptible(py, watch, eval)?;
         return result
             .map(|a| to_numpy(py, a))
@@ -512,7 +589,7 @@ struct Compiled {
     options: Options,
     /// The dtype of each of `Expr::names` (`None`: not bound).
     dtypes: Vec<Option<DType>>,
-    kernel: Priced,
+    kernel: Arc<Priced>,
 }
 
 /// The expressions `evaluate` has seen, by text (cleared when full).
@@ -595,7 +672,7 @@ impl Expr {
         options: Options,
         dtypes: &[Option<DType>],
         inputs: &Inputs<'_, '_>,
-    ) -> PyResult<Priced> {
+    ) -> PyResult<Arc<Priced>> {
         {
             let kernels = self.kernels.lock().unwrap_or_else(|e| e.into_inner());
             if let Some(c) = kernels
@@ -603,7 +680,7 @@ impl Expr {
                 .rev()
                 .find(|c| c.options == options && c.dtypes == dtypes)
             {
-                return Ok(c.kernel.clone());
+                return Ok(Arc::clone(&c.kernel));
             }
         }
         let signature = inputs
@@ -613,7 +690,7 @@ impl Expr {
             .fold(Signature::new(), |s, (n, v)| s.with(n, v.dtype()));
         let kernel = jitexpr::compile_with(ex.to_str()?, &signature, options)
             .map_err(|e| to_py_err(py, &e))?;
-        let kernel = Priced::new(kernel);
+        let kernel = Arc::new(Priced::new(kernel));
         let mut kernels = self.kernels.lock().unwrap_or_else(|e| e.into_inner());
         if kernels.len() >= KERNELS_PER_EXPR {
             kernels.remove(0);
@@ -621,7 +698,7 @@ impl Expr {
         kernels.push(Compiled {
             options,
             dtypes: dtypes.to_vec(),
-            kernel: kernel.clone(),
+            kernel: Arc::clone(&kernel),
         });
         Ok(kernel)
     }

@@ -32,12 +32,17 @@ pub(crate) struct NpArray<'a> {
     owner: PhantomData<&'a PyAny>,
 }
 
-/// How one axis is laid out, in elements.
+/// An array's layout in elements, ready for `from_shape_ptr`.
 struct Axes {
-    shape: Vec<usize>,
-    strides: Vec<usize>,
-    inverted: Vec<usize>,
+    shape: IxDyn,
+    /// Non-negative: the axes in `inverted` had negative strides.
+    strides: IxDyn,
+    /// Bit `i` set: flip axis `i` back after making the view (NumPy has at
+    /// most 64 axes).
+    inverted: u64,
+    /// Elements from the data pointer to the lowest address (≤ 0).
     offset: isize,
+    empty: bool,
 }
 
 impl<'a> NpArray<'a> {
@@ -95,7 +100,7 @@ impl<'a> NpArray<'a> {
     /// place: one of the five dtypes, native byte order, aligned, and every
     /// stride of an axis longer than 1 a multiple of the element size.
     pub(crate) fn direct_dtype(&self) -> Option<DType> {
-        if self.flags() & NPY_ARRAY_ALIGNED == 0 {
+        if self.flags() & NPY_ARRAY_ALIGNED == 0 || self.ndim() > 64 {
             return None;
         }
         // SAFETY: `descr` of a live ndarray is a live dtype object; `type_num`
@@ -162,24 +167,27 @@ impl<'a> NpArray<'a> {
 
     /// The layout in elements of `size` bytes, with every stride made
     /// non-negative (`inverted` lists the axes to flip back) and `offset`
-    /// the element offset from the data pointer to the lowest address.
-    /// Callers checked `direct_dtype` (strides are multiples of `size`).
+    /// the element offset from the data pointer to the lowest address; an
+    /// empty array has all strides 0. Callers checked `direct_dtype`
+    /// (strides of axes longer than 1 are multiples of `size`).
     fn axes(&self, size: usize) -> Axes {
-        let shape = self.shape().to_vec();
-        let size = size as isize;
-        let mut strides = Vec::with_capacity(shape.len());
-        let mut inverted = Vec::new();
-        let mut offset = 0isize;
-        for (axis, (&n, &s)) in shape.iter().zip(self.strides()).enumerate() {
-            if n <= 1 || s % size != 0 {
-                // One element (or none): the stride is never used.
-                strides.push(0);
-            } else if s < 0 {
-                offset += (n as isize - 1) * (s / size);
-                strides.push((-s / size) as usize);
-                inverted.push(axis);
-            } else {
-                strides.push((s / size) as usize);
+        let dims = self.shape();
+        let shape = IxDyn(dims);
+        let mut strides = IxDyn::zeros(dims.len());
+        let empty = dims.contains(&0);
+        let (mut inverted, mut offset) = (0u64, 0isize);
+        if !empty {
+            let size = size as isize;
+            for (axis, (&n, &s)) in dims.iter().zip(self.strides()).enumerate() {
+                if n <= 1 || s % size != 0 {
+                    // One element: the stride is never used (left 0).
+                } else if s < 0 {
+                    offset += (n as isize - 1) * (s / size);
+                    strides[axis] = (-s / size) as usize;
+                    inverted |= 1 << axis;
+                } else {
+                    strides[axis] = (s / size) as usize;
+                }
             }
         }
         Axes {
@@ -187,6 +195,7 @@ impl<'a> NpArray<'a> {
             strides,
             inverted,
             offset,
+            empty,
         }
     }
 
@@ -195,7 +204,8 @@ impl<'a> NpArray<'a> {
         fn go<'a, T: Element>(a: &NpArray<'a>) -> ArrayView<'a> {
             let axes = a.axes(size_of::<T>());
             let ptr = base_ptr::<T>(a, &axes);
-            let layout = IxDyn(&axes.shape).strides(IxDyn(&axes.strides));
+            let inverted = axes.inverted;
+            let layout = axes.shape.strides(axes.strides);
             // SAFETY: `direct_dtype` checked that the elements are `T` (type
             // number), native byte order and aligned, and that each stride of
             // an axis with two or more elements is a multiple of the element
@@ -210,7 +220,7 @@ impl<'a> NpArray<'a> {
             // is never written in place); another Python thread could, while
             // the GIL is released: see the module documentation.
             let mut view = unsafe { ArrayViewD::from_shape_ptr(layout, ptr.as_ptr()) };
-            for &axis in &axes.inverted {
+            for axis in (0..64).filter(|i| inverted & (1 << i) != 0) {
                 view.invert_axis(Axis(axis));
             }
             T::into_view(view)
@@ -231,7 +241,8 @@ impl<'a> NpArray<'a> {
         fn go<'a, T: Element>(a: &NpArray<'a>) -> ArrayViewMut<'a> {
             let axes = a.axes(size_of::<T>());
             let ptr = base_ptr::<T>(a, &axes);
-            let layout = IxDyn(&axes.shape).strides(IxDyn(&axes.strides));
+            let inverted = axes.inverted;
+            let layout = axes.shape.strides(axes.strides);
             // SAFETY: as in `view`, for the layout and lifetime. Writing is
             // allowed: the caller checked the WRITEABLE flag, and that no
             // input of this evaluation overlaps these bytes (so no shared
@@ -241,7 +252,7 @@ impl<'a> NpArray<'a> {
             // kernel then writes the same element more than once, each time
             // with a value of the same result, as NumPy's own ufuncs do.
             let mut view = unsafe { ArrayViewMutD::from_shape_ptr(layout, ptr.as_ptr()) };
-            for &axis in &axes.inverted {
+            for axis in (0..64).filter(|i| inverted & (1 << i) != 0) {
                 view.invert_axis(Axis(axis));
             }
             T::into_view_mut(view)
@@ -259,7 +270,7 @@ impl<'a> NpArray<'a> {
 /// The pointer a view of `axes` starts at: the lowest element address, or a
 /// dangling aligned pointer for an empty array.
 fn base_ptr<T>(a: &NpArray<'_>, axes: &Axes) -> NonNull<T> {
-    if axes.shape.contains(&0) {
+    if axes.empty {
         return NonNull::dangling();
     }
     let data = a.data().cast::<T>();
@@ -274,6 +285,38 @@ fn dtype_size(d: DType) -> usize {
         DType::Bool => 1,
         DType::Int32 | DType::Float32 => 4,
         DType::Int64 | DType::Float64 => 8,
+    }
+}
+
+/// A new NumPy array of `dtype` and `shape` (C or Fortran order) for a
+/// kernel to write every element of, allocated by NumPy as `np.empty` does:
+/// the elements are whatever the allocator gave (bool ones are zeroed).
+pub(crate) fn new_array<'py>(
+    py: Python<'py>,
+    dtype: DType,
+    shape: &[usize],
+    fortran: bool,
+) -> Bound<'py, PyAny> {
+    fn empty<'py, T: numpy::Element>(
+        py: Python<'py>,
+        shape: &[usize],
+        fortran: bool,
+    ) -> Bound<'py, PyAny> {
+        // SAFETY: `PyArray::new` is unsafe because its elements are not
+        // initialized: Rust code must not read them before writing. This
+        // module only writes them (through `NpArray::view_mut`, the kernel
+        // writing every element), and Python sees the array only after that
+        // (on an error it is dropped unseen), like an `np.empty` array that
+        // has been filled. `T` is a plain number type: any bits are a value.
+        unsafe { numpy::PyArray::<T, _>::new(py, IxDyn(shape), fortran) }.into_any()
+    }
+    match dtype {
+        // Not every byte is a bool: zeroed (a byte per element is cheap).
+        DType::Bool => numpy::PyArray::<bool, _>::zeros(py, IxDyn(shape), fortran).into_any(),
+        DType::Int32 => empty::<i32>(py, shape, fortran),
+        DType::Int64 => empty::<i64>(py, shape, fortran),
+        DType::Float32 => empty::<f32>(py, shape, fortran),
+        DType::Float64 => empty::<f64>(py, shape, fortran),
     }
 }
 

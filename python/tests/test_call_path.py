@@ -274,3 +274,35 @@ def test_argument_errors_in_order():
     np.testing.assert_array_equal(ne.evaluate("a", backend="interp"), a)
     r = ne.evaluate("a", order="F")
     assert r.flags.f_contiguous
+
+
+def test_new_results_have_the_broadcast_shape_and_order_k_layout():
+    c = RNG.random((4, 6))
+    f = np.asfortranarray(c)
+    cases = [
+        ("f + 1", {"f": f}, "F"),
+        ("f + c", {"f": f, "c": c}, "C"),  # not every full-shape input is Fortran
+        ("f + r", {"f": f, "r": RNG.random(6)}, "F"),  # a broadcast row does not count
+        ("x + y", {"x": RNG.random((4, 1)), "y": RNG.random((1, 6))}, "C"),
+        ("x * 2", {"x": f[::-1, ::2]}, "C"),
+        ("s + v", {"s": 2.0, "v": RNG.random(5)}, "C"),
+        ("s + t", {"s": 2.0, "t": np.float32(1)}, "C"),
+        ("e + z", {"e": np.ones((0, 3)), "z": np.ones((1, 3))}, "C"),
+        ("(x > 0.5) & (y < 0.5)", {"x": f, "y": f}, "F"),
+        ("where(x > 0.5, n, 0)", {"x": c, "n": np.arange(6, dtype=np.int32)}, "C"),
+    ]
+    for ex, d, order in cases:
+        r = ne.evaluate(ex, local_dict=d)
+        # Python numbers are 0-d arrays (float64, int64), not NumPy's weak scalars.
+        arrays = {k: np.asarray(v) for k, v in d.items()}
+        expected = eval(ex.replace("where", "np.where"), {"np": np}, arrays)
+        expected = np.asarray(expected)
+        assert r.shape == expected.shape and r.dtype == expected.dtype, ex
+        np.testing.assert_array_equal(r, expected)
+        if r.ndim > 1 and r.size:
+            assert r.flags.f_contiguous if order == "F" else r.flags.c_contiguous, ex
+    # A compiled kernel's unused input does not shape the result.
+    k = ne.compile("a * 2", {"a": "float64", "b": "float64"})
+    assert k(np.ones(3), np.ones((5, 7))).shape == (3,)
+    with pytest.raises(ValueError):  # shapes that do not broadcast: the core's error
+        ne.evaluate("p + q", local_dict={"p": np.ones(3), "q": np.ones(4)})
