@@ -746,30 +746,6 @@ fn backend_name(backend: Option<&Bound<'_, PyAny>>) -> PyResult<&'static str> {
     )))
 }
 
-/// numexpr's keywords `evaluate` accepts and ignores.
-const IGNORED: [&str; 2] = ["optimization", "truediv"];
-
-fn check_kwargs(kwargs: Option<&Bound<'_, PyDict>>) -> PyResult<()> {
-    let Some(kwargs) = kwargs.filter(|k| !k.is_empty()) else {
-        return Ok(());
-    };
-    let mut unknown = Vec::new();
-    for key in kwargs.keys() {
-        let key = key.str()?.to_string();
-        if !IGNORED.contains(&key.as_str()) {
-            unknown.push(key);
-        }
-    }
-    if unknown.is_empty() {
-        return Ok(());
-    }
-    unknown.sort();
-    Err(PyTypeError::new_err(format!(
-        "evaluate() got unexpected keyword arguments: {}",
-        unknown.join(", ")
-    )))
-}
-
 /// What `re_evaluate` runs again: this thread's last successful `evaluate`.
 struct Last {
     ex: Py<PyString>,
@@ -853,8 +829,8 @@ fn is_k(order: &Bound<'_, PyAny>) -> bool {
 /// divides like Python 3.
 #[pyfunction]
 #[pyo3(
-    signature = (ex, local_dict=None, global_dict=None, out=None, order=None, casting=None, sanitize=None, _frame_depth=1, *, backend=None, math="fast", **kwargs),
-    text_signature = "(ex, local_dict=None, global_dict=None, out=None, order='K', casting='safe', sanitize=None, _frame_depth=1, *, backend=None, math='fast', **kwargs)"
+    signature = (ex, local_dict=None, global_dict=None, out=None, order=None, casting=None, sanitize=None, _frame_depth=1, *, backend=None, math="fast", optimization=None, truediv=None),
+    text_signature = "(ex, local_dict=None, global_dict=None, out=None, order='K', casting='safe', sanitize=None, _frame_depth=1, *, backend=None, math='fast', optimization=None, truediv=None)"
 )]
 #[allow(clippy::too_many_arguments)]
 fn evaluate<'py>(
@@ -869,10 +845,10 @@ fn evaluate<'py>(
     _frame_depth: i64,
     backend: Option<&Bound<'py, PyAny>>,
     math: &str,
-    kwargs: Option<&Bound<'py, PyDict>>,
+    optimization: Option<&Bound<'py, PyAny>>,
+    truediv: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let _ = sanitize;
-    check_kwargs(kwargs)?;
+    let _ = (sanitize, optimization, truediv);
     let Ok(ex) = ex.cast::<PyString>() else {
         return Err(PyTypeError::new_err(format!(
             "the expression must be a str, not {}",

@@ -22,6 +22,7 @@ use pyo3::prelude::*;
 use std::marker::PhantomData;
 use std::os::raw::c_int;
 use std::ptr::NonNull;
+use std::sync::atomic::{AtomicPtr, Ordering};
 
 /// A NumPy array (an instance of `numpy.ndarray` or a subclass), borrowed.
 /// The array lives for 'a: a reference to it (the `Bound` it came from) is
@@ -30,6 +31,22 @@ use std::ptr::NonNull;
 pub(crate) struct NpArray<'a> {
     raw: *mut PyArrayObject,
     owner: PhantomData<&'a PyAny>,
+}
+
+/// `numpy.ndarray`, looked up once (the `numpy` crate's lookup goes through
+/// its API table on every call).
+fn ndarray_type(py: Python<'_>) -> *mut ffi::PyTypeObject {
+    static NDARRAY: AtomicPtr<ffi::PyTypeObject> = AtomicPtr::new(std::ptr::null_mut());
+    let t = NDARRAY.load(Ordering::Relaxed);
+    if !t.is_null() {
+        return t;
+    }
+    // SAFETY: reads NumPy's array type object from its C API table (which
+    // the `numpy` crate imports on first use); the type lives as long as the
+    // interpreter.
+    let t = unsafe { npyffi::get_type_object(py, npyffi::NpyTypes::PyArray_Type) };
+    NDARRAY.store(t, Ordering::Relaxed);
+    t
 }
 
 /// An array's layout in elements, ready for `from_shape_ptr`.
@@ -49,10 +66,15 @@ impl<'a> NpArray<'a> {
     /// `object` as a NumPy array, if it is one.
     pub(crate) fn of(object: &'a Bound<'_, PyAny>) -> Option<Self> {
         let raw = object.as_ptr();
-        // SAFETY: `raw` is a live object (`object` holds a reference; the GIL is held).
-        // PyArray_Check reads its type against NumPy's array type, imported
-        // by the `numpy` crate.
-        let is_array = unsafe { npyffi::PyArray_Check(object.py(), raw) } != 0;
+        let ndarray = ndarray_type(object.py());
+        // SAFETY: `raw` is a live object (`object` holds a reference; the GIL
+        // is held): reading its type, and asking whether that type derives
+        // from NumPy's (a live type object: NumPy is never unloaded), is
+        // what PyArray_Check does.
+        let is_array = unsafe {
+            let t = ffi::Py_TYPE(raw);
+            t == ndarray || ffi::PyType_IsSubtype(t, ndarray) != 0
+        };
         is_array.then_some(NpArray {
             raw: raw.cast(),
             owner: PhantomData,
