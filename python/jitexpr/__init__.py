@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import os
 import sys
-import threading
 
 import numpy as np
 
@@ -38,7 +37,7 @@ from ._errors import (
     JitexprUnsupportedError,
     JitexprValueError,
 )
-from ._jitexpr import Kernel, get_num_threads, has_gpu
+from ._jitexpr import Kernel, evaluate, get_num_threads, has_gpu, re_evaluate
 
 __version__ = "0.1.0"
 
@@ -71,9 +70,10 @@ ncores = os.cpu_count() or 1
 #: numexpr compatibility: jitexpr has no VML; its own vector math is always used.
 use_vml = False
 
+# evaluate() and re_evaluate() are the extension's (python/src/lib.rs): it keeps its
+# own cache of each expression's names and kernels, and each thread's last call.
 _ANALYSIS_CACHE: dict = {}
 _ANALYSIS_CACHE_SIZE = 256
-_last = threading.local()
 
 
 def detect_number_of_cores() -> int:
@@ -146,58 +146,6 @@ def _backend_name(backend):
     if backend not in BACKENDS:
         raise ValueError(f"unknown backend {backend!r}: use one of {', '.join(BACKENDS)}")
     return backend
-
-
-def evaluate(
-    ex,
-    local_dict=None,
-    global_dict=None,
-    out=None,
-    order="K",
-    casting="safe",
-    sanitize=None,
-    _frame_depth=1,
-    *,
-    backend=None,
-    math="fast",
-    **kwargs,
-):
-    """Evaluates the expression ``ex`` like ``numexpr.evaluate``.
-
-    Variables are looked up in ``local_dict`` then ``global_dict``; when either is
-    omitted, the caller's locals or globals are used. ``out`` receives the result
-    (it may be one of the inputs: jitexpr then evaluates into a temporary first);
-    its dtype must be the result's or one it casts to under ``casting``. ``order``
-    is ``'K'`` (the layout follows the inputs) or ``'C'``, ``'F'``, ``'A'``.
-    ``backend`` is ``"jit"`` (default), ``"interpreter"`` or ``"gpu"``; ``math``
-    is ``"fast"`` (vectorized, within a few ULP) or ``"reference"``.
-
-    numexpr's ``sanitize``, ``optimization`` and ``truediv`` are accepted and
-    ignored: jitexpr never executes the text, always optimizes exactly, and always
-    divides like Python 3.
-    """
-    _check_kwargs(kwargs)
-    arrays = _lookup(ex, local_dict, global_dict, _frame_depth)
-    backend = _backend_name(backend)
-    result = _jitexpr.evaluate(ex, arrays, out, backend, math, casting)
-    _last.state = (ex, out, order, casting, backend, math)
-    if order != "K" and out is None:
-        result = np.asarray(result, order=order)
-    return result
-
-
-def re_evaluate(local_dict=None, global_dict=None, _frame_depth=1):
-    """Evaluates the last expression ``evaluate`` ran in this thread again, with the
-    current values of its variables (and the same ``out``, ``order``, backend)."""
-    state = getattr(_last, "state", None)
-    if state is None:
-        raise RuntimeError("re_evaluate() needs a previous evaluate() in this thread")
-    ex, out, order, casting, backend, math = state
-    arrays = _lookup(ex, local_dict, global_dict, _frame_depth)
-    result = _jitexpr.evaluate(ex, arrays, out, backend, math, casting)
-    if order != "K" and out is None:
-        result = np.asarray(result, order=order)
-    return result
 
 
 _IGNORED = {"optimization", "truediv"}

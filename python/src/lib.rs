@@ -10,14 +10,19 @@
 //! dtype (`jitexpr._coerce.write_out`), and turning a core `Error` into the
 //! matching Python exception (`jitexpr._errors.from_core`).
 
+mod raw;
+
+use std::cell::RefCell;
+use std::sync::{Arc, Mutex};
+
 use jitexpr::{Array, ArrayView, Backend, CancelToken, DType, Math, Options, Signature, Vars};
-use numpy::{
-    PyArrayDescrMethods, PyArrayDyn, PyArrayMethods, PyReadonlyArrayDyn, PyUntypedArray,
-    PyUntypedArrayMethods,
-};
-use pyo3::exceptions::{PyTypeError, PyValueError};
+use numpy::PyArrayDyn;
+use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyTuple};
+use pyo3::sync::PyOnceLock;
+use pyo3::types::{IntoPyDict, PyBool, PyDict, PyFloat, PyInt, PyString, PyTuple};
+
+use raw::NpArray;
 
 /// A core error as the Python exception `jitexpr._errors.from_core` builds:
 /// the exception class follows the error kind, the message is the caret diagnostic.
@@ -80,162 +85,162 @@ fn parse_options(backend: &str, math: &str) -> PyResult<Options> {
     Ok(Options::with_backend(backend).with_math(math))
 }
 
-/// A read-only borrow of a NumPy array of one of the five dtypes.
-enum Held<'py> {
-    Bool(PyReadonlyArrayDyn<'py, bool>),
-    Int32(PyReadonlyArrayDyn<'py, i32>),
-    Int64(PyReadonlyArrayDyn<'py, i64>),
-    Float32(PyReadonlyArrayDyn<'py, f32>),
-    Float64(PyReadonlyArrayDyn<'py, f64>),
+/// One input of an evaluation, ready to be viewed.
+enum Value<'py> {
+    /// A NumPy array read in place, with its elements' dtype (`direct_dtype`).
+    Array(Bound<'py, PyAny>, DType),
+    /// A Python number, as the 0-d array `np.asarray` would give.
+    Owned(Array),
 }
 
-impl Held<'_> {
+impl<'py> Value<'py> {
+    /// `object` as input `name`: a NumPy array of the wanted dtype (`target`,
+    /// or any of the five when `None`) is read as it is; a Python `bool`,
+    /// `int` or `float` of that dtype becomes a 0-d array here; anything else
+    /// is converted by `jitexpr._coerce.coerce` (which raises if the
+    /// conversion would not be safe).
+    fn new(name: &str, object: Bound<'py, PyAny>, target: Option<DType>) -> PyResult<Self> {
+        let direct = NpArray::of(&object).and_then(|a| a.direct_dtype());
+        if let Some(d) = direct
+            && target.is_none_or(|t| t == d)
+        {
+            return Ok(Value::Array(object, d));
+        }
+        if direct.is_none()
+            && let Some(a) = number(&object)
+            && target.is_none_or(|t| t == a.dtype())
+        {
+            return Ok(Value::Owned(a));
+        }
+        let py = object.py();
+        let converted = COERCE.import(py, "jitexpr._coerce", "coerce")?.call1((
+            name,
+            &object,
+            target.map(dtype_name),
+        ))?;
+        let d = NpArray::of(&converted)
+            .and_then(|a| a.direct_dtype())
+            .ok_or_else(|| {
+                PyTypeError::new_err(format!("input {name:?}: conversion gave an unusable array"))
+            })?;
+        Ok(Value::Array(converted, d))
+    }
+
+    fn dtype(&self) -> DType {
+        match self {
+            Value::Array(_, d) => *d,
+            Value::Owned(a) => a.dtype(),
+        }
+    }
+
     fn view(&self) -> ArrayView<'_> {
         match self {
-            Held::Bool(a) => ArrayView::Bool(a.as_array()),
-            Held::Int32(a) => ArrayView::Int32(a.as_array()),
-            Held::Int64(a) => ArrayView::Int64(a.as_array()),
-            Held::Float32(a) => ArrayView::Float32(a.as_array()),
-            Held::Float64(a) => ArrayView::Float64(a.as_array()),
+            Value::Array(o, d) => NpArray::of(o).expect("an array").view(*d),
+            Value::Owned(a) => a.view(),
+        }
+    }
+
+    fn shape(&self) -> &[usize] {
+        match self {
+            Value::Array(o, _) => NpArray::of(o).expect("an array").shape(),
+            Value::Owned(a) => a.shape(),
+        }
+    }
+
+    /// The bytes it occupies (`None` for our own memory, or none).
+    fn extent(&self) -> Option<(usize, usize)> {
+        match self {
+            Value::Array(o, d) => NpArray::of(o).expect("an array").extent(raw::itemsize(*d)),
+            Value::Owned(_) => None,
         }
     }
 }
 
-/// The jitexpr dtype of a NumPy array this module can borrow as it is:
-/// one of the five dtypes, native byte order, aligned.
-fn direct_dtype(array: &Bound<'_, PyUntypedArray>) -> Option<DType> {
-    if !array.is_aligned() {
-        return None;
-    }
-    let descr = array.dtype();
-    if descr.is_native_byteorder() == Some(false) {
-        return None;
-    }
-    match (descr.kind(), descr.itemsize()) {
-        (b'b', 1) => Some(DType::Bool),
-        (b'i', 4) => Some(DType::Int32),
-        (b'i', 8) => Some(DType::Int64),
-        (b'f', 4) => Some(DType::Float32),
-        (b'f', 8) => Some(DType::Float64),
-        _ => None,
+/// An exact Python `bool`, `int` (that fits int64) or `float` as the 0-d
+/// array `np.asarray` makes of it; `None` for anything else.
+fn number(object: &Bound<'_, PyAny>) -> Option<Array> {
+    use numpy::ndarray::arr0;
+    if object.is_exact_instance_of::<PyBool>() {
+        Some(Array::Bool(arr0(object.is_truthy().ok()?).into_dyn()))
+    } else if object.is_exact_instance_of::<PyFloat>() {
+        let x = object.cast::<PyFloat>().ok()?.value();
+        Some(Array::Float64(arr0(x).into_dyn()))
+    } else if object.is_exact_instance_of::<PyInt>() {
+        Some(Array::Int64(arr0(object.extract::<i64>().ok()?).into_dyn()))
+    } else {
+        None
     }
 }
 
-/// The byte range `[lo, hi)` an array's elements occupy (`None` when empty).
-fn extent(array: &Bound<'_, PyUntypedArray>) -> Option<(usize, usize)> {
-    if array.is_empty() {
-        return None;
-    }
-    // SAFETY: reading the data pointer field of a live array object.
-    let data = unsafe { (*array.as_array_ptr()).fields.data } as isize;
-    let (mut lo, mut hi) = (data, data);
-    for (&n, &stride) in array.shape().iter().zip(array.strides()) {
-        let span = (n as isize - 1) * stride;
-        if span < 0 {
-            lo += span;
-        } else {
-            hi += span;
-        }
-    }
-    Some((lo as usize, hi as usize + array.dtype().itemsize()))
+static COERCE: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+static WRITE_OUT: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+static ASARRAY: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+static GENERIC: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+static MAIN_THREAD: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+static GET_IDENT: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+
+/// The inputs of one evaluation: names and values, in binding order.
+struct Inputs<'n, 'py> {
+    names: Vec<&'n str>,
+    values: Vec<Value<'py>>,
 }
 
-fn overlaps(a: Option<(usize, usize)>, b: Option<(usize, usize)>) -> bool {
-    match (a, b) {
-        (Some((a0, a1)), Some((b0, b1))) => a0 < b1 && b0 < a1,
-        _ => false,
-    }
-}
-
-/// Borrows `array` as its dtype (which `direct_dtype` returned).
-fn hold<'py>(array: &Bound<'py, PyUntypedArray>, dtype: DType) -> PyResult<Held<'py>> {
-    fn borrow<'py, T: numpy::Element>(
-        array: &Bound<'py, PyUntypedArray>,
-    ) -> PyResult<PyReadonlyArrayDyn<'py, T>> {
-        let typed = array.cast::<PyArrayDyn<T>>()?;
-        typed
-            .try_readonly()
-            .map_err(|e| PyValueError::new_err(e.to_string()))
-    }
-    Ok(match dtype {
-        DType::Bool => Held::Bool(borrow(array)?),
-        DType::Int32 => Held::Int32(borrow(array)?),
-        DType::Int64 => Held::Int64(borrow(array)?),
-        DType::Float32 => Held::Float32(borrow(array)?),
-        DType::Float64 => Held::Float64(borrow(array)?),
-    })
-}
-
-/// The inputs of one evaluation, borrowed from Python objects.
-struct Inputs<'py> {
-    names: Vec<String>,
-    held: Vec<Held<'py>>,
-    extents: Vec<Option<(usize, usize)>>,
-}
-
-impl<'py> Inputs<'py> {
-    fn new() -> Self {
+impl<'n, 'py> Inputs<'n, 'py> {
+    fn with_capacity(n: usize) -> Self {
         Inputs {
-            names: Vec::new(),
-            held: Vec::new(),
-            extents: Vec::new(),
+            names: Vec::with_capacity(n),
+            values: Vec::with_capacity(n),
         }
     }
 
-    /// Adds `value` as input `name`: borrowed as it is when it is a NumPy array
-    /// of the wanted dtype (`target`, or any of the five when `None`),
-    /// otherwise converted by `jitexpr._coerce.coerce` (which raises if the
-    /// conversion would not be safe).
     fn add(
         &mut self,
-        name: &str,
-        value: &Bound<'py, PyAny>,
+        name: &'n str,
+        object: Bound<'py, PyAny>,
         target: Option<DType>,
     ) -> PyResult<()> {
-        let py = value.py();
-        let direct = value
-            .cast::<PyUntypedArray>()
-            .ok()
-            .and_then(|a| direct_dtype(a).map(|d| (a.clone(), d)));
-        let (array, dtype) = match direct {
-            Some((a, d)) if target.is_none_or(|t| t == d) => (a, d),
-            _ => {
-                let converted = py.import("jitexpr._coerce")?.getattr("coerce")?.call1((
-                    name,
-                    value,
-                    target.map(dtype_name),
-                ))?;
-                let converted = converted.cast_into::<PyUntypedArray>()?;
-                let d = direct_dtype(&converted).ok_or_else(|| {
-                    PyTypeError::new_err(format!(
-                        "input {name:?}: conversion gave an unusable array"
-                    ))
-                })?;
-                (converted, d)
-            }
-        };
-        self.extents.push(extent(&array));
-        self.held.push(hold(&array, dtype)?);
-        self.names.push(name.to_string());
+        self.values.push(Value::new(name, object, target)?);
+        self.names.push(name);
         Ok(())
     }
 
     fn vars(&self) -> Vars<'_> {
         self.names
             .iter()
-            .zip(&self.held)
-            .map(|(n, h)| (n.as_str(), h.view()))
+            .zip(&self.values)
+            .map(|(n, v)| (*n, v.view()))
             .collect()
     }
 
-    fn signature(&self) -> Signature {
-        self.names
+    /// The number of elements of the inputs' broadcast shape (the elements
+    /// an elementwise evaluation computes, or a reduction reads); shapes
+    /// that do not broadcast count as their largest extents.
+    fn elements(&self) -> usize {
+        let ndim = self
+            .values
             .iter()
-            .zip(&self.held)
-            .fold(Signature::new(), |s, (n, h)| s.with(n, h.view().dtype()))
+            .map(|v| v.shape().len())
+            .max()
+            .unwrap_or(0);
+        let mut total = 1usize;
+        for axis in 0..ndim {
+            let mut n = 1usize;
+            for v in &self.values {
+                let s = v.shape();
+                if let Some(k) = (axis + s.len()).checked_sub(ndim) {
+                    n = match (n, s[k]) {
+                        (0, _) | (_, 0) => 0,
+                        (a, b) => a.max(b),
+                    };
+                }
+            }
+            total = total.saturating_mul(n);
+        }
+        total
     }
 }
 
+/// A result as a NumPy array (no copy: the array owns the `ndarray` buffer).
 fn to_numpy<'py>(py: Python<'py>, array: Array) -> Bound<'py, PyAny> {
     match array {
         Array::Bool(a) => PyArrayDyn::from_owned_array(py, a).into_any(),
@@ -246,146 +251,675 @@ fn to_numpy<'py>(py: Python<'py>, array: Array) -> Bound<'py, PyAny> {
     }
 }
 
-/// Input elements from which an evaluation runs on a helper thread while the
-/// calling thread watches for Ctrl-C (below this, ~1 ms of work at most on
-/// the JIT, the thread would cost more than it could save).
-const WATCHED_ELEMENTS: usize = 1 << 20;
+/// A kernel and the nanoseconds one result element costs it on one thread
+/// (an estimate, for [`Priced::watched`]).
+struct Priced {
+    kernel: jitexpr::Kernel,
+    ns_per_element: f64,
+    /// For an elementwise JIT program (no reduction): the inputs it reads,
+    /// whose broadcast shape is the result's (see [`Priced::new_result`]).
+    reads: Option<Vec<String>>,
+}
 
-/// Runs `work` with the GIL released. A long evaluation (`watched`) runs on
-/// a helper thread while this one checks Python's signals every 20 ms: a
-/// KeyboardInterrupt (or any exception a signal handler raises) cancels this
-/// evaluation through its own token, and is raised once it has stopped.
+impl Priced {
+    /// Prices `kernel` from its optimized IR (once per compiled kernel):
+    /// each node costs ~0.5 ns per element on the JIT when it is an
+    /// arithmetic, comparison, selection or reduction step, and up to ~20 ns
+    /// when it is a math function (`sin`, `arctan2`, `**`, …; 2 to 20 ns
+    /// measured, with `math="reference"` the slow end). The interpreter and
+    /// the GPU backend (uploads) count 20 times that.
+    fn new(kernel: jitexpr::Kernel) -> Self {
+        const CHEAP: &[&str] = &[
+            "input",
+            "const",
+            "cast",
+            "neg",
+            "not",
+            "abs",
+            "sign",
+            "sqrt",
+            "floor",
+            "ceil",
+            "trunc",
+            "rint",
+            "reciprocal",
+            "isnan",
+            "isinf",
+            "isfinite",
+            "signbit",
+            "add",
+            "sub",
+            "mul",
+            "div",
+            "shl",
+            "shr",
+            "and",
+            "or",
+            "xor",
+            "lt",
+            "le",
+            "eq",
+            "ne",
+            "ge",
+            "gt",
+            "copysign",
+            "maximum",
+            "minimum",
+            "select",
+            "sum",
+            "prod",
+            "mean",
+            "min",
+            "max",
+            "any",
+            "all",
+        ];
+        const REDUCTIONS: &[&str] = &["sum", "prod", "mean", "min", "max", "any", "all"];
+        let ir = kernel.compiled().optimized.to_string();
+        let mut ns: f64 = 0.0;
+        let mut reads = Vec::new();
+        let mut elementwise = true;
+        for line in ir.lines() {
+            let Some((_, node)) = line.split_once(" = ") else {
+                continue;
+            };
+            let op = node.split(['.', ' ']).next().unwrap_or("");
+            ns += if CHEAP.contains(&op) { 0.5 } else { 20.0 };
+            elementwise &= !REDUCTIONS.contains(&op);
+            if op == "input"
+                && let Some((_, name)) = node.split_once(' ')
+            {
+                reads.push(name.to_string());
+            }
+        }
+        let jit = kernel.options().backend == Backend::Jit;
+        if !jit {
+            ns *= 20.0;
+        }
+        Priced {
+            kernel,
+            ns_per_element: ns.max(0.5),
+            reads: (jit && elementwise && !reads.is_empty()).then_some(reads),
+        }
+    }
+
+    /// For an elementwise JIT program: a new NumPy array for its result
+    /// over `inputs`, of the result's dtype and shape (the broadcast shape
+    /// of the inputs it reads) in NumPy's `order='K'` layout as the core
+    /// chooses it (Fortran when it has two or more axes and each input of
+    /// that shape is Fortran-contiguous, else C), for `eval_into` to fill:
+    /// NumPy's allocator, no zero-fill, one Python object. `None` when the
+    /// program has a reduction, an input is missing, or the shapes do not
+    /// broadcast: the core's `eval` then allocates (and reports the error).
+    fn new_result<'py>(
+        &self,
+        py: Python<'py>,
+        inputs: &Inputs<'_, 'py>,
+    ) -> Option<Bound<'py, PyAny>> {
+        let reads = self.reads.as_ref()?;
+        let read = |name: &String| {
+            let i = inputs.names.iter().position(|n| n == name)?;
+            Some(&inputs.values[i])
+        };
+        // The broadcast shape, right-aligned in `dims` (NumPy: at most 64 axes).
+        let mut dims = [1usize; 64];
+        let mut ndim = 0;
+        for name in reads {
+            let s = read(name)?.shape();
+            if s.len() > dims.len() {
+                return None;
+            }
+            ndim = ndim.max(s.len());
+            let tail = dims.len() - s.len();
+            for (d, &n) in dims[tail..].iter_mut().zip(s) {
+                *d = match (*d, n) {
+                    (a, b) if a == b => a,
+                    (1, b) => b,
+                    (a, 1) => a,
+                    _ => return None,
+                };
+            }
+        }
+        let shape = &dims[dims.len() - ndim..];
+        let mut full = reads
+            .iter()
+            .filter_map(read)
+            .filter(|v| v.shape() == shape)
+            .peekable();
+        let fortran =
+            ndim > 1 && full.peek().is_some() && full.all(|v| v.view().is_fortran_contiguous());
+        Some(raw::new_array(py, self.kernel.dtype(), shape, fortran))
+    }
+
+    /// Whether an evaluation over `elements` (the inputs' broadcast size)
+    /// is long enough to watch for Ctrl-C ([`interruptible`]): predicted
+    /// at [`WATCH_NS`] or more on the threads it will run on.
+    fn watched(&self, elements: usize) -> bool {
+        let ns = elements as f64 * self.ns_per_element;
+        if ns < WATCH_NS {
+            return false;
+        }
+        // The JIT splits work of 64K elements or more over the pool.
+        let threads = if elements >= 1 << 16 {
+            jitexpr::num_threads().max(1)
+        } else {
+            1
+        };
+        ns / threads as f64 >= WATCH_NS
+    }
+}
+
+/// The predicted time from which an evaluation is watched for Ctrl-C: an
+/// unwatched one is at most a few milliseconds of work (the estimate errs
+/// high), and a watched one pays a thread start (~50 µs measured on a
+/// 2-core Zen 4 VM: `std::thread::scope` spawn plus the wake-up; a
+/// persistent helper thread measured ~35 µs, not worth its unsafe code).
+const WATCH_NS: f64 = 2e6;
+
+/// Whether this is Python's main thread (the only one that runs signal
+/// handlers, so the only one worth watching for Ctrl-C).
+fn on_main_thread(py: Python<'_>) -> bool {
+    let check = || -> PyResult<bool> {
+        let main = MAIN_THREAD
+            .import(py, "threading", "main_thread")?
+            .call0()?
+            .getattr("ident")?;
+        let me = GET_IDENT.import(py, "threading", "get_ident")?.call0()?;
+        main.eq(me)
+    };
+    check().unwrap_or(true)
+}
+
+/// Runs `work` with the GIL released. A long evaluation (`watched`) on the
+/// main thread runs on a helper thread while this one waits for it, waking
+/// every 20 ms to run Python's signal handlers: a KeyboardInterrupt (or any
+/// exception a handler raises) cancels this evaluation through its own token,
+/// and is raised once it has stopped. The helper's completion wakes the
+/// waiting thread at once (a condition variable), so watching costs one
+/// thread start.
+/// Other calls run `work` here with no token (`None`).
 fn interruptible<T: Send>(
     py: Python<'_>,
     watched: bool,
-    work: impl FnOnce(&CancelToken) -> jitexpr::Result<T> + Send,
+    work: impl FnOnce(Option<&CancelToken>) -> jitexpr::Result<T> + Send,
 ) -> PyResult<jitexpr::Result<T>> {
-    let token = CancelToken::new();
-    if !watched {
-        return Ok(py.detach(|| work(&token)));
+    if !watched || !on_main_thread(py) {
+        return Ok(py.detach(|| work(None)));
     }
+    let token = CancelToken::new();
+    let slot = Slot {
+        value: Mutex::new(None),
+        ready: std::sync::Condvar::new(),
+    };
     std::thread::scope(|s| {
-        let handle = s.spawn(|| work(&token));
+        let (token, slot) = (&token, &slot);
+        s.spawn(move || {
+            let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(Some(token))));
+            *slot.value.lock().unwrap_or_else(|e| e.into_inner()) = Some(r);
+            slot.ready.notify_one();
+        });
+        let tick = std::time::Duration::from_millis(20);
         loop {
-            py.detach(|| {
-                let start = std::time::Instant::now();
-                while !handle.is_finished() && start.elapsed().as_millis() < 20 {
-                    std::thread::sleep(std::time::Duration::from_millis(1));
-                }
-            });
-            if handle.is_finished() {
-                break;
+            if let Some(r) = py.detach(|| slot.wait(Some(tick))) {
+                return Ok(r.unwrap_or_else(|panic| std::panic::resume_unwind(panic)));
             }
             if let Err(signal) = py.check_signals() {
                 token.cancel();
-                let _ = handle.join();
+                py.detach(|| slot.wait(None));
                 return Err(signal);
             }
         }
-        Ok(handle
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
     })
 }
 
-/// Whether an evaluation of `kernel` over `vars` is long enough to watch
-/// for Ctrl-C ([`interruptible`]).
-fn watched(kernel: &jitexpr::Kernel, vars: &Vars<'_>) -> bool {
-    let elements: usize = vars.iter().map(|(_, v)| v.len()).sum();
-    elements >= WATCHED_ELEMENTS
-        || (kernel.options().backend != Backend::Jit && elements >= WATCHED_ELEMENTS >> 6)
+/// Where a helper thread leaves its result, and the signal that it did.
+struct Slot<R> {
+    value: Mutex<Option<R>>,
+    ready: std::sync::Condvar,
 }
 
-/// Evaluates `kernel` over `inputs` with the GIL released, into a new array or into `out`.
+impl<R> Slot<R> {
+    /// The result, once there (waiting at most `timeout`, or for ever).
+    fn wait(&self, timeout: Option<std::time::Duration>) -> Option<R> {
+        let guard = self.value.lock().unwrap_or_else(|e| e.into_inner());
+        let mut guard = match timeout {
+            Some(t) => {
+                self.ready
+                    .wait_timeout_while(guard, t, |v| v.is_none())
+                    .unwrap_or_else(|e| e.into_inner())
+                    .0
+            }
+            None => self
+                .ready
+                .wait_while(guard, |v| v.is_none())
+                .unwrap_or_else(|e| e.into_inner()),
+        };
+        guard.take()
+    }
+}
+
+/// Evaluates `kernel` over `inputs` with the GIL released, into a new array
+/// or into `out`.
 fn run<'py>(
     py: Python<'py>,
-    kernel: &jitexpr::Kernel,
-    inputs: &Inputs<'py>,
+    kernel: &Priced,
+    inputs: &Inputs<'_, 'py>,
     out: Option<Bound<'py, PyAny>>,
-    casting: &str,
+    casting: &Bound<'py, PyAny>,
 ) -> PyResult<Bound<'py, PyAny>> {
     let vars = inputs.vars();
-    let watch = watched(kernel, &vars);
+    let watch = kernel.watched(inputs.elements());
+    let new_result = if out.is_none() {
+        kernel.new_result(py, inputs)
+    } else {
+        None
+    };
+    let kernel = &kernel.kernel;
+    let eval = |t: Option<&CancelToken>| match t {
+        Some(t) => kernel.eval_with_cancel(&vars, t),
+        None => kernel.eval(&vars),
+    };
     let Some(out) = out else {
-        let result = interruptible(py, watch, |t| kernel.eval_with_cancel(&vars, t))?;
+        if let Some(result) = new_result {
+            let view = NpArray::of(&result)
+                .expect("a new array")
+                .view_mut(kernel.dtype());
+            interruptible(py, watch, move |t| match t {
+                Some(t) => kernel.eval_into_with_cancel(&vars, view, t),
+                None => kernel.eval_into(&vars, view),
+            })?
+            .map_err(|e| to_py_err(py, &e))?;
+            return Ok(result);
+        }
+        let result = interruptible(py, watch, eval)?;
         return result
             .map(|a| to_numpy(py, a))
             .map_err(|e| to_py_err(py, &e));
     };
-    if let Ok(array) = out.cast::<PyUntypedArray>() {
-        let e = extent(array);
-        let writable = direct_dtype(array) == Some(kernel.dtype())
-            && !inputs.extents.iter().any(|&i| overlaps(i, e));
-        if writable && eval_into(py, kernel, &vars, array)? {
+    if let Some(array) = NpArray::of(&out)
+        && array.direct_dtype() == Some(kernel.dtype())
+        && array.writeable()
+    {
+        let e = array.extent(raw::itemsize(kernel.dtype()));
+        if !inputs.values.iter().any(|v| overlaps(v.extent(), e)) {
+            let view = array.view_mut(kernel.dtype());
+            let result = interruptible(py, watch, move |t| match t {
+                Some(t) => kernel.eval_into_with_cancel(&vars, view, t),
+                None => kernel.eval_into(&vars, view),
+            })?;
+            result.map_err(|e| to_py_err(py, &e))?;
             return Ok(out);
         }
     }
     // Another dtype, an overlap with an input, not writeable, not an array:
     // evaluate into a new array and let Python check and copy.
-    let result = interruptible(py, watch, |t| kernel.eval_with_cancel(&vars, t))?;
-    let result = result
+    let result = interruptible(py, watch, eval)?
         .map(|a| to_numpy(py, a))
         .map_err(|e| to_py_err(py, &e))?;
-    py.import("jitexpr._coerce")?
-        .getattr("write_out")?
+    WRITE_OUT
+        .import(py, "jitexpr._coerce", "write_out")?
         .call1((&out, result, casting))?;
     Ok(out)
 }
 
-/// Evaluates into `out` (of the kernel's dtype, overlapping no input).
-/// `Ok(false)` when `out` cannot be borrowed mutably (read-only).
-fn eval_into(
-    py: Python<'_>,
-    kernel: &jitexpr::Kernel,
-    vars: &Vars<'_>,
-    out: &Bound<'_, PyUntypedArray>,
-) -> PyResult<bool> {
-    fn go<T: numpy::Element + jitexpr::Element>(
-        py: Python<'_>,
-        kernel: &jitexpr::Kernel,
-        vars: &Vars<'_>,
-        out: &Bound<'_, PyUntypedArray>,
-    ) -> PyResult<bool> {
-        let typed = out.cast::<PyArrayDyn<T>>()?;
-        let Ok(mut rw) = typed.try_readwrite() else {
-            return Ok(false);
-        };
-        let mut view = rw.as_array_mut();
-        let watch = watched(kernel, vars);
-        let result = interruptible(py, watch, |t| {
-            kernel.eval_into_with_cancel(vars, &mut view, t)
-        })?;
-        result.map(|()| true).map_err(|e| to_py_err(py, &e))
-    }
-    match kernel.dtype() {
-        DType::Bool => go::<bool>(py, kernel, vars, out),
-        DType::Int32 => go::<i32>(py, kernel, vars, out),
-        DType::Int64 => go::<i64>(py, kernel, vars, out),
-        DType::Float32 => go::<f32>(py, kernel, vars, out),
-        DType::Float64 => go::<f64>(py, kernel, vars, out),
+fn overlaps(a: Option<(usize, usize)>, b: Option<(usize, usize)>) -> bool {
+    match (a, b) {
+        (Some((a0, a1)), Some((b0, b1))) => a0 < b1 && b0 < a1,
+        _ => false,
     }
 }
 
-/// Compiles (or finds in the cache) and evaluates `ex` over the arrays in `arrays`.
+/// What `evaluate` knows about an expression from its text alone, cached by
+/// the expression string: the names it reads and the kernels compiled for it.
+#[pyclass(frozen)]
+struct Expr {
+    /// The variables (in order of first appearance), then the built-in
+    /// constants it names (`pi`, …: taken from the dicts only when a number
+    /// or array of that name is there).
+    names: Vec<String>,
+    /// The same names as (interned) Python strings, for the dict lookups.
+    keys: Vec<Py<PyString>>,
+    /// How many of `names` are variables.
+    variables: usize,
+    /// Kernels compiled for it, by options and input dtypes (most recent last).
+    kernels: Mutex<Vec<Compiled>>,
+}
+
+struct Compiled {
+    options: Options,
+    /// The dtype of each of `Expr::names` (`None`: not bound).
+    dtypes: Vec<Option<DType>>,
+    kernel: Arc<Priced>,
+}
+
+/// The expressions `evaluate` has seen, by text (cleared when full).
+static EXPRS: PyOnceLock<Py<PyDict>> = PyOnceLock::new();
+const EXPRS_SIZE: usize = 256;
+/// Signatures (input dtypes, options) kept per expression.
+const KERNELS_PER_EXPR: usize = 16;
+
+impl Expr {
+    /// The cached entry for `ex`, analysed on first use.
+    fn of<'py>(ex: &Bound<'py, PyString>) -> PyResult<Bound<'py, Expr>> {
+        let py = ex.py();
+        let cache = EXPRS.get_or_init(py, || PyDict::new(py).unbind()).bind(py);
+        if let Some(found) = cache.get_item(ex)? {
+            return Ok(found.cast_into::<Expr>()?);
+        }
+        // Errors come with the text attached, for the caret diagnostic.
+        let o = jitexpr::outline(ex.to_str()?).map_err(|e| to_py_err(py, &e))?;
+        let variables = o.names.len();
+        let names: Vec<String> = o.names.into_iter().chain(o.constants).collect();
+        let keys = names
+            .iter()
+            .map(|n| PyString::intern(py, n).unbind())
+            .collect();
+        let expr = Bound::new(
+            py,
+            Expr {
+                names,
+                keys,
+                variables,
+                kernels: Mutex::new(Vec::new()),
+            },
+        )?;
+        if cache.len() >= EXPRS_SIZE {
+            cache.clear();
+        }
+        cache.set_item(ex, &expr)?;
+        Ok(expr)
+    }
+
+    /// The values of the names, from the dicts (numexpr's rules: `local`
+    /// first, then `global`; a constant's name only when it holds a value).
+    fn lookup<'py>(
+        &self,
+        py: Python<'py>,
+        local: &Bound<'py, PyAny>,
+        global: &Bound<'py, PyAny>,
+    ) -> PyResult<Vec<Option<Bound<'py, PyAny>>>> {
+        let mut found = Vec::with_capacity(self.keys.len());
+        for (i, key) in self.keys.iter().enumerate() {
+            let key = key.bind(py);
+            if i < self.variables {
+                let v = match get(local, key)? {
+                    Some(v) => Some(v),
+                    None => get(global, key)?,
+                };
+                found.push(v);
+                continue;
+            }
+            let mut value = None;
+            for d in [local, global] {
+                if let Some(v) = get(d, key)? {
+                    if is_value(&v)? {
+                        value = Some(v);
+                    }
+                    break;
+                }
+            }
+            found.push(value);
+        }
+        Ok(found)
+    }
+
+    /// The kernel for these inputs and options: cached here, or compiled
+    /// (through the core crate's cache).
+    fn kernel(
+        &self,
+        py: Python<'_>,
+        ex: &Bound<'_, PyString>,
+        options: Options,
+        dtypes: &[Option<DType>],
+        inputs: &Inputs<'_, '_>,
+    ) -> PyResult<Arc<Priced>> {
+        {
+            let kernels = self.kernels.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some(c) = kernels
+                .iter()
+                .rev()
+                .find(|c| c.options == options && c.dtypes == dtypes)
+            {
+                return Ok(Arc::clone(&c.kernel));
+            }
+        }
+        let signature = inputs
+            .names
+            .iter()
+            .zip(&inputs.values)
+            .fold(Signature::new(), |s, (n, v)| s.with(n, v.dtype()));
+        let kernel = jitexpr::compile_with(ex.to_str()?, &signature, options)
+            .map_err(|e| to_py_err(py, &e))?;
+        let kernel = Arc::new(Priced::new(kernel));
+        let mut kernels = self.kernels.lock().unwrap_or_else(|e| e.into_inner());
+        if kernels.len() >= KERNELS_PER_EXPR {
+            kernels.remove(0);
+        }
+        kernels.push(Compiled {
+            options,
+            dtypes: dtypes.to_vec(),
+            kernel: Arc::clone(&kernel),
+        });
+        Ok(kernel)
+    }
+}
+
+/// `mapping[key]` if `key in mapping`, else `None` (one lookup for a dict).
+fn get<'py>(
+    mapping: &Bound<'py, PyAny>,
+    key: &Bound<'py, PyString>,
+) -> PyResult<Option<Bound<'py, PyAny>>> {
+    if let Ok(dict) = mapping.cast_exact::<PyDict>() {
+        return dict.get_item(key);
+    }
+    if mapping.contains(key)? {
+        return mapping.get_item(key).map(Some);
+    }
+    Ok(None)
+}
+
+/// `isinstance(x, (np.ndarray, np.generic, bool, int, float))`.
+fn is_value(x: &Bound<'_, PyAny>) -> PyResult<bool> {
+    if NpArray::of(x).is_some() || x.is_instance_of::<PyInt>() || x.is_instance_of::<PyFloat>() {
+        return Ok(true);
+    }
+    let generic = GENERIC.import(x.py(), "numpy", "generic")?;
+    x.is_instance(generic)
+}
+
+/// `backend=` as an option name: `None` is `"jit"`, `"interp"` `"interpreter"`.
+fn backend_name(backend: Option<&Bound<'_, PyAny>>) -> PyResult<&'static str> {
+    let Some(b) = backend.filter(|b| !b.is_none()) else {
+        return Ok("jit");
+    };
+    if let Ok(s) = b.cast::<PyString>() {
+        match s.to_str()? {
+            "jit" => return Ok("jit"),
+            "interp" | "interpreter" => return Ok("interpreter"),
+            "gpu" => return Ok("gpu"),
+            _ => {}
+        }
+    }
+    Err(PyValueError::new_err(format!(
+        "unknown backend {}: use one of jit, interpreter, gpu",
+        b.repr()?
+    )))
+}
+
+/// What `re_evaluate` runs again: this thread's last successful `evaluate`.
+struct Last {
+    ex: Py<PyString>,
+    out: Option<Py<PyAny>>,
+    order: Option<Py<PyAny>>,
+    casting: Py<PyAny>,
+    options: Options,
+}
+
+thread_local! {
+    static LAST: RefCell<Option<Last>> = const { RefCell::new(None) };
+}
+
+/// The expression `ex` evaluated with the variables in the dicts (or the
+/// frame `frame_depth` levels up from the caller when one is `None`).
+#[allow(clippy::too_many_arguments)]
+fn evaluate_in<'py>(
+    py: Python<'py>,
+    ex: &Bound<'py, PyString>,
+    local_dict: Option<&Bound<'py, PyAny>>,
+    global_dict: Option<&Bound<'py, PyAny>>,
+    frame_depth: i64,
+    options: impl FnOnce() -> PyResult<Options>,
+    out: Option<&Bound<'py, PyAny>>,
+    order: Option<&Bound<'py, PyAny>>,
+    casting: &Bound<'py, PyAny>,
+) -> PyResult<(Bound<'py, PyAny>, Options)> {
+    let expr = Expr::of(ex)?;
+    let expr = expr.get();
+    let local_dict = local_dict.filter(|d| !d.is_none());
+    let global_dict = global_dict.filter(|d| !d.is_none());
+    let (frame_locals, frame_globals) = if local_dict.is_none() || global_dict.is_none() {
+        raw::frame_dicts(py, frame_depth, local_dict.is_none(), global_dict.is_none())?
+    } else {
+        (None, None)
+    };
+    let local = local_dict.or(frame_locals.as_ref()).expect("a dict");
+    let global = global_dict.or(frame_globals.as_ref()).expect("a dict");
+    let found = expr.lookup(py, local, global)?;
+    let options = options()?;
+    let mut inputs = Inputs::with_capacity(found.len());
+    let mut dtypes = Vec::with_capacity(found.len());
+    for (name, value) in expr.names.iter().zip(found) {
+        match value {
+            Some(v) => {
+                inputs.add(name, v, None)?;
+                dtypes.push(inputs.values.last().map(Value::dtype));
+            }
+            None => dtypes.push(None),
+        }
+    }
+    let kernel = expr.kernel(py, ex, options, &dtypes, &inputs)?;
+    let result = run(py, &kernel, &inputs, out.cloned(), casting)?;
+    let result = match order {
+        Some(o) if out.is_none() && !o.is_none() && !is_k(o) => ASARRAY
+            .import(py, "numpy", "asarray")?
+            .call((result,), Some(&[("order", o)].into_py_dict(py)?))?,
+        _ => result,
+    };
+    Ok((result, options))
+}
+
+fn is_k(order: &Bound<'_, PyAny>) -> bool {
+    order
+        .cast::<PyString>()
+        .is_ok_and(|s| s.to_str().is_ok_and(|s| s == "K"))
+}
+
+/// Evaluates the expression ``ex`` like ``numexpr.evaluate``.
+///
+/// Variables are looked up in ``local_dict`` then ``global_dict``; when either is
+/// omitted, the caller's locals or globals are used. ``out`` receives the result
+/// (it may be one of the inputs: jitexpr then evaluates into a temporary first);
+/// its dtype must be the result's or one it casts to under ``casting``. ``order``
+/// is ``'K'`` (the layout follows the inputs) or ``'C'``, ``'F'``, ``'A'``.
+/// ``backend`` is ``"jit"`` (default), ``"interpreter"`` or ``"gpu"``; ``math``
+/// is ``"fast"`` (vectorized, within a few ULP) or ``"reference"``.
+///
+/// numexpr's ``sanitize``, ``optimization`` and ``truediv`` are accepted and
+/// ignored: jitexpr never executes the text, always optimizes exactly, and always
+/// divides like Python 3.
 #[pyfunction]
-#[pyo3(signature = (ex, arrays, out=None, backend="jit", math="fast", casting="safe"))]
+#[pyo3(
+    signature = (ex, local_dict=None, global_dict=None, out=None, order=None, casting=None, sanitize=None, _frame_depth=1, *, backend=None, math="fast", optimization=None, truediv=None),
+    text_signature = "(ex, local_dict=None, global_dict=None, out=None, order='K', casting='safe', sanitize=None, _frame_depth=1, *, backend=None, math='fast', optimization=None, truediv=None)"
+)]
+#[allow(clippy::too_many_arguments)]
 fn evaluate<'py>(
     py: Python<'py>,
-    ex: &str,
-    arrays: &Bound<'py, PyDict>,
-    out: Option<Bound<'py, PyAny>>,
-    backend: &str,
+    ex: &Bound<'py, PyAny>,
+    local_dict: Option<&Bound<'py, PyAny>>,
+    global_dict: Option<&Bound<'py, PyAny>>,
+    out: Option<&Bound<'py, PyAny>>,
+    order: Option<&Bound<'py, PyAny>>,
+    casting: Option<&Bound<'py, PyString>>,
+    sanitize: Option<&Bound<'py, PyAny>>,
+    _frame_depth: i64,
+    backend: Option<&Bound<'py, PyAny>>,
     math: &str,
-    casting: &str,
+    optimization: Option<&Bound<'py, PyAny>>,
+    truediv: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let options = parse_options(backend, math)?;
-    let mut inputs = Inputs::new();
-    for (name, value) in arrays.iter() {
-        inputs.add(&name.extract::<String>()?, &value, None)?;
-    }
-    let kernel =
-        jitexpr::compile_with(ex, &inputs.signature(), options).map_err(|e| to_py_err(py, &e))?;
-    run(py, &kernel, &inputs, out, casting)
+    let _ = (sanitize, optimization, truediv);
+    let Ok(ex) = ex.cast::<PyString>() else {
+        return Err(PyTypeError::new_err(format!(
+            "the expression must be a str, not {}",
+            ex.get_type().name()?
+        )));
+    };
+    let safe = pyo3::intern!(py, "safe");
+    let casting = casting.unwrap_or(safe).as_any();
+    let options = || parse_options(backend_name(backend)?, math);
+    let out = out.filter(|o| !o.is_none());
+    let (result, options) = evaluate_in(
+        py,
+        ex,
+        local_dict,
+        global_dict,
+        _frame_depth,
+        options,
+        out,
+        order,
+        casting,
+    )?;
+    LAST.with(|last| {
+        *last.borrow_mut() = Some(Last {
+            ex: ex.clone().unbind(),
+            out: out.map(|o| o.clone().unbind()),
+            order: order.map(|o| o.clone().unbind()),
+            casting: casting.clone().unbind(),
+            options,
+        })
+    });
+    Ok(result)
+}
+
+/// Evaluates the last expression ``evaluate`` ran in this thread again, with the
+/// current values of its variables (and the same ``out``, ``order``, backend).
+#[pyfunction]
+#[pyo3(signature = (local_dict=None, global_dict=None, _frame_depth=1))]
+fn re_evaluate<'py>(
+    py: Python<'py>,
+    local_dict: Option<&Bound<'py, PyAny>>,
+    global_dict: Option<&Bound<'py, PyAny>>,
+    _frame_depth: i64,
+) -> PyResult<Bound<'py, PyAny>> {
+    let last = LAST.with(|last| {
+        last.borrow().as_ref().map(|l| {
+            (
+                l.ex.clone_ref(py),
+                l.out.as_ref().map(|o| o.clone_ref(py)),
+                l.order.as_ref().map(|o| o.clone_ref(py)),
+                l.casting.clone_ref(py),
+                l.options,
+            )
+        })
+    });
+    let Some((ex, out, order, casting, options)) = last else {
+        return Err(PyRuntimeError::new_err(
+            "re_evaluate() needs a previous evaluate() in this thread",
+        ));
+    };
+    let (result, _) = evaluate_in(
+        py,
+        ex.bind(py),
+        local_dict,
+        global_dict,
+        _frame_depth,
+        || Ok(options),
+        out.as_ref().map(|o| o.bind(py)),
+        order.as_ref().map(|o| o.bind(py)),
+        casting.bind(py),
+    )?;
+    Ok(result)
 }
 
 /// A compiled expression: `jitexpr.compile(ex, signature)`.
@@ -393,7 +927,7 @@ fn evaluate<'py>(
 /// Call it (or `.run`) with the arrays by name or in signature order.
 #[pyclass(frozen, module = "jitexpr")]
 struct Kernel {
-    inner: jitexpr::Kernel,
+    inner: Priced,
     signature: Vec<(String, DType)>,
     backend: String,
     math: String,
@@ -425,7 +959,7 @@ impl Kernel {
         }
         let inner = jitexpr::compile_with(ex, &sig, options).map_err(|e| to_py_err(py, &e))?;
         Ok(Kernel {
-            inner,
+            inner: Priced::new(inner),
             signature: names,
             backend: backend.to_string(),
             math: math.to_string(),
@@ -449,14 +983,14 @@ impl Kernel {
                 args.len()
             )));
         }
-        let mut inputs = Inputs::new();
+        let mut inputs = Inputs::with_capacity(self.signature.len());
         for ((name, dtype), value) in self.signature.iter().zip(args.iter()) {
-            inputs.add(name, &value, Some(*dtype))?;
+            inputs.add(name, value, Some(*dtype))?;
         }
         if let Some(kwargs) = kwargs {
             for (name, value) in kwargs.iter() {
-                let name: String = name.extract()?;
-                let Some(pos) = self.signature.iter().position(|(n, _)| *n == name) else {
+                let name = name.cast::<PyString>()?.to_str()?;
+                let Some(pos) = self.signature.iter().position(|(n, _)| n == name) else {
                     return Err(PyTypeError::new_err(format!(
                         "unexpected input '{name}': the kernel reads {}",
                         self.names().join(", ")
@@ -467,10 +1001,12 @@ impl Kernel {
                         "input '{name}' given by position and by name"
                     )));
                 }
-                inputs.add(&name, &value, Some(self.signature[pos].1))?;
+                let (name, dtype) = &self.signature[pos];
+                inputs.add(name, value, Some(*dtype))?;
             }
         }
-        run(py, &self.inner, &inputs, out, "safe")
+        let safe = pyo3::intern!(py, "safe").as_any();
+        run(py, &self.inner, &inputs, out, safe)
     }
 
     /// Same as `run`.
@@ -488,13 +1024,13 @@ impl Kernel {
     /// The dtype of the result, as a NumPy dtype name.
     #[getter]
     fn dtype(&self) -> &'static str {
-        dtype_name(self.inner.dtype())
+        dtype_name(self.inner.kernel.dtype())
     }
 
     /// The expression text.
     #[getter]
     fn source(&self) -> &str {
-        self.inner.source()
+        self.inner.kernel.source()
     }
 
     /// The input names, in signature order.
@@ -520,7 +1056,7 @@ impl Kernel {
 
     /// The IR after optimization, as text.
     fn ir(&self) -> String {
-        self.inner.compiled().optimized.to_string()
+        self.inner.kernel.compiled().optimized.to_string()
     }
 
     fn __repr__(&self) -> String {
@@ -531,9 +1067,9 @@ impl Kernel {
             .collect();
         format!(
             "jitexpr.Kernel({:?}, [{}] -> {}, backend={:?})",
-            self.inner.source(),
+            self.inner.kernel.source(),
             sig.join(", "),
-            dtype_name(self.inner.dtype()),
+            dtype_name(self.inner.kernel.dtype()),
             self.backend
         )
     }
@@ -545,7 +1081,7 @@ impl Kernel {
         let py = slf.py();
         let this = slf.get();
         let args = (
-            this.inner.source().to_string(),
+            this.inner.kernel.source().to_string(),
             this.signature(),
             this.backend.clone(),
             this.math.clone(),
@@ -600,6 +1136,7 @@ fn has_gpu() -> bool {
 #[pymodule]
 fn _jitexpr(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(evaluate, m)?)?;
+    m.add_function(wrap_pyfunction!(re_evaluate, m)?)?;
     m.add_function(wrap_pyfunction!(analyze, m)?)?;
     m.add_function(wrap_pyfunction!(set_num_threads, m)?)?;
     m.add_function(wrap_pyfunction!(get_num_threads, m)?)?;

@@ -1,0 +1,402 @@
+//! The extension's `unsafe` code, in one place: NumPy arrays read through the
+//! NumPy C API into `ndarray` views, the caller's frame, and the helper thread
+//! that runs a watched evaluation on borrowed data.
+//!
+//! # Concurrent mutation
+//!
+//! Evaluation releases the GIL, so while a view made here is in use another
+//! Python thread can write the same array (or `resize(refcheck=False)` it,
+//! which frees the memory). NumPy itself gives no protection against that
+//! and neither did the previous `numpy`-crate borrows (they only track
+//! borrows made by Rust code); as with numexpr, an array must not be
+//! modified by another thread while an expression reads or writes it. A
+//! reference to the array object is held for as long as a view exists, so
+//! its memory cannot be freed by the array being dropped.
+
+use jitexpr::{ArrayView, ArrayViewMut, DType, Element};
+use numpy::ndarray::{ArrayViewD, ArrayViewMutD, Axis, IxDyn, ShapeBuilder};
+use numpy::npyffi::{self, NPY_ARRAY_ALIGNED, NPY_ARRAY_WRITEABLE, NPY_TYPES, PyArrayObject};
+use pyo3::exceptions::PyValueError;
+use pyo3::ffi;
+use pyo3::prelude::*;
+use std::marker::PhantomData;
+use std::os::raw::c_int;
+use std::ptr::NonNull;
+use std::sync::atomic::{AtomicPtr, Ordering};
+
+/// A NumPy array (an instance of `numpy.ndarray` or a subclass), borrowed.
+/// The array lives for 'a: a reference to it (the `Bound` it came from) is
+/// held for that long.
+#[derive(Clone, Copy)]
+pub(crate) struct NpArray<'a> {
+    raw: *mut PyArrayObject,
+    owner: PhantomData<&'a PyAny>,
+}
+
+/// `numpy.ndarray`, looked up once (the `numpy` crate's lookup goes through
+/// its API table on every call).
+fn ndarray_type(py: Python<'_>) -> *mut ffi::PyTypeObject {
+    static NDARRAY: AtomicPtr<ffi::PyTypeObject> = AtomicPtr::new(std::ptr::null_mut());
+    let t = NDARRAY.load(Ordering::Relaxed);
+    if !t.is_null() {
+        return t;
+    }
+    // SAFETY: reads NumPy's array type object from its C API table (which
+    // the `numpy` crate imports on first use); the type lives as long as the
+    // interpreter.
+    let t = unsafe { npyffi::get_type_object(py, npyffi::NpyTypes::PyArray_Type) };
+    NDARRAY.store(t, Ordering::Relaxed);
+    t
+}
+
+/// An array's layout in elements, ready for `from_shape_ptr`.
+struct Axes {
+    shape: IxDyn,
+    /// Non-negative: the axes in `inverted` had negative strides.
+    strides: IxDyn,
+    /// Bit `i` set: flip axis `i` back after making the view (NumPy has at
+    /// most 64 axes).
+    inverted: u64,
+    /// Elements from the data pointer to the lowest address (≤ 0).
+    offset: isize,
+    empty: bool,
+}
+
+impl<'a> NpArray<'a> {
+    /// `object` as a NumPy array, if it is one.
+    pub(crate) fn of(object: &'a Bound<'_, PyAny>) -> Option<Self> {
+        let raw = object.as_ptr();
+        let ndarray = ndarray_type(object.py());
+        // SAFETY: `raw` is a live object (`object` holds a reference; the GIL
+        // is held): reading its type, and asking whether that type derives
+        // from NumPy's (a live type object: NumPy is never unloaded), is
+        // what PyArray_Check does.
+        let is_array = unsafe {
+            let t = ffi::Py_TYPE(raw);
+            t == ndarray || ffi::PyType_IsSubtype(t, ndarray) != 0
+        };
+        is_array.then_some(NpArray {
+            raw: raw.cast(),
+            owner: PhantomData,
+        })
+    }
+
+    fn ndim(&self) -> usize {
+        // SAFETY: `raw` is a live ndarray (checked in `of`, alive for 'a).
+        unsafe { (*self.raw).fields.nd as usize }
+    }
+
+    /// The shape (in elements).
+    pub(crate) fn shape(&self) -> &'a [usize] {
+        let n = self.ndim();
+        if n == 0 {
+            return &[];
+        }
+        // SAFETY: `dimensions` points to `nd` npy_intp (isize) values that live
+        // as long as the array object, which lives for 'a (see `NpArray`). A
+        // dimension is never negative, so reading them as usize is exact.
+        unsafe { std::slice::from_raw_parts((*self.raw).fields.dimensions.cast::<usize>(), n) }
+    }
+
+    /// The strides (in bytes).
+    fn strides(&self) -> &'a [isize] {
+        let n = self.ndim();
+        if n == 0 {
+            return &[];
+        }
+        // SAFETY: as for `shape`: `nd` npy_intp values owned by the array object.
+        unsafe { std::slice::from_raw_parts((*self.raw).fields.strides, n) }
+    }
+
+    fn flags(&self) -> c_int {
+        // SAFETY: reading a field of a live ndarray.
+        unsafe { (*self.raw).fields.flags }
+    }
+
+    fn data(&self) -> *mut u8 {
+        // SAFETY: reading a field of a live ndarray.
+        unsafe { (*self.raw).fields.data.cast() }
+    }
+
+    /// The jitexpr dtype of the array's elements when they can be read in
+    /// place: one of the five dtypes, native byte order, aligned, and every
+    /// stride of an axis longer than 1 a multiple of the element size.
+    pub(crate) fn direct_dtype(&self) -> Option<DType> {
+        if self.flags() & NPY_ARRAY_ALIGNED == 0 || self.ndim() > 64 {
+            return None;
+        }
+        // SAFETY: `descr` of a live ndarray is a live dtype object; `type_num`
+        // and `byteorder` are in the part of its layout NumPy 1 and 2 share.
+        let (type_num, byteorder) = unsafe {
+            let d = &(*(*self.raw).fields.descr).fields;
+            (d.type_num, d.byteorder as u8)
+        };
+        let non_native = if cfg!(target_endian = "little") {
+            b'>'
+        } else {
+            b'<'
+        };
+        if byteorder == non_native {
+            return None;
+        }
+        let long64 = std::mem::size_of::<std::os::raw::c_long>() == 8;
+        let dtype = match type_num {
+            t if t == NPY_TYPES::NPY_BOOL as c_int => DType::Bool,
+            t if t == NPY_TYPES::NPY_INT as c_int => DType::Int32,
+            t if t == NPY_TYPES::NPY_LONG as c_int && long64 => DType::Int64,
+            t if t == NPY_TYPES::NPY_LONG as c_int => DType::Int32,
+            t if t == NPY_TYPES::NPY_LONGLONG as c_int => DType::Int64,
+            t if t == NPY_TYPES::NPY_FLOAT as c_int => DType::Float32,
+            t if t == NPY_TYPES::NPY_DOUBLE as c_int => DType::Float64,
+            _ => return None,
+        };
+        let size = dtype_size(dtype) as isize;
+        let strided = self
+            .shape()
+            .iter()
+            .zip(self.strides())
+            .all(|(&n, &s)| n <= 1 || s % size == 0);
+        strided.then_some(dtype)
+    }
+
+    /// Whether NumPy lets the array be written.
+    pub(crate) fn writeable(&self) -> bool {
+        self.flags() & NPY_ARRAY_WRITEABLE != 0
+    }
+
+    /// The number of elements.
+    pub(crate) fn len(&self) -> usize {
+        self.shape().iter().product()
+    }
+
+    /// The byte range `[lo, hi)` the elements occupy (`None` when empty).
+    pub(crate) fn extent(&self, itemsize: usize) -> Option<(usize, usize)> {
+        if self.len() == 0 {
+            return None;
+        }
+        let data = self.data() as isize;
+        let (mut lo, mut hi) = (data, data);
+        for (&n, &stride) in self.shape().iter().zip(self.strides()) {
+            let span = (n as isize - 1) * stride;
+            if span < 0 {
+                lo += span;
+            } else {
+                hi += span;
+            }
+        }
+        Some((lo as usize, hi as usize + itemsize))
+    }
+
+    /// The layout in elements of `size` bytes, with every stride made
+    /// non-negative (`inverted` lists the axes to flip back) and `offset`
+    /// the element offset from the data pointer to the lowest address; an
+    /// empty array has all strides 0. Callers checked `direct_dtype`
+    /// (strides of axes longer than 1 are multiples of `size`).
+    fn axes(&self, size: usize) -> Axes {
+        let dims = self.shape();
+        let shape = IxDyn(dims);
+        let mut strides = IxDyn::zeros(dims.len());
+        let empty = dims.contains(&0);
+        let (mut inverted, mut offset) = (0u64, 0isize);
+        if !empty {
+            let size = size as isize;
+            for (axis, (&n, &s)) in dims.iter().zip(self.strides()).enumerate() {
+                if n <= 1 || s % size != 0 {
+                    // One element: the stride is never used (left 0).
+                } else if s < 0 {
+                    offset += (n as isize - 1) * (s / size);
+                    strides[axis] = (-s / size) as usize;
+                    inverted |= 1 << axis;
+                } else {
+                    strides[axis] = (s / size) as usize;
+                }
+            }
+        }
+        Axes {
+            shape,
+            strides,
+            inverted,
+            offset,
+            empty,
+        }
+    }
+
+    /// A view of the elements as `dtype`, which must be `direct_dtype()`.
+    pub(crate) fn view(&self, dtype: DType) -> ArrayView<'a> {
+        fn go<'a, T: Element>(a: &NpArray<'a>) -> ArrayView<'a> {
+            let axes = a.axes(size_of::<T>());
+            let ptr = base_ptr::<T>(a, &axes);
+            let inverted = axes.inverted;
+            let layout = axes.shape.strides(axes.strides);
+            // SAFETY: `direct_dtype` checked that the elements are `T` (type
+            // number), native byte order and aligned, and that each stride of
+            // an axis with two or more elements is a multiple of the element
+            // size. `ptr` is the lowest address any index reaches (`axes`
+            // moved it there and made the strides non-negative, as
+            // `from_shape_ptr` requires; the flipped axes are inverted back
+            // below), every element lies in the one allocation NumPy made
+            // for the array, and an empty array gets a dangling aligned
+            // pointer with zero strides. The memory lives while the array
+            // object does: `object` holds a reference for 'a. Nothing in
+            // Rust writes it for 'a (an `out=` array that overlaps an input
+            // is never written in place); another Python thread could, while
+            // the GIL is released: see the module documentation.
+            let mut view = unsafe { ArrayViewD::from_shape_ptr(layout, ptr.as_ptr()) };
+            for axis in (0..64).filter(|i| inverted & (1 << i) != 0) {
+                view.invert_axis(Axis(axis));
+            }
+            T::into_view(view)
+        }
+        match dtype {
+            DType::Bool => go::<bool>(self),
+            DType::Int32 => go::<i32>(self),
+            DType::Int64 => go::<i64>(self),
+            DType::Float32 => go::<f32>(self),
+            DType::Float64 => go::<f64>(self),
+        }
+    }
+
+    /// A mutable view of the elements as `dtype`, which must be
+    /// `direct_dtype()`; the array must be `writeable()` and overlap no
+    /// array viewed for the same evaluation.
+    pub(crate) fn view_mut(&self, dtype: DType) -> ArrayViewMut<'a> {
+        fn go<'a, T: Element>(a: &NpArray<'a>) -> ArrayViewMut<'a> {
+            let axes = a.axes(size_of::<T>());
+            let ptr = base_ptr::<T>(a, &axes);
+            let inverted = axes.inverted;
+            let layout = axes.shape.strides(axes.strides);
+            // SAFETY: as in `view`, for the layout and lifetime. Writing is
+            // allowed: the caller checked the WRITEABLE flag, and that no
+            // input of this evaluation overlaps these bytes (so no shared
+            // view aliases this one). Two axes with the same address ranges
+            // (a zero or overlapping stride NumPy allows in a writeable
+            // `as_strided` view) would alias elements within the view; the
+            // kernel then writes the same element more than once, each time
+            // with a value of the same result, as NumPy's own ufuncs do.
+            let mut view = unsafe { ArrayViewMutD::from_shape_ptr(layout, ptr.as_ptr()) };
+            for axis in (0..64).filter(|i| inverted & (1 << i) != 0) {
+                view.invert_axis(Axis(axis));
+            }
+            T::into_view_mut(view)
+        }
+        match dtype {
+            DType::Bool => go::<bool>(self),
+            DType::Int32 => go::<i32>(self),
+            DType::Int64 => go::<i64>(self),
+            DType::Float32 => go::<f32>(self),
+            DType::Float64 => go::<f64>(self),
+        }
+    }
+}
+
+/// The pointer a view of `axes` starts at: the lowest element address, or a
+/// dangling aligned pointer for an empty array.
+fn base_ptr<T>(a: &NpArray<'_>, axes: &Axes) -> NonNull<T> {
+    if axes.empty {
+        return NonNull::dangling();
+    }
+    let data = a.data().cast::<T>();
+    // SAFETY: `offset` (elements, ≤ 0) moves from the data pointer to the
+    // lowest address an index reaches, inside the array's allocation.
+    let ptr = unsafe { data.offset(axes.offset) };
+    NonNull::new(ptr).expect("a non-empty NumPy array has a data pointer")
+}
+
+fn dtype_size(d: DType) -> usize {
+    match d {
+        DType::Bool => 1,
+        DType::Int32 | DType::Float32 => 4,
+        DType::Int64 | DType::Float64 => 8,
+    }
+}
+
+/// A new NumPy array of `dtype` and `shape` (C or Fortran order) for a
+/// kernel to write every element of, allocated by NumPy as `np.empty` does:
+/// the elements are whatever the allocator gave (bool ones are zeroed).
+pub(crate) fn new_array<'py>(
+    py: Python<'py>,
+    dtype: DType,
+    shape: &[usize],
+    fortran: bool,
+) -> Bound<'py, PyAny> {
+    fn empty<'py, T: numpy::Element>(
+        py: Python<'py>,
+        shape: &[usize],
+        fortran: bool,
+    ) -> Bound<'py, PyAny> {
+        // SAFETY: `PyArray::new` is unsafe because its elements are not
+        // initialized: Rust code must not read them before writing. This
+        // module only writes them (through `NpArray::view_mut`, the kernel
+        // writing every element), and Python sees the array only after that
+        // (on an error it is dropped unseen), like an `np.empty` array that
+        // has been filled. `T` is a plain number type: any bits are a value.
+        unsafe { numpy::PyArray::<T, _>::new(py, IxDyn(shape), fortran) }.into_any()
+    }
+    match dtype {
+        // Not every byte is a bool: zeroed (a byte per element is cheap).
+        DType::Bool => numpy::PyArray::<bool, _>::zeros(py, IxDyn(shape), fortran).into_any(),
+        DType::Int32 => empty::<i32>(py, shape, fortran),
+        DType::Int64 => empty::<i64>(py, shape, fortran),
+        DType::Float32 => empty::<f32>(py, shape, fortran),
+        DType::Float64 => empty::<f64>(py, shape, fortran),
+    }
+}
+
+/// The size in bytes of an element of `d`.
+pub(crate) fn itemsize(d: DType) -> usize {
+    dtype_size(d)
+}
+
+/// A frame's `(f_locals, f_globals)`, each only when asked for.
+pub(crate) type FrameDicts<'py> = (Option<Bound<'py, PyAny>>, Option<Bound<'py, PyAny>>);
+
+/// The `(locals, globals)` of the Python frame `depth` levels up from the
+/// caller of the extension function running now (`depth` 1: that caller's
+/// own frame), as `sys._getframe(depth - 1)` would give them from there.
+/// Only the ones asked for are fetched (`f_locals` builds a dict).
+pub(crate) fn frame_dicts<'py>(
+    py: Python<'py>,
+    depth: i64,
+    want_locals: bool,
+    want_globals: bool,
+) -> PyResult<FrameDicts<'py>> {
+    let too_deep = || PyValueError::new_err("call stack is not deep enough");
+    if depth < 1 {
+        // sys._getframe(depth - 1) with a negative depth.
+        return Err(PyValueError::new_err("call stack is not deep enough"));
+    }
+    if depth == 1 && !want_locals {
+        // The common case (a dict given for the locals): no frame object.
+        // SAFETY: called with the GIL held; returns a borrowed reference to
+        // the globals of the running Python frame, or NULL without one.
+        let globals = unsafe { ffi::PyEval_GetGlobals() };
+        if globals.is_null() {
+            return Err(too_deep());
+        }
+        // SAFETY: a borrowed, non-null reference, taken as a new one.
+        let globals = unsafe { Bound::from_borrowed_ptr(py, globals) };
+        return Ok((None, Some(globals)));
+    }
+    // SAFETY: called with the GIL held; a borrowed reference to the running
+    // frame (or NULL), which we take as a new reference.
+    let frame = unsafe { Bound::from_borrowed_ptr_or_opt(py, ffi::PyEval_GetFrame().cast()) };
+    let mut frame = frame.ok_or_else(too_deep)?;
+    for _ in 1..depth {
+        // SAFETY: `frame` is a live frame object (we hold a reference);
+        // PyFrame_GetBack returns a new reference or NULL at the bottom.
+        let back = unsafe { ffi::PyFrame_GetBack(frame.as_ptr().cast()) };
+        // SAFETY: a new reference (or NULL), owned from here on.
+        frame = unsafe { Bound::from_owned_ptr_or_opt(py, back.cast()) }.ok_or_else(too_deep)?;
+    }
+    let locals = if want_locals {
+        Some(frame.getattr(pyo3::intern!(py, "f_locals"))?)
+    } else {
+        None
+    };
+    let globals = if want_globals {
+        Some(frame.getattr(pyo3::intern!(py, "f_globals"))?)
+    } else {
+        None
+    };
+    Ok((locals, globals))
+}
