@@ -127,6 +127,12 @@ impl CompiledStage {
     pub fn cost(&self) -> usize {
         self.plan.cost
     }
+
+    /// Whether a large output is worth streaming stores
+    /// (`StagePlan::memory_bound`).
+    pub fn memory_bound(&self) -> bool {
+        self.plan.memory_bound
+    }
 }
 
 /// Kernels and the code memory (and interpreted stages) they live in.

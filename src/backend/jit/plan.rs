@@ -82,6 +82,11 @@ pub struct StagePlan {
     /// on one element: what decides whether a call is worth the threads
     /// (see `call::PARALLEL_WORK`).
     pub cost: usize,
+    /// No node is a math function: the stage moves more bytes than it
+    /// computes on, so a large output is worth streaming stores
+    /// (`call::STREAM_BYTES`; they measured 1.5x slower for `exp(a)` and
+    /// `log(a+1)` at 1e7 elements, faster for `a*b+c`).
+    pub memory_bound: bool,
 }
 
 /// [`StagePlan::cost`] of a stage of `nodes` reading `leaves` operands:
@@ -131,11 +136,17 @@ impl StagePlan {
         let vector_math = fast_math && lanes.is_some() && vector::uses_vmath(program, root);
         let inline_math = vector_math && vector::inline_vmath(program, root);
         let cost = cost(program, &nodes, leaves.len(), fast_math);
+        let memory_bound = !nodes.iter().any(|&n| match g.node(n) {
+            Node::Unary(op, _) => op.implementation().is_math(),
+            Node::Binary(op, ..) => op.implementation().is_math(),
+            _ => false,
+        });
         let mut plan = StagePlan {
             root,
             nodes,
             leaves,
             cost,
+            memory_bound,
             lanes,
             fast_math,
             vector_math,

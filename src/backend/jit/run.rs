@@ -41,7 +41,9 @@ pub(crate) fn run(
             let n = shapes.of(s.stage.root).iter().product::<usize>();
             (n, n.saturating_mul(s.cost()))
         })
-        .fold((0usize, 0usize), |(n, w), (m, v)| (n + m, w.saturating_add(v)));
+        .fold((0usize, 0usize), |(n, w), (m, v)| {
+            (n + m, w.saturating_add(v))
+        });
     // Small problems run on the calling thread: they need no threads (nor
     // the lock that guards the team, nor creating it on a first call).
     let pool = if work >= call::PARALLEL_WORK {
@@ -103,6 +105,11 @@ pub(crate) fn run(
                             format_shape(shape)
                         ))
                     })?;
+                let output = if compiled.memory_bound() {
+                    output
+                } else {
+                    output.without_streaming()
+                };
                 written = call::run(kernel, &operands, &output, shape, pool.as_deref(), cancel);
                 token.check()?;
             }

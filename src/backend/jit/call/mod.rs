@@ -491,6 +491,14 @@ impl Output {
         })
     }
 
+    /// The output written with regular stores only (see [`STREAM_BYTES`]).
+    pub fn without_streaming(self) -> Output {
+        Output {
+            stream: false,
+            ..self
+        }
+    }
+
     /// The output of shape `squeezed` seen with shape `full`: the same
     /// elements, with length-1 axes inserted where `full` has them and
     /// `squeezed` does not (a stage whose reduced axes the result dropped).
@@ -747,7 +755,8 @@ pub fn run(
 }
 
 /// Outputs at least this large (half the L3 of the machines measured) that
-/// were not just allocated ([`new_array`]) are written with non-temporal
+/// were not just allocated ([`new_array`]), of a memory-bound stage
+/// ([`Output::without_streaming`] otherwise), are written with non-temporal
 /// stores: each piece is computed into a buffer
 /// that stays in L2, then streamed to the output, so its lines are never
 /// read first (a regular store reads a line before writing it): `a*b+c`
@@ -755,7 +764,8 @@ pub fn run(
 pub const STREAM_BYTES: usize = 16 << 20;
 
 thread_local! {
-    /// Each thread's buffer for one streamed piece (`CHUNK` elements).
+    /// Each thread's buffer for one streamed piece (at most `CHUNK` elements:
+    /// smaller pieces, 2,048 elements, measured 5-20% slower).
     static PIECE: std::cell::RefCell<Vec<u64>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
