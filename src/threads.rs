@@ -7,9 +7,10 @@
 //! finds its slice still in its own L2 (what OpenMP's static schedule
 //! does); a thread that is done helps with the others' slices, so one the
 //! OS does not run (a busy machine) cannot hold the call up. The workers
-//! spin for a while ([`SPIN`]) after a job before they sleep, so calls in
-//! quick succession cost about a microsecond of fork/join, not a futex
-//! round trip; the caller spins for its workers likewise.
+//! stay awake for a while after a job ([`WORKER_SPIN`]: spinning, then
+//! yielding their core) before they sleep, so calls in quick succession
+//! cost about a microsecond of fork/join, not a futex round trip; the
+//! caller spins for its workers likewise.
 //!
 //! The team is created on first use with `JITEXPR_NUM_THREADS` threads if
 //! that variable is set, otherwise one per available core;
@@ -35,9 +36,16 @@ use std::time::{Duration, Instant};
 /// machine jitexpr runs on has more cores.
 pub const MAX_THREADS: usize = 1024;
 
-/// How long a worker spins for the next job, and the caller for its
-/// workers, before sleeping.
+/// How long the caller spins for its workers before sleeping.
 const SPIN: Duration = Duration::from_micros(100);
+
+/// How long a worker waits awake for the next job before sleeping: it spins
+/// for [`SPIN`], then yields its core until this. A call into a team whose
+/// workers sleep measured slower than one thread at 1e5 elements from
+/// Python (the worker wakes too late to help and the caller waits for it);
+/// with 100 µs awake, NumPy's or numexpr's calls between two of jitexpr's
+/// put the workers to sleep.
+const WORKER_SPIN: Duration = Duration::from_micros(2000);
 
 /// A job: called once with each part index `0..threads`.
 type Job = dyn Fn(usize) + Sync;
@@ -219,8 +227,15 @@ fn work(s: &Shared, part: usize) {
     loop {
         let start = Instant::now();
         while s.epoch.load(Ordering::Acquire) == seen {
-            if start.elapsed() < SPIN {
+            let waited = start.elapsed();
+            if waited < SPIN {
                 std::hint::spin_loop();
+                continue;
+            }
+            if waited < WORKER_SPIN {
+                // Still awake for the next call, but giving this core to any
+                // other thread that wants it (another library's threads).
+                std::thread::yield_now();
                 continue;
             }
             let mut guard = lock(&s.sleep);

@@ -35,9 +35,9 @@ pub const CHUNK: usize = 16 * 1024;
 pub const PARALLEL_THRESHOLD: usize = 64 * 1024;
 
 /// Below this much work (elements × `StagePlan::cost`) a call runs on the
-/// calling thread: `a*b+c` (cost 6) from about 33,000 elements up, `exp(a)`
-/// (10) from 20,000.
-pub const PARALLEL_WORK: usize = 200_000;
+/// calling thread: `a*b+c` (cost 6) from about 6,700 elements up, `exp(a)`
+/// (10) from 4,000.
+pub const PARALLEL_WORK: usize = 40_000;
 
 /// A kernel operand, as [`interpret`] hands it to a [`BlockKernel`] for one
 /// call of `n` elements.
