@@ -98,7 +98,16 @@ pub fn define_kernel(
                 let ok = b.ins().icmp_imm_s(IntCC::Equal, bad, 0);
                 // Math-heavy bodies are long enough to keep the FMA units
                 // busy on their own; unrolling them only doubles compile time.
-                let unroll = if plan.vector_math { 1 } else { UNROLL };
+                // A boolean result is stored eight bytes at a time (see
+                // `store_bools`): as many vectors as make eight lanes.
+                let bools = !plan.vector_math && program.graph.dtype(root) == DType::Bool;
+                let unroll = if plan.vector_math {
+                    1
+                } else if bools {
+                    8 / i64::from(lanes.count)
+                } else {
+                    UNROLL
+                };
                 let w = i64::from(lanes.count) * unroll;
                 let whole = b.ins().band_imm_s(n, -w);
                 let nv = b.ins().select(ok, whole, zero);
@@ -183,9 +192,16 @@ pub fn define_kernel(
                         program,
                         plan,
                     };
-                    for u in 0..unroll {
-                        let dst = (po, (u * i64::from(lanes.count) * out_size) as i32);
-                        cx.vector_body((pointers, (16 * u) as i32), dst, lanes)?;
+                    if bools {
+                        let masks = (0..unroll)
+                            .map(|u| cx.vector_value((pointers, (16 * u) as i32), lanes))
+                            .collect::<Result<Vec<Value>>>()?;
+                        store_bools(cx.b, &masks, po);
+                    } else {
+                        for u in 0..unroll {
+                            let dst = (po, (u * i64::from(lanes.count) * out_size) as i32);
+                            cx.vector_body((pointers, (16 * u) as i32), dst, lanes)?;
+                        }
                     }
                     let mut next: Vec<_> = pointers
                         .iter()
@@ -287,11 +303,24 @@ impl Emit<'_, '_> {
     /// at `pointers[k] + offset`), computes the root, stores it at `dst`.
     fn vector_body(
         &mut self,
-        (pointers, offset): (&[Value], i32),
+        at: (&[Value], i32),
         dst: (Value, i32),
         lanes: vector::Lanes,
     ) -> Result<()> {
-        let (program, plan) = (self.program, self.plan);
+        let root = self.vector_value(at, lanes)?;
+        let dtype = self.program.graph.dtype(self.plan.root);
+        store_vector(self.b, root, dst, dtype, lanes);
+        Ok(())
+    }
+
+    /// Loads one vector of every leaf (leaf `k` at `pointers[k] + offset`)
+    /// and computes the root's vector.
+    fn vector_value(
+        &mut self,
+        (pointers, offset): (&[Value], i32),
+        lanes: vector::Lanes,
+    ) -> Result<Value> {
+        let plan = self.plan;
         // Not `aligned`: element arrays are only element-aligned.
         let flags = MemFlagsData::new().with_notrap();
         let mut vals: HashMap<NodeId, Value> = HashMap::new();
@@ -304,14 +333,7 @@ impl Emit<'_, '_> {
             lanes,
             (plan.fast_math, plan.inline_math),
         )?;
-        store_vector(
-            self.b,
-            vals[&plan.root],
-            dst,
-            program.graph.dtype(plan.root),
-            lanes,
-        );
-        Ok(())
+        Ok(vals[&plan.root])
     }
 
     /// Lowers `nodes` (in topological order) on vectors, skipping those already
@@ -381,6 +403,53 @@ impl Emit<'_, '_> {
         }
         Ok(())
     }
+}
+
+/// Stores the booleans of `masks` (lane masks of 8 lanes in all: four of
+/// two 64-bit lanes or two of four 32-bit lanes) as 8 bytes (0 or 1) at
+/// `addr`: the masks narrowed to bytes in vector registers (a shuffle for
+/// the 64-bit lanes, then saturating packs) and one 8-byte store, where
+/// `store_vector` spends a movmsk, a multiply, a mask and a store on every
+/// two or four lanes.
+fn store_bools(b: &mut FunctionBuilder<'_>, masks: &[Value], addr: Value) {
+    let little = MemFlagsData::new().with_endianness(cranelift_codegen::ir::Endianness::Little);
+    let as_type = |b: &mut FunctionBuilder<'_>, ty: cranelift_codegen::ir::Type, v: Value| {
+        if b.func.dfg.value_type(v) == ty {
+            v
+        } else {
+            b.ins().bitcast(ty, little, v)
+        }
+    };
+    // Four-lane 32-bit masks: the 64-bit ones' low halves, two vectors at a time.
+    let quads: Vec<Value> = if masks.len() == 4 {
+        let pick: Vec<u8> = vec![0, 1, 2, 3, 8, 9, 10, 11, 16, 17, 18, 19, 24, 25, 26, 27];
+        let pick = b
+            .func
+            .dfg
+            .immediates
+            .push(cranelift_codegen::ir::ConstantData::from(pick));
+        masks
+            .chunks(2)
+            .map(|pair| {
+                let x = as_type(b, types::I8X16, pair[0]);
+                let y = as_type(b, types::I8X16, pair[1]);
+                let s = b.ins().shuffle(x, y, pick);
+                as_type(b, types::I32X4, s)
+            })
+            .collect()
+    } else {
+        masks.iter().map(|&m| as_type(b, types::I32X4, m)).collect()
+    };
+    // -1/0 lanes stay -1/0 through the saturating packs.
+    let halves = b.ins().snarrow(quads[0], quads[1]);
+    let bytes = b.ins().snarrow(halves, halves);
+    let one = b.ins().iconst(types::I8, 1);
+    let ones = b.ins().splat(types::I8X16, one);
+    let bytes = b.ins().band(bytes, ones);
+    let words = as_type(b, types::I64X2, bytes);
+    let low = b.ins().extractlane(words, 0);
+    b.ins()
+        .store(MemFlagsData::new().with_notrap(), low, addr, 0);
 }
 
 /// Stores one result vector at `addr` (booleans: lane masks to bytes).
