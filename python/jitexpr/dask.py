@@ -1,4 +1,4 @@
-"""jitexpr over Dask arrays: one compiled kernel run on every block.
+"""jitexpr over Dask arrays: compiled kernels run on every block.
 
 >>> import dask.array as da, jitexpr.dask as jd
 >>> rng = da.random.default_rng(0)
@@ -6,36 +6,64 @@
 >>> y = rng.random((20000, 20000), chunks=(4000, 1000))
 >>> r = jd.evaluate("sin(x)**2 + cos(y)**2", x=x, y=y)     # lazy
 >>> s = jd.evaluate("sum(sin(x)**2 + cos(y)**2)", x=x, y=y)   # lazy 0-d
+>>> c = jd.evaluate("x / sum(x, axis=1) - mean(x)", x=x)     # lazy, three passes
 >>> s.compute()
 
-How the graph is built:
+How the graph is built (everything below is lazy; nothing runs on the client but
+compiling the kernels):
 
 * **Elementwise expressions** become one ``dask.array.blockwise`` layer whose task
   for each output block calls the compiled kernel on the matching input blocks.
   Blockwise aligns chunks (inputs chunked differently are rechunked to common
   chunks first) and broadcasts like NumPy: inputs of lower rank align with the
   trailing axes, and axes of length 1 broadcast. NumPy arrays join as Dask arrays
-  of one chunk; Python scalars and 0-d arrays are passed to every task as they are.
+  of one chunk; Python scalars and 0-d NumPy arrays are passed to every task as
+  they are, 0-d Dask arrays as one-block inputs of every task.
 * **One reduction of an elementwise expression** (``sum(a*b)``, ``max(x, axis=0)``,
   ``mean(...)``, ``prod``, ``min``, ``any``, ``all``) becomes a blockwise layer of
   per-block partial results, each computed by one fused jitexpr kernel
   (``sum(a*b)`` over the block, never materializing ``a*b``), combined by Dask's
   reduction machinery (``dask.array.reduction``: a tree of ``combine`` steps, then
-  ``aggregate``). ``mean`` is a sum divided by the count.
-* Anything else (a reduction inside a larger expression, such as ``a - mean(a)``,
-  or several reductions) raises ``JitexprUnsupportedError``: it needs the result
-  of one reduction before the elementwise pass, which is two graphs.
+  ``aggregate``, on the workers). Each partial carries the number of elements its
+  block reduced, counted when the block is computed, so unknown chunk sizes
+  (``x[x > 0]``) work: ``mean`` is the sum of the partial sums divided by the sum
+  of the counts. An empty block gives the operation's identity (``-inf`` for a
+  float ``max``) with a count of 0, so it never changes the result; ``min``/``max``
+  with nothing at all to reduce raise ``JitexprValueError`` ("zero-size array to
+  reduction operation max which has no identity") when the graph runs, and the
+  ``mean`` of nothing is NaN, as in NumPy.
+* **Reductions inside a larger expression**, any number at any depth
+  (``a - mean(a)``, ``x / sum(x, axis=1)``, ``max(a) - min(a)``,
+  ``mean(a - mean(a))``), are staged. The expression is parsed with Python's
+  ``ast`` (numexpr syntax is Python expression syntax) to find the reduction
+  calls; innermost first, each one becomes a reduction pass as above, producing a
+  small Dask array (0-d for a full reduction; with the reduced axis kept at length
+  1 for ``axis=k``, so it broadcasts back like ``keepdims=True``), and its call in
+  the text is replaced by a fresh variable (``__jx_r0``) that reads that array.
+  The outer operands are then evaluated with the reduced values as extra inputs,
+  and the last stage is one blockwise layer (or a reduction pass, when the whole
+  expression is a reduction). So an expression with ``k`` distinct reduction calls
+  is ``k`` reduction passes over their operands plus one final pass; identical
+  calls (same function, operand and axis) are computed once, and Dask runs
+  independent passes (``max(a) - min(a)``) side by side. The result has the
+  eager ``jitexpr.evaluate``'s shape: an axis kept only by reductions along it is
+  removed at the end (``sum(x, axis=1) / 2`` is 1-d, ``x / sum(x, axis=1)`` 2-d).
 
-Expressions are compiled on the client first, so a typo or a dtype error raises
-at once rather than when the graph runs; workers compile their own copy (once per
-process: kernels pickle as their source and signature, and the compile cache makes
-repeats a lookup). The kernels run with the jitexpr thread pool of each worker
-process; with several Dask threads per worker, consider ``jitexpr.set_num_threads``.
+Expressions are compiled on the client first (the whole expression, then each
+stage), so a typo or a dtype error raises at once rather than when the graph runs;
+so does an ``axis`` out of range for known ranks (``JitexprShapeError``), and shapes
+that do not broadcast where the sizes are known. Workers compile their own copy
+(once per process: kernels pickle as their source and signature, and the compile
+cache makes repeats a lookup). The kernels run with the jitexpr thread pool of
+each worker process; with several Dask threads per worker, consider
+``jitexpr.set_num_threads``.
 """
 
 from __future__ import annotations
 
+import ast as _ast
 import math as _math
+from functools import partial as _partial
 
 try:
     import dask.array as da
@@ -51,6 +79,9 @@ from ._errors import error
 
 __all__ = ["evaluate"]
 
+_REDUCTIONS = ("sum", "prod", "min", "max", "mean", "any", "all")
+
+# How partial results combine: sums of partial sums (and counts), and so on.
 _COMBINE = {
     "sum": np.sum,
     "mean": np.sum,
@@ -81,65 +112,75 @@ def evaluate(
     if arrays:
         local_dict = {**(local_dict or {}), **arrays}
     values = _lookup(ex, local_dict, global_dict, _frame_depth)
-    names, _, reductions, top = _analysis(ex)
+    _, _, reductions, top = _analysis(ex)
     backend = _backend_name(backend)
-
-    order = [n for n in values]
-    signature, args, shapes = [], [], []
-    for name in order:
-        value = values[name]
-        if isinstance(value, da.Array):
-            dtype = target_dtype(value.dtype)
-            if value.dtype != dtype:
-                value = value.astype(dtype)
-        else:
-            value = coerce(name, value, None)
-            dtype = value.dtype
-        signature.append((name, dtype.name))
-        args.append(value)
-        shapes.append(value.shape)
-    out_ndim = max((len(s) for s in shapes), default=0)
-    _check_broadcast(shapes)
+    values = {name: _prepare(name, value) for name, value in values.items()}
 
     if reductions == 0:
-        kernel = Kernel(ex, signature, backend, math)
-        if not any(isinstance(a, da.Array) for a in args):
-            return da.from_array(kernel(*args))
-        return da.blockwise(
-            _block,
-            _out_index(out_ndim),
-            *_blockwise_args(args),
-            dtype=np.dtype(kernel.dtype),
-            token="jitexpr",
-            kernel=kernel,
-            align_arrays=True,
-            concatenate=True,
-        )
-    if top is None or reductions > 1:
-        raise error(
-            "Unsupported",
-            f"jitexpr.dask cannot evaluate `{ex}`: it evaluates elementwise expressions "
-            "and one reduction of an elementwise expression",
-            "compute the inner reduction first (a separate evaluate), then pass its "
-            "result as a variable",
-        )
-    return _reduction(top, signature, args, out_ndim, backend, math)
+        return _elementwise(ex, values, backend, math)
+    if top is not None and reductions == 1:
+        func, inner, axis = top
+        return _reduce(func, inner, axis, values, backend, math, keepdims=False)
+    return _Stages(ex, values, backend, math).run()
 
 
-def _reduction(top, signature, args, out_ndim, backend, math):
-    func, inner, axis = top
+def _prepare(name, value):
+    """A Dask array in one of jitexpr's dtypes, or a NumPy value (``coerce``)."""
+    if isinstance(value, da.Array):
+        dtype = target_dtype(value.dtype)
+        return value if value.dtype == dtype else value.astype(dtype)
+    return coerce(name, value, None)
+
+
+def _inputs(ex, values):
+    """The signature and the arguments of a kernel for ``ex``, from ``values``."""
+    names, constants, _, _ = _analysis(ex)
+    used = set(names) | set(constants)
+    order = [n for n in values if n in used]
+    return [(n, values[n].dtype.name) for n in order], [values[n] for n in order]
+
+
+def _elementwise(ex, values, backend, math):
+    signature, args = _inputs(ex, values)
+    _check_broadcast([a.shape for a in args])
+    kernel = Kernel(ex, signature, backend, math)
+    if not any(isinstance(a, da.Array) for a in args):
+        return da.from_array(kernel(*args))
+    out_ndim = max((a.ndim for a in args), default=0)
+    return da.blockwise(
+        _block,
+        _out_index(out_ndim),
+        *_blockwise_args(args),
+        dtype=np.dtype(kernel.dtype),
+        token="jitexpr",
+        kernel=kernel,
+        align_arrays=True,
+        concatenate=True,
+    )
+
+
+def _reduce(func, inner, axis, values, backend, math, keepdims):
+    """``func(inner, axis=axis)`` as a reduction pass.
+
+    With ``keepdims`` (used for a reduction inside a larger expression) an axis
+    reduction keeps the reduced axis with length 1; a full reduction is 0-d either way.
+    """
+    signature, args = _inputs(inner, values)
+    _check_broadcast([a.shape for a in args])
+    ndim = max((a.ndim for a in args), default=0)
     element = Kernel(inner, signature, backend, math)
     final = Kernel(f"{func}({inner})", signature, backend, math)
     if axis is None:
-        axes = tuple(range(out_ndim))
+        axes = tuple(range(ndim))
     else:
-        if not -out_ndim <= axis < max(out_ndim, 1):
+        if not -ndim <= axis < max(ndim, 1):
             raise error(
                 "Shape",
-                f"axis {axis} is out of range for a {out_ndim}-d operand",
-                f"use an axis from {-out_ndim} to {out_ndim - 1}",
+                f"axis {axis} is out of range for a {ndim}-d operand",
+                f"use an axis from {-ndim} to {ndim - 1}" if ndim else "a 0-d value has no axes: drop `axis=`",
             )
-        axes = (axis % out_ndim,)
+        axes = (axis % ndim,)
+    keep = keepdims and axis is not None
     if func == "mean":
         operand = inner if np.dtype(element.dtype).kind == "f" else f"float64({inner})"
         partial_expr = f"sum({operand}"
@@ -148,40 +189,176 @@ def _reduction(top, signature, args, out_ndim, backend, math):
     partial_expr += ")" if axis is None else f", axis={axes[0]})"
     partial = Kernel(partial_expr, signature, backend, math)
     partial_dtype = np.dtype(partial.dtype)
+    result_dtype = np.dtype(final.dtype)
 
     if not any(isinstance(a, da.Array) for a in args):
-        return da.from_array(final(*args))
-    out_index = _out_index(out_ndim)
+        r = np.asarray(final(*args))
+        return da.from_array(np.expand_dims(r, axes[0]) if keep else r)
+    out_index = _out_index(ndim)
     partials = da.blockwise(
         _partial_block,
         out_index,
         *_blockwise_args(args),
-        dtype=partial_dtype,
+        meta=np.empty((0,) * ndim, partial_dtype),
         token=f"jitexpr-{func}-partial",
         kernel=partial,
         axes=axes,
-        ndim=out_ndim,
+        rank=ndim,
+        fill=_identity_of(func, partial_dtype),
         adjust_chunks={out_index[k]: 1 for k in axes},
         align_arrays=True,
         concatenate=True,
     )
-    combine = _COMBINE[func]
-    total = da.reduction(
+    out_ndim = ndim if keep else ndim - len(axes)
+    return da.reduction(
         partials,
         chunk=_identity,
-        aggregate=combine,
-        combine=combine,
+        combine=_partial(_combine, op=func),
+        aggregate=_partial(_aggregate, op=func, result=result_dtype.str),
         axis=axes,
-        keepdims=False,
-        dtype=partial_dtype,
-        concatenate=True,
+        keepdims=keep,
+        dtype=result_dtype,
+        concatenate=False,
+        meta=np.empty((0,) * out_ndim, result_dtype),
         name=f"jitexpr-{func}",
     )
-    if func != "mean":
-        return total
-    shape = np.broadcast_shapes(*[a.shape for a in args])
-    count = _math.prod(shape[k] for k in axes)
-    return (total / count).astype(np.dtype(final.dtype))
+
+
+class _Stages:
+    """An expression with reductions inside it, evaluated reduction by reduction.
+
+    Reduction calls are found with Python's ``ast`` and cut out of the text by
+    their byte spans (the rest of the text is kept exactly as written).
+    """
+
+    def __init__(self, ex, values, backend, math):
+        self.ex = ex
+        self.source = ex.encode()
+        self.values = dict(values)
+        self.backend, self.math = backend, math
+        self.computed = {}  # (func, operand text, axis) -> variable name
+        self.reduced = {}  # variable name -> the reduced axis (None: a 0-d value)
+
+    def run(self):
+        # The whole expression first: names and dtypes are checked before any stage.
+        signature, _ = _inputs(self.ex, self.values)
+        Kernel(self.ex, signature, self.backend, self.math)
+        wrapped = b"(" + self.source + b"\n)"
+        try:
+            tree = _ast.parse(wrapped, mode="eval")
+        except SyntaxError:  # pragma: no cover - jitexpr accepted it: a gap in this module
+            raise error(
+                "Unsupported",
+                f"jitexpr.dask cannot split `{self.ex}` at its reductions",
+                "compute the inner reductions first (separate evaluates), then pass "
+                "their results as variables",
+            ) from None
+        starts = [0]
+        for line in wrapped.splitlines(keepends=True):
+            starts.append(starts[-1] + len(line))
+        self.starts = starts
+        root = tree.body
+        if _is_reduction(root):
+            func, operand, axis = self._call(root)
+            return _reduce(func, operand, axis, self.values, self.backend, self.math, keepdims=False)
+        text = self._text(root)
+        result = _elementwise(text, self.values, self.backend, self.math)
+        squeeze = self._squeezed_axes(text)
+        return da.squeeze(result, axis=squeeze) if squeeze else result
+
+    def _span(self, node):
+        # Byte offsets into `ex` (the wrapped text has one more byte in front).
+        start = self.starts[node.lineno - 1] + node.col_offset - 1
+        end = self.starts[node.end_lineno - 1] + node.end_col_offset - 1
+        return start, end
+
+    def _text(self, node):
+        """The text of ``node`` with each reduction call in it replaced by its variable."""
+        start, end = self._span(node)
+        pieces, at = [], start
+        for call in _outer_reductions(node):
+            s, e = self._span(call)
+            pieces += [self.source[at:s].decode(), self._reduction(call)]
+            at = e
+        pieces.append(self.source[at:end].decode())
+        return "".join(pieces)
+
+    def _call(self, call):
+        """``(function, operand text with inner reductions replaced, axis)``."""
+        func = call.func.id
+        if not call.args:  # pragma: no cover - the whole-expression compile rejects it
+            raise error("Type", f"{func}() needs an operand")
+        axis = None
+        for value in call.args[1:] + [k.value for k in call.keywords if k.arg == "axis"]:
+            axis = _literal_int(value)
+        return func, self._text(call.args[0]), axis
+
+    def _reduction(self, call):
+        """The name of a fresh variable holding ``call``'s value (computed lazily)."""
+        func, operand, axis = self._call(call)
+        key = (func, operand, axis)
+        if key not in self.computed:
+            r = _reduce(func, operand, axis, self.values, self.backend, self.math, keepdims=True)
+            k = len(self.computed)
+            while f"__jx_r{k}" in self.values:
+                k += 1
+            name = f"__jx_r{k}"
+            self.values[name] = r
+            self.reduced[name] = None if axis is None else axis % r.ndim
+            self.computed[key] = name
+        return self.computed[key]
+
+    def _squeezed_axes(self, text):
+        """The axes the eager evaluation drops: of length 1 only because reductions
+        along them kept them (every leaf of the final stage either does not reach
+        the axis or is a reduction along exactly it)."""
+        signature, args = _inputs(text, self.values)
+        ranks = [(name, a.ndim) for (name, _), a in zip(signature, args)]
+        ndim = max((r for _, r in ranks), default=0)
+        if not any(self.reduced.get(n) is not None for n, _ in ranks):
+            return ()
+        out = []
+        for p in range(ndim):
+            if all(
+                p + r - ndim < 0 or self.reduced.get(n, -1) == p + r - ndim for n, r in ranks
+            ):
+                out.append(p)
+        return tuple(out)
+
+
+def _is_reduction(node):
+    return (
+        isinstance(node, _ast.Call)
+        and isinstance(node.func, _ast.Name)
+        and node.func.id in _REDUCTIONS
+    )
+
+
+def _outer_reductions(node):
+    """The reduction calls under ``node`` that no other reduction under it contains,
+    in the order of the text."""
+    found = []
+
+    def walk(n):
+        for child in _ast.iter_child_nodes(n):
+            if _is_reduction(child):
+                found.append(child)
+            else:
+                walk(child)
+
+    walk(node)
+    return sorted(found, key=lambda c: (c.lineno, c.col_offset))
+
+
+def _literal_int(node):
+    if isinstance(node, _ast.UnaryOp) and isinstance(node.op, (_ast.USub, _ast.UAdd)):
+        v = _literal_int(node.operand)
+        return -v if isinstance(node.op, _ast.USub) else v
+    if isinstance(node, _ast.Constant) and type(node.value) is int:
+        return node.value
+    raise error(  # pragma: no cover - the whole-expression compile rejects it
+        "Type", "axis= must be an integer literal", "write the axis as a number, like axis=1"
+    )
 
 
 def _out_index(ndim):
@@ -192,12 +369,12 @@ def _out_index(ndim):
 def _blockwise_args(args):
     pairs = []
     for a in args:
-        if a.ndim == 0:
-            pairs += [a.compute() if isinstance(a, da.Array) else a, None]
+        if isinstance(a, da.Array):
+            pairs += [a, tuple(range(a.ndim))[::-1]]  # () for a 0-d array: one block for all
+        elif a.ndim == 0:
+            pairs += [a, None]
         else:
-            if not isinstance(a, da.Array):
-                a = da.from_array(a, chunks=a.shape)
-            pairs += [a, tuple(range(a.ndim))[::-1]]
+            pairs += [da.from_array(a, chunks=a.shape), tuple(range(a.ndim))[::-1]]
     return pairs
 
 
@@ -215,18 +392,72 @@ def _check_broadcast(shapes):
         ) from None
 
 
+def _identity_of(func, dtype):
+    """The value an empty block contributes: one that never changes the result."""
+    if func in ("sum", "mean"):
+        return 0
+    if func == "prod":
+        return 1
+    if func in ("any", "all"):
+        return func == "all"
+    if dtype.kind == "b":
+        return func == "min"
+    if dtype.kind == "f":
+        return np.inf if func == "min" else -np.inf
+    info = np.iinfo(dtype)
+    return info.max if func == "min" else info.min
+
+
 def _block(*blocks, kernel):
     """One output block: the kernel over the matching input blocks."""
     return kernel(*blocks)
 
 
-def _partial_block(*blocks, kernel, axes, ndim):
-    """One block's partial reduction, with the reduced axes kept at length 1."""
-    r = np.asarray(kernel(*blocks))
-    if len(axes) == ndim:
-        return r.reshape((1,) * ndim)
-    return np.expand_dims(r, axes[0])
+def _partial_block(*blocks, kernel, axes, rank, fill):
+    """One block's partial reduction, with the reduced axes kept at length 1, and
+    the number of elements it reduced: ``{"v": partial, "n": count}``."""
+    shape = np.broadcast_shapes(*(np.shape(b) for b in blocks))
+    shape = (1,) * (rank - len(shape)) + shape
+    kept = tuple(1 if k in axes else d for k, d in enumerate(shape))
+    count = _math.prod(shape[k] for k in axes)
+    if 0 in shape:  # nothing to reduce (min/max would raise): the identity
+        v = np.full(kept, fill, dtype=np.dtype(kernel.dtype))
+    else:
+        v = np.asarray(kernel(*blocks)).reshape(kept)
+    return {"v": v, "n": np.full((1,) * rank, count, dtype=np.int64)}
 
 
-def _identity(x, axis=None, keepdims=True):
+def _identity(x, axis=None, keepdims=True, computing_meta=False):
     return x
+
+
+def _gather(parts, key, axes):
+    """``parts[...][key]`` of nested lists of partials, concatenated along ``axes``."""
+    if isinstance(parts, dict):
+        return parts[key]
+    pieces = [_gather(p, key, axes[1:]) for p in parts]
+    return pieces[0] if len(pieces) == 1 else np.concatenate(pieces, axis=axes[0])
+
+
+def _combine(parts, axis=None, keepdims=True, computing_meta=False, *, op):
+    axes = sorted(axis)
+    v = _COMBINE[op](_gather(parts, "v", axes), axis=tuple(axes), keepdims=True)
+    n = _gather(parts, "n", axes).sum(axis=tuple(axes), keepdims=True)
+    return {"v": v, "n": n}
+
+
+def _aggregate(parts, axis=None, keepdims=False, computing_meta=False, *, op, result):
+    c = _combine(parts, axis, op=op)
+    v, n = c["v"], c["n"]
+    if op in ("min", "max") and v.size and not n.all():
+        raise error(
+            "Value",
+            f"zero-size array to reduction operation {op} which has no identity",
+            "min and max need at least one element",
+        )
+    if op == "mean":
+        with np.errstate(invalid="ignore", divide="ignore"):
+            v = v / n  # as NumPy: in float64, then rounded to the result dtype
+    if not keepdims:
+        v = np.squeeze(v, axis=tuple(axis))
+    return v.astype(np.dtype(result), copy=False)
