@@ -177,7 +177,9 @@ def _reduce(func, inner, axis, values, backend, math, keepdims):
             raise error(
                 "Shape",
                 f"axis {axis} is out of range for a {ndim}-d operand",
-                f"use an axis from {-ndim} to {ndim - 1}" if ndim else "a 0-d value has no axes: drop `axis=`",
+                f"use an axis from {-ndim} to {ndim - 1}"
+                if ndim
+                else "a 0-d value has no axes: drop `axis=`",
             )
         axes = (axis % ndim,)
     keep = keepdims and axis is not None
@@ -260,7 +262,9 @@ class _Stages:
         root = tree.body
         if _is_reduction(root):
             func, operand, axis = self._call(root)
-            return _reduce(func, operand, axis, self.values, self.backend, self.math, keepdims=False)
+            return _reduce(
+                func, operand, axis, self.values, self.backend, self.math, keepdims=False
+            )
         text = self._text(root)
         result = _elementwise(text, self.values, self.backend, self.math)
         squeeze = self._squeezed_axes(text)
@@ -319,9 +323,7 @@ class _Stages:
             return ()
         out = []
         for p in range(ndim):
-            if all(
-                p + r - ndim < 0 or self.reduced.get(n, -1) == p + r - ndim for n, r in ranks
-            ):
+            if all(p + r - ndim < 0 or self.reduced.get(n, -1) == p + r - ndim for n, r in ranks):
                 out.append(p)
         return tuple(out)
 

@@ -10,7 +10,6 @@ import pytest
 da = pytest.importorskip("dask.array")
 distributed = pytest.importorskip("distributed")
 
-import jitexpr  # noqa: E402
 import jitexpr.dask as jd  # noqa: E402
 from dask.blockwise import Blockwise  # noqa: E402
 
@@ -66,7 +65,7 @@ def test_numpy_arrays_scalars_and_dtypes(data):
 
 def test_frame_lookup(data):
     arrays, np_ = data
-    x = arrays["x"]
+    x = arrays["x"]  # noqa: F841 (read from this frame)
     r = jd.evaluate("2 * x + 1")
     np.testing.assert_allclose(r.compute(), 2 * np_["x"] + 1)
 
