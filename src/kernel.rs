@@ -2,7 +2,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use crate::array::{Array, ArrayViewMut};
+use crate::array::{Array, ArrayView, ArrayViewMut};
 use crate::backend::Prepared;
 use crate::backend::jit::JitProgram;
 use crate::backend::jit::Tier;
@@ -14,7 +14,7 @@ use crate::ir::{self, Input, Program};
 use crate::options::{Backend, Math, Options};
 use crate::syntax;
 use crate::types::DType;
-use crate::vars::{Signature, Vars};
+use crate::vars::{Bind, Signature, Vars};
 
 /// The process's kernel cache, shared by all threads.
 static CACHE: Mutex<Option<Cache<Kernel>>> = Mutex::new(None);
@@ -81,7 +81,7 @@ impl Kernel {
         &self,
         vars: &Vars<'_>,
     ) -> Result<Option<(Array, crate::backend::wgsl::Timings)>> {
-        self.with_source(exec::evaluate_gpu_timed(&self.prepared, vars))
+        self.with_source(exec::evaluate_gpu_timed(&self.prepared, Bind::Named(vars)))
     }
 
     /// Evaluates into `out`, which must have the result's dtype and shape
@@ -89,7 +89,12 @@ impl Kernel {
     pub fn eval_into<'o>(&self, vars: &Vars<'_>, out: impl Into<ArrayViewMut<'o>>) -> Result<()> {
         let mut out = out.into();
         let never = Cancel::never();
-        self.with_source(exec::evaluate_into(&self.prepared, vars, &mut out, never))
+        self.with_source(exec::evaluate_into(
+            &self.prepared,
+            Bind::Named(vars),
+            &mut out,
+            never,
+        ))
     }
 
     /// [`Kernel::eval_into`], stopping early once `cancel` is cancelled
@@ -102,7 +107,126 @@ impl Kernel {
     ) -> Result<()> {
         let mut out = out.into();
         let cancel = cancel.as_cancel();
-        self.with_source(exec::evaluate_into(&self.prepared, vars, &mut out, cancel))
+        self.with_source(exec::evaluate_into(
+            &self.prepared,
+            Bind::Named(vars),
+            &mut out,
+            cancel,
+        ))
+    }
+
+    /// Its inputs (names and dtypes), in the order of the signature it was
+    /// compiled with: the order [`Kernel::eval_positional`] takes them in.
+    ///
+    /// ```
+    /// use jitexpr::{DType, Signature};
+    /// let sig = Signature::new().with("x", DType::Float64).with("n", DType::Int32);
+    /// let k = jitexpr::compile("x * n", &sig)?;
+    /// let names: Vec<_> = k.inputs().map(|(name, _)| name).collect();
+    /// assert_eq!(names, ["x", "n"]);
+    /// # Ok::<(), jitexpr::Error>(())
+    /// ```
+    pub fn inputs(&self) -> impl ExactSizeIterator<Item = (&str, DType)> {
+        self.compiled
+            .optimized
+            .graph
+            .inputs()
+            .iter()
+            .map(|i| (i.name.as_str(), i.dtype))
+    }
+
+    /// [`Kernel::eval`] with the inputs given by position, in the order of
+    /// [`Kernel::inputs`] (one per input, each of its dtype) instead of by
+    /// name: no name is looked up, which matters for small arrays, where
+    /// the call costs about as much as the work.
+    ///
+    /// ```
+    /// use jitexpr::{ArrayView, DType, Signature};
+    /// use ndarray::array;
+    ///
+    /// let sig = Signature::new().with("a", DType::Float64).with("b", DType::Float64);
+    /// let k = jitexpr::compile("a - b", &sig)?;
+    /// let (a, b) = (array![5.0, 7.0], array![1.0, 2.0]);
+    /// let r = k.eval_positional(&[ArrayView::from(&a), ArrayView::from(&b)])?;
+    /// assert_eq!(r.as_f64().unwrap().as_slice().unwrap(), &[4.0, 5.0]);
+    /// # Ok::<(), jitexpr::Error>(())
+    /// ```
+    pub fn eval_positional(&self, inputs: &[ArrayView<'_>]) -> Result<Array> {
+        self.check_arity(inputs)?;
+        let inputs = Bind::Positional(inputs);
+        self.with_source(exec::evaluate_bound(
+            &self.prepared,
+            inputs,
+            Cancel::never(),
+        ))
+    }
+
+    /// [`Kernel::eval_positional`], stopping early with an error of kind
+    /// [`Cancelled`](crate::ErrorKind::Cancelled) once `cancel` is cancelled.
+    pub fn eval_positional_with_cancel(
+        &self,
+        inputs: &[ArrayView<'_>],
+        cancel: &CancelToken,
+    ) -> Result<Array> {
+        self.check_arity(inputs)?;
+        let inputs = Bind::Positional(inputs);
+        self.with_source(exec::evaluate_bound(
+            &self.prepared,
+            inputs,
+            cancel.as_cancel(),
+        ))
+    }
+
+    /// [`Kernel::eval_into`] with the inputs given by position, as
+    /// [`Kernel::eval_positional`] takes them.
+    pub fn eval_into_positional<'o>(
+        &self,
+        inputs: &[ArrayView<'_>],
+        out: impl Into<ArrayViewMut<'o>>,
+    ) -> Result<()> {
+        self.check_arity(inputs)?;
+        let mut out = out.into();
+        let inputs = Bind::Positional(inputs);
+        let never = Cancel::never();
+        self.with_source(exec::evaluate_into(&self.prepared, inputs, &mut out, never))
+    }
+
+    /// [`Kernel::eval_into_positional`], stopping early once `cancel` is
+    /// cancelled (`out` is then partly written).
+    pub fn eval_into_positional_with_cancel<'o>(
+        &self,
+        inputs: &[ArrayView<'_>],
+        out: impl Into<ArrayViewMut<'o>>,
+        cancel: &CancelToken,
+    ) -> Result<()> {
+        self.check_arity(inputs)?;
+        let mut out = out.into();
+        let inputs = Bind::Positional(inputs);
+        let cancel = cancel.as_cancel();
+        self.with_source(exec::evaluate_into(
+            &self.prepared,
+            inputs,
+            &mut out,
+            cancel,
+        ))
+    }
+
+    /// An error unless `inputs` has one array per input of the signature.
+    fn check_arity(&self, inputs: &[ArrayView<'_>]) -> Result<()> {
+        let want = self.compiled.optimized.graph.inputs().len();
+        if inputs.len() == want {
+            return Ok(());
+        }
+        let names: Vec<&str> = self.inputs().map(|(n, _)| n).collect();
+        self.with_source(Err(crate::Error::new(
+            crate::ErrorKind::Type,
+            format!(
+                "the kernel takes {want} inputs ({}) but {} were given",
+                names.join(", "),
+                inputs.len()
+            ),
+        )
+        .with_help("pass one array per input, in the order of `Kernel::inputs`")))
     }
 
     /// The dtype of the result.
@@ -243,5 +367,90 @@ pub fn evaluate_with(expr: &str, vars: &Vars<'_>, options: Options) -> Result<Ar
     match with_cache(|c| c.get_for(expr, vars, options)) {
         Some(kernel) => kernel.eval(vars),
         None => compile_with(expr, &Signature::of(vars), options)?.eval(vars),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::types::Scalar;
+    use ndarray::{Array1, Array2, ShapeBuilder, array};
+
+    fn sig(names: &[(&str, DType)]) -> Signature {
+        names
+            .iter()
+            .fold(Signature::new(), |s, &(n, d)| s.with(n, d))
+    }
+
+    /// Positional inputs give what named ones give, on the small-call path
+    /// and the general one (broadcasting, Fortran order, reductions), into
+    /// a new array and into the caller's.
+    #[test]
+    fn positional_matches_named() {
+        let f64s = [("a", DType::Float64), ("b", DType::Float64)];
+        let small = (
+            array![1.0, 2.0, 3.0].into_dyn(),
+            array![0.5, 0.25, 2.0].into_dyn(),
+        );
+        let wide = Array2::from_shape_fn((3, 5).f(), |(i, j)| (i * 5 + j) as f64).into_dyn();
+        let row = Array1::from_shape_fn(5, |j| j as f64 - 2.0).into_dyn();
+        for (ex, a, b) in [
+            ("a*b+1", &small.0, &small.1),
+            ("a*b+1", &wide, &row),
+            ("sum(a*b)", &wide, &row),
+            ("sum(a-b, axis=1)", &wide, &row),
+        ] {
+            for backend in [Backend::Jit, Backend::Interpreter] {
+                let k = compile_with(ex, &sig(&f64s), Options::with_backend(backend)).unwrap();
+                let named = k.eval(&Vars::new().with("a", a).with("b", b)).unwrap();
+                let inputs = [ArrayView::from(a), ArrayView::from(b)];
+                assert_eq!(k.eval_positional(&inputs).unwrap(), named, "{ex}");
+                let token = CancelToken::new();
+                let r = k.eval_positional_with_cancel(&inputs, &token).unwrap();
+                assert_eq!(r, named, "{ex}");
+                let mut out = named.clone();
+                out.view_mut()
+                    .assign_scalars(&vec![Scalar::Float64(0.0); named.len()]);
+                k.eval_into_positional(&inputs, &mut out).unwrap();
+                assert_eq!(out, named, "{ex}");
+                out.view_mut()
+                    .assign_scalars(&vec![Scalar::Float64(0.0); named.len()]);
+                k.eval_into_positional_with_cancel(&inputs, &mut out, &token)
+                    .unwrap();
+                assert_eq!(out, named, "{ex}");
+            }
+        }
+    }
+
+    #[test]
+    fn positional_checks_count_and_dtypes() {
+        let s = sig(&[("x", DType::Float64), ("n", DType::Int32)]);
+        let k = compile("x * n", &s).unwrap();
+        assert_eq!(
+            k.inputs().collect::<Vec<_>>(),
+            [("x", DType::Float64), ("n", DType::Int32)]
+        );
+        let x = array![1.0, 2.0];
+        let n = array![3i32, 4];
+        let e = k.eval_positional(&[ArrayView::from(&x)]).unwrap_err();
+        assert_eq!(e.kind(), crate::ErrorKind::Type);
+        assert!(
+            e.message()
+                .contains("takes 2 inputs (x, n) but 1 were given")
+        );
+        // In the wrong order: each is checked against its position's dtype.
+        let e = k
+            .eval_positional(&[ArrayView::from(&n), ArrayView::from(&x)])
+            .unwrap_err();
+        assert_eq!(e.kind(), crate::ErrorKind::Type);
+        assert!(
+            e.message().contains("input `x` is int32"),
+            "{}",
+            e.message()
+        );
+        let r = k
+            .eval_positional(&[ArrayView::from(&x), ArrayView::from(&n)])
+            .unwrap();
+        assert_eq!(r.as_f64().unwrap().as_slice().unwrap(), &[3.0, 8.0]);
     }
 }

@@ -112,3 +112,24 @@ impl Signature {
         self.inputs.iter().map(|(n, d)| (n.as_str(), *d))
     }
 }
+
+/// The inputs of one evaluation as the executor finds them: by name in a
+/// [`Vars`], or by position in the order of the kernel's signature (no name
+/// lookups; see [`Kernel::eval_positional`](crate::Kernel::eval_positional)).
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Bind<'v, 'a> {
+    /// By name.
+    Named(&'v Vars<'a>),
+    /// By position: input `i` of the signature is element `i`.
+    Positional(&'v [ArrayView<'a>]),
+}
+
+impl<'v, 'a> Bind<'v, 'a> {
+    /// Input `index` of the signature, named `name`.
+    pub(crate) fn get(self, index: usize, name: &str) -> Option<&'v ArrayView<'a>> {
+        match self {
+            Bind::Named(vars) => vars.get(name),
+            Bind::Positional(values) => values.get(index),
+        }
+    }
+}

@@ -21,6 +21,7 @@ use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{IntoPyDict, PyBool, PyDict, PyFloat, PyInt, PyString, PyTuple};
+use smallvec::SmallVec;
 
 use raw::NpArray;
 
@@ -89,8 +90,9 @@ fn parse_options(backend: &str, math: &str) -> PyResult<Options> {
 enum Value<'py> {
     /// A NumPy array read in place, with its elements' dtype (`direct_dtype`).
     Array(Bound<'py, PyAny>, DType),
-    /// A Python number, as the 0-d array `np.asarray` would give.
-    Owned(Array),
+    /// A Python number, as the 0-d array `np.asarray` would give (boxed:
+    /// a `Value` is moved around and arrays are the common case).
+    Owned(Box<Array>),
 }
 
 impl<'py> Value<'py> {
@@ -110,7 +112,7 @@ impl<'py> Value<'py> {
             && let Some(a) = number(&object)
             && target.is_none_or(|t| t == a.dtype())
         {
-            return Ok(Value::Owned(a));
+            return Ok(Value::Owned(Box::new(a)));
         }
         let py = object.py();
         let converted = COERCE.import(py, "jitexpr._coerce", "coerce")?.call1((
@@ -179,37 +181,74 @@ static GENERIC: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
 static MAIN_THREAD: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
 static GET_IDENT: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
 
-/// The inputs of one evaluation: names and values, in binding order.
+/// Up to this many inputs live on the stack (more spill to the heap).
+const INLINE: usize = 6;
+
+/// The inputs of one evaluation: names and values, in the order of the
+/// kernel's signature.
 struct Inputs<'n, 'py> {
-    names: Vec<&'n str>,
-    values: Vec<Value<'py>>,
+    names: SmallVec<[&'n str; INLINE]>,
+    values: SmallVec<[Value<'py>; INLINE]>,
+    /// Whether every input of the kernel's signature is here (then
+    /// `values` are exactly its inputs, in order, and the kernel is given
+    /// them by position: no name lookups).
+    complete: bool,
 }
 
-impl<'n, 'py> Inputs<'n, 'py> {
-    fn with_capacity(n: usize) -> Self {
-        Inputs {
-            names: Vec::with_capacity(n),
-            values: Vec::with_capacity(n),
+/// The views of an evaluation's inputs, as the kernel takes them.
+enum Args<'v, 'a> {
+    /// Every input, in signature order.
+    Positional(&'v [ArrayView<'a>]),
+    /// By name (some missing: the core reports which).
+    Named(&'v Vars<'a>),
+}
+
+impl Args<'_, '_> {
+    fn eval(&self, k: &jitexpr::Kernel, t: Option<&CancelToken>) -> jitexpr::Result<Array> {
+        match (self, t) {
+            (Args::Positional(v), None) => k.eval_positional(v),
+            (Args::Positional(v), Some(t)) => k.eval_positional_with_cancel(v, t),
+            (Args::Named(v), None) => k.eval(v),
+            (Args::Named(v), Some(t)) => k.eval_with_cancel(v, t),
         }
     }
 
-    fn add(
-        &mut self,
-        name: &'n str,
-        object: Bound<'py, PyAny>,
-        target: Option<DType>,
-    ) -> PyResult<()> {
-        self.values.push(Value::new(name, object, target)?);
-        self.names.push(name);
-        Ok(())
+    fn eval_into(
+        &self,
+        k: &jitexpr::Kernel,
+        out: jitexpr::ArrayViewMut<'_>,
+        t: Option<&CancelToken>,
+    ) -> jitexpr::Result<()> {
+        match (self, t) {
+            (Args::Positional(v), None) => k.eval_into_positional(v, out),
+            (Args::Positional(v), Some(t)) => k.eval_into_positional_with_cancel(v, out, t),
+            (Args::Named(v), None) => k.eval_into(v, out),
+            (Args::Named(v), Some(t)) => k.eval_into_with_cancel(v, out, t),
+        }
+    }
+}
+
+impl<'n, 'py> Inputs<'n, 'py> {
+    fn new() -> Self {
+        Inputs {
+            names: SmallVec::new(),
+            values: SmallVec::new(),
+            complete: true,
+        }
     }
 
-    fn vars(&self) -> Vars<'_> {
-        self.names
-            .iter()
-            .zip(&self.values)
-            .map(|(n, v)| (*n, v.view()))
-            .collect()
+    fn push(&mut self, name: &'n str, value: Value<'py>) {
+        self.values.push(value);
+        self.names.push(name);
+    }
+
+    /// The value of input `name`, at `position` in the kernel's signature.
+    fn get(&self, position: usize, name: &str) -> Option<&Value<'py>> {
+        if self.complete {
+            return self.values.get(position);
+        }
+        let i = self.names.iter().position(|n| *n == name)?;
+        Some(&self.values[i])
     }
 
     /// The number of elements of the inputs' broadcast shape (the elements
@@ -256,9 +295,10 @@ fn to_numpy<'py>(py: Python<'py>, array: Array) -> Bound<'py, PyAny> {
 struct Priced {
     kernel: jitexpr::Kernel,
     ns_per_element: f64,
-    /// For an elementwise JIT program (no reduction): the inputs it reads,
-    /// whose broadcast shape is the result's (see [`Priced::new_result`]).
-    reads: Option<Vec<String>>,
+    /// For an elementwise JIT program (no reduction): the inputs it reads
+    /// (position in the signature, name), whose broadcast shape is the
+    /// result's (see [`Priced::new_result`]).
+    reads: Option<Vec<(usize, String)>>,
 }
 
 impl Priced {
@@ -335,8 +375,9 @@ impl Priced {
             elementwise &= !REDUCTIONS.contains(&op);
             if op == "input"
                 && let Some((_, name)) = node.split_once(' ')
+                && let Some(position) = kernel.inputs().position(|(n, _)| n == name)
             {
-                reads.push(name.to_string());
+                reads.push((position, name.to_string()));
             }
         }
         let jit = kernel.options().backend == Backend::Jit;
@@ -357,17 +398,15 @@ impl Priced {
     /// that shape is Fortran-contiguous, else C), for `eval_into` to fill:
     /// NumPy's allocator, no zero-fill, one Python object. `None` when the
     /// program has a reduction, an input is missing, or the shapes do not
-    /// broadcast: the core's `eval` then allocates (and reports the error).
+    /// broadcast: the core's `eval` then allocates (and reports the error);
+    /// `Some(Err)` when NumPy could not allocate it.
     fn new_result<'py>(
         &self,
         py: Python<'py>,
         inputs: &Inputs<'_, 'py>,
-    ) -> Option<Bound<'py, PyAny>> {
+    ) -> Option<PyResult<Bound<'py, PyAny>>> {
         let reads = self.reads.as_ref()?;
-        let read = |name: &String| {
-            let i = inputs.names.iter().position(|n| n == name)?;
-            Some(&inputs.values[i])
-        };
+        let read = |(position, name): &(usize, String)| inputs.get(*position, name);
         // The broadcast shape, right-aligned in `dims` (NumPy: at most 64 axes).
         let mut dims = [1usize; 64];
         let mut ndim = 0;
@@ -401,10 +440,13 @@ impl Priced {
     /// Whether an evaluation over `elements` (the inputs' broadcast size)
     /// is long enough to watch for Ctrl-C ([`interruptible`]): predicted
     /// at [`WATCH_NS`] or more on the threads it will run on.
-    fn watched(&self, elements: usize) -> bool {
+    fn watched(&self, elements: usize) -> Watch {
         let ns = elements as f64 * self.ns_per_element;
+        if ns < HOLD_NS && self.kernel.options().backend == Backend::Jit {
+            return Watch::Held;
+        }
         if ns < WATCH_NS {
-            return false;
+            return Watch::Released;
         }
         // The JIT splits work of 64K elements or more over the pool.
         let threads = if elements >= 1 << 16 {
@@ -412,9 +454,29 @@ impl Priced {
         } else {
             1
         };
-        ns / threads as f64 >= WATCH_NS
+        if ns / threads as f64 >= WATCH_NS {
+            Watch::Watched
+        } else {
+            Watch::Released
+        }
     }
 }
+
+/// How an evaluation runs (see [`Priced::watched`] and [`interruptible`]).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Watch {
+    /// On the JIT, predicted under [`HOLD_NS`]: with the GIL held, as
+    /// NumPy's ufuncs keep it for small arrays (releasing and taking it back
+    /// measured ~50 ns a call, a sixth of `a*b+c` on 1,000 elements).
+    Held,
+    /// With the GIL released.
+    Released,
+    /// With the GIL released, watched for Ctrl-C.
+    Watched,
+}
+
+/// The predicted time under which an evaluation keeps the GIL.
+const HOLD_NS: f64 = 5e3;
 
 /// The predicted time from which an evaluation is watched for Ctrl-C: an
 /// unwatched one is at most a few milliseconds of work (the estimate errs
@@ -447,10 +509,13 @@ fn on_main_thread(py: Python<'_>) -> bool {
 /// Other calls run `work` here with no token (`None`).
 fn interruptible<T: Send>(
     py: Python<'_>,
-    watched: bool,
+    watched: Watch,
     work: impl FnOnce(Option<&CancelToken>) -> jitexpr::Result<T> + Send,
 ) -> PyResult<jitexpr::Result<T>> {
-    if !watched || !on_main_thread(py) {
+    if watched == Watch::Held {
+        return Ok(work(None));
+    }
+    if watched == Watch::Released || !on_main_thread(py) {
         return Ok(py.detach(|| work(None)));
     }
     let token = CancelToken::new();
@@ -514,28 +579,35 @@ fn run<'py>(
     out: Option<Bound<'py, PyAny>>,
     casting: &Bound<'py, PyAny>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let vars = inputs.vars();
+    let views: SmallVec<[ArrayView<'_>; INLINE]> = inputs.values.iter().map(Value::view).collect();
+    let named: Vars<'_>;
+    let args = if inputs.complete {
+        Args::Positional(&views)
+    } else {
+        named = inputs
+            .names
+            .iter()
+            .copied()
+            .zip(views.iter().cloned())
+            .collect();
+        Args::Named(&named)
+    };
+    let args = &args;
     let watch = kernel.watched(inputs.elements());
     let new_result = if out.is_none() {
-        kernel.new_result(py, inputs)
+        kernel.new_result(py, inputs).transpose()?
     } else {
         None
     };
     let kernel = &kernel.kernel;
-    let eval = |t: Option<&CancelToken>| match t {
-        Some(t) => kernel.eval_with_cancel(&vars, t),
-        None => kernel.eval(&vars),
-    };
+    let eval = |t: Option<&CancelToken>| args.eval(kernel, t);
     let Some(out) = out else {
         if let Some(result) = new_result {
             let view = NpArray::of(&result)
                 .expect("a new array")
                 .view_mut(kernel.dtype());
-            interruptible(py, watch, move |t| match t {
-                Some(t) => kernel.eval_into_with_cancel(&vars, view, t),
-                None => kernel.eval_into(&vars, view),
-            })?
-            .map_err(|e| to_py_err(py, &e))?;
+            interruptible(py, watch, move |t| args.eval_into(kernel, view, t))?
+                .map_err(|e| to_py_err(py, &e))?;
             return Ok(result);
         }
         let result = interruptible(py, watch, eval)?;
@@ -550,10 +622,7 @@ fn run<'py>(
         let e = array.extent(raw::itemsize(kernel.dtype()));
         if !inputs.values.iter().any(|v| overlaps(v.extent(), e)) {
             let view = array.view_mut(kernel.dtype());
-            let result = interruptible(py, watch, move |t| match t {
-                Some(t) => kernel.eval_into_with_cancel(&vars, view, t),
-                None => kernel.eval_into(&vars, view),
-            })?;
+            let result = interruptible(py, watch, move |t| args.eval_into(kernel, view, t))?;
             result.map_err(|e| to_py_err(py, &e))?;
             return Ok(out);
         }
@@ -644,8 +713,8 @@ impl Expr {
         py: Python<'py>,
         local: &Bound<'py, PyAny>,
         global: &Bound<'py, PyAny>,
-    ) -> PyResult<Vec<Option<Bound<'py, PyAny>>>> {
-        let mut found = Vec::with_capacity(self.keys.len());
+    ) -> PyResult<SmallVec<[Option<Bound<'py, PyAny>>; INLINE]>> {
+        let mut found = SmallVec::new();
         for (i, key) in self.keys.iter().enumerate() {
             let key = key.bind(py);
             if i < self.variables {
@@ -793,13 +862,16 @@ fn evaluate_in<'py>(
     let global = global_dict.or(frame_globals.as_ref()).expect("a dict");
     let found = expr.lookup(py, local, global)?;
     let options = options()?;
-    let mut inputs = Inputs::with_capacity(found.len());
-    let mut dtypes = Vec::with_capacity(found.len());
+    // The kernel is compiled for the names bound here, in this order: its
+    // signature is `inputs`, which is then complete.
+    let mut inputs = Inputs::new();
+    let mut dtypes: SmallVec<[Option<DType>; INLINE]> = SmallVec::new();
     for (name, value) in expr.names.iter().zip(found) {
         match value {
             Some(v) => {
-                inputs.add(name, v, None)?;
-                dtypes.push(inputs.values.last().map(Value::dtype));
+                let v = Value::new(name, v, None)?;
+                dtypes.push(Some(v.dtype()));
+                inputs.push(name, v);
             }
             None => dtypes.push(None),
         }
@@ -878,7 +950,23 @@ fn evaluate<'py>(
         casting,
     )?;
     LAST.with(|last| {
-        *last.borrow_mut() = Some(Last {
+        let mut last = last.borrow_mut();
+        // A call repeated (the same objects): nothing to replace.
+        let same = |a: &Option<Py<PyAny>>, b: Option<&Bound<'py, PyAny>>| match (a, b) {
+            (None, None) => true,
+            (Some(a), Some(b)) => a.as_ptr() == b.as_ptr(),
+            _ => false,
+        };
+        if let Some(l) = last.as_ref()
+            && l.ex.as_ptr() == ex.as_ptr()
+            && same(&l.out, out)
+            && same(&l.order, order)
+            && l.casting.as_ptr() == casting.as_ptr()
+            && l.options == options
+        {
+            return;
+        }
+        *last = Some(Last {
             ex: ex.clone().unbind(),
             out: out.map(|o| o.clone().unbind()),
             order: order.map(|o| o.clone().unbind()),
@@ -990,9 +1078,12 @@ impl Kernel {
                 args.len()
             )));
         }
-        let mut inputs = Inputs::with_capacity(self.signature.len());
-        for ((name, dtype), value) in self.signature.iter().zip(args.iter()) {
-            inputs.add(name, value, Some(*dtype))?;
+        // Converted in the order given (args, then kwargs), kept by position.
+        let mut slots: SmallVec<[Option<Value<'py>>; INLINE]> =
+            self.signature.iter().map(|_| None).collect();
+        for (((name, dtype), value), slot) in self.signature.iter().zip(args.iter()).zip(&mut slots)
+        {
+            *slot = Some(Value::new(name, value, Some(*dtype))?);
         }
         if let Some(kwargs) = kwargs {
             for (name, value) in kwargs.iter() {
@@ -1009,7 +1100,14 @@ impl Kernel {
                     )));
                 }
                 let (name, dtype) = &self.signature[pos];
-                inputs.add(name, value, Some(*dtype))?;
+                slots[pos] = Some(Value::new(name, value, Some(*dtype))?);
+            }
+        }
+        let mut inputs = Inputs::new();
+        for ((name, _), slot) in self.signature.iter().zip(slots) {
+            match slot {
+                Some(v) => inputs.push(name, v),
+                None => inputs.complete = false,
             }
         }
         let safe = pyo3::intern!(py, "safe").as_any();

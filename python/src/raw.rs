@@ -14,7 +14,7 @@
 //! its memory cannot be freed by the array being dropped.
 
 use jitexpr::{ArrayView, ArrayViewMut, DType, Element};
-use numpy::ndarray::{ArrayViewD, ArrayViewMutD, Axis, IxDyn, ShapeBuilder};
+use numpy::ndarray::{ArrayViewD, ArrayViewMutD, Axis, Dimension, IxDyn, ShapeBuilder};
 use numpy::npyffi::{self, NPY_ARRAY_ALIGNED, NPY_ARRAY_WRITEABLE, NPY_TYPES, PyArrayObject};
 use pyo3::exceptions::PyValueError;
 use pyo3::ffi;
@@ -194,23 +194,29 @@ impl<'a> NpArray<'a> {
     /// (strides of axes longer than 1 are multiples of `size`).
     fn axes(&self, size: usize) -> Axes {
         let dims = self.shape();
-        let shape = IxDyn(dims);
-        let mut strides = IxDyn::zeros(dims.len());
-        let empty = dims.contains(&0);
-        let (mut inverted, mut offset) = (0u64, 0isize);
-        if !empty {
-            let size = size as isize;
+        let mut shape = zeros(dims.len());
+        let mut strides = zeros(dims.len());
+        let (mut inverted, mut offset, mut empty) = (0u64, 0isize, false);
+        let size = size as isize;
+        {
+            let (shape, elements) = (shape.slice_mut(), strides.slice_mut());
             for (axis, (&n, &s)) in dims.iter().zip(self.strides()).enumerate() {
+                shape[axis] = n;
+                empty |= n == 0;
                 if n <= 1 || s % size != 0 {
                     // One element: the stride is never used (left 0).
                 } else if s < 0 {
                     offset += (n as isize - 1) * (s / size);
-                    strides[axis] = (-s / size) as usize;
+                    elements[axis] = (-s / size) as usize;
                     inverted |= 1 << axis;
                 } else {
-                    strides[axis] = (s / size) as usize;
+                    elements[axis] = (s / size) as usize;
                 }
             }
+        }
+        if empty {
+            strides = zeros(dims.len());
+            (inverted, offset) = (0, 0);
         }
         Axes {
             shape,
@@ -242,9 +248,7 @@ impl<'a> NpArray<'a> {
             // is never written in place); another Python thread could, while
             // the GIL is released: see the module documentation.
             let mut view = unsafe { ArrayViewD::from_shape_ptr(layout, ptr.as_ptr()) };
-            for axis in (0..64).filter(|i| inverted & (1 << i) != 0) {
-                view.invert_axis(Axis(axis));
-            }
+            invert(inverted, |axis| view.invert_axis(axis));
             T::into_view(view)
         }
         match dtype {
@@ -274,9 +278,7 @@ impl<'a> NpArray<'a> {
             // kernel then writes the same element more than once, each time
             // with a value of the same result, as NumPy's own ufuncs do.
             let mut view = unsafe { ArrayViewMutD::from_shape_ptr(layout, ptr.as_ptr()) };
-            for axis in (0..64).filter(|i| inverted & (1 << i) != 0) {
-                view.invert_axis(Axis(axis));
-            }
+            invert(inverted, |axis| view.invert_axis(axis));
             T::into_view_mut(view)
         }
         match dtype {
@@ -286,6 +288,27 @@ impl<'a> NpArray<'a> {
             DType::Float32 => go::<f32>(self),
             DType::Float64 => go::<f64>(self),
         }
+    }
+}
+
+/// `IxDyn::zeros(n)`, cloned from a prototype for up to 4 axes: making one
+/// (`IxDyn::zeros`, `IxDyn(&[..])`) goes through a slice conversion and a
+/// `memcpy` call that cost more than filling it, and views are made on
+/// every call (several per small evaluation).
+fn zeros(n: usize) -> IxDyn {
+    static PROTOTYPES: std::sync::OnceLock<[IxDyn; 5]> = std::sync::OnceLock::new();
+    let p = PROTOTYPES.get_or_init(|| std::array::from_fn(IxDyn::zeros));
+    match p.get(n) {
+        Some(z) => z.clone(),
+        None => IxDyn::zeros(n),
+    }
+}
+
+/// Calls `flip` with each axis whose bit is set in `inverted`.
+fn invert(mut inverted: u64, mut flip: impl FnMut(Axis)) {
+    while inverted != 0 {
+        flip(Axis(inverted.trailing_zeros() as usize));
+        inverted &= inverted - 1;
     }
 }
 
@@ -311,34 +334,45 @@ fn dtype_size(d: DType) -> usize {
 }
 
 /// A new NumPy array of `dtype` and `shape` (C or Fortran order) for a
-/// kernel to write every element of, allocated by NumPy as `np.empty` does:
-/// the elements are whatever the allocator gave (bool ones are zeroed).
+/// kernel to write every element of, allocated by NumPy as `np.empty` does
+/// (one C-API call): the elements are whatever the allocator gave (bool
+/// ones are zeroed). An error if NumPy raised one (out of memory, too large).
 pub(crate) fn new_array<'py>(
     py: Python<'py>,
     dtype: DType,
     shape: &[usize],
     fortran: bool,
-) -> Bound<'py, PyAny> {
-    fn empty<'py, T: numpy::Element>(
-        py: Python<'py>,
-        shape: &[usize],
-        fortran: bool,
-    ) -> Bound<'py, PyAny> {
-        // SAFETY: `PyArray::new` is unsafe because its elements are not
-        // initialized: Rust code must not read them before writing. This
-        // module only writes them (through `NpArray::view_mut`, the kernel
-        // writing every element), and Python sees the array only after that
-        // (on an error it is dropped unseen), like an `np.empty` array that
-        // has been filled. `T` is a plain number type: any bits are a value.
-        unsafe { numpy::PyArray::<T, _>::new(py, IxDyn(shape), fortran) }.into_any()
+) -> PyResult<Bound<'py, PyAny>> {
+    use numpy::{Element as _, PyArrayDescrMethods as _};
+    let descr = match dtype {
+        DType::Bool => bool::get_dtype(py),
+        DType::Int32 => i32::get_dtype(py),
+        DType::Int64 => i64::get_dtype(py),
+        DType::Float32 => f32::get_dtype(py),
+        DType::Float64 => f64::get_dtype(py),
     }
-    match dtype {
-        // Not every byte is a bool: zeroed (a byte per element is cheap).
-        DType::Bool => numpy::PyArray::<bool, _>::zeros(py, IxDyn(shape), fortran).into_any(),
-        DType::Int32 => empty::<i32>(py, shape, fortran),
-        DType::Int64 => empty::<i64>(py, shape, fortran),
-        DType::Float32 => empty::<f32>(py, shape, fortran),
-        DType::Float64 => empty::<f64>(py, shape, fortran),
+    .into_dtype_ptr();
+    let nd = shape.len() as c_int;
+    // NumPy reads the dimensions (npy_intp, the size of usize) and copies them.
+    let dims = shape.as_ptr().cast::<npyffi::npy_intp>().cast_mut();
+    let fortran = c_int::from(fortran);
+    // SAFETY: `descr` is a new reference to a dtype, which both calls steal;
+    // `dims` points to `nd` (≤ 64: a NumPy shape, or one broadcast from
+    // NumPy shapes) dimensions, read and not kept. The result is a new
+    // reference or NULL with a Python exception set. An array from
+    // `PyArray_Empty` has elements that are not initialized: Rust code must
+    // not read them before writing. This module only writes them (through
+    // `NpArray::view_mut`, the kernel writing every element), and Python
+    // sees the array only after that (on an error it is dropped unseen),
+    // like an `np.empty` array that has been filled. The elements are plain
+    // numbers (any bits are a value); bools, which are not, are zeroed.
+    unsafe {
+        let array = if dtype == DType::Bool {
+            npyffi::PY_ARRAY_API.PyArray_Zeros(py, nd, dims, descr, fortran)
+        } else {
+            npyffi::PY_ARRAY_API.PyArray_Empty(py, nd, dims, descr, fortran)
+        };
+        Bound::from_owned_ptr_or_err(py, array)
     }
 }
 

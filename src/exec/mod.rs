@@ -15,20 +15,29 @@ use crate::cancel::Cancel;
 use crate::error::{Error, ErrorKind, Result};
 use crate::ir::graph::{Node, NodeId, Program};
 use crate::ir::shape::{self, Shapes, format_shape};
-use crate::vars::Vars;
+use crate::vars::{Bind, Vars};
 
 /// Bound inputs (by input id; `None` for those the program does not read).
 type Bound<'a> = Vec<Option<ArrayView<'a>>>;
 
 /// Evaluates `prepared` on `vars` into a new array.
 pub(crate) fn evaluate(prepared: &Prepared, vars: &Vars<'_>, cancel: Cancel<'_>) -> Result<Array> {
+    evaluate_bound(prepared, Bind::Named(vars), cancel)
+}
+
+/// [`evaluate`] with the inputs by name or by position.
+pub(crate) fn evaluate_bound(
+    prepared: &Prepared,
+    vars: Bind<'_, '_>,
+    cancel: Cancel<'_>,
+) -> Result<Array> {
     cancel.check()?;
     let program = prepared.program();
     // A small 1-d (or 0-d) JIT call: the shape of its inputs, C order either way.
     if let Prepared::Jit(jit) = prepared
         && let [compiled] = jit.stages()
         && let Some(Node::Input(i)) = compiled.leaves().first().map(|&l| program.graph.node(l))
-        && let Some(first) = vars.get(&program.graph.inputs()[i.index()].name)
+        && let Some(first) = vars.get(i.index(), &program.graph.inputs()[i.index()].name)
         && first.shape().len() <= 1
         && let Some(call) = SmallCall::of(jit, vars, first.shape())?
     {
@@ -72,7 +81,7 @@ pub(crate) fn evaluate(prepared: &Prepared, vars: &Vars<'_>, cancel: Cancel<'_>)
 /// dtype and shape (any strides).
 pub(crate) fn evaluate_into(
     prepared: &Prepared,
-    vars: &Vars<'_>,
+    vars: Bind<'_, '_>,
     out: &mut ArrayViewMut<'_>,
     cancel: Cancel<'_>,
 ) -> Result<()> {
@@ -114,7 +123,7 @@ pub(crate) fn evaluate_into(
 #[cfg(feature = "gpu")]
 pub(crate) fn evaluate_gpu_timed(
     prepared: &Prepared,
-    vars: &Vars<'_>,
+    vars: Bind<'_, '_>,
 ) -> Result<Option<(Array, crate::backend::wgsl::Timings)>> {
     let Prepared::Gpu { program, gpu } = prepared else {
         return Ok(None);
@@ -152,7 +161,7 @@ fn result_order(inputs: &[Option<ArrayView<'_>>], output: &[usize]) -> Order {
 /// its reductions are all full ones, each stage's shape is the broadcast of
 /// the inputs it reads (the per-node inference runs only to locate a
 /// broadcasting error, and for reductions along an axis).
-fn bind<'a>(prepared: &Prepared, vars: &Vars<'a>) -> Result<(Bound<'a>, Shapes)> {
+fn bind<'a>(prepared: &Prepared, vars: Bind<'_, 'a>) -> Result<(Bound<'a>, Shapes)> {
     let program = prepared.program();
     let Prepared::Jit(jit) = prepared else {
         let inputs = bind_inputs(program, &program.read_inputs(), vars)?;
@@ -193,13 +202,13 @@ fn stage_shapes(program: &Program, jit: &JitProgram, inputs: &Bound<'_>) -> Opti
 
 /// The `Input` nodes `reads` of `program`, bound to `vars`.
 /// Inputs the program does not read may be missing.
-fn bind_inputs<'a>(program: &Program, reads: &[NodeId], vars: &Vars<'a>) -> Result<Bound<'a>> {
+fn bind_inputs<'a>(program: &Program, reads: &[NodeId], vars: Bind<'_, 'a>) -> Result<Bound<'a>> {
     let g = &program.graph;
     let mut bound: Bound<'a> = vec![None; g.inputs().len()];
     for &id in reads {
         let Node::Input(i) = g.node(id) else { continue };
         let decl = &g.inputs()[i.index()];
-        let view = vars.get(&decl.name).ok_or_else(|| {
+        let view = vars.get(i.index(), &decl.name).ok_or_else(|| {
             Error::new(ErrorKind::Name, format!("missing input `{}`", decl.name))
                 .at(g.span(id))
                 .with_label("read here")

@@ -136,7 +136,7 @@ impl<'j> SmallCall<'j> {
     /// reports the error if there is one.
     pub(crate) fn of(
         jit: &'j JitProgram,
-        vars: &crate::vars::Vars<'_>,
+        vars: crate::vars::Bind<'_, '_>,
         shape: &[usize],
     ) -> Result<Option<SmallCall<'j>>> {
         let ([compiled], [kernel]) = (jit.stages(), jit.kernels()) else {
@@ -157,7 +157,7 @@ impl<'j> SmallCall<'j> {
                 return Ok(None);
             };
             let decl = &g.inputs()[i.index()];
-            match vars.get(&decl.name) {
+            match vars.get(i.index(), &decl.name) {
                 Some(view) if view.dtype() == decl.dtype && view.shape() == shape => {
                     operands.push(operand(view, decl.dtype, shape)?);
                 }
