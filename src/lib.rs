@@ -76,7 +76,7 @@ pub use array::{Array, ArrayView, ArrayViewMut, Element};
 pub use backend::wgsl::Timings;
 pub use cancel::CancelToken;
 pub use error::{Error, ErrorKind, Result, Span};
-pub use ir::Program;
+pub use ir::{Program, Summary};
 pub use kernel::{Compiled, Kernel, compile, compile_with, evaluate, evaluate_with};
 pub use options::{Backend, Math, Options, Tier, Tiering};
 pub use outline::{Outline, TopReduction, free_names, outline};

@@ -302,59 +302,12 @@ struct Priced {
 }
 
 impl Priced {
-    /// Prices `kernel` from its optimized IR (once per compiled kernel):
-    /// each node costs ~0.5 ns per element on the JIT when it is an
-    /// arithmetic, comparison, selection or reduction step, and 3 ns when it
-    /// is a math function (`sin`, `arctan2`, `**`, …), 20 ns with
-    /// `math="reference"`. The interpreter and the GPU backend (uploads)
-    /// count 20 times that.
+    /// Prices `kernel` from its optimized program's summary (once per
+    /// compiled kernel): each input, operation or reduction costs ~0.5 ns
+    /// per element on the JIT, a math function (`sin`, `arctan2`, `**`, …)
+    /// 3 ns, 20 ns with `math="reference"`. The interpreter and the GPU
+    /// backend (uploads) count 20 times that.
     fn new(kernel: jitexpr::Kernel) -> Self {
-        const CHEAP: &[&str] = &[
-            "input",
-            "const",
-            "cast",
-            "neg",
-            "not",
-            "abs",
-            "sign",
-            "sqrt",
-            "floor",
-            "ceil",
-            "trunc",
-            "rint",
-            "reciprocal",
-            "isnan",
-            "isinf",
-            "isfinite",
-            "signbit",
-            "add",
-            "sub",
-            "mul",
-            "div",
-            "shl",
-            "shr",
-            "and",
-            "or",
-            "xor",
-            "lt",
-            "le",
-            "eq",
-            "ne",
-            "ge",
-            "gt",
-            "copysign",
-            "maximum",
-            "minimum",
-            "select",
-            "sum",
-            "prod",
-            "mean",
-            "min",
-            "max",
-            "any",
-            "all",
-        ];
-        const REDUCTIONS: &[&str] = &["sum", "prod", "mean", "min", "max", "any", "all"];
         // A math function: 0.2-1.5 ns per element measured with the JIT's
         // fast (vector) math on a Zen 4, up to 20 with the reference math.
         let heavy = if kernel.options().math == Math::Fast {
@@ -362,24 +315,18 @@ impl Priced {
         } else {
             20.0
         };
-        let ir = kernel.compiled().optimized.to_string();
-        let mut ns: f64 = 0.0;
-        let mut reads = Vec::new();
-        let mut elementwise = true;
-        for line in ir.lines() {
-            let Some((_, node)) = line.split_once(" = ") else {
-                continue;
-            };
-            let op = node.split(['.', ' ']).next().unwrap_or("");
-            ns += if CHEAP.contains(&op) { 0.5 } else { heavy };
-            elementwise &= !REDUCTIONS.contains(&op);
-            if op == "input"
-                && let Some((_, name)) = node.split_once(' ')
-                && let Some(position) = kernel.inputs().position(|(n, _)| n == name)
-            {
-                reads.push((position, name.to_string()));
-            }
-        }
+        let summary = kernel.compiled().optimized.summary();
+        let cheap = summary.reads.len() + summary.operations + summary.reductions;
+        let mut ns = 0.5 * cheap as f64 + heavy * summary.math as f64;
+        let elementwise = summary.reductions == 0;
+        let reads: Vec<(usize, String)> = summary
+            .reads
+            .iter()
+            .filter_map(|name| {
+                let position = kernel.inputs().position(|(n, _)| n == *name)?;
+                Some((position, name.to_string()))
+            })
+            .collect();
         let jit = kernel.options().backend == Backend::Jit;
         if !jit {
             ns *= 20.0;

@@ -235,6 +235,49 @@ impl Program {
             .count()
     }
 
+    /// What the result depends on, counted: the inputs it reads (by name, in
+    /// the order they are declared), its math-function nodes, its other
+    /// operations and its reductions. For callers that estimate a call's
+    /// cost or want to know whether it is elementwise (no reduction).
+    ///
+    /// ```
+    /// use jitexpr::{DType, Signature};
+    /// let sig = Signature::new().with("a", DType::Float64).with("b", DType::Float64);
+    /// let k = jitexpr::compile("sum(sin(a) * b) + a", &sig)?;
+    /// let s = k.compiled().optimized.summary();
+    /// assert_eq!(s.reads, ["a", "b"]);
+    /// assert_eq!((s.math, s.reductions), (1, 1));
+    /// assert!(s.operations >= 2); // the product and the sum
+    /// # Ok::<(), jitexpr::Error>(())
+    /// ```
+    pub fn summary(&self) -> Summary<'_> {
+        let g = &self.graph;
+        let live = g.reachable(self.root);
+        let mut s = Summary {
+            reads: Vec::new(),
+            math: 0,
+            operations: 0,
+            reductions: 0,
+        };
+        for id in g.ids().filter(|id| live[id.index()]) {
+            match g.node(id) {
+                Node::Input(i) => {
+                    if let Some(input) = g.inputs().get(i.index()) {
+                        s.reads.push(input.name.as_str());
+                    }
+                }
+                Node::Const(_) => {}
+                Node::Reduce(..) => s.reductions += 1,
+                Node::Unary(op, _) if op.implementation().is_math() => s.math += 1,
+                Node::Binary(op, ..) if op.implementation().is_math() => s.math += 1,
+                Node::Cast(_) | Node::Unary(..) | Node::Binary(..) | Node::Select(..) => {
+                    s.operations += 1
+                }
+            }
+        }
+        s
+    }
+
     /// The `Input` nodes the result depends on, in id order.
     pub(crate) fn read_inputs(&self) -> Vec<NodeId> {
         let g = &self.graph;
@@ -243,6 +286,19 @@ impl Program {
             .filter(|id| live[id.index()] && matches!(g.node(*id), Node::Input(_)))
             .collect()
     }
+}
+
+/// What a [`Program`]'s result depends on ([`Program::summary`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Summary<'a> {
+    /// The inputs it reads, by name, in the order of the program's nodes.
+    pub reads: Vec<&'a str>,
+    /// Math-function nodes (`sin`, `exp`, `arctan2`, float `**`, …).
+    pub math: usize,
+    /// Other operations (arithmetic, comparisons, casts, `where`).
+    pub operations: usize,
+    /// Reductions (`sum`, `max`, … over all elements or an axis).
+    pub reductions: usize,
 }
 
 /// The text form, one node per line, only nodes the result depends on:

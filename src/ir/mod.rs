@@ -20,5 +20,5 @@ pub mod shape;
 pub mod stage;
 pub mod verify;
 
-pub use graph::{Input, Program};
+pub use graph::{Input, Program, Summary};
 pub use op::{BinaryOp, ReduceOp, UnaryOp};
