@@ -119,7 +119,7 @@ impl Team {
 
     /// Calls `f(state, i)` exactly once for every `i` in `0..n`, `state`
     /// made by `init` once per thread that takes part. Thread `t` first
-    /// takes the indices of its part ([`part`]`(n, threads, t, 1)`) in
+    /// takes the indices of its part ([`part`]`(n, threads, t)`) in
     /// order, then helps with the others' (so a thread the OS does not run
     /// delays the call by at most the index it is on). A panic in any call
     /// is raised here once every thread has left the job.
@@ -137,12 +137,12 @@ impl Team {
         }
         // Next index of each part (claimed by fetch_add) and its end.
         let next: Vec<AtomicUsize> = (0..parts)
-            .map(|t| AtomicUsize::new(part(n, parts, t, 1).start))
+            .map(|t| AtomicUsize::new(part(n, parts, t).start))
             .collect();
         let job = |t: usize| {
             let mut state = None;
             for u in (t..parts).chain(0..t) {
-                let end = part(n, parts, u, 1).end;
+                let end = part(n, parts, u).end;
                 loop {
                     let i = next[u].fetch_add(1, Ordering::Relaxed);
                     if i >= end {
@@ -267,16 +267,14 @@ fn work(s: &Shared, part: usize) {
     }
 }
 
-/// Part `t` of `parts` of `0..n`, cut at multiples of `align` (so threads
-/// do not share cache lines of an output): the parts are in order, disjoint
-/// and cover `0..n`.
-pub(crate) fn part(n: usize, parts: usize, t: usize, align: usize) -> Range<usize> {
-    let align = align.max(1);
+/// Part `t` of `parts` of `0..n` (sizes differing by at most one): the
+/// parts are in order, disjoint and cover `0..n`.
+pub(crate) fn part(n: usize, parts: usize, t: usize) -> Range<usize> {
     let cut = |k: usize| {
         if k >= parts {
             n
         } else {
-            ((n / parts * k + (n % parts) * k / parts) / align * align).min(n)
+            n / parts * k + (n % parts) * k / parts
         }
     };
     cut(t)..cut(t + 1)
@@ -368,12 +366,12 @@ mod tests {
 
     #[test]
     fn parts_cover_in_order() {
-        for (n, parts, align) in [(10, 3, 1), (1000, 2, 64), (5, 8, 1), (0, 2, 8), (127, 4, 8)] {
+        for (n, parts) in [(10, 3), (1000, 2), (5, 8), (0, 2), (127, 4)] {
             let mut next = 0;
             for t in 0..parts {
-                let r = part(n, parts, t, align);
-                assert_eq!(r.start, next, "{n} {parts} {align}");
-                assert!(r.start.is_multiple_of(align) || r.start == n);
+                let r = part(n, parts, t);
+                assert_eq!(r.start, next, "{n} {parts}");
+                assert!(r.len() == n / parts || r.len() == n / parts + 1);
                 next = r.end;
             }
             assert_eq!(next, n);

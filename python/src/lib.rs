@@ -395,13 +395,9 @@ impl Priced {
         if ns < WATCH_NS {
             return Watch::Released;
         }
-        // The JIT splits work of 64K elements or more over the pool.
-        let threads = if elements >= 1 << 16 {
-            jitexpr::num_threads().max(1)
-        } else {
-            1
-        };
-        if ns / threads as f64 >= WATCH_NS {
+        // Milliseconds of work always run on every thread (the core goes
+        // parallel from tens of microseconds of it).
+        if ns / jitexpr::num_threads().max(1) as f64 >= WATCH_NS {
             Watch::Watched
         } else {
             Watch::Released

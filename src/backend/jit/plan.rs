@@ -96,20 +96,27 @@ fn cost(program: &Program, nodes: &[NodeId], leaves: usize, fast_math: bool) -> 
     let g = &program.graph;
     let op_cost = |n: NodeId| match g.node(n) {
         Node::Input(_) | Node::Const(_) | Node::Reduce(..) => 0,
-        _ if math_fn(program, n).is_some() => {
-            if fast_math {
+        // A vector version under fast math, else the reference routine per element.
+        _ if is_math(program, n) => {
+            if fast_math && math_fn(program, n).is_some() {
                 8
             } else {
                 30
             }
         }
         Node::Unary(UnaryOp::Sqrt, _) | Node::Binary(BinaryOp::Div, ..) => 3,
-        // Math without a vector version: the reference routine per element.
-        Node::Unary(op, _) if op.implementation().is_math() => 30,
-        Node::Binary(op, ..) if op.implementation().is_math() => 30,
         _ => 1,
     };
     leaves + 1 + nodes.iter().map(|&n| op_cost(n)).sum::<usize>()
+}
+
+/// Whether node `n` is a math function (a reference routine in the JIT).
+fn is_math(program: &Program, n: NodeId) -> bool {
+    match program.graph.node(n) {
+        Node::Unary(op, _) => op.implementation().is_math(),
+        Node::Binary(op, ..) => op.implementation().is_math(),
+        _ => false,
+    }
 }
 
 /// The vector-math function node `n` computes, if it has one.
@@ -136,11 +143,7 @@ impl StagePlan {
         let vector_math = fast_math && lanes.is_some() && vector::uses_vmath(program, root);
         let inline_math = vector_math && vector::inline_vmath(program, root);
         let cost = cost(program, &nodes, leaves.len(), fast_math);
-        let memory_bound = !nodes.iter().any(|&n| match g.node(n) {
-            Node::Unary(op, _) => op.implementation().is_math(),
-            Node::Binary(op, ..) => op.implementation().is_math(),
-            _ => false,
-        });
+        let memory_bound = !nodes.iter().any(|&n| is_math(program, n));
         let mut plan = StagePlan {
             root,
             nodes,

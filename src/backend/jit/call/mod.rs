@@ -480,15 +480,28 @@ impl Output {
         if view.shape() != shape {
             return None;
         }
+        let (ptr, n) = (view.as_mut_ptr() as *mut u8, view.len());
+        Some(Output::of::<T>(
+            ptr,
+            n,
+            view.strides(),
+            view.is_standard_layout(),
+        ))
+    }
+
+    /// The output of `n` elements of `T` at `ptr` with element strides
+    /// `strides` (C-contiguous: `standard`), written with streaming stores
+    /// where large enough ([`STREAM_BYTES`]).
+    fn of<T: Element>(ptr: *mut u8, n: usize, strides: &[isize], standard: bool) -> Output {
         let size = std::mem::size_of::<T>() as isize;
-        Some(Output {
+        Output {
             dtype: T::DTYPE,
-            ptr: view.as_mut_ptr() as *mut u8,
-            n: view.len(),
-            strides: view.strides().iter().map(|&s| s * size).collect(),
-            flat: view.is_standard_layout().then_some(size),
+            ptr,
+            n,
+            strides: strides.iter().map(|&s| s * size).collect(),
+            flat: standard.then_some(size),
             stream: true,
-        })
+        }
     }
 
     /// The output written with regular stores only (see [`STREAM_BYTES`]).
@@ -551,17 +564,10 @@ pub fn new_array(
         fill: impl FnOnce(Output) -> crate::error::Result<Written>,
     ) -> crate::error::Result<crate::array::Array> {
         let mut array = crate::alloc::uninit::<T>(shape, order)?;
-        let size = std::mem::size_of::<T>() as isize;
         let ptr = array.as_mut_ptr() as *mut u8;
-        let output = Output {
-            dtype: T::DTYPE,
-            ptr,
-            n: array.len(),
-            strides: array.strides().iter().map(|&s| s * size).collect(),
-            flat: array.is_standard_layout().then_some(size),
-            stream: false,
-        };
-        let written = fill(output)?;
+        let standard = array.is_standard_layout();
+        let output = Output::of::<T>(ptr, array.len(), array.strides(), standard);
+        let written = fill(output.without_streaming())?;
         if written.ptr != ptr || written.n != array.len() {
             return Err(crate::error::Error::internal(
                 "a new result was not written whole",
@@ -1103,8 +1109,12 @@ where
         walker.fill(start, buf, &mut Vec::new(), &mut Vec::new());
         f(buf)
     };
-    let team = parallel.filter(|_| blocks > 1);
-    threads::map(team, blocks, || Vec::with_capacity(block.min(n)), compute)
+    threads::map(
+        parallel,
+        blocks,
+        || Vec::with_capacity(block.min(n)),
+        compute,
+    )
 }
 
 /// Like [`run_blocks`], but `f` gets each block's length and a function
@@ -1147,8 +1157,7 @@ where
         };
         f(end - start, &mut fill)
     };
-    let team = parallel.filter(|_| blocks > 1);
-    threads::map(team, blocks, || (), |_, b| compute(b))
+    threads::map(parallel, blocks, || (), |_, b| compute(b))
 }
 
 #[cfg(test)]
