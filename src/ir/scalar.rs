@@ -498,7 +498,7 @@ macro_rules! numpy_sum {
 /// exactly as it splits the whole, so the order of the additions is
 /// `numpy_sum!`'s.
 macro_rules! numpy_sum_by {
-    ($n:expr, $fill:expr, $t:ty) => {{
+    ($n:expr, $fill:expr, $leaves:expr, $t:ty) => {{
         /// Values filled at once within a block (2 KiB of f64: with the
         /// inputs streaming through, larger buffers measured slower).
         const FILL: usize = 256;
@@ -519,9 +519,36 @@ macro_rules! numpy_sum_by {
                 pairwise(start, n2, fill, buf) + pairwise(start + n2, n - n2, fill, buf)
             }
         }
-        let (n, fill): (usize, &mut dyn FnMut(usize, &mut [$t])) = ($n, $fill);
+        let (n, fill, leaves): (
+            usize,
+            &mut dyn FnMut(usize, &mut [$t]),
+            Option<&mut dyn FnMut(usize, &[u32], &mut [$t])>,
+        ) = ($n, $fill, $leaves);
         if n == 0 {
             0.0
+        } else if let Some(leaves) = leaves.filter(|_| n > 129) {
+            // Every leaf of more than 128 values has 64 to 128, a multiple
+            // of 8 but for the last; `leaves` sums all but that one's tail,
+            // which is added after, one by one, as the leaf adds it.
+            let mut first = [0.0 as $t; 1];
+            fill(0, &mut first);
+            let split = Split::of(n - 1);
+            let (lens, tail) = (&split.lens, split.tail as usize);
+            let (mut stack, mut heap) = ([0.0 as $t; 256], Vec::new());
+            let sums = if lens.len() <= stack.len() {
+                &mut stack[..lens.len()]
+            } else {
+                heap.resize(lens.len(), 0.0);
+                &mut heap[..]
+            };
+            leaves(1, lens, sums);
+            let mut rest = [0.0 as $t; 8];
+            fill(n - tail, &mut rest[..tail]);
+            let last = sums.len() - 1;
+            for &x in &rest[..tail] {
+                sums[last] += x;
+            }
+            first[0] + split.combine(sums)
         } else if n <= ONE_FILL {
             let mut buf = [0.0 as $t; ONE_FILL];
             fill(0, &mut buf[..n]);
@@ -533,6 +560,82 @@ macro_rules! numpy_sum_by {
             first[0] + pairwise(1, n - 1, fill, &mut [0.0 as $t; FILL])
         }
     }};
+}
+
+/// The leaves of `pairwise!`'s split of more than 128 values and the order
+/// in which their sums are added, made once per length and thread (the
+/// blocks of a reduction mostly have one length).
+struct Split {
+    n: usize,
+    /// The leaves' lengths in order, the last without its `tail`: the
+    /// values past its last multiple of 8, added to its sum one by one.
+    lens: Vec<u32>,
+    tail: u32,
+    /// The additions in postfix order: `true` takes the next leaf's sum,
+    /// `false` adds the two sums on top of the stack.
+    ops: Vec<bool>,
+}
+
+impl Split {
+    /// The split of `n` values (the last one made on this thread if it
+    /// was for `n`).
+    fn of(n: usize) -> std::rc::Rc<Split> {
+        thread_local! {
+            static LAST: std::cell::RefCell<Option<std::rc::Rc<Split>>> =
+                const { std::cell::RefCell::new(None) };
+        }
+        LAST.with(|last| {
+            let mut last = last.borrow_mut();
+            match &*last {
+                Some(s) if s.n == n => s.clone(),
+                _ => {
+                    let s = std::rc::Rc::new(Split::new(n));
+                    *last = Some(s.clone());
+                    s
+                }
+            }
+        })
+    }
+
+    fn new(n: usize) -> Split {
+        fn walk(n: usize, lens: &mut Vec<u32>, ops: &mut Vec<bool>) {
+            if n <= 128 {
+                lens.push(n as u32);
+                ops.push(true);
+            } else {
+                let mut n2 = n / 2;
+                n2 -= n2 % 8;
+                walk(n2, lens, ops);
+                walk(n - n2, lens, ops);
+                ops.push(false);
+            }
+        }
+        let (mut lens, mut ops) = (Vec::new(), Vec::new());
+        walk(n, &mut lens, &mut ops);
+        let tail = lens.last().map_or(0, |l| l % 8);
+        if let Some(l) = lens.last_mut() {
+            *l -= tail;
+        }
+        Split { n, lens, tail, ops }
+    }
+
+    /// The pairwise sum from the leaves' sums (`sums`, one per leaf).
+    fn combine<T: Copy + Default + std::ops::Add<Output = T>>(&self, sums: &[T]) -> T {
+        // The stack holds at most one sum per level of the split (≤ 64).
+        let mut stack = [T::default(); 66];
+        let (mut top, mut next) = (0, 0);
+        for &leaf in &self.ops {
+            if leaf {
+                stack[top] = sums[next];
+                next += 1;
+                top += 1;
+            } else {
+                top -= 1;
+                stack[top - 1] = stack[top - 1] + stack[top];
+            }
+        }
+        stack[0]
+    }
 }
 
 /// NumPy's `pairwise_sum`: blocks of 8 partial sums, split in halves above 128.
@@ -663,14 +766,25 @@ pub type Fill<'a, T> = &'a mut dyn FnMut(usize, &mut [T]);
 /// the pairwise split of at most 256 values (a block of at most 1024 at
 /// once) is filled into a buffer that stays in L1 and summed at once, in
 /// exactly the order of [`sum_block_f64`].
-pub fn sum_block_by_f64(n: usize, fill: Fill<'_, f64>) -> f64 {
-    numpy_sum_by!(n, fill, f64)
+///
+/// With `leaves`, blocks of more than 129 values have the sums of the
+/// leaves of the pairwise split (all but the last leaf's tail past a
+/// multiple of 8) computed by `leaves(start, lens, sums)`: `sums[j]` is the
+/// eight-accumulator sum of the `lens[j]` values after those of runs
+/// `..j`, the first from value `start`, as `pairwise!` sums a leaf (a
+/// kernel that sums the values as it computes them, never storing them).
+pub fn sum_block_by_f64(n: usize, fill: Fill<'_, f64>, leaves: Option<Leaves<'_, f64>>) -> f64 {
+    numpy_sum_by!(n, fill, leaves, f64)
 }
 
 /// [`sum_block_by_f64`] for `f32`: the order of [`sum_block_f32`].
-pub fn sum_block_by_f32(n: usize, fill: Fill<'_, f32>) -> f32 {
-    numpy_sum_by!(n, fill, f32)
+pub fn sum_block_by_f32(n: usize, fill: Fill<'_, f32>, leaves: Option<Leaves<'_, f32>>) -> f32 {
+    numpy_sum_by!(n, fill, leaves, f32)
 }
+
+/// Computes the eight-accumulator sums of consecutive runs of a block's
+/// values: `leaves(start, lens, sums)` (see [`sum_block_by_f64`]).
+pub type Leaves<'a, T> = &'a mut dyn FnMut(usize, &[u32], &mut [T]);
 
 /// The `sum` reduction of `f64` values: blocks, then the sum of the partials.
 pub fn sum_f64(v: &[f64]) -> f64 {
@@ -1208,6 +1322,23 @@ mod tests {
         }
     }
 
+    /// What a leaf-sum kernel computes (the ABI of `codegen::define_leaf_sums`),
+    /// written independently of `pairwise!`.
+    fn leaf_sums<T: Copy + std::ops::Add<Output = T>>(v: &[T], lens: &[u32], sums: &mut [T]) {
+        assert_eq!(lens.len(), sums.len());
+        let mut at = 0;
+        for (&len, sum) in lens.iter().zip(sums) {
+            let len = len as usize;
+            assert!(len >= 8 && len.is_multiple_of(8), "a leaf of {len}");
+            let mut r: Vec<T> = v[at..at + 8].to_vec();
+            for i in 8..len {
+                r[i % 8] = r[i % 8] + v[at + i];
+            }
+            *sum = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
+            at += len;
+        }
+    }
+
     #[test]
     fn sums_by_leaves_equal_the_block_sums() {
         let specials = [
@@ -1233,17 +1364,27 @@ mod tests {
                     }
                 })
                 .collect();
-            let by = sum_block_by_f64(n, &mut |s, out: &mut [f64]| {
-                out.copy_from_slice(&v[s..s + out.len()])
-            });
-            assert_eq!(by.to_bits(), sum_block_f64(&v).to_bits(), "f64 n={n}");
             let w: Vec<f32> = v.iter().map(|&x| x as f32).collect();
-            let by = sum_block_by_f32(n, &mut |s, out: &mut [f32]| {
-                out.copy_from_slice(&w[s..s + out.len()])
-            });
-            assert_eq!(by.to_bits(), sum_block_f32(&w).to_bits(), "f32 n={n}");
+            for with_leaves in [false, true] {
+                let by = sum_block_by_f64(
+                    n,
+                    &mut |s, out: &mut [f64]| out.copy_from_slice(&v[s..s + out.len()]),
+                    with_leaves.then_some(&mut |s, lens: &[u32], sums: &mut [f64]| {
+                        leaf_sums(&v[s..], lens, sums)
+                    }),
+                );
+                assert_eq!(by.to_bits(), sum_block_f64(&v).to_bits(), "f64 n={n}");
+                let by = sum_block_by_f32(
+                    n,
+                    &mut |s, out: &mut [f32]| out.copy_from_slice(&w[s..s + out.len()]),
+                    with_leaves.then_some(&mut |s, lens: &[u32], sums: &mut [f32]| {
+                        leaf_sums(&w[s..], lens, sums)
+                    }),
+                );
+                assert_eq!(by.to_bits(), sum_block_f32(&w).to_bits(), "f32 n={n}");
+            }
         }
-        let nan = sum_block_by_f64(3, &mut |_, out: &mut [f64]| out.fill(f64::NAN));
+        let nan = sum_block_by_f64(3, &mut |_, out: &mut [f64]| out.fill(f64::NAN), None);
         assert!(nan.is_nan());
     }
 

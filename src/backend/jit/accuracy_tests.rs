@@ -199,7 +199,7 @@ fn compile(op: Op, dtype: DType) -> (call::CodeMemory, call::KernelFn) {
     }
     let leaves = vec![dtype; op.arity()].into_boxed_slice();
     let sig = call::KernelSig { leaves, out: dtype };
-    let (code, mut fns) = call::finalize(module, &[(id, sig)]).unwrap();
+    let (code, mut fns) = call::finalize(module, &[(id, sig, None)]).unwrap();
     (code, fns.remove(0))
 }
 

@@ -118,33 +118,15 @@ pub fn define_kernel(
                 b.ins().brif(any, vpre, &[], header, &[zero.into()]);
                 // Runs only when nv > 0, so every leaf has an element to read.
                 b.switch_to_block(vpre);
-                let mut splats = Vec::new();
-                let mut bases = Vec::new();
-                for (k, &leaf) in leaves.iter().enumerate() {
-                    let ty = clif_type(program.graph.dtype(leaf));
-                    let first = b.ins().load(ty, flags, leaf_base[k].0, 0);
-                    let splat = b.ins().splat(lanes.vector, first);
-                    splats.push(splat);
-                    // A uniform leaf's vectors are read from a stack slot
-                    // holding its splat: with stride 0 every iteration loads
-                    // the slot (a 16-byte load at the single element could
-                    // cross the end of its allocation), with no select.
-                    // One copy per unrolled vector: the vector loop reads
-                    // vector u of an iteration at offset 16u from its pointer.
-                    // (The passes of a blocked loop read PASS_UNROLL.)
-                    let copies = unroll.max(PASS_UNROLL);
-                    let slot = b.create_sized_stack_slot(StackSlotData::new(
-                        StackSlotKind::ExplicitSlot,
-                        16 * copies as u32,
-                        4,
-                    ));
-                    let at = b.ins().stack_addr(ptr, slot, 0);
-                    for u in 0..copies {
-                        b.ins()
-                            .store(MemFlagsData::trusted(), splat, at, (16 * u) as i32);
-                    }
-                    bases.push(b.ins().select(uniform[k], at, leaf_base[k].0));
-                }
+                // (The passes of a blocked loop read PASS_UNROLL vectors.)
+                let (splats, bases) = vector_bases(
+                    &mut b,
+                    program,
+                    plan,
+                    lanes,
+                    (&leaf_base, &uniform),
+                    unroll.max(PASS_UNROLL),
+                );
                 let uniform_leaves = UniformLeaves {
                     is_uniform: &uniform,
                     splats: &splats,
@@ -256,6 +238,245 @@ pub fn define_kernel(
         b.seal_all_blocks();
         b.finalize(module.target_config());
     }
+    define(module, id, func, listing)
+}
+
+/// For each leaf of a vector loop: its first element splatted to all lanes,
+/// and where the loop reads its vectors: its base address, or for a uniform
+/// leaf (stride 0) a stack slot holding `copies` copies of the splat. With
+/// stride 0 every iteration loads the slot (a 16-byte load at the single
+/// element could cross the end of its allocation), with no select; vector
+/// u of an iteration is read at offset 16u from the pointer, so `copies`
+/// is the most vectors an iteration reads. Every leaf must have an element
+/// to read.
+fn vector_bases(
+    b: &mut FunctionBuilder<'_>,
+    program: &Program,
+    plan: &StagePlan,
+    lanes: vector::Lanes,
+    (leaf_base, uniform): (&[(Value, Value)], &[Value]),
+    copies: i64,
+) -> (Vec<Value>, Vec<Value>) {
+    let Some(&(first, _)) = leaf_base.first() else {
+        return (Vec::new(), Vec::new());
+    };
+    let ptr = b.func.dfg.value_type(first);
+    let mut splats = Vec::new();
+    let mut bases = Vec::new();
+    for (k, &leaf) in plan.leaves.iter().enumerate() {
+        let ty = clif_type(program.graph.dtype(leaf));
+        let first = b.ins().load(ty, MemFlagsData::trusted(), leaf_base[k].0, 0);
+        let splat = b.ins().splat(lanes.vector, first);
+        splats.push(splat);
+        let slot = b.create_sized_stack_slot(StackSlotData::new(
+            StackSlotKind::ExplicitSlot,
+            16 * copies as u32,
+            4,
+        ));
+        let at = b.ins().stack_addr(ptr, slot, 0);
+        for u in 0..copies {
+            b.ins()
+                .store(MemFlagsData::trusted(), splat, at, (16 * u) as i32);
+        }
+        bases.push(b.ins().select(uniform[k], at, leaf_base[k].0));
+    }
+    (splats, bases)
+}
+
+/// Defines the leaf-sum kernel of the stage of `plan` (see
+/// `StagePlan::can_sum_leaves`) in `module` and returns its id. Its ABI:
+///
+/// ```text
+/// extern "C" fn(inputs: *const *const u8, strides: *const isize,
+///               sums: *mut T, lens: *const u32, count: usize)
+/// ```
+///
+/// The stage's values from index 0 on (leaf `k` read as by the elementwise
+/// kernel, every stride 0 or the element size) are cut into `count`
+/// consecutive runs of `lens[j]` values, each a non-zero multiple of 8;
+/// `sums[j]` is run j's sum as a leaf of NumPy's pairwise sum adds it
+/// (`ir::scalar`'s `pairwise!`): eight accumulators start at the first
+/// eight values, each adds every eighth value after, and the eight are
+/// added as `((r0+r1)+(r2+r3))+((r4+r5)+(r6+r7))`. The values are summed
+/// in vector registers as they are computed, never stored.
+pub fn define_leaf_sums(
+    module: &mut JITModule,
+    routines: &mut HashMap<&'static str, FuncId>,
+    program: &Program,
+    plan: &StagePlan,
+    name: &str,
+    listing: Option<&mut Vec<String>>,
+) -> Result<FuncId> {
+    let lanes = plan
+        .lanes
+        .filter(|_| plan.can_sum_leaves(program))
+        .ok_or_else(|| Error::internal("leaf sums of a stage without a plain vector loop"))?;
+    let ptr = module.target_config().pointer_type();
+    let mut sig = module.make_signature();
+    sig.params.extend([AbiParam::new(ptr); 5]);
+    let id = module
+        .declare_function(name, cranelift_module::Linkage::Local, &sig)
+        .map_err(|e| Error::internal(format!("JIT declare: {e}")))?;
+    let mut func = Function::with_name_signature(UserFuncName::user(0, id.as_u32()), sig);
+    let mut fctx = FunctionBuilderContext::new();
+    {
+        let mut b = FunctionBuilder::new(&mut func, &mut fctx);
+        let mut refs: HashMap<&'static str, FuncRef> = HashMap::new();
+        let entry = b.create_block();
+        b.append_block_params_for_function_params(entry);
+        b.switch_to_block(entry);
+        let params = b.block_params(entry).to_vec();
+        let (inputs, strides, sums, lens, count) =
+            (params[0], params[1], params[2], params[3], params[4]);
+        let flags = MemFlagsData::trusted();
+        let nleaves = plan.leaves.len();
+        let mut leaf_base = Vec::new();
+        let mut uniform = Vec::new();
+        for k in 0..nleaves {
+            let off = (k * 8) as i32;
+            let base = b.ins().load(ptr, flags, inputs, off);
+            let stride = b.ins().load(ptr, flags, strides, off);
+            uniform.push(b.ins().icmp_imm_s(IntCC::Equal, stride, 0));
+            leaf_base.push((base, stride));
+        }
+        // Vectors per eight values: one accumulator each.
+        let per = 8 / i64::from(lanes.count);
+        let (_, bases) = vector_bases(&mut b, program, plan, lanes, (&leaf_base, &uniform), per);
+        // A leaf advances by eight of its strides per eight values (a
+        // uniform one stays on its slot).
+        let steps: Vec<Value> = leaf_base
+            .iter()
+            .map(|&(_, stride)| b.ins().imul_imm_s(stride, 8))
+            .collect();
+        let lens_len = b.ins().imul_imm_s(count, 4);
+        let lens_end = b.ins().iadd(lens, lens_len);
+
+        // outer(pointers.., sum, len): one run per iteration.
+        let outer = b.create_block();
+        let first = b.create_block();
+        let inner = b.create_block();
+        let body = b.create_block();
+        let done = b.create_block();
+        let exit = b.create_block();
+        for _ in 0..nleaves + 2 {
+            b.append_block_param(outer, ptr);
+        }
+        // inner(pointers.., accumulators.., remaining eights)
+        for blk in [inner, done] {
+            for _ in 0..nleaves {
+                b.append_block_param(blk, ptr);
+            }
+            for _ in 0..per {
+                b.append_block_param(blk, lanes.vector);
+            }
+        }
+        b.append_block_param(inner, ptr);
+        let mut start: Vec<_> = bases.iter().map(|&v| v.into()).collect();
+        start.push(sums.into());
+        start.push(lens.into());
+        b.ins().jump(outer, &start);
+
+        b.switch_to_block(outer);
+        let p = b.block_params(outer).to_vec();
+        let (pointers, at_sum, at_len) = (&p[..nleaves], p[nleaves], p[nleaves + 1]);
+        let more = b.ins().icmp(IntCC::UnsignedLessThan, at_len, lens_end);
+        b.ins().brif(more, first, &[], exit, &[]);
+
+        let mut cx = Emit {
+            b: &mut b,
+            module: &mut *module,
+            routines: &mut *routines,
+            refs: &mut refs,
+            program,
+            plan,
+        };
+        let advance = |b: &mut FunctionBuilder<'_>, pointers: &[Value]| -> Vec<Value> {
+            pointers
+                .iter()
+                .zip(&steps)
+                .map(|(&p, &step)| b.ins().iadd(p, step))
+                .collect()
+        };
+        // The first eight values are the accumulators.
+        cx.b.switch_to_block(first);
+        let len = cx.b.ins().uload32(flags, at_len, 0);
+        let eights = cx.b.ins().ushr_imm_u(len, 3);
+        let rest = cx.b.ins().iadd_imm_s(eights, -1);
+        let mut args: Vec<_> = advance(cx.b, pointers)
+            .into_iter()
+            .map(Into::into)
+            .collect();
+        for u in 0..per {
+            args.push(cx.vector_value((pointers, (16 * u) as i32), lanes)?.into());
+        }
+        args.push(rest.into());
+        cx.b.ins().jump(inner, &args);
+
+        // Every eight values after: accumulator u adds vector u.
+        cx.b.switch_to_block(inner);
+        let p = cx.b.block_params(inner).to_vec();
+        let (pointers, accs, rest) = (
+            &p[..nleaves],
+            &p[nleaves..nleaves + per as usize],
+            p[p.len() - 1],
+        );
+        let any = cx.b.ins().icmp_imm_s(IntCC::NotEqual, rest, 0);
+        let carried: Vec<_> = p[..p.len() - 1].iter().map(|&v| v.into()).collect();
+        cx.b.ins().brif(any, body, &[], done, &carried);
+        cx.b.switch_to_block(body);
+        let mut args: Vec<_> = advance(cx.b, pointers)
+            .into_iter()
+            .map(Into::into)
+            .collect();
+        for (u, &acc) in accs.iter().enumerate() {
+            let v = cx.vector_value((pointers, (16 * u) as i32), lanes)?;
+            args.push(cx.b.ins().fadd(acc, v).into());
+        }
+        args.push(cx.b.ins().iadd_imm_s(rest, -1).into());
+        cx.b.ins().jump(inner, &args);
+
+        // The eight accumulators, added as a tree; the next run.
+        cx.b.switch_to_block(done);
+        let p = cx.b.block_params(done).to_vec();
+        let (pointers, accs) = (&p[..nleaves], &p[nleaves..]);
+        let fb = &mut *cx.b;
+        let mut r = Vec::new();
+        for &acc in accs {
+            for lane in 0..lanes.count {
+                r.push(fb.ins().extractlane(acc, lane));
+            }
+        }
+        let pair = |b: &mut FunctionBuilder<'_>, i: usize, j: usize| b.ins().fadd(r[i], r[j]);
+        let (s01, s23, s45, s67) = (
+            pair(fb, 0, 1),
+            pair(fb, 2, 3),
+            pair(fb, 4, 5),
+            pair(fb, 6, 7),
+        );
+        let (lo, hi) = (fb.ins().fadd(s01, s23), fb.ins().fadd(s45, s67));
+        let total = fb.ins().fadd(lo, hi);
+        fb.ins().store(flags, total, at_sum, 0);
+        let size = lanes.float.size() as i64;
+        let mut next: Vec<_> = pointers.iter().map(|&v| v.into()).collect();
+        next.push(fb.ins().iadd_imm_s(at_sum, size).into());
+        next.push(fb.ins().iadd_imm_s(at_len, 4).into());
+        fb.ins().jump(outer, &next);
+
+        b.switch_to_block(exit);
+        b.ins().return_(&[]);
+        b.seal_all_blocks();
+        b.finalize(module.target_config());
+    }
+    define(module, id, func, listing)
+}
+
+/// Appends `func`'s text to `listing` if given and defines it as `id`.
+fn define(
+    module: &mut JITModule,
+    id: FuncId,
+    func: Function,
+    listing: Option<&mut Vec<String>>,
+) -> Result<FuncId> {
     if let Some(listing) = listing {
         listing.push(func.display().to_string());
     }

@@ -36,6 +36,7 @@ use cranelift_module::default_libcall_names;
 
 use crate::error::{Error, Result, Span};
 use crate::ir::graph::{Graph, Input, InputId, Node, NodeId, Program};
+use crate::ir::op::ReduceOp;
 use crate::ir::stage::{Stage, stages};
 use crate::types::DType;
 use call::{CodeMemory, KernelFn, KernelSig};
@@ -271,7 +272,19 @@ fn compile_kernels(
             &format!("stage{k}"),
             listing.as_deref_mut(),
         )?;
-        ids.push((id, stage_sig(g, plan)));
+        let sums = if plan.leaf_sums {
+            Some(codegen::define_leaf_sums(
+                module,
+                &mut routines,
+                program,
+                plan,
+                &format!("stage{k}_sums"),
+                listing.as_deref_mut(),
+            )?)
+        } else {
+            None
+        };
+        ids.push((id, stage_sig(g, plan), sums));
     }
     let (code, mut kernels) = match module {
         Some(m) => {
@@ -313,19 +326,28 @@ fn copy_kernel(dtype: DType) -> Result<KernelFn> {
     let root = graph.add(Node::Input(InputId(0)), dtype, Span::default());
     let program = Program { graph, root };
     let mut module = new_module(Tier::Optimized)?;
-    let id = codegen::define_kernel(
-        &mut module,
-        &mut HashMap::new(),
-        &program,
-        &plan::StagePlan::new(&program, root, false),
-        "copy",
-        None,
-    )?;
+    let mut routines = HashMap::new();
+    // `sum(x)` reduces the copy stage: float copies sum their leaves too.
+    let plan = plan::StagePlan::new(&program, root, false).with_leaf_sums(&program, true);
+    let id = codegen::define_kernel(&mut module, &mut routines, &program, &plan, "copy", None)?;
+    let sums = if plan.leaf_sums {
+        let sums = codegen::define_leaf_sums(
+            &mut module,
+            &mut routines,
+            &program,
+            &plan,
+            "copy_sums",
+            None,
+        )?;
+        Some(sums)
+    } else {
+        None
+    };
     let sig = KernelSig {
         leaves: Box::new([dtype]),
         out: dtype,
     };
-    let (code, kernels) = call::finalize(module, &[(id, sig)])
+    let (code, kernels) = call::finalize(module, &[(id, sig, sums)])
         .map_err(|e| Error::internal(format!("JIT finalize: {e}")))?;
     copies.push((dtype, kernels[0].clone(), code));
     Ok(kernels[0].clone())
@@ -356,9 +378,18 @@ impl JitProgram {
         };
         // One plan per stage, read by the interpreted tier and the code
         // generator at every tier.
+        let g = &program.graph;
         let plans: Vec<plan::StagePlan> = stages
             .iter()
-            .map(|s| plan::StagePlan::new(program, s.root, fast_math))
+            .map(|s| {
+                let summed = s.reduce.is_some_and(|r| {
+                    matches!(
+                        g.node(r),
+                        Node::Reduce(ReduceOp::Sum | ReduceOp::Mean, _, None)
+                    )
+                });
+                plan::StagePlan::new(program, s.root, fast_math).with_leaf_sums(program, summed)
+            })
             .collect();
         let first = compile_kernels(program, &plans.iter().collect::<Vec<_>>(), tier, listing)?;
         // Interpreted but nothing the interpreter could run: all baseline.
@@ -368,7 +399,6 @@ impl JitProgram {
         } else {
             tier
         };
-        let g = &program.graph;
         let live = g.reachable(program.root);
         let full_reductions_only = g
             .ids()

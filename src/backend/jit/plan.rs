@@ -78,6 +78,11 @@ pub struct StagePlan {
     /// The math nodes the vector loop computes with `vmath` vectors rather
     /// than an AOT routine (only under vector math).
     pub vector_only: Vec<NodeId>,
+    /// A full float `sum` or `mean` reduces the stage and its vector loop
+    /// is plain (see [`StagePlan::can_sum_leaves`]): its kernel comes with
+    /// a leaf-sum kernel (`codegen::define_leaf_sums`). Set by the owner,
+    /// which knows the reduction (`with_leaf_sums`).
+    pub leaf_sums: bool,
     /// A rough cost of one element, in units of about one vector operation
     /// on one element: what decides whether a call is worth the threads
     /// (see `call::PARALLEL_WORK`).
@@ -134,6 +139,22 @@ fn math_fn(program: &Program, n: NodeId) -> Option<AotFn> {
 }
 
 impl StagePlan {
+    /// Whether a leaf-sum kernel can compute the stage: its vector loop is
+    /// not blocked around AOT routines, and the root is its lanes' float.
+    pub fn can_sum_leaves(&self, program: &Program) -> bool {
+        self.levels.is_empty()
+            && self
+                .lanes
+                .is_some_and(|l| program.graph.dtype(self.root) == l.float)
+    }
+
+    /// The plan with a leaf-sum kernel if `summed` (a full float `sum` or
+    /// `mean` reduces the stage) and [`StagePlan::can_sum_leaves`].
+    pub fn with_leaf_sums(mut self, program: &Program, summed: bool) -> StagePlan {
+        self.leaf_sums = summed && self.can_sum_leaves(program);
+        self
+    }
+
     /// The plan of the stage rooted at `root`.
     pub fn new(program: &Program, root: NodeId, fast_math: bool) -> StagePlan {
         let g = &program.graph;
@@ -156,6 +177,7 @@ impl StagePlan {
             inline_math,
             levels: Vec::new(),
             vector_only: Vec::new(),
+            leaf_sums: false,
         };
         if !vector_math {
             return plan;

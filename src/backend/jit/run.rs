@@ -250,9 +250,10 @@ fn blocked_sum<T: Element + Default>(
     pool: Option<&crate::threads::Team>,
     cancel: &std::sync::atomic::AtomicBool,
     sum_block: fn(&[T]) -> T,
-    sum_block_by: fn(usize, scalar::Fill<'_, T>) -> T,
+    sum_block_by: fn(usize, scalar::Fill<'_, T>, Option<scalar::Leaves<'_, T>>) -> T,
 ) -> T {
-    // Each block is computed pairwise leaf by leaf, in the order of `sum_block`.
+    // Each block is computed pairwise leaf by leaf, in the order of
+    // `sum_block` (by the leaf-sum kernel where the stage has one).
     let p = call::run_blocks_by(
         kernel,
         operands,

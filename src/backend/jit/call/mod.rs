@@ -20,6 +20,7 @@ use smallvec::SmallVec;
 
 use crate::array::Element;
 use crate::backend::jit::values::{Buf, Values, ValuesMut};
+use crate::ir::scalar::{Fill, Leaves};
 use crate::threads::{self, Team};
 use crate::types::{DType, Scalar};
 
@@ -72,6 +73,9 @@ pub trait BlockKernel: Sync {
 
 type RawKernel = unsafe extern "C" fn(*const *const u8, *const isize, *mut u8, isize, usize);
 
+/// The leaf-sum kernel ABI (`codegen::define_leaf_sums`).
+type RawLeafSums = unsafe extern "C" fn(*const *const u8, *const isize, *mut u8, *const u32, usize);
+
 /// A stage's kernel: compiled code with the ABI documented in `codegen`, or
 /// a stage of the interpreted tier (`blocks`) called through the same ABI,
 /// with the signature it was made for. Every way of calling it here
@@ -82,6 +86,9 @@ type RawKernel = unsafe extern "C" fn(*const *const u8, *const isize, *mut u8, i
 pub struct KernelFn {
     code: Code,
     sig: Arc<KernelSig>,
+    /// The stage's leaf-sum kernel, for a stage that a full float `sum` or
+    /// `mean` reduces (see [`run_blocks_by`]).
+    leaf_sums: Option<RawLeafSums>,
 }
 
 /// What a kernel was compiled for: the dtype of each operand, in the order
@@ -112,12 +119,22 @@ impl KernelFn {
     ///
     /// # Safety
     /// `address` must be a function compiled with the kernel ABI for `sig`
-    /// in a module that lives as long as every copy of the returned value.
-    unsafe fn from_address(address: *const u8, sig: KernelSig) -> KernelFn {
+    /// in a module that lives as long as every copy of the returned value;
+    /// `leaf_sums`, if given, the leaf-sum kernel of the same stage, with
+    /// its ABI, in the same module.
+    unsafe fn from_address(
+        address: *const u8,
+        sig: KernelSig,
+        leaf_sums: Option<*const u8>,
+    ) -> KernelFn {
         KernelFn {
             // SAFETY: the caller guarantees `address` is a finalized kernel with this ABI.
             code: Code::Native(unsafe { std::mem::transmute::<*const u8, RawKernel>(address) }),
             sig: Arc::new(sig),
+            leaf_sums: leaf_sums.map(|a| {
+                // SAFETY: the caller guarantees a finalized leaf-sum kernel.
+                unsafe { std::mem::transmute::<*const u8, RawLeafSums>(a) }
+            }),
         }
     }
 
@@ -130,6 +147,7 @@ impl KernelFn {
                 leaves: interp.leaves().into(),
                 out: interp.out(),
             }),
+            leaf_sums: None,
         }
     }
 
@@ -908,20 +926,27 @@ pub fn finalize_addresses(
 }
 
 /// Finalizes `module` and returns its code memory with the kernels `ids`,
-/// each defined by `codegen::define_kernel` for its signature.
+/// each defined by `codegen::define_kernel` for its signature, with the
+/// stage's leaf-sum kernel defined by `codegen::define_leaf_sums` if given.
 pub fn finalize(
     mut module: JITModule,
-    ids: &[(cranelift_module::FuncId, KernelSig)],
+    ids: &[(
+        cranelift_module::FuncId,
+        KernelSig,
+        Option<cranelift_module::FuncId>,
+    )],
 ) -> Result<(CodeMemory, Vec<KernelFn>), String> {
     module.finalize_definitions().map_err(|e| e.to_string())?;
     let kernels = ids
         .iter()
-        .map(|(id, sig)| {
+        .map(|(id, sig, sums)| {
             let address = module.get_finalized_function(*id);
+            let sums = sums.map(|id| module.get_finalized_function(id));
             // SAFETY: `id` was defined by `codegen::define_kernel` with the
-            // kernel ABI for `sig`, and the module is finalized; the returned
-            // code memory owns it and is kept next to the kernels by their owner.
-            unsafe { KernelFn::from_address(address, sig.clone()) }
+            // kernel ABI for `sig` (and `sums` by `define_leaf_sums` for the
+            // same stage), and the module is finalized; the returned code
+            // memory owns them and is kept next to the kernels by their owner.
+            unsafe { KernelFn::from_address(address, sig.clone(), sums) }
         })
         .collect();
     Ok((CodeMemory::new(module), kernels))
@@ -1057,6 +1082,58 @@ impl Walker<'_> {
         }
     }
 
+    /// The leaf-sum kernel's sums of runs of `lens` values from flat index
+    /// `start` into `sums` (see `codegen::define_leaf_sums`), if the stage
+    /// has the kernel and the runs can be given to it: one axis (every
+    /// operand one run), every operand of `T` with stride 0 or its size,
+    /// `lens` as many as `sums`, each a non-zero multiple of 8, ending at
+    /// `limit` (≤ n) at most. `false` (nothing written) otherwise.
+    fn leaf_sums<T: Element>(
+        &self,
+        start: usize,
+        limit: usize,
+        lens: &[u32],
+        sums: &mut [T],
+        ptrs: &mut Vec<*const u8>,
+    ) -> bool {
+        let size = size_of::<T>() as isize;
+        let total: usize = lens.iter().map(|&l| l as usize).sum();
+        let fits = self.dims.len() == 1
+            && !lens.is_empty()
+            && lens.len() == sums.len()
+            && lens.iter().all(|&l| l > 0 && l.is_multiple_of(8))
+            && start + total <= limit.min(self.n)
+            && self.kernel.sig.out == T::DTYPE
+            && self.kernel.sig.leaves.iter().all(|&d| d == T::DTYPE)
+            && self.inner[..self.inputs.len()]
+                .iter()
+                .all(|&s| s == 0 || s == size);
+        let Some(f) = self.kernel.leaf_sums.filter(|_| fits) else {
+            return false;
+        };
+        ptrs.resize(self.inputs.len(), std::ptr::null());
+        for (k, p) in ptrs.iter_mut().enumerate() {
+            // SAFETY: start + total <= n, the length of the only axis, so
+            // the run [start, start + total) is inside every operand.
+            *p = unsafe { self.inputs[k].ptr.offset(start as isize * self.inner[k]) };
+        }
+        // SAFETY: the leaf-sum ABI: operand k is read at `ptrs[k] + i *
+        // inner[k]` for i < total (inside it, above), every operand and the
+        // sums are of T, the kernel's dtype (checked), strides are 0 or
+        // T's size, the lens are non-zero multiples of 8, and `sums` holds
+        // one T per run; its code outlives `self.kernel`.
+        unsafe {
+            f(
+                ptrs.as_ptr(),
+                self.inner.as_ptr(),
+                sums.as_mut_ptr() as *mut u8,
+                lens.as_ptr(),
+                lens.len(),
+            )
+        };
+        true
+    }
+
     /// Runs the kernel on `len` elements: operand k from `ptrs[k]` with its
     /// inner stride, into `dst` with stride `size`.
     ///
@@ -1120,7 +1197,10 @@ where
 /// Like [`run_blocks`], but `f` gets each block's length and a function
 /// that computes any range of the block's values (`fill(start, out)`: the
 /// values `start..start + out.len()` of the block into `out`), so it can
-/// compute and consume a block piece by piece while the pieces are in L1.
+/// compute and consume a block piece by piece while the pieces are in L1;
+/// and where the stage has a leaf-sum kernel that can run on the operands
+/// (one run each, contiguous or uniform), a function that sums runs of
+/// the block's values as they are computed (`ir::scalar::Leaves`).
 pub fn run_blocks_by<T, R>(
     kernel: &KernelFn,
     inputs: &[Operand],
@@ -1128,7 +1208,7 @@ pub fn run_blocks_by<T, R>(
     block: usize,
     parallel: Option<&Team>,
     cancel: &AtomicBool,
-    f: impl Fn(usize, &mut dyn FnMut(usize, &mut [T])) -> R + Sync,
+    f: impl Fn(usize, Fill<'_, T>, Option<Leaves<'_, T>>) -> R + Sync,
 ) -> Vec<R>
 where
     T: Element + Default,
@@ -1140,8 +1220,15 @@ where
     }
     kernel.check(inputs, T::DTYPE);
     let walker = Walker::new(kernel, inputs, shape, std::mem::size_of::<T>() as isize);
+    let summable = kernel.leaf_sums.is_some()
+        && walker.dims.len() == 1
+        && walker.inner[..inputs.len()]
+            .iter()
+            .all(|&s| s == 0 || s == size_of::<T>() as isize);
     let blocks = n.div_ceil(block);
-    let compute = |b: usize| -> R {
+    // Scratch space for the operand pointers, per thread.
+    type Scratch = (Vec<*const u8>, Vec<isize>, Vec<*const u8>);
+    let compute = |(ptrs, offsets, sum_ptrs): &mut Scratch, b: usize| -> R {
         let start = b * block;
         // Cancelled: an empty block (the caller discards the result).
         let end = if cancel.load(Ordering::Relaxed) {
@@ -1149,15 +1236,18 @@ where
         } else {
             (start + block).min(n)
         };
-        let (mut ptrs, mut offsets) = (Vec::new(), Vec::new());
         let mut fill = |s: usize, out: &mut [T]| {
             if s + out.len() <= end - start {
-                walker.fill(start + s, out, &mut ptrs, &mut offsets);
+                walker.fill(start + s, out, ptrs, offsets);
             }
         };
-        f(end - start, &mut fill)
+        let mut leaves = |s: usize, lens: &[u32], sums: &mut [T]| {
+            let done = walker.leaf_sums(start + s, end, lens, sums, sum_ptrs);
+            debug_assert!(done, "leaf sums refused");
+        };
+        f(end - start, &mut fill, summable.then_some(&mut leaves))
     };
-    threads::map(parallel, blocks, || (), |_, b| compute(b))
+    threads::map(parallel, blocks, Scratch::default, compute)
 }
 
 #[cfg(test)]
