@@ -76,6 +76,12 @@ pub struct Fast {
 pub enum Impl {
     /// Lowered inline by every backend (arithmetic, comparisons, rounding, predicates).
     Inline,
+    /// Lowered inline by every backend, and exact at any vector width, so
+    /// the JIT's vector loop may also run it as an AOT block routine at the
+    /// CPU's full width (`sqrt`, `/`: Cranelift emits 128-bit vectors, and
+    /// 256-bit square roots and divisions measured twice the throughput on
+    /// Zen 4). Same bits either way.
+    Wide,
     /// A float math function: the JIT calls its scalar reference routine
     /// (`backend::jit::runtime`, generated for every such entry) unless a
     /// fast version applies; the GPU needs a WGSL version (`backend::wgsl::math`),
@@ -90,13 +96,14 @@ impl Impl {
     pub const fn fast(self) -> Fast {
         match self {
             Impl::Inline => REF,
+            Impl::Wide => WIDE,
             Impl::Math(f) | Impl::MathInt(f) => f,
         }
     }
 
     /// `true` for a float math function (a reference routine in the JIT).
     pub const fn is_math(self) -> bool {
-        !matches!(self, Impl::Inline)
+        !matches!(self, Impl::Inline | Impl::Wide)
     }
 }
 
@@ -109,6 +116,9 @@ const fn fast(vector: bool, aot: bool, inline: bool) -> Fast {
 }
 
 const INLINE: Impl = Impl::Inline;
+/// Inline, and an AOT block routine (no `vmath` version: the inline vector
+/// lowering is exact).
+const WIDE: Fast = fast(false, true, false);
 /// Only the scalar reference (correct everywhere, slow in the JIT).
 const REF: Fast = fast(false, false, false);
 /// A vector version, called from the vector-math library.
@@ -154,7 +164,7 @@ macro_rules! unary_table {
             /// `sign(x)`: -1, 0 or 1 (NaN for NaN; `sign(-0.0)` is `0.0`).
             Sign = "sign", Same, Some("-1, 0 or 1 (NaN for NaN)"), INLINE;
             /// `sqrt(x)`
-            Sqrt = "sqrt", Float, Some("square root"), INLINE;
+            Sqrt = "sqrt", Float, Some("square root"), Impl::Wide;
             /// `cbrt(x)`
             Cbrt = "cbrt", Float, Some("cube root"), Impl::Math(VEC_INLINE);
             /// `exp(x)`
@@ -236,7 +246,7 @@ macro_rules! binary_table {
             /// `*` (logical and on bool).
             Mul = "mul" "*", None, INLINE;
             /// `/`: true division; integers divide in float64.
-            Div = "div" "/", None, INLINE;
+            Div = "div" "/", None, Impl::Wide;
             /// `//`: floor division (Python sign rule; integer division by zero gives 0).
             FloorDiv = "floordiv" "//", None, Impl::Math(REF);
             /// `%`: remainder with the sign of the divisor (integer `x % 0` gives 0).

@@ -192,6 +192,55 @@ fn reductions_over_many_blocks_do_not_depend_on_threads() {
 /// the blocks, in both float widths, with NaN, ±inf, ±0 and subnormals, a
 /// uniform (0-d) leaf, and operands the leaf sums cannot take (strided,
 /// broadcast along another axis), which fill buffers as before.
+/// Square roots and divisions (`Impl::Wide`) run as AOT block routines at
+/// the CPU's full vector width under fast math: exact, so the same bits as
+/// the interpreter, at lengths around the vector width and the 256-element
+/// blocks, in both float widths, with every special value, uniform (0-d)
+/// and strided operands, and the root or an inner node as the routine.
+#[test]
+fn square_roots_and_divisions_at_full_width_equal_the_interpreter() {
+    let exprs = [
+        "a / b",
+        "sqrt(a)",
+        "sqrt(a*a + b*b)",
+        "a / sqrt(c) - b / 3",
+        "where(a > b, a / b, sqrt(c)) + 1",
+        "a / s + sqrt(s * b)",
+        "(a > 0) & (sqrt(b) < c / a)",
+    ];
+    let lengths = (0..40).chain([255, 256, 257, 511, 513, 1000, 4099]);
+    for n in lengths {
+        let (a, b) = (specials(n), specials(n + 3).slice_move(s![3..]));
+        let wide = specials(2 * n + 10);
+        let c = wide.slice(s![10..;2]);
+        let s0 = ndarray::arr0(-2.5);
+        let vars = Vars::new()
+            .with("a", &a)
+            .with("b", &b)
+            .with("c", &c)
+            .with("s", &s0);
+        for e in exprs {
+            let (got, want) = (jit_fast(e, &vars), interp(e, &vars));
+            assert!(same_bits(&got, &want), "{e} at n={n}");
+        }
+        let (x, y, z) = (
+            a.mapv(|v| v as f32),
+            b.mapv(|v| v as f32),
+            c.mapv(|v| v as f32),
+        );
+        let s1 = ndarray::arr0(-2.5f32);
+        let vars = Vars::new()
+            .with("a", &x)
+            .with("b", &y)
+            .with("c", &z)
+            .with("s", &s1);
+        for e in exprs {
+            let (got, want) = (jit_fast(e, &vars), interp(e, &vars));
+            assert!(same_bits(&got, &want), "f32 {e} at n={n}");
+        }
+    }
+}
+
 #[test]
 fn full_sums_in_registers_equal_the_interpreter() {
     let s = ndarray::arr0(0.75);

@@ -625,6 +625,24 @@ macro_rules! isa_loops {
                 atan => atan_f64, atan_f32;
             }
 
+            // Exact operations at the full width (`Impl::Wide`), in each
+            // float width itself.
+            unary_loops!(@ $feat; f64::sqrt, f32::sqrt => sqrt_f64, sqrt_f32);
+
+            #[target_feature(enable = $feat)]
+            pub(crate) fn div_f64(x: &[f64], y: &[f64], out: &mut [f64]) {
+                for ((o, &a), &b) in out.iter_mut().zip(x).zip(y) {
+                    *o = a / b;
+                }
+            }
+
+            #[target_feature(enable = $feat)]
+            pub(crate) fn div_f32(x: &[f32], y: &[f32], out: &mut [f32]) {
+                for ((o, &a), &b) in out.iter_mut().zip(x).zip(y) {
+                    *o = a / b;
+                }
+            }
+
             // float32 sin and cos: their own f32 polynomials (`sin_cos_f32`).
             unary_loops!(@ $feat; sin, |v| sin_cos_f32(v).0 => sin_f64, sin_f32);
             unary_loops!(@ $feat; cos, |v| sin_cos_f32(v).1 => cos_f64, cos_f32);

@@ -30,7 +30,7 @@ use crate::backend::jit::call::{BlockKernel, Leaf, Out};
 use crate::backend::jit::plan::{AotStep, StagePlan};
 use crate::backend::jit::values::{Buf, Values, ValuesMut};
 use crate::ir::graph::{Node, NodeId, Program};
-use crate::ir::op::{BinaryOp, UnaryOp};
+use crate::ir::op::{BinaryOp, Impl, UnaryOp};
 use crate::ir::scalar;
 use crate::types::{DType, Scalar};
 
@@ -163,6 +163,10 @@ impl Interp {
                 }
                 Node::Input(_) | Node::Reduce(..) => return None,
                 Node::Cast(_) => Op::Cast,
+                // Exact operations (`Impl::Wide`) give the routine's bits
+                // inline, on the whole block at once.
+                Node::Unary(op, _) if op.implementation() == Impl::Wide => Op::Unary(op),
+                Node::Binary(op, ..) if op.implementation() == Impl::Wide => Op::Binary(op),
                 Node::Unary(op, _) => match plan.aot_step(n) {
                     Some(AotStep::One { f, .. }) => Op::Math(f),
                     Some(AotStep::SinCos { .. }) => Op::SinCos,

@@ -15,7 +15,7 @@ use crate::backend::jit::aot::{self, AotFn};
 use crate::backend::jit::vector::{self, Lanes};
 use crate::backend::jit::vmath;
 use crate::ir::graph::{Node, NodeId, Program};
-use crate::ir::op::{BinaryOp, UnaryOp};
+use crate::ir::op::{BinaryOp, Impl, UnaryOp};
 use crate::ir::stage::{stage_leaves, stage_nodes};
 
 /// One call of an ahead-of-time routine over a block.
@@ -138,6 +138,22 @@ fn math_fn(program: &Program, n: NodeId) -> Option<AotFn> {
     }
 }
 
+/// The exact operation node `n` computes that an AOT routine can run at
+/// the CPU's full vector width (`Impl::Wide`: float `sqrt` and `/`), if any.
+fn wide_fn(program: &Program, n: NodeId) -> Option<AotFn> {
+    let g = &program.graph;
+    let wide = |i: Impl| i == Impl::Wide;
+    match g.node(n) {
+        Node::Unary(op, a) if g.dtype(a).is_float() && wide(op.implementation()) => {
+            Some(AotFn::Unary(op))
+        }
+        Node::Binary(op, a, _) if g.dtype(a).is_float() && wide(op.implementation()) => {
+            Some(AotFn::Binary(op))
+        }
+        _ => None,
+    }
+}
+
 impl StagePlan {
     /// Whether a leaf-sum kernel can compute the stage: its vector loop is
     /// not blocked around AOT routines, and the root is its lanes' float.
@@ -179,10 +195,17 @@ impl StagePlan {
             vector_only: Vec::new(),
             leaf_sums: false,
         };
-        if !vector_math {
+        let routines = aot::available();
+        // Exact operations run as routines too under fast math (a pass
+        // computes the operands of routines with fast math), where the
+        // stage has a vector loop.
+        let wide = fast_math
+            && routines
+            && lanes.is_some()
+            && plan.nodes.iter().any(|&n| wide_fn(program, n).is_some());
+        if !vector_math && !wide {
             return plan;
         }
-        let routines = aot::available();
         // Levels: a routine node is one level above the highest routine
         // node among its operands' inputs.
         let mut level: HashMap<NodeId, usize> = HashMap::new();
@@ -199,7 +222,11 @@ impl StagePlan {
                     .unwrap_or(0),
             };
             let mut l = below;
-            if let Some(f) = math_fn(program, n) {
+            let f = match vector_math {
+                true => math_fn(program, n),
+                false => None,
+            };
+            if let Some(f) = f.or_else(|| wide_fn(program, n).filter(|_| wide)) {
                 if routines && aot::has(f) {
                     l = below + 1;
                     if by_level.len() < l {

@@ -146,7 +146,7 @@ pub fn unary_routine(op: UnaryOp, dtype: DType) -> Option<Routine> {
 /// for it: float math functions, and integer ones marked [`Impl::MathInt`].
 pub fn binary_routine(op: BinaryOp, dtype: DType) -> Option<Routine> {
     let wanted = match op.implementation() {
-        Impl::Inline => false,
+        Impl::Inline | Impl::Wide => false,
         Impl::Math(_) => dtype.is_float(),
         Impl::MathInt(_) => dtype != DType::Bool,
     };

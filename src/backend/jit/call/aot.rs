@@ -56,7 +56,7 @@ macro_rules! dispatch {
             }
         }
     };
-    (binary $name:ident, $on:ident, $t:ty, $f:ident) => {
+    (binary $name:ident, $on:ident, $t:ty, $($op:ident $f:ident),*) => {
         /// `op(x, y)` elementwise into `out`, like [`unary_f64`].
         pub fn $name(op: BinaryOp, x: &[$t], y: &[$t], out: &mut [$t]) -> bool {
             isa().is_some_and(|isa| $on(isa, op, x, y, out))
@@ -75,7 +75,10 @@ macro_rules! dispatch {
                 {
                     return false;
                 }
-                let f: fn(&[$t], &[$t], &mut [$t]) = pick!(isa, $f(a, b, o));
+                let f: fn(&[$t], &[$t], &mut [$t]) = match op {
+                    $(BinaryOp::$op => pick!(isa, $f(a, b, o)),)*
+                    _ => return false,
+                };
                 f(x, y, out);
                 true
             }
@@ -94,12 +97,14 @@ macro_rules! paste_dispatch {
     ($isa:expr, $op:expr, $x:expr, $out:expr, f64, $t:ty) => {
         paste_dispatch!(@ $isa, $op, $x, $out, $t;
             Exp exp_f64, Expm1 expm1_f64, Log log_f64, Log1p log1p_f64, Sin sin_f64,
-            Cos cos_f64, Tanh tanh_f64, Sinh sinh_f64, Cosh cosh_f64, Arctan atan_f64)
+            Cos cos_f64, Tanh tanh_f64, Sinh sinh_f64, Cosh cosh_f64, Arctan atan_f64,
+            Sqrt sqrt_f64)
     };
     ($isa:expr, $op:expr, $x:expr, $out:expr, f32, $t:ty) => {
         paste_dispatch!(@ $isa, $op, $x, $out, $t;
             Exp exp_f32, Expm1 expm1_f32, Log log_f32, Log1p log1p_f32, Sin sin_f32,
-            Cos cos_f32, Tanh tanh_f32, Sinh sinh_f32, Cosh cosh_f32, Arctan atan_f32)
+            Cos cos_f32, Tanh tanh_f32, Sinh sinh_f32, Cosh cosh_f32, Arctan atan_f32,
+            Sqrt sqrt_f32)
     };
     (@ $isa:expr, $op:expr, $x:expr, $out:expr, $t:ty; $($v:ident $f:ident),*) => {{
         let f: fn(&[$t], &mut [$t]) = match $op {
@@ -112,8 +117,8 @@ macro_rules! paste_dispatch {
 
 dispatch!(unary unary_f64, unary_f64_on, f64, any_trig_slow_f64, trig_fixup_f64, f64);
 dispatch!(unary unary_f32, unary_f32_on, f32, any_trig_slow_f32, trig_fixup_f32, f32);
-dispatch!(binary binary_f64, binary_f64_on, f64, atan2_f64);
-dispatch!(binary binary_f32, binary_f32_on, f32, atan2_f32);
+dispatch!(binary binary_f64, binary_f64_on, f64, Arctan2 atan2_f64, Div div_f64);
+dispatch!(binary binary_f32, binary_f32_on, f32, Arctan2 atan2_f32, Div div_f32);
 
 /// Defines `$name(x, sin, cos)` (the instruction set of [`isa`]) and
 /// `$on(isa, x, sin, cos)`: sin and cos of `x` at once, each equal bit for
@@ -242,6 +247,8 @@ entries! {
     U Cosh => jx_aot_cosh_f64, jx_aot_cosh_f32;
     U Arctan => jx_aot_arctan_f64, jx_aot_arctan_f32;
     B Arctan2 => jx_aot_arctan2_f64, jx_aot_arctan2_f32;
+    U Sqrt => jx_aot_sqrt_f64, jx_aot_sqrt_f32;
+    B Div => jx_aot_div_f64, jx_aot_div_f32;
 }
 
 /// The entry point of the fused sin/cos routine: `(x, sin_out, cos_out, n)`.
@@ -283,7 +290,7 @@ pub fn sincos_entry(single: bool) -> (&'static str, SincosEntry) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ir::op::{BinaryOp, UnaryOp};
+    use crate::ir::op::{BinaryOp, Impl, UnaryOp};
 
     /// The op table's `aot` flags match the routines here: an entry point
     /// and a block loop for exactly the declared ones, each with a vector
@@ -305,8 +312,15 @@ mod tests {
                     op.implementation().fast().vector,
                 ),
             };
+            let wide = match f {
+                AotFn::Unary(op) => op.implementation() == Impl::Wide,
+                AotFn::Binary(op) => op.implementation() == Impl::Wide,
+            };
             assert_eq!(has(f), declared, "{f:?}");
-            assert!(!declared || vector, "{f:?}: aot without a vector version");
+            assert!(
+                !declared || vector || wide,
+                "{f:?}: aot without a vector version"
+            );
             for single in [false, true] {
                 assert_eq!(entry(f, single).is_some(), declared, "{f:?} entry");
             }
