@@ -140,11 +140,13 @@ fn input_dtype(spec: &str) -> Result<(String, DType)> {
         )
         .with_help("e.g. a=float32[1000] or a=data.npy")
     })?;
-    let head = value.split('[').next().unwrap_or(value);
-    if let Some(d) = DType::from_name(head) {
-        return Ok((name.to_string(), d));
-    }
-    Ok((name.to_string(), io::load_value(value)?.dtype()))
+    // The shape of `dtype[shape]` is checked as `eval` and `bench` check
+    // it, but nothing is made: only the dtype matters here.
+    let dtype = match crate::cli::program::parse_placeholder(value) {
+        Some(spec) => spec?.0,
+        None => io::load_value(value)?.dtype(),
+    };
+    Ok((name.to_string(), dtype))
 }
 
 /// Prints the explanation.

@@ -85,20 +85,44 @@ impl From<TieringArg> for crate::Tiering {
     }
 }
 
+/// A program and its inputs, as `eval` and `bench` take them.
+#[derive(Debug, clap::Args)]
+pub struct ProgramArgs {
+    /// The program: statements `name = expr` separated by `;` or newlines,
+    /// ending in an expression, e.g. 'a = random(1000, 1000); sum(sin(a) + cos(a))'
+    /// (with --file, the first input instead).
+    #[arg(allow_hyphen_values = true, required_unless_present = "file")]
+    pub program: Option<String>,
+    /// Inputs: NAME=file.npy, NAME=data.npz:member, NAME=2.5, or NAME=dtype[shape]
+    /// (made-up values: floats in [0, 1), integers in 0..100; e.g. a=float64[1000000]).
+    pub inputs: Vec<String>,
+    /// Read the program from this file (`-`: standard input).
+    #[arg(long, short)]
+    pub file: Option<PathBuf>,
+}
+
+impl ProgramArgs {
+    /// The program's text (read from the file with `--file`) and the inputs.
+    pub fn read(self) -> Result<(String, Vec<String>)> {
+        match self.file {
+            // The first positional argument is then an input.
+            Some(path) => {
+                let text = read_program(&path)?;
+                Ok((text, self.program.into_iter().chain(self.inputs).collect()))
+            }
+            None => Ok((self.program.unwrap_or_default(), self.inputs)),
+        }
+    }
+}
+
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Evaluate a program: statements `name = expr` separated by `;` or newlines, ending in an expression.
     Eval {
-        /// The program, e.g. 'a = random(1000, 1000); sum(sin(a) + cos(a))'
-        /// (with --file, the first input instead).
-        #[arg(allow_hyphen_values = true, required_unless_present = "file")]
-        program: Option<String>,
-        /// Inputs: NAME=file.npy, NAME=data.npz:member, or NAME=2.5.
-        inputs: Vec<String>,
-        /// Read the program from this file (`-`: standard input).
-        #[arg(long, short)]
-        file: Option<PathBuf>,
+        /// The program and its inputs.
+        #[command(flatten)]
+        source: ProgramArgs,
         /// Write the result to this .npy, .npz or .csv file instead of printing it.
         #[arg(long, short)]
         out: Option<PathBuf>,
@@ -109,13 +133,11 @@ pub enum Command {
         #[arg(long, value_parser = threads_arg)]
         threads: Option<usize>,
     },
-    /// Time an expression over inputs: compile once, warm up, evaluate R times into a preallocated output.
+    /// Time a program's last statement (the ones before it run once): compile once, warm up, evaluate R times into a preallocated output.
     Bench {
-        /// The expression.
-        #[arg(allow_hyphen_values = true)]
-        expr: String,
-        /// Inputs: NAME=file.npy, NAME=data.npz:member, or NAME=2.5.
-        inputs: Vec<String>,
+        /// The program and its inputs.
+        #[command(flatten)]
+        source: ProgramArgs,
         /// Timed evaluations (1 to 1000000).
         #[arg(long, default_value_t = 10, value_parser = repeat_arg)]
         repeat: usize,
@@ -196,29 +218,23 @@ where
     let result = match cli.command {
         None | Some(Command::Repl) => return repl::run(Options::default()),
         Some(Command::Eval {
-            program,
-            inputs,
-            file,
+            source,
             out,
             backend,
             threads,
-        }) => match file {
-            // The first positional argument is then an input.
-            Some(path) => read_program(&path).and_then(|text| {
-                let inputs: Vec<String> = program.into_iter().chain(inputs).collect();
-                eval(&text, &inputs, out, backend, threads)
-            }),
-            None => eval(&program.unwrap_or_default(), &inputs, out, backend, threads),
-        },
+        }) => source
+            .read()
+            .and_then(|(text, inputs)| eval(&text, &inputs, out, backend, threads)),
         Some(Command::Bench {
-            expr,
-            inputs,
+            source,
             repeat,
             threads,
             backend,
             tiering,
             json,
-        }) => bench::run(&expr, &inputs, repeat, threads, (backend, tiering), json),
+        }) => source.read().and_then(|(text, inputs)| {
+            bench::run(&text, &inputs, repeat, threads, (backend, tiering), json)
+        }),
         Some(Command::Explain { expr, inputs }) => explain::run(&expr, &inputs),
         Some(Command::Info) => info(),
     };
@@ -250,19 +266,22 @@ pub fn options(backend: BackendArg) -> Result<Options> {
     }
 }
 
-/// Parses `NAME=VALUE` inputs and loads them. A name given twice is an
-/// error (the second would silently replace the first).
+/// Parses `NAME=VALUE` inputs and loads them: a file, a number, or
+/// `dtype[shape]` made up ([`program::placeholder`], seeded by the input's
+/// position). A name given twice is an error (the second would silently
+/// replace the first).
 pub fn load_inputs(inputs: &[String]) -> Result<Vec<(String, Array)>> {
     let mut seen = std::collections::HashSet::new();
     inputs
         .iter()
-        .map(|spec| {
+        .enumerate()
+        .map(|(seed, spec)| {
             let (name, value) = spec.split_once('=').ok_or_else(|| {
                 Error::new(
                     ErrorKind::Value,
                     format!("input `{spec}` is not NAME=VALUE"),
                 )
-                .with_help("e.g. a=data.npy, x=data.npz:x or k=2.5")
+                .with_help("e.g. a=data.npy, x=data.npz:x, k=2.5 or a=float64[1000]")
             })?;
             let name = name.trim();
             if name.is_empty() || !name.chars().all(|c| c == '_' || c.is_ascii_alphanumeric()) {
@@ -277,7 +296,14 @@ pub fn load_inputs(inputs: &[String]) -> Result<Vec<(String, Array)>> {
                         .with_help("give each input once, or use another name"),
                 );
             }
-            Ok((name.to_string(), io::load_value(value)?))
+            let array = match program::parse_placeholder(value) {
+                Some(spec) => {
+                    let (dtype, shape) = spec?;
+                    program::placeholder(dtype, &shape, seed as u64)?
+                }
+                None => io::load_value(value)?,
+            };
+            Ok((name.to_string(), array))
         })
         .collect()
 }
@@ -323,14 +349,10 @@ fn eval(
     backend: BackendArg,
     threads: Option<usize>,
 ) -> Result<()> {
-    let options = options(backend)?;
     if let Some(n) = threads {
         crate::set_num_threads(n);
     }
-    let mut session = Session::new(options);
-    for (name, array) in load_inputs(inputs)? {
-        session.vars.insert(name, array);
-    }
+    let mut session = session(options(backend)?, inputs)?;
     let result = with_progress(|| session.run(program))?;
     let Some(result) = result else {
         return Err(Error::new(ErrorKind::Value, "the program has no result")
@@ -343,6 +365,15 @@ fn eval(
             Ok(())
         }
     }
+}
+
+/// A session evaluating with `options` whose variables are the `NAME=VALUE` inputs.
+pub fn session(options: Options, inputs: &[String]) -> Result<Session> {
+    let mut session = Session::new(options);
+    for (name, array) in load_inputs(inputs)? {
+        session.vars.insert(name, array);
+    }
+    Ok(session)
 }
 
 /// The cancel token of the evaluation the command line runs now: Ctrl-C
