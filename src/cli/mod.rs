@@ -15,6 +15,7 @@ macro_rules! outln {
 pub(crate) fn write_stdout(args: std::fmt::Arguments<'_>) {
     use std::io::Write;
     if let Err(e) = writeln!(std::io::stdout().lock(), "{args}") {
+        remove_runtime_dir();
         if e.kind() == std::io::ErrorKind::BrokenPipe {
             std::process::exit(0);
         }
@@ -215,6 +216,9 @@ where
             return ExitCode::from(code.clamp(0, 255) as u8);
         }
     };
+    if cli.command.as_ref().is_none_or(Command::may_use_gpu) {
+        quiet_wayland();
+    }
     let result = match cli.command {
         None | Some(Command::Repl) => return repl::run(Options::default()),
         Some(Command::Eval {
@@ -238,13 +242,63 @@ where
         Some(Command::Explain { expr, inputs }) => explain::run(&expr, &inputs),
         Some(Command::Info) => info(),
     };
-    match result {
+    let code = match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             report(&e);
             ExitCode::from(1)
         }
+    };
+    remove_runtime_dir();
+    code
+}
+
+impl Command {
+    /// Whether the command may open the GPU (the REPL may switch to it).
+    fn may_use_gpu(&self) -> bool {
+        match self {
+            Command::Eval { backend, .. } | Command::Bench { backend, .. } => {
+                *backend == BackendArg::Gpu
+            }
+            Command::Repl | Command::Info => true,
+            Command::Explain { .. } => false,
+        }
     }
+}
+
+/// The private directory [`quiet_wayland`] made, removed at exit.
+static RUNTIME_DIR: std::sync::Mutex<Option<tempfile::TempDir>> = std::sync::Mutex::new(None);
+
+/// Without `XDG_RUNTIME_DIR` (a headless machine, a container, `sudo`),
+/// opening the GPU printed `error: XDG_RUNTIME_DIR is invalid or not set in
+/// the environment.` twice: Mesa's device-select Vulkan layer asks
+/// libwayland-client for a compositor when wgpu enumerates the Vulkan
+/// adapters, and libwayland complains (wgpu's GL backend does not, and
+/// dropping Vulkan would drop lavapipe). As the XDG spec asks of a program
+/// that finds the variable unset, it is pointed at a private (0700) empty
+/// directory of our own, for this process only: libwayland finds no
+/// compositor there and says nothing. Done before any thread starts (the
+/// environment cannot be changed safely once there are several; with
+/// several nothing is changed and the message stays).
+fn quiet_wayland() {
+    let set = std::env::var_os("XDG_RUNTIME_DIR").is_some_and(|d| Path::new(&d).is_absolute());
+    if set {
+        return;
+    }
+    let Ok(dir) = tempfile::Builder::new()
+        .prefix("jitexpr-runtime-")
+        .tempdir()
+    else {
+        return;
+    };
+    if crate::threads::set_env_while_alone("XDG_RUNTIME_DIR", dir.path().as_os_str()) {
+        *RUNTIME_DIR.lock().unwrap_or_else(|e| e.into_inner()) = Some(dir);
+    }
+}
+
+/// Removes the directory [`quiet_wayland`] made, if any.
+fn remove_runtime_dir() {
+    drop(RUNTIME_DIR.lock().unwrap_or_else(|e| e.into_inner()).take());
 }
 
 /// Prints an error to stderr: coloured caret diagnostic on a terminal, plain otherwise.

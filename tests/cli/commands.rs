@@ -559,3 +559,38 @@ fn made_up_inputs_have_their_dtype_and_shape() {
         .unwrap();
     assert_eq!(out.status.code(), Some(1), "{out:?}");
 }
+
+/// Without XDG_RUNTIME_DIR (a headless machine), opening the GPU printed
+/// `error: XDG_RUNTIME_DIR is invalid or not set in the environment.` twice
+/// (libwayland-client, asked for a compositor by Mesa's Vulkan device-select
+/// layer): `info`, `--backend gpu` and the REPL say nothing of it; `info`
+/// ends with a newline.
+#[test]
+fn the_gpu_commands_say_nothing_of_xdg_runtime_dir() {
+    let quiet = |args: &[&str], stdin: &str| {
+        let out = jitexpr()
+            .env_remove("XDG_RUNTIME_DIR")
+            .env_remove("WGPU_BACKEND")
+            .args(args)
+            .write_stdin(stdin)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!err.contains("XDG_RUNTIME_DIR"), "{args:?}: {err}");
+        assert!(out.status.success(), "{args:?}: {out:?}");
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let info = quiet(&["info"], "");
+    assert!(info.ends_with('\n'), "{info:?}");
+    quiet(&["eval", "--backend", "gpu", "sum(arange(10))"], "");
+    quiet(&["repl"], ":backend gpu\n1 + 1\n");
+    // The Vulkan backend alone (lavapipe), as a headless machine uses it.
+    let out = jitexpr()
+        .env_remove("XDG_RUNTIME_DIR")
+        .env("WGPU_BACKEND", "vulkan")
+        .arg("info")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("XDG_RUNTIME_DIR"), "{err}");
+}
