@@ -94,8 +94,11 @@ pub struct ProgramArgs {
     /// (with --file, the first input instead).
     #[arg(allow_hyphen_values = true, required_unless_present = "file")]
     pub program: Option<String>,
-    /// Inputs: NAME=file.npy, NAME=data.npz:member, NAME=2.5, or NAME=dtype[shape]
-    /// (made-up values: floats in [0, 1), integers in 0..100; e.g. a=float64[1000000]).
+    /// Inputs: files, numbers or made-up arrays (see the help text).
+    #[arg(
+        help = "Inputs: NAME=file.npy, NAME=data.npz:member, NAME=2.5, or NAME=dtype[shape] \
+                (made-up values: floats in [0, 1), integers in 0..100; e.g. a=float64[1000000])"
+    )]
     pub inputs: Vec<String>,
     /// Read the program from this file (`-`: standard input).
     #[arg(long, short)]
