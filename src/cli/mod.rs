@@ -223,7 +223,11 @@ where
         quiet_wayland();
     }
     let result = match cli.command {
-        None | Some(Command::Repl) => return repl::run(Options::default()),
+        None | Some(Command::Repl) => {
+            let code = repl::run(Options::default());
+            remove_runtime_dir();
+            return code;
+        }
         Some(Command::Eval {
             source,
             out,
@@ -288,10 +292,13 @@ fn quiet_wayland() {
     if set {
         return;
     }
-    let Ok(dir) = tempfile::Builder::new()
-        .prefix("jitexpr-runtime-")
-        .tempdir()
-    else {
+    let mut builder = tempfile::Builder::new();
+    builder.prefix("jitexpr-runtime-");
+    #[cfg(unix)]
+    let private = <std::fs::Permissions as std::os::unix::fs::PermissionsExt>::from_mode(0o700);
+    #[cfg(unix)]
+    builder.permissions(private);
+    let Ok(dir) = builder.tempdir() else {
         return;
     };
     if crate::threads::set_env_while_alone("XDG_RUNTIME_DIR", dir.path().as_os_str()) {

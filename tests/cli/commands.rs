@@ -567,10 +567,13 @@ fn made_up_inputs_have_their_dtype_and_shape() {
 /// ends with a newline.
 #[test]
 fn the_gpu_commands_say_nothing_of_xdg_runtime_dir() {
+    // The directory put in its place is removed at exit.
+    let tmp = tempfile::tempdir().unwrap();
     let quiet = |args: &[&str], stdin: &str| {
         let out = jitexpr()
             .env_remove("XDG_RUNTIME_DIR")
             .env_remove("WGPU_BACKEND")
+            .env("TMPDIR", tmp.path())
             .args(args)
             .write_stdin(stdin)
             .output()
@@ -584,6 +587,8 @@ fn the_gpu_commands_say_nothing_of_xdg_runtime_dir() {
     assert!(info.ends_with('\n'), "{info:?}");
     quiet(&["eval", "--backend", "gpu", "sum(arange(10))"], "");
     quiet(&["repl"], ":backend gpu\n1 + 1\n");
+    let left: Vec<_> = std::fs::read_dir(tmp.path()).unwrap().collect();
+    assert!(left.is_empty(), "left behind: {left:?}");
     // The Vulkan backend alone (lavapipe), as a headless machine uses it.
     let out = jitexpr()
         .env_remove("XDG_RUNTIME_DIR")
