@@ -115,6 +115,27 @@ impl Kernel {
         ))
     }
 
+    /// The shape [`Kernel::eval`] would give on `vars`, without evaluating:
+    /// every check an evaluation makes before it runs (a missing input, an
+    /// input of another dtype, shapes that do not broadcast, an axis out of
+    /// range) is made, and fails the same way.
+    ///
+    /// ```
+    /// use jitexpr::{DType, Signature, Vars};
+    /// use ndarray::{Array1, Array2};
+    /// let sig = Signature::new().with("a", DType::Float64).with("b", DType::Float64);
+    /// let k = jitexpr::compile("sum(a + b, axis=1)", &sig)?;
+    /// let (a, b) = (Array2::<f64>::zeros((3, 4)).into_dyn(), Array1::<f64>::zeros(4).into_dyn());
+    /// assert_eq!(k.result_shape(&Vars::new().with("a", &a).with("b", &b))?, [3]);
+    /// let c = Array1::<f64>::zeros(5).into_dyn();
+    /// let e = k.result_shape(&Vars::new().with("a", &a).with("b", &c)).unwrap_err();
+    /// assert_eq!(e.kind(), jitexpr::ErrorKind::Shape);
+    /// # Ok::<(), jitexpr::Error>(())
+    /// ```
+    pub fn result_shape(&self, vars: &Vars<'_>) -> Result<Vec<usize>> {
+        self.with_source(exec::result_shape(&self.prepared, Bind::Named(vars)))
+    }
+
     /// Its inputs (names and dtypes), in the order of the signature it was
     /// compiled with: the order [`Kernel::eval_positional`] takes them in.
     ///

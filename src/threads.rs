@@ -20,7 +20,8 @@
 //!
 //! One of the three modules allowed `unsafe` (with `alloc.rs` and
 //! `backend/jit/call/`): one block, which lends a job to the workers for
-//! the duration of a call.
+//! the duration of a call, and one that sets an environment variable while
+//! the process has one thread ([`set_env_while_alone`]).
 #![allow(unsafe_code)]
 
 use std::ops::Range;
@@ -302,6 +303,25 @@ fn team() -> Option<Arc<Team>> {
     guard.clone()
 }
 
+/// Sets the environment variable `key` to `value` if this process has
+/// exactly one thread, and says whether it did. `std::env::set_var` is
+/// unsafe because another thread may read the environment at the same
+/// time (C's `getenv`, in any library, takes no lock); with one thread there
+/// is no other, and none can start before this returns, since only this
+/// thread could start it. Linux counts the threads in `/proc/self/task`;
+/// elsewhere this sets nothing.
+#[cfg(feature = "cli")]
+pub(crate) fn set_env_while_alone(key: &str, value: &std::ffi::OsStr) -> bool {
+    let alone = cfg!(target_os = "linux")
+        && std::fs::read_dir("/proc/self/task").is_ok_and(|tasks| tasks.count() == 1);
+    if alone {
+        // SAFETY: this is the process's only thread (above), so nothing reads
+        // or writes the environment concurrently.
+        unsafe { std::env::set_var(key, value) };
+    }
+    alone
+}
+
 /// The team if it has more than one thread.
 pub(crate) fn parallel_team() -> Option<Arc<Team>> {
     team().filter(|t| t.threads() > 1)
@@ -353,6 +373,20 @@ pub(crate) fn map<S, R: Send>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// With other threads running (the test harness's, one started here),
+    /// the environment is left alone.
+    #[cfg(feature = "cli")]
+    #[test]
+    fn the_environment_is_set_only_by_a_lone_thread() {
+        let (tx, rx) = std::sync::mpsc::channel::<()>();
+        let other = std::thread::spawn(move || rx.recv());
+        let key = "JITEXPR_TEST_SET_ENV_WHILE_ALONE";
+        assert!(!set_env_while_alone(key, std::ffi::OsStr::new("1")));
+        assert!(std::env::var_os(key).is_none());
+        drop(tx);
+        let _ = other.join();
+    }
 
     #[test]
     fn one_thread_means_no_parallel_team() {

@@ -38,13 +38,14 @@ from ._errors import (
     JitexprUnsupportedError,
     JitexprValueError,
 )
-from ._jitexpr import Kernel, evaluate, get_num_threads, has_gpu, re_evaluate
+from ._jitexpr import Kernel, evaluate, get_num_threads, has_gpu, re_evaluate, validate
 
 __version__ = "0.1.0"
 
 __all__ = [
     "evaluate",
     "re_evaluate",
+    "validate",
     "compile",
     "NumExpr",
     "Kernel",
@@ -71,8 +72,9 @@ ncores = os.cpu_count() or 1
 #: numexpr compatibility: jitexpr has no VML; its own vector math is always used.
 use_vml = False
 
-# evaluate() and re_evaluate() are the extension's (python/src/lib.rs): it keeps its
-# own cache of each expression's names and kernels, and each thread's last call.
+# evaluate(), validate() and re_evaluate() are the extension's (python/src/lib.rs): it
+# keeps its own cache of each expression's names and kernels, and each thread's last
+# call (the last evaluate() or successful validate(), which re_evaluate() runs).
 _ANALYSIS_CACHE: dict = {}
 _ANALYSIS_CACHE_SIZE = 256
 

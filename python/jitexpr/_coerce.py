@@ -104,23 +104,30 @@ def write_out(out, result: np.ndarray, casting: str = "safe") -> None:
     """Copies ``result`` into ``out`` after the checks the fast path makes (called by
     the extension module when ``out`` overlaps an input, has another dtype, or is
     read-only)."""
+    check_out(out, result.shape, result.dtype, casting)
+    np.copyto(out, result, casting=casting)
+
+
+def check_out(out, shape, dtype, casting: str = "safe") -> None:
+    """Raises what ``evaluate`` raises for an ``out`` that cannot take a result of
+    ``shape`` and ``dtype`` (``write_out`` and ``validate`` check with it)."""
+    dtype = np.dtype(dtype)
     if not isinstance(out, np.ndarray):
         raise TypeError(f"out must be a NumPy array, not {type(out).__name__}")
-    if out.shape != result.shape:
+    if out.shape != tuple(shape):
         raise error(
             "Shape",
-            f"output array has shape {_fmt(out.shape)} but the result has shape {_fmt(result.shape)}",
+            f"output array has shape {_fmt(out.shape)} but the result has shape {_fmt(shape)}",
             "allocate the output with the broadcast shape of the inputs",
         )
     if not out.flags.writeable:
         raise ValueError("out is read-only")
-    if not np.can_cast(result.dtype, out.dtype, casting):
+    if not np.can_cast(dtype, out.dtype, casting):
         raise error(
             "Type",
-            f"output array is {out.dtype} but the expression gives {result.dtype}",
-            f"pass a {result.dtype} array (or one it converts to under casting={casting!r})",
+            f"output array is {out.dtype} but the expression gives {dtype}",
+            f"pass a {dtype} array (or one it converts to under casting={casting!r})",
         )
-    np.copyto(out, result, casting=casting)
 
 
 def _fmt(shape) -> str:

@@ -176,6 +176,7 @@ fn number(object: &Bound<'_, PyAny>) -> Option<Array> {
 
 static COERCE: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
 static WRITE_OUT: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+static CHECK_OUT: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
 static ASARRAY: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
 static GENERIC: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
 static MAIN_THREAD: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
@@ -792,6 +793,33 @@ fn evaluate_in<'py>(
     order: Option<&Bound<'py, PyAny>>,
     casting: &Bound<'py, PyAny>,
 ) -> PyResult<(Bound<'py, PyAny>, Options)> {
+    let dicts = (local_dict, global_dict, frame_depth);
+    bound(py, ex, dicts, options, |kernel, inputs, options| {
+        let result = run(py, kernel, inputs, out.cloned(), casting)?;
+        let result = match order {
+            Some(o) if out.is_none() && !o.is_none() && !is_k(o) => ASARRAY
+                .import(py, "numpy", "asarray")?
+                .call((result,), Some(&[("order", o)].into_py_dict(py)?))?,
+            _ => result,
+        };
+        Ok((result, options))
+    })
+}
+
+/// Calls `then` with the kernel for `ex` and its inputs, the variables
+/// found in the dicts (or the frame `frame_depth` levels up from the caller
+/// when one is `None`), and the options.
+fn bound<'py, R>(
+    py: Python<'py>,
+    ex: &Bound<'py, PyString>,
+    (local_dict, global_dict, frame_depth): (
+        Option<&Bound<'py, PyAny>>,
+        Option<&Bound<'py, PyAny>>,
+        i64,
+    ),
+    options: impl FnOnce() -> PyResult<Options>,
+    then: impl FnOnce(&Priced, &Inputs<'_, 'py>, Options) -> PyResult<R>,
+) -> PyResult<R> {
     let expr = Expr::of(ex)?;
     let expr = expr.get();
     let local_dict = local_dict.filter(|d| !d.is_none());
@@ -820,14 +848,7 @@ fn evaluate_in<'py>(
         }
     }
     let kernel = expr.kernel(py, ex, options, &dtypes, &inputs)?;
-    let result = run(py, &kernel, &inputs, out.cloned(), casting)?;
-    let result = match order {
-        Some(o) if out.is_none() && !o.is_none() && !is_k(o) => ASARRAY
-            .import(py, "numpy", "asarray")?
-            .call((result,), Some(&[("order", o)].into_py_dict(py)?))?,
-        _ => result,
-    };
-    Ok((result, options))
+    then(&kernel, &inputs, options)
 }
 
 fn is_k(order: &Bound<'_, PyAny>) -> bool {
@@ -877,8 +898,14 @@ fn evaluate<'py>(
             ex.get_type().name()?
         )));
     };
-    let safe = pyo3::intern!(py, "safe");
-    let casting = casting.unwrap_or(safe).as_any();
+    let casting = match casting {
+        Some(c) => {
+            check_casting(c.as_any())?;
+            c.as_any()
+        }
+        None => pyo3::intern!(py, "safe").as_any(),
+    };
+    check_order(order)?;
     let options = || parse_options(backend_name(backend)?, math);
     let out = out.filter(|o| !o.is_none());
     let (result, options) = evaluate_in(
@@ -892,6 +919,52 @@ fn evaluate<'py>(
         order,
         casting,
     )?;
+    remember(ex, out, order, casting, options);
+    Ok(result)
+}
+
+/// `casting=` must be one of NumPy's casting rules (numexpr checks it on
+/// every call, with or without `out`).
+fn check_casting(casting: &Bound<'_, PyAny>) -> PyResult<()> {
+    let Ok(name) = casting.cast::<PyString>() else {
+        return Err(PyTypeError::new_err(format!(
+            "casting must be a str, not {}",
+            casting.get_type().name()?
+        )));
+    };
+    match name.to_str()? {
+        "no" | "equiv" | "safe" | "same_kind" | "unsafe" => Ok(()),
+        _ => Err(PyValueError::new_err(format!(
+            "casting must be one of 'no', 'equiv', 'safe', 'same_kind' or 'unsafe', not {}",
+            casting.repr()?
+        ))),
+    }
+}
+
+/// `order=` must be `None` or one of `'K'`, `'C'`, `'F'`, `'A'`.
+fn check_order(order: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
+    let Some(order) = order.filter(|o| !o.is_none()) else {
+        return Ok(());
+    };
+    let name = order.cast::<PyString>().ok().and_then(|o| o.to_str().ok());
+    match name {
+        Some("K" | "C" | "F" | "A") => Ok(()),
+        _ => Err(PyValueError::new_err(format!(
+            "order must be one of 'K', 'C', 'F' or 'A', not {}",
+            order.repr()?
+        ))),
+    }
+}
+
+/// Makes `ex` (with `out`, `order`, `casting` and `options`) what
+/// `re_evaluate` runs in this thread.
+fn remember<'py>(
+    ex: &Bound<'py, PyString>,
+    out: Option<&Bound<'py, PyAny>>,
+    order: Option<&Bound<'py, PyAny>>,
+    casting: &Bound<'py, PyAny>,
+    options: Options,
+) {
     LAST.with(|last| {
         let mut last = last.borrow_mut();
         // A call repeated (the same objects): nothing to replace.
@@ -917,11 +990,91 @@ fn evaluate<'py>(
             options,
         })
     });
-    Ok(result)
 }
 
-/// Evaluates the last expression ``evaluate`` ran in this thread again, with the
-/// current values of its variables (and the same ``out``, ``order``, backend).
+/// Checks ``evaluate(ex, ...)`` with these arguments without evaluating, like
+/// ``numexpr.validate``: returns ``None`` when it would run, and then
+/// ``re_evaluate()`` runs it; otherwise returns (does not raise) the exception
+/// ``evaluate`` would raise.
+///
+/// Everything ``evaluate`` checks before it computes is checked: the text, the
+/// names (found in ``local_dict``, ``global_dict`` or the caller's frame), the
+/// dtypes, the shapes (broadcasting, axes), ``backend`` and ``math``, ``order``,
+/// and ``out`` (an array of the result's shape, writeable, of a dtype the result
+/// casts to under ``casting``). The kernel is compiled and cached, so the
+/// ``re_evaluate()`` after it does not compile.
+#[pyfunction]
+#[pyo3(
+    signature = (ex, local_dict=None, global_dict=None, out=None, order=None, casting=None, _frame_depth=1, sanitize=None, *, backend=None, math="fast", optimization=None, truediv=None),
+    text_signature = "(ex, local_dict=None, global_dict=None, out=None, order='K', casting='safe', _frame_depth=1, sanitize=None, *, backend=None, math='fast', optimization=None, truediv=None)"
+)]
+#[allow(clippy::too_many_arguments)]
+fn validate<'py>(
+    py: Python<'py>,
+    ex: &Bound<'py, PyAny>,
+    local_dict: Option<&Bound<'py, PyAny>>,
+    global_dict: Option<&Bound<'py, PyAny>>,
+    out: Option<&Bound<'py, PyAny>>,
+    order: Option<&Bound<'py, PyAny>>,
+    casting: Option<&Bound<'py, PyAny>>,
+    _frame_depth: i64,
+    sanitize: Option<&Bound<'py, PyAny>>,
+    backend: Option<&Bound<'py, PyAny>>,
+    math: &str,
+    optimization: Option<&Bound<'py, PyAny>>,
+    truediv: Option<&Bound<'py, PyAny>>,
+) -> PyResult<Option<Py<pyo3::exceptions::PyBaseException>>> {
+    let _ = (sanitize, optimization, truediv);
+    let checked = || -> PyResult<()> {
+        let Ok(ex) = ex.cast::<PyString>() else {
+            return Err(PyTypeError::new_err(format!(
+                "the expression must be a str, not {}",
+                ex.get_type().name()?
+            )));
+        };
+        let safe = pyo3::intern!(py, "safe");
+        let casting = casting.filter(|c| !c.is_none()).unwrap_or(safe.as_any());
+        check_casting(casting)?;
+        check_order(order)?;
+        let out = out.filter(|o| !o.is_none());
+        let options = || parse_options(backend_name(backend)?, math);
+        let dicts = (local_dict, global_dict, _frame_depth);
+        let options = bound(py, ex, dicts, options, |kernel, inputs, options| {
+            let views: SmallVec<[ArrayView<'_>; INLINE]> =
+                inputs.values.iter().map(Value::view).collect();
+            let named: Vars<'_> = inputs.names.iter().copied().zip(views).collect();
+            let shape = kernel
+                .kernel
+                .result_shape(&named)
+                .map_err(|e| to_py_err(py, &e))?;
+            if let Some(out) = out {
+                CHECK_OUT
+                    .import(py, "jitexpr._coerce", "check_out")?
+                    .call1((
+                        out,
+                        PyTuple::new(py, shape)?,
+                        dtype_name(kernel.kernel.dtype()),
+                        casting,
+                    ))?;
+            }
+            Ok(options)
+        })?;
+        remember(ex, out, order, casting, options);
+        Ok(())
+    };
+    match checked() {
+        Ok(()) => Ok(None),
+        // KeyboardInterrupt and SystemExit are raised, as numexpr's are.
+        Err(e) if e.is_instance_of::<pyo3::exceptions::PyException>(py) => {
+            Ok(Some(e.into_value(py)))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// Evaluates the last expression ``evaluate`` ran (or ``validate`` accepted) in
+/// this thread again, with the current values of its variables (and the same
+/// ``out``, ``order``, backend).
 #[pyfunction]
 #[pyo3(signature = (local_dict=None, global_dict=None, _frame_depth=1))]
 fn re_evaluate<'py>(
@@ -1185,6 +1338,7 @@ fn has_gpu() -> bool {
 fn _jitexpr(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(evaluate, m)?)?;
     m.add_function(wrap_pyfunction!(re_evaluate, m)?)?;
+    m.add_function(wrap_pyfunction!(validate, m)?)?;
     m.add_function(wrap_pyfunction!(analyze, m)?)?;
     m.add_function(wrap_pyfunction!(set_num_threads, m)?)?;
     m.add_function(wrap_pyfunction!(get_num_threads, m)?)?;

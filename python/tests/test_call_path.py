@@ -307,3 +307,61 @@ def test_new_results_have_the_broadcast_shape_and_order_k_layout():
     assert k(np.ones(3), np.ones((5, 7))).shape == (3,)
     with pytest.raises(ValueError):  # shapes that do not broadcast: the core's error
         ne.evaluate("p + q", local_dict={"p": np.ones(3), "q": np.ones(4)})
+
+
+def test_validate_returns_none_then_re_evaluate_runs_it():
+    # numexpr.validate: check, return None, and re_evaluate() runs what was checked.
+    a = np.arange(6.0).reshape(2, 3)
+    b = np.arange(3, dtype=np.int32)
+    assert ne.validate("a * b + 1") is None
+    np.testing.assert_array_equal(ne.re_evaluate(), a * b + 1)
+    # New values of the same names, through the caller's frame or the dicts.
+    a = np.ones((2, 3))
+    np.testing.assert_array_equal(ne.re_evaluate(), a * b + 1)
+    np.testing.assert_array_equal(
+        ne.re_evaluate(local_dict={"a": np.zeros((2, 3)), "b": b}), np.ones((2, 3))
+    )
+    # With out: re_evaluate writes into it, as numexpr's does.
+    out = np.empty(2)
+    assert ne.validate("sum(x, axis=1)", {"x": a}, out=out) is None
+    assert ne.re_evaluate({"x": a * 2}) is out
+    np.testing.assert_array_equal(out, [6.0, 6.0])
+    # Keyword arguments evaluate takes are taken (and numexpr's ignored ones).
+    assert ne.validate("x + 1", {"x": a}, order="C", casting="same_kind",
+                       backend="interpreter", optimization="aggressive") is None
+
+
+def test_validate_returns_the_exception_evaluate_would_raise():
+    a = np.arange(6.0).reshape(2, 3)
+    c = np.arange(4.0)
+    cases = [
+        ("a +", {"a": a}, {}, ne.JitexprSyntaxError),
+        ("nope + a", {"a": a}, {}, ne.JitexprNameError),
+        ("a + c", {"a": a, "c": c}, {}, ne.JitexprShapeError),  # shapes: (2, 3) and (4,)
+        ("sum(a, axis=2)", {"a": a}, {}, ne.JitexprError),
+        ("a & a", {"a": a}, {}, ne.JitexprTypeError),
+        ("a", {"a": a}, {"out": np.empty((3, 2))}, ne.JitexprShapeError),
+        ("a", {"a": a}, {"out": np.empty((2, 3), np.int32)}, ne.JitexprTypeError),
+        ("a", {"a": a}, {"out": [0.0] * 6}, TypeError),
+        ("a", {"a": a}, {"order": "Z"}, ValueError),
+        ("a", {"a": a}, {"casting": "sometimes"}, ValueError),
+        ("a", {"a": a}, {"backend": "tpu"}, ValueError),
+        (3, {}, {}, TypeError),
+    ]
+    for ex, names, kwargs, kind in cases:
+        e = ne.validate(ex, local_dict=names, **kwargs)
+        assert isinstance(e, kind), (ex, kwargs, e)
+        # evaluate raises the same kind of error.
+        with pytest.raises(kind):
+            ne.evaluate(ex, local_dict=names, **kwargs)
+    # A read-only out.
+    ro = np.empty((2, 3))
+    ro.flags.writeable = False
+    assert isinstance(ne.validate("a", {"a": a}, out=ro), ValueError)
+
+
+def test_a_failed_validate_does_not_replace_the_last_call():
+    a = np.arange(3.0)
+    assert ne.validate("a * 5") is None
+    assert ne.validate("a * ") is not None
+    np.testing.assert_array_equal(ne.re_evaluate(), a * 5)

@@ -1,5 +1,8 @@
-//! `jitexpr bench`: compile once, warm up, evaluate R times into a
-//! preallocated output; report compile time, median and min seconds,
+//! `jitexpr bench`: the program `eval` takes (statements, constructors,
+//! `NAME=dtype[shape]` inputs, `--file`); the statements before the last
+//! run once, as setup, and the last one's expression is benchmarked, its
+//! constructor calls made once, as inputs: compile once, warm up, evaluate R
+//! times into a preallocated output; report compile time, median and min seconds,
 //! ns/element and GB/s (input + output bytes). The allocating calls are
 //! timed too (R times each, after the preallocated ones): `Kernel::eval` and
 //! the one-call `evaluate` (a kernel-cache hit), which is what NumPy and
@@ -18,7 +21,8 @@
 
 use std::time::Instant;
 
-use crate::cli::{BackendArg, TieringArg, load_inputs, options};
+use crate::cli::program::{Source, check_target, extract};
+use crate::cli::{BackendArg, TieringArg, options, session, with_progress};
 use crate::error::{Error, ErrorKind, Result};
 use crate::ir::shape::broadcast;
 use crate::{Signature, Vars};
@@ -55,6 +59,8 @@ pub struct Report {
     pub backend: &'static str,
     /// GPU only: median seconds uploading, computing and downloading.
     pub gpu_phases: Option<[f64; 3]>,
+    /// Statements in the program (the last one is timed).
+    pub statements: usize,
 }
 
 impl Report {
@@ -85,6 +91,7 @@ impl Report {
             "backend": self.backend,
             "n": self.n,
             "gb_per_s": self.gb_per_s(),
+            "statements": self.statements,
         });
         if let Some([up, compute, down]) = self.gpu_phases {
             v["upload_s"] = up.into();
@@ -95,9 +102,13 @@ impl Report {
     }
 }
 
-/// Runs the benchmark and prints it (as JSON with `json`).
+/// Runs the benchmark of `text`, a program as `eval` takes it, and prints
+/// it (as JSON with `json`). The statements before the last run once, as
+/// setup; the last statement's expression is what is compiled and timed,
+/// with its constructor calls (`random(1000000, seed=1)`) made once, as
+/// inputs.
 pub fn run(
-    expr: &str,
+    text: &str,
     inputs: &[String],
     repeat: usize,
     threads: Option<usize>,
@@ -111,14 +122,31 @@ pub fn run(
     if repeat == 0 {
         return Err(Error::new(ErrorKind::Value, "--repeat must be at least 1"));
     }
-    let loaded = load_inputs(inputs)?;
-    let vars: Vars<'_> = loaded.iter().map(|(n, a)| (n.as_str(), a)).collect();
+    let mut session = session(opts, inputs)?;
+    let source = Source::parse(text)?;
+    let statements = source.program.statements.len();
+    let Some(last) = statements.checked_sub(1) else {
+        return Err(Error::new(ErrorKind::Value, "the program is empty")
+            .with_help("give an expression to time, e.g. `sin(a) + 1`"));
+    };
+    for k in 0..last {
+        with_progress(|| session.execute(&source, k))?;
+    }
+    let stmt = &source.program.statements[last];
+    if let Some(target) = &stmt.target {
+        check_target(target).map_err(|e| e.with_source(&source.text))?;
+    }
+    let prepared = session.prepare(&source, stmt.value)?;
+    let vars = session.bind(&prepared);
     let signature = Signature::of(&vars);
-    // Time real compilations, not cache hits: clear the cache before each.
+    // Time real compilations (parse included), not cache hits: clear the
+    // cache before each.
     let compile = |opts: crate::Options| -> Result<(crate::Kernel, f64)> {
         crate::kernel::with_cache(|c| c.clear());
         let start = Instant::now();
-        let kernel = crate::compile_with(expr, &signature, opts)?;
+        let source = Source::parse(text)?;
+        let (ast, _) = extract(&source.program, source.program.statements[last].value);
+        let kernel = crate::kernel::compile_ast(&source.text, &ast, &signature, opts)?;
         Ok((kernel, start.elapsed().as_secs_f64()))
     };
     let (_, first_compile_s) = compile(opts)?;
@@ -138,7 +166,7 @@ pub fn run(
     let (kernel, compile_s) = compile(opts)?;
     let mut out = kernel.eval(&vars)?; // warm-up, and the preallocated output
     let first_call_s = start.elapsed().as_secs_f64();
-    let shape = loaded
+    let shape = vars
         .iter()
         .try_fold(Vec::new(), |acc, (_, a)| broadcast(&acc, a.shape()))
         .unwrap_or_default();
@@ -155,10 +183,18 @@ pub fn run(
     }
     let times = sorted_times(repeat, || kernel.eval_into(&vars, &mut out))?;
     let eval_times = sorted_times(repeat, || kernel.eval(&vars).map(drop))?;
-    let evaluate_times =
-        sorted_times(repeat, || crate::evaluate_with(expr, &vars, opts).map(drop))?;
+    // What `evaluate` does on every call: find the kernel in the cache by
+    // the expression's text and the inputs' dtypes, allocate, evaluate.
+    let expr = &source.text[source.program.get(stmt.value).span.range()];
+    crate::kernel::with_cache(|c| c.put(expr, &signature, opts, &kernel));
+    let evaluate_times = sorted_times(repeat, || {
+        crate::kernel::with_cache(|c| c.get_for(expr, &vars, opts))
+            .ok_or_else(|| Error::internal("the benchmarked kernel left the cache"))?
+            .eval(&vars)
+            .map(drop)
+    })?;
     let gpu_phases = gpu_phases(&kernel, &vars, repeat)?;
-    let bytes = loaded
+    let bytes = vars
         .iter()
         .map(|(_, a)| a.len() * a.dtype().size())
         .sum::<usize>()
@@ -182,55 +218,64 @@ pub fn run(
             BackendArg::Gpu => "gpu",
         },
         gpu_phases,
+        statements,
     };
     if json {
         outln!("{}", report.json());
+        return Ok(());
+    }
+    let timed = &source.text[stmt.span.range()];
+    if statements == 1 {
+        outln!("expression  {timed}");
     } else {
-        outln!("expression  {expr}");
         outln!(
-            "elements    {} ({} threads, {} backend)",
-            report.n,
-            report.threads,
-            report.backend
+            "program     {statements} statements; timed: the last, `{timed}` (the {} before it ran once)",
+            statements - 1
         );
+    }
+    outln!(
+        "elements    {} ({} threads, {} backend)",
+        report.n,
+        report.threads,
+        report.backend
+    );
+    outln!(
+        "compile     {:.3} ms (first in this process, with one-time setup: {:.3} ms)",
+        report.compile_s * 1e3,
+        report.first_compile_s * 1e3
+    );
+    if let Some(t) = report.baseline_compile_s {
+        outln!("baseline    {:.3} ms (the JIT's baseline tier)", t * 1e3);
+    }
+    outln!(
+        "first call  {:.3} ms (compile and the first evaluation)",
+        report.first_call_s * 1e3
+    );
+    if let Some(t) = report.optimized_compile_s {
+        outln!("optimizing  {:.3} ms (the JIT's optimized tier)", t * 1e3);
+    }
+    outln!(
+        "evaluate    median {:.3} ms, min {:.3} ms over {repeat} runs",
+        report.median_s * 1e3,
+        report.min_s * 1e3
+    );
+    outln!(
+        "allocating  Kernel::eval median {:.3} ms, evaluate median {:.3} ms",
+        report.eval_median_s * 1e3,
+        report.evaluate_median_s * 1e3
+    );
+    outln!(
+        "throughput  {:.2} ns/element, {:.2} GB/s",
+        report.ns_per_element(),
+        report.gb_per_s()
+    );
+    if let Some([up, compute, down]) = report.gpu_phases {
         outln!(
-            "compile     {:.3} ms (first in this process, with one-time setup: {:.3} ms)",
-            report.compile_s * 1e3,
-            report.first_compile_s * 1e3
+            "gpu phases  upload {:.3} ms, compute {:.3} ms, download {:.3} ms (medians)",
+            up * 1e3,
+            compute * 1e3,
+            down * 1e3
         );
-        if let Some(t) = report.baseline_compile_s {
-            outln!("baseline    {:.3} ms (the JIT's baseline tier)", t * 1e3);
-        }
-        outln!(
-            "first call  {:.3} ms (compile and the first evaluation)",
-            report.first_call_s * 1e3
-        );
-        if let Some(t) = report.optimized_compile_s {
-            outln!("optimizing  {:.3} ms (the JIT's optimized tier)", t * 1e3);
-        }
-        outln!(
-            "evaluate    median {:.3} ms, min {:.3} ms over {repeat} runs",
-            report.median_s * 1e3,
-            report.min_s * 1e3
-        );
-        outln!(
-            "allocating  Kernel::eval median {:.3} ms, evaluate median {:.3} ms",
-            report.eval_median_s * 1e3,
-            report.evaluate_median_s * 1e3
-        );
-        outln!(
-            "throughput  {:.2} ns/element, {:.2} GB/s",
-            report.ns_per_element(),
-            report.gb_per_s()
-        );
-        if let Some([up, compute, down]) = report.gpu_phases {
-            outln!(
-                "gpu phases  upload {:.3} ms, compute {:.3} ms, download {:.3} ms (medians)",
-                up * 1e3,
-                compute * 1e3,
-                down * 1e3
-            );
-        }
     }
     Ok(())
 }

@@ -13,6 +13,31 @@ use crate::syntax::ast::{Ast, Sexpr};
 use crate::syntax::{lexer, parse};
 use crate::{DType, Signature};
 
+/// Which backends' code an explanation shows (the IR is always shown).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Code {
+    /// The JIT's Cranelift IR, and its compile times.
+    pub cranelift: bool,
+    /// The GPU's WGSL shaders.
+    pub wgsl: bool,
+}
+
+impl Code {
+    /// Every backend's code.
+    pub const ALL: Code = Code {
+        cranelift: true,
+        wgsl: true,
+    };
+
+    /// The code of `backend` only (none for the interpreter, which runs the IR).
+    pub fn of(backend: crate::Backend) -> Code {
+        Code {
+            cranelift: backend == crate::Backend::Jit,
+            wgsl: backend == crate::Backend::Gpu,
+        }
+    }
+}
+
 /// The text of the explanation of `expr`, whose variables have the dtypes
 /// of `inputs` (`NAME=dtype` or `NAME=file`) or else float64.
 pub fn explain(expr: &str, inputs: &[String]) -> Result<String> {
@@ -32,19 +57,21 @@ pub fn explain(expr: &str, inputs: &[String]) -> Result<String> {
                 signature = signature.with(&name, DType::Float64);
             }
         }
-        explain_parsed(expr, (&ast, parse_time), &ast, &signature)
+        explain_parsed(expr, (&ast, parse_time), &ast, &signature, Code::ALL)
     };
     explained().map_err(|e| e.with_source(&source))
 }
 
 /// The explanation of an expression parsed already: `shown` (parsed from
 /// `text` in `parse_time`) is the AST printed, `ast` the one compiled (the
-/// REPL's has hidden variables in place of array constructors).
+/// REPL's has hidden variables in place of array constructors), with the
+/// backends' code that `code` selects.
 pub fn explain_parsed(
     text: &str,
     (shown, parse_time): (&Ast, Duration),
     ast: &Ast,
     signature: &Signature,
+    code: Code,
 ) -> Result<String> {
     let mut out = String::new();
     let mut timings = Vec::new();
@@ -84,28 +111,30 @@ pub fn explain_parsed(
         lowered.live_nodes(),
         optimized.live_nodes()
     ));
-    let t = Instant::now();
-    let interpreted = JitProgram::compile(&optimized, true, Tiering::Interpreted)?;
-    timings.push((
-        if interpreted.tier() == crate::Tier::Interpreted {
-            "interpreted tier"
-        } else {
-            "interpreted (compiled)"
-        },
-        t.elapsed(),
-    ));
-    let mut listing = Vec::new();
-    let t = Instant::now();
-    JitProgram::compile_listing(&optimized, true, Tiering::Baseline, Some(&mut listing))?;
-    timings.push(("Cranelift compile, baseline tier", t.elapsed()));
-    let t = Instant::now();
-    JitProgram::compile(&optimized, true, Tiering::Optimized)?;
-    timings.push(("Cranelift compile, optimized tier", t.elapsed()));
-    for (k, clif) in listing.iter().enumerate() {
-        out.push_str(&format!("\n== Cranelift IR, stage {k}\n{clif}"));
+    if code.cranelift {
+        let t = Instant::now();
+        let interpreted = JitProgram::compile(&optimized, true, Tiering::Interpreted)?;
+        timings.push((
+            if interpreted.tier() == crate::Tier::Interpreted {
+                "interpreted tier"
+            } else {
+                "interpreted (compiled)"
+            },
+            t.elapsed(),
+        ));
+        let mut listing = Vec::new();
+        let t = Instant::now();
+        JitProgram::compile_listing(&optimized, true, Tiering::Baseline, Some(&mut listing))?;
+        timings.push(("Cranelift compile, baseline tier", t.elapsed()));
+        let t = Instant::now();
+        JitProgram::compile(&optimized, true, Tiering::Optimized)?;
+        timings.push(("Cranelift compile, optimized tier", t.elapsed()));
+        for (k, clif) in listing.iter().enumerate() {
+            out.push_str(&format!("\n== Cranelift IR, stage {k}\n{clif}"));
+        }
     }
     #[cfg(feature = "gpu")]
-    {
+    if code.wgsl {
         use crate::backend::wgsl::{GpuProgram, codegen::Caps};
         // The shaders for an adapter with SHADER_F64 and SHADER_INT64 (no device needed).
         let caps = Caps {
@@ -124,6 +153,10 @@ pub fn explain_parsed(
             Err(e) => out.push_str(&format!("\n== WGSL\n(not for the GPU: {})\n", e.message())),
         }
     }
+    #[cfg(not(feature = "gpu"))]
+    if code.wgsl {
+        out.push_str("\n== WGSL\n(this build has no GPU backend: feature `gpu`)\n");
+    }
     out.push_str("\n== times\n");
     for (stage, d) in timings {
         out.push_str(&format!("{stage:<33} {:>9.1} µs\n", d.as_secs_f64() * 1e6));
@@ -140,11 +173,13 @@ fn input_dtype(spec: &str) -> Result<(String, DType)> {
         )
         .with_help("e.g. a=float32[1000] or a=data.npy")
     })?;
-    let head = value.split('[').next().unwrap_or(value);
-    if let Some(d) = DType::from_name(head) {
-        return Ok((name.to_string(), d));
-    }
-    Ok((name.to_string(), io::load_value(value)?.dtype()))
+    // The shape of `dtype[shape]` is checked as `eval` and `bench` check
+    // it, but nothing is made: only the dtype matters here.
+    let dtype = match crate::cli::program::parse_placeholder(value) {
+        Some(spec) => spec?.0,
+        None => io::load_value(value)?.dtype(),
+    };
+    Ok((name.to_string(), dtype))
 }
 
 /// Prints the explanation.

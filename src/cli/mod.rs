@@ -15,6 +15,7 @@ macro_rules! outln {
 pub(crate) fn write_stdout(args: std::fmt::Arguments<'_>) {
     use std::io::Write;
     if let Err(e) = writeln!(std::io::stdout().lock(), "{args}") {
+        remove_runtime_dir();
         if e.kind() == std::io::ErrorKind::BrokenPipe {
             std::process::exit(0);
         }
@@ -85,20 +86,47 @@ impl From<TieringArg> for crate::Tiering {
     }
 }
 
+/// A program and its inputs, as `eval` and `bench` take them.
+#[derive(Debug, clap::Args)]
+pub struct ProgramArgs {
+    /// The program: statements `name = expr` separated by `;` or newlines,
+    /// ending in an expression, e.g. 'a = random(1000, 1000); sum(sin(a) + cos(a))'
+    /// (with --file, the first input instead).
+    #[arg(allow_hyphen_values = true, required_unless_present = "file")]
+    pub program: Option<String>,
+    /// Inputs: files, numbers or made-up arrays (see the help text).
+    #[arg(
+        help = "Inputs: NAME=file.npy, NAME=data.npz:member, NAME=2.5, or NAME=dtype[shape] \
+                (made-up values: floats in [0, 1), integers in 0..100; e.g. a=float64[1000000])"
+    )]
+    pub inputs: Vec<String>,
+    /// Read the program from this file (`-`: standard input).
+    #[arg(long, short)]
+    pub file: Option<PathBuf>,
+}
+
+impl ProgramArgs {
+    /// The program's text (read from the file with `--file`) and the inputs.
+    pub fn read(self) -> Result<(String, Vec<String>)> {
+        match self.file {
+            // The first positional argument is then an input.
+            Some(path) => {
+                let text = read_program(&path)?;
+                Ok((text, self.program.into_iter().chain(self.inputs).collect()))
+            }
+            None => Ok((self.program.unwrap_or_default(), self.inputs)),
+        }
+    }
+}
+
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Evaluate a program: statements `name = expr` separated by `;` or newlines, ending in an expression.
     Eval {
-        /// The program, e.g. 'a = random(1000, 1000); sum(sin(a) + cos(a))'
-        /// (with --file, the first input instead).
-        #[arg(allow_hyphen_values = true, required_unless_present = "file")]
-        program: Option<String>,
-        /// Inputs: NAME=file.npy, NAME=data.npz:member, or NAME=2.5.
-        inputs: Vec<String>,
-        /// Read the program from this file (`-`: standard input).
-        #[arg(long, short)]
-        file: Option<PathBuf>,
+        /// The program and its inputs.
+        #[command(flatten)]
+        source: ProgramArgs,
         /// Write the result to this .npy, .npz or .csv file instead of printing it.
         #[arg(long, short)]
         out: Option<PathBuf>,
@@ -109,13 +137,11 @@ pub enum Command {
         #[arg(long, value_parser = threads_arg)]
         threads: Option<usize>,
     },
-    /// Time an expression over inputs: compile once, warm up, evaluate R times into a preallocated output.
+    /// Time a program's last statement (the ones before it run once): compile once, warm up, evaluate R times into a preallocated output.
     Bench {
-        /// The expression.
-        #[arg(allow_hyphen_values = true)]
-        expr: String,
-        /// Inputs: NAME=file.npy, NAME=data.npz:member, or NAME=2.5.
-        inputs: Vec<String>,
+        /// The program and its inputs.
+        #[command(flatten)]
+        source: ProgramArgs,
         /// Timed evaluations (1 to 1000000).
         #[arg(long, default_value_t = 10, value_parser = repeat_arg)]
         repeat: usize,
@@ -193,42 +219,96 @@ where
             return ExitCode::from(code.clamp(0, 255) as u8);
         }
     };
+    if cli.command.as_ref().is_none_or(Command::may_use_gpu) {
+        quiet_wayland();
+    }
     let result = match cli.command {
-        None | Some(Command::Repl) => return repl::run(Options::default()),
+        None | Some(Command::Repl) => {
+            let code = repl::run(Options::default());
+            remove_runtime_dir();
+            return code;
+        }
         Some(Command::Eval {
-            program,
-            inputs,
-            file,
+            source,
             out,
             backend,
             threads,
-        }) => match file {
-            // The first positional argument is then an input.
-            Some(path) => read_program(&path).and_then(|text| {
-                let inputs: Vec<String> = program.into_iter().chain(inputs).collect();
-                eval(&text, &inputs, out, backend, threads)
-            }),
-            None => eval(&program.unwrap_or_default(), &inputs, out, backend, threads),
-        },
+        }) => source
+            .read()
+            .and_then(|(text, inputs)| eval(&text, &inputs, out, backend, threads)),
         Some(Command::Bench {
-            expr,
-            inputs,
+            source,
             repeat,
             threads,
             backend,
             tiering,
             json,
-        }) => bench::run(&expr, &inputs, repeat, threads, (backend, tiering), json),
+        }) => source.read().and_then(|(text, inputs)| {
+            bench::run(&text, &inputs, repeat, threads, (backend, tiering), json)
+        }),
         Some(Command::Explain { expr, inputs }) => explain::run(&expr, &inputs),
         Some(Command::Info) => info(),
     };
-    match result {
+    let code = match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             report(&e);
             ExitCode::from(1)
         }
+    };
+    remove_runtime_dir();
+    code
+}
+
+impl Command {
+    /// Whether the command may open the GPU (the REPL may switch to it).
+    fn may_use_gpu(&self) -> bool {
+        match self {
+            Command::Eval { backend, .. } | Command::Bench { backend, .. } => {
+                *backend == BackendArg::Gpu
+            }
+            Command::Repl | Command::Info => true,
+            Command::Explain { .. } => false,
+        }
     }
+}
+
+/// The private directory [`quiet_wayland`] made, removed at exit.
+static RUNTIME_DIR: std::sync::Mutex<Option<tempfile::TempDir>> = std::sync::Mutex::new(None);
+
+/// Without `XDG_RUNTIME_DIR` (a headless machine, a container, `sudo`),
+/// opening the GPU printed `error: XDG_RUNTIME_DIR is invalid or not set in
+/// the environment.` twice: Mesa's device-select Vulkan layer asks
+/// libwayland-client for a compositor when wgpu enumerates the Vulkan
+/// adapters, and libwayland complains (wgpu's GL backend does not, and
+/// dropping Vulkan would drop lavapipe). As the XDG spec asks of a program
+/// that finds the variable unset, it is pointed at a private (0700) empty
+/// directory of our own, for this process only: libwayland finds no
+/// compositor there and says nothing. Done before any thread starts (the
+/// environment cannot be changed safely once there are several; with
+/// several nothing is changed and the message stays).
+fn quiet_wayland() {
+    let set = std::env::var_os("XDG_RUNTIME_DIR").is_some_and(|d| Path::new(&d).is_absolute());
+    if set {
+        return;
+    }
+    let mut builder = tempfile::Builder::new();
+    builder.prefix("jitexpr-runtime-");
+    #[cfg(unix)]
+    let private = <std::fs::Permissions as std::os::unix::fs::PermissionsExt>::from_mode(0o700);
+    #[cfg(unix)]
+    builder.permissions(private);
+    let Ok(dir) = builder.tempdir() else {
+        return;
+    };
+    if crate::threads::set_env_while_alone("XDG_RUNTIME_DIR", dir.path().as_os_str()) {
+        *RUNTIME_DIR.lock().unwrap_or_else(|e| e.into_inner()) = Some(dir);
+    }
+}
+
+/// Removes the directory [`quiet_wayland`] made, if any.
+fn remove_runtime_dir() {
+    drop(RUNTIME_DIR.lock().unwrap_or_else(|e| e.into_inner()).take());
 }
 
 /// Prints an error to stderr: coloured caret diagnostic on a terminal, plain otherwise.
@@ -250,19 +330,22 @@ pub fn options(backend: BackendArg) -> Result<Options> {
     }
 }
 
-/// Parses `NAME=VALUE` inputs and loads them. A name given twice is an
-/// error (the second would silently replace the first).
+/// Parses `NAME=VALUE` inputs and loads them: a file, a number, or
+/// `dtype[shape]` made up ([`program::placeholder`], seeded by the input's
+/// position). A name given twice is an error (the second would silently
+/// replace the first).
 pub fn load_inputs(inputs: &[String]) -> Result<Vec<(String, Array)>> {
     let mut seen = std::collections::HashSet::new();
     inputs
         .iter()
-        .map(|spec| {
+        .enumerate()
+        .map(|(seed, spec)| {
             let (name, value) = spec.split_once('=').ok_or_else(|| {
                 Error::new(
                     ErrorKind::Value,
                     format!("input `{spec}` is not NAME=VALUE"),
                 )
-                .with_help("e.g. a=data.npy, x=data.npz:x or k=2.5")
+                .with_help("e.g. a=data.npy, x=data.npz:x, k=2.5 or a=float64[1000]")
             })?;
             let name = name.trim();
             if name.is_empty() || !name.chars().all(|c| c == '_' || c.is_ascii_alphanumeric()) {
@@ -277,7 +360,14 @@ pub fn load_inputs(inputs: &[String]) -> Result<Vec<(String, Array)>> {
                         .with_help("give each input once, or use another name"),
                 );
             }
-            Ok((name.to_string(), io::load_value(value)?))
+            let array = match program::parse_placeholder(value) {
+                Some(spec) => {
+                    let (dtype, shape) = spec?;
+                    program::placeholder(dtype, &shape, seed as u64)?
+                }
+                None => io::load_value(value)?,
+            };
+            Ok((name.to_string(), array))
         })
         .collect()
 }
@@ -323,14 +413,10 @@ fn eval(
     backend: BackendArg,
     threads: Option<usize>,
 ) -> Result<()> {
-    let options = options(backend)?;
     if let Some(n) = threads {
         crate::set_num_threads(n);
     }
-    let mut session = Session::new(options);
-    for (name, array) in load_inputs(inputs)? {
-        session.vars.insert(name, array);
-    }
+    let mut session = session(options(backend)?, inputs)?;
     let result = with_progress(|| session.run(program))?;
     let Some(result) = result else {
         return Err(Error::new(ErrorKind::Value, "the program has no result")
@@ -343,6 +429,15 @@ fn eval(
             Ok(())
         }
     }
+}
+
+/// A session evaluating with `options` whose variables are the `NAME=VALUE` inputs.
+pub fn session(options: Options, inputs: &[String]) -> Result<Session> {
+    let mut session = Session::new(options);
+    for (name, array) in load_inputs(inputs)? {
+        session.vars.insert(name, array);
+    }
+    Ok(session)
 }
 
 /// The cancel token of the evaluation the command line runs now: Ctrl-C
@@ -363,35 +458,125 @@ pub(crate) fn cancel_current() {
     }
 }
 
-/// Runs `work`, showing a spinner on stderr if it takes longer than a second
-/// and stderr is a terminal.
-pub fn with_progress<T: Send>(work: impl FnOnce() -> T + Send) -> T {
+/// Runs `work` on this thread, showing a spinner on stderr if it takes
+/// longer than a second and stderr is a terminal; the spinner is gone when
+/// `work` returns. The spinner is drawn by one thread that lives as long as
+/// the process: an evaluation pays two lock round trips, not a thread (a
+/// thread per evaluation added 0.5 to 8 ms to `:time 1+1` on a terminal
+/// here, and a 20 ms polling loop before it added 20 ms).
+pub fn with_progress<T>(work: impl FnOnce() -> T) -> T {
     if !std::io::stderr().is_terminal() {
         return work();
     }
-    std::thread::scope(|scope| {
-        // The worker signals when it is done, so a fast evaluation returns
-        // at once (a 20 ms polling loop here added up to 20 ms to every
-        // evaluation on a terminal: `:time 1+1` said "run 20.14 ms").
-        let (done, finished) = std::sync::mpsc::channel::<()>();
-        let handle = scope.spawn(move || {
-            let v = work();
-            let _ = done.send(());
-            v
-        });
-        let first = finished.recv_timeout(std::time::Duration::from_secs(1));
-        if first == Err(std::sync::mpsc::RecvTimeoutError::Timeout) {
-            let bar = indicatif::ProgressBar::new_spinner();
-            bar.set_message("evaluating");
-            bar.enable_steady_tick(std::time::Duration::from_millis(100));
-            let _ = finished.recv();
-            bar.finish_and_clear();
+    let spinner = Spinner::get();
+    spinner.start();
+    let v = work();
+    spinner.stop();
+    v
+}
+
+/// The spinner's state: which evaluation runs (a generation number, so a
+/// spinner never outlives the evaluation it was drawn for) and whether
+/// anything is on screen.
+#[derive(Debug, Default)]
+struct SpinnerState {
+    running: Option<u64>,
+    generation: u64,
+    drawn: bool,
+}
+
+#[derive(Debug, Default)]
+struct Spinner {
+    state: std::sync::Mutex<SpinnerState>,
+    changed: std::sync::Condvar,
+}
+
+impl Spinner {
+    /// The process's spinner, its thread started on first use.
+    fn get() -> &'static Spinner {
+        static SPINNER: std::sync::OnceLock<&'static Spinner> = std::sync::OnceLock::new();
+        SPINNER.get_or_init(|| {
+            let spinner: &'static Spinner = Box::leak(Box::default());
+            let started = std::thread::Builder::new()
+                .name("jitexpr-spinner".into())
+                .spawn(move || spinner.run());
+            if started.is_err() {
+                // No thread, no spinner: the evaluations run all the same.
+                spinner.lock().generation = u64::MAX;
+            }
+            spinner
+        })
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, SpinnerState> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// An evaluation starts.
+    fn start(&self) {
+        let mut s = self.lock();
+        s.generation = s.generation.wrapping_add(1);
+        s.running = Some(s.generation);
+        self.changed.notify_all();
+    }
+
+    /// The evaluation is done: the spinner is cleared before this returns
+    /// (drawing happens under the lock, so no frame comes after).
+    fn stop(&self) {
+        let mut s = self.lock();
+        s.running = None;
+        if s.drawn {
+            draw_spinner(None);
+            s.drawn = false;
         }
-        match handle.join() {
-            Ok(v) => v,
-            Err(panic) => std::panic::resume_unwind(panic),
+        self.changed.notify_all();
+    }
+
+    /// The spinner thread: for each evaluation, after a second, a frame
+    /// every 100 ms until it stops.
+    fn run(&self) {
+        let mut s = self.lock();
+        loop {
+            s = self
+                .changed
+                .wait_while(s, |s| s.running.is_none())
+                .unwrap_or_else(|e| e.into_inner());
+            let current = s.running;
+            let mut wait = std::time::Duration::from_secs(1);
+            let mut frame = 0;
+            loop {
+                let (next, timeout) = self
+                    .changed
+                    .wait_timeout_while(s, wait, |s| s.running == current)
+                    .unwrap_or_else(|e| e.into_inner());
+                s = next;
+                if !timeout.timed_out() {
+                    break;
+                }
+                draw_spinner(Some(frame));
+                s.drawn = true;
+                frame += 1;
+                wait = std::time::Duration::from_millis(100);
+            }
         }
-    })
+    }
+}
+
+/// Draws frame `frame` of the spinner at the start of stderr's line, or
+/// (`None`) clears that line. The spinner is short and the line is not
+/// padded to the terminal's width: the `^C` a terminal echoes after it
+/// then stays on the same line, which the clearing erases (indicatif's
+/// spinner filled the width, the echo wrapped to the next line, and the
+/// clear left the spinner on screen after Ctrl-C).
+fn draw_spinner(frame: Option<usize>) {
+    use std::io::Write;
+    const FRAMES: [char; 10] = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
+    let mut err = std::io::stderr().lock();
+    let _ = match frame {
+        Some(k) => write!(err, "\r{} evaluating\x1b[K", FRAMES[k % FRAMES.len()]),
+        None => write!(err, "\r\x1b[2K"),
+    };
+    let _ = err.flush();
 }
 
 fn info() -> Result<()> {

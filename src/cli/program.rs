@@ -86,6 +86,94 @@ pub struct Prepared {
     pub token: crate::CancelToken,
 }
 
+/// The expression rooted at `id` with its outermost constructor calls
+/// replaced by hidden variables named after the call and where it starts
+/// (`random@4`), and those calls (node and name) left to right. Nothing is
+/// built: [`Session::prepare`] builds the arrays; `bench` times this with
+/// the compile.
+pub fn extract(program: &Program, id: ExprId) -> (Ast, Vec<(ExprId, String)>) {
+    let mut calls = Vec::new();
+    let ast = program.extract(id, |node| {
+        let expr = program.get(node);
+        match &expr.kind {
+            ExprKind::Call { func, .. } if is_constructor_call(&expr.kind) => {
+                let name = format!("{func}@{}", expr.span.start);
+                calls.push((node, name.clone()));
+                Some(name)
+            }
+            _ => None,
+        }
+    });
+    // Built left to right, so unseeded draws follow the text.
+    calls.sort_by_key(|(node, _)| program.get(*node).span.start);
+    (ast, calls)
+}
+
+/// Reads an input written `dtype[shape]` (`float64[1000000]`,
+/// `int32[100, 3]`, `float32[]` or just `bool` for one value): `None` when
+/// `spec` does not start with a dtype name (a file or a number then), the
+/// dtype and shape otherwise, or an error for a malformed shape.
+pub fn parse_placeholder(spec: &str) -> Option<Result<(DType, Vec<usize>)>> {
+    let (head, rest) = match spec.find('[') {
+        Some(at) => (&spec[..at], Some(&spec[at..])),
+        None => (spec, None),
+    };
+    let dtype = DType::from_name(head.trim())?;
+    let bad = || {
+        Error::new(
+            ErrorKind::Value,
+            format!("`{spec}` is not a dtype and a shape"),
+        )
+        .with_help("e.g. float64[1000000], int32[100, 3], or float32 for one value")
+    };
+    let Some(rest) = rest else {
+        return Some(Ok((dtype, Vec::new())));
+    };
+    let Some(inner) = rest
+        .strip_prefix('[')
+        .and_then(|r| r.trim_end().strip_suffix(']'))
+    else {
+        return Some(Err(bad()));
+    };
+    if inner.trim().is_empty() {
+        return Some(Ok((dtype, Vec::new())));
+    }
+    let shape = inner
+        .split(',')
+        .map(|d| {
+            let d = d.trim().replace('_', "");
+            match d.parse::<usize>() {
+                Ok(n) if !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit()) => Ok(n),
+                _ => Err(bad()),
+            }
+        })
+        .collect::<Result<Vec<usize>>>();
+    Some(shape.map(|shape| (dtype, shape)))
+}
+
+/// A made-up input of `dtype` and `shape` (see [`parse_placeholder`]):
+/// floats uniform in [0, 1), integers uniform in 0..100, booleans true or
+/// false with equal odds; the same values for the same `seed`.
+pub fn placeholder(dtype: DType, shape: &[usize], seed: u64) -> Result<Array> {
+    let span = Span::new(0, 0);
+    let n = count(shape, span)?;
+    let token = crate::CancelToken::new();
+    let values = match dtype {
+        DType::Float32 | DType::Float64 => {
+            generate(n, seed, span, &token, |rng| rng.random::<f64>())?
+        }
+        DType::Int32 | DType::Int64 => generate(n, seed, span, &token, |rng| {
+            (rng.random::<f64>() * 100.0).floor()
+        })?,
+        DType::Bool => generate(n, seed, span, &token, |rng| {
+            f64::from(u8::from(rng.random::<f64>() < 0.5))
+        })?,
+    };
+    // The errors' span points nowhere: without a source text they render
+    // as a plain message.
+    from_f64(shape, values, dtype, span)
+}
+
 /// `true` for a call of an array constructor.
 fn is_constructor_call(kind: &ExprKind) -> bool {
     matches!(kind, ExprKind::Call { func, .. } if CONSTRUCTORS.iter().any(|(c, _)| c == func))
@@ -188,20 +276,7 @@ impl Session {
         token: crate::CancelToken,
     ) -> Result<Prepared> {
         let program = &source.program;
-        let mut calls = Vec::new();
-        let ast = program.extract(id, |node| {
-            let expr = program.get(node);
-            match &expr.kind {
-                ExprKind::Call { func, .. } if is_constructor_call(&expr.kind) => {
-                    let name = format!("{func}@{}", expr.span.start);
-                    calls.push((node, name.clone()));
-                    Some(name)
-                }
-                _ => None,
-            }
-        });
-        // Built left to right, so unseeded draws follow the text.
-        calls.sort_by_key(|(node, _)| program.get(*node).span.start);
+        let (ast, calls) = extract(program, id);
         let mut temps = Vec::with_capacity(calls.len());
         for (node, name) in calls {
             let array = self
@@ -782,6 +857,45 @@ mod tests {
         // constant is not a missing variable.
         let r = s.run("e = arange(3); sum(e) + 0 * pi").unwrap().unwrap();
         assert_eq!(r.to_scalars()[0].to_f64(), 3.0);
+    }
+
+    #[test]
+    fn placeholders_parse_a_dtype_and_a_shape() {
+        let ok = |s: &str| parse_placeholder(s).map(|r| r.unwrap());
+        assert_eq!(
+            ok("float64[1000000]"),
+            Some((DType::Float64, vec![1000000]))
+        );
+        assert_eq!(ok("int32[100, 3]"), Some((DType::Int32, vec![100, 3])));
+        assert_eq!(
+            ok("float32[1_000,2]"),
+            Some((DType::Float32, vec![1000, 2]))
+        );
+        assert_eq!(ok("bool"), Some((DType::Bool, vec![])));
+        assert_eq!(ok("int64[]"), Some((DType::Int64, vec![])));
+        // Files and numbers are not placeholders.
+        for s in ["data.npy", "2.5", "float64.npy", "x.npz:float32"] {
+            assert!(parse_placeholder(s).is_none(), "{s}");
+        }
+        for s in [
+            "float64[",
+            "float64[3",
+            "float64[3]x",
+            "float64[-1]",
+            "float64[1e6]",
+            "int32[,]",
+        ] {
+            assert!(matches!(parse_placeholder(s), Some(Err(_))), "{s}");
+        }
+        let a = placeholder(DType::Int32, &[2, 500], 7).unwrap();
+        assert_eq!(a.shape(), &[2, 500]);
+        assert!(
+            a.to_scalars()
+                .iter()
+                .all(|v| (0.0..100.0).contains(&v.to_f64()))
+        );
+        assert_eq!(a, placeholder(DType::Int32, &[2, 500], 7).unwrap());
+        assert_ne!(a, placeholder(DType::Int32, &[2, 500], 8).unwrap());
     }
 
     /// A cancelled statement's constructors stop (Ctrl-C could not stop

@@ -1,7 +1,8 @@
 //! `jitexpr repl`: the interactive session.
 //!
-//! On a terminal it is a line editor (history, multi-line input while the
-//! parser finds the input incomplete, tab completion); otherwise stdin is read
+//! On a terminal it is a line editor (history, tab completion; while the
+//! parser finds the input incomplete it reads more lines at the `... `
+//! prompt); otherwise stdin is read
 //! as a script and run line by line, lines joined the same way. Either way each input is a program of statements
 //! (`name = expr` or `expr`, separated by `;` or newlines) or a `:command`.
 //! The value of every expression statement is printed; errors are printed with
@@ -17,7 +18,7 @@ use rustyline::error::ReadlineError;
 use rustyline::highlight::Highlighter;
 use rustyline::hint::Hinter;
 use rustyline::history::DefaultHistory;
-use rustyline::validate::{ValidationContext, ValidationResult, Validator};
+use rustyline::validate::Validator;
 use rustyline::{CompletionType, Config, Context, Editor, Helper};
 
 use crate::cli::program::{self, CONSTRUCTORS, Session, Source};
@@ -52,8 +53,8 @@ pub const COMMANDS: &[(&str, &str, &str)] = &[
     ),
     (
         "explain",
-        "EXPR",
-        "tokens, AST, IR before and after optimization, Cranelift IR",
+        "[--all] EXPR",
+        "tokens, AST, IR, the backend's code (--all: every backend's)",
     ),
     ("backend", "[jit|interp|gpu]", "show or set the backend"),
     ("threads", "[N]", "show or set the number of worker threads"),
@@ -64,8 +65,8 @@ pub const COMMANDS: &[(&str, &str, &str)] = &[
     ),
     (
         "help",
-        "[NAME]",
-        "this help, or the help of one function or command",
+        "[TOPIC]",
+        "an overview; :help functions, constructors, NAME, ...",
     ),
     ("quit", "", "leave (also :exit or Ctrl-D)"),
 ];
@@ -154,26 +155,55 @@ fn interactive(mut repl: Repl) -> ExitCode {
         backend_name(repl.session.options.backend),
         crate::num_threads()
     ));
+    // The input read so far: lines are added at the continuation prompt
+    // while it [`needs_more`].
+    let mut pending = String::new();
     loop {
         if let Some(helper) = rl.helper_mut() {
             helper.vars = repl.session.vars.keys().cloned().collect();
         }
-        match rl.readline(">>> ") {
+        let prompt = if pending.is_empty() {
+            PROMPT
+        } else {
+            CONTINUATION_PROMPT
+        };
+        match rl.readline(prompt) {
             Ok(line) => {
-                if line.trim().is_empty() {
+                if pending.is_empty() && line.trim().is_empty() {
                     continue;
                 }
-                if rl.add_history_entry(line.as_str()).unwrap_or(false)
+                if !pending.is_empty() {
+                    pending.push('\n');
+                }
+                pending.push_str(&line);
+                if needs_more(&pending) {
+                    continue;
+                }
+                let input = std::mem::take(&mut pending);
+                // The whole input is one history entry (Up brings it back,
+                // all its lines, to edit and run again).
+                if rl.add_history_entry(input.as_str()).unwrap_or(false)
                     && let Some(path) = &history
                 {
                     let _ = rl.append_history(path);
                 }
-                if repl.run_input(&line).1 == Flow::Quit {
+                if repl.run_input(&input).1 == Flow::Quit {
                     break;
                 }
             }
-            Err(ReadlineError::Interrupted) => emit("^C"),
-            Err(ReadlineError::Eof) => break,
+            Err(ReadlineError::Interrupted) => {
+                // Ctrl-C while typing drops the unfinished input.
+                pending.clear();
+                emit("^C");
+            }
+            Err(ReadlineError::Eof) => {
+                // Ctrl-D runs an unfinished input (its error says what is
+                // missing), as the end of a script does, then leaves.
+                if !pending.trim().is_empty() {
+                    repl.run_input(&pending);
+                }
+                break;
+            }
             Err(e) => {
                 eprintln!("jitexpr: cannot read input: {e}");
                 return ExitCode::from(1);
@@ -196,6 +226,12 @@ fn history_path() -> Option<PathBuf> {
     }
     var("HOME").map(|home| PathBuf::from(home).join(".jitexpr_history"))
 }
+
+/// The prompt of a new input.
+const PROMPT: &str = ">>> ";
+
+/// The prompt of the next line of an input that [`needs_more`].
+const CONTINUATION_PROMPT: &str = "... ";
 
 /// The commands whose argument is a statement: multi-line like the programs.
 const STATEMENT_COMMANDS: &[&str] = &["time", "explain", "plot"];
@@ -555,6 +591,13 @@ impl Repl {
     }
 
     fn explain(&mut self, args: &str) -> Result<()> {
+        // `--all`: every backend's code; otherwise the active backend's.
+        let (code, args) = match args.strip_prefix("--all") {
+            Some(rest) if rest.is_empty() || rest.starts_with(char::is_whitespace) => {
+                (explain::Code::ALL, rest.trim_start())
+            }
+            _ => (explain::Code::of(self.session.options.backend), args),
+        };
         if args.is_empty() {
             return Err(usage("explain").with_help("e.g. :explain sin(a)**2 + cos(a)**2"));
         }
@@ -572,9 +615,16 @@ impl Repl {
             (&shown, parse_time),
             &prepared.ast,
             &signature,
+            code,
         )
         .map_err(|e| e.with_source(&source.text))?;
         emit(&text);
+        if code != explain::Code::ALL {
+            emit(&format!(
+                "(the {} backend's code only; `:explain --all {args}` shows every backend's)",
+                backend_name(self.session.options.backend)
+            ));
+        }
         Ok(())
     }
 
@@ -681,88 +731,127 @@ fn signature(f: &builtins::Function) -> String {
     format!("{}({})", f.name, params.join(", "))
 }
 
+/// The topics of `:help TOPIC` besides single names: (topic, what it lists).
+const HELP_TOPICS: &[(&str, &str)] = &[
+    ("commands", "the commands, with their arguments"),
+    ("functions", "every function, with its arguments"),
+    (
+        "constructors",
+        "the array constructors: arange, linspace, zeros, ...",
+    ),
+    ("constants", "the named constants and the dtypes"),
+];
+
+/// `:help`: a short overview; `:help TOPIC` one of [`HELP_TOPICS`] or one
+/// function, constructor, command or constant.
 fn help(topic: &str) -> Result<()> {
-    let topic = topic.trim().trim_start_matches(':');
-    if !topic.is_empty() {
-        if let Some(f) = builtins::lookup(topic) {
-            emit(&format!("{}\n    {}", signature(f), f.doc));
-        } else if let Some((_, doc)) = CONSTRUCTORS.iter().find(|(c, _)| *c == topic) {
-            emit(&format!("{topic}: array constructor\n    {doc}"));
-        } else if let Some((c, args, doc)) = COMMANDS.iter().find(|(c, _, _)| *c == topic) {
-            emit(&format!(":{c} {args}\n    {doc}"));
-        } else if let Some((c, v)) = builtins::CONSTANTS.iter().find(|(c, _)| *c == topic) {
-            emit(&format!("{c} = {v}"));
-        } else {
-            let names = builtins::FUNCTIONS
-                .iter()
-                .map(|f| f.name)
-                .chain(CONSTRUCTORS.iter().map(|(c, _)| *c))
-                .chain(COMMANDS.iter().map(|(c, _, _)| *c));
-            let err = Error::new(ErrorKind::Name, format!("no help for `{topic}`"));
-            return Err(match builtins::suggest(topic, names) {
-                Some(s) => err.with_help(format!("did you mean `{s}`?")),
-                None => err.with_help("`:help` lists everything"),
-            });
-        }
-        return Ok(());
-    }
-    let mut out = String::new();
-    out.push_str("Enter `name = expr` to assign, `expr` to print its value; separate statements\n");
-    out.push_str("with `;`; `#` starts a comment. Input continues on the next line while a\n");
-    out.push_str("bracket is open or after an operator (an empty line ends it).\n");
-    out.push_str("\nCommands:\n");
-    let width = COMMANDS
-        .iter()
-        .map(|(c, a, _)| c.len() + a.len() + 2)
-        .max()
-        .unwrap_or(0);
-    for (c, args, doc) in COMMANDS {
-        let head = format!(":{c} {args}");
-        out.push_str(&format!("  {head:<width$}  {doc}\n"));
-    }
-    out.push_str("\nFunctions:\n");
-    let sigs: Vec<(String, &str)> = builtins::FUNCTIONS
-        .iter()
-        .map(|f| (signature(f), f.doc))
-        .collect();
-    let width = sigs
-        .iter()
-        .map(|(s, _)| s.chars().count())
-        .max()
-        .unwrap_or(0);
-    for (sig, doc) in &sigs {
-        out.push_str(&format!("  {sig:<width$}  {doc}\n"));
-    }
-    out.push_str("\nArray constructors (literal arguments only):\n");
-    let width = CONSTRUCTORS.iter().map(|(c, _)| c.len()).max().unwrap_or(0);
-    for (c, doc) in CONSTRUCTORS {
-        out.push_str(&format!("  {c:<width$}  {doc}\n"));
-    }
-    out.push_str("\nConstants: ");
-    out.push_str(
-        &builtins::CONSTANTS
-            .iter()
-            .map(|(c, _)| *c)
-            .collect::<Vec<_>>()
-            .join(", "),
-    );
-    out.push_str("\nDtypes: ");
-    out.push_str(
-        &[
-            DType::Bool,
-            DType::Int32,
-            DType::Int64,
-            DType::Float32,
-            DType::Float64,
-        ]
-        .iter()
-        .map(|d| d.name())
-        .collect::<Vec<_>>()
-        .join(", "),
-    );
-    out.push('\n');
-    emit(&out);
+    emit(&help_text(topic)?);
     Ok(())
+}
+
+fn help_text(topic: &str) -> Result<String> {
+    let topic = topic.trim().trim_start_matches(':');
+    let table = |rows: Vec<(String, &str)>| {
+        let width = rows
+            .iter()
+            .map(|(h, _)| h.chars().count())
+            .max()
+            .unwrap_or(0);
+        rows.iter()
+            .map(|(head, doc)| format!("  {head:<width$}  {doc}\n"))
+            .collect::<String>()
+    };
+    let commands = || {
+        table(
+            COMMANDS
+                .iter()
+                .map(|(c, args, doc)| (format!(":{c} {args}"), *doc))
+                .collect(),
+        )
+    };
+    let dtypes = [
+        DType::Bool,
+        DType::Int32,
+        DType::Int64,
+        DType::Float32,
+        DType::Float64,
+    ]
+    .map(|d| d.name())
+    .join(", ");
+    let constants = || {
+        builtins::CONSTANTS
+            .iter()
+            .map(|(c, v)| format!("  {c} = {v}\n"))
+            .collect::<String>()
+    };
+    Ok(match topic {
+        "" => {
+            let mut out = String::new();
+            out.push_str(
+                "Enter `name = expr` to assign, `expr` to print its value; `;` separates\n",
+            );
+            out.push_str(
+                "statements and `#` starts a comment. While a bracket is open or after an\n",
+            );
+            out.push_str("operator, input goes on at the `... ` prompt (an empty line ends it).\n");
+            out.push_str("Ctrl-C cancels an evaluation, Ctrl-D leaves.\n\nCommands:\n");
+            out.push_str(&commands());
+            out.push_str("\nMore help:\n");
+            let mut rows: Vec<(String, &str)> = HELP_TOPICS
+                .iter()
+                .map(|(t, doc)| (format!(":help {t}"), *doc))
+                .collect();
+            rows.push((
+                ":help NAME".into(),
+                "one function, constructor, command or constant",
+            ));
+            out.push_str(&table(rows));
+            out
+        }
+        "commands" => format!("Commands:\n{}", commands()),
+        "functions" => format!(
+            "Functions (`:help NAME` for one):\n{}",
+            table(
+                builtins::FUNCTIONS
+                    .iter()
+                    .map(|f| (signature(f), f.doc))
+                    .collect()
+            )
+        ),
+        "constructors" => format!(
+            "Array constructors (literal arguments only; usable anywhere an array is):\n{}",
+            table(
+                CONSTRUCTORS
+                    .iter()
+                    .map(|(c, doc)| (c.to_string(), *doc))
+                    .collect()
+            )
+        ),
+        "constants" | "dtypes" => format!("Constants:\n{}Dtypes: {dtypes}\n", constants()),
+        _ => {
+            if let Some(f) = builtins::lookup(topic) {
+                format!("{}\n    {}", signature(f), f.doc)
+            } else if let Some((_, doc)) = CONSTRUCTORS.iter().find(|(c, _)| *c == topic) {
+                format!("{topic}: array constructor\n    {doc}")
+            } else if let Some((c, args, doc)) = COMMANDS.iter().find(|(c, _, _)| *c == topic) {
+                format!(":{c} {args}\n    {doc}")
+            } else if let Some((c, v)) = builtins::CONSTANTS.iter().find(|(c, _)| *c == topic) {
+                format!("{c} = {v}")
+            } else {
+                let names = builtins::FUNCTIONS
+                    .iter()
+                    .map(|f| f.name)
+                    .chain(CONSTRUCTORS.iter().map(|(c, _)| *c))
+                    .chain(COMMANDS.iter().map(|(c, _, _)| *c))
+                    .chain(HELP_TOPICS.iter().map(|(t, _)| *t));
+                let err = Error::new(ErrorKind::Name, format!("no help for `{topic}`"));
+                return Err(match builtins::suggest(topic, names) {
+                    Some(s) => err.with_help(format!("did you mean `{s}`?")),
+                    None => err.with_help("`:help` lists the topics"),
+                });
+            }
+        }
+    })
 }
 
 /// Completion, validation (complete input or not) and (no) hints for the line editor.
@@ -779,15 +868,9 @@ impl Hinter for ReplHelper {
 
 impl Highlighter for ReplHelper {}
 
-impl Validator for ReplHelper {
-    fn validate(&self, ctx: &mut ValidationContext<'_>) -> rustyline::Result<ValidationResult> {
-        Ok(if needs_more(ctx.input()) {
-            ValidationResult::Incomplete
-        } else {
-            ValidationResult::Valid(None)
-        })
-    }
-}
+/// Every line is accepted as typed: the session loop decides whether the
+/// input needs more and reads it at the continuation prompt.
+impl Validator for ReplHelper {}
 
 impl Completer for ReplHelper {
     type Candidate = Pair;

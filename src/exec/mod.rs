@@ -118,6 +118,14 @@ pub(crate) fn evaluate_into(
     }
 }
 
+/// The shape of `prepared`'s result on `vars`, without evaluating: the
+/// inputs are bound (names and dtypes checked) and the shapes inferred
+/// (broadcasting and axes checked), as an evaluation would first.
+pub(crate) fn result_shape(prepared: &Prepared, vars: Bind<'_, '_>) -> Result<Vec<usize>> {
+    let (_, shapes) = bind(prepared, vars)?;
+    Ok(shapes.output)
+}
+
 /// On the GPU backend: [`evaluate`], also reporting the upload, compute and
 /// download times; `None` on the others.
 #[cfg(feature = "gpu")]

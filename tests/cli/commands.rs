@@ -451,3 +451,151 @@ fn eval_reads_a_program_from_a_file_or_stdin() {
     let out = jitexpr().args(["eval"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2), "{out:?}");
 }
+
+/// `bench` takes what `eval` takes: a program (the statements before the
+/// last run once, the last is timed), constructors, `NAME=dtype[shape]`
+/// inputs and `--file`.
+#[test]
+fn bench_takes_programs_constructors_and_made_up_inputs() {
+    // The last statement is timed, over the placeholder's 5000 elements.
+    let text = bench_stdout(&["x = a * 2; y = x + 1", "a=float32[5000]", "--repeat", "2"]);
+    assert!(
+        text.contains("program     2 statements; timed: the last, `y = x + 1`"),
+        "{text}"
+    );
+    assert!(text.contains("elements    5000 "), "{text}");
+    // A constructor in the timed statement is made once, as an input.
+    let v: serde_json::Value = serde_json::from_str(&bench_stdout(&[
+        "sum(random(3000, 2, seed=1)) + k",
+        "k=1",
+        "--repeat",
+        "2",
+        "--json",
+    ]))
+    .unwrap();
+    assert_eq!(
+        (v["n"].as_u64(), v["statements"].as_u64()),
+        (Some(6000), Some(1))
+    );
+    // Read from a file, or from standard input.
+    let dir = tempfile::tempdir().unwrap();
+    let prog = dir.path().join("prog.jx");
+    std::fs::write(&prog, "# setup\nb = a * 2\nsqrt(b) + 1\n").unwrap();
+    let text = bench_stdout(&[
+        "-f",
+        prog.to_str().unwrap(),
+        "a=float64[7, 100]",
+        "--repeat",
+        "2",
+    ]);
+    assert!(text.contains("timed: the last, `sqrt(b) + 1`"), "{text}");
+    assert!(text.contains("elements    700 "), "{text}");
+    let out = jitexpr()
+        .args(["bench", "-f", "-", "a=int32[10]", "--repeat", "2", "--json"])
+        .write_stdin("a * 3")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    // User errors exit 1: an error in a setup statement, an empty program.
+    let out = jitexpr()
+        .args(["bench", "x = nope; x", "--repeat", "2"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("nope"),
+        "{out:?}"
+    );
+    let out = jitexpr().args(["bench", "# nothing"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("the program is empty"),
+        "{out:?}"
+    );
+}
+
+/// `NAME=dtype[shape]` makes an input of that dtype and shape (floats in
+/// [0, 1), integers in 0..100), the same for `eval`, `bench` and `explain`.
+#[test]
+fn made_up_inputs_have_their_dtype_and_shape() {
+    for (program, input, want) in [
+        ("sum((a >= 0) & (a < 1))", "a=float32[4, 1_000]", "4000\n"),
+        ("sum((n >= 0) & (n < 100))", "n=int64[50]", "50\n"),
+        ("n", "n=int32[3]", "shape=(3,), dtype=int32"),
+        ("b", "b=bool[2, 20]", "shape=(2, 20), dtype=bool"),
+        ("a", "a=float64", "shape=(), dtype=float64"),
+        ("a", "a=float32[]", "shape=(), dtype=float32"),
+    ] {
+        let out = jitexpr().args(["eval", program, input]).output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{program} {input}: {out:?}");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(stdout.contains(want), "{program} {input}: {stdout}");
+    }
+    // The same seed: the same values on every run.
+    let run = || {
+        jitexpr()
+            .args(["eval", "a", "a=float64[5]"])
+            .output()
+            .unwrap()
+            .stdout
+    };
+    assert_eq!(run(), run());
+    // A malformed shape is a user error, the same in explain.
+    for cmd in ["eval", "explain"] {
+        let out = jitexpr()
+            .args([cmd, "a + 1", "a=float64[10, x]"])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{cmd}: {out:?}");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("is not a dtype and a shape"),
+            "{cmd}: {out:?}"
+        );
+    }
+    // Too large to make: a user error naming the size, not an abort.
+    let out = jitexpr()
+        .args(["eval", "a", "a=float64[1000000, 1000000]"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+}
+
+/// Without XDG_RUNTIME_DIR (a headless machine), opening the GPU printed
+/// `error: XDG_RUNTIME_DIR is invalid or not set in the environment.` twice
+/// (libwayland-client, asked for a compositor by Mesa's Vulkan device-select
+/// layer): `info`, `--backend gpu` and the REPL say nothing of it; `info`
+/// ends with a newline.
+#[test]
+fn the_gpu_commands_say_nothing_of_xdg_runtime_dir() {
+    // The directory put in its place is removed at exit.
+    let tmp = tempfile::tempdir().unwrap();
+    let quiet = |args: &[&str], stdin: &str| {
+        let out = jitexpr()
+            .env_remove("XDG_RUNTIME_DIR")
+            .env_remove("WGPU_BACKEND")
+            .env("TMPDIR", tmp.path())
+            .args(args)
+            .write_stdin(stdin)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!err.contains("XDG_RUNTIME_DIR"), "{args:?}: {err}");
+        assert!(out.status.success(), "{args:?}: {out:?}");
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let info = quiet(&["info"], "");
+    assert!(info.ends_with('\n'), "{info:?}");
+    quiet(&["eval", "--backend", "gpu", "sum(arange(10))"], "");
+    quiet(&["repl"], ":backend gpu\n1 + 1\n");
+    let left: Vec<_> = std::fs::read_dir(tmp.path()).unwrap().collect();
+    assert!(left.is_empty(), "left behind: {left:?}");
+    // The Vulkan backend alone (lavapipe), as a headless machine uses it.
+    let out = jitexpr()
+        .env_remove("XDG_RUNTIME_DIR")
+        .env("WGPU_BACKEND", "vulkan")
+        .arg("info")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("XDG_RUNTIME_DIR"), "{err}");
+}

@@ -140,15 +140,62 @@ fn explain_shows_ir_before_and_after_optimization() {
 }
 
 #[test]
-fn help_lists_commands_functions_and_constructors() {
-    let a = repl(":help\n:help arctan2\n").success();
-    let out = stdout_of(&a);
-    for word in [":vars", ":plot", "arctan2", "log1p", "linspace", "random"] {
+fn help_is_an_overview_with_topics() {
+    // The overview is short: the commands and where to find the rest.
+    let out = stdout_of(&repl(":help\n").success());
+    assert!(
+        out.lines().count() <= 25,
+        "{} lines:\n{out}",
+        out.lines().count()
+    );
+    for word in [":vars", ":plot", ":help functions", ":help constructors"] {
         assert!(out.contains(word), "{word} missing from\n{out}");
     }
-    repl(":help nosuchthing\n")
+    assert!(!out.contains("log1p"), "{out}");
+    // The topics have the details.
+    let out = stdout_of(&repl(":help functions\n:help constructors\n:help constants\n").success());
+    for word in [
+        "arctan2(x1, x2)",
+        "log1p",
+        "linspace",
+        "random",
+        "pi =",
+        "float32",
+    ] {
+        assert!(out.contains(word), "{word} missing from\n{out}");
+    }
+    let out = stdout_of(&repl(":help arctan2\n:help :time\n").success());
+    assert!(
+        out.contains("arctan2(x1, x2)") && out.contains(":time EXPR"),
+        "{out}"
+    );
+    repl(":help nosuchthing\n:help functons\n")
         .code(1)
-        .stderr(predicate::str::contains("no help"));
+        .stderr(predicate::str::contains("no help"))
+        .stderr(predicate::str::contains("did you mean `functions`?"));
+}
+
+#[test]
+fn explain_shows_the_active_backends_code_or_all() {
+    let out = stdout_of(&repl("a = random(10)\n:explain a * 2\n").success());
+    assert!(out.contains("== Cranelift IR, stage 0"), "{out}");
+    assert!(!out.contains("== WGSL"), "{out}");
+    assert!(out.contains(":explain --all a * 2"), "{out}");
+    let out = stdout_of(&repl("a = random(10)\n:explain --all a * 2\n").success());
+    assert!(
+        out.contains("== Cranelift IR") && out.contains("== WGSL"),
+        "{out}"
+    );
+    // The interpreter runs the IR: no backend code.
+    let out = stdout_of(&repl(":backend interp\na = random(10)\n:explain a * 2\n").success());
+    assert!(out.contains("== optimized IR"), "{out}");
+    assert!(
+        !out.contains("Cranelift IR") && !out.contains("WGSL"),
+        "{out}"
+    );
+    repl(":explain --all\n")
+        .code(1)
+        .stderr(predicate::str::contains("usage: :explain"));
 }
 
 #[test]
@@ -273,4 +320,92 @@ fn terminal_session_completes_names_and_exits_on_ctrl_d() {
     );
     let history = std::fs::read_to_string(dir.path().join("history")).unwrap_or_default();
     assert!(history.contains("arctan(1.0) * 4"), "history: {history:?}");
+}
+
+/// Through a pseudo-terminal: an unfinished line gets the `... ` prompt;
+/// the spinner of a long evaluation is gone after Ctrl-C cancels it (it
+/// filled the terminal's width, so the echoed `^C` wrapped to a new line
+/// and the spinner stayed above it); `:time` of a trivial expression does
+/// not pay a thread or a polling loop (it said "run 20.14 ms"). Skipped
+/// (with a notice) without a pty.
+#[cfg(unix)]
+#[test]
+fn terminal_session_continues_lines_cancels_cleanly_and_times_fast() {
+    use expectrl::{ControlCode, Expect, Regex, Session};
+    use std::time::Duration;
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_jitexpr"));
+    cmd.arg("repl")
+        .env("JITEXPR_HISTORY", dir.path().join("history"))
+        .env("JITEXPR_NUM_THREADS", "2")
+        .env("TERM", "xterm");
+    let mut p = match Session::spawn(cmd) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("skipping the terminal test: no pseudo-terminal ({e})");
+            return;
+        }
+    };
+    p.set_expect_timeout(Some(Duration::from_secs(60)));
+    p.expect(">>> ").expect("prompt");
+    p.send("x = (1 +\r").unwrap();
+    p.expect("... ").expect("the continuation prompt");
+    p.send("  2)\r").unwrap();
+    p.expect(">>> ")
+        .expect("a new prompt once the input is complete");
+    p.send("x * 10\r").unwrap();
+    p.expect("30").expect("the value of the two-line statement");
+    // The multi-line input is one history entry.
+    p.expect(">>> ").unwrap();
+    // A trivial `:time` on a terminal: well under the 20 ms it once took.
+    let mut runs = Vec::new();
+    for _ in 0..3 {
+        p.send(":time 1 + 1\r").unwrap();
+        let m = p.expect(Regex(r"run ([0-9.]+) (s|ms|µs)")).unwrap();
+        let value: f64 = String::from_utf8_lossy(m.get(1).unwrap()).parse().unwrap();
+        let unit = String::from_utf8_lossy(m.get(2).unwrap()).into_owned();
+        runs.push(
+            value
+                * if unit == "s" {
+                    1e3
+                } else if unit == "ms" {
+                    1.0
+                } else {
+                    1e-3
+                },
+        );
+        p.expect(">>> ").unwrap();
+    }
+    let fastest = runs.iter().copied().fold(f64::INFINITY, f64::min);
+    assert!(fastest < 10.0, "`:time 1 + 1` ran in {runs:?} ms");
+    // A long evaluation on the interpreter: its spinner, Ctrl-C, the error.
+    p.send(":backend interp\r").unwrap();
+    p.expect(">>> ").unwrap();
+    p.send("sum(sin(random(3000, 10000)) + sin(random(3000, 10000)))\r")
+        .unwrap();
+    p.expect("evaluating").expect("the spinner after a second");
+    p.send(ControlCode::EndOfText).unwrap();
+    let m = p.expect("evaluation cancelled").expect("the cancel error");
+    // What followed the last `evaluating` drawn (the first was matched above).
+    let before = String::from_utf8_lossy(m.before()).into_owned();
+    let after = match before.rfind("evaluating") {
+        Some(last) => &before[last + "evaluating".len()..],
+        None => &before,
+    };
+    assert!(
+        !after.starts_with("  "),
+        "the spinner's line is padded to the terminal's width: {after:?}"
+    );
+    assert!(
+        after.contains("\r\x1b[2K"),
+        "the spinner is not cleared: {after:?}"
+    );
+    p.expect(">>> ").expect("the session goes on");
+    p.send(ControlCode::EndOfTransmission).unwrap();
+    let history = {
+        let _ = p.get_process().wait();
+        std::fs::read_to_string(dir.path().join("history")).unwrap_or_default()
+    };
+    assert!(history.contains("x = (1 +"), "history: {history:?}");
 }
