@@ -147,6 +147,76 @@ pub enum ArrayViewMut<'a> {
     Float64(ArrayViewMutD<'a, f64>),
 }
 
+/// A contiguous run of elements of one of the five dtypes: the inputs of
+/// [`Kernel::eval_into_flat`](crate::Kernel::eval_into_flat).
+#[derive(Debug, Clone, Copy)]
+pub enum Flat<'a> {
+    /// `bool` elements.
+    Bool(&'a [bool]),
+    /// `int32` elements.
+    Int32(&'a [i32]),
+    /// `int64` elements.
+    Int64(&'a [i64]),
+    /// `float32` elements.
+    Float32(&'a [f32]),
+    /// `float64` elements.
+    Float64(&'a [f64]),
+}
+
+/// A mutable contiguous run of elements: the output of
+/// [`Kernel::eval_into_flat`](crate::Kernel::eval_into_flat).
+#[derive(Debug)]
+pub enum FlatMut<'a> {
+    /// `bool` elements.
+    Bool(&'a mut [bool]),
+    /// `int32` elements.
+    Int32(&'a mut [i32]),
+    /// `int64` elements.
+    Int64(&'a mut [i64]),
+    /// `float32` elements.
+    Float32(&'a mut [f32]),
+    /// `float64` elements.
+    Float64(&'a mut [f64]),
+}
+
+impl Flat<'_> {
+    /// The element type.
+    pub fn dtype(&self) -> DType {
+        each!(Flat, self, s => element_dtype(s))
+    }
+
+    /// The number of elements.
+    pub fn len(&self) -> usize {
+        each!(Flat, self, s => s.len())
+    }
+
+    /// Whether there are no elements.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl FlatMut<'_> {
+    /// The element type.
+    pub fn dtype(&self) -> DType {
+        each!(FlatMut, self, s => element_dtype(s))
+    }
+
+    /// The number of elements.
+    pub fn len(&self) -> usize {
+        each!(FlatMut, self, s => s.len())
+    }
+
+    /// Whether there are no elements.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+fn element_dtype<T: Element>(_: &[T]) -> DType {
+    T::DTYPE
+}
+
 impl Array {
     /// The element type.
     pub fn dtype(&self) -> DType {

@@ -2,7 +2,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use crate::array::{Array, ArrayView, ArrayViewMut};
+use crate::array::{Array, ArrayView, ArrayViewMut, Flat, FlatMut};
 use crate::backend::Prepared;
 use crate::backend::jit::JitProgram;
 use crate::backend::jit::Tier;
@@ -233,6 +233,35 @@ impl Kernel {
     }
 
     /// An error unless `inputs` has one array per input of the signature.
+    /// Evaluates an elementwise kernel on its inputs by position, each a
+    /// contiguous run of the same length `n` (for arrays of one shape, their
+    /// elements in memory order, which is then also the result's), into
+    /// `out` of length `n`: the fast path for small calls, without views,
+    /// shape inference or broadcasting. Returns `Ok(false)`, with nothing
+    /// written, when it does not apply (another backend, a reduction, an
+    /// input of another length or dtype, work enough for several threads):
+    /// then evaluate through [`Kernel::eval_into_positional`].
+    ///
+    /// ```
+    /// use jitexpr::{DType, Flat, FlatMut, Signature};
+    /// let sig = Signature::new().with("a", DType::Float64).with("b", DType::Float64);
+    /// let k = jitexpr::compile("a * b + 1", &sig).unwrap();
+    /// let (a, b, mut out) = ([1.0, 2.0, 3.0], [4.0, 5.0, 6.0], [0.0; 3]);
+    /// let done = k
+    ///     .eval_into_flat(&[Flat::Float64(&a), Flat::Float64(&b)], FlatMut::Float64(&mut out))
+    ///     .unwrap();
+    /// assert!(done);
+    /// assert_eq!(out, [5.0, 11.0, 19.0]);
+    /// ```
+    pub fn eval_into_flat(&self, inputs: &[Flat<'_>], out: FlatMut<'_>) -> Result<bool> {
+        self.with_source(exec::evaluate_flat(
+            &self.prepared,
+            inputs,
+            out,
+            Cancel::never(),
+        ))
+    }
+
     fn check_arity(&self, inputs: &[ArrayView<'_>]) -> Result<()> {
         let want = self.compiled.optimized.graph.inputs().len();
         if inputs.len() == want {

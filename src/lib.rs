@@ -71,7 +71,7 @@ mod threads;
 mod types;
 mod vars;
 
-pub use array::{Array, ArrayView, ArrayViewMut, Element};
+pub use array::{Array, ArrayView, ArrayViewMut, Element, Flat, FlatMut};
 #[cfg(feature = "gpu")]
 pub use backend::wgsl::Timings;
 pub use cancel::CancelToken;

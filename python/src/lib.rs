@@ -15,7 +15,9 @@ mod raw;
 use std::cell::RefCell;
 use std::sync::{Arc, Mutex};
 
-use jitexpr::{Array, ArrayView, Backend, CancelToken, DType, Math, Options, Signature, Vars};
+use jitexpr::{
+    Array, ArrayView, Backend, CancelToken, DType, Flat, Math, Options, Signature, Vars,
+};
 use numpy::PyArrayDyn;
 use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
@@ -523,6 +525,26 @@ fn run<'py>(
     out: Option<Bound<'py, PyAny>>,
     casting: &Bound<'py, PyAny>,
 ) -> PyResult<Bound<'py, PyAny>> {
+    let watch = kernel.watched(inputs.elements());
+    let new_result = if out.is_none() {
+        kernel.new_result(py, inputs).transpose()?
+    } else {
+        None
+    };
+    // A small call on contiguous inputs of one shape: the elements as flat
+    // runs, without views (the core says whether it applies).
+    if let Some(result) = &new_result
+        && inputs.complete
+        && let Some(flats) = flat_inputs(inputs)
+        && let Some(into) = NpArray::of(result).and_then(|a| a.flat_mut(kernel.kernel.dtype()))
+    {
+        let k = &kernel.kernel;
+        if interruptible(py, watch, move |_| k.eval_into_flat(&flats, into))?
+            .map_err(|e| to_py_err(py, &e))?
+        {
+            return Ok(result.clone());
+        }
+    }
     let views: SmallVec<[ArrayView<'_>; INLINE]> = inputs.values.iter().map(Value::view).collect();
     let named: Vars<'_>;
     let args = if inputs.complete {
@@ -537,12 +559,6 @@ fn run<'py>(
         Args::Named(&named)
     };
     let args = &args;
-    let watch = kernel.watched(inputs.elements());
-    let new_result = if out.is_none() {
-        kernel.new_result(py, inputs).transpose()?
-    } else {
-        None
-    };
     let kernel = &kernel.kernel;
     let eval = |t: Option<&CancelToken>| args.eval(kernel, t);
     let Some(out) = out else {
@@ -580,6 +596,25 @@ fn run<'py>(
         .import(py, "jitexpr._coerce", "write_out")?
         .call1((&out, result, casting))?;
     Ok(out)
+}
+
+/// The inputs as contiguous runs, if every one is a C-contiguous array of
+/// one shape (the result's then, which the kernel writes in the same order).
+fn flat_inputs<'a>(inputs: &'a Inputs<'_, '_>) -> Option<SmallVec<[Flat<'a>; INLINE]>> {
+    let mut shape: Option<&[usize]> = None;
+    let mut flats = SmallVec::new();
+    for v in &inputs.values {
+        let Value::Array(object, dtype) = v else {
+            return None;
+        };
+        let a = NpArray::of(object)?;
+        if shape.is_some_and(|s| s != a.shape()) {
+            return None;
+        }
+        shape = Some(a.shape());
+        flats.push(a.flat(*dtype)?);
+    }
+    Some(flats)
 }
 
 fn overlaps(a: Option<(usize, usize)>, b: Option<(usize, usize)>) -> bool {

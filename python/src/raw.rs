@@ -13,9 +13,11 @@
 //! reference to the array object is held for as long as a view exists, so
 //! its memory cannot be freed by the array being dropped.
 
-use jitexpr::{ArrayView, ArrayViewMut, DType, Element};
+use jitexpr::{ArrayView, ArrayViewMut, DType, Element, Flat, FlatMut};
 use numpy::ndarray::{ArrayViewD, ArrayViewMutD, Axis, Dimension, IxDyn, ShapeBuilder};
-use numpy::npyffi::{self, NPY_ARRAY_ALIGNED, NPY_ARRAY_WRITEABLE, NPY_TYPES, PyArrayObject};
+use numpy::npyffi::{
+    self, NPY_ARRAY_ALIGNED, NPY_ARRAY_C_CONTIGUOUS, NPY_ARRAY_WRITEABLE, NPY_TYPES, PyArrayObject,
+};
 use pyo3::exceptions::PyValueError;
 use pyo3::ffi;
 use pyo3::prelude::*;
@@ -225,6 +227,52 @@ impl<'a> NpArray<'a> {
             offset,
             empty,
         }
+    }
+
+    /// The elements as one contiguous run of `dtype`, which must be
+    /// `direct_dtype()`, if the array is C-contiguous and not empty.
+    pub(crate) fn flat(&self, dtype: DType) -> Option<Flat<'a>> {
+        fn go<'a, T: Element>(a: &NpArray<'a>, n: usize) -> &'a [T] {
+            // SAFETY: the array is C-contiguous (checked by the caller) with
+            // n > 0 elements of `T` (`direct_dtype`: type number, native byte
+            // order, aligned) starting at its data pointer, in the one
+            // allocation NumPy made; it lives for 'a and Rust does not write
+            // it (see `view`, and the module documentation for other threads).
+            unsafe { std::slice::from_raw_parts(a.data().cast::<T>(), n) }
+        }
+        let n = self.len();
+        if self.flags() & NPY_ARRAY_C_CONTIGUOUS == 0 || n == 0 {
+            return None;
+        }
+        Some(match dtype {
+            DType::Bool => Flat::Bool(go(self, n)),
+            DType::Int32 => Flat::Int32(go(self, n)),
+            DType::Int64 => Flat::Int64(go(self, n)),
+            DType::Float32 => Flat::Float32(go(self, n)),
+            DType::Float64 => Flat::Float64(go(self, n)),
+        })
+    }
+
+    /// [`NpArray::flat`], mutable: the array must be `writeable()` and
+    /// overlap no array read for the same evaluation.
+    pub(crate) fn flat_mut(&self, dtype: DType) -> Option<FlatMut<'a>> {
+        fn go<'a, T: Element>(a: &NpArray<'a>, n: usize) -> &'a mut [T] {
+            // SAFETY: as in `flat`; writing is allowed (the caller checked
+            // WRITEABLE and that no input overlaps these bytes), and no
+            // other slice or view of them is made for the evaluation.
+            unsafe { std::slice::from_raw_parts_mut(a.data().cast::<T>(), n) }
+        }
+        let n = self.len();
+        if self.flags() & NPY_ARRAY_C_CONTIGUOUS == 0 || n == 0 || !self.writeable() {
+            return None;
+        }
+        Some(match dtype {
+            DType::Bool => FlatMut::Bool(go(self, n)),
+            DType::Int32 => FlatMut::Int32(go(self, n)),
+            DType::Int64 => FlatMut::Int64(go(self, n)),
+            DType::Float32 => FlatMut::Float32(go(self, n)),
+            DType::Float64 => FlatMut::Float64(go(self, n)),
+        })
     }
 
     /// A view of the elements as `dtype`, which must be `direct_dtype()`.

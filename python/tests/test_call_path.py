@@ -365,3 +365,34 @@ def test_a_failed_validate_does_not_replace_the_last_call():
     assert ne.validate("a * 5") is None
     assert ne.validate("a * ") is not None
     np.testing.assert_array_equal(ne.re_evaluate(), a * 5)
+
+
+@pytest.mark.parametrize("shape", [(), (1,), (7,), (1000,), (3, 5), (4, 1, 6), (5, 1)])
+def test_flat_runs_and_views_give_numpys_values_and_layout(shape):
+    # C-contiguous inputs of one shape take the flat path (no views);
+    # Fortran-ordered, strided, reversed and broadcast ones the general one.
+    a = RNG.standard_normal(shape)
+    b = RNG.standard_normal(shape)
+    i = RNG.integers(-50, 50, shape).astype(np.int32)
+    m = RNG.random(shape) < 0.5
+    if a.size:
+        a.flat[0] = np.nan
+    cases = {"C": (a, b, i, m)}
+    if len(shape) > 1:
+        cases["F"] = tuple(np.asfortranarray(x) for x in (a, b, i, m))
+    if shape and shape[0] > 2:
+        cases["reversed"] = tuple(x[::-1] for x in (a, b, i, m))
+        cases["broadcast"] = (a, b[:1], i, m)
+    for kind, (a, b, i, m) in cases.items():
+        d = {"a": a, "b": b, "i": i, "m": m}
+        for ex, expected in (
+            ("a * b + i", a * b + i),
+            ("where(m, a, b) / 3", np.where(m, a, b) / 3),
+            ("(a > b) | m", (a > b) | m),
+            ("i * 3 - 1", i * 3 - 1),
+        ):
+            r = ne.evaluate(ex, local_dict=d)
+            assert r.dtype == expected.dtype and r.shape == expected.shape, (kind, ex)
+            np.testing.assert_array_equal(r, expected, err_msg=f"{kind} {ex}")
+            if kind == "F" and r.ndim > 1:
+                assert r.flags.f_contiguous, ex

@@ -5,7 +5,7 @@
 //! or checks the caller's output, and runs the backend.
 
 use crate::alloc::{Order, zeros};
-use crate::array::{Array, ArrayView, ArrayViewMut};
+use crate::array::{Array, ArrayView, ArrayViewMut, Flat, FlatMut, each};
 use crate::backend::Prepared;
 use crate::backend::interp;
 use crate::backend::jit::JitProgram;
@@ -116,6 +116,32 @@ pub(crate) fn evaluate_into(
             assign(out, &result)
         }
     }
+}
+
+/// Evaluates `prepared` on contiguous runs of one length, by position,
+/// into `out` of that length, if it is a small elementwise JIT call
+/// (`run::SmallCall::of_flat`); `Ok(false)`, nothing written, if not.
+pub(crate) fn evaluate_flat(
+    prepared: &Prepared,
+    inputs: &[Flat<'_>],
+    out: FlatMut<'_>,
+    cancel: Cancel<'_>,
+) -> Result<bool> {
+    let Prepared::Jit(jit) = prepared else {
+        return Ok(false);
+    };
+    let n = out.len();
+    let program = prepared.program();
+    if out.dtype() != program.dtype() || inputs.len() != program.graph.inputs().len() {
+        return Ok(false);
+    }
+    let Some(call) = SmallCall::of_flat(jit, inputs, n) else {
+        return Ok(false);
+    };
+    cancel.check()?;
+    let out = each!(FlatMut, out, s => call::Output::of_slice(s));
+    call.run(jit, out, &[n], cancel)?;
+    Ok(true)
 }
 
 /// The shape of `prepared`'s result on `vars`, without evaluating: the

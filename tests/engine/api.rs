@@ -245,3 +245,100 @@ fn reductions_take_a_positional_axis_like_numexpr() {
     let err = jitexpr::evaluate("sum(x, x)", &v).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Type, "{err:?}");
 }
+
+/// `Kernel::eval_into_flat` computes what the general path computes, for
+/// every dtype, and declines (nothing written) what it is not for.
+#[test]
+fn flat_runs_give_the_general_results_or_decline() {
+    use jitexpr::{Backend, Flat, FlatMut, Options};
+    let sig = Signature::new()
+        .with("a", DType::Float64)
+        .with("b", DType::Float64)
+        .with("i", DType::Int32)
+        .with("m", DType::Bool);
+    let n = 37;
+    let a: Vec<f64> = (0..n).map(|k| k as f64 * 0.25 - 3.0).collect();
+    let b: Vec<f64> = (0..n)
+        .map(|k| if k == 5 { f64::NAN } else { 7.0 - k as f64 })
+        .collect();
+    let i: Vec<i32> = (0..n).map(|k| k as i32 - 18).collect();
+    let m: Vec<bool> = (0..n).map(|k| k % 3 == 0).collect();
+    let (av, bv) = (Array1::from(a.clone()), Array1::from(b.clone()));
+    let (iv, mv) = (Array1::from(i.clone()), Array1::from(m.clone()));
+    let vars = Vars::new()
+        .with("a", &av)
+        .with("b", &bv)
+        .with("i", &iv)
+        .with("m", &mv);
+    let flats = [
+        Flat::Float64(&a),
+        Flat::Float64(&b),
+        Flat::Int32(&i),
+        Flat::Bool(&m),
+    ];
+    for (expr, dtype) in [
+        ("a * b + i", DType::Float64),
+        ("where(m, a, b) / 3", DType::Float64),
+        ("(a > b) | m", DType::Bool),
+        ("i * 3 - 1", DType::Int32),
+    ] {
+        let k = jitexpr::compile(expr, &sig).unwrap();
+        let want = k.eval(&vars).unwrap();
+        assert_eq!(want.dtype(), dtype);
+        let got = match dtype {
+            DType::Float64 => {
+                let mut out = vec![0.0; n];
+                assert!(
+                    k.eval_into_flat(&flats, FlatMut::Float64(&mut out))
+                        .unwrap()
+                );
+                Array::from(Array1::from(out).into_dyn())
+            }
+            DType::Bool => {
+                let mut out = vec![false; n];
+                assert!(k.eval_into_flat(&flats, FlatMut::Bool(&mut out)).unwrap());
+                Array::from(Array1::from(out).into_dyn())
+            }
+            _ => {
+                let mut out = vec![0; n];
+                assert!(k.eval_into_flat(&flats, FlatMut::Int32(&mut out)).unwrap());
+                Array::from(Array1::from(out).into_dyn())
+            }
+        };
+        assert!(crate::common::same_bits(&got, &want), "{expr}");
+    }
+    // Declined, nothing written: a reduction, another length, another
+    // dtype, too few inputs, the interpreter, work for several threads.
+    let untouched = |k: &jitexpr::Kernel, flats: &[Flat<'_>], len: usize| {
+        let mut out = vec![-1.5; len];
+        let done = k.eval_into_flat(flats, FlatMut::Float64(&mut out)).unwrap();
+        !done && out.iter().all(|&x| x == -1.5)
+    };
+    let k = jitexpr::compile("a * b + i", &sig).unwrap();
+    assert!(untouched(
+        &jitexpr::compile("a - sum(b) + i", &sig).unwrap(),
+        &flats,
+        n
+    ));
+    assert!(untouched(&k, &flats, n - 1));
+    let short = [flats[0], Flat::Float64(&b[1..]), flats[2], flats[3]];
+    assert!(untouched(&k, &short, n));
+    let wrong = [flats[0], flats[1], Flat::Int64(&[0; 37]), flats[3]];
+    assert!(untouched(&k, &wrong, n));
+    assert!(untouched(&k, &flats[..3], n));
+    let interp = jitexpr::compile_with(
+        "a * b + i",
+        &sig,
+        Options::with_backend(Backend::Interpreter),
+    )
+    .unwrap();
+    assert!(untouched(&interp, &flats, n));
+    let big = vec![1.0; 1 << 20];
+    let bigs = [
+        Flat::Float64(&big),
+        Flat::Float64(&big),
+        Flat::Int32(&[0; 1 << 20]),
+        Flat::Bool(&[true; 1 << 20]),
+    ];
+    assert!(untouched(&k, &bigs, 1 << 20));
+}

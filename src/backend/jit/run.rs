@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use crate::alloc::Order;
-use crate::array::{Array, ArrayView, ArrayViewMut, Element, each};
+use crate::array::{Array, ArrayView, ArrayViewMut, Element, Flat, each};
 use crate::backend::jit::JitProgram;
 use crate::backend::jit::call::{self, Operand, Output, Written};
 use crate::backend::jit::reduce::reduce;
@@ -169,6 +169,43 @@ impl<'j> SmallCall<'j> {
             operands,
             n,
         }))
+    }
+
+    /// The call of `program` on contiguous runs of `n` elements, one per
+    /// input by position (`inputs[k]` is input k), as a 1-d stage of `n`;
+    /// `None` when it is not of that kind (as [`SmallCall::of`]).
+    pub(crate) fn of_flat(
+        jit: &'j JitProgram,
+        inputs: &[Flat<'_>],
+        n: usize,
+    ) -> Option<SmallCall<'j>> {
+        let ([compiled], [kernel]) = (jit.stages(), jit.kernels()) else {
+            return None;
+        };
+        if compiled.stage.reduce.is_some()
+            || compiled.leaves().is_empty()
+            || n == 0
+            || n.saturating_mul(compiled.cost()) >= call::PARALLEL_WORK
+        {
+            return None;
+        }
+        let g = &jit.program().graph;
+        let mut operands = smallvec::SmallVec::new();
+        for &leaf in compiled.leaves() {
+            let Node::Input(i) = g.node(leaf) else {
+                return None;
+            };
+            let flat = inputs.get(i.index())?;
+            if flat.dtype() != g.inputs()[i.index()].dtype || flat.len() != n {
+                return None;
+            }
+            operands.push(each!(Flat, flat, s => Operand::of_slice(s)));
+        }
+        Some(SmallCall {
+            kernel,
+            operands,
+            n,
+        })
     }
 
     /// Runs the call into `out`, of the program's dtype and `shape`, the

@@ -492,7 +492,26 @@ impl Operand {
     }
 }
 
+impl Operand {
+    /// A contiguous run read over a 1-d stage of its length.
+    pub fn of_slice<T: Element>(s: &[T]) -> Operand {
+        let size = std::mem::size_of::<T>() as isize;
+        Operand {
+            dtype: T::DTYPE,
+            ptr: s.as_ptr() as *const u8,
+            strides: [size].into_iter().collect(),
+            flat: Some(size),
+        }
+    }
+}
+
 impl Output {
+    /// A contiguous run written as a 1-d stage of its length (regular
+    /// stores: the flat path is for small calls).
+    pub fn of_slice<T: Element>(s: &mut [T]) -> Output {
+        Output::of::<T>(s.as_mut_ptr() as *mut u8, s.len(), &[1], true).without_streaming()
+    }
+
     /// The whole of `view`, which must have exactly `shape`.
     pub fn new<T: Element>(view: &mut ArrayViewMutD<'_, T>, shape: &[usize]) -> Option<Output> {
         if view.shape() != shape {
