@@ -92,7 +92,19 @@ pub struct KernelSig {
     pub leaves: Box<[DType]>,
     /// The output's dtype.
     pub out: DType,
+    /// Bytes of stack the compiled kernel's frame takes (0 for the
+    /// interpreted tier): [`KernelFn::invoke`] makes sure the calling thread
+    /// has them, and [`STACK_RED_ZONE`] more, before the call.
+    pub frame: usize,
 }
+
+/// Stack a kernel call needs beyond its own frame (the routines it calls),
+/// and the least stack left when a kernel is called: below it, the call runs
+/// on a new stack segment (`stacker`) at least [`STACK_SEGMENT`] large.
+pub const STACK_RED_ZONE: usize = 128 << 10;
+
+/// The smallest stack segment made for a kernel call that needs one.
+pub const STACK_SEGMENT: usize = 1 << 20;
 
 #[derive(Clone, Copy)]
 enum Code {
@@ -129,6 +141,7 @@ impl KernelFn {
             sig: Arc::new(KernelSig {
                 leaves: interp.leaves().into(),
                 out: interp.out(),
+                frame: 0,
             }),
         }
     }
@@ -172,8 +185,17 @@ impl KernelFn {
         n: usize,
     ) {
         match self.code {
-            // SAFETY: the caller's contract is the compiled kernel's ABI.
-            Code::Native(f) => unsafe { f(ptrs, strides, out, out_stride, n) },
+            // A kernel's frame grows with its stage (a deep expression can
+            // spill thousands of values): when the thread's stack left cannot
+            // hold it, the call runs on a new segment that can. (The frame
+            // probes its pages, so one that did not fit would abort cleanly.)
+            Code::Native(f) => {
+                let need = self.sig.frame + STACK_RED_ZONE;
+                stacker::maybe_grow(need, need.max(STACK_SEGMENT), || {
+                    // SAFETY: the caller's contract is the compiled kernel's ABI.
+                    unsafe { f(ptrs, strides, out, out_stride, n) }
+                })
+            }
             // SAFETY: the interpreter outlives the kernel (`from_interp`), and
             // the caller's contract is `interpret`'s.
             Code::Interpreted(p) => unsafe { interpret(&*p, ptrs, strides, out, out_stride, n) },
