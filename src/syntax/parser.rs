@@ -8,7 +8,7 @@
 //! [`infix_binding_power`]. Parsing never panics: every failure is an
 //! [`Error`] with the span of the offending token. The parser does not
 //! recurse: the constructs that nest (parentheses, calls, prefix operators,
-//! right operands) keep their pending work on an explicit stack ([`Frame`]),
+//! right operands) keep their pending work on an explicit stack (`Frame`),
 //! so nesting is bounded only by [`MAX_SOURCE_LEN`] and never by the thread's
 //! stack; left-associative chains (`a + b + c + …`) are a loop.
 
