@@ -114,16 +114,26 @@ fn is_reduction(func: &str) -> bool {
     )
 }
 
-/// The value of an integer literal, possibly negated (`1`, `-1`).
-fn literal_int(ast: &Ast, id: ExprId) -> Option<i64> {
-    match &ast.get(id).kind {
-        ExprKind::Int(v) => i64::try_from(*v).ok(),
-        ExprKind::Unary {
-            op: UnaryOp::Neg,
-            operand,
-            ..
-        } => literal_int(ast, *operand).map(|v| -v),
-        _ => None,
+/// The value of an integer literal, possibly negated (`1`, `-1`, `--1`): a
+/// loop over the minus signs, however many there are.
+fn literal_int(ast: &Ast, mut id: ExprId) -> Option<i64> {
+    let mut negate = false;
+    loop {
+        match &ast.get(id).kind {
+            ExprKind::Int(v) => {
+                let v = i64::try_from(*v).ok()?;
+                return Some(if negate { -v } else { v });
+            }
+            ExprKind::Unary {
+                op: UnaryOp::Neg,
+                operand,
+                ..
+            } => {
+                negate = !negate;
+                id = *operand;
+            }
+            _ => return None,
+        }
     }
 }
 

@@ -50,22 +50,17 @@ fn bounded(program: &Program) -> bool {
     true
 }
 
-/// Every numeric literal under `id`.
+/// Every numeric literal under `id`: a walk with a stack, since nesting is
+/// bounded only by the input's length (a recursive walk overflowed on deep
+/// inputs once the parser no longer capped nesting at 200).
 fn collect(program: &Program, id: jitexpr::internals::syntax::ast::ExprId, out: &mut Vec<f64>) {
-    match &program.get(id).kind {
-        ExprKind::Int(v) => out.push(*v as f64),
-        ExprKind::Float(v) => out.push(if v.is_finite() { *v } else { f64::MAX }),
-        ExprKind::Unary { operand, .. } => collect(program, *operand, out),
-        ExprKind::Binary { lhs, rhs, .. } => {
-            collect(program, *lhs, out);
-            collect(program, *rhs, out);
+    let mut stack = vec![id];
+    while let Some(id) = stack.pop() {
+        match &program.get(id).kind {
+            ExprKind::Int(v) => out.push(*v as f64),
+            ExprKind::Float(v) => out.push(if v.is_finite() { *v } else { f64::MAX }),
+            kind => stack.extend(kind.children()),
         }
-        ExprKind::Call { args, keywords, .. } => {
-            for &a in args.iter().chain(keywords.iter().map(|k| &k.value)) {
-                collect(program, a, out);
-            }
-        }
-        ExprKind::Bool(_) | ExprKind::Name(_) => {}
     }
 }
 

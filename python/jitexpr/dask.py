@@ -248,13 +248,28 @@ class _Stages:
         wrapped = b"(" + self.source + b"\n)"
         try:
             tree = _ast.parse(wrapped, mode="eval")
-        except SyntaxError:  # pragma: no cover - jitexpr accepted it: a gap in this module
+        except (SyntaxError, RecursionError, MemoryError) as e:
+            # jitexpr accepted it; Python's parser limits nesting (about 200
+            # parentheses) where jitexpr does not.
             raise error(
                 "Unsupported",
-                f"jitexpr.dask cannot split `{self.ex}` at its reductions",
+                f"jitexpr.dask cannot split `{_short(self.ex)}` at its reductions: "
+                f"Python's parser rejects it ({type(e).__name__}: {e})",
+                "nest less deeply, or compute the inner reductions first (separate "
+                "evaluates) and pass their results as variables",
+            ) from None
+        try:
+            return self._split(tree, wrapped)
+        except RecursionError:
+            raise error(
+                "Unsupported",
+                f"jitexpr.dask cannot split `{_short(self.ex)}` at its reductions: "
+                "its reductions are nested too deeply for Python's recursion limit",
                 "compute the inner reductions first (separate evaluates), then pass "
                 "their results as variables",
             ) from None
+
+    def _split(self, tree, wrapped):
         starts = [0]
         for line in wrapped.splitlines(keepends=True):
             starts.append(starts[-1] + len(line))
@@ -340,24 +355,29 @@ def _outer_reductions(node):
     """The reduction calls under ``node`` that no other reduction under it contains,
     in the order of the text."""
     found = []
-
-    def walk(n):
-        for child in _ast.iter_child_nodes(n):
+    stack = [node]  # a loop, not recursion: deep expressions have deep trees
+    while stack:
+        for child in _ast.iter_child_nodes(stack.pop()):
             if _is_reduction(child):
                 found.append(child)
             else:
-                walk(child)
-
-    walk(node)
+                stack.append(child)
     return sorted(found, key=lambda c: (c.lineno, c.col_offset))
 
 
+def _short(text, limit=80):
+    """``text`` cut to ``limit`` characters for a message."""
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def _literal_int(node):
-    if isinstance(node, _ast.UnaryOp) and isinstance(node.op, (_ast.USub, _ast.UAdd)):
-        v = _literal_int(node.operand)
-        return -v if isinstance(node.op, _ast.USub) else v
+    sign = 1
+    while isinstance(node, _ast.UnaryOp) and isinstance(node.op, (_ast.USub, _ast.UAdd)):
+        if isinstance(node.op, _ast.USub):
+            sign = -sign
+        node = node.operand
     if isinstance(node, _ast.Constant) and type(node.value) is int:
-        return node.value
+        return sign * node.value
     raise error(  # pragma: no cover - the whole-expression compile rejects it
         "Type", "axis= must be an integer literal", "write the axis as a number, like axis=1"
     )

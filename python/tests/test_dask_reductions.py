@@ -279,3 +279,24 @@ def test_errors_match_eager(data, ex):
     with pytest.raises(jitexpr.JitexprError) as lazy:  # while building the graph
         jd.evaluate(ex, local_dict=lazy_values, global_dict={})
     assert type(lazy.value) is type(eager.value), (lazy.value, eager.value)
+
+
+def test_deep_nesting(client, data):
+    """jitexpr nests as deep as its 256 KiB limit; Python's parser (which splits
+    expressions at their reductions) stops near 200 parentheses: a clear error."""
+    arrays, np_ = data
+    x = arrays["x"]
+    # No reduction: never parsed by Python.
+    ex = "-(" * 10_001 + "x" + ")" * 10_001
+    (got,) = _compute(client, jd.evaluate(ex, local_dict={"x": x}, global_dict={}))
+    np.testing.assert_array_equal(got, -np_["x"])
+    # A top-level reduction of a deep operand: split by jitexpr, not Python.
+    ex = "sum(" + "(" * 5_000 + "x" + ")" * 5_000 + ", axis=--1)"
+    (got,) = _compute(client, jd.evaluate(ex, local_dict={"x": x}, global_dict={}))
+    np.testing.assert_allclose(got, np_["x"].sum(axis=1), rtol=1e-12)
+    # A reduction inside an expression nested deeper than Python parses.
+    ex = "x - " + "(" * 1_000 + "mean(x)" + ")" * 1_000
+    with pytest.raises(jitexpr.JitexprUnsupportedError) as e:
+        jd.evaluate(ex, local_dict={"x": x}, global_dict={})
+    assert "Python's parser rejects it" in str(e.value)
+    assert len(e.value.message) < 300  # the expression is shortened

@@ -259,8 +259,13 @@ def test_shape_type_value_and_limit_errors():
     with pytest.raises(TypeError, match="bool") as info:
         ne.evaluate("m - m")
     assert isinstance(info.value, ne.JitexprTypeError)
-    with pytest.raises(ValueError, match="nested too deeply"):
-        ne.evaluate("(" * 300 + "a" + ")" * 300)
+    # Nesting is limited only by the 256 KiB length limit (numexpr issue #473:
+    # 400 parentheses).
+    np.testing.assert_array_equal(ne.evaluate("(" * 400 + "a" + ")" * 400), a)
+    np.testing.assert_array_equal(ne.evaluate("-(" * 10_001 + "a" + ")" * 10_001), -a)
+    with pytest.raises(ValueError, match="bytes long; the limit is 262144") as info:
+        ne.evaluate("(" * 140_000 + "a" + ")" * 140_000)
+    assert isinstance(info.value, ne.JitexprLimitError)
     empty = np.ones(0)
     with pytest.raises(ValueError) as info:
         ne.evaluate("min(empty)")

@@ -39,6 +39,13 @@
 //!   `np.loadtxt` does not parse `True`/`False` for any dtype; read them with
 //!   `dtype=bool`. Arrays with more than two dimensions are refused.
 //!
+//! # Cancelling
+//!
+//! [`load_value_with_cancel`] and [`save_many_with_cancel`] check a [`CancelToken`] (the
+//! command line's Ctrl-C) before the first MiB they read or write and after every MiB,
+//! and stop with an error of kind [`ErrorKind::Cancelled`]: a multi-GB `.npy` load or
+//! `.csv` write stops within a MiB. A cancelled output leaves its target as it was.
+//!
 //! Every output is atomic: the bytes go to a temporary file in the target's directory,
 //! which is flushed, synced and then renamed over the target. If anything fails before
 //! the rename, the temporary file is removed and the target is untouched (an existing
@@ -57,7 +64,74 @@ use ndarray_npy::{
 };
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::{Array, DType};
+use crate::{Array, CancelToken, DType};
+
+/// How many bytes a load or save reads or writes between checks of its cancel token.
+pub const CANCEL_CHUNK: usize = 1 << 20;
+
+/// A reader or writer that checks a cancel token before its first [`CANCEL_CHUNK`]
+/// bytes and after every one, handing at most that many to one `read` or `write`
+/// (a whole array's `read_exact` or `write_all` is then many calls).
+struct Watched<'t, T> {
+    inner: T,
+    cancel: &'t CancelToken,
+    /// Bytes since the last check.
+    since_check: usize,
+}
+
+impl<'t, T> Watched<'t, T> {
+    fn new(inner: T, cancel: &'t CancelToken) -> Self {
+        Watched {
+            inner,
+            cancel,
+            since_check: CANCEL_CHUNK,
+        }
+    }
+
+    /// The most bytes the next call may move, or the cancellation.
+    fn budget(&mut self, want: usize) -> io::Result<usize> {
+        if self.since_check >= CANCEL_CHUNK {
+            if self.cancel.is_cancelled() {
+                return Err(io::Error::other("cancelled"));
+            }
+            self.since_check = 0;
+        }
+        Ok(want.min(CANCEL_CHUNK - self.since_check))
+    }
+}
+
+impl<T: Read> Read for Watched<'_, T> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.budget(buf.len())?;
+        let got = self.inner.read(&mut buf[..n])?;
+        self.since_check += got;
+        Ok(got)
+    }
+}
+
+impl<T: Write> Write for Watched<'_, T> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.budget(buf.len())?;
+        let put = self.inner.write(&buf[..n])?;
+        self.since_check += put;
+        Ok(put)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+impl<T: Seek> Seek for Watched<'_, T> {
+    fn seek(&mut self, pos: SeekFrom) -> io::Result<u64> {
+        self.inner.seek(pos)
+    }
+}
+
+/// The error of a load or save stopped by its token.
+fn cancelled(what: &str) -> Error {
+    Error::new(ErrorKind::Cancelled, format!("{what} cancelled"))
+}
 
 /// The extensions [`save`] understands, for help texts.
 const SAVE_FORMATS: &str = "use a file name ending in .npy, .npz or .csv";
@@ -69,7 +143,18 @@ const SAVE_FORMATS: &str = "use a file name ending in .npy, .npz or .csv";
 /// NumPy files, unsupported dtypes and out-of-range integers give [`ErrorKind::Value`];
 /// a missing `.npz` member gives [`ErrorKind::Name`].
 pub fn load_value(spec: &str) -> Result<Array> {
-    Ok(match load_value_inner(spec)? {
+    load_value_with_cancel(spec, &CancelToken::new())
+}
+
+/// [`load_value`], checking `cancel` every MiB read: once it is cancelled the load
+/// stops with an error of kind [`ErrorKind::Cancelled`].
+pub fn load_value_with_cancel(spec: &str, cancel: &CancelToken) -> Result<Array> {
+    let loaded = match load_value_inner(spec, cancel) {
+        // Whatever error the readers made of it.
+        Err(_) if cancel.is_cancelled() => return Err(cancelled(&format!("loading '{spec}'"))),
+        other => other?,
+    };
+    Ok(match loaded {
         Array::Bool(x) => Array::Bool(on_huge_pages(x)),
         Array::Int32(x) => Array::Int32(on_huge_pages(x)),
         Array::Int64(x) => Array::Int64(on_huge_pages(x)),
@@ -106,7 +191,7 @@ fn on_huge_pages<T: crate::array::Element>(a: ArrayD<T>) -> ArrayD<T> {
     moved.unwrap_or(a)
 }
 
-fn load_value_inner(spec: &str) -> Result<Array> {
+fn load_value_inner(spec: &str, cancel: &CancelToken) -> Result<Array> {
     let lower = spec.to_ascii_lowercase();
     if let Some(pos) = lower.rfind(".npz:") {
         let (path, member) = (&spec[..pos + 4], &spec[pos + 5..]);
@@ -119,13 +204,13 @@ fn load_value_inner(spec: &str) -> Result<Array> {
                 "write {path}:NAME, or {path} alone if it holds one array"
             )));
         }
-        return load_npz(Path::new(path), Some(member));
+        return load_npz(Path::new(path), Some(member), cancel);
     }
     if lower.ends_with(".npy") {
-        return load_npy(Path::new(spec));
+        return load_npy(Path::new(spec), cancel);
     }
     if lower.ends_with(".npz") {
-        return load_npz(Path::new(spec), None);
+        return load_npz(Path::new(spec), None, cancel);
     }
     if let Some(value) = parse_number(spec)? {
         return Ok(value);
@@ -148,8 +233,8 @@ fn load_value_inner(spec: &str) -> Result<Array> {
         Err(e) => return Err(io_error("cannot open", path, &e)),
     };
     match &magic[..n] {
-        [0x93, b'N', b'U', b'M', b'P', b'Y'] => load_npy(path),
-        [b'P', b'K', 3, 4, ..] | [b'P', b'K', 5, 6, ..] => load_npz(path, None),
+        [0x93, b'N', b'U', b'M', b'P', b'Y'] => load_npy(path, cancel),
+        [b'P', b'K', 3, 4, ..] | [b'P', b'K', 5, 6, ..] => load_npz(path, None, cancel),
         _ => Err(Error::new(
             ErrorKind::Value,
             format!("'{spec}' is not a .npy or .npz file"),
@@ -168,6 +253,17 @@ pub fn save(path: &Path, value: &Array) -> Result<()> {
 /// atomically. With exactly one entry any extension [`save`] accepts works (the name is
 /// then used only for `.npz`).
 pub fn save_many(path: &Path, values: &[(&str, &Array)]) -> Result<()> {
+    save_many_with_cancel(path, values, &CancelToken::new())
+}
+
+/// [`save_many`], checking `cancel` every MiB written: once it is cancelled the save
+/// stops with an error of kind [`ErrorKind::Cancelled`], the temporary file is removed
+/// and the target is left as it was.
+pub fn save_many_with_cancel(
+    path: &Path,
+    values: &[(&str, &Array)],
+    cancel: &CancelToken,
+) -> Result<()> {
     let format = output_format(path)?;
     if format != Format::Npz && values.len() != 1 {
         return Err(Error::new(
@@ -202,11 +298,18 @@ pub fn save_many(path: &Path, values: &[(&str, &Array)]) -> Result<()> {
             ));
         }
     }
-    write_atomically(path, |w| match format {
-        Format::Npy => write_npy(w, values[0].1),
-        Format::Npz => write_npz(w, values),
-        Format::Csv => write_csv(w, values[0].1),
-    })
+    let written = write_atomically(path, |w| {
+        let w = &mut Watched::new(w, cancel);
+        match format {
+            Format::Npy => write_npy(w, values[0].1),
+            Format::Npz => write_npz(w, values),
+            Format::Csv => write_csv(w, values[0].1),
+        }
+    });
+    match written {
+        Err(_) if cancel.is_cancelled() => Err(cancelled(&format!("writing '{}'", path.display()))),
+        other => other,
+    }
 }
 
 // ---------------------------------------------------------------------------------
@@ -334,13 +437,13 @@ fn read_npy_header(r: &mut impl Read, path: &Path) -> Result<NpyHeader> {
     })
 }
 
-fn load_npy(path: &Path) -> Result<Array> {
+fn load_npy(path: &Path, cancel: &CancelToken) -> Result<Array> {
     let file = File::open(path).map_err(|e| io_error("cannot open", path, &e))?;
     let len = file
         .metadata()
         .map_err(|e| io_error("cannot read", path, &e))?
         .len();
-    read_npy(BufReader::new(file), len, path)
+    read_npy(Watched::new(BufReader::new(file), cancel), len, path)
 }
 
 /// An array from the bytes of a `.npy` file (what the fuzz target reads).
@@ -616,8 +719,12 @@ impl<R: Read> Read for CountingReader<R> {
     }
 }
 
-fn load_npz(path: &Path, member: Option<&str>) -> Result<Array> {
-    read_npz(|| File::open(path).map(BufReader::new), path, member)
+fn load_npz(path: &Path, member: Option<&str>, cancel: &CancelToken) -> Result<Array> {
+    read_npz(
+        || File::open(path).map(|f| Watched::new(BufReader::new(f), cancel)),
+        path,
+        member,
+    )
 }
 
 /// The member `member` (or the only one) of the archive `open` reads,
@@ -817,7 +924,7 @@ fn write_atomically(
     Ok(())
 }
 
-fn write_npy(w: &mut BufWriter<&mut File>, value: &Array) -> Result<()> {
+fn write_npy(w: &mut impl Write, value: &Array) -> Result<()> {
     let r = match value {
         Array::Bool(a) => a.write_npy(w),
         Array::Int32(a) => a.write_npy(w),
@@ -828,7 +935,7 @@ fn write_npy(w: &mut BufWriter<&mut File>, value: &Array) -> Result<()> {
     r.map_err(|e| Error::new(ErrorKind::Io, format!("cannot write .npy data: {e}")))
 }
 
-fn write_npz(w: &mut BufWriter<&mut File>, values: &[(&str, &Array)]) -> Result<()> {
+fn write_npz(w: &mut (impl Write + Seek), values: &[(&str, &Array)]) -> Result<()> {
     let err = |e: WriteNpzError| Error::new(ErrorKind::Io, format!("cannot write .npz data: {e}"));
     let mut npz = NpzWriter::new(w);
     for (name, value) in values {
@@ -888,13 +995,24 @@ macro_rules! csv_float {
 }
 csv_float!(f32, f64);
 
-fn csv_text<T: CsvValue>(a: &ArrayViewD<'_, T>) -> String {
+/// Writes `a` as CSV text to `w`, a piece of about 64 KiB at a time (so a huge
+/// array is neither held as text whole nor written without cancel checks).
+fn csv_text<T: CsvValue>(a: &ArrayViewD<'_, T>, w: &mut impl Write) -> io::Result<()> {
+    const PIECE: usize = 64 << 10;
     let mut out = String::new();
+    let put = |out: &mut String, w: &mut dyn Write| -> io::Result<()> {
+        if out.len() >= PIECE {
+            w.write_all(out.as_bytes())?;
+            out.clear();
+        }
+        Ok(())
+    };
     match a.ndim() {
         0 | 1 => {
             for &v in a.iter() {
                 v.write_csv(&mut out);
                 out.push('\n');
+                put(&mut out, w)?;
             }
         }
         _ => {
@@ -904,24 +1022,24 @@ fn csv_text<T: CsvValue>(a: &ArrayViewD<'_, T>) -> String {
                         out.push(',');
                     }
                     v.write_csv(&mut out);
+                    put(&mut out, w)?;
                 }
                 out.push('\n');
             }
         }
     }
-    out
+    w.write_all(out.as_bytes())
 }
 
-fn write_csv(w: &mut BufWriter<&mut File>, value: &Array) -> Result<()> {
-    let text = match value {
-        Array::Bool(a) => csv_text(&a.view()),
-        Array::Int32(a) => csv_text(&a.view()),
-        Array::Int64(a) => csv_text(&a.view()),
-        Array::Float32(a) => csv_text(&a.view()),
-        Array::Float64(a) => csv_text(&a.view()),
-    };
-    w.write_all(text.as_bytes())
-        .map_err(|e| Error::new(ErrorKind::Io, format!("cannot write CSV data: {e}")))
+fn write_csv(w: &mut impl Write, value: &Array) -> Result<()> {
+    match value {
+        Array::Bool(a) => csv_text(&a.view(), w),
+        Array::Int32(a) => csv_text(&a.view(), w),
+        Array::Int64(a) => csv_text(&a.view(), w),
+        Array::Float32(a) => csv_text(&a.view(), w),
+        Array::Float64(a) => csv_text(&a.view(), w),
+    }
+    .map_err(|e| Error::new(ErrorKind::Io, format!("cannot write CSV data: {e}")))
 }
 
 // ---------------------------------------------------------------------------------
@@ -1125,6 +1243,113 @@ impl<'a> PyParser<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Cancels `token` once `after` bytes went through it (a Ctrl-C mid-stream).
+    struct CancelAfter<'t, T> {
+        inner: T,
+        token: &'t CancelToken,
+        after: usize,
+        moved: usize,
+    }
+
+    impl<T: Read> Read for CancelAfter<'_, T> {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let n = self.inner.read(buf)?;
+            self.moved += n;
+            if self.moved >= self.after {
+                self.token.cancel();
+            }
+            Ok(n)
+        }
+    }
+
+    impl<T: Seek> Seek for CancelAfter<'_, T> {
+        fn seek(&mut self, pos: SeekFrom) -> io::Result<u64> {
+            self.inner.seek(pos)
+        }
+    }
+
+    impl<T: Write> Write for CancelAfter<'_, T> {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            let n = self.inner.write(buf)?;
+            self.moved += n;
+            if self.moved >= self.after {
+                self.token.cancel();
+            }
+            Ok(n)
+        }
+
+        fn flush(&mut self) -> io::Result<()> {
+            self.inner.flush()
+        }
+    }
+
+    /// 16 MiB of float64 as .npy bytes.
+    fn big_npy() -> Vec<u8> {
+        let a = ndarray::Array1::<f64>::from_iter((0..2 << 20).map(f64::from)).into_dyn();
+        let mut bytes = Vec::new();
+        a.write_npy(&mut bytes).unwrap();
+        bytes
+    }
+
+    #[test]
+    fn a_load_cancelled_midway_stops_within_a_chunk() {
+        let bytes = big_npy();
+        // Uncancelled, the watched reader reads it all.
+        let token = CancelToken::new();
+        let r = Watched::new(io::Cursor::new(&bytes[..]), &token);
+        let a = read_npy(r, bytes.len() as u64, Path::new("big.npy")).unwrap();
+        assert_eq!(a.shape(), &[2 << 20]);
+        // Cancelled after 3 MiB: no more than one chunk more is read.
+        let mut source = CancelAfter {
+            inner: io::Cursor::new(&bytes[..]),
+            token: &token,
+            after: 3 << 20,
+            moved: 0,
+        };
+        let e = read_npy(
+            Watched::new(&mut source, &token),
+            bytes.len() as u64,
+            Path::new("big.npy"),
+        )
+        .unwrap_err();
+        assert!(token.is_cancelled(), "{e:?}");
+        assert!(source.moved <= (3 << 20) + CANCEL_CHUNK, "{}", source.moved);
+    }
+
+    #[test]
+    fn a_save_cancelled_midway_stops_within_a_chunk() {
+        let a = Array::Float64(
+            ndarray::Array2::<f64>::from_shape_fn((1 << 10, 1 << 10), |(i, j)| (i * j) as f64)
+                .into_dyn(),
+        );
+        let write = |what: &str, mut w: &mut dyn Write| match what {
+            "csv" => write_csv(&mut w, &a),
+            _ => write_npy(&mut w, &a),
+        };
+        for what in ["npy", "csv"] {
+            let token = CancelToken::new();
+            let mut sink = CancelAfter {
+                inner: Vec::new(),
+                token: &token,
+                after: 2 << 20,
+                moved: 0,
+            };
+            let e = write(what, &mut Watched::new(&mut sink, &token)).unwrap_err();
+            assert!(token.is_cancelled(), "{what}: {e:?}");
+            // At most one chunk past the Ctrl-C (a CSV piece is smaller).
+            assert!(
+                sink.moved <= (2 << 20) + CANCEL_CHUNK,
+                "{what}: {}",
+                sink.moved
+            );
+            // Not cancelled: all of it.
+            let token = CancelToken::new();
+            let mut all = Vec::new();
+            write(what, &mut Watched::new(&mut all, &token)).unwrap();
+            assert!(all.len() > 8 << 20, "{what}: {}", all.len());
+        }
+    }
 
     #[test]
     fn parses_headers() {

@@ -97,15 +97,24 @@ fn format_values<T: Printable>(a: ArrayViewD<'_, T>) -> String {
     let summarize = a.len() > THRESHOLD;
     // The format is chosen from the entries that are shown.
     let shown: Vec<T> = if summarize {
-        let mut part = a.to_owned();
-        for axis in 0..part.ndim() {
-            let n = part.shape()[axis];
+        // The edges of each long axis, selected from the view (a copy of the
+        // whole array first took seconds for a multi-GB result).
+        let mut part: Option<ndarray::ArrayD<T>> = None;
+        for axis in 0..a.ndim() {
+            let n = a.shape()[axis];
             if n > 2 * EDGE_ITEMS {
                 let idx: Vec<usize> = (0..EDGE_ITEMS).chain(n - EDGE_ITEMS..n).collect();
-                part = part.select(Axis(axis), &idx);
+                let selected = match &part {
+                    Some(p) => p.select(Axis(axis), &idx),
+                    None => a.select(Axis(axis), &idx),
+                };
+                part = Some(selected);
             }
         }
-        part.iter().copied().collect()
+        match part {
+            Some(p) => p.iter().copied().collect(),
+            None => a.iter().copied().collect(),
+        }
     } else {
         a.iter().copied().collect()
     };

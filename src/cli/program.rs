@@ -679,32 +679,43 @@ impl Literal {
     }
 }
 
+/// The literal at `id`, possibly negated: a loop over the minus signs, however
+/// many there are.
 fn literal(ast: &Program, id: ExprId) -> Result<Literal> {
+    // `negated`: the span of the innermost minus sign's node.
+    let (mut id, mut negate, mut negated) = (id, false, None);
+    while let ExprKind::Unary {
+        op: UnaryOp::Neg,
+        operand,
+        ..
+    } = &ast.get(id).kind
+    {
+        negate = !negate;
+        negated = Some(ast.get(id).span);
+        id = *operand;
+    }
     let e = ast.get(id);
-    match &e.kind {
+    let value = match &e.kind {
         ExprKind::Int(v) => i64::try_from(*v)
             .map(Literal::Int)
-            .map_err(|_| Error::new(ErrorKind::Value, "integer too large").at(e.span)),
-        ExprKind::Float(v) => Ok(Literal::Float(*v)),
-        ExprKind::Bool(b) => Ok(Literal::Bool(*b)),
+            .map_err(|_| Error::new(ErrorKind::Value, "integer too large").at(e.span))?,
+        ExprKind::Float(v) => Literal::Float(*v),
+        ExprKind::Bool(b) => Literal::Bool(*b),
         ExprKind::Name(n) => match builtins::CONSTANTS.iter().find(|(c, _)| c == n) {
-            Some((_, v)) => Ok(Literal::Float(*v)),
-            None => Ok(Literal::Name(n.clone())),
-        },
-        ExprKind::Unary {
-            op: UnaryOp::Neg,
-            operand,
-            ..
-        } => match literal(ast, *operand)? {
-            Literal::Int(i) => Ok(Literal::Int(-i)),
-            Literal::Float(f) => Ok(Literal::Float(-f)),
-            _ => Err(not_literal(e.span)),
+            Some((_, v)) => Literal::Float(*v),
+            None => Literal::Name(n.clone()),
         },
         ExprKind::Call { func, .. } if DType::from_name(func).is_some() => {
-            Ok(Literal::Name(func.clone()))
+            Literal::Name(func.clone())
         }
-        _ => Err(not_literal(e.span)),
-    }
+        _ => return Err(not_literal(e.span)),
+    };
+    Ok(match (negate, value) {
+        (false, v) => v,
+        (true, Literal::Int(i)) => Literal::Int(-i),
+        (true, Literal::Float(f)) => Literal::Float(-f),
+        (true, _) => return Err(not_literal(negated.unwrap_or(e.span))),
+    })
 }
 
 fn not_literal(span: Span) -> Error {

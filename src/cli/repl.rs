@@ -497,7 +497,10 @@ impl Repl {
             return Err(usage("load").with_help("e.g. :load x data.npy or :load y data.npz:y"));
         };
         check_name(name)?;
-        let array = io::load_value(&expand_home(spec))?;
+        // Ctrl-C stops a long load (checked every MiB).
+        let token = super::evaluation_token();
+        let array =
+            super::with_progress(|| io::load_value_with_cancel(&expand_home(spec), &token))?;
         emit(&format!(
             "{name}: {} {}",
             array.dtype().name(),
@@ -519,7 +522,9 @@ impl Repl {
             .map(|name| Ok((*name, self.var(name)?)))
             .collect::<Result<_>>()?;
         let path = expand_home(path);
-        io::save_many(Path::new(&path), &values)?;
+        // Ctrl-C stops a long save (checked every MiB); the file is left as it was.
+        let token = super::evaluation_token();
+        super::with_progress(|| io::save_many_with_cancel(Path::new(&path), &values, &token))?;
         emit(&format!("saved {} to {path}", names.join(", ")));
         Ok(())
     }

@@ -284,6 +284,22 @@ fn explain_shows_every_stage() {
     jitexpr().args(["explain", "a +"]).assert().code(1);
 }
 
+/// `explain` of an expression nested 30,001 deep (a 120 KB argument: one
+/// argument may not exceed 128 KiB): every stage prints, nothing recurses.
+#[test]
+fn explain_prints_a_deeply_nested_expression() {
+    let n = 30_001;
+    let expr = format!("{}a{}", "-(".repeat(n), ")".repeat(n));
+    let a = jitexpr().args(["explain", "--", &expr]).assert().success();
+    let out = String::from_utf8_lossy(&a.get_output().stdout).to_string();
+    // The AST, fully parenthesized.
+    assert!(out.contains(&format!("\n{}a{}\n", "(-".repeat(n), ")".repeat(n))));
+    // The typed IR has every negation; the optimized one, one (n is odd).
+    assert!(out.contains(&format!("%{n} = neg.f64 %{}\nreturn %{n}", n - 1)));
+    assert!(out.contains(&format!("({} -> 2 nodes)", n + 1)));
+    assert!(out.contains("%1 = neg.f64 %0\nreturn %1"));
+}
+
 #[test]
 fn info_lists_backends() {
     let a = jitexpr().arg("info").assert().success();

@@ -5,9 +5,11 @@
 
 use std::path::{Path, PathBuf};
 
-use jitexpr::cli::io::{load_value, save, save_many};
+use jitexpr::cli::io::{
+    load_value, load_value_with_cancel, save, save_many, save_many_with_cancel,
+};
 use jitexpr::cli::print::format_array;
-use jitexpr::{Array, DType, ErrorKind};
+use jitexpr::{Array, CancelToken, DType, ErrorKind};
 use ndarray::{ArrayD, IxDyn, ShapeBuilder};
 
 fn data(name: &str) -> String {
@@ -701,4 +703,47 @@ fn headers_declaring_more_data_than_the_file_holds_are_errors() {
     bytes.extend_from_slice(&[0u8; 24]);
     std::fs::write(&ok, &bytes).unwrap();
     assert_eq!(load_value(ok.to_str().unwrap()).unwrap().shape(), &[3]);
+}
+
+/// A cancelled token (Ctrl-C) stops loads and saves with a `Cancelled` error; a
+/// cancelled save leaves an existing file as it was and no temporary file behind.
+/// (Cancelling midway, within a MiB: the unit tests of `cli::io`.)
+#[test]
+fn cancelled_loads_and_saves_stop_and_keep_the_target() {
+    let dir = tempfile::tempdir().unwrap();
+    let big = Array::Float64(ArrayD::from_shape_fn(IxDyn(&[1 << 20]), |i| i[0] as f64));
+    let small = Array::Int32(ArrayD::from_elem(IxDyn(&[3]), 7));
+    for ext in ["npy", "npz", "csv"] {
+        let path = dir.path().join(format!("out.{ext}"));
+        save(&path, &small).unwrap();
+        let before = std::fs::read(&path).unwrap();
+        let token = CancelToken::new();
+        token.cancel();
+        let e = save_many_with_cancel(&path, &[("result", &big)], &token).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Cancelled, "{ext}: {e}");
+        assert!(e.message().contains("cancelled"), "{ext}: {}", e.message());
+        assert_eq!(
+            std::fs::read(&path).unwrap(),
+            before,
+            "{ext}: target changed"
+        );
+        // Not cancelled: written.
+        save_many_with_cancel(&path, &[("result", &big)], &CancelToken::new()).unwrap();
+        assert!(std::fs::metadata(&path).unwrap().len() > 1 << 20, "{ext}");
+    }
+    let names: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names.len(), 3, "temporary files left: {names:?}");
+    for spec in ["out.npy", "out.npz", "out.npz:result"] {
+        let spec = dir.path().join(spec).to_string_lossy().into_owned();
+        let token = CancelToken::new();
+        token.cancel();
+        let e = load_value_with_cancel(&spec, &token).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Cancelled, "{spec}: {e}");
+        assert_eq!(e.message(), format!("loading '{spec}' cancelled"));
+        let a = load_value_with_cancel(&spec, &CancelToken::new()).unwrap();
+        assert_eq!(bits(&a), bits(&big), "{spec}");
+    }
 }

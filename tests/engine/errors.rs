@@ -5,7 +5,7 @@
 use std::ops::Range;
 use std::process::Command;
 
-use jitexpr::internals::syntax::parser::{MAX_DEPTH, MAX_SOURCE_LEN};
+use jitexpr::internals::syntax::parser::MAX_SOURCE_LEN;
 use jitexpr::{DType, Error, ErrorKind, Signature, Span, Vars};
 use ndarray::{Array1, Array2, arr0, array};
 use proptest::prelude::*;
@@ -569,65 +569,39 @@ fn complex_literal_is_unsupported() {
 // ---------------------------------------------------------------- limits
 
 #[test]
-fn deep_parentheses_are_a_limit_error() {
-    in_child_process("deep_parentheses_are_a_limit_error", || {
+fn errors_deep_inside_nesting_point_at_their_token() {
+    in_child_process("errors_deep_inside_nesting_point_at_their_token", || {
+        // 100,000 open parentheses, never closed: unclosed at the end, with
+        // the innermost `(` as the secondary label.
         let n = 100_000;
-        let src = format!("{}a{}", "(".repeat(n), ")".repeat(n));
+        let src = format!("{}a", "(".repeat(n));
         let e = err(&src);
         check(
             &e,
-            ErrorKind::Limit,
-            &format!("expression is nested too deeply (more than {MAX_DEPTH} levels)"),
-            MAX_DEPTH..MAX_DEPTH + 1,
-            Some("split the expression into smaller ones"),
+            ErrorKind::Syntax,
+            "unclosed `(`",
+            src.len()..src.len(),
+            Some("add the missing `)`"),
         );
-        assert_eq!(e.label(), Some("nesting limit reached here"));
-    });
-}
-
-#[test]
-fn deep_negation_is_a_limit_error() {
-    in_child_process("deep_negation_is_a_limit_error", || {
-        let message = format!("expression is nested too deeply (more than {MAX_DEPTH} levels)");
-        // `-(` is two levels: the prefix operator and the parenthesis. 100,000 of
-        // them with their closing parentheses would exceed the length limit, so
-        // this input leaves them open; the nesting limit is hit first.
-        let src = format!("{}a", "-(".repeat(100_000));
-        let e = err(&src);
-        check(
-            &e,
-            ErrorKind::Limit,
-            &message,
-            MAX_DEPTH..MAX_DEPTH + 1,
-            Some("split the expression into smaller ones"),
-        );
+        assert_eq!(e.label(), Some("expected `)`"));
+        // `-(` nested 60,000 times around an unknown name.
         let n = 60_000;
-        let src = format!("{}a{}", "-(".repeat(n), ")".repeat(n));
+        let src = format!("{}nope{}", "-(".repeat(n), ")".repeat(n));
         let e = err(&src);
-        assert_eq!(e.message(), message);
-        assert_eq!(e.span(), Some(Span::new(MAX_DEPTH, MAX_DEPTH + 1)));
-        // Bare prefix operators and `**` towers are limited the same way.
+        assert_eq!(e.kind(), ErrorKind::Name);
+        // (The span of a parenthesized expression includes its parentheses.)
+        assert_eq!(e.span(), Some(Span::new(2 * n - 1, 2 * n + 5)));
+        // A syntax error at the bottom of bare prefix operators and `**` towers.
         for src in [
-            format!("{}a", "-".repeat(100_000)),
-            format!("{}a", "~".repeat(100_000)),
-            format!("a{}", "**a".repeat(50_000)),
+            format!("{}a)", "-".repeat(100_000)),
+            format!("{}m)", "~".repeat(100_000)),
+            format!("a{})", "**a".repeat(50_000)),
         ] {
             let e = err(&src);
-            assert_eq!(e.kind(), ErrorKind::Limit, "{e:?}");
-            assert_eq!(e.message(), message);
+            assert_eq!(e.message(), "unmatched `)`", "{e:?}");
+            assert_eq!(e.span(), Some(Span::new(src.len() - 1, src.len())));
             let _ = e.render();
         }
-    });
-}
-
-#[test]
-fn nesting_just_below_the_limit_compiles() {
-    in_child_process("nesting_just_below_the_limit_compiles", || {
-        let n = MAX_DEPTH - 1;
-        let src = format!("{}a{}", "(".repeat(n), ")".repeat(n));
-        assert!(jitexpr::compile(&src, &sig()).is_ok());
-        let e = err(&format!("{}a{}", "(".repeat(n + 1), ")".repeat(n + 1)));
-        assert_eq!(e.kind(), ErrorKind::Limit);
     });
 }
 

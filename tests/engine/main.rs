@@ -8,6 +8,7 @@ mod common;
 
 mod api;
 mod cancel;
+mod deep;
 mod differential;
 mod errors;
 mod golden;

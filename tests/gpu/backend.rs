@@ -561,3 +561,40 @@ fn eval_into_on_the_gpu() {
     k.eval_into(&vars, &mut out).unwrap();
     assert_eq!(out[9], 27.0);
 }
+
+/// Deeply nested expressions on the GPU, on a 2 MiB thread. Parentheses and
+/// minus chains optimize to one node; a right-nested sum keeps every node
+/// (the shader is a `let` per node, no nesting). Lavapipe's shader compile
+/// time grows faster than linearly with the nodes (1,000 sums: about 1 s,
+/// 4,000: 13 s), so the sums are 1,000 deep here; `tests/engine/deep.rs`
+/// takes every other backend to the length limit.
+#[test]
+fn deep_expressions_on_the_gpu() {
+    if !gpu_available() {
+        return;
+    }
+    std::thread::Builder::new()
+        .stack_size(2 << 20)
+        .spawn(|| {
+            let a = Array1::from(vec![0.5f32, -1.25, 2.0, 0.0, 3.0, -7.75]);
+            let vars = Vars::new().with("a", &a);
+            let nest = |open: &str, close: &str, n: usize| {
+                format!("{}a{}", open.repeat(n), close.repeat(n))
+            };
+            let cases = [
+                (nest("(", ")", 100_000), 1.0),
+                (nest("-(", ")", 10_001), -1.0),
+                (nest("a+(", ")", 1000), 1001.0),
+            ];
+            for (e, factor) in cases {
+                let got = jitexpr::evaluate_with(&e, &vars, gpu()).unwrap();
+                let want: Vec<f32> = a.iter().map(|x| x * factor).collect();
+                let got: Vec<f32> = got.to_scalars().iter().map(|s| s.to_f64() as f32).collect();
+                assert_eq!(got, want, "{} bytes", e.len());
+            }
+            gpu_vs_interp(&nest("sin(", ")", 300), &vars, |g, w| close(g, w, 1e-5));
+        })
+        .unwrap()
+        .join()
+        .unwrap();
+}

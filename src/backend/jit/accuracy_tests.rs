@@ -198,7 +198,11 @@ fn compile(op: Op, dtype: DType) -> (call::CodeMemory, call::KernelFn) {
         println!("{}", code.vcode.as_deref().unwrap_or(""));
     }
     let leaves = vec![dtype; op.arity()].into_boxed_slice();
-    let sig = call::KernelSig { leaves, out: dtype };
+    let sig = call::KernelSig {
+        leaves,
+        out: dtype,
+        frame: 0,
+    };
     let (code, mut fns) = call::finalize(module, &[(id, sig, None)]).unwrap();
     (code, fns.remove(0))
 }

@@ -120,11 +120,14 @@ impl Interp {
         if vector_math && !plan.vector_only.is_empty() {
             return None;
         }
-        // Each node's last reader, so that its slot is reused after it.
+        // Each node's last reader, so that its slot is reused after it
+        // (not a constant's: its slot is filled once per call).
         let mut last_use: HashMap<NodeId, usize> = HashMap::new();
         for (k, &n) in nodes.iter().enumerate() {
             for o in g.node(n).operands() {
-                last_use.insert(o, k);
+                if !matches!(g.node(o), Node::Const(_)) {
+                    last_use.insert(o, k);
+                }
             }
         }
         let mut interp = Interp {
@@ -140,7 +143,7 @@ impl Interp {
                 None
             },
         };
-        let mut free: Vec<usize> = Vec::new();
+        let mut free: HashMap<DType, Vec<usize>> = HashMap::new();
         let mut at: HashMap<NodeId, Src> = HashMap::new();
         for (k, &n) in nodes.iter().enumerate() {
             let node = g.node(n);
@@ -206,10 +209,10 @@ impl Interp {
         Some(interp)
     }
 
-    /// A free slot of `dtype`, else a new one.
-    fn slot(&mut self, free: &mut Vec<usize>, dtype: DType) -> usize {
-        match free.iter().position(|&s| self.slots[s] == dtype) {
-            Some(p) => free.swap_remove(p),
+    /// A free slot of `dtype` (`free`: the free slots by dtype), else a new one.
+    fn slot(&mut self, free: &mut HashMap<DType, Vec<usize>>, dtype: DType) -> usize {
+        match free.get_mut(&dtype).and_then(Vec::pop) {
+            Some(s) => s,
             None => {
                 self.slots.push(dtype);
                 self.slots.len() - 1
@@ -218,22 +221,24 @@ impl Interp {
     }
 
     /// Frees the slots of `node`'s operands that node `k` reads last (never
-    /// a constant's; the root is read by no node of its stage).
+    /// a constant's, which has no last reader; the root is read by no node
+    /// of its stage).
     fn free_operands(
         &self,
-        free: &mut Vec<usize>,
+        free: &mut HashMap<DType, Vec<usize>>,
         at: &HashMap<NodeId, Src>,
         last_use: &HashMap<NodeId, usize>,
         node: Node,
         k: usize,
     ) {
-        for o in node.operands() {
-            if let (Some(&Src::Slot(s)), Some(&last)) = (at.get(&o), last_use.get(&o))
+        let operands = node.operands();
+        for (i, o) in operands.iter().enumerate() {
+            // An operand read twice (`a * a`) is freed once.
+            if let (Some(&Src::Slot(s)), Some(&last)) = (at.get(o), last_use.get(o))
                 && last == k
-                && !self.consts.iter().any(|&(c, _)| c == s)
-                && !free.contains(&s)
+                && !operands[..i].contains(o)
             {
-                free.push(s);
+                free.entry(self.slots[s]).or_default().push(s);
             }
         }
     }

@@ -14,7 +14,7 @@
 //! the exact semantics of `ir::scalar`, or to a call of the routine in
 //! `runtime` that implements it; so kernels equal the interpreter bit for bit.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
 use cranelift_codegen::ir::immediates::{Ieee32, Ieee64};
@@ -34,7 +34,9 @@ use crate::ir::graph::{Node, NodeId, Program};
 use crate::ir::op::{BinaryOp, UnaryOp};
 use crate::types::{DType, Scalar};
 
-/// Defines the kernel for the stage of `plan` in `module` and returns its id.
+/// Defines the kernel for the stage of `plan` in `module` and returns its id
+/// and the bytes of stack its frame takes (which grow with the stage: spilled
+/// values, the blocked loop's buffers; see `call::KernelSig::frame`).
 pub fn define_kernel(
     module: &mut JITModule,
     routines: &mut HashMap<&'static str, FuncId>,
@@ -42,7 +44,7 @@ pub fn define_kernel(
     plan: &StagePlan,
     name: &str,
     listing: Option<&mut Vec<String>>,
-) -> Result<FuncId> {
+) -> Result<(FuncId, usize)> {
     let root = plan.root;
     let ptr = module.target_config().pointer_type();
     // inputs, strides, out, out_stride, n: all pointer-sized.
@@ -284,7 +286,8 @@ fn vector_bases(
 }
 
 /// Defines the leaf-sum kernel of the stage of `plan` (see
-/// `StagePlan::can_sum_leaves`) in `module` and returns its id. Its ABI:
+/// `StagePlan::can_sum_leaves`) in `module` and returns its id and frame
+/// size (as [`define_kernel`]). Its ABI:
 ///
 /// ```text
 /// extern "C" fn(inputs: *const *const u8, strides: *const isize,
@@ -306,7 +309,7 @@ pub fn define_leaf_sums(
     plan: &StagePlan,
     name: &str,
     listing: Option<&mut Vec<String>>,
-) -> Result<FuncId> {
+) -> Result<(FuncId, usize)> {
     let lanes = plan
         .lanes
         .filter(|_| plan.can_sum_leaves(program))
@@ -470,13 +473,14 @@ pub fn define_leaf_sums(
     define(module, id, func, listing)
 }
 
-/// Appends `func`'s text to `listing` if given and defines it as `id`.
+/// Appends `func`'s text to `listing` if given and defines it as `id`;
+/// returns `id` and the bytes of stack its frame takes.
 fn define(
     module: &mut JITModule,
     id: FuncId,
     func: Function,
     listing: Option<&mut Vec<String>>,
-) -> Result<FuncId> {
+) -> Result<(FuncId, usize)> {
     if let Some(listing) = listing {
         listing.push(func.display().to_string());
     }
@@ -485,7 +489,11 @@ fn define(
     module
         .define_function(id, &mut ctx)
         .map_err(|e| Error::internal(format!("JIT define: {e:?}")))?;
-    Ok(id)
+    let frame = ctx
+        .compiled_code()
+        .and_then(|code| code.buffer.frame_layout())
+        .map_or(0, |layout| layout.frame_to_fp_offset as usize);
+    Ok((id, frame))
 }
 
 /// Vectors per vector-loop iteration (for stages without vector math).
@@ -760,7 +768,9 @@ impl Emit<'_, '_> {
         let nodes = &plan.nodes;
         // One buffer per routine result and per operand that is not itself a
         // routine result; the root's routine writes straight into the output.
-        let mut buffers: HashMap<NodeId, Value> = HashMap::new();
+        // Buffers whose values are not needed together share a stack slot,
+        // so the frame grows with the values live at once, not with the
+        // stage (a chain of 10,000 math calls needs two).
         let new_buffer = |b: &mut FunctionBuilder<'_>| {
             let slot = b.create_sized_stack_slot(StackSlotData::new(
                 StackSlotKind::ExplicitSlot,
@@ -769,22 +779,16 @@ impl Emit<'_, '_> {
             ));
             b.ins().stack_addr(ptr, slot, 0)
         };
+        let position: HashMap<NodeId, usize> =
+            nodes.iter().enumerate().map(|(k, &n)| (n, k)).collect();
         // A level's nodes in stage order (buffers, passes and loads follow it).
         let in_order = |level: &[AotStep]| -> Vec<NodeId> {
             let mut v: Vec<NodeId> = level.iter().flat_map(|s| s.nodes()).collect();
-            v.sort_by_key(|n| nodes.iter().position(|m| m == n));
+            v.sort_by_key(|n| position.get(n).copied());
             v
         };
         let routine_nodes: Vec<NodeId> = levels.iter().flat_map(|l| in_order(l)).collect();
-        for &m in &routine_nodes {
-            for o in g.node(m).operands() {
-                buffers.entry(o).or_insert_with(|| new_buffer(b));
-            }
-            if m != root && !buffers.contains_key(&m) {
-                let buf = new_buffer(b);
-                buffers.insert(m, buf);
-            }
-        }
+        let buffers = buffers(b, (program, plan), &routine_nodes, &new_buffer);
         let mut sig = self.module.make_signature();
         sig.params.extend([AbiParam::new(ptr); 4]);
         // A leaf operand is read in place when contiguous; when broadcast
@@ -854,28 +858,38 @@ impl Emit<'_, '_> {
         }
 
         // Values a pass may read from a buffer: routine results computed so far.
-        let mut done: Vec<NodeId> = Vec::new();
+        let mut done: HashSet<NodeId> = HashSet::new();
         let pass = |b: &mut FunctionBuilder<'_>,
                     module: &mut JITModule,
                     routines: &mut HashMap<&'static str, FuncId>,
                     refs: &mut HashMap<&'static str, FuncRef>,
-                    done: &[NodeId],
+                    done: &HashSet<NodeId>,
                     targets: &[NodeId]|
          -> Result<()> {
-            // The nodes the targets need, stopping at computed routine results.
-            let mut needed: std::collections::HashSet<NodeId> = targets.iter().copied().collect();
-            for &n in nodes.iter().rev() {
-                if needed.contains(&n)
-                    && !done.contains(&n)
-                    && !matches!(g.node(n), Node::Reduce(..))
-                {
-                    needed.extend(g.node(n).operands());
+            // The nodes the targets need, stopping at computed routine
+            // results: a walk down from the targets (its cost is that of the
+            // pass, not of the stage), then in stage order.
+            let mut needed: HashSet<NodeId> = targets.iter().copied().collect();
+            let mut stack: Vec<NodeId> = targets.to_vec();
+            while let Some(n) = stack.pop() {
+                if done.contains(&n) || matches!(g.node(n), Node::Reduce(..)) {
+                    continue;
+                }
+                for o in g.node(n).operands() {
+                    if needed.insert(o) {
+                        stack.push(o);
+                    }
                 }
             }
-            let order: Vec<NodeId> = nodes
+            let mut order: Vec<NodeId> = needed.iter().copied().collect();
+            order.sort_by_key(|n| position.get(n).copied());
+            let target_set: HashSet<NodeId> = targets.iter().copied().collect();
+            // The routine results the pass reads, and what it stores into buffers.
+            let loaded: Vec<NodeId> = order.iter().copied().filter(|n| done.contains(n)).collect();
+            let buffered: Vec<NodeId> = order
                 .iter()
                 .copied()
-                .filter(|n| needed.contains(n))
+                .filter(|&m| m != root && (done.contains(&m) || target_set.contains(&m)))
                 .collect();
             // `count` vectors from block element j: each leaf's pointer is
             // computed once, vector u is read at byte offset 16u (a uniform
@@ -903,11 +917,8 @@ impl Emit<'_, '_> {
                     b.ins().iadd(out_block, off)
                 };
                 let mut buffer_at: HashMap<NodeId, Value> = HashMap::new();
-                for &m in done.iter().chain(targets) {
-                    // (`needed` includes the targets.)
-                    if m != root && needed.contains(&m) {
-                        buffer_at.insert(m, b.ins().iadd(buffers[&m], joff));
-                    }
+                for &m in &buffered {
+                    buffer_at.insert(m, b.ins().iadd(buffers[&m], joff));
                 }
                 for u in 0..count {
                     let at = (16 * u) as i32;
@@ -915,11 +926,9 @@ impl Emit<'_, '_> {
                     for &(leaf, p) in &pointers {
                         vals.insert(leaf, b.ins().load(lanes.vector, flags, p, at));
                     }
-                    for &m in done {
-                        if needed.contains(&m) {
-                            let v = b.ins().load(lanes.vector, flags, buffer_at[&m], at);
-                            vals.insert(m, v);
-                        }
+                    for &m in &loaded {
+                        let v = b.ins().load(lanes.vector, flags, buffer_at[&m], at);
+                        vals.insert(m, v);
                     }
                     Emit {
                         b: &mut *b,
@@ -1020,7 +1029,7 @@ impl Emit<'_, '_> {
                     }
                 }
             }
-            done.extend(in_order(level));
+            done.extend(level.iter().flat_map(|s| s.nodes()));
         }
         let Emit {
             b,
@@ -1379,4 +1388,83 @@ fn inf_of(dtype: DType) -> Scalar {
         DType::Float32 => Scalar::Float32(f32::INFINITY),
         _ => Scalar::Float64(f64::INFINITY),
     }
+}
+
+/// The blocked loop's buffers (see `Emit::blocked_loop`): the stack
+/// address of each node's, given `routine_nodes` (the AOT nodes, level by
+/// level), made by `new_buffer`. A buffer is live from the level that
+/// writes it (its routine's, or the first whose pass computes it as an
+/// operand) to the last level that reads it (`levels.len()`: the last
+/// pass); buffers whose lives do not overlap share a slot. A uniform
+/// leaf's buffer, filled before the loop, is never shared.
+fn buffers(
+    b: &mut FunctionBuilder<'_>,
+    (program, plan): (&Program, &StagePlan),
+    routine_nodes: &[NodeId],
+    new_buffer: &dyn Fn(&mut FunctionBuilder<'_>) -> Value,
+) -> HashMap<NodeId, Value> {
+    let g = &program.graph;
+    let (root, levels) = (plan.root, &plan.levels);
+    let level_of: HashMap<NodeId, usize> = levels
+        .iter()
+        .enumerate()
+        .flat_map(|(l, steps)| steps.iter().flat_map(|s| s.nodes()).map(move |n| (n, l)))
+        .collect();
+    // The last level that reads each node: a routine reads its operands
+    // at its level; a node a pass computes reads its operands wherever
+    // it is itself read.
+    let mut read: HashMap<NodeId, usize> = HashMap::new();
+    if !level_of.contains_key(&root) {
+        read.insert(root, levels.len());
+    }
+    for &c in plan.nodes.iter().rev() {
+        let at = match level_of.get(&c) {
+            Some(&l) => l,
+            None => match read.get(&c) {
+                Some(&l) => l,
+                None => continue,
+            },
+        };
+        if matches!(g.node(c), Node::Reduce(..)) {
+            continue;
+        }
+        for o in g.node(c).operands() {
+            let e = read.entry(o).or_insert(at);
+            *e = (*e).max(at);
+        }
+    }
+    // (first level written, last level read, node), in the order written.
+    let mut lives: Vec<(usize, usize, NodeId)> = Vec::new();
+    let mut seen: std::collections::HashSet<NodeId> = std::collections::HashSet::new();
+    let mut buffers: HashMap<NodeId, Value> = HashMap::new();
+    for &m in routine_nodes {
+        let l = level_of[&m];
+        for o in g.node(m).operands() {
+            if plan.leaves.contains(&o) {
+                buffers.entry(o).or_insert_with(|| new_buffer(b));
+            } else if !level_of.contains_key(&o) && seen.insert(o) {
+                lives.push((l, read.get(&o).copied().unwrap_or(l).max(l), o));
+            }
+        }
+        if m != root && seen.insert(m) {
+            lives.push((l, read.get(&m).copied().unwrap_or(l).max(l), m));
+        }
+    }
+    lives.sort_by_key(|&(start, ..)| start);
+    // Slots in use, with the last level they are read at.
+    let mut busy: Vec<(usize, Value)> = Vec::new();
+    let mut free: Vec<Value> = Vec::new();
+    for (start, end, n) in lives {
+        busy.retain(|&(last, slot)| {
+            let keep = last >= start;
+            if !keep {
+                free.push(slot);
+            }
+            keep
+        });
+        let slot = free.pop().unwrap_or_else(|| new_buffer(b));
+        busy.push((end, slot));
+        buffers.insert(n, slot);
+    }
+    buffers
 }

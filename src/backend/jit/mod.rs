@@ -71,7 +71,10 @@ pub enum Tiering {
     Interpreted,
     /// The baseline tier only.
     Baseline,
-    /// The optimized tier, up front.
+    /// The optimized tier, up front. (A program with a stage of more than
+    /// 4096 nodes stays at the baseline tier, with the same results: the
+    /// optimizing register allocator's time grows with the square of the
+    /// values live at once. Adaptive tiering does not tier such a program up.)
     Optimized,
 }
 
@@ -82,6 +85,20 @@ pub enum Tiering {
 /// measured), so tiering up costs at most about as much as the program has
 /// already spent, and pays off after.
 pub const HOT_ELEMENTS: usize = 1 << 18;
+
+/// The most nodes a stage may have for the optimized tier; a program with a
+/// larger stage stays at the baseline tier (same results, bit for bit).
+/// Cranelift's backtracking register allocator takes time quadratic in the
+/// values live at once: with a term per node live to the end
+/// (`a*k1 + (a*k2 + (…))`) 3,000 nodes took 0.3 s to compile optimized,
+/// 12,000 took 3.8 s; the baseline's single-pass allocator took 0.05 s and
+/// 0.2 s.
+pub const MAX_OPTIMIZED_NODES: usize = 4096;
+
+/// Whether every stage of `plans` is small enough for the optimized tier.
+fn optimizable<'p>(mut plans: impl Iterator<Item = &'p plan::StagePlan>) -> bool {
+    plans.all(|p| p.nodes.len() <= MAX_OPTIMIZED_NODES)
+}
 
 /// The compiled kernels of one program, one per stage in execution order,
 /// and the code memory they live in. What a run needs from the program's
@@ -179,6 +196,13 @@ fn isa(tier: Tier) -> Result<OwnedTargetIsa> {
                 ("use_colocated_libcalls", "false"),
                 ("is_pic", "false"),
                 ("enable_verifier", verify),
+                // A kernel's frame grows with its stage (spilled values, AOT
+                // buffers): probing each page of a large frame makes one that
+                // did not fit hit the guard page (a clean stack-overflow
+                // abort) instead of writing past it. `call` grows the stack
+                // before calling a kernel whose frame does not fit.
+                ("enable_probestack", "true"),
+                ("probestack_strategy", "inline"),
             ] {
                 flags.set(k, v).map_err(|e| format!("setting {k}: {e}"))?;
             }
@@ -264,7 +288,7 @@ fn compile_kernels(
             Some(m) => m,
             None => module.insert(new_module(tier)?),
         };
-        let id = codegen::define_kernel(
+        let (id, frame) = codegen::define_kernel(
             module,
             &mut routines,
             program,
@@ -284,7 +308,7 @@ fn compile_kernels(
         } else {
             None
         };
-        ids.push((id, stage_sig(g, plan), sums));
+        ids.push((id, stage_sig(g, plan, frame), sums));
     }
     let (code, mut kernels) = match module {
         Some(m) => {
@@ -302,11 +326,13 @@ fn compile_kernels(
     })
 }
 
-/// The signature of the kernel of the stage of `plan`.
-fn stage_sig(g: &Graph, plan: &plan::StagePlan) -> KernelSig {
+/// The signature of the kernel of the stage of `plan`, whose frame takes
+/// `frame` bytes of stack.
+fn stage_sig(g: &Graph, plan: &plan::StagePlan, frame: usize) -> KernelSig {
     KernelSig {
         leaves: plan.leaves.iter().map(|&l| g.dtype(l)).collect(),
         out: g.dtype(plan.root),
+        frame,
     }
 }
 
@@ -329,7 +355,8 @@ fn copy_kernel(dtype: DType) -> Result<KernelFn> {
     let mut routines = HashMap::new();
     // `sum(x)` reduces the copy stage: float copies sum their leaves too.
     let plan = plan::StagePlan::new(&program, root, false).with_leaf_sums(&program, true);
-    let id = codegen::define_kernel(&mut module, &mut routines, &program, &plan, "copy", None)?;
+    let (id, frame) =
+        codegen::define_kernel(&mut module, &mut routines, &program, &plan, "copy", None)?;
     let sums = if plan.leaf_sums {
         let sums = codegen::define_leaf_sums(
             &mut module,
@@ -346,6 +373,7 @@ fn copy_kernel(dtype: DType) -> Result<KernelFn> {
     let sig = KernelSig {
         leaves: Box::new([dtype]),
         out: dtype,
+        frame,
     };
     let (code, kernels) = call::finalize(module, &[(id, sig, sums)])
         .map_err(|e| Error::internal(format!("JIT finalize: {e}")))?;
@@ -369,15 +397,9 @@ impl JitProgram {
         listing: Option<&mut Vec<String>>,
     ) -> Result<JitProgram> {
         let stages = stages(program);
-        let tier = match tiering {
-            Tiering::Optimized => Tier::Optimized,
-            Tiering::Baseline => Tier::Baseline,
-            // Explaining shows Cranelift IR: compiled, not interpreted.
-            Tiering::Adaptive | Tiering::Interpreted if listing.is_some() => Tier::Baseline,
-            Tiering::Adaptive | Tiering::Interpreted => Tier::Interpreted,
-        };
         // One plan per stage, read by the interpreted tier and the code
-        // generator at every tier.
+        // generator at every tier; a stage that a full float sum reduces
+        // also gets a leaf-sum kernel.
         let g = &program.graph;
         let plans: Vec<plan::StagePlan> = stages
             .iter()
@@ -391,6 +413,15 @@ impl JitProgram {
                 plan::StagePlan::new(program, s.root, fast_math).with_leaf_sums(program, summed)
             })
             .collect();
+        let small = optimizable(plans.iter());
+        let tier = match tiering {
+            Tiering::Optimized if !small => Tier::Baseline,
+            Tiering::Optimized => Tier::Optimized,
+            Tiering::Baseline => Tier::Baseline,
+            // Explaining shows Cranelift IR: compiled, not interpreted.
+            Tiering::Adaptive | Tiering::Interpreted if listing.is_some() => Tier::Baseline,
+            Tiering::Adaptive | Tiering::Interpreted => Tier::Interpreted,
+        };
         let first = compile_kernels(program, &plans.iter().collect::<Vec<_>>(), tier, listing)?;
         // Interpreted but nothing the interpreter could run: all baseline.
         let tier = if tier == Tier::Interpreted && !first.kernels.iter().any(|k| k.is_interpreted())
@@ -415,7 +446,8 @@ impl JitProgram {
             full_reductions_only,
             kernels: first.kernels,
             tier,
-            work: AtomicUsize::new(if tiering == Tiering::Adaptive {
+            // (A program too large to optimize never tiers up.)
+            work: AtomicUsize::new(if tiering == Tiering::Adaptive && small {
                 0
             } else {
                 HOT_ELEMENTS

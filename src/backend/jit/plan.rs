@@ -9,7 +9,7 @@
 //! keeps it with the stage (`CompiledStage`): the interpreted tier, the
 //! baseline and the optimized tier compiled later all read that one plan.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use crate::backend::jit::aot::{self, AotFn};
 use crate::backend::jit::vector::{self, Lanes};
@@ -75,6 +75,8 @@ pub struct StagePlan {
     /// k only. Empty when there are none (no vector math, or the CPU lacks
     /// the routines): the vector loop is then not blocked.
     pub levels: Vec<Vec<AotStep>>,
+    /// Which step of `levels` computes each node computed by one.
+    steps: HashMap<NodeId, AotStep>,
     /// The math nodes the vector loop computes with `vmath` vectors rather
     /// than an AOT routine (only under vector math).
     pub vector_only: Vec<NodeId>,
@@ -192,6 +194,7 @@ impl StagePlan {
             vector_math,
             inline_math,
             levels: Vec::new(),
+            steps: HashMap::new(),
             vector_only: Vec::new(),
             leaf_sums: false,
         };
@@ -241,7 +244,13 @@ impl StagePlan {
         }
         for nodes in by_level {
             let mut steps = Vec::new();
-            let mut fused: Vec<NodeId> = Vec::new();
+            let mut fused: HashSet<NodeId> = HashSet::new();
+            // The level's first node of each operation (hash-consing makes
+            // equal nodes one, so this finds a sin's cos of the same operand).
+            let mut first: HashMap<Node, NodeId> = HashMap::new();
+            for &(n, _) in &nodes {
+                first.entry(g.node(n)).or_insert(n);
+            }
             for &(n, f) in &nodes {
                 if fused.contains(&n) {
                     continue;
@@ -254,16 +263,13 @@ impl StagePlan {
                         } else {
                             UnaryOp::Sin
                         };
-                        nodes
-                            .iter()
-                            .find(|&&(m, _)| g.node(m) == Node::Unary(other, x))
-                            .map(|&(m, _)| {
-                                if op == UnaryOp::Sin {
-                                    (n, m, x)
-                                } else {
-                                    (m, n, x)
-                                }
-                            })
+                        first.get(&Node::Unary(other, x)).map(|&m| {
+                            if op == UnaryOp::Sin {
+                                (n, m, x)
+                            } else {
+                                (m, n, x)
+                            }
+                        })
                     }
                     _ => None,
                 };
@@ -277,16 +283,17 @@ impl StagePlan {
             }
             plan.levels.push(steps);
         }
+        for &step in plan.levels.iter().flatten() {
+            for n in step.nodes() {
+                plan.steps.insert(n, step);
+            }
+        }
         plan
     }
 
     /// The AOT step that computes node `n`, if one does.
     pub fn aot_step(&self, n: NodeId) -> Option<AotStep> {
-        self.levels
-            .iter()
-            .flatten()
-            .copied()
-            .find(|s| s.nodes().any(|m| m == n))
+        self.steps.get(&n).copied()
     }
 }
 

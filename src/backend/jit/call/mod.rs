@@ -86,9 +86,10 @@ type RawLeafSums = unsafe extern "C" fn(*const *const u8, *const isize, *mut u8,
 pub struct KernelFn {
     code: Code,
     sig: Arc<KernelSig>,
-    /// The stage's leaf-sum kernel, for a stage that a full float `sum` or
-    /// `mean` reduces (see [`run_blocks_by`]).
-    leaf_sums: Option<RawLeafSums>,
+    /// The stage's leaf-sum kernel and the bytes of stack its frame takes,
+    /// for a stage that a full float `sum` or `mean` reduces (see
+    /// [`run_blocks_by`]).
+    leaf_sums: Option<(RawLeafSums, usize)>,
 }
 
 /// What a kernel was compiled for: the dtype of each operand, in the order
@@ -99,7 +100,19 @@ pub struct KernelSig {
     pub leaves: Box<[DType]>,
     /// The output's dtype.
     pub out: DType,
+    /// Bytes of stack the compiled kernel's frame takes (0 for the
+    /// interpreted tier): [`KernelFn::invoke`] makes sure the calling thread
+    /// has them, and [`STACK_RED_ZONE`] more, before the call.
+    pub frame: usize,
 }
+
+/// Stack a kernel call needs beyond its own frame (the routines it calls),
+/// and the least stack left when a kernel is called: below it, the call runs
+/// on a new stack segment (`stacker`) at least [`STACK_SEGMENT`] large.
+pub const STACK_RED_ZONE: usize = 128 << 10;
+
+/// The smallest stack segment made for a kernel call that needs one.
+pub const STACK_SEGMENT: usize = 1 << 20;
 
 #[derive(Clone, Copy)]
 enum Code {
@@ -121,19 +134,22 @@ impl KernelFn {
     /// `address` must be a function compiled with the kernel ABI for `sig`
     /// in a module that lives as long as every copy of the returned value;
     /// `leaf_sums`, if given, the leaf-sum kernel of the same stage, with
-    /// its ABI, in the same module.
+    /// its ABI, in the same module, and its frame size.
     unsafe fn from_address(
         address: *const u8,
         sig: KernelSig,
-        leaf_sums: Option<*const u8>,
+        leaf_sums: Option<(*const u8, usize)>,
     ) -> KernelFn {
         KernelFn {
             // SAFETY: the caller guarantees `address` is a finalized kernel with this ABI.
             code: Code::Native(unsafe { std::mem::transmute::<*const u8, RawKernel>(address) }),
             sig: Arc::new(sig),
-            leaf_sums: leaf_sums.map(|a| {
+            leaf_sums: leaf_sums.map(|(a, frame)| {
                 // SAFETY: the caller guarantees a finalized leaf-sum kernel.
-                unsafe { std::mem::transmute::<*const u8, RawLeafSums>(a) }
+                (
+                    unsafe { std::mem::transmute::<*const u8, RawLeafSums>(a) },
+                    frame,
+                )
             }),
         }
     }
@@ -146,6 +162,7 @@ impl KernelFn {
             sig: Arc::new(KernelSig {
                 leaves: interp.leaves().into(),
                 out: interp.out(),
+                frame: 0,
             }),
             leaf_sums: None,
         }
@@ -190,8 +207,17 @@ impl KernelFn {
         n: usize,
     ) {
         match self.code {
-            // SAFETY: the caller's contract is the compiled kernel's ABI.
-            Code::Native(f) => unsafe { f(ptrs, strides, out, out_stride, n) },
+            // A kernel's frame grows with its stage (a deep expression can
+            // spill thousands of values): when the thread's stack left cannot
+            // hold it, the call runs on a new segment that can. (The frame
+            // probes its pages, so one that did not fit would abort cleanly.)
+            Code::Native(f) => {
+                let need = self.sig.frame + STACK_RED_ZONE;
+                stacker::maybe_grow(need, need.max(STACK_SEGMENT), || {
+                    // SAFETY: the caller's contract is the compiled kernel's ABI.
+                    unsafe { f(ptrs, strides, out, out_stride, n) }
+                })
+            }
             // SAFETY: the interpreter outlives the kernel (`from_interp`), and
             // the caller's contract is `interpret`'s.
             Code::Interpreted(p) => unsafe { interpret(&*p, ptrs, strides, out, out_stride, n) },
@@ -952,7 +978,7 @@ pub fn finalize(
     ids: &[(
         cranelift_module::FuncId,
         KernelSig,
-        Option<cranelift_module::FuncId>,
+        Option<(cranelift_module::FuncId, usize)>,
     )],
 ) -> Result<(CodeMemory, Vec<KernelFn>), String> {
     module.finalize_definitions().map_err(|e| e.to_string())?;
@@ -960,7 +986,7 @@ pub fn finalize(
         .iter()
         .map(|(id, sig, sums)| {
             let address = module.get_finalized_function(*id);
-            let sums = sums.map(|id| module.get_finalized_function(id));
+            let sums = sums.map(|(id, frame)| (module.get_finalized_function(id), frame));
             // SAFETY: `id` was defined by `codegen::define_kernel` with the
             // kernel ABI for `sig` (and `sums` by `define_leaf_sums` for the
             // same stage), and the module is finalized; the returned code
@@ -1127,7 +1153,7 @@ impl Walker<'_> {
             && self.inner[..self.inputs.len()]
                 .iter()
                 .all(|&s| s == 0 || s == size);
-        let Some(f) = self.kernel.leaf_sums.filter(|_| fits) else {
+        let Some((f, frame)) = self.kernel.leaf_sums.filter(|_| fits) else {
             return false;
         };
         ptrs.resize(self.inputs.len(), std::ptr::null());
@@ -1136,20 +1162,24 @@ impl Walker<'_> {
             // the run [start, start + total) is inside every operand.
             *p = unsafe { self.inputs[k].ptr.offset(start as isize * self.inner[k]) };
         }
-        // SAFETY: the leaf-sum ABI: operand k is read at `ptrs[k] + i *
-        // inner[k]` for i < total (inside it, above), every operand and the
-        // sums are of T, the kernel's dtype (checked), strides are 0 or
-        // T's size, the lens are non-zero multiples of 8, and `sums` holds
-        // one T per run; its code outlives `self.kernel`.
-        unsafe {
-            f(
-                ptrs.as_ptr(),
-                self.inner.as_ptr(),
-                sums.as_mut_ptr() as *mut u8,
-                lens.as_ptr(),
-                lens.len(),
-            )
-        };
+        // On a new stack segment if its frame does not fit (as `invoke`).
+        let need = frame + STACK_RED_ZONE;
+        stacker::maybe_grow(need, need.max(STACK_SEGMENT), || {
+            // SAFETY: the leaf-sum ABI: operand k is read at `ptrs[k] + i *
+            // inner[k]` for i < total (inside it, above), every operand and
+            // the sums are of T, the kernel's dtype (checked), strides are 0
+            // or T's size, the lens are non-zero multiples of 8, and `sums`
+            // holds one T per run; its code outlives `self.kernel`.
+            unsafe {
+                f(
+                    ptrs.as_ptr(),
+                    self.inner.as_ptr(),
+                    sums.as_mut_ptr() as *mut u8,
+                    lens.as_ptr(),
+                    lens.len(),
+                )
+            }
+        });
         true
     }
 
