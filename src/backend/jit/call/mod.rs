@@ -970,16 +970,15 @@ pub fn finalize_addresses(
     Ok((CodeMemory::new(module), addresses))
 }
 
+/// A leaf-sum kernel in a module being compiled, and its frame size.
+pub type LeafSumsId = (cranelift_module::FuncId, usize);
+
 /// Finalizes `module` and returns its code memory with the kernels `ids`,
 /// each defined by `codegen::define_kernel` for its signature, with the
 /// stage's leaf-sum kernel defined by `codegen::define_leaf_sums` if given.
 pub fn finalize(
     mut module: JITModule,
-    ids: &[(
-        cranelift_module::FuncId,
-        KernelSig,
-        Option<(cranelift_module::FuncId, usize)>,
-    )],
+    ids: &[(cranelift_module::FuncId, KernelSig, Option<LeafSumsId>)],
 ) -> Result<(CodeMemory, Vec<KernelFn>), String> {
     module.finalize_definitions().map_err(|e| e.to_string())?;
     let kernels = ids
