@@ -577,23 +577,22 @@ struct Split {
 }
 
 impl Split {
-    /// The split of `n` values (the last one made on this thread if it
-    /// was for `n`).
+    /// The split of `n` values (one of the last two made on this thread if
+    /// it was for `n`: a reduction's blocks have one length but the last).
     fn of(n: usize) -> std::rc::Rc<Split> {
+        type Last = [Option<std::rc::Rc<Split>>; 2];
         thread_local! {
-            static LAST: std::cell::RefCell<Option<std::rc::Rc<Split>>> =
-                const { std::cell::RefCell::new(None) };
+            static LAST: std::cell::RefCell<Last> = const { std::cell::RefCell::new([None, None]) };
         }
         LAST.with(|last| {
             let mut last = last.borrow_mut();
-            match &*last {
-                Some(s) if s.n == n => s.clone(),
-                _ => {
-                    let s = std::rc::Rc::new(Split::new(n));
-                    *last = Some(s.clone());
-                    s
-                }
+            if let Some(s) = last.iter().flatten().find(|s| s.n == n) {
+                return s.clone();
             }
+            let s = std::rc::Rc::new(Split::new(n));
+            last.rotate_right(1);
+            last[0] = Some(s.clone());
+            s
         })
     }
 
