@@ -47,13 +47,8 @@ pub fn define_kernel(
 ) -> Result<(FuncId, usize)> {
     let root = plan.root;
     let ptr = module.target_config().pointer_type();
-    // inputs, strides, out, out_stride, n: all pointer-sized.
-    let mut sig = module.make_signature();
-    sig.params.extend([AbiParam::new(ptr); 5]);
-    let id = module
-        .declare_function(name, cranelift_module::Linkage::Local, &sig)
-        .map_err(|e| Error::internal(format!("JIT declare: {e}")))?;
-    let mut func = Function::with_name_signature(UserFuncName::user(0, id.as_u32()), sig);
+    // inputs, strides, out, out_stride, n.
+    let (id, mut func) = declare(module, name)?;
     let mut fctx = FunctionBuilderContext::new();
     {
         let mut b = FunctionBuilder::new(&mut func, &mut fctx);
@@ -315,12 +310,8 @@ pub fn define_leaf_sums(
         .filter(|_| plan.can_sum_leaves(program))
         .ok_or_else(|| Error::internal("leaf sums of a stage without a plain vector loop"))?;
     let ptr = module.target_config().pointer_type();
-    let mut sig = module.make_signature();
-    sig.params.extend([AbiParam::new(ptr); 5]);
-    let id = module
-        .declare_function(name, cranelift_module::Linkage::Local, &sig)
-        .map_err(|e| Error::internal(format!("JIT declare: {e}")))?;
-    let mut func = Function::with_name_signature(UserFuncName::user(0, id.as_u32()), sig);
+    // inputs, strides, sums, lens, count.
+    let (id, mut func) = declare(module, name)?;
     let mut fctx = FunctionBuilderContext::new();
     {
         let mut b = FunctionBuilder::new(&mut func, &mut fctx);
@@ -471,6 +462,19 @@ pub fn define_leaf_sums(
         b.finalize(module.target_config());
     }
     define(module, id, func, listing)
+}
+
+/// Declares a kernel `name` taking five pointer-sized arguments (both
+/// kernel ABIs) and makes its empty function.
+fn declare(module: &mut JITModule, name: &str) -> Result<(FuncId, Function)> {
+    let ptr = module.target_config().pointer_type();
+    let mut sig = module.make_signature();
+    sig.params.extend([AbiParam::new(ptr); 5]);
+    let id = module
+        .declare_function(name, cranelift_module::Linkage::Local, &sig)
+        .map_err(|e| Error::internal(format!("JIT declare: {e}")))?;
+    let func = Function::with_name_signature(UserFuncName::user(0, id.as_u32()), sig);
+    Ok((id, func))
 }
 
 /// Appends `func`'s text to `listing` if given and defines it as `id`;
