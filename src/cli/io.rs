@@ -77,6 +77,11 @@ struct Watched<'t, T> {
     cancel: &'t CancelToken,
     /// Bytes since the last check.
     since_check: usize,
+    /// A write was refused as cancelled: later writes are discarded, so
+    /// that a writer's own clean-up on drop (the zip writer finishing its
+    /// archive, which prints any error) succeeds quietly; the caller has
+    /// the cancellation and removes what was written.
+    refused: bool,
 }
 
 impl<'t, T> Watched<'t, T> {
@@ -85,6 +90,7 @@ impl<'t, T> Watched<'t, T> {
             inner,
             cancel,
             since_check: CANCEL_CHUNK,
+            refused: false,
         }
     }
 
@@ -111,7 +117,12 @@ impl<T: Read> Read for Watched<'_, T> {
 
 impl<T: Write> Write for Watched<'_, T> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let n = self.budget(buf.len())?;
+        if self.refused {
+            return Ok(buf.len());
+        }
+        let n = self
+            .budget(buf.len())
+            .inspect_err(|_| self.refused = true)?;
         let put = self.inner.write(&buf[..n])?;
         self.since_check += put;
         Ok(put)
