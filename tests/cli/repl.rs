@@ -280,29 +280,45 @@ fn an_empty_script_succeeds() {
     repl("").success().stdout(predicate::str::is_empty());
 }
 
+/// `jitexpr repl` in a pseudo-terminal (history in `dir`, 2 threads, an
+/// xterm, `adjust` applied to the command), expecting within 60 s; `None`,
+/// with a notice, where there is no pseudo-terminal.
+#[cfg(unix)]
+fn pty_repl(
+    dir: &tempfile::TempDir,
+    adjust: impl FnOnce(&mut std::process::Command),
+) -> Option<expectrl::session::OsSession> {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_jitexpr"));
+    cmd.arg("repl")
+        .env("JITEXPR_HISTORY", dir.path().join("history"))
+        .env("JITEXPR_NUM_THREADS", "2")
+        .env("TERM", "xterm");
+    adjust(&mut cmd);
+    match expectrl::Session::spawn(cmd) {
+        Ok(mut p) => {
+            p.set_expect_timeout(Some(std::time::Duration::from_secs(60)));
+            Some(p)
+        }
+        Err(e) => {
+            eprintln!("skipping the terminal test: no pseudo-terminal ({e})");
+            None
+        }
+    }
+}
+
 /// Through a pseudo-terminal: the prompt, Tab completing `arct` to `arctan`,
 /// and Ctrl-D leaving with status 0. Skipped (with a notice) without a pty.
 #[cfg(unix)]
 #[test]
 fn terminal_session_completes_names_and_exits_on_ctrl_d() {
-    use expectrl::{ControlCode, Expect, Session};
-    use std::time::Duration;
+    use expectrl::{ControlCode, Expect};
 
     let dir = tempfile::tempdir().unwrap();
-    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_jitexpr"));
-    cmd.arg("repl")
-        .env("JITEXPR_HISTORY", dir.path().join("history"))
-        .env("JITEXPR_NUM_THREADS", "2")
-        .env("TERM", "xterm")
-        .env_remove("NO_COLOR");
-    let mut p = match Session::spawn(cmd) {
-        Ok(p) => p,
-        Err(e) => {
-            eprintln!("skipping the terminal test: no pseudo-terminal ({e})");
-            return;
-        }
+    let Some(mut p) = pty_repl(&dir, |cmd| {
+        cmd.env_remove("NO_COLOR");
+    }) else {
+        return;
     };
-    p.set_expect_timeout(Some(Duration::from_secs(60)));
     p.expect(">>> ").expect("prompt");
     // `arct` + Tab completes to the common prefix `arctan` of arctan, arctan2, arctanh.
     p.send("arct").unwrap();
@@ -331,23 +347,12 @@ fn terminal_session_completes_names_and_exits_on_ctrl_d() {
 #[cfg(unix)]
 #[test]
 fn terminal_session_continues_lines_cancels_cleanly_and_times_fast() {
-    use expectrl::{ControlCode, Expect, Regex, Session};
-    use std::time::Duration;
+    use expectrl::{ControlCode, Expect, Regex};
 
     let dir = tempfile::tempdir().unwrap();
-    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_jitexpr"));
-    cmd.arg("repl")
-        .env("JITEXPR_HISTORY", dir.path().join("history"))
-        .env("JITEXPR_NUM_THREADS", "2")
-        .env("TERM", "xterm");
-    let mut p = match Session::spawn(cmd) {
-        Ok(p) => p,
-        Err(e) => {
-            eprintln!("skipping the terminal test: no pseudo-terminal ({e})");
-            return;
-        }
+    let Some(mut p) = pty_repl(&dir, |_| {}) else {
+        return;
     };
-    p.set_expect_timeout(Some(Duration::from_secs(60)));
     p.expect(">>> ").expect("prompt");
     p.send("x = (1 +\r").unwrap();
     p.expect("... ").expect("the continuation prompt");

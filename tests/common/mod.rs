@@ -10,6 +10,37 @@
 use jitexpr::internals::backend::wgsl::device::{self, Gpu};
 use jitexpr::{Array, DType, Signature};
 
+/// Runs `body` in a child process of this test binary filtered to the test
+/// `name` of module `module` (the caller's `module_path!()`), so that a
+/// stack overflow, which aborts the whole process, fails only this test,
+/// with the child's output in the message; the child's stderr (timings it
+/// printed) is passed on.
+pub fn in_child_process(module: &str, name: &str, body: impl FnOnce()) {
+    const CHILD: &str = "JITEXPR_TEST_CHILD";
+    if std::env::var_os(CHILD).is_some() {
+        body();
+        return;
+    }
+    // The test's full name in this binary: its module path without the crate.
+    let full = match module.split_once("::") {
+        Some((_, module)) => format!("{module}::{name}"),
+        None => name.to_string(),
+    };
+    let out = std::process::Command::new(std::env::current_exe().expect("test binary path"))
+        .args([full.as_str(), "--exact", "--nocapture", "--test-threads=1"])
+        .env(CHILD, "1")
+        .output()
+        .expect("run the test binary");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success() && stdout.contains("1 passed"),
+        "`{name}` failed in a child process ({}):\n{stdout}\n{stderr}",
+        out.status
+    );
+    eprint!("{stderr}");
+}
+
 /// The process's GPU, or `None` after printing a notice.
 #[cfg(feature = "gpu")]
 pub fn gpu_device() -> Option<&'static Gpu> {

@@ -6,35 +6,16 @@
 //! backend. (A stack overflow aborts the process; `in_child_process` keeps
 //! that from taking the other tests with it.)
 
-use std::process::Command;
 use std::time::Instant;
 
 use jitexpr::internals::syntax::parser::MAX_SOURCE_LEN;
 use jitexpr::{Array, Backend, Math, Options, Signature, Tiering, Vars};
 use ndarray::Array1;
 
-/// Runs `body` in a child process of this test binary (see the module docs).
+/// Runs `body` on a small stack in a child process of this test binary
+/// (see the module docs).
 fn in_child_process(name: &str, body: impl FnOnce() + Send + 'static) {
-    const CHILD: &str = "JITEXPR_DEEP_TEST_CHILD";
-    if std::env::var_os(CHILD).is_some() {
-        on_small_stack(body);
-        return;
-    }
-    let full = format!("deep::{name}");
-    let out = Command::new(std::env::current_exe().expect("test binary path"))
-        .args([full.as_str(), "--exact", "--nocapture", "--test-threads=1"])
-        .env(CHILD, "1")
-        .output()
-        .expect("run the test binary");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        out.status.success() && stdout.contains("1 passed"),
-        "`{name}` failed in a child process ({}):\n{stdout}\n{stderr}",
-        out.status
-    );
-    // The timings the child measured.
-    eprint!("{stderr}");
+    crate::common::in_child_process(module_path!(), name, || on_small_stack(body));
 }
 
 /// The stack of a spawned thread by default (and of a test's thread).

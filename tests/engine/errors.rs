@@ -3,7 +3,6 @@
 //! `tests/snapshots/`), and no input makes the compiler panic.
 
 use std::ops::Range;
-use std::process::Command;
 
 use jitexpr::internals::syntax::parser::MAX_SOURCE_LEN;
 use jitexpr::{DType, Error, ErrorKind, Signature, Span, Vars};
@@ -68,32 +67,9 @@ fn secondaries(e: &Error) -> Vec<(Range<usize>, &str)> {
         .collect()
 }
 
-/// Runs `body` in a child process (this test binary, filtered to `name`),
-/// so that a stack overflow — which aborts the whole process — fails only
-/// this test, with the child's output in the message.
+/// [`in_child_process`](crate::common::in_child_process) for a test of this module.
 fn in_child_process(name: &str, body: impl FnOnce()) {
-    const CHILD: &str = "JITEXPR_ERRORS_TEST_CHILD";
-    if std::env::var_os(CHILD).is_some() {
-        body();
-        return;
-    }
-    // The test's full name in this binary: its module path without the crate.
-    let full = match module_path!().split_once("::") {
-        Some((_, module)) => format!("{module}::{name}"),
-        None => name.to_string(),
-    };
-    let out = Command::new(std::env::current_exe().expect("test binary path"))
-        .args([full.as_str(), "--exact", "--nocapture", "--test-threads=1"])
-        .env(CHILD, "1")
-        .output()
-        .expect("run the test binary");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        out.status.success() && stdout.contains("1 passed"),
-        "`{name}` failed in a child process ({}):\n{stdout}\n{stderr}",
-        out.status
-    );
+    crate::common::in_child_process(module_path!(), name, body);
 }
 
 // ---------------------------------------------------------------- syntax

@@ -225,10 +225,7 @@ impl StagePlan {
                     .unwrap_or(0),
             };
             let mut l = below;
-            let f = match vector_math {
-                true => math_fn(program, n),
-                false => None,
-            };
+            let f = vector_math.then(|| math_fn(program, n)).flatten();
             if let Some(f) = f.or_else(|| wide_fn(program, n).filter(|_| wide)) {
                 if routines && aot::has(f) {
                     l = below + 1;

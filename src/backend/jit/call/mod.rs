@@ -1132,6 +1132,20 @@ impl Walker<'_> {
     /// operand one run), every operand of `T` with stride 0 or its size,
     /// `lens` as many as `sums`, each a non-zero multiple of 8, ending at
     /// `limit` (≤ n) at most. `false` (nothing written) otherwise.
+    /// Whether the stage's leaf-sum kernel can take its runs as `T`: it has
+    /// one, the index space is one axis (every operand one run), and every
+    /// operand is of `T` with stride 0 or `T`'s size.
+    fn sums_leaves<T: Element>(&self) -> bool {
+        let size = size_of::<T>() as isize;
+        self.kernel.leaf_sums.is_some()
+            && self.dims.len() == 1
+            && self.kernel.sig.out == T::DTYPE
+            && self.kernel.sig.leaves.iter().all(|&d| d == T::DTYPE)
+            && self.inner[..self.inputs.len()]
+                .iter()
+                .all(|&s| s == 0 || s == size)
+    }
+
     fn leaf_sums<T: Element>(
         &self,
         start: usize,
@@ -1140,18 +1154,12 @@ impl Walker<'_> {
         sums: &mut [T],
         ptrs: &mut Vec<*const u8>,
     ) -> bool {
-        let size = size_of::<T>() as isize;
         let total: usize = lens.iter().map(|&l| l as usize).sum();
-        let fits = self.dims.len() == 1
+        let fits = self.sums_leaves::<T>()
             && !lens.is_empty()
             && lens.len() == sums.len()
             && lens.iter().all(|&l| l > 0 && l.is_multiple_of(8))
-            && start + total <= limit.min(self.n)
-            && self.kernel.sig.out == T::DTYPE
-            && self.kernel.sig.leaves.iter().all(|&d| d == T::DTYPE)
-            && self.inner[..self.inputs.len()]
-                .iter()
-                .all(|&s| s == 0 || s == size);
+            && start + total <= limit.min(self.n);
         let Some((f, frame)) = self.kernel.leaf_sums.filter(|_| fits) else {
             return false;
         };
@@ -1268,11 +1276,7 @@ where
     }
     kernel.check(inputs, T::DTYPE);
     let walker = Walker::new(kernel, inputs, shape, std::mem::size_of::<T>() as isize);
-    let summable = kernel.leaf_sums.is_some()
-        && walker.dims.len() == 1
-        && walker.inner[..inputs.len()]
-            .iter()
-            .all(|&s| s == 0 || s == size_of::<T>() as isize);
+    let summable = walker.sums_leaves::<T>();
     let blocks = n.div_ceil(block);
     // Scratch space for the operand pointers, per thread.
     type Scratch = (Vec<*const u8>, Vec<isize>, Vec<*const u8>);
