@@ -24,6 +24,7 @@ pub mod runtime;
 pub mod values;
 pub mod vector;
 pub mod vmath;
+pub mod wide;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -271,6 +272,7 @@ fn compile_kernels(
     let mut ids = Vec::new();
     let mut ready = Vec::new();
     let mut interps = Vec::new();
+    let mut wides = Vec::new();
     for (k, &plan) in plans.iter().enumerate() {
         if tier == Tier::Interpreted
             && let Some(interp) = blocks::Interp::build(program, plan)
@@ -309,13 +311,25 @@ fn compile_kernels(
             None
         };
         ids.push((id, stage_sig(g, plan, frame), sums));
+        wides.push((k, wide_code(program, plan)));
     }
-    let (code, mut kernels) = match module {
+    let (code, kernels) = match module {
         Some(m) => {
             call::finalize(m, &ids).map_err(|e| Error::internal(format!("JIT finalize: {e}")))?
         }
         None => (CodeMemory::empty(), Vec::new()),
     };
+    // The compiled kernels, in stage order so far, get their wide loops.
+    let mut kernels: Vec<KernelFn> = kernels
+        .into_iter()
+        .zip(wides)
+        .map(|(kernel, (_, code))| match code {
+            Some(code) => kernel
+                .with_wide(&code)
+                .map_err(|e| Error::internal(format!("mapping wide code: {e}"))),
+            None => Ok(kernel),
+        })
+        .collect::<Result<_>>()?;
     for (k, kernel) in ready {
         kernels.insert(k, kernel);
     }
@@ -324,6 +338,22 @@ fn compile_kernels(
         _interps: interps,
         _code: code,
     })
+}
+
+/// The wide loops of the stage of `plan` (`wide`), on a CPU with AVX2 or
+/// AVX-512 (`aot::isa`), unless `JITEXPR_NO_WIDE` is set.
+fn wide_code(program: &Program, plan: &plan::StagePlan) -> Option<wide::WideCode> {
+    use std::sync::OnceLock;
+    static OFF: OnceLock<bool> = OnceLock::new();
+    if *OFF.get_or_init(|| std::env::var_os("JITEXPR_NO_WIDE").is_some()) {
+        return None;
+    }
+    let stage = wide::Stage {
+        nodes: &plan.nodes,
+        leaves: &plan.leaves,
+        root: plan.root,
+    };
+    wide::compile(program, stage, aot::isa()?, plan.leaf_sums)
 }
 
 /// The signature of the kernel of the stage of `plan`, whose frame takes

@@ -20,6 +20,7 @@ use smallvec::SmallVec;
 
 use crate::array::Element;
 use crate::backend::jit::values::{Buf, Values, ValuesMut};
+use crate::backend::jit::wide::{self, WideCode};
 use crate::ir::scalar::{Fill, Leaves};
 use crate::threads::{self, Team};
 use crate::types::{DType, Scalar};
@@ -90,6 +91,8 @@ pub struct KernelFn {
     /// for a stage that a full float `sum` or `mean` reduces (see
     /// [`run_blocks_by`]).
     leaf_sums: Option<(RawLeafSums, usize)>,
+    /// The stage's wide loops (`backend::jit::wide`), if it has them.
+    wide: Option<Arc<WideKernels>>,
 }
 
 /// What a kernel was compiled for: the dtype of each operand, in the order
@@ -151,6 +154,7 @@ impl KernelFn {
                     frame,
                 )
             }),
+            wide: None,
         }
     }
 
@@ -165,7 +169,26 @@ impl KernelFn {
                 frame: 0,
             }),
             leaf_sums: None,
+            wide: None,
         }
+    }
+
+    /// The same kernel with the stage's wide loops (made by `wide::compile`
+    /// for its stage, the only maker of a `WideCode`); `Err` if the code
+    /// cannot be mapped executable. Loops that do not fit the signature
+    /// (operand count, element sizes) are left off.
+    pub fn with_wide(mut self, code: &WideCode) -> std::io::Result<KernelFn> {
+        let fits = code.elem() == self.sig.out.size()
+            && self.sig.leaves.iter().all(|d| d.size() == code.elem())
+            && self.sig.leaves.len() == code.operands()
+            && code.operands() <= MAX_WIDE_OPERANDS
+            && code.step() * code.elem() >= wide::UNROLL * 32
+            && code.step() * code.elem() <= 128;
+        if fits && cfg!(all(target_arch = "x86_64", unix)) {
+            // SAFETY: `code` is `wide::compile`'s, whose ABIs `map` expects.
+            self.wide = Some(Arc::new(unsafe { WideKernels::map(code)? }));
+        }
+        Ok(self)
     }
 
     /// `true` for a stage of the interpreted tier.
@@ -212,10 +235,37 @@ impl KernelFn {
             // hold it, the call runs on a new segment that can. (The frame
             // probes its pages, so one that did not fit would abort cleanly.)
             Code::Native(f) => {
+                // SAFETY: the caller's contract.
+                let done = match &self.wide {
+                    Some(w) => unsafe {
+                        w.elementwise(&self.sig, ptrs, strides, out, out_stride, n)
+                    },
+                    None => 0,
+                };
                 let need = self.sig.frame + STACK_RED_ZONE;
+                if done == 0 {
+                    return stacker::maybe_grow(need, need.max(STACK_SEGMENT), || {
+                        // SAFETY: the caller's contract is the compiled kernel's ABI.
+                        unsafe { f(ptrs, strides, out, out_stride, n) }
+                    });
+                }
+                if done == n {
+                    return;
+                }
+                let k = self.sig.leaves.len();
+                let mut rest: PerOperand<*const u8> = SmallVec::with_capacity(k);
+                for j in 0..k {
+                    // SAFETY: `ptrs` and `strides` hold one entry per operand
+                    // (the ABI), and element `done` < n of each is inside it.
+                    rest.push(unsafe { (*ptrs.add(j)).offset(done as isize * *strides.add(j)) });
+                }
+                // SAFETY: as above for the output.
+                let out = unsafe { out.offset(done as isize * out_stride) };
                 stacker::maybe_grow(need, need.max(STACK_SEGMENT), || {
-                    // SAFETY: the caller's contract is the compiled kernel's ABI.
-                    unsafe { f(ptrs, strides, out, out_stride, n) }
+                    // SAFETY: the caller's contract is the compiled kernel's
+                    // ABI; elements [done, n) are elements [0, n - done) from
+                    // the advanced pointers.
+                    unsafe { f(rest.as_ptr(), strides, out, out_stride, n - done) }
                 })
             }
             // SAFETY: the interpreter outlives the kernel (`from_interp`), and
@@ -418,6 +468,162 @@ impl Run {
             (DType::Float64, Values::Float64(x)) => put!(x, f64),
             _ => {}
         }
+    }
+}
+
+/// The elementwise ABI of a wide loop (`backend::jit::wide`).
+type RawWide = unsafe extern "C" fn(*const *const u8, *const isize, *mut u8, usize);
+
+/// Operands a wide loop takes at most (its pointer registers).
+const MAX_WIDE_OPERANDS: usize = 10;
+
+/// A stage's wide loops (`backend::jit::wide`), mapped executable: the
+/// mapping is owned here and unmapped when the last kernel sharing it drops.
+pub struct WideKernels {
+    map: *mut libc::c_void,
+    len: usize,
+    elementwise: RawWide,
+    sums: Option<RawLeafSums>,
+    /// Elements per iteration of the elementwise loop.
+    step: usize,
+    /// Bytes per element.
+    elem: usize,
+}
+
+// SAFETY: the mapping is immutable (read and execute only) after `map`.
+unsafe impl Send for WideKernels {}
+// SAFETY: as above.
+unsafe impl Sync for WideKernels {}
+
+impl WideKernels {
+    /// Maps `code`'s loops executable.
+    ///
+    /// # Safety
+    /// `code` must be machine code made by `wide::compile` (with its ABIs).
+    unsafe fn map(code: &WideCode) -> std::io::Result<WideKernels> {
+        let sums_at = code.elementwise().len().next_multiple_of(64);
+        let len = sums_at + code.sums().map_or(0, <[u8]>::len);
+        // SAFETY: a fresh private anonymous mapping; checked below.
+        let map = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                len,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+                -1,
+                0,
+            )
+        };
+        if map == libc::MAP_FAILED {
+            return Err(std::io::Error::last_os_error());
+        }
+        let base = map as *mut u8;
+        // SAFETY: the mapping is `len` writable bytes, which hold both loops
+        // (the sums from `sums_at`); nothing else refers to it yet.
+        unsafe {
+            let elementwise = code.elementwise();
+            std::ptr::copy_nonoverlapping(elementwise.as_ptr(), base, elementwise.len());
+            if let Some(sums) = code.sums() {
+                std::ptr::copy_nonoverlapping(sums.as_ptr(), base.add(sums_at), sums.len());
+            }
+        }
+        // SAFETY: the mapping made above, now read and execute only.
+        if unsafe { libc::mprotect(map, len, libc::PROT_READ | libc::PROT_EXEC) } != 0 {
+            let err = std::io::Error::last_os_error();
+            // SAFETY: the mapping made above, unused.
+            unsafe { libc::munmap(map, len) };
+            return Err(err);
+        }
+        Ok(WideKernels {
+            map,
+            len,
+            // SAFETY: the loops' code (the caller's contract), executable now.
+            elementwise: unsafe { std::mem::transmute::<*mut u8, RawWide>(base) },
+            sums: code.sums().map(|_| {
+                // SAFETY: as above, at its offset.
+                unsafe { std::mem::transmute::<*mut u8, RawLeafSums>(base.add(sums_at)) }
+            }),
+            step: code.step(),
+            elem: code.elem(),
+        })
+    }
+
+    /// Runs the elementwise loop on the first `count * step` of `n`
+    /// elements if every operand is contiguous or uniform and the output
+    /// contiguous; returns how many elements it computed (0: none).
+    ///
+    /// # Safety
+    /// [`KernelFn::invoke`]'s contract, for a kernel of `sig` whose wide
+    /// loops these are.
+    unsafe fn elementwise(
+        &self,
+        sig: &KernelSig,
+        ptrs: *const *const u8,
+        strides: *const isize,
+        out: *mut u8,
+        out_stride: isize,
+        n: usize,
+    ) -> usize {
+        let k = sig.leaves.len();
+        let elem = self.elem as isize;
+        if out_stride != elem || n < self.step {
+            return 0;
+        }
+        // SAFETY: the ABI: one pointer and one stride per operand.
+        let (ptrs, strides) = unsafe {
+            (
+                std::slice::from_raw_parts(ptrs, k),
+                std::slice::from_raw_parts(strides, k),
+            )
+        };
+        if !strides.iter().all(|&s| s == elem || s == 0) {
+            return 0;
+        }
+        let count = n / self.step;
+        // A uniform operand is read from `UNROLL` vectors of copies of its value.
+        let uniform = strides.iter().filter(|&&s| s == 0).count();
+        let mut copies: SmallVec<[[u64; 16]; 2]> = SmallVec::with_capacity(uniform);
+        for (&p, &s) in ptrs.iter().zip(strides) {
+            if s == 0 {
+                let mut buf = [0u64; 16];
+                let bytes = buf.as_mut_ptr() as *mut u8;
+                for i in 0..128 / self.elem {
+                    // SAFETY: `p` points at one element of `elem` bytes (the
+                    // ABI, stride 0), copied into the 128-byte buffer.
+                    unsafe {
+                        std::ptr::copy_nonoverlapping(p, bytes.add(i * self.elem), self.elem)
+                    };
+                }
+                copies.push(buf);
+            }
+        }
+        let mut at: PerOperand<*const u8> = SmallVec::with_capacity(k);
+        let mut steps: PerOperand<isize> = SmallVec::with_capacity(k);
+        let mut next = copies.iter();
+        for (&p, &s) in ptrs.iter().zip(strides) {
+            if s == 0 {
+                at.push(next.next().map_or(p, |b| b.as_ptr() as *const u8));
+                steps.push(0);
+            } else {
+                at.push(p);
+                steps.push((self.step * self.elem) as isize);
+            }
+        }
+        const { assert!(wide::UNROLL * 64 <= 128) };
+        // SAFETY: the wide elementwise ABI: `count * step <= n` elements of
+        // each contiguous operand and of the output (inside them by the
+        // caller's contract); a uniform operand reads its 128-byte buffer
+        // (`UNROLL` vectors of at most 64 bytes) at step 0.
+        unsafe { (self.elementwise)(at.as_ptr(), steps.as_ptr(), out, count) };
+        count * self.step
+    }
+}
+
+impl Drop for WideKernels {
+    fn drop(&mut self) {
+        // SAFETY: the mapping `map` made; no kernel refers to it any more
+        // (the last `Arc` is dropping).
+        unsafe { libc::munmap(self.map, self.len) };
     }
 }
 
@@ -1160,9 +1366,20 @@ impl Walker<'_> {
             && lens.len() == sums.len()
             && lens.iter().all(|&l| l > 0 && l.is_multiple_of(8))
             && start + total <= limit.min(self.n);
-        let Some((f, frame)) = self.kernel.leaf_sums.filter(|_| fits) else {
+        let Some((mut f, frame)) = self.kernel.leaf_sums.filter(|_| fits) else {
             return false;
         };
+        // The wide loop, for contiguous operands (`wide::compile`'s leaf sums).
+        if let Some(w) = &self.kernel.wide
+            && let Some(sums) = w.sums
+            && self
+                .inner
+                .iter()
+                .take(self.inputs.len())
+                .all(|&s| s == w.elem as isize)
+        {
+            f = sums;
+        }
         ptrs.resize(self.inputs.len(), std::ptr::null());
         for (k, p) in ptrs.iter_mut().enumerate() {
             // SAFETY: start + total <= n, the length of the only axis, so
