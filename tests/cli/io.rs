@@ -32,6 +32,16 @@ fn bits(a: &Array) -> Vec<u64> {
         Array::Bool(x) => x.iter().map(|&v| v as u64).collect(),
         Array::Int32(x) => x.iter().map(|&v| v as i64 as u64).collect(),
         Array::Int64(x) => x.iter().map(|&v| v as u64).collect(),
+        Array::Float16(x) => x
+            .iter()
+            .map(|&v| {
+                if v.is_nan() {
+                    u64::MAX
+                } else {
+                    u64::from(v.to_bits())
+                }
+            })
+            .collect(),
         Array::Float32(x) => x
             .iter()
             .map(|&v| {
@@ -46,6 +56,7 @@ fn bits(a: &Array) -> Vec<u64> {
             .iter()
             .map(|&v| if v.is_nan() { u64::MAX } else { v.to_bits() })
             .collect(),
+        other => other.to_scalars().iter().map(|s| s.bits()).collect(),
     }
 }
 
@@ -61,12 +72,28 @@ fn is_fortran(a: &Array) -> bool {
 }
 
 fn is_c(a: &Array) -> bool {
+    // C order: the logical order is the memory order.
+    let strides_c = |shape: &[usize], strides: &[isize]| {
+        let mut want = 1isize;
+        shape.iter().zip(strides).rev().all(|(&n, &s)| {
+            let ok = n <= 1 || s == want;
+            want *= n as isize;
+            ok
+        })
+    };
     match a {
         Array::Bool(x) => x.is_standard_layout(),
         Array::Int32(x) => x.is_standard_layout(),
         Array::Int64(x) => x.is_standard_layout(),
         Array::Float32(x) => x.is_standard_layout(),
         Array::Float64(x) => x.is_standard_layout(),
+        Array::Int8(x) => strides_c(x.shape(), x.strides()),
+        Array::Int16(x) => strides_c(x.shape(), x.strides()),
+        Array::UInt8(x) => strides_c(x.shape(), x.strides()),
+        Array::UInt16(x) => strides_c(x.shape(), x.strides()),
+        Array::UInt32(x) => strides_c(x.shape(), x.strides()),
+        Array::UInt64(x) => strides_c(x.shape(), x.strides()),
+        Array::Float16(x) => strides_c(x.shape(), x.strides()),
     }
 }
 
@@ -403,6 +430,17 @@ fn parse_csv(text: &str, dtype: DType, shape: &[usize]) -> Array {
             &shape,
             &cells.iter().map(|c| *c == "1").collect::<Vec<bool>>(),
         )),
+        other => {
+            let values: Vec<jitexpr::Scalar> = cells
+                .iter()
+                .map(|c| match other {
+                    DType::UInt64 => jitexpr::Scalar::UInt64(c.parse().unwrap()),
+                    d if d.is_int() => jitexpr::Scalar::Int64(c.parse().unwrap()),
+                    _ => jitexpr::Scalar::Float64(c.parse().unwrap()),
+                })
+                .collect();
+            Array::from_scalars(other, &shape, &values).unwrap()
+        }
     }
 }
 
@@ -463,13 +501,7 @@ fn csv_reads_back_with_numpy_loadtxt() {
         }
         let csv = dir.path().join(format!("{label}.csv"));
         save(&csv, &a).unwrap();
-        let np_dtype = match a.dtype() {
-            DType::Bool => "bool",
-            DType::Int32 => "int32",
-            DType::Int64 => "int64",
-            DType::Float32 => "float32",
-            DType::Float64 => "float64",
-        };
+        let np_dtype = a.dtype().name();
         let out = dir.path().join(format!("{label}.back.npy"));
         jobs.push(format!(
             "np.save({:?}, np.loadtxt({:?}, delimiter=',', dtype='{np_dtype}', ndmin={}))",

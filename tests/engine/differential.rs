@@ -6,7 +6,9 @@
 //! the verifier.
 
 use crate::common::same_bits;
-use jitexpr::{Array, ArrayView, Backend, DType, Math, Options, Signature, Tier, Tiering, Vars};
+use jitexpr::{
+    Array, ArrayView, Backend, DType, Math, Options, Scalar, Signature, Tier, Tiering, Vars,
+};
 use ndarray::{ArrayD, IxDyn};
 use proptest::prelude::*;
 
@@ -127,6 +129,16 @@ fn make(dtype: DType, shape: &[usize], picks: &[usize]) -> Array {
         DType::Int32 => Array::Int32(build!(|k| I64_SPECIAL[pick(k) % I64_SPECIAL.len()] as i32)),
         DType::Int64 => Array::Int64(build!(|k| I64_SPECIAL[pick(k) % I64_SPECIAL.len()])),
         DType::Bool => Array::Bool(build!(|k| pick(k) % 2 == 1)),
+        // The new dtypes: the integer specials wrapped, the float ones rounded.
+        other => {
+            let values: Vec<Scalar> = (0..n)
+                .map(|k| match other {
+                    DType::Float16 => Scalar::Float64(F64_SPECIAL[pick(k) % F64_SPECIAL.len()]),
+                    _ => Scalar::Int64(I64_SPECIAL[pick(k) % I64_SPECIAL.len()]),
+                })
+                .collect();
+            Array::from_scalars(other, shape, &values).unwrap()
+        }
     }
 }
 
@@ -149,6 +161,13 @@ fn reverse_storage(a: &Array) -> Array {
         Array::Int64(x) => rev!(x, Int64),
         Array::Float32(x) => rev!(x, Float32),
         Array::Float64(x) => rev!(x, Float64),
+        Array::Int8(x) => rev!(x, Int8),
+        Array::Int16(x) => rev!(x, Int16),
+        Array::UInt8(x) => rev!(x, UInt8),
+        Array::UInt16(x) => rev!(x, UInt16),
+        Array::UInt32(x) => rev!(x, UInt32),
+        Array::UInt64(x) => rev!(x, UInt64),
+        Array::Float16(x) => rev!(x, Float16),
     }
 }
 
@@ -169,6 +188,13 @@ fn reversed_view(a: &Array) -> ArrayView<'_> {
         Array::Int64(x) => rev!(x, Int64),
         Array::Float32(x) => rev!(x, Float32),
         Array::Float64(x) => rev!(x, Float64),
+        Array::Int8(x) => rev!(x, Int8),
+        Array::Int16(x) => rev!(x, Int16),
+        Array::UInt8(x) => rev!(x, UInt8),
+        Array::UInt16(x) => rev!(x, UInt16),
+        Array::UInt32(x) => rev!(x, UInt32),
+        Array::UInt64(x) => rev!(x, UInt64),
+        Array::Float16(x) => rev!(x, Float16),
     }
 }
 

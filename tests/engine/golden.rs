@@ -13,7 +13,7 @@
 use std::path::Path;
 
 use crate::common::ulp_distance;
-use jitexpr::{Array, ArrayView, Backend, DType, Math, Options, Vars};
+use jitexpr::{Array, ArrayView, Backend, DType, Math, Options, Scalar, Vars};
 use ndarray::{ArrayD, IxDyn, ShapeBuilder, Slice};
 use serde::Deserialize;
 
@@ -87,6 +87,18 @@ fn to_array(d: &Data) -> Array {
         DType::Float64 => Array::Float64(
             ArrayD::from_shape_vec(shape, d.data.iter().map(float).collect()).unwrap(),
         ),
+        other => {
+            let values: Vec<Scalar> = d
+                .data
+                .iter()
+                .map(|v| match (v.as_i64(), v.as_u64()) {
+                    (Some(i), _) => Scalar::Int64(i),
+                    (None, Some(u)) => Scalar::UInt64(u),
+                    _ => Scalar::Float64(float(v)),
+                })
+                .collect();
+            Array::from_scalars(other, &d.shape, &values).unwrap()
+        }
     }
 }
 
@@ -98,6 +110,13 @@ macro_rules! each_array {
             Array::Int64($x) => Array::Int64($body),
             Array::Float32($x) => Array::Float32($body),
             Array::Float64($x) => Array::Float64($body),
+            Array::Int8($x) => Array::Int8($body),
+            Array::Int16($x) => Array::Int16($body),
+            Array::UInt8($x) => Array::UInt8($body),
+            Array::UInt16($x) => Array::UInt16($body),
+            Array::UInt32($x) => Array::UInt32($body),
+            Array::UInt64($x) => Array::UInt64($body),
+            Array::Float16($x) => Array::Float16($body),
         }
     };
 }
@@ -110,6 +129,13 @@ macro_rules! each_view {
             Array::Int64($x) => ArrayView::Int64($body),
             Array::Float32($x) => ArrayView::Float32($body),
             Array::Float64($x) => ArrayView::Float64($body),
+            Array::Int8($x) => ArrayView::Int8($body),
+            Array::Int16($x) => ArrayView::Int16($body),
+            Array::UInt8($x) => ArrayView::UInt8($body),
+            Array::UInt16($x) => ArrayView::UInt16($body),
+            Array::UInt32($x) => ArrayView::UInt32($body),
+            Array::UInt64($x) => ArrayView::UInt64($body),
+            Array::Float16($x) => ArrayView::Float16($body),
         }
     };
 }
@@ -436,6 +462,27 @@ fn walk_input(dtype: DType, n: usize, seed: u64) -> Array {
             ArrayD::from_shape_vec(shape, floats.iter().map(|&v| v as f32).collect()).unwrap(),
         ),
         DType::Float64 => Array::Float64(ArrayD::from_shape_vec(shape, floats).unwrap()),
+        // Narrow integers: the same small values and the extremes; float16
+        // the floats rounded.
+        other => {
+            let (lo, hi) = match other {
+                DType::Int8 => (i64::from(i8::MIN), i64::from(i8::MAX)),
+                DType::Int16 => (i64::from(i16::MIN), i64::from(i16::MAX)),
+                DType::UInt8 => (0, i64::from(u8::MAX)),
+                DType::UInt16 => (0, i64::from(u16::MAX)),
+                DType::UInt32 => (0, i64::from(u32::MAX)),
+                _ => (0, i64::MAX),
+            };
+            let values: Vec<Scalar> = (0..n)
+                .map(|k| match (k, other) {
+                    (_, DType::Float16) => Scalar::Float64(floats[k]),
+                    (0, _) => Scalar::Int64(lo),
+                    (1, _) => Scalar::Int64(hi),
+                    _ => Scalar::Int64(((next() % 201) as i64 - 100).clamp(lo, hi)),
+                })
+                .collect();
+            Array::from_scalars(other, &[n], &values).unwrap()
+        }
     }
 }
 
@@ -616,6 +663,16 @@ fn every_reduction_on_every_backend() {
             DType::Float64 => Array::Float64(
                 ArrayD::from_shape_vec(shape.clone(), (0..n).map(value).collect()).unwrap(),
             ),
+            other => {
+                let values: Vec<Scalar> = (0..n)
+                    .map(|k| match other {
+                        DType::Float16 => Scalar::Float64(value(k)),
+                        d if d.is_unsigned() => Scalar::Int64((value(k).abs() * 3.0) as i64),
+                        _ => Scalar::Int64((value(k) * 3.0) as i64),
+                    })
+                    .collect();
+                Array::from_scalars(other, &[rows, cols], &values).unwrap()
+            }
         }
     };
     let mut configs: Vec<(Backend, Math, Tiering)> = Vec::new();

@@ -1089,18 +1089,13 @@ impl Lower<'_, '_> {
             Scalar::Int64(x) => ins.iconst(types::I64, x),
             Scalar::Float32(x) => ins.f32const(Ieee32::with_bits(x.to_bits())),
             Scalar::Float64(x) => ins.f64const(Ieee64::with_bits(x.to_bits())),
+            // No stage has these dtypes: `JitProgram::compile` refuses them.
+            other => ins.iconst(types::I64, other.to_i64()),
         }
     }
 
     fn iconst(&mut self, dtype: DType, x: i64) -> Value {
-        let c = match dtype {
-            DType::Bool => Scalar::Bool(x != 0),
-            DType::Int32 => Scalar::Int32(x as i32),
-            DType::Int64 => Scalar::Int64(x),
-            DType::Float32 => Scalar::Float32(x as f32),
-            DType::Float64 => Scalar::Float64(x as f64),
-        };
-        self.constant(c)
+        self.constant(Scalar::Int64(x).cast(dtype))
     }
 
     fn cast(&mut self, x: Value, from: DType, to: DType) -> Value {

@@ -224,6 +224,16 @@ impl<'j> SmallCall<'j> {
     }
 }
 
+/// The error for a dtype the JIT does not compile (`JitProgram::compile`
+/// refuses such programs; `kernel.rs` runs them on the interpreter).
+pub(crate) fn unsupported_dtype(d: DType) -> Error {
+    Error::new(
+        crate::error::ErrorKind::Unsupported,
+        format!("the JIT does not compile {d} yet"),
+    )
+    .with_help("use the interpreter backend")
+}
+
 fn operands(
     program: &Program,
     leaves: &[NodeId],
@@ -387,13 +397,10 @@ fn full_reduction(
                 .into_iter()
                 .collect()
             }
-            let partials = match dtype {
-                DType::Bool => blocks::<bool>(kernel, operands, shape, pool, cancel, partial_op)?,
-                DType::Int32 => blocks::<i32>(kernel, operands, shape, pool, cancel, partial_op)?,
-                DType::Int64 => blocks::<i64>(kernel, operands, shape, pool, cancel, partial_op)?,
-                DType::Float32 => blocks::<f32>(kernel, operands, shape, pool, cancel, partial_op)?,
-                DType::Float64 => blocks::<f64>(kernel, operands, shape, pool, cancel, partial_op)?,
-            };
+            let partials = crate::types::dtype_dispatch!(
+                dtype,
+                blocks(kernel, operands, shape, pool, cancel, partial_op)
+            )?;
             let t = scalar::combine(partial_op, dtype, &partials);
             if op == ReduceOp::Mean {
                 let count = Scalar::Int64(n as i64).cast(dtype);

@@ -118,7 +118,7 @@ macro_rules! binary_addresses {
                         binary_i32::<{ BinaryOp::$variant as usize }> as *const u8 as usize,
                     ),
                 )*
-                (_, DType::Bool) => return None,
+                _ => return None,
             })
         }
     };
@@ -181,6 +181,12 @@ pub fn clif_type(dtype: DType) -> Type {
         DType::Int64 => types::I64,
         DType::Float32 => types::F32,
         DType::Float64 => types::F64,
+        // Storage types of the same width (`JitProgram::compile` refuses
+        // programs with them).
+        DType::Int8 | DType::UInt8 => types::I8,
+        DType::Int16 | DType::UInt16 | DType::Float16 => types::I16,
+        DType::UInt32 => types::I32,
+        DType::UInt64 => types::I64,
     }
 }
 
