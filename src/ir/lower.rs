@@ -297,6 +297,12 @@ impl<'a> Lowerer<'a> {
             self.graph.cast(a, compute, lspan),
             self.graph.cast(b, compute, rspan),
         );
+        // NumPy's float16 `maximum`/`minimum` return the first operand on a
+        // tie (±0), float32's and float64's the second: swapped in float32.
+        let (a, b) = match op {
+            BinaryOp::Maximum | BinaryOp::Minimum if sig.operand == DType::Float16 => (b, a),
+            _ => (a, b),
+        };
         let node = self.add_computed(Node::Binary(op, a, b), sig.result, op_span);
         if lt.weak && rt.weak {
             return Ok(self.fold_weak(op, a, b, node));

@@ -383,6 +383,8 @@ impl UnaryOp {
                 format!("`{name}` is not defined for bool"),
                 "cast first, e.g. `sign(int32(b))`",
             )),
+            // Not NumPy functions: SciPy's `erf` of an integer is float64.
+            Erf | Erfc if !arg.is_float() => Ok(same(DType::Float64)),
             _ => Ok(match self.typing() {
                 Typing::Same => same(arg),
                 // NumPy keeps integer and bool dtypes for these.
