@@ -19,7 +19,7 @@ pub mod ir {
 pub mod backend {
     /// The JIT's tiering constants and CPU feature detection.
     pub mod jit {
-        pub use crate::backend::jit::{DTYPES, HOT_ELEMENTS, unsupported};
+        pub use crate::backend::jit::HOT_ELEMENTS;
         /// The ahead-of-time compiled math routines.
         pub mod aot {
             pub use crate::backend::jit::aot::available;

@@ -349,10 +349,6 @@ pub(crate) fn compile_ast(
     let compiled = front_to_ir(ast, signature).map_err(|e| e.with_source(&source))?;
     let with_source = |e: crate::Error| e.with_source(&source);
     let prepared = match options.backend {
-        // The dtypes the JIT does not compile yet run on the reference interpreter.
-        Backend::Jit if crate::backend::jit::unsupported(&compiled.optimized).is_some() => {
-            Prepared::Interpreter(compiled.optimized.clone())
-        }
         Backend::Jit => Prepared::Jit(
             JitProgram::compile(
                 &compiled.optimized,

@@ -839,7 +839,13 @@ fn int_literal_out_of_range_for_narrow_and_unsigned_ints() {
     assert_eq!(e.message(), "Python integer 128 out of bounds for int8");
     assert_eq!(e.span(), Some(Span::new(4, 7)));
     // In range, and comparisons (decided exactly, as NumPy 2 does), compile.
-    for ok in ["u - 1", "u + 255", "u < 300", "u == -1", "where(u > 3, u, 0)"] {
+    for ok in [
+        "u - 1",
+        "u + 255",
+        "u < 300",
+        "u == -1",
+        "where(u > 3, u, 0)",
+    ] {
         assert!(jitexpr::compile(ok, &u8s).is_ok(), "{ok}");
     }
     let e = compile_err("q + -1", &Signature::new().with("q", DType::UInt64));

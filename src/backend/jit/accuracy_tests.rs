@@ -104,7 +104,7 @@ fn declare_routines(module: &mut JITModule) -> HashMap<&'static str, FuncId> {
         for _ in 0..r.arity {
             sig.params.push(AbiParam::new(ty));
         }
-        sig.returns.push(AbiParam::new(ty));
+        sig.returns.push(AbiParam::new(runtime::clif_type(r.ret)));
         let id = module
             .declare_function(r.symbol, Linkage::Import, &sig)
             .unwrap();

@@ -41,27 +41,6 @@ use crate::ir::stage::{Stage, stages};
 use crate::types::DType;
 use call::{CodeMemory, KernelFn, KernelSig};
 
-/// The dtypes the JIT compiles. The other dtypes (`int8`, `int16`,
-/// `uint8`…`uint64`, `float16`) run on the reference interpreter when the JIT
-/// backend is asked for (see `kernel.rs`).
-pub const DTYPES: [DType; 5] = [
-    DType::Bool,
-    DType::Int32,
-    DType::Int64,
-    DType::Float32,
-    DType::Float64,
-];
-
-/// The first dtype of `program` (an input's or a node's) that the JIT does not compile.
-pub fn unsupported(program: &Program) -> Option<DType> {
-    let g = &program.graph;
-    g.inputs()
-        .iter()
-        .map(|i| i.dtype)
-        .chain(g.ids().map(|id| g.dtype(id)))
-        .find(|d| !DTYPES.contains(d))
-}
-
 /// How Cranelift compiles a program's kernels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Tier {
@@ -417,9 +396,6 @@ impl JitProgram {
         tiering: Tiering,
         listing: Option<&mut Vec<String>>,
     ) -> Result<JitProgram> {
-        if let Some(d) = unsupported(program) {
-            return Err(run::unsupported_dtype(d));
-        }
         let stages = stages(program);
         // One plan per stage, read by the interpreted tier and the code
         // generator at every tier; a stage that a full float sum reduces

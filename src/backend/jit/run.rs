@@ -224,16 +224,6 @@ impl<'j> SmallCall<'j> {
     }
 }
 
-/// The error for a dtype the JIT does not compile (`JitProgram::compile`
-/// refuses such programs; `kernel.rs` runs them on the interpreter).
-pub(crate) fn unsupported_dtype(d: DType) -> Error {
-    Error::new(
-        crate::error::ErrorKind::Unsupported,
-        format!("the JIT does not compile {d} yet"),
-    )
-    .with_help("use the interpreter backend")
-}
-
 fn operands(
     program: &Program,
     leaves: &[NodeId],

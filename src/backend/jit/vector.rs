@@ -59,6 +59,11 @@ pub fn vectorizable(program: &Program, root: NodeId) -> Option<Lanes> {
     let g = &program.graph;
     let nodes = stage_nodes(program, root);
     let float = nodes.iter().map(|&n| g.dtype(n)).find(|d| d.is_float())?;
+    // float16 (held as bits) and the narrow and unsigned integers run in
+    // the scalar loop.
+    if !matches!(float, DType::Float32 | DType::Float64) {
+        return None;
+    }
     let ok = nodes.iter().all(|&n| {
         let d = g.dtype(n);
         if d != float && d != DType::Bool {

@@ -327,7 +327,8 @@ unsafe fn values<'a>(ptr: *const u8, dtype: DType, n: usize) -> Option<Values<'a
             DType::Int64 => Values::Int64(parts(ptr as *const i64, n)),
             DType::Float32 => Values::Float32(parts(ptr as *const f32, n)),
             DType::Float64 => Values::Float64(parts(ptr as *const f64, n)),
-            // No kernel has these dtypes: `JitProgram::compile` refuses them.
+            // Not block types: the interpreted tier compiles stages with them
+            // instead (`blocks::Interp::build`).
             _ => return None,
         })
     }
@@ -348,7 +349,8 @@ unsafe fn values_mut<'a>(ptr: *mut u8, dtype: DType, n: usize) -> ValuesMut<'a> 
             DType::Int64 => ValuesMut::Int64(parts(ptr as *mut i64, n)),
             DType::Float32 => ValuesMut::Float32(parts(ptr as *mut f32, n)),
             DType::Float64 => ValuesMut::Float64(parts(ptr as *mut f64, n)),
-            // No kernel has these dtypes: `JitProgram::compile` refuses them.
+            // Not block types: the interpreted tier compiles stages with them
+            // instead (`blocks::Interp::build`).
             _ => ValuesMut::Bool(&mut []),
         }
     }
