@@ -1211,7 +1211,6 @@ impl Lower<'_, '_> {
             return self.call(r, &[x]);
         }
         let float = dtype.is_float();
-        let ty = clif_type(dtype);
         Ok(match op {
             Neg if float => self.b.ins().fneg(x),
             Neg => self.b.ins().ineg(x),
