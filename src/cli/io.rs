@@ -706,11 +706,11 @@ fn unsupported(descr: &str, path: &Path) -> Error {
         _ => "float64",
     };
     let help = if descr.contains('c') && !descr.starts_with('[') {
-        "jitexpr reads bool, int32, int64, float32 and float64; save arr.real and arr.imag separately"
+        "jitexpr reads bool, int8 to int64, uint8 to uint64 and float16 to float64; save arr.real and arr.imag separately"
             .to_string()
     } else {
         format!(
-            "jitexpr reads bool, int32, int64, float32 and float64; convert with arr.astype('{target}') before saving"
+            "jitexpr reads bool, int8 to int64, uint8 to uint64 and float16 to float64; convert with arr.astype('{target}') before saving"
         )
     };
     Error::new(

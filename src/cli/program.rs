@@ -333,7 +333,10 @@ impl Session {
             Some((Literal::Name(n), at)) => Some(DType::from_name(n).ok_or_else(|| {
                 Error::new(ErrorKind::Value, format!("unknown dtype `{n}`"))
                     .at(*at)
-                    .with_help("use bool, int32, int64, float32 or float64")
+                    .with_help(
+                        "use bool, int8, int16, int32, int64, uint8, uint16, uint32, uint64, \
+                         float16, float32 or float64",
+                    )
             })?),
             Some((_, at)) => {
                 return Err(Error::new(ErrorKind::Type, "dtype must be a dtype name")
