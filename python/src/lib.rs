@@ -90,7 +90,7 @@ enum Value<'py> {
 
 impl<'py> Value<'py> {
     /// `object` as input `name`: a NumPy array of the wanted dtype (`target`,
-    /// or any of the five when `None`) is read as it is; a Python `bool`,
+    /// or any of the twelve when `None`) is read as it is; a Python `bool`,
     /// `int` or `float` of that dtype becomes a 0-d array here; anything else
     /// is converted by `jitexpr._coerce.coerce` (which raises if the
     /// conversion would not be safe).

@@ -121,7 +121,7 @@ impl<'a> NpArray<'a> {
     }
 
     /// The jitexpr dtype of the array's elements when they can be read in
-    /// place: one of the five dtypes, native byte order, aligned, and every
+    /// place: one of the twelve dtypes, native byte order, aligned, and every
     /// stride of an axis longer than 1 a multiple of the element size.
     pub(crate) fn direct_dtype(&self) -> Option<DType> {
         if self.flags() & NPY_ARRAY_ALIGNED == 0 || self.ndim() > 64 {
