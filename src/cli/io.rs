@@ -59,8 +59,7 @@ use std::path::{Path, PathBuf};
 
 use ndarray::{ArrayD, ArrayViewD, Axis, IxDyn, OwnedRepr};
 use ndarray_npy::{
-    NpzReader, NpzWriter, ReadNpyError, ReadNpyExt, ReadNpzError, ReadableElement, WriteNpyExt,
-    WriteNpzError,
+    NpzReader, ReadNpyError, ReadNpyExt, ReadNpzError, ReadableElement, WriteNpyExt,
 };
 
 use crate::error::{Error, ErrorKind, Result};
@@ -569,8 +568,18 @@ fn read_npy_f16(
     descr: &str,
     path: &Path,
 ) -> Result<Array> {
-    use ndarray::ShapeBuilder;
     read_npy_header(&mut reader, path)?;
+    read_f16_data(reader, header, descr, path)
+}
+
+/// The `float16` data after a `.npy` header (see [`read_npy_f16`]).
+fn read_f16_data(
+    mut reader: impl Read,
+    header: &NpyHeader,
+    descr: &str,
+    path: &Path,
+) -> Result<Array> {
+    use ndarray::ShapeBuilder;
     let n: usize = header.shape.iter().product();
     let mut bytes = vec![0u8; n * 2];
     reader
@@ -611,7 +620,11 @@ fn write_npy_f16(w: &mut impl Write, a: &ArrayD<crate::f16>) -> Result<()> {
                 .join(", ")
         ),
     };
-    let mut dict = format!("{{'descr': '<f2', 'fortran_order': False, 'shape': {shape}, }}");
+    // Fortran order is kept (as ndarray-npy does for the other dtypes): the
+    // elements then go in memory order, the reversed axes' C order.
+    let fortran = a.ndim() > 1 && !a.is_standard_layout() && a.t().is_standard_layout();
+    let order = if fortran { "True" } else { "False" };
+    let mut dict = format!("{{'descr': '<f2', 'fortran_order': {order}, 'shape': {shape}, }}");
     // Magic (6) + version (2) + length (2) + dict + '\n' is a multiple of 64.
     while (10 + dict.len() + 1) % 64 != 0 {
         dict.push(' ');
@@ -621,7 +634,12 @@ fn write_npy_f16(w: &mut impl Write, a: &ArrayD<crate::f16>) -> Result<()> {
     out.extend_from_slice(b"\x93NUMPY\x01\x00");
     out.extend_from_slice(&(dict.len() as u16).to_le_bytes());
     out.extend_from_slice(dict.as_bytes());
-    for v in a.iter() {
+    let values: Box<dyn Iterator<Item = &crate::f16>> = if fortran {
+        Box::new(a.t().into_iter())
+    } else {
+        Box::new(a.iter())
+    };
+    for v in values {
         out.extend_from_slice(&v.to_bits().to_le_bytes());
     }
     w.write_all(&out)
@@ -791,6 +809,37 @@ fn check_npz_member<R: Read + Seek>(
     }
 }
 
+/// The float16 member `name` of the archive `open` reads (checked by
+/// [`check_npz_member`] already), by [`read_f16_data`].
+fn read_npz_f16<R: Read + Seek>(
+    open: impl Fn() -> io::Result<R>,
+    path: &Path,
+    name: &str,
+) -> Result<Array> {
+    let member = member_path(path, name);
+    let zip_error = |e: zip::result::ZipError| {
+        Error::new(
+            ErrorKind::Value,
+            format!("'{}' is not a valid .npz file: {e}", path.display()),
+        )
+    };
+    let file = open().map_err(|e| io_error("cannot open", path, &e))?;
+    let mut archive = zip::ZipArchive::new(file).map_err(zip_error)?;
+    let with_suffix = format!("{name}.npy");
+    let entry_name = if archive.index_for_name(&with_suffix).is_some() {
+        with_suffix.as_str()
+    } else {
+        name
+    };
+    let mut entry = archive.by_name(entry_name).map_err(zip_error)?;
+    let header = read_npy_header(&mut entry, &member)?;
+    let descr = match &header.descr {
+        PyLit::Str(s) => s.clone(),
+        other => other.to_string(),
+    };
+    read_f16_data(entry, &header, &descr, &member)
+}
+
 /// Counts the bytes read through it.
 struct CountingReader<R> {
     inner: R,
@@ -864,7 +913,7 @@ fn read_npz<R: Read + Seek>(
             }
         },
     };
-    check_npz_member(open, path, &name)?;
+    check_npz_member(&open, path, &name)?;
     // The first read as float64 either succeeds or names the descriptor (the check comes
     // before any data is read).
     match npz.by_name::<OwnedRepr<f64>, IxDyn>(&name) {
@@ -890,10 +939,9 @@ fn read_npz<R: Read + Seek>(
                 Some(DType::UInt32) => member!(u32),
                 Some(DType::UInt64) => member!(u64),
                 Some(DType::Float32) => member!(f32),
-                // ndarray-npy has no float16 (`.npy` files have their own reader).
-                Some(DType::Float16 | DType::Float64) | None => {
-                    Err(unsupported(&descr, &member_path(path, &name)))
-                }
+                // ndarray-npy has no float16: the member's own reader.
+                Some(DType::Float16) => read_npz_f16(open, path, &name),
+                Some(DType::Float64) | None => Err(unsupported(&descr, &member_path(path, &name))),
             }
         }
         Err(e) => Err(npz_error(e, path, &name)),
@@ -1033,34 +1081,26 @@ fn write_npy(w: &mut impl Write, value: &Array) -> Result<()> {
     r.map_err(|e| Error::new(ErrorKind::Io, format!("cannot write .npy data: {e}")))
 }
 
+/// An `.npz` (uncompressed, as `np.savez`): each value a `NAME.npy` member,
+/// written by [`write_npy`] (so float16 members too, which ndarray-npy's
+/// `NpzWriter` cannot write).
 fn write_npz(w: &mut (impl Write + Seek), values: &[(&str, &Array)]) -> Result<()> {
-    let err = |e: WriteNpzError| Error::new(ErrorKind::Io, format!("cannot write .npz data: {e}"));
-    let mut npz = NpzWriter::new(w);
+    use zip::write::SimpleFileOptions;
+    let err = |e: zip::result::ZipError| {
+        Error::new(ErrorKind::Io, format!("cannot write .npz data: {e}"))
+    };
+    let options = SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    let mut zip = zip::ZipWriter::new(w);
     for (name, value) in values {
-        let name = name.to_string();
-        match value {
-            Array::Float16(_) => {
-                return Err(Error::new(
-                    ErrorKind::Unsupported,
-                    format!("cannot write float16 member '{name}' to an .npz yet"),
-                )
-                .with_help("save it as .npy, or cast it, e.g. `float32(x)`"));
-            }
-            Array::Bool(a) => npz.add_array(name, a),
-            Array::Int8(a) => npz.add_array(name, a),
-            Array::Int16(a) => npz.add_array(name, a),
-            Array::Int32(a) => npz.add_array(name, a),
-            Array::Int64(a) => npz.add_array(name, a),
-            Array::UInt8(a) => npz.add_array(name, a),
-            Array::UInt16(a) => npz.add_array(name, a),
-            Array::UInt32(a) => npz.add_array(name, a),
-            Array::UInt64(a) => npz.add_array(name, a),
-            Array::Float32(a) => npz.add_array(name, a),
-            Array::Float64(a) => npz.add_array(name, a),
-        }
-        .map_err(err)?;
+        zip.start_file(format!("{name}.npy"), options)
+            .map_err(err)?;
+        let mut member = io::BufWriter::new(&mut zip);
+        write_npy(&mut member, value)?;
+        member
+            .flush()
+            .map_err(|e| Error::new(ErrorKind::Io, format!("cannot write .npz data: {e}")))?;
     }
-    npz.finish().map_err(err)?;
+    zip.finish().map_err(err)?;
     Ok(())
 }
 

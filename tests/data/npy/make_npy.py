@@ -98,7 +98,7 @@ np.savez_compressed(
 )
 np.savez(HERE / "unsupported.npz", u=np.array([1 + 2j], dtype=np.complex64), ok=np.array([1.0]))
 np.savez(HERE / "narrow.npz", u1=np.array([0, 255], dtype=np.uint8), i2=np.array([-3, 4], dtype=">i2"),
-         u8=np.array([2**64 - 1], dtype=np.uint64))
+         u8=np.array([2**64 - 1], dtype=np.uint64), h=np.array([0.1, -2.5, np.inf], dtype=">f2"))
 
 # Not NumPy files at all.
 (HERE / "not_npy.npy").write_bytes(b"hello, world\n")
