@@ -147,6 +147,45 @@ fn large_parallel_strided_and_broadcast() {
     }
 }
 
+/// The integer SIMD loop (I8X16, I16X8: 32 or 16 elements an iteration, the
+/// scalar loop for the rest) at every length around its width, with uniform
+/// (0-d) and broadcast operands, against the interpreter: wrapping
+/// arithmetic, signed and unsigned comparisons, maximum/minimum, where;
+/// and stages it does not take (`//`, shifts, byte products) next to it.
+#[test]
+fn integer_simd_at_every_length_around_its_width() {
+    let exprs = [
+        "a + b - 7",
+        "a * b + a",
+        "where(a > b, a - b, b & a)",
+        "maximum(a, b) ^ minimum(a, k)",
+        "where((a <= b) | (a == 3), -a, ~b)",
+        "abs(a) + (a != b)",
+        "a // (b | 1)",
+        "a << 1",
+    ];
+    for dtype in [DType::Int8, DType::UInt8, DType::Int16, DType::UInt16] {
+        for n in (0..70).chain([255, 256, 257, 1023, 1024, 1025]) {
+            let make = |seed: i64| {
+                let v: Vec<jitexpr::Scalar> = (0..n as i64)
+                    .map(|k| jitexpr::Scalar::Int64((k * 37 + seed * 101) % 65_537 - 32_768))
+                    .collect();
+                Array::from_scalars(dtype, &[n], &v).unwrap()
+            };
+            let (a, b) = (make(1), make(2));
+            let k = Array::from_scalars(dtype, &[], &[jitexpr::Scalar::Int64(-5)]).unwrap();
+            let vars = Vars::new()
+                .with("a", a.view())
+                .with("b", b.view())
+                .with("k", k.view());
+            for e in exprs {
+                let want = interp(e, &vars);
+                assert!(same_bits(&jit(e, &vars), &want), "{dtype} {e} at n={n}");
+            }
+        }
+    }
+}
+
 /// A view of every other element and one of the first `n` reversed.
 fn strided_and_reversed<T: jitexpr::Element>(
     a: &ArrayD<T>,
