@@ -111,13 +111,8 @@ pub(crate) fn zeros(dtype: DType, shape: &[usize], order: Order) -> Result<Array
     if order == Order::Fortran {
         // The C-order buffer of the reversed shape, with its axes reversed.
         let reversed: Vec<usize> = shape.iter().rev().copied().collect();
-        return Ok(match zeros(dtype, &reversed, Order::C)? {
-            Array::Bool(x) => Array::Bool(x.reversed_axes()),
-            Array::Int32(x) => Array::Int32(x.reversed_axes()),
-            Array::Int64(x) => Array::Int64(x.reversed_axes()),
-            Array::Float32(x) => Array::Float32(x.reversed_axes()),
-            Array::Float64(x) => Array::Float64(x.reversed_axes()),
-        });
+        let c = zeros(dtype, &reversed, Order::C)?;
+        return Ok(crate::array::each!(Array, c, x => Element::into_array(x.reversed_axes())));
     }
     let n = elements(shape, dtype)?;
     fn make<T: Element + Default>(n: usize, shape: &[usize]) -> Result<Array> {
@@ -126,13 +121,7 @@ pub(crate) fn zeros(dtype: DType, shape: &[usize], order: Order) -> Result<Array
             .map(T::into_array)
             .map_err(|e| Error::internal(format!("result shape: {e}")))
     }
-    match dtype {
-        DType::Bool => make::<bool>(n, shape),
-        DType::Int32 => make::<i32>(n, shape),
-        DType::Int64 => make::<i64>(n, shape),
-        DType::Float32 => make::<f32>(n, shape),
-        DType::Float64 => make::<f64>(n, shape),
-    }
+    crate::types::dtype_dispatch!(dtype, make(n, shape))
 }
 
 fn too_large(shape: &[usize]) -> Error {

@@ -1,24 +1,27 @@
 //! Dynamically typed arrays: the inputs and outputs of the public API.
 //!
 //! [`Array`] owns its data, [`ArrayView`] and [`ArrayViewMut`] borrow it; each
-//! is an enum over the five element types. Any `ndarray` array or view of a
+//! is an enum over the twelve element types (one per [`DType`]). Any `ndarray` array or view of a
 //! supported element type, of any dimension and strides, converts into an
 //! [`ArrayView`] with `From`.
 
 use ndarray::{ArrayBase, ArrayD, ArrayViewD, ArrayViewMutD, Data, DataMut, Dimension, IxDyn};
 
-use crate::types::{DType, Scalar};
+use crate::types::{DType, FromScalar, Scalar, f16};
 
 mod sealed {
+    use crate::types::f16;
     pub trait Sealed {}
-    impl Sealed for bool {}
-    impl Sealed for i32 {}
-    impl Sealed for i64 {}
-    impl Sealed for f32 {}
-    impl Sealed for f64 {}
+    macro_rules! sealed {
+        ($($(#[$doc:meta])* $variant:ident, $t:ty, $name:literal, $short:literal, $kind:ident, [$($alias:literal),*];)*) => {
+            $(impl Sealed for $t {})*
+        };
+    }
+    crate::types::dtype_table!(sealed);
 }
 
-/// The element types jitexpr computes with: `bool`, `i32`, `i64`, `f32`, `f64`.
+/// The element types jitexpr computes with, one per [`DType`]: `bool`,
+/// `i8`…`i64`, `u8`…`u64`, [`f16`](crate::f16), `f32`, `f64`.
 pub trait Element: Copy + Send + Sync + 'static + sealed::Sealed {
     /// The dtype of this element type.
     const DTYPE: DType;
@@ -36,10 +39,12 @@ pub trait Element: Copy + Send + Sync + 'static + sealed::Sealed {
     fn from_scalar(s: Scalar) -> Self;
 }
 
-macro_rules! element {
-    ($t:ty, $variant:ident, $dtype:ident) => {
+/// The enums over element types and the [`Element`] impls, from the dtype table.
+macro_rules! define_arrays {
+    ($($(#[$doc:meta])* $variant:ident, $t:ty, $name:literal, $short:literal, $kind:ident, [$($alias:literal),*];)*) => {
+        $(
         impl Element for $t {
-            const DTYPE: DType = DType::$dtype;
+            const DTYPE: DType = DType::$variant;
             fn into_array(a: ArrayD<Self>) -> Array {
                 Array::$variant(a)
             }
@@ -56,13 +61,10 @@ macro_rules! element {
                 }
             }
             fn to_scalar(self) -> Scalar {
-                Scalar::$dtype(self)
+                Scalar::$variant(self)
             }
             fn from_scalar(s: Scalar) -> Self {
-                match s.cast(DType::$dtype) {
-                    Scalar::$dtype(v) => v,
-                    _ => Self::default(),
-                }
+                <$t as FromScalar>::cast_from(s)
             }
         }
 
@@ -79,105 +81,88 @@ macro_rules! element {
                 Array::$variant(a)
             }
         }
+        )*
+
+        /// An owned n-dimensional array of one of the dtypes.
+        #[derive(Debug, Clone, PartialEq)]
+        pub enum Array {
+            $(#[doc = concat!("`", $name, "` elements.")] $variant(ArrayD<$t>),)*
+        }
+
+        /// A borrowed n-dimensional array of one of the dtypes, any strides.
+        #[derive(Debug, Clone)]
+        pub enum ArrayView<'a> {
+            $(#[doc = concat!("`", $name, "` elements.")] $variant(ArrayViewD<'a, $t>),)*
+        }
+
+        /// A mutably borrowed array to write a result into ([`crate::Kernel::eval_into`]).
+        #[derive(Debug)]
+        pub enum ArrayViewMut<'a> {
+            $(#[doc = concat!("`", $name, "` elements.")] $variant(ArrayViewMutD<'a, $t>),)*
+        }
+
+        /// A contiguous run of elements of one of the dtypes: the inputs of
+        /// [`Kernel::eval_into_flat`](crate::Kernel::eval_into_flat).
+        #[derive(Debug, Clone, Copy)]
+        pub enum Flat<'a> {
+            $(#[doc = concat!("`", $name, "` elements.")] $variant(&'a [$t]),)*
+        }
+
+        /// A mutable contiguous run of elements: the output of
+        /// [`Kernel::eval_into_flat`](crate::Kernel::eval_into_flat).
+        #[derive(Debug)]
+        pub enum FlatMut<'a> {
+            $(#[doc = concat!("`", $name, "` elements.")] $variant(&'a mut [$t]),)*
+        }
+
+        impl Array {
+            /// A view of the whole array.
+            pub fn view(&self) -> ArrayView<'_> {
+                match self { $(Array::$variant(a) => ArrayView::$variant(a.view()),)* }
+            }
+
+            /// A mutable view of the whole array.
+            pub fn view_mut(&mut self) -> ArrayViewMut<'_> {
+                match self { $(Array::$variant(a) => ArrayViewMut::$variant(a.view_mut()),)* }
+            }
+        }
+
+        impl ArrayViewMut<'_> {
+            /// Overwrites the elements with those of `from` (same shape); false when
+            /// the dtypes differ.
+            pub(crate) fn assign(&mut self, from: &Array) -> bool {
+                match (self, from) {
+                    $((ArrayViewMut::$variant(a), Array::$variant(b)) => a.assign(b),)*
+                    _ => return false,
+                }
+                true
+            }
+        }
     };
 }
+crate::types::dtype_table!(define_arrays);
 
-element!(bool, Bool, Bool);
-element!(i32, Int32, Int32);
-element!(i64, Int64, Int64);
-element!(f32, Float32, Float32);
-element!(f64, Float64, Float64);
-
-/// Applies `$body` to the inner ndarray of any variant.
+/// Applies `$body` to the inner ndarray (or slice) of any variant of the
+/// enum `$enum` (`Array`, `ArrayView`, `ArrayViewMut`, `Flat`, `FlatMut`).
 macro_rules! each {
     ($enum:ident, $value:expr, $x:ident => $body:expr) => {
         match $value {
             $enum::Bool($x) => $body,
+            $enum::Int8($x) => $body,
+            $enum::Int16($x) => $body,
             $enum::Int32($x) => $body,
             $enum::Int64($x) => $body,
+            $enum::UInt8($x) => $body,
+            $enum::UInt16($x) => $body,
+            $enum::UInt32($x) => $body,
+            $enum::UInt64($x) => $body,
+            $enum::Float16($x) => $body,
             $enum::Float32($x) => $body,
             $enum::Float64($x) => $body,
         }
     };
 }
 pub(crate) use each;
-
-/// An owned n-dimensional array of one of the five dtypes.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Array {
-    /// `bool` elements.
-    Bool(ArrayD<bool>),
-    /// `int32` elements.
-    Int32(ArrayD<i32>),
-    /// `int64` elements.
-    Int64(ArrayD<i64>),
-    /// `float32` elements.
-    Float32(ArrayD<f32>),
-    /// `float64` elements.
-    Float64(ArrayD<f64>),
-}
-
-/// A borrowed n-dimensional array of one of the five dtypes, any strides.
-#[derive(Debug, Clone)]
-pub enum ArrayView<'a> {
-    /// `bool` elements.
-    Bool(ArrayViewD<'a, bool>),
-    /// `int32` elements.
-    Int32(ArrayViewD<'a, i32>),
-    /// `int64` elements.
-    Int64(ArrayViewD<'a, i64>),
-    /// `float32` elements.
-    Float32(ArrayViewD<'a, f32>),
-    /// `float64` elements.
-    Float64(ArrayViewD<'a, f64>),
-}
-
-/// A mutably borrowed array to write a result into ([`crate::Kernel::eval_into`]).
-#[derive(Debug)]
-pub enum ArrayViewMut<'a> {
-    /// `bool` elements.
-    Bool(ArrayViewMutD<'a, bool>),
-    /// `int32` elements.
-    Int32(ArrayViewMutD<'a, i32>),
-    /// `int64` elements.
-    Int64(ArrayViewMutD<'a, i64>),
-    /// `float32` elements.
-    Float32(ArrayViewMutD<'a, f32>),
-    /// `float64` elements.
-    Float64(ArrayViewMutD<'a, f64>),
-}
-
-/// A contiguous run of elements of one of the five dtypes: the inputs of
-/// [`Kernel::eval_into_flat`](crate::Kernel::eval_into_flat).
-#[derive(Debug, Clone, Copy)]
-pub enum Flat<'a> {
-    /// `bool` elements.
-    Bool(&'a [bool]),
-    /// `int32` elements.
-    Int32(&'a [i32]),
-    /// `int64` elements.
-    Int64(&'a [i64]),
-    /// `float32` elements.
-    Float32(&'a [f32]),
-    /// `float64` elements.
-    Float64(&'a [f64]),
-}
-
-/// A mutable contiguous run of elements: the output of
-/// [`Kernel::eval_into_flat`](crate::Kernel::eval_into_flat).
-#[derive(Debug)]
-pub enum FlatMut<'a> {
-    /// `bool` elements.
-    Bool(&'a mut [bool]),
-    /// `int32` elements.
-    Int32(&'a mut [i32]),
-    /// `int64` elements.
-    Int64(&'a mut [i64]),
-    /// `float32` elements.
-    Float32(&'a mut [f32]),
-    /// `float64` elements.
-    Float64(&'a mut [f64]),
-}
 
 impl Flat<'_> {
     /// The element type.
@@ -217,6 +202,12 @@ fn element_dtype<T: Element>(_: &[T]) -> DType {
     T::DTYPE
 }
 
+fn element_dtype_of<T: Element, D: Dimension>(
+    _: &ndarray::ArrayBase<impl ndarray::RawData<Elem = T>, D>,
+) -> DType {
+    T::DTYPE
+}
+
 impl Array {
     /// The element type.
     pub fn dtype(&self) -> DType {
@@ -236,28 +227,6 @@ impl Array {
     /// `true` if the array has no elements.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
-    }
-
-    /// A view of the whole array.
-    pub fn view(&self) -> ArrayView<'_> {
-        match self {
-            Array::Bool(a) => ArrayView::Bool(a.view()),
-            Array::Int32(a) => ArrayView::Int32(a.view()),
-            Array::Int64(a) => ArrayView::Int64(a.view()),
-            Array::Float32(a) => ArrayView::Float32(a.view()),
-            Array::Float64(a) => ArrayView::Float64(a.view()),
-        }
-    }
-
-    /// A mutable view of the whole array.
-    pub fn view_mut(&mut self) -> ArrayViewMut<'_> {
-        match self {
-            Array::Bool(a) => ArrayViewMut::Bool(a.view_mut()),
-            Array::Int32(a) => ArrayViewMut::Int32(a.view_mut()),
-            Array::Int64(a) => ArrayViewMut::Int64(a.view_mut()),
-            Array::Float32(a) => ArrayViewMut::Float32(a.view_mut()),
-            Array::Float64(a) => ArrayViewMut::Float64(a.view_mut()),
-        }
     }
 
     /// The `float64` array, if that is the dtype.
@@ -313,26 +282,14 @@ impl Array {
                 .ok()
                 .map(T::into_array)
         }
-        match dtype {
-            DType::Bool => build::<bool>(shape, values),
-            DType::Int32 => build::<i32>(shape, values),
-            DType::Int64 => build::<i64>(shape, values),
-            DType::Float32 => build::<f32>(shape, values),
-            DType::Float64 => build::<f64>(shape, values),
-        }
+        crate::types::dtype_dispatch!(dtype, build(shape, values))
     }
 }
 
 impl<'a> ArrayView<'a> {
     /// The element type.
     pub fn dtype(&self) -> DType {
-        match self {
-            ArrayView::Bool(_) => DType::Bool,
-            ArrayView::Int32(_) => DType::Int32,
-            ArrayView::Int64(_) => DType::Int64,
-            ArrayView::Float32(_) => DType::Float32,
-            ArrayView::Float64(_) => DType::Float64,
-        }
+        each!(ArrayView, self, a => element_dtype_of(a))
     }
 
     /// The shape.
@@ -369,32 +326,12 @@ impl<'a> ArrayView<'a> {
 impl ArrayViewMut<'_> {
     /// The element type.
     pub fn dtype(&self) -> DType {
-        match self {
-            ArrayViewMut::Bool(_) => DType::Bool,
-            ArrayViewMut::Int32(_) => DType::Int32,
-            ArrayViewMut::Int64(_) => DType::Int64,
-            ArrayViewMut::Float32(_) => DType::Float32,
-            ArrayViewMut::Float64(_) => DType::Float64,
-        }
+        each!(ArrayViewMut, self, a => element_dtype_of(a))
     }
 
     /// The shape.
     pub fn shape(&self) -> &[usize] {
         each!(ArrayViewMut, self, a => a.shape())
-    }
-
-    /// Overwrites the elements with those of `from` (same shape); false when
-    /// the dtypes differ.
-    pub(crate) fn assign(&mut self, from: &Array) -> bool {
-        match (self, from) {
-            (ArrayViewMut::Bool(a), Array::Bool(b)) => a.assign(b),
-            (ArrayViewMut::Int32(a), Array::Int32(b)) => a.assign(b),
-            (ArrayViewMut::Int64(a), Array::Int64(b)) => a.assign(b),
-            (ArrayViewMut::Float32(a), Array::Float32(b)) => a.assign(b),
-            (ArrayViewMut::Float64(a), Array::Float64(b)) => a.assign(b),
-            _ => return false,
-        }
-        true
     }
 
     /// Overwrites the elements, in logical order, with `values` (same dtype and length).

@@ -1,15 +1,14 @@
 """Which inputs jitexpr takes, and how other ones are converted.
 
-jitexpr computes in five dtypes: bool, int32, int64, float32 and float64. A NumPy
-array of one of them (native byte order, aligned, any strides) is read in place by
-the extension module. Everything else comes here:
+jitexpr computes in twelve dtypes: bool, int8, int16, int32, int64, uint8,
+uint16, uint32, uint64, float16, float32 and float64. A NumPy array of one of them
+(native byte order, aligned, any strides) is read in place by the extension
+module. Everything else comes here:
 
-* smaller or unsigned integers that fit are widened: int8, int16, uint8, uint16 →
-  int32; uint32 → int64 (as numexpr does); float16 → float32;
 * Python scalars and sequences go through ``np.asarray`` (``True`` → bool,
   ``3`` → int64, ``2.5`` → float64, 0-d arrays);
 * arrays in non-native byte order or misaligned are copied;
-* anything that cannot be converted without losing values (uint64, longdouble,
+* anything that cannot be converted without losing values (longdouble,
   complex, strings, objects, datetimes) is a ``TypeError`` that says what to do.
 """
 
@@ -19,7 +18,20 @@ import numpy as np
 
 from ._errors import error
 
-SUPPORTED = ("bool", "int32", "int64", "float32", "float64")
+SUPPORTED = (
+    "bool",
+    "int8",
+    "int16",
+    "int32",
+    "int64",
+    "uint8",
+    "uint16",
+    "uint32",
+    "uint64",
+    "float16",
+    "float32",
+    "float64",
+)
 
 _HINTS = {
     "u": "convert it with .astype(np.int64) if its values fit, or .astype(np.float64)",
@@ -49,11 +61,11 @@ def target_dtype(dtype) -> np.dtype:
 
 def _scalar_to(value, want: np.dtype, name: str) -> np.ndarray:
     """A Python number as a 0-d array of ``want`` when it converts exactly."""
-    kind_rank = {"b": 0, "i": 1, "f": 2}
+    kind_rank = {"b": 0, "i": 1, "u": 1, "f": 2}
     have = np.asarray(value)
     if have.dtype.kind in kind_rank and kind_rank[have.dtype.kind] <= kind_rank[want.kind]:
-        converted = np.asarray(value, dtype=want) if want.kind != "i" else None
-        if want.kind == "i":
+        converted = np.asarray(value, dtype=want) if want.kind not in "iu" else None
+        if want.kind in "iu":
             info = np.iinfo(want)
             if info.min <= int(value) <= info.max:
                 converted = np.asarray(int(value), dtype=want)

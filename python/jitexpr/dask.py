@@ -184,7 +184,14 @@ def _reduce(func, inner, axis, values, backend, math, keepdims):
         axes = (axis % ndim,)
     keep = keepdims and axis is not None
     if func == "mean":
-        operand = inner if np.dtype(element.dtype).kind == "f" else f"float64({inner})"
+        # Integers sum in float64, float16 in float32 (NumPy's mean).
+        kind, size = np.dtype(element.dtype).kind, np.dtype(element.dtype).itemsize
+        if kind == "f" and size >= 4:
+            operand = inner
+        elif kind == "f":
+            operand = f"float32({inner})"
+        else:
+            operand = f"float64({inner})"
         partial_expr = f"sum({operand}"
     else:
         partial_expr = f"{func}({inner}"

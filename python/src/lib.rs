@@ -43,26 +43,17 @@ fn to_py_err(py: Python<'_>, err: &jitexpr::Error) -> PyErr {
 }
 
 fn dtype_name(d: DType) -> &'static str {
-    match d {
-        DType::Bool => "bool",
-        DType::Int32 => "int32",
-        DType::Int64 => "int64",
-        DType::Float32 => "float32",
-        DType::Float64 => "float64",
-    }
+    d.name()
 }
 
 fn parse_dtype(name: &str) -> PyResult<DType> {
-    match name {
-        "bool" => Ok(DType::Bool),
-        "int32" => Ok(DType::Int32),
-        "int64" => Ok(DType::Int64),
-        "float32" => Ok(DType::Float32),
-        "float64" => Ok(DType::Float64),
-        other => Err(PyTypeError::new_err(format!(
-            "unsupported dtype {other:?}: jitexpr computes in bool, int32, int64, float32 and float64"
-        ))),
-    }
+    DType::from_name(name).ok_or_else(|| {
+        let names: Vec<&str> = DType::ALL.iter().map(|d| d.name()).collect();
+        PyTypeError::new_err(format!(
+            "unsupported dtype {name:?}: jitexpr computes in {}",
+            names.join(", ")
+        ))
+    })
 }
 
 fn parse_options(backend: &str, math: &str) -> PyResult<Options> {
@@ -99,7 +90,7 @@ enum Value<'py> {
 
 impl<'py> Value<'py> {
     /// `object` as input `name`: a NumPy array of the wanted dtype (`target`,
-    /// or any of the five when `None`) is read as it is; a Python `bool`,
+    /// or any of the twelve when `None`) is read as it is; a Python `bool`,
     /// `int` or `float` of that dtype becomes a 0-d array here; anything else
     /// is converted by `jitexpr._coerce.coerce` (which raises if the
     /// conversion would not be safe).
@@ -286,8 +277,15 @@ impl<'n, 'py> Inputs<'n, 'py> {
 fn to_numpy<'py>(py: Python<'py>, array: Array) -> Bound<'py, PyAny> {
     match array {
         Array::Bool(a) => PyArrayDyn::from_owned_array(py, a).into_any(),
+        Array::Int8(a) => PyArrayDyn::from_owned_array(py, a).into_any(),
+        Array::Int16(a) => PyArrayDyn::from_owned_array(py, a).into_any(),
         Array::Int32(a) => PyArrayDyn::from_owned_array(py, a).into_any(),
         Array::Int64(a) => PyArrayDyn::from_owned_array(py, a).into_any(),
+        Array::UInt8(a) => PyArrayDyn::from_owned_array(py, a).into_any(),
+        Array::UInt16(a) => PyArrayDyn::from_owned_array(py, a).into_any(),
+        Array::UInt32(a) => PyArrayDyn::from_owned_array(py, a).into_any(),
+        Array::UInt64(a) => PyArrayDyn::from_owned_array(py, a).into_any(),
+        Array::Float16(a) => PyArrayDyn::from_owned_array(py, a).into_any(),
         Array::Float32(a) => PyArrayDyn::from_owned_array(py, a).into_any(),
         Array::Float64(a) => PyArrayDyn::from_owned_array(py, a).into_any(),
     }

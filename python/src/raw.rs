@@ -121,7 +121,7 @@ impl<'a> NpArray<'a> {
     }
 
     /// The jitexpr dtype of the array's elements when they can be read in
-    /// place: one of the five dtypes, native byte order, aligned, and every
+    /// place: one of the twelve dtypes, native byte order, aligned, and every
     /// stride of an axis longer than 1 a multiple of the element size.
     pub(crate) fn direct_dtype(&self) -> Option<DType> {
         if self.flags() & NPY_ARRAY_ALIGNED == 0 || self.ndim() > 64 {
@@ -144,15 +144,24 @@ impl<'a> NpArray<'a> {
         let long64 = std::mem::size_of::<std::os::raw::c_long>() == 8;
         let dtype = match type_num {
             t if t == NPY_TYPES::NPY_BOOL as c_int => DType::Bool,
+            t if t == NPY_TYPES::NPY_BYTE as c_int => DType::Int8,
+            t if t == NPY_TYPES::NPY_SHORT as c_int => DType::Int16,
             t if t == NPY_TYPES::NPY_INT as c_int => DType::Int32,
             t if t == NPY_TYPES::NPY_LONG as c_int && long64 => DType::Int64,
             t if t == NPY_TYPES::NPY_LONG as c_int => DType::Int32,
             t if t == NPY_TYPES::NPY_LONGLONG as c_int => DType::Int64,
+            t if t == NPY_TYPES::NPY_UBYTE as c_int => DType::UInt8,
+            t if t == NPY_TYPES::NPY_USHORT as c_int => DType::UInt16,
+            t if t == NPY_TYPES::NPY_UINT as c_int => DType::UInt32,
+            t if t == NPY_TYPES::NPY_ULONG as c_int && long64 => DType::UInt64,
+            t if t == NPY_TYPES::NPY_ULONG as c_int => DType::UInt32,
+            t if t == NPY_TYPES::NPY_ULONGLONG as c_int => DType::UInt64,
+            t if t == NPY_TYPES::NPY_HALF as c_int => DType::Float16,
             t if t == NPY_TYPES::NPY_FLOAT as c_int => DType::Float32,
             t if t == NPY_TYPES::NPY_DOUBLE as c_int => DType::Float64,
             _ => return None,
         };
-        let size = dtype_size(dtype) as isize;
+        let size = dtype.size() as isize;
         let strided = self
             .shape()
             .iter()
@@ -244,13 +253,7 @@ impl<'a> NpArray<'a> {
         if self.flags() & NPY_ARRAY_C_CONTIGUOUS == 0 || n == 0 {
             return None;
         }
-        Some(match dtype {
-            DType::Bool => Flat::Bool(go(self, n)),
-            DType::Int32 => Flat::Int32(go(self, n)),
-            DType::Int64 => Flat::Int64(go(self, n)),
-            DType::Float32 => Flat::Float32(go(self, n)),
-            DType::Float64 => Flat::Float64(go(self, n)),
-        })
+        Some(each_dtype!(dtype, Flat, go(self, n)))
     }
 
     /// [`NpArray::flat`], mutable: the array must be `writeable()` and
@@ -266,13 +269,7 @@ impl<'a> NpArray<'a> {
         if self.flags() & NPY_ARRAY_C_CONTIGUOUS == 0 || n == 0 || !self.writeable() {
             return None;
         }
-        Some(match dtype {
-            DType::Bool => FlatMut::Bool(go(self, n)),
-            DType::Int32 => FlatMut::Int32(go(self, n)),
-            DType::Int64 => FlatMut::Int64(go(self, n)),
-            DType::Float32 => FlatMut::Float32(go(self, n)),
-            DType::Float64 => FlatMut::Float64(go(self, n)),
-        })
+        Some(each_dtype!(dtype, FlatMut, go(self, n)))
     }
 
     /// A view of the elements as `dtype`, which must be `direct_dtype()`.
@@ -299,13 +296,7 @@ impl<'a> NpArray<'a> {
             invert(inverted, |axis| view.invert_axis(axis));
             T::into_view(view)
         }
-        match dtype {
-            DType::Bool => go::<bool>(self),
-            DType::Int32 => go::<i32>(self),
-            DType::Int64 => go::<i64>(self),
-            DType::Float32 => go::<f32>(self),
-            DType::Float64 => go::<f64>(self),
-        }
+        each_type!(dtype, go(self))
     }
 
     /// A mutable view of the elements as `dtype`, which must be
@@ -329,13 +320,7 @@ impl<'a> NpArray<'a> {
             invert(inverted, |axis| view.invert_axis(axis));
             T::into_view_mut(view)
         }
-        match dtype {
-            DType::Bool => go::<bool>(self),
-            DType::Int32 => go::<i32>(self),
-            DType::Int64 => go::<i64>(self),
-            DType::Float32 => go::<f32>(self),
-            DType::Float64 => go::<f64>(self),
-        }
+        each_type!(dtype, go(self))
     }
 }
 
@@ -373,12 +358,52 @@ fn base_ptr<T>(a: &NpArray<'_>, axes: &Axes) -> NonNull<T> {
     NonNull::new(ptr).expect("a non-empty NumPy array has a data pointer")
 }
 
-fn dtype_size(d: DType) -> usize {
-    match d {
-        DType::Bool => 1,
-        DType::Int32 | DType::Float32 => 4,
-        DType::Int64 | DType::Float64 => 8,
-    }
+/// `$variant(f(..))` of the enum `$enum` (`Flat`, `FlatMut`) for `dtype`,
+/// with `f`'s element type inferred from the variant.
+macro_rules! each_dtype {
+    ($dtype:expr, $enum:ident, $call:expr) => {
+        match $dtype {
+            DType::Bool => $enum::Bool($call),
+            DType::Int8 => $enum::Int8($call),
+            DType::Int16 => $enum::Int16($call),
+            DType::Int32 => $enum::Int32($call),
+            DType::Int64 => $enum::Int64($call),
+            DType::UInt8 => $enum::UInt8($call),
+            DType::UInt16 => $enum::UInt16($call),
+            DType::UInt32 => $enum::UInt32($call),
+            DType::UInt64 => $enum::UInt64($call),
+            DType::Float16 => $enum::Float16($call),
+            DType::Float32 => $enum::Float32($call),
+            DType::Float64 => $enum::Float64($call),
+        }
+    };
+}
+use each_dtype;
+
+/// `go::<T>(args)` with `T` the element type of `dtype`.
+macro_rules! each_type {
+    ($dtype:expr, $go:ident($($arg:expr),*)) => {
+        match $dtype {
+            DType::Bool => $go::<bool>($($arg),*),
+            DType::Int8 => $go::<i8>($($arg),*),
+            DType::Int16 => $go::<i16>($($arg),*),
+            DType::Int32 => $go::<i32>($($arg),*),
+            DType::Int64 => $go::<i64>($($arg),*),
+            DType::UInt8 => $go::<u8>($($arg),*),
+            DType::UInt16 => $go::<u16>($($arg),*),
+            DType::UInt32 => $go::<u32>($($arg),*),
+            DType::UInt64 => $go::<u64>($($arg),*),
+            DType::Float16 => $go::<jitexpr::f16>($($arg),*),
+            DType::Float32 => $go::<f32>($($arg),*),
+            DType::Float64 => $go::<f64>($($arg),*),
+        }
+    };
+}
+use each_type;
+
+/// The numpy crate's dtype object for `T`.
+fn descr_of<'py, T: numpy::Element>(py: Python<'py>) -> Bound<'py, numpy::PyArrayDescr> {
+    T::get_dtype(py)
 }
 
 /// A new NumPy array of `dtype` and `shape` (C or Fortran order) for a
@@ -391,15 +416,8 @@ pub(crate) fn new_array<'py>(
     shape: &[usize],
     fortran: bool,
 ) -> PyResult<Bound<'py, PyAny>> {
-    use numpy::{Element as _, PyArrayDescrMethods as _};
-    let descr = match dtype {
-        DType::Bool => bool::get_dtype(py),
-        DType::Int32 => i32::get_dtype(py),
-        DType::Int64 => i64::get_dtype(py),
-        DType::Float32 => f32::get_dtype(py),
-        DType::Float64 => f64::get_dtype(py),
-    }
-    .into_dtype_ptr();
+    use numpy::PyArrayDescrMethods as _;
+    let descr = each_type!(dtype, descr_of(py)).into_dtype_ptr();
     let nd = shape.len() as c_int;
     // NumPy reads the dimensions (npy_intp, the size of usize) and copies them.
     let dims = shape.as_ptr().cast::<npyffi::npy_intp>().cast_mut();
@@ -426,7 +444,7 @@ pub(crate) fn new_array<'py>(
 
 /// The size in bytes of an element of `d`.
 pub(crate) fn itemsize(d: DType) -> usize {
-    dtype_size(d)
+    d.size()
 }
 
 /// A frame's `(f_locals, f_globals)`, each only when asked for.

@@ -300,3 +300,24 @@ def test_deep_nesting(client, data):
         jd.evaluate(ex, local_dict={"x": x}, global_dict={})
     assert "Python's parser rejects it" in str(e.value)
     assert len(e.value.message) < 300  # the expression is shortened
+
+
+@pytest.mark.parametrize("dtype", [np.int8, np.uint8, np.int16, np.uint16, np.uint32, np.uint64, np.float16])
+def test_narrow_unsigned_and_half_dtypes_pass_through(client, dtype):
+    """The new dtypes stay themselves through the graph: elementwise results and
+    reductions have NumPy's dtypes and values (chunks of several sizes)."""
+    x = (np.arange(1000) * 37 % 251).astype(dtype)
+    dx = da.from_array(x, chunks=((300, 300, 250, 150),))
+    for expr, want in [
+        ("x * 2 + 1", x * dtype(2) + dtype(1)),
+        ("where(x > 100, x - 100, x)", np.where(x > 100, x - dtype(100), x)),
+        ("sum(x)", x.sum()),
+        ("max(x)", x.max()),
+        ("min(x)", x.min()),
+        ("mean(x)", x.mean()),
+    ]:
+        got = jd.evaluate(expr, x=dx)
+        assert got.dtype == np.asarray(want).dtype, (expr, got.dtype)
+        got = got.compute()
+        assert got.dtype == np.asarray(want).dtype, (expr, got.dtype)
+        np.testing.assert_allclose(np.asarray(got, np.float64), np.asarray(want, np.float64), rtol=1e-3)

@@ -59,8 +59,7 @@ use std::path::{Path, PathBuf};
 
 use ndarray::{ArrayD, ArrayViewD, Axis, IxDyn, OwnedRepr};
 use ndarray_npy::{
-    NpzReader, NpzWriter, ReadNpyError, ReadNpyExt, ReadNpzError, ReadableElement, WriteNpyExt,
-    WriteNpzError,
+    NpzReader, ReadNpyError, ReadNpyExt, ReadNpzError, ReadableElement, WriteNpyExt,
 };
 
 use crate::error::{Error, ErrorKind, Result};
@@ -165,13 +164,7 @@ pub fn load_value_with_cancel(spec: &str, cancel: &CancelToken) -> Result<Array>
         Err(_) if cancel.is_cancelled() => return Err(cancelled(&format!("loading '{spec}'"))),
         other => other?,
     };
-    Ok(match loaded {
-        Array::Bool(x) => Array::Bool(on_huge_pages(x)),
-        Array::Int32(x) => Array::Int32(on_huge_pages(x)),
-        Array::Int64(x) => Array::Int64(on_huge_pages(x)),
-        Array::Float32(x) => Array::Float32(on_huge_pages(x)),
-        Array::Float64(x) => Array::Float64(on_huge_pages(x)),
-    })
+    Ok(crate::array::each!(Array, loaded, x => crate::array::Element::into_array(on_huge_pages(x))))
 }
 
 /// A large array moved into memory advised for transparent huge pages (what
@@ -494,8 +487,15 @@ fn read_npy<R: Read + Seek>(mut reader: R, len: u64, path: &Path) -> Result<Arra
         .map_err(|e| io_error("cannot read", path, &e))?;
     let array = match dtype {
         DType::Bool => read_npy_as::<bool>(reader, path),
+        DType::Int8 => read_npy_as::<i8>(reader, path),
+        DType::Int16 => read_npy_as::<i16>(reader, path),
         DType::Int32 => read_npy_as::<i32>(reader, path),
         DType::Int64 => read_npy_as::<i64>(reader, path),
+        DType::UInt8 => read_npy_as::<u8>(reader, path),
+        DType::UInt16 => read_npy_as::<u16>(reader, path),
+        DType::UInt32 => read_npy_as::<u32>(reader, path),
+        DType::UInt64 => read_npy_as::<u64>(reader, path),
+        DType::Float16 => read_npy_f16(reader, &header, &descr, path),
         DType::Float32 => read_npy_as::<f32>(reader, path),
         DType::Float64 => read_npy_as::<f64>(reader, path),
     }?;
@@ -560,6 +560,92 @@ where
         .map_err(|e| npy_error(e, path))
 }
 
+/// A `float16` `.npy` (ndarray-npy has no `f16`): the header again, then
+/// the data, in either byte order (`<f2`, `>f2`), C or Fortran order.
+fn read_npy_f16(
+    mut reader: impl Read,
+    header: &NpyHeader,
+    descr: &str,
+    path: &Path,
+) -> Result<Array> {
+    read_npy_header(&mut reader, path)?;
+    read_f16_data(reader, header, descr, path)
+}
+
+/// The `float16` data after a `.npy` header (see [`read_npy_f16`]).
+fn read_f16_data(
+    mut reader: impl Read,
+    header: &NpyHeader,
+    descr: &str,
+    path: &Path,
+) -> Result<Array> {
+    use ndarray::ShapeBuilder;
+    let n: usize = header.shape.iter().product();
+    let mut bytes = vec![0u8; n * 2];
+    reader
+        .read_exact(&mut bytes)
+        .map_err(|_| bad_file(path, "the data is truncated"))?;
+    let big = descr.starts_with('>');
+    let values: Vec<crate::f16> = bytes
+        .chunks_exact(2)
+        .map(|b| {
+            let bits = if big {
+                u16::from_be_bytes([b[0], b[1]])
+            } else {
+                u16::from_le_bytes([b[0], b[1]])
+            };
+            crate::f16::from_bits(bits)
+        })
+        .collect();
+    let shape = IxDyn(&header.shape);
+    let array = if header.fortran_order {
+        ArrayD::from_shape_vec(shape.f(), values)
+    } else {
+        ArrayD::from_shape_vec(shape, values)
+    };
+    array
+        .map(Array::Float16)
+        .map_err(|e| bad_file(path, format!("shape: {e}")))
+}
+
+/// A `float16` array as a version 1.0 `.npy` (`<f2`, C order).
+fn write_npy_f16(w: &mut impl Write, a: &ArrayD<crate::f16>) -> Result<()> {
+    let shape = match a.shape() {
+        [n] => format!("({n},)"),
+        s => format!(
+            "({})",
+            s.iter()
+                .map(|n| n.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    };
+    // Fortran order is kept (as ndarray-npy does for the other dtypes): the
+    // elements then go in memory order, the reversed axes' C order.
+    let fortran = a.ndim() > 1 && !a.is_standard_layout() && a.t().is_standard_layout();
+    let order = if fortran { "True" } else { "False" };
+    let mut dict = format!("{{'descr': '<f2', 'fortran_order': {order}, 'shape': {shape}, }}");
+    // Magic (6) + version (2) + length (2) + dict + '\n' is a multiple of 64.
+    while (10 + dict.len() + 1) % 64 != 0 {
+        dict.push(' ');
+    }
+    dict.push('\n');
+    let mut out = Vec::with_capacity(10 + dict.len() + 2 * a.len());
+    out.extend_from_slice(b"\x93NUMPY\x01\x00");
+    out.extend_from_slice(&(dict.len() as u16).to_le_bytes());
+    out.extend_from_slice(dict.as_bytes());
+    let values: Box<dyn Iterator<Item = &crate::f16>> = if fortran {
+        Box::new(a.t().into_iter())
+    } else {
+        Box::new(a.iter())
+    };
+    for v in values {
+        out.extend_from_slice(&v.to_bits().to_le_bytes());
+    }
+    w.write_all(&out)
+        .map_err(|e| Error::new(ErrorKind::Io, format!("cannot write .npy data: {e}")))
+}
+
 fn npy_error(e: ReadNpyError, path: &Path) -> Error {
     match e {
         ReadNpyError::Io(e) => io_error("cannot read", path, &e),
@@ -584,8 +670,15 @@ fn descr_text(lit: &str) -> String {
 fn dtype_of_descr(descr: &str) -> Option<DType> {
     match descr {
         "|b1" => Some(DType::Bool),
+        "|i1" => Some(DType::Int8),
+        "<i2" | ">i2" => Some(DType::Int16),
         "<i4" | ">i4" => Some(DType::Int32),
         "<i8" | ">i8" => Some(DType::Int64),
+        "|u1" => Some(DType::UInt8),
+        "<u2" | ">u2" => Some(DType::UInt16),
+        "<u4" | ">u4" => Some(DType::UInt32),
+        "<u8" | ">u8" => Some(DType::UInt64),
+        "<f2" | ">f2" => Some(DType::Float16),
         "<f4" | ">f4" => Some(DType::Float32),
         "<f8" | ">f8" => Some(DType::Float64),
         _ => None,
@@ -631,11 +724,11 @@ fn unsupported(descr: &str, path: &Path) -> Error {
         _ => "float64",
     };
     let help = if descr.contains('c') && !descr.starts_with('[') {
-        "jitexpr reads bool, int32, int64, float32 and float64; save arr.real and arr.imag separately"
+        "jitexpr reads bool, int8 to int64, uint8 to uint64 and float16 to float64; save arr.real and arr.imag separately"
             .to_string()
     } else {
         format!(
-            "jitexpr reads bool, int32, int64, float32 and float64; convert with arr.astype('{target}') before saving"
+            "jitexpr reads bool, int8 to int64, uint8 to uint64 and float16 to float64; convert with arr.astype('{target}') before saving"
         )
     };
     Error::new(
@@ -716,6 +809,37 @@ fn check_npz_member<R: Read + Seek>(
     }
 }
 
+/// The float16 member `name` of the archive `open` reads (checked by
+/// [`check_npz_member`] already), by [`read_f16_data`].
+fn read_npz_f16<R: Read + Seek>(
+    open: impl Fn() -> io::Result<R>,
+    path: &Path,
+    name: &str,
+) -> Result<Array> {
+    let member = member_path(path, name);
+    let zip_error = |e: zip::result::ZipError| {
+        Error::new(
+            ErrorKind::Value,
+            format!("'{}' is not a valid .npz file: {e}", path.display()),
+        )
+    };
+    let file = open().map_err(|e| io_error("cannot open", path, &e))?;
+    let mut archive = zip::ZipArchive::new(file).map_err(zip_error)?;
+    let with_suffix = format!("{name}.npy");
+    let entry_name = if archive.index_for_name(&with_suffix).is_some() {
+        with_suffix.as_str()
+    } else {
+        name
+    };
+    let mut entry = archive.by_name(entry_name).map_err(zip_error)?;
+    let header = read_npy_header(&mut entry, &member)?;
+    let descr = match &header.descr {
+        PyLit::Str(s) => s.clone(),
+        other => other.to_string(),
+    };
+    read_f16_data(entry, &header, &descr, &member)
+}
+
 /// Counts the bytes read through it.
 struct CountingReader<R> {
     inner: R,
@@ -789,7 +913,7 @@ fn read_npz<R: Read + Seek>(
             }
         },
     };
-    check_npz_member(open, path, &name)?;
+    check_npz_member(&open, path, &name)?;
     // The first read as float64 either succeeds or names the descriptor (the check comes
     // before any data is read).
     match npz.by_name::<OwnedRepr<f64>, IxDyn>(&name) {
@@ -797,23 +921,26 @@ fn read_npz<R: Read + Seek>(
         Err(ReadNpzError::Npy(ReadNpyError::WrongDescriptor(d))) => {
             let descr = descr_text(&d.to_string());
             let err = |e| npz_error(e, path, &name);
+            macro_rules! member {
+                ($t:ty) => {
+                    npz.by_name::<OwnedRepr<$t>, IxDyn>(&name)
+                        .map(crate::array::Element::into_array)
+                        .map_err(err)
+                };
+            }
             match dtype_of_descr(&descr) {
-                Some(DType::Bool) => npz
-                    .by_name::<OwnedRepr<bool>, IxDyn>(&name)
-                    .map(Array::Bool)
-                    .map_err(err),
-                Some(DType::Int32) => npz
-                    .by_name::<OwnedRepr<i32>, IxDyn>(&name)
-                    .map(Array::Int32)
-                    .map_err(err),
-                Some(DType::Int64) => npz
-                    .by_name::<OwnedRepr<i64>, IxDyn>(&name)
-                    .map(Array::Int64)
-                    .map_err(err),
-                Some(DType::Float32) => npz
-                    .by_name::<OwnedRepr<f32>, IxDyn>(&name)
-                    .map(Array::Float32)
-                    .map_err(err),
+                Some(DType::Bool) => member!(bool),
+                Some(DType::Int8) => member!(i8),
+                Some(DType::Int16) => member!(i16),
+                Some(DType::Int32) => member!(i32),
+                Some(DType::Int64) => member!(i64),
+                Some(DType::UInt8) => member!(u8),
+                Some(DType::UInt16) => member!(u16),
+                Some(DType::UInt32) => member!(u32),
+                Some(DType::UInt64) => member!(u64),
+                Some(DType::Float32) => member!(f32),
+                // ndarray-npy has no float16: the member's own reader.
+                Some(DType::Float16) => read_npz_f16(open, path, &name),
                 Some(DType::Float64) | None => Err(unsupported(&descr, &member_path(path, &name))),
             }
         }
@@ -938,29 +1065,42 @@ fn write_atomically(
 fn write_npy(w: &mut impl Write, value: &Array) -> Result<()> {
     let r = match value {
         Array::Bool(a) => a.write_npy(w),
+        Array::Int8(a) => a.write_npy(w),
+        Array::Int16(a) => a.write_npy(w),
         Array::Int32(a) => a.write_npy(w),
         Array::Int64(a) => a.write_npy(w),
+        Array::UInt8(a) => a.write_npy(w),
+        Array::UInt16(a) => a.write_npy(w),
+        Array::UInt32(a) => a.write_npy(w),
+        Array::UInt64(a) => a.write_npy(w),
+        // ndarray-npy has no float16.
+        Array::Float16(a) => return write_npy_f16(w, a),
         Array::Float32(a) => a.write_npy(w),
         Array::Float64(a) => a.write_npy(w),
     };
     r.map_err(|e| Error::new(ErrorKind::Io, format!("cannot write .npy data: {e}")))
 }
 
+/// An `.npz` (uncompressed, as `np.savez`): each value a `NAME.npy` member,
+/// written by [`write_npy`] (so float16 members too, which ndarray-npy's
+/// `NpzWriter` cannot write).
 fn write_npz(w: &mut (impl Write + Seek), values: &[(&str, &Array)]) -> Result<()> {
-    let err = |e: WriteNpzError| Error::new(ErrorKind::Io, format!("cannot write .npz data: {e}"));
-    let mut npz = NpzWriter::new(w);
+    use zip::write::SimpleFileOptions;
+    let err = |e: zip::result::ZipError| {
+        Error::new(ErrorKind::Io, format!("cannot write .npz data: {e}"))
+    };
+    let options = SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    let mut zip = zip::ZipWriter::new(w);
     for (name, value) in values {
-        let name = name.to_string();
-        match value {
-            Array::Bool(a) => npz.add_array(name, a),
-            Array::Int32(a) => npz.add_array(name, a),
-            Array::Int64(a) => npz.add_array(name, a),
-            Array::Float32(a) => npz.add_array(name, a),
-            Array::Float64(a) => npz.add_array(name, a),
-        }
-        .map_err(err)?;
+        zip.start_file(format!("{name}.npy"), options)
+            .map_err(err)?;
+        let mut member = io::BufWriter::new(&mut zip);
+        write_npy(&mut member, value)?;
+        member
+            .flush()
+            .map_err(|e| Error::new(ErrorKind::Io, format!("cannot write .npz data: {e}")))?;
     }
-    npz.finish().map_err(err)?;
+    zip.finish().map_err(err)?;
     Ok(())
 }
 
@@ -985,7 +1125,7 @@ macro_rules! csv_int {
         }
     )*};
 }
-csv_int!(i32, i64);
+csv_int!(i8, i16, i32, i64, u8, u16, u32, u64);
 
 macro_rules! csv_float {
     ($($t:ty),*) => {$(
@@ -1005,6 +1145,32 @@ macro_rules! csv_float {
     )*};
 }
 csv_float!(f32, f64);
+
+impl CsvValue for crate::f16 {
+    fn write_csv(self, out: &mut String) {
+        use std::fmt::Write as _;
+        if self.is_nan() {
+            out.push_str("nan");
+        } else if self.is_infinite() {
+            out.push_str(if self.is_sign_positive() {
+                "inf"
+            } else {
+                "-inf"
+            });
+        } else {
+            // The shortest decimal that reads back as this float16.
+            let x = self.to_f64();
+            let text = (0..=5)
+                .map(|p| format!("{x:.p$e}"))
+                .find(|t| {
+                    t.parse::<f64>()
+                        .is_ok_and(|v| crate::types::f16_from_f64(v) == self)
+                })
+                .unwrap_or_else(|| format!("{x:e}"));
+            let _ = write!(out, "{:?}", text.parse::<f64>().unwrap_or(x));
+        }
+    }
+}
 
 /// Writes `a` as CSV text to `w`, a piece of about 64 KiB at a time (so a huge
 /// array is neither held as text whole nor written without cancel checks).
@@ -1043,14 +1209,8 @@ fn csv_text<T: CsvValue>(a: &ArrayViewD<'_, T>, w: &mut impl Write) -> io::Resul
 }
 
 fn write_csv(w: &mut impl Write, value: &Array) -> Result<()> {
-    match value {
-        Array::Bool(a) => csv_text(&a.view(), w),
-        Array::Int32(a) => csv_text(&a.view(), w),
-        Array::Int64(a) => csv_text(&a.view(), w),
-        Array::Float32(a) => csv_text(&a.view(), w),
-        Array::Float64(a) => csv_text(&a.view(), w),
-    }
-    .map_err(|e| Error::new(ErrorKind::Io, format!("cannot write CSV data: {e}")))
+    crate::array::each!(Array, value, a => csv_text(&a.view(), w))
+        .map_err(|e| Error::new(ErrorKind::Io, format!("cannot write CSV data: {e}")))
 }
 
 // ---------------------------------------------------------------------------------

@@ -60,13 +60,7 @@ const PRECISION: usize = 8;
 /// The values of `a` as NumPy's `print(a)` shows them, then `shape=(…), dtype=…` on a line
 /// of its own (no trailing newline).
 pub fn format_array(a: &Array) -> String {
-    let body = match a {
-        Array::Bool(x) => format_values(x.view()),
-        Array::Int32(x) => format_values(x.view()),
-        Array::Int64(x) => format_values(x.view()),
-        Array::Float32(x) => format_values(x.view()),
-        Array::Float64(x) => format_values(x.view()),
-    };
+    let body = crate::array::each!(Array, a, x => format_values(x.view()));
     format!(
         "{body}\nshape={}, dtype={}",
         shape_text(a.shape()),
@@ -285,7 +279,7 @@ macro_rules! printable_int {
         }
     )*};
 }
-printable_int!(i32, i64);
+printable_int!(i8, i16, i32, i64, u8, u16, u32, u64);
 
 // --- floats --------------------------------------------------------------------------
 
@@ -329,6 +323,83 @@ macro_rules! float_impl {
     )*};
 }
 float_impl!(f32: 1e6, 1e6, f64: 1e8, 1e16);
+
+/// A `float16` value for printing: formats as the shortest decimal that
+/// reads back as the same `float16` (as NumPy's Dragon4 does for half),
+/// and with a given precision as its exact value rounded.
+#[derive(Clone, Copy, PartialEq, PartialOrd)]
+struct Half(crate::f16);
+
+impl Half {
+    /// The shortest `{:e}` text (of the exact value) that reads back as `self`.
+    fn shortest_exp(self) -> String {
+        let x = self.0.to_f64();
+        (0..=5)
+            .map(|p| format!("{x:.p$e}"))
+            .find(|t| {
+                t.parse::<f64>()
+                    .is_ok_and(|v| crate::types::f16_from_f64(v) == self.0)
+            })
+            .unwrap_or_else(|| format!("{x:e}"))
+    }
+}
+
+impl Debug for Half {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let v: f64 = self.shortest_exp().parse().unwrap_or(f64::NAN);
+        write!(f, "{v:?}")
+    }
+}
+
+impl Display for Half {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match f.precision() {
+            Some(p) => write!(f, "{:.p$}", self.0.to_f64()),
+            None => Debug::fmt(self, f),
+        }
+    }
+}
+
+impl LowerExp for Half {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match f.precision() {
+            Some(p) => write!(f, "{:.p$e}", self.0.to_f64()),
+            None => f.write_str(&self.shortest_exp()),
+        }
+    }
+}
+
+impl Float for Half {
+    // NumPy: 10**min(8, finfo(float16).precision) = 1e3, for arrays and scalars.
+    const EXP_CUTOFF_MAX: Self = Half(crate::f16::from_f32_const(1000.0));
+    const SCALAR_CUTOFF: f64 = 1e3;
+    const E_4: Self = Half(crate::f16::from_f32_const(1e-4));
+    const THOUSAND: Self = Half(crate::f16::from_f32_const(1000.0));
+    const ZERO: Self = Half(crate::f16::ZERO);
+    fn parse(text: &str) -> Option<Self> {
+        text.parse::<f64>()
+            .ok()
+            .map(|v| Half(crate::types::f16_from_f64(v)))
+    }
+    fn is_finite(self) -> bool {
+        self.0.is_finite()
+    }
+    fn is_nan(self) -> bool {
+        self.0.is_nan()
+    }
+    fn abs(self) -> Self {
+        Half(crate::f16::from_bits(self.0.to_bits() & 0x7fff))
+    }
+    fn is_sign_negative(self) -> bool {
+        self.0.is_sign_negative()
+    }
+    fn div(self, other: Self) -> Self {
+        Half(crate::f16::from_f32(self.0.to_f32() / other.0.to_f32()))
+    }
+    fn to_f64(self) -> f64 {
+        self.0.to_f64()
+    }
+}
 
 /// A finite value in scientific form: `digits[0].digits[1..] × 10^exp`, sign apart.
 struct Sci {
@@ -589,6 +660,23 @@ impl Printable for f32 {
     }
     fn make_format(data: &[f32]) -> FloatFormat {
         make_float_format(data)
+    }
+}
+
+impl ElementFormat<crate::f16> for FloatFormat {
+    fn format(&self, x: crate::f16) -> String {
+        ElementFormat::<Half>::format(self, Half(x))
+    }
+}
+
+impl Printable for crate::f16 {
+    type Format = FloatFormat;
+    fn scalar_str(self) -> String {
+        float_scalar_str(Half(self))
+    }
+    fn make_format(data: &[crate::f16]) -> FloatFormat {
+        let halves: Vec<Half> = data.iter().map(|&x| Half(x)).collect();
+        make_float_format(&halves)
     }
 }
 

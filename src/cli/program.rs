@@ -159,13 +159,11 @@ pub fn placeholder(dtype: DType, shape: &[usize], seed: u64) -> Result<Array> {
     let n = count(shape, span)?;
     let token = crate::CancelToken::new();
     let values = match dtype {
-        DType::Float32 | DType::Float64 => {
-            generate(n, seed, span, &token, |rng| rng.random::<f64>())?
-        }
-        DType::Int32 | DType::Int64 => generate(n, seed, span, &token, |rng| {
+        d if d.is_float() => generate(n, seed, span, &token, |rng| rng.random::<f64>())?,
+        d if d.is_int() => generate(n, seed, span, &token, |rng| {
             (rng.random::<f64>() * 100.0).floor()
         })?,
-        DType::Bool => generate(n, seed, span, &token, |rng| {
+        _ => generate(n, seed, span, &token, |rng| {
             f64::from(u8::from(rng.random::<f64>() < 0.5))
         })?,
     };
@@ -335,7 +333,10 @@ impl Session {
             Some((Literal::Name(n), at)) => Some(DType::from_name(n).ok_or_else(|| {
                 Error::new(ErrorKind::Value, format!("unknown dtype `{n}`"))
                     .at(*at)
-                    .with_help("use bool, int32, int64, float32 or float64")
+                    .with_help(
+                        "use bool, int8, int16, int32, int64, uint8, uint16, uint32, uint64, \
+                         float16, float32 or float64",
+                    )
             })?),
             Some((_, at)) => {
                 return Err(Error::new(ErrorKind::Type, "dtype must be a dtype name")
@@ -626,13 +627,7 @@ fn filled(shape: &[usize], v: f64, dtype: DType, span: Span) -> Result<Array> {
         values.resize(n, T::from_scalar(Scalar::Float64(v)));
         shaped(shape, values)
     }
-    match dtype {
-        DType::Bool => make::<bool>(shape, n, v, span),
-        DType::Int32 => make::<i32>(shape, n, v, span),
-        DType::Int64 => make::<i64>(shape, n, v, span),
-        DType::Float32 => make::<f32>(shape, n, v, span),
-        DType::Float64 => make::<f64>(shape, n, v, span),
-    }
+    crate::types::dtype_dispatch!(dtype, make(shape, n, v, span))
 }
 
 /// `values` (C order) as an array of `shape`.
@@ -652,10 +647,7 @@ fn from_f64(shape: &[usize], values: Vec<f64>, dtype: DType, span: Span) -> Resu
     }
     match dtype {
         DType::Float64 => shaped(shape, values),
-        DType::Bool => convert::<bool>(shape, &values, span),
-        DType::Int32 => convert::<i32>(shape, &values, span),
-        DType::Int64 => convert::<i64>(shape, &values, span),
-        DType::Float32 => convert::<f32>(shape, &values, span),
+        d => crate::types::dtype_dispatch!(d, convert(shape, &values, span)),
     }
 }
 

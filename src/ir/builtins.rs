@@ -115,6 +115,18 @@ const OTHERS: &[Function] = &[
         "convert to bool (nonzero is true)",
     ),
     special(
+        "int8",
+        &["x"],
+        Lowering::Cast(DType::Int8),
+        "convert to int8 (integers wrap; floats truncate toward zero, saturating)",
+    ),
+    special(
+        "int16",
+        &["x"],
+        Lowering::Cast(DType::Int16),
+        "convert to int16 (integers wrap; floats truncate toward zero, saturating)",
+    ),
+    special(
         "int32",
         &["x"],
         Lowering::Cast(DType::Int32),
@@ -125,6 +137,36 @@ const OTHERS: &[Function] = &[
         &["x"],
         Lowering::Cast(DType::Int64),
         "convert to int64 (floats truncate toward zero)",
+    ),
+    special(
+        "uint8",
+        &["x"],
+        Lowering::Cast(DType::UInt8),
+        "convert to uint8 (integers wrap; floats truncate toward zero, saturating at 0 and the maximum)",
+    ),
+    special(
+        "uint16",
+        &["x"],
+        Lowering::Cast(DType::UInt16),
+        "convert to uint16 (integers wrap; floats truncate toward zero, saturating at 0 and the maximum)",
+    ),
+    special(
+        "uint32",
+        &["x"],
+        Lowering::Cast(DType::UInt32),
+        "convert to uint32 (integers wrap; floats truncate toward zero, saturating at 0 and the maximum)",
+    ),
+    special(
+        "uint64",
+        &["x"],
+        Lowering::Cast(DType::UInt64),
+        "convert to uint64 (integers wrap; floats truncate toward zero, saturating at 0 and the maximum)",
+    ),
+    special(
+        "float16",
+        &["x"],
+        Lowering::Cast(DType::Float16),
+        "convert to float16 (rounds to nearest, once; computed in float32 after)",
     ),
     special(
         "float32",

@@ -203,12 +203,20 @@ impl<'a> Lowerer<'a> {
         let sig = op
             .signature(dtype)
             .map_err(|r| rejection(r, op_span, format!("operand is {dtype}")))?;
-        let x = self.graph.cast(x, sig.operand, span);
-        Ok(Value::Node(self.graph.add(
+        let x = self.graph.cast(x, sig.operand.compute(), span);
+        Ok(Value::Node(self.add_computed(
             Node::Unary(op, x),
             sig.result,
             op_span,
         )))
+    }
+
+    /// Adds `node`, computed in `result.compute()`, and for a `float16`
+    /// result the cast that rounds it to `float16` (storage only: NumPy's
+    /// `float16` loops compute in `float32` and round each result).
+    fn add_computed(&mut self, node: Node, result: DType, span: Span) -> NodeId {
+        let n = self.graph.add(node, result.compute(), span);
+        self.graph.cast(n, result, span)
     }
 
     fn binary(&mut self, op: BinaryOp, lhs: ExprId, rhs: ExprId, op_span: Span) -> Result<Value> {
@@ -256,9 +264,22 @@ impl<'a> Lowerer<'a> {
         }
         let (lt, rt) = (self.ty(l), self.ty(r));
         let mut common = promote_weak(lt, rt).dtype;
-        // NumPy 2 compares integers with out-of-range Python integers correctly.
-        if op.is_comparison() && common == DType::Int32 && (out_of_i32(l) || out_of_i32(r)) {
-            common = DType::Int64;
+        // NumPy 2 compares integers with out-of-range Python integers
+        // correctly (`uint8_array < 300` is all true): compare in int64, or
+        // for uint64 and a negative literal in float64, whose order between
+        // negative numbers and uint64 values is exact.
+        if op.is_comparison() && common.is_int() {
+            let out = |v: Value| matches!(v, Value::Weak(Weak::Int(x)) if !fits(x, common));
+            let negative = |v: Value| matches!(v, Value::Weak(Weak::Int(x)) if x < 0);
+            if out(l) || out(r) {
+                common = if common != DType::UInt64 {
+                    DType::Int64
+                } else if negative(l) || negative(r) {
+                    DType::Float64
+                } else {
+                    common
+                };
+            }
         }
         let sig = op.signature(common).map_err(|r| {
             rejection(
@@ -267,9 +288,22 @@ impl<'a> Lowerer<'a> {
                 format!("{} {} {}", lt.dtype, op.spelling(), rt.dtype),
             )
         })?;
+        // Weak literals are range-checked against NumPy's operand dtype
+        // (`uint8_array + 300` is an error), then computed in its compute dtype.
         let a = self.materialize(l, sig.operand, lspan)?;
         let b = self.materialize(r, sig.operand, rspan)?;
-        let node = self.graph.add(Node::Binary(op, a, b), sig.result, op_span);
+        let compute = sig.operand.compute();
+        let (a, b) = (
+            self.graph.cast(a, compute, lspan),
+            self.graph.cast(b, compute, rspan),
+        );
+        // NumPy's float16 `maximum`/`minimum` return the first operand on a
+        // tie (±0), float32's and float64's the second: swapped in float32.
+        let (a, b) = match op {
+            BinaryOp::Maximum | BinaryOp::Minimum if sig.operand == DType::Float16 => (b, a),
+            _ => (a, b),
+        };
+        let node = self.add_computed(Node::Binary(op, a, b), sig.result, op_span);
         if lt.weak && rt.weak {
             return Ok(self.fold_weak(op, a, b, node));
         }
@@ -336,7 +370,8 @@ impl<'a> Lowerer<'a> {
             }
             Lowering::Degrees | Lowering::Radians => {
                 let x = self.materialize_default(arg(0).0, arg(0).1)?;
-                let dtype = self.graph.dtype(x).float_for();
+                let result = self.graph.dtype(x).float_for();
+                let dtype = result.compute();
                 let x = self.graph.cast(x, dtype, arg(0).1);
                 let factor = match (f.lowering, dtype) {
                     (Lowering::Degrees, DType::Float32) => {
@@ -347,16 +382,16 @@ impl<'a> Lowerer<'a> {
                     _ => Scalar::Float64(std::f64::consts::PI / 180.0),
                 };
                 let k = self.graph.constant(factor, func_span);
-                Ok(Value::Node(self.graph.add(
+                Ok(Value::Node(self.add_computed(
                     Node::Binary(BinaryOp::Mul, x, k),
-                    dtype,
+                    result,
                     func_span,
                 )))
             }
             Lowering::Round => {
                 let x = self.materialize_default(arg(0).0, arg(0).1)?;
                 match self.graph.dtype(x) {
-                    DType::Int32 | DType::Int64 => Ok(Value::Node(x)),
+                    d if d.is_int() => Ok(Value::Node(x)),
                     _ => self.unary(UnaryOp::Rint, Value::Node(x), func_span, span),
                 }
             }
@@ -367,7 +402,9 @@ impl<'a> Lowerer<'a> {
                 let c = self.materialize(c, DType::Bool, cspan)?;
                 let a = self.materialize(x.0, common, x.1)?;
                 let b = self.materialize(y.0, common, y.1)?;
-                Ok(Value::Node(self.graph.add(
+                let a = self.graph.cast(a, common.compute(), x.1);
+                let b = self.graph.cast(b, common.compute(), y.1);
+                Ok(Value::Node(self.add_computed(
                     Node::Select(c, a, b),
                     common,
                     func_span,
@@ -380,11 +417,17 @@ impl<'a> Lowerer<'a> {
                 let x = self.materialize(x.0, common, x.1)?;
                 let lo = self.materialize(lo.0, common, lo.1)?;
                 let hi = self.materialize(hi.0, common, hi.1)?;
+                let c = common.compute();
                 let g = &mut self.graph;
+                let (x, lo, hi) = (
+                    g.cast(x, c, func_span),
+                    g.cast(lo, c, func_span),
+                    g.cast(hi, c, func_span),
+                );
                 // Bounds first: on a tie (`clip(-0.0, 0, 1)`) maximum/minimum return
                 // their second operand, so x is kept, as NumPy's clip does.
-                let m = g.add(Node::Binary(BinaryOp::Maximum, lo, x), common, func_span);
-                Ok(Value::Node(g.add(
+                let m = g.add(Node::Binary(BinaryOp::Maximum, lo, x), c, func_span);
+                Ok(Value::Node(self.add_computed(
                     Node::Binary(BinaryOp::Minimum, hi, m),
                     common,
                     func_span,
@@ -416,8 +459,8 @@ impl<'a> Lowerer<'a> {
     ) -> Result<Value> {
         let x = self.materialize_default(x, xspan)?;
         let sig = op.signature(self.graph.dtype(x));
-        let x = self.graph.cast(x, sig.operand, xspan);
-        Ok(Value::Node(self.graph.add(
+        let x = self.graph.cast(x, sig.operand.compute(), xspan);
+        Ok(Value::Node(self.add_computed(
             Node::Reduce(op, x, axis),
             sig.result,
             span,
@@ -493,19 +536,33 @@ impl<'a> Lowerer<'a> {
             Value::Weak(w) => w,
         };
         let value = match (weak, dtype) {
-            (Weak::Int(x), DType::Int32) => Scalar::Int32(i32::try_from(x).map_err(|_| {
-                Error::new(
-                    ErrorKind::Value,
-                    format!("Python integer {x} out of bounds for int32"),
-                )
-                .at(span)
-                .with_label("does not fit in int32")
-                .with_help("cast the other operand first, e.g. `int64(a)`")
-            })?),
             (Weak::Int(x), DType::Int64) => Scalar::Int64(self.weak_int64(x, span)?),
             (Weak::Int(x), DType::Bool) => Scalar::Bool(x != 0),
+            (Weak::Int(x), d) if d.is_int() => {
+                if !fits(x, d) {
+                    let hint = if x < 0 && d.is_unsigned() {
+                        "a negative literal does not fit an unsigned dtype: write `a - 1` \
+                         rather than `a + -1`, or cast first, e.g. `int64(a)`"
+                    } else {
+                        "cast the other operand first, e.g. `int64(a)`"
+                    };
+                    return Err(Error::new(
+                        ErrorKind::Value,
+                        format!("Python integer {x} out of bounds for {d}"),
+                    )
+                    .at(span)
+                    .with_label(format!("does not fit in {d}"))
+                    .with_help(hint));
+                }
+                // In range, so exact (uint64 above i64::MAX included).
+                if d == DType::UInt64 {
+                    Scalar::UInt64(x as u64)
+                } else {
+                    Scalar::Int64(x as i64).cast(d)
+                }
+            }
             (Weak::Int(x), DType::Float32) => Scalar::Float32(x as f32),
-            (Weak::Int(x), DType::Float64) => Scalar::Float64(x as f64),
+            (Weak::Int(x), _) => Scalar::Float64(x as f64).cast(dtype),
             (Weak::Float(x), d) => Scalar::Float64(x).cast(d),
         };
         Ok(self.graph.constant(value, span))
@@ -603,8 +660,9 @@ fn weak_int_op(op: BinaryOp, a: i128, b: i128, span: Span) -> Result<Option<Weak
     Ok(Some(WeakResult::Int(v)))
 }
 
-fn out_of_i32(v: Value) -> bool {
-    matches!(v, Value::Weak(Weak::Int(x)) if i32::try_from(x).is_err())
+/// Whether the integer literal `x` is a value of the integer dtype `d`.
+fn fits(x: i128, d: DType) -> bool {
+    d.int_range().is_some_and(|(lo, hi)| (lo..=hi).contains(&x))
 }
 
 fn rejection(r: Rejection, span: Span, label: String) -> Error {

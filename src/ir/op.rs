@@ -30,6 +30,10 @@ fn reject(message: String, help: &'static str) -> Rejection {
 }
 
 /// The types around one operation: operands are cast to `operand`, the result is `result`.
+///
+/// These are NumPy's types; `float16` computes in `float32`
+/// ([`DType::compute`]): the checker casts `float16` operands to `float32`,
+/// and a `float16` result is computed in `float32` and cast to `float16`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Signature {
     /// The dtype every operand is cast to.
@@ -379,6 +383,8 @@ impl UnaryOp {
                 format!("`{name}` is not defined for bool"),
                 "cast first, e.g. `sign(int32(b))`",
             )),
+            // Not NumPy functions: SciPy's `erf` of an integer is float64.
+            Erf | Erfc if !arg.is_float() => Ok(same(DType::Float64)),
             _ => Ok(match self.typing() {
                 Typing::Same => same(arg),
                 // NumPy keeps integer and bool dtypes for these.
@@ -431,7 +437,9 @@ impl BinaryOp {
                 format!("`{spelled}` is not defined for {common}"),
                 "`&`, `|`, `^` are logical on bool and bitwise on integers; combine comparisons, e.g. `(a > 0) & (b > 0)`",
             )),
-            Div | Arctan2 | Hypot | Copysign | Nextafter => Ok(same(common.float_for())),
+            // NumPy: integers divide in float64, but `arctan2` of int8 is float16.
+            Div => Ok(same(common.true_div())),
+            Arctan2 | Hypot | Copysign | Nextafter => Ok(same(common.float_for())),
             _ => Ok(same(common)),
         }
     }
@@ -440,15 +448,16 @@ impl BinaryOp {
 /// Reductions over all elements or along one axis.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ReduceOp {
-    /// `sum`: integers accumulate in int64 (wrapping), floats in their own dtype (pairwise).
+    /// `sum`: signed integers accumulate in int64, unsigned in uint64 (wrapping), floats in
+    /// their own dtype (pairwise; float16 in float32, rounded at the end).
     Sum,
-    /// `prod`: integers in int64 (wrapping).
+    /// `prod`: integers in int64 or uint64 (wrapping).
     Prod,
     /// `min`: NaN-propagating; an error on an empty reduction.
     Min,
     /// `max`: NaN-propagating; an error on an empty reduction.
     Max,
-    /// `mean`: integers in float64; NaN for an empty reduction.
+    /// `mean`: integers in float64 (float16 in float32); NaN for an empty reduction.
     Mean,
     /// `any`: true if some element is nonzero.
     Any,
@@ -466,7 +475,7 @@ impl ReduceOp {
     pub fn signature(self, arg: DType) -> Signature {
         match self {
             ReduceOp::Sum | ReduceOp::Prod => same(arg.accumulator()),
-            ReduceOp::Mean => same(arg.float_for()),
+            ReduceOp::Mean => same(arg.true_div()),
             ReduceOp::Min | ReduceOp::Max => same(arg),
             ReduceOp::Any | ReduceOp::All => same(DType::Bool),
         }

@@ -34,16 +34,45 @@ macro_rules! unary_int {
                 Not => !v,
                 Abs => v.wrapping_abs(),
                 Sign => v.signum(),
-                // NumPy: integer 1/x; 1/0 gives the minimum value.
+                // NumPy: integer 1/x; 1/0 gives the minimum value for
+                // int32 and int64 (x86's division) and 0 for int8 and int16.
                 Reciprocal => {
                     if v == 0 {
-                        <$t>::MIN
+                        if <$t>::BITS >= 32 { <$t>::MIN } else { 0 }
                     } else {
                         (1 as $t).wrapping_div(v)
                     }
                 }
                 // floor, ceil, trunc are the identity on integers; the
                 // checker casts to float for every other function.
+                _ => v,
+            }),
+        }
+    }};
+}
+
+macro_rules! unary_uint {
+    ($op:expr, $v:expr, $t:ty, $variant:ident) => {{
+        use UnaryOp::*;
+        let v: $t = $v;
+        match $op {
+            IsNan | IsInf | SignBit => Scalar::Bool(false),
+            IsFinite => Scalar::Bool(true),
+            _ => Scalar::$variant(match $op {
+                // NumPy: -x wraps (`-np.uint8(1)` is 255).
+                Neg => v.wrapping_neg(),
+                Not => !v,
+                Sign => <$t>::from(v != 0),
+                // NumPy: 1/0 gives 0 for unsigned integers.
+                Reciprocal => {
+                    if v == 0 {
+                        0
+                    } else {
+                        1 / v
+                    }
+                }
+                // abs, floor, ceil, trunc are the identity; the checker
+                // casts to float for every other function.
                 _ => v,
             }),
         }
@@ -204,6 +233,71 @@ macro_rules! binary_int {
             }),
         }
     }};
+}
+
+macro_rules! binary_uint {
+    ($op:expr, $x:expr, $y:expr, $t:ty, $variant:ident) => {{
+        use BinaryOp::*;
+        let (x, y): ($t, $t) = ($x, $y);
+        const BITS: u64 = <$t>::BITS as u64;
+        match $op {
+            Lt => Scalar::Bool(x < y),
+            Le => Scalar::Bool(x <= y),
+            Eq => Scalar::Bool(x == y),
+            Ne => Scalar::Bool(x != y),
+            Ge => Scalar::Bool(x >= y),
+            Gt => Scalar::Bool(x > y),
+            _ => Scalar::$variant(match $op {
+                Add => x.wrapping_add(y),
+                Sub => x.wrapping_sub(y),
+                Mul => x.wrapping_mul(y),
+                // NumPy gives 0 for x // 0, x % 0 and fmod(x, 0).
+                FloorDiv => x.checked_div(y).unwrap_or(0),
+                Mod | Fmod => x.checked_rem(y).unwrap_or(0),
+                Pow => {
+                    let (mut base, mut exp, mut acc): ($t, $t, $t) = (x, y, 1);
+                    while exp > 0 {
+                        if exp & 1 == 1 {
+                            acc = acc.wrapping_mul(base);
+                        }
+                        base = base.wrapping_mul(base);
+                        exp >>= 1;
+                    }
+                    acc
+                }
+                // NumPy: shifting by >= the width gives 0 (both directions).
+                Shl => {
+                    if (y as u64) < BITS {
+                        x << y
+                    } else {
+                        0
+                    }
+                }
+                Shr => {
+                    if (y as u64) < BITS {
+                        x >> y
+                    } else {
+                        0
+                    }
+                }
+                BitAnd => x & y,
+                BitOr => x | y,
+                BitXor => x ^ y,
+                Maximum => x.max(y),
+                Minimum => x.min(y),
+                // Float-only operations never reach integers (the checker casts).
+                _ => x,
+            }),
+        }
+    }};
+}
+
+/// A float32 result rounded to float16 (predicates stay bool).
+fn to_f16(s: Scalar) -> Scalar {
+    match s {
+        Scalar::Float32(v) => Scalar::Float16(crate::types::f16::from_f32(v)),
+        other => other,
+    }
 }
 
 /// Integer power by squaring, wrapping. NumPy raises for a negative exponent;
@@ -480,7 +574,22 @@ macro_rules! ord_min_max {
         }
     )*};
 }
-ord_min_max!(bool, i32, i64);
+ord_min_max!(bool, i8, i16, i32, i64, u8, u16, u32, u64);
+
+impl BlockMinMax for crate::types::f16 {
+    fn min_max(v: &[Self], max: bool) -> Option<Self> {
+        let (&first, rest) = v.split_first()?;
+        let pick = |x: Self, y: Self| {
+            let (a, b) = (x.to_f32(), y.to_f32());
+            if a.is_nan() || (max && a > b) || (!max && a < b) {
+                x
+            } else {
+                y
+            }
+        };
+        Some(rest.iter().fold(first, |x, &y| pick(x, y)))
+    }
+}
 
 macro_rules! numpy_sum {
     ($v:expr, $t:ty) => {{
@@ -673,8 +782,17 @@ macro_rules! pairwise {
 pub fn unary(op: UnaryOp, x: Scalar) -> Scalar {
     match x {
         Scalar::Bool(v) => unary_bool(op, v),
+        Scalar::Int8(v) => unary_int!(op, v, i8, Int8),
+        Scalar::Int16(v) => unary_int!(op, v, i16, Int16),
         Scalar::Int32(v) => unary_int!(op, v, i32, Int32),
         Scalar::Int64(v) => unary_int!(op, v, i64, Int64),
+        Scalar::UInt8(v) => unary_uint!(op, v, u8, UInt8),
+        Scalar::UInt16(v) => unary_uint!(op, v, u16, UInt16),
+        Scalar::UInt32(v) => unary_uint!(op, v, u32, UInt32),
+        Scalar::UInt64(v) => unary_uint!(op, v, u64, UInt64),
+        // A verified graph computes float16 in float32 (`DType::compute`);
+        // here too, the result rounded back.
+        Scalar::Float16(v) => to_f16(unary_float!(op, v.to_f32(), f32, Float32)),
         Scalar::Float32(v) => unary_float!(op, v, f32, Float32),
         Scalar::Float64(v) => unary_float!(op, v, f64, Float64),
     }
@@ -737,8 +855,17 @@ fn atanh(x: f64) -> f64 {
 pub fn binary(op: BinaryOp, a: Scalar, b: Scalar) -> Scalar {
     match (a, b) {
         (Scalar::Bool(x), Scalar::Bool(y)) => binary_bool(op, x, y),
+        (Scalar::Int8(x), Scalar::Int8(y)) => binary_int!(op, x, y, i8, Int8),
+        (Scalar::Int16(x), Scalar::Int16(y)) => binary_int!(op, x, y, i16, Int16),
         (Scalar::Int32(x), Scalar::Int32(y)) => binary_int!(op, x, y, i32, Int32),
         (Scalar::Int64(x), Scalar::Int64(y)) => binary_int!(op, x, y, i64, Int64),
+        (Scalar::UInt8(x), Scalar::UInt8(y)) => binary_uint!(op, x, y, u8, UInt8),
+        (Scalar::UInt16(x), Scalar::UInt16(y)) => binary_uint!(op, x, y, u16, UInt16),
+        (Scalar::UInt32(x), Scalar::UInt32(y)) => binary_uint!(op, x, y, u32, UInt32),
+        (Scalar::UInt64(x), Scalar::UInt64(y)) => binary_uint!(op, x, y, u64, UInt64),
+        (Scalar::Float16(x), Scalar::Float16(y)) => {
+            to_f16(binary_float!(op, x.to_f32(), y.to_f32(), f32, Float32))
+        }
         (Scalar::Float32(x), Scalar::Float32(y)) => binary_float!(op, x, y, f32, Float32),
         (Scalar::Float64(x), Scalar::Float64(y)) => binary_float!(op, x, y, f64, Float64),
         _ => a,

@@ -37,6 +37,13 @@ pub fn verify(program: &Program) -> Result<()> {
             Node::Const(_) => {}
             Node::Cast(a) if d(a) == dtype => return fail("cast to the same dtype".into()),
             Node::Cast(_) => {}
+            // float16 is storage only: operations compute in float32.
+            Node::Unary(..) | Node::Binary(..) | Node::Select(..) | Node::Reduce(..)
+                if dtype == DType::Float16
+                    || node.operands().iter().any(|&a| d(a) == DType::Float16) =>
+            {
+                return fail("an operation on float16 (computed in float32)".into());
+            }
             Node::Unary(op, a) => match op.signature(d(a)) {
                 Ok(sig) if sig.operand == d(a) && sig.result == dtype => {}
                 _ => return fail(format!("{} of {} cannot be {dtype}", op.name(), d(a))),

@@ -31,6 +31,42 @@ fn eval_with_number_inputs_and_constructors() {
         .stdout(predicate::str::contains("30"));
 }
 
+/// Constructors take every dtype (NumPy short codes too), results print as NumPy's
+/// `print()` (outputs pasted from NumPy 2.4: `np.arange(6, dtype=np.uint8) - 1`,
+/// `np.ones(3, np.float16) / 3`, `np.full(3, 100, np.int8) * 2 + np.int8(1)`).
+#[test]
+fn eval_narrow_unsigned_and_half_dtypes() {
+    for (program, want) in [
+        (
+            "x = arange(6, dtype=uint8); x - 1",
+            "[255   0   1   2   3   4]\nshape=(6,), dtype=uint8",
+        ),
+        (
+            "x = ones(3, dtype=f2); x / 3",
+            "[0.3333 0.3333 0.3333]\nshape=(3,), dtype=float16",
+        ),
+        (
+            "x = full(3, value=100, dtype=int8); x * 2 + int8(1)",
+            "[-55 -55 -55]\nshape=(3,), dtype=int8",
+        ),
+    ] {
+        let out = jitexpr().args(["eval", program]).output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{program}: {out:?}");
+        assert!(
+            String::from_utf8_lossy(&out.stdout).contains(want),
+            "{program}: {out:?}"
+        );
+    }
+    let out = jitexpr()
+        .args(["eval", "x = ones(3, dtype=u1); x + 300"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("Python integer 300 out of bounds for uint8")
+    );
+}
+
 #[test]
 fn eval_programs_with_comments_lines_and_keyword_arguments() {
     let program = "x = linspace(0, 1, 5)  # five points (0 to 1\n\

@@ -6,7 +6,9 @@
 //! the verifier.
 
 use crate::common::same_bits;
-use jitexpr::{Array, ArrayView, Backend, DType, Math, Options, Signature, Tier, Tiering, Vars};
+use jitexpr::{
+    Array, ArrayView, Backend, DType, Math, Options, Scalar, Signature, Tier, Tiering, Vars,
+};
 use ndarray::{ArrayD, IxDyn};
 use proptest::prelude::*;
 
@@ -51,6 +53,8 @@ const I64_SPECIAL: &[i64] = &[
 fn leaf() -> impl Strategy<Value = String> {
     prop_oneof![
         4 => prop::sample::select(vec!["a", "b", "i", "j", "m", "a", "b", "i"]).prop_map(String::from),
+        // The narrow and unsigned integers and float16.
+        2 => prop::sample::select(vec!["c", "s", "u", "v", "w", "q", "h"]).prop_map(String::from),
         1 => prop::sample::select(vec![
             "0", "1", "2", "-1", "3", "0.5", "2.5", "-0.0", "True", "False", "nan", "inf", "1e308",
             "pi", "64", "1e-310",
@@ -127,6 +131,16 @@ fn make(dtype: DType, shape: &[usize], picks: &[usize]) -> Array {
         DType::Int32 => Array::Int32(build!(|k| I64_SPECIAL[pick(k) % I64_SPECIAL.len()] as i32)),
         DType::Int64 => Array::Int64(build!(|k| I64_SPECIAL[pick(k) % I64_SPECIAL.len()])),
         DType::Bool => Array::Bool(build!(|k| pick(k) % 2 == 1)),
+        // The new dtypes: the integer specials wrapped, the float ones rounded.
+        other => {
+            let values: Vec<Scalar> = (0..n)
+                .map(|k| match other {
+                    DType::Float16 => Scalar::Float64(F64_SPECIAL[pick(k) % F64_SPECIAL.len()]),
+                    _ => Scalar::Int64(I64_SPECIAL[pick(k) % I64_SPECIAL.len()]),
+                })
+                .collect();
+            Array::from_scalars(other, shape, &values).unwrap()
+        }
     }
 }
 
@@ -149,6 +163,13 @@ fn reverse_storage(a: &Array) -> Array {
         Array::Int64(x) => rev!(x, Int64),
         Array::Float32(x) => rev!(x, Float32),
         Array::Float64(x) => rev!(x, Float64),
+        Array::Int8(x) => rev!(x, Int8),
+        Array::Int16(x) => rev!(x, Int16),
+        Array::UInt8(x) => rev!(x, UInt8),
+        Array::UInt16(x) => rev!(x, UInt16),
+        Array::UInt32(x) => rev!(x, UInt32),
+        Array::UInt64(x) => rev!(x, UInt64),
+        Array::Float16(x) => rev!(x, Float16),
     }
 }
 
@@ -169,6 +190,13 @@ fn reversed_view(a: &Array) -> ArrayView<'_> {
         Array::Int64(x) => rev!(x, Int64),
         Array::Float32(x) => rev!(x, Float32),
         Array::Float64(x) => rev!(x, Float64),
+        Array::Int8(x) => rev!(x, Int8),
+        Array::Int16(x) => rev!(x, Int16),
+        Array::UInt8(x) => rev!(x, UInt8),
+        Array::UInt16(x) => rev!(x, UInt16),
+        Array::UInt32(x) => rev!(x, UInt32),
+        Array::UInt64(x) => rev!(x, UInt64),
+        Array::Float16(x) => rev!(x, Float16),
     }
 }
 
@@ -189,9 +217,13 @@ proptest! {
 
     #[test]
     fn optimizer_preserves_every_bit(e in expr(), shapes in 0..SHAPES.len(), picks in prop::collection::vec(0usize..64, 1..16)) {
-        let dtypes = [DType::Float64, DType::Float32, DType::Int32, DType::Int64, DType::Bool];
-        let names = ["a", "b", "i", "j", "m"];
-        let arrays: Vec<Array> = (0..5).map(|k| make(dtypes[k], SHAPES[shapes][k], &picks[k % picks.len()..])).collect();
+        let dtypes = [
+            DType::Float64, DType::Float32, DType::Int32, DType::Int64, DType::Bool,
+            DType::Int8, DType::Int16, DType::UInt8, DType::UInt16, DType::UInt32, DType::UInt64,
+            DType::Float16,
+        ];
+        let names = ["a", "b", "i", "j", "m", "c", "s", "u", "v", "w", "q", "h"];
+        let arrays: Vec<Array> = (0..names.len()).map(|k| make(dtypes[k], SHAPES[shapes][k % 5], &picks[k % picks.len()..])).collect();
         let vars: Vars<'_> = names.iter().zip(&arrays).map(|(n, a)| (*n, ArrayView::from(a))).collect();
         let sig = Signature::of(&vars);
         let Ok(kernel) = jitexpr::compile(&e, &sig) else { return Ok(()) };

@@ -809,6 +809,49 @@ fn int_literal_out_of_range_for_int32() {
     insta::assert_snapshot!("int_literal_out_of_range", e.render());
 }
 
+/// NumPy 2: `np.ones(2, np.uint8) + 300` and `+ (-1)` raise OverflowError
+/// ("Python integer 300 out of bounds for uint8"); `- 1` is fine.
+#[test]
+fn int_literal_out_of_range_for_narrow_and_unsigned_ints() {
+    let u8s = Signature::new().with("u", DType::UInt8);
+    let e = compile_err("u + 300", &u8s);
+    check(
+        &e,
+        ErrorKind::Value,
+        "Python integer 300 out of bounds for uint8",
+        4..7,
+        Some("cast the other operand first, e.g. `int64(a)`"),
+    );
+    assert_eq!(e.label(), Some("does not fit in uint8"));
+    let e = compile_err("u + -1", &u8s);
+    check(
+        &e,
+        ErrorKind::Value,
+        "Python integer -1 out of bounds for uint8",
+        4..6,
+        Some(
+            "a negative literal does not fit an unsigned dtype: write `a - 1` rather than \
+             `a + -1`, or cast first, e.g. `int64(a)`",
+        ),
+    );
+    insta::assert_snapshot!("negative_literal_with_uint8", e.render());
+    let e = compile_err("i * 128", &Signature::new().with("i", DType::Int8));
+    assert_eq!(e.message(), "Python integer 128 out of bounds for int8");
+    assert_eq!(e.span(), Some(Span::new(4, 7)));
+    // In range, and comparisons (decided exactly, as NumPy 2 does), compile.
+    for ok in [
+        "u - 1",
+        "u + 255",
+        "u < 300",
+        "u == -1",
+        "where(u > 3, u, 0)",
+    ] {
+        assert!(jitexpr::compile(ok, &u8s).is_ok(), "{ok}");
+    }
+    let e = compile_err("q + -1", &Signature::new().with("q", DType::UInt64));
+    assert_eq!(e.message(), "Python integer -1 out of bounds for uint64");
+}
+
 #[test]
 fn leading_zeros() {
     check(

@@ -13,7 +13,7 @@
 use std::path::Path;
 
 use crate::common::ulp_distance;
-use jitexpr::{Array, ArrayView, Backend, DType, Math, Options, Vars};
+use jitexpr::{Array, ArrayView, Backend, DType, Math, Options, Scalar, Vars};
 use ndarray::{ArrayD, IxDyn, ShapeBuilder, Slice};
 use serde::Deserialize;
 
@@ -87,6 +87,18 @@ fn to_array(d: &Data) -> Array {
         DType::Float64 => Array::Float64(
             ArrayD::from_shape_vec(shape, d.data.iter().map(float).collect()).unwrap(),
         ),
+        other => {
+            let values: Vec<Scalar> = d
+                .data
+                .iter()
+                .map(|v| match (v.as_i64(), v.as_u64()) {
+                    (Some(i), _) => Scalar::Int64(i),
+                    (None, Some(u)) => Scalar::UInt64(u),
+                    _ => Scalar::Float64(float(v)),
+                })
+                .collect();
+            Array::from_scalars(other, &d.shape, &values).unwrap()
+        }
     }
 }
 
@@ -98,6 +110,13 @@ macro_rules! each_array {
             Array::Int64($x) => Array::Int64($body),
             Array::Float32($x) => Array::Float32($body),
             Array::Float64($x) => Array::Float64($body),
+            Array::Int8($x) => Array::Int8($body),
+            Array::Int16($x) => Array::Int16($body),
+            Array::UInt8($x) => Array::UInt8($body),
+            Array::UInt16($x) => Array::UInt16($body),
+            Array::UInt32($x) => Array::UInt32($body),
+            Array::UInt64($x) => Array::UInt64($body),
+            Array::Float16($x) => Array::Float16($body),
         }
     };
 }
@@ -110,6 +129,13 @@ macro_rules! each_view {
             Array::Int64($x) => ArrayView::Int64($body),
             Array::Float32($x) => ArrayView::Float32($body),
             Array::Float64($x) => ArrayView::Float64($body),
+            Array::Int8($x) => ArrayView::Int8($body),
+            Array::Int16($x) => ArrayView::Int16($body),
+            Array::UInt8($x) => ArrayView::UInt8($body),
+            Array::UInt16($x) => ArrayView::UInt16($body),
+            Array::UInt32($x) => ArrayView::UInt32($body),
+            Array::UInt64($x) => ArrayView::UInt64($body),
+            Array::Float16($x) => ArrayView::Float16($body),
         }
     };
 }
@@ -178,8 +204,20 @@ fn compare(got: &Array, want: &Array, ulps: u64, eps: f64) -> Result<(), String>
         ));
     }
     let is_f32 = got.dtype() == DType::Float32;
+    // float16: ULPs of float16 (the bits in sign-magnitude order).
+    let ulps16 = |a: u64, b: u64| {
+        let ord = |x: u64| {
+            let m = (x & 0x7fff) as i64;
+            if x & 0x8000 != 0 { -m } else { m }
+        };
+        ord(a).abs_diff(ord(b))
+    };
     for (i, (g, w)) in got.to_scalars().iter().zip(want.to_scalars()).enumerate() {
-        let ok = if got.dtype().is_float() {
+        let ok = if got.dtype() == DType::Float16 {
+            (g.to_f64().is_nan() && w.to_f64().is_nan())
+                || g.bits() == w.bits()
+                || (ulps > 0 && ulps16(g.bits(), w.bits()) <= ulps)
+        } else if got.dtype().is_float() {
             let (g, w) = (g.to_f64(), w.to_f64());
             (g.is_nan() && w.is_nan())
                 || (ulps == 0 && g.to_bits() == w.to_bits())
@@ -224,7 +262,10 @@ const GPU_ULPS: u64 = 4;
 /// `Unsupported`; anything else unsupported on the GPU is a missing lowering).
 fn adapter_lacks_dtype(e: &jitexpr::Error) -> bool {
     e.kind() == jitexpr::ErrorKind::Unsupported
-        && (e.message().contains("needs a GPU with") || e.message().contains("no GPU available"))
+        && (e.message().contains("needs a GPU with")
+            || e.message().contains("no GPU available")
+            // The new integer dtypes and float16 are not in the shaders yet.
+            || e.message().contains("is not supported on the GPU yet"))
 }
 
 fn run_file(name: &str) {
@@ -312,6 +353,7 @@ macro_rules! golden {
 golden! {
     ops_float => "ops_float.json",
     ops_int => "ops_int.json",
+    new_dtypes => "dtypes.json",
     bool_ops => "bool.json",
     functions_f64 => "functions_f64.json",
     functions_f32 => "functions_f32.json",
@@ -436,6 +478,27 @@ fn walk_input(dtype: DType, n: usize, seed: u64) -> Array {
             ArrayD::from_shape_vec(shape, floats.iter().map(|&v| v as f32).collect()).unwrap(),
         ),
         DType::Float64 => Array::Float64(ArrayD::from_shape_vec(shape, floats).unwrap()),
+        // Narrow integers: the same small values and the extremes; float16
+        // the floats rounded.
+        other => {
+            let (lo, hi) = match other {
+                DType::Int8 => (i64::from(i8::MIN), i64::from(i8::MAX)),
+                DType::Int16 => (i64::from(i16::MIN), i64::from(i16::MAX)),
+                DType::UInt8 => (0, i64::from(u8::MAX)),
+                DType::UInt16 => (0, i64::from(u16::MAX)),
+                DType::UInt32 => (0, i64::from(u32::MAX)),
+                _ => (0, i64::MAX),
+            };
+            let values: Vec<Scalar> = (0..n)
+                .map(|k| match (k, other) {
+                    (_, DType::Float16) => Scalar::Float64(floats[k]),
+                    (0, _) => Scalar::Int64(lo),
+                    (1, _) => Scalar::Int64(hi),
+                    _ => Scalar::Int64(((next() % 201) as i64 - 100).clamp(lo, hi)),
+                })
+                .collect();
+            Array::from_scalars(other, &[n], &values).unwrap()
+        }
     }
 }
 
@@ -616,6 +679,16 @@ fn every_reduction_on_every_backend() {
             DType::Float64 => Array::Float64(
                 ArrayD::from_shape_vec(shape.clone(), (0..n).map(value).collect()).unwrap(),
             ),
+            other => {
+                let values: Vec<Scalar> = (0..n)
+                    .map(|k| match other {
+                        DType::Float16 => Scalar::Float64(value(k)),
+                        d if d.is_unsigned() => Scalar::Int64((value(k).abs() * 3.0) as i64),
+                        _ => Scalar::Int64((value(k) * 3.0) as i64),
+                    })
+                    .collect();
+                Array::from_scalars(other, &[rows, cols], &values).unwrap()
+            }
         }
     };
     let mut configs: Vec<(Backend, Math, Tiering)> = Vec::new();

@@ -147,6 +147,122 @@ fn large_parallel_strided_and_broadcast() {
     }
 }
 
+/// The integer SIMD loop (I8X16, I16X8: 32 or 16 elements an iteration, the
+/// scalar loop for the rest) at every length around its width, with uniform
+/// (0-d) and broadcast operands, against the interpreter: wrapping
+/// arithmetic, signed and unsigned comparisons, maximum/minimum, where;
+/// and stages it does not take (`//`, shifts, byte products) next to it.
+#[test]
+fn integer_simd_at_every_length_around_its_width() {
+    let exprs = [
+        "a + b - 7",
+        "a * b + a",
+        "where(a > b, a - b, b & a)",
+        "maximum(a, b) ^ minimum(a, k)",
+        "where((a <= b) | (a == 3), -a, ~b)",
+        "abs(a) + (a != b)",
+        "a // (b | 1)",
+        "a << 1",
+    ];
+    for dtype in [DType::Int8, DType::UInt8, DType::Int16, DType::UInt16] {
+        for n in (0..70).chain([255, 256, 257, 1023, 1024, 1025]) {
+            let make = |seed: i64| {
+                let v: Vec<jitexpr::Scalar> = (0..n as i64)
+                    .map(|k| jitexpr::Scalar::Int64((k * 37 + seed * 101) % 65_537 - 32_768))
+                    .collect();
+                Array::from_scalars(dtype, &[n], &v).unwrap()
+            };
+            let (a, b) = (make(1), make(2));
+            let k = Array::from_scalars(dtype, &[], &[jitexpr::Scalar::Int64(-5)]).unwrap();
+            let vars = Vars::new()
+                .with("a", a.view())
+                .with("b", b.view())
+                .with("k", k.view());
+            for e in exprs {
+                let want = interp(e, &vars);
+                assert!(same_bits(&jit(e, &vars), &want), "{dtype} {e} at n={n}");
+            }
+        }
+    }
+}
+
+/// A view of every other element and one of the first `n` reversed.
+fn strided_and_reversed<T: jitexpr::Element>(
+    a: &ArrayD<T>,
+    n: usize,
+) -> (jitexpr::ArrayView<'_>, jitexpr::ArrayView<'_>) {
+    (
+        T::into_view(a.view().slice_move(s![..;2]).into_dyn()),
+        T::into_view(a.view().slice_move(s![..n;-1]).into_dyn()),
+    )
+}
+
+/// int8 … uint64 and float16 on every tier (compiled even at the interpreted
+/// one) over large strided and reversed arrays, in parallel, and their
+/// reductions over many blocks under 1, 2 and 3 threads: the interpreter's
+/// bits (float16 held as bits, converted by the interpreter's own routines).
+#[test]
+fn narrow_unsigned_and_half_dtypes_on_large_arrays() {
+    let n = 200_001;
+    let base = specials(2 * n);
+    let ints: Vec<i64> = (0..2 * n as i64)
+        .map(|k| (k * 7919) % 70_001 - 35_000)
+        .collect();
+    let before = jitexpr::num_threads();
+    let exprs = [
+        "a * b - a",
+        "where(a > b, a - b, b // (a + 1))",
+        "maximum(a, b) + 3",
+        "float16(a) * 2",
+        "int8(a) ^ int8(b)",
+        "sum(a)",
+        "max(a) - min(b)",
+        "mean(a)",
+        "any(a > b)",
+    ];
+    for dtype in [
+        DType::Int8,
+        DType::Int16,
+        DType::UInt8,
+        DType::UInt16,
+        DType::UInt32,
+        DType::UInt64,
+        DType::Float16,
+    ] {
+        let values: Vec<jitexpr::Scalar> = match dtype {
+            DType::Float16 => base.iter().map(|&v| jitexpr::Scalar::Float64(v)).collect(),
+            _ => ints.iter().map(|&v| jitexpr::Scalar::Int64(v)).collect(),
+        };
+        let whole = Array::from_scalars(dtype, &[2 * n], &values).unwrap();
+        let (a, b) = match &whole {
+            Array::Int8(x) => strided_and_reversed(x, n),
+            Array::Int16(x) => strided_and_reversed(x, n),
+            Array::UInt8(x) => strided_and_reversed(x, n),
+            Array::UInt16(x) => strided_and_reversed(x, n),
+            Array::UInt32(x) => strided_and_reversed(x, n),
+            Array::UInt64(x) => strided_and_reversed(x, n),
+            Array::Float16(x) => strided_and_reversed(x, n),
+            _ => unreachable!(),
+        };
+        let vars = Vars::new().with("a", a).with("b", b);
+        for e in exprs {
+            let want =
+                jitexpr::evaluate_with(e, &vars, Options::with_backend(Backend::Interpreter));
+            let Ok(want) = want else {
+                let got = jitexpr::evaluate_with(e, &vars, Options::with_backend(Backend::Jit));
+                assert!(got.is_err(), "{dtype} {e}: only the JIT computes it");
+                continue;
+            };
+            for threads in [1, 2, 3] {
+                jitexpr::set_num_threads(threads);
+                let got = jit(e, &vars);
+                assert!(same_bits(&got, &want), "{dtype} {e} ({threads} threads)");
+            }
+        }
+    }
+    jitexpr::set_num_threads(before);
+}
+
 #[test]
 fn reductions_over_many_blocks_do_not_depend_on_threads() {
     let a = specials(100_000).mapv(|v| {

@@ -99,18 +99,12 @@ fn new_module() -> JITModule {
 fn declare_routines(module: &mut JITModule) -> HashMap<&'static str, FuncId> {
     let mut out = HashMap::new();
     for r in runtime::all() {
-        let ty = match r.dtype {
-            DType::Float64 => types::F64,
-            DType::Float32 => types::F32,
-            DType::Int64 => types::I64,
-            DType::Int32 => types::I32,
-            DType::Bool => types::I8,
-        };
+        let ty = runtime::clif_type(r.dtype);
         let mut sig = module.make_signature();
         for _ in 0..r.arity {
             sig.params.push(AbiParam::new(ty));
         }
-        sig.returns.push(AbiParam::new(ty));
+        sig.returns.push(AbiParam::new(runtime::clif_type(r.ret)));
         let id = module
             .declare_function(r.symbol, Linkage::Import, &sig)
             .unwrap();

@@ -34,6 +34,16 @@ use crate::ir::op::{BinaryOp, Impl, UnaryOp};
 use crate::ir::scalar;
 use crate::types::{DType, Scalar};
 
+/// The dtypes this tier runs (its block types, `values::Buf`); stages with
+/// the narrow and unsigned integers or float16 are compiled instead.
+pub const INTERPRETED_DTYPES: [DType; 5] = [
+    DType::Bool,
+    DType::Int32,
+    DType::Int64,
+    DType::Float32,
+    DType::Float64,
+];
+
 /// Elements per block: every value of a block fits in L1 next to the others.
 pub const BLOCK: usize = aot::BLOCK;
 
@@ -118,6 +128,12 @@ impl Interp {
         // stage vectorizes; it unrolls such a loop once (`codegen`).
         let vector_math = plan.vector_math;
         if vector_math && !plan.vector_only.is_empty() {
+            return None;
+        }
+        // The narrow and unsigned integers and float16 are compiled (at the
+        // baseline tier), not interpreted.
+        let interpretable = |n: &NodeId| INTERPRETED_DTYPES.contains(&g.dtype(*n));
+        if !leaves.iter().chain(nodes.iter()).all(interpretable) {
             return None;
         }
         // Each node's last reader, so that its slot is reused after it

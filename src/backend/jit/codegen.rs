@@ -1071,7 +1071,7 @@ impl Lower<'_, '_> {
         let v = |n: NodeId| vals[&n];
         Ok(match g.node(id) {
             Node::Const(c) => self.constant(c),
-            Node::Cast(a) => self.cast(v(a), g.dtype(a), dtype),
+            Node::Cast(a) => self.cast(v(a), g.dtype(a), dtype)?,
             Node::Unary(op, a) => self.unary(op, v(a), g.dtype(a))?,
             Node::Binary(op, a, c) => self.binary(op, v(a), v(c), g.dtype(a))?,
             Node::Select(c, a, e) => self.b.ins().select(v(c), v(a), v(e)),
@@ -1089,47 +1089,105 @@ impl Lower<'_, '_> {
             Scalar::Int64(x) => ins.iconst(types::I64, x),
             Scalar::Float32(x) => ins.f32const(Ieee32::with_bits(x.to_bits())),
             Scalar::Float64(x) => ins.f64const(Ieee64::with_bits(x.to_bits())),
+            // The narrow and unsigned integers, and float16 (held as its
+            // bits): the bits, zero-extended, as Cranelift's iconst wants.
+            other => ins.iconst(clif_type(other.dtype()), other.bits() as i64),
         }
     }
 
     fn iconst(&mut self, dtype: DType, x: i64) -> Value {
-        let c = match dtype {
-            DType::Bool => Scalar::Bool(x != 0),
-            DType::Int32 => Scalar::Int32(x as i32),
-            DType::Int64 => Scalar::Int64(x),
-            DType::Float32 => Scalar::Float32(x as f32),
-            DType::Float64 => Scalar::Float64(x as f64),
-        };
-        self.constant(c)
+        self.constant(Scalar::Int64(x).cast(dtype))
     }
 
-    fn cast(&mut self, x: Value, from: DType, to: DType) -> Value {
+    /// `x` of dtype `from` as `to`, with `Scalar::cast`'s semantics: integers
+    /// wrap, float to integer truncates and saturates (NaN gives 0), float16
+    /// (held as its bits in an `i16`) goes through float32, and to float16
+    /// from float64 in one rounding (runtime routines, the interpreter's own
+    /// conversions).
+    fn cast(&mut self, x: Value, from: DType, to: DType) -> Result<Value> {
         use DType::*;
+        if from == to {
+            return Ok(x);
+        }
+        if from == Float16 {
+            let bits = self.b.ins().uextend(types::I32, x);
+            let routine = runtime::f16_conversion(Float16, Float32)
+                .ok_or_else(|| Error::internal("no float16 conversion"))?;
+            let f = self.call(routine, &[bits])?;
+            return self.cast(f, Float32, to);
+        }
+        if to == Float16 {
+            let (v, via) = match from {
+                Float64 => (x, Float64),
+                _ => (self.cast(x, from, Float32)?, Float32),
+            };
+            let routine = runtime::f16_conversion(via, Float16)
+                .ok_or_else(|| Error::internal("no float16 conversion"))?;
+            let bits = self.call(routine, &[v])?;
+            return Ok(self.b.ins().ireduce(types::I16, bits));
+        }
         let ty = clif_type(to);
-        let ins = self.b.ins();
-        match (from, to) {
-            (a, b) if a == b => x,
-            (Bool, Int32 | Int64) => ins.uextend(ty, x),
+        let bits = |d: DType| 8 * d.size() as u32;
+        Ok(match (from, to) {
             (Bool, Float32 | Float64) => {
-                let wide = ins.uextend(types::I32, x);
+                let wide = self.b.ins().uextend(types::I32, x);
                 self.b.ins().fcvt_from_uint(ty, wide)
             }
-            (Int32 | Int64, Bool) => ins.icmp_imm_s(IntCC::NotEqual, x, 0),
-            (Float32, Bool) => {
-                let zero = ins.f32const(0.0);
+            (Bool, _) => self.resize(x, Bool, to),
+            (_, Bool) if from.is_float() => {
+                let zero = self.constant(Scalar::Int64(0).cast(from));
                 self.b.ins().fcmp(FloatCC::NotEqual, x, zero)
             }
-            (Float64, Bool) => {
-                let zero = ins.f64const(0.0);
-                self.b.ins().fcmp(FloatCC::NotEqual, x, zero)
+            (_, Bool) => self.b.ins().icmp_imm_s(IntCC::NotEqual, x, 0),
+            (Float32, Float64) => self.b.ins().fpromote(ty, x),
+            (Float64, Float32) => self.b.ins().fdemote(ty, x),
+            (_, Float32 | Float64) => {
+                // Integers to float: narrow ones through i32 (exact), u32
+                // through i64, u64 by the unsigned conversion.
+                match from {
+                    UInt64 => self.b.ins().fcvt_from_uint(ty, x),
+                    UInt32 => {
+                        let w = self.resize(x, from, Int64);
+                        self.b.ins().fcvt_from_sint(ty, w)
+                    }
+                    _ if bits(from) < 32 => {
+                        let w = self.resize(x, from, Int32);
+                        self.b.ins().fcvt_from_sint(ty, w)
+                    }
+                    _ => self.b.ins().fcvt_from_sint(ty, x),
+                }
             }
-            (Int32, Int64) => ins.sextend(ty, x),
-            (Int64, Int32) => ins.ireduce(ty, x),
-            (Int32 | Int64, Float32 | Float64) => ins.fcvt_from_sint(ty, x),
-            (Float32 | Float64, Int32 | Int64) => ins.fcvt_to_sint_sat(ty, x),
-            (Float32, Float64) => ins.fpromote(ty, x),
-            (Float64, Float32) => ins.fdemote(ty, x),
-            _ => x,
+            (Float32 | Float64, _) => match to {
+                Int32 | Int64 => self.b.ins().fcvt_to_sint_sat(ty, x),
+                UInt32 | UInt64 => self.b.ins().fcvt_to_uint_sat(ty, x),
+                // Narrow integers: saturated to i32, clamped, narrowed.
+                _ => {
+                    let w = self.b.ins().fcvt_to_sint_sat(types::I32, x);
+                    let (lo, hi) = to.int_range().unwrap_or((0, 0));
+                    let lo = self.b.ins().iconst(types::I32, lo as i64);
+                    let hi = self.b.ins().iconst(types::I32, hi as i64);
+                    let w = self.b.ins().smax(w, lo);
+                    let w = self.b.ins().smin(w, hi);
+                    self.b.ins().ireduce(ty, w)
+                }
+            },
+            _ => self.resize(x, from, to),
+        })
+    }
+
+    /// An integer (or bool) of `from` as the integer `to`: extended by the
+    /// signedness of `from`, or wrapped.
+    fn resize(&mut self, x: Value, from: DType, to: DType) -> Value {
+        let ty = clif_type(to);
+        let (a, b) = (from.size(), to.size());
+        if a == b {
+            x
+        } else if a > b {
+            self.b.ins().ireduce(ty, x)
+        } else if from.kind() == crate::types::Kind::Int {
+            self.b.ins().sextend(ty, x)
+        } else {
+            self.b.ins().uextend(ty, x)
         }
     }
 
@@ -1153,14 +1211,13 @@ impl Lower<'_, '_> {
             return self.call(r, &[x]);
         }
         let float = dtype.is_float();
-        let ty = clif_type(dtype);
         Ok(match op {
             Neg if float => self.b.ins().fneg(x),
             Neg => self.b.ins().ineg(x),
             Not if dtype == DType::Bool => self.b.ins().bxor_imm_s(x, 1),
             Not => self.b.ins().bnot(x),
             Abs if float => self.b.ins().fabs(x),
-            Abs if dtype == DType::Bool => x,
+            Abs if dtype == DType::Bool || dtype.is_unsigned() => x,
             Abs => self.b.ins().iabs(x),
             Sign if float => {
                 // x > 0 → 1, x < 0 → -1, ±0 → +0, NaN → NaN
@@ -1174,11 +1231,15 @@ impl Lower<'_, '_> {
                 let r = self.b.ins().select(lt, minus, r);
                 self.b.ins().select(gt, one, r)
             }
+            Sign if dtype.is_unsigned() => {
+                let nonzero = self.b.ins().icmp_imm_s(IntCC::NotEqual, x, 0);
+                self.resize(nonzero, DType::Bool, dtype)
+            }
             Sign => {
                 let gt = self.b.ins().icmp_imm_s(IntCC::SignedGreaterThan, x, 0);
                 let lt = self.b.ins().icmp_imm_s(IntCC::SignedLessThan, x, 0);
-                let gt = self.b.ins().uextend(ty, gt);
-                let lt = self.b.ins().uextend(ty, lt);
+                let gt = self.resize(gt, DType::Bool, dtype);
+                let lt = self.resize(lt, DType::Bool, dtype);
                 self.b.ins().isub(gt, lt)
             }
             Sqrt => self.b.ins().sqrt(x),
@@ -1191,12 +1252,19 @@ impl Lower<'_, '_> {
                 let one = self.iconst(dtype, 1);
                 self.b.ins().fdiv(one, x)
             }
+            Reciprocal if dtype.is_unsigned() => {
+                // 1/x in unsigned integers: 1 → 1, otherwise 0 (0 too).
+                let is_one = self.b.ins().icmp_imm_s(IntCC::Equal, x, 1);
+                self.resize(is_one, DType::Bool, dtype)
+            }
             Reciprocal => {
-                // 1/x in integers: 1 → 1, -1 → -1, 0 → MIN, otherwise 0.
+                // 1/x in integers: 1 → 1, -1 → -1, 0 → MIN for int32 and
+                // int64 and 0 for int8 and int16 (NumPy's), otherwise 0.
                 let zero = self.iconst(dtype, 0);
                 let min = match dtype {
                     DType::Int32 => self.iconst(dtype, i64::from(i32::MIN)),
-                    _ => self.iconst(dtype, i64::MIN),
+                    DType::Int64 => self.iconst(dtype, i64::MIN),
+                    _ => self.iconst(dtype, 0),
                 };
                 let is_one = self.b.ins().icmp_imm_s(IntCC::Equal, x, 1);
                 let is_minus = self.b.ins().icmp_imm_s(IntCC::Equal, x, -1);
@@ -1227,7 +1295,9 @@ impl Lower<'_, '_> {
             }
             IsNan | IsInf => self.b.ins().iconst(types::I8, 0),
             IsFinite => self.b.ins().iconst(types::I8, 1),
-            SignBit if dtype == DType::Bool => self.b.ins().iconst(types::I8, 0),
+            SignBit if dtype == DType::Bool || dtype.is_unsigned() => {
+                self.b.ins().iconst(types::I8, 0)
+            }
             SignBit => self.b.ins().icmp_imm_s(IntCC::SignedLessThan, x, 0),
             other => {
                 return Err(Error::internal(format!(
@@ -1242,6 +1312,20 @@ impl Lower<'_, '_> {
         use BinaryOp::*;
         if let Some(r) = runtime::binary_routine(op, dtype) {
             return self.call(r, &[x, y]);
+        }
+        if op == Pow && dtype == DType::UInt64 {
+            return self.call(runtime::pow_u64_routine(), &[x, y]);
+        }
+        if op == Pow && dtype.is_int() {
+            // Narrower integers: int64's routine on the extended values
+            // (wrapping agrees on the low bits; exponents stay >= 0 for
+            // unsigned, keep their sign for signed), narrowed.
+            let wx = self.resize(x, dtype, DType::Int64);
+            let wy = self.resize(y, dtype, DType::Int64);
+            let r = runtime::binary_routine(Pow, DType::Int64)
+                .ok_or_else(|| Error::internal("no int64 pow routine"))?;
+            let p = self.call(r, &[wx, wy])?;
+            return Ok(self.resize(p, DType::Int64, dtype));
         }
         if dtype.is_float() {
             return self.binary_float(op, x, y, dtype);
@@ -1264,7 +1348,9 @@ impl Lower<'_, '_> {
                 }
             });
         }
-        let bits = if dtype == DType::Int32 { 32 } else { 64 };
+        let bits = 8 * dtype.size() as i64;
+        let unsigned = dtype.is_unsigned();
+        let cc = |signed: IntCC, unsigned_cc: IntCC| if unsigned { unsigned_cc } else { signed };
         let ins = self.b.ins();
         Ok(match op {
             Add => ins.iadd(x, y),
@@ -1273,30 +1359,61 @@ impl Lower<'_, '_> {
             BitAnd => ins.band(x, y),
             BitOr => ins.bor(x, y),
             BitXor => ins.bxor(x, y),
+            Maximum if unsigned => ins.umax(x, y),
+            Minimum if unsigned => ins.umin(x, y),
             Maximum => ins.smax(x, y),
             Minimum => ins.smin(x, y),
-            Lt => ins.icmp(IntCC::SignedLessThan, x, y),
-            Le => ins.icmp(IntCC::SignedLessThanOrEqual, x, y),
+            Lt => ins.icmp(cc(IntCC::SignedLessThan, IntCC::UnsignedLessThan), x, y),
+            Le => ins.icmp(
+                cc(IntCC::SignedLessThanOrEqual, IntCC::UnsignedLessThanOrEqual),
+                x,
+                y,
+            ),
             Eq => ins.icmp(IntCC::Equal, x, y),
             Ne => ins.icmp(IntCC::NotEqual, x, y),
-            Ge => ins.icmp(IntCC::SignedGreaterThanOrEqual, x, y),
-            Gt => ins.icmp(IntCC::SignedGreaterThan, x, y),
+            Ge => ins.icmp(
+                cc(
+                    IntCC::SignedGreaterThanOrEqual,
+                    IntCC::UnsignedGreaterThanOrEqual,
+                ),
+                x,
+                y,
+            ),
+            Gt => ins.icmp(
+                cc(IntCC::SignedGreaterThan, IntCC::UnsignedGreaterThan),
+                x,
+                y,
+            ),
             Shl | Shr => {
                 // NumPy: a shift by >= the width or by a negative amount gives 0
-                // (>> of a negative value gives -1); Cranelift masks the amount.
+                // (>> of a negative value gives -1, of an unsigned 0);
+                // Cranelift masks the amount.
                 let in_range = ins.icmp_imm_s(IntCC::UnsignedLessThan, y, bits);
-                let shifted = if op == Shl {
-                    self.b.ins().ishl(x, y)
-                } else {
-                    self.b.ins().sshr(x, y)
+                let shifted = match (op, unsigned) {
+                    (Shl, _) => self.b.ins().ishl(x, y),
+                    (_, true) => self.b.ins().ushr(x, y),
+                    _ => self.b.ins().sshr(x, y),
                 };
-                let fill = if op == Shl {
+                let fill = if op == Shl || unsigned {
                     self.iconst(dtype, 0)
                 } else {
                     let sign = self.iconst(dtype, bits - 1);
                     self.b.ins().sshr(x, sign)
                 };
                 self.b.ins().select(in_range, shifted, fill)
+            }
+            FloorDiv | Mod | Fmod if unsigned => {
+                // A zero divisor gives 0 (divide by 1, then select).
+                let zero = self.iconst(dtype, 0);
+                let one = self.iconst(dtype, 1);
+                let y_zero = self.b.ins().icmp_imm_s(IntCC::Equal, y, 0);
+                let d = self.b.ins().select(y_zero, one, y);
+                let r = if op == FloorDiv {
+                    self.b.ins().udiv(x, d)
+                } else {
+                    self.b.ins().urem(x, d)
+                };
+                self.b.ins().select(y_zero, zero, r)
             }
             FloorDiv | Mod | Fmod => self.int_division(op, x, y, dtype),
             other => {
@@ -1311,10 +1428,7 @@ impl Lower<'_, '_> {
     /// `//`, `%` and `fmod` on integers, never trapping: a zero divisor gives
     /// 0 and `MIN // -1` wraps, as in `ir::scalar`.
     fn int_division(&mut self, op: BinaryOp, x: Value, y: Value, dtype: DType) -> Value {
-        let min = match dtype {
-            DType::Int32 => i64::from(i32::MIN),
-            _ => i64::MIN,
-        };
+        let min = dtype.int_range().map_or(i64::MIN, |(lo, _)| lo as i64);
         let zero = self.iconst(dtype, 0);
         let one = self.iconst(dtype, 1);
         let ins = self.b.ins();

@@ -163,7 +163,7 @@ impl StagePlan {
         self.levels.is_empty()
             && self
                 .lanes
-                .is_some_and(|l| program.graph.dtype(self.root) == l.float)
+                .is_some_and(|l| !l.is_int() && program.graph.dtype(self.root) == l.float)
     }
 
     /// The plan with a leaf-sum kernel if `summed` (a full float `sum` or

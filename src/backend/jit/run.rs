@@ -387,13 +387,10 @@ fn full_reduction(
                 .into_iter()
                 .collect()
             }
-            let partials = match dtype {
-                DType::Bool => blocks::<bool>(kernel, operands, shape, pool, cancel, partial_op)?,
-                DType::Int32 => blocks::<i32>(kernel, operands, shape, pool, cancel, partial_op)?,
-                DType::Int64 => blocks::<i64>(kernel, operands, shape, pool, cancel, partial_op)?,
-                DType::Float32 => blocks::<f32>(kernel, operands, shape, pool, cancel, partial_op)?,
-                DType::Float64 => blocks::<f64>(kernel, operands, shape, pool, cancel, partial_op)?,
-            };
+            let partials = crate::types::dtype_dispatch!(
+                dtype,
+                blocks(kernel, operands, shape, pool, cancel, partial_op)
+            )?;
             let t = scalar::combine(partial_op, dtype, &partials);
             if op == ReduceOp::Mean {
                 let count = Scalar::Int64(n as i64).cast(dtype);

@@ -28,6 +28,77 @@ pub struct Routine {
     pub dtype: DType,
     /// Number of parameters (1 or 2).
     pub arity: usize,
+    /// The dtype of the result (`dtype` but for the float16 conversions).
+    pub ret: DType,
+}
+
+/// `float16` bits (zero-extended) to `float32`, exactly, as `Scalar::cast`.
+extern "C" fn f16_to_f32(bits: u32) -> f32 {
+    crate::types::f16::from_bits(bits as u16).to_f32()
+}
+
+/// `float32` to `float16` bits (zero-extended), rounded to nearest even.
+extern "C" fn f32_to_f16(x: f32) -> u32 {
+    u32::from(crate::types::f16::from_f32(x).to_bits())
+}
+
+/// `float64` to `float16` bits (zero-extended), in one rounding.
+extern "C" fn f64_to_f16(x: f64) -> u32 {
+    u32::from(crate::types::f16_from_f64(x).to_bits())
+}
+
+/// `uint64 ** uint64`, wrapping (the narrower integers call `jx_pow_i64` on
+/// their extended values: wrapping arithmetic agrees on the low bits).
+extern "C" fn pow_u64(x: u64, y: u64) -> u64 {
+    match scalar::binary(BinaryOp::Pow, Scalar::UInt64(x), Scalar::UInt64(y)) {
+        Scalar::UInt64(v) => v,
+        _ => 0,
+    }
+}
+
+/// The float16 conversions: `float16` (its bits, as `uint32`) to `float32`,
+/// and `float32` or `float64` to `float16`. Kernels hold a `float16` as its
+/// bits in an `i16` and compute in `float32` (`DType::compute`).
+pub fn f16_conversion(from: DType, to: DType) -> Option<Routine> {
+    let (symbol, address, dtype, ret) = match (from, to) {
+        (DType::Float16, DType::Float32) => (
+            "jx_f16_to_f32",
+            f16_to_f32 as *const u8 as usize,
+            DType::UInt32,
+            DType::Float32,
+        ),
+        (DType::Float32, DType::Float16) => (
+            "jx_f32_to_f16",
+            f32_to_f16 as *const u8 as usize,
+            DType::Float32,
+            DType::UInt32,
+        ),
+        (DType::Float64, DType::Float16) => (
+            "jx_f64_to_f16",
+            f64_to_f16 as *const u8 as usize,
+            DType::Float64,
+            DType::UInt32,
+        ),
+        _ => return None,
+    };
+    Some(Routine {
+        symbol,
+        address,
+        dtype,
+        arity: 1,
+        ret,
+    })
+}
+
+/// `uint64 ** uint64` (see [`pow_u64`]).
+pub fn pow_u64_routine() -> Routine {
+    Routine {
+        symbol: "jx_pow_u64",
+        address: pow_u64 as *const u8 as usize,
+        dtype: DType::UInt64,
+        arity: 2,
+        ret: DType::UInt64,
+    }
 }
 
 /// `op` on one float, by the reference semantics (`op` is `UnaryOp::ALL[OP]`).
@@ -118,7 +189,7 @@ macro_rules! binary_addresses {
                         binary_i32::<{ BinaryOp::$variant as usize }> as *const u8 as usize,
                     ),
                 )*
-                (_, DType::Bool) => return None,
+                _ => return None,
             })
         }
     };
@@ -139,6 +210,7 @@ pub fn unary_routine(op: UnaryOp, dtype: DType) -> Option<Routine> {
         address,
         dtype,
         arity: 1,
+        ret: dtype,
     })
 }
 
@@ -148,7 +220,10 @@ pub fn binary_routine(op: BinaryOp, dtype: DType) -> Option<Routine> {
     let wanted = match op.implementation() {
         Impl::Inline | Impl::Wide => false,
         Impl::Math(_) => dtype.is_float(),
-        Impl::MathInt(_) => dtype != DType::Bool,
+        Impl::MathInt(_) => matches!(
+            dtype,
+            DType::Float32 | DType::Float64 | DType::Int32 | DType::Int64
+        ),
     };
     if !wanted {
         return None;
@@ -159,6 +234,7 @@ pub fn binary_routine(op: BinaryOp, dtype: DType) -> Option<Routine> {
         address,
         dtype,
         arity: 2,
+        ret: dtype,
     })
 }
 
@@ -170,6 +246,16 @@ pub fn all() -> Vec<Routine> {
         v.extend(UnaryOp::ALL.iter().filter_map(|&op| unary_routine(op, d)));
         v.extend(BinaryOp::ALL.iter().filter_map(|&op| binary_routine(op, d)));
     }
+    v.extend(
+        [
+            (DType::Float16, DType::Float32),
+            (DType::Float32, DType::Float16),
+            (DType::Float64, DType::Float16),
+        ]
+        .into_iter()
+        .filter_map(|(from, to)| f16_conversion(from, to)),
+    );
+    v.push(pow_u64_routine());
     v
 }
 
@@ -181,6 +267,12 @@ pub fn clif_type(dtype: DType) -> Type {
         DType::Int64 => types::I64,
         DType::Float32 => types::F32,
         DType::Float64 => types::F64,
+        // Unsigned integers as their bits; float16 as its bits (kernels
+        // compute in float32: `codegen`'s casts).
+        DType::Int8 | DType::UInt8 => types::I8,
+        DType::Int16 | DType::UInt16 | DType::Float16 => types::I16,
+        DType::UInt32 => types::I32,
+        DType::UInt64 => types::I64,
     }
 }
 
@@ -198,7 +290,7 @@ pub fn routine_id(
     for _ in 0..routine.arity {
         sig.params.push(AbiParam::new(ty));
     }
-    sig.returns.push(AbiParam::new(ty));
+    sig.returns.push(AbiParam::new(clif_type(routine.ret)));
     let id = module
         .declare_function(routine.symbol, cranelift_module::Linkage::Import, &sig)
         .map_err(|e| Error::internal(format!("JIT declare {}: {e}", routine.symbol)))?;

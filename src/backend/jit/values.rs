@@ -85,6 +85,9 @@ impl Buf {
             DType::Int64 => Buf::Int64(vec![0; BLOCK]),
             DType::Float32 => Buf::Float32(vec![0.0; BLOCK]),
             DType::Float64 => Buf::Float64(vec![0.0; BLOCK]),
+            // Not block types: the interpreted tier compiles stages with them
+            // instead (`blocks::Interp::build`).
+            _ => Buf::Empty,
         }
     }
 

@@ -1,6 +1,9 @@
 //! SIMD lowering of a stage: the same operations as `codegen`'s scalar
 //! lowering, on 128-bit vectors (F64X2 or F32X4), for stages whose values are
-//! all of one float dtype plus booleans. Booleans are lane masks of the same
+//! all of one float dtype plus booleans, or (I8X16, I16X8) all of one 8- or
+//! 16-bit integer dtype plus booleans, with a result of that integer dtype and
+//! only the integer operations SSE has (no division, shifts, powers, casts;
+//! no multiplication of bytes). Booleans are lane masks of the same
 //! width (all ones for true). Results equal the scalar lowering bit for bit,
 //! except math functions implemented by `vmath` (within its ULP bounds);
 //! operations without a vector form call the scalar routine lane by lane.
@@ -20,10 +23,11 @@ use crate::ir::op::{BinaryOp, UnaryOp};
 use crate::ir::stage::stage_nodes;
 use crate::types::{DType, Scalar};
 
-/// The vector shape of a stage: its float dtype and the lane types.
+/// The vector shape of a stage: its element dtype and the lane types.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Lanes {
-    /// The one float dtype of the stage.
+    /// The one float dtype of the stage (for integer lanes, its one
+    /// integer dtype: see [`Lanes::is_int`]).
     pub float: DType,
     /// F64X2 or F32X4.
     pub vector: Type,
@@ -34,8 +38,25 @@ pub struct Lanes {
 }
 
 impl Lanes {
+    /// `true` for integer lanes (int8, uint8, int16, uint16).
+    pub fn is_int(self) -> bool {
+        self.float.is_int()
+    }
+
     fn of(float: DType) -> Lanes {
         match float {
+            DType::Int8 | DType::UInt8 => Lanes {
+                float,
+                vector: types::I8X16,
+                mask: types::I8X16,
+                count: 16,
+            },
+            DType::Int16 | DType::UInt16 => Lanes {
+                float,
+                vector: types::I16X8,
+                mask: types::I16X8,
+                count: 8,
+            },
             DType::Float32 => Lanes {
                 float,
                 vector: types::F32X4,
@@ -58,7 +79,15 @@ impl Lanes {
 pub fn vectorizable(program: &Program, root: NodeId) -> Option<Lanes> {
     let g = &program.graph;
     let nodes = stage_nodes(program, root);
+    if let Some(lanes) = int_vectorizable(program, root, &nodes) {
+        return Some(lanes);
+    }
     let float = nodes.iter().map(|&n| g.dtype(n)).find(|d| d.is_float())?;
+    // float16 (held as bits) and the narrow and unsigned integers run in
+    // the scalar loop.
+    if !matches!(float, DType::Float32 | DType::Float64) {
+        return None;
+    }
     let ok = nodes.iter().all(|&n| {
         let d = g.dtype(n);
         if d != float && d != DType::Bool {
@@ -96,6 +125,60 @@ pub fn vectorizable(program: &Program, root: NodeId) -> Option<Lanes> {
         }
     });
     ok.then(|| Lanes::of(float))
+}
+
+/// Integer lanes for a stage whose root is an 8- or 16-bit integer dtype
+/// `d` and whose every value is `d` or bool, with only operations that have
+/// an SSE form: `+ - & | ^`, `*` of 16-bit values, comparisons, `maximum`,
+/// `minimum`, `where`, `-x`, `~x`, `abs` and the identities `floor ceil
+/// trunc` (wrapping, like the scalar lowering). Anything else runs scalar.
+fn int_vectorizable(program: &Program, root: NodeId, nodes: &[NodeId]) -> Option<Lanes> {
+    use BinaryOp::*;
+    use UnaryOp::*;
+    let g = &program.graph;
+    let d = g.dtype(root);
+    if !matches!(d, DType::Int8 | DType::UInt8 | DType::Int16 | DType::UInt16) {
+        return None;
+    }
+    let ok = nodes.iter().all(|&n| {
+        let t = g.dtype(n);
+        if t != d && t != DType::Bool {
+            return false;
+        }
+        match g.node(n) {
+            Node::Input(_) | Node::Reduce(..) => t == d,
+            Node::Const(_) | Node::Select(..) => true,
+            Node::Cast(_) => false,
+            Node::Unary(op, a) => match g.dtype(a) {
+                DType::Bool => matches!(op, Not | Abs | Floor | Ceil | Trunc),
+                _ => matches!(op, Neg | Not | Abs | Floor | Ceil | Trunc),
+            },
+            Node::Binary(op, a, _) => match g.dtype(a) {
+                DType::Bool => matches!(
+                    op,
+                    Add | Mul | BitAnd | BitOr | BitXor | Maximum | Minimum | Eq | Ne
+                ),
+                a => {
+                    matches!(
+                        op,
+                        Add | Sub
+                            | BitAnd
+                            | BitOr
+                            | BitXor
+                            | Maximum
+                            | Minimum
+                            | Lt
+                            | Le
+                            | Eq
+                            | Ne
+                            | Ge
+                            | Gt
+                    ) || (op == Mul && a.size() == 2)
+                }
+            },
+        }
+    });
+    ok.then(|| Lanes::of(d))
 }
 
 /// `true` if the stage calls a `vmath` function (a long loop body).
@@ -186,7 +269,7 @@ impl VLower<'_, '_> {
             Node::Unary(op, a) => self.unary(op, v(a), g.dtype(a))?,
             Node::Binary(op, a, c) => self.binary(op, v(a), v(c), g.dtype(a))?,
             Node::Select(c, a, e) => {
-                if dtype == DType::Bool {
+                if dtype == DType::Bool || self.lanes.is_int() {
                     self.b.ins().bitselect(v(c), v(a), v(e))
                 } else {
                     let m = self.as_float_bits(v(c));
@@ -227,6 +310,12 @@ impl VLower<'_, '_> {
                 let s = self.b.ins().f64const(Ieee64::with_bits(x.to_bits()));
                 self.b.ins().splat(self.lanes.vector, s)
             }
+            // Integer lanes: the bits, zero-extended, splatted.
+            other if self.lanes.is_int() => {
+                let lane = self.lanes.vector.lane_type();
+                let s = self.b.ins().iconst(lane, other.bits() as i64);
+                self.b.ins().splat(self.lanes.vector, s)
+            }
             // Not produced for vectorizable stages.
             other => self.fsplat(other.to_f64()),
         }
@@ -262,6 +351,21 @@ impl VLower<'_, '_> {
             return Ok(match op {
                 Not => self.b.ins().bnot(x),
                 _ => x,
+            });
+        }
+        if dtype.is_int() {
+            return Ok(match op {
+                Neg => self.b.ins().ineg(x),
+                Not => self.b.ins().bnot(x),
+                Abs if dtype.is_unsigned() => x,
+                Abs => self.b.ins().iabs(x),
+                Floor | Ceil | Trunc => x,
+                other => {
+                    return Err(Error::internal(format!(
+                        "no vector lowering for {} on {dtype}",
+                        other.name()
+                    )));
+                }
             });
         }
         if crate::backend::jit::runtime::unary_routine(op, dtype).is_some() {
@@ -332,6 +436,53 @@ impl VLower<'_, '_> {
         })
     }
 
+    /// `op` on integer lanes, wrapping like `codegen`'s scalar lowering.
+    fn binary_int(&mut self, op: BinaryOp, x: Value, y: Value, dtype: DType) -> Result<Value> {
+        use BinaryOp::*;
+        let unsigned = dtype.is_unsigned();
+        let cc = |signed: IntCC, unsigned_cc: IntCC| if unsigned { unsigned_cc } else { signed };
+        let ins = self.b.ins();
+        Ok(match op {
+            Add => ins.iadd(x, y),
+            Sub => ins.isub(x, y),
+            Mul => ins.imul(x, y),
+            BitAnd => ins.band(x, y),
+            BitOr => ins.bor(x, y),
+            BitXor => ins.bxor(x, y),
+            Maximum if unsigned => ins.umax(x, y),
+            Minimum if unsigned => ins.umin(x, y),
+            Maximum => ins.smax(x, y),
+            Minimum => ins.smin(x, y),
+            Lt => ins.icmp(cc(IntCC::SignedLessThan, IntCC::UnsignedLessThan), x, y),
+            Le => ins.icmp(
+                cc(IntCC::SignedLessThanOrEqual, IntCC::UnsignedLessThanOrEqual),
+                x,
+                y,
+            ),
+            Eq => ins.icmp(IntCC::Equal, x, y),
+            Ne => ins.icmp(IntCC::NotEqual, x, y),
+            Ge => ins.icmp(
+                cc(
+                    IntCC::SignedGreaterThanOrEqual,
+                    IntCC::UnsignedGreaterThanOrEqual,
+                ),
+                x,
+                y,
+            ),
+            Gt => ins.icmp(
+                cc(IntCC::SignedGreaterThan, IntCC::UnsignedGreaterThan),
+                x,
+                y,
+            ),
+            other => {
+                return Err(Error::internal(format!(
+                    "no vector lowering for {} on {dtype}",
+                    other.name()
+                )));
+            }
+        })
+    }
+
     fn binary(&mut self, op: BinaryOp, x: Value, y: Value, dtype: DType) -> Result<Value> {
         use BinaryOp::*;
         if dtype == DType::Bool {
@@ -350,6 +501,9 @@ impl VLower<'_, '_> {
                     )));
                 }
             });
+        }
+        if dtype.is_int() {
+            return self.binary_int(op, x, y, dtype);
         }
         if crate::backend::jit::runtime::binary_routine(op, dtype).is_some() {
             let f = MathFn::Binary(op, self.lanes.vector);

@@ -609,7 +609,18 @@ fn check_dtype(d: DType, caps: &Caps) -> Result<()> {
     let (ok, feature) = match d {
         DType::Float64 => (caps.f64 && caps.i64, "SHADER_F64 and SHADER_INT64"),
         DType::Int64 => (caps.i64, "SHADER_INT64"),
-        _ => (true, ""),
+        DType::Bool | DType::Int32 | DType::Float32 => (true, ""),
+        // Not in the shaders yet (narrow integers widened to 32 bits,
+        // uint64 with SHADER_INT64 and float16 through f32 are planned).
+        _ => {
+            return Err(Error::new(
+                ErrorKind::Unsupported,
+                format!("{d} is not supported on the GPU yet"),
+            )
+            .with_help(
+                "use the JIT backend (the default), or cast to a supported dtype first, e.g. `float32(x)`",
+            ));
+        }
     };
     if ok {
         return Ok(());
@@ -633,6 +644,8 @@ fn storage_type(d: DType) -> &'static str {
         DType::Int32 => "i32",
         DType::Int64 => "i64",
         DType::Bool => "u32",
+        // Refused by `check_dtype` before any WGSL is written.
+        _ => "u32",
     }
 }
 
@@ -650,6 +663,8 @@ fn constant(c: Scalar) -> String {
         Scalar::Float32(v) => format!("bitcast<f32>({}u)", v.to_bits()),
         Scalar::Int64(v) => format!("bitcast<i64>({:#018x}lu)", v as u64),
         Scalar::Float64(v) => format!("bitcast<f64>({:#018x}lu)", v.to_bits()),
+        // Refused by `check_dtype` before any WGSL is written.
+        other => format!("{}u", other.bits()),
     }
 }
 
@@ -661,6 +676,8 @@ fn zero_one(d: DType) -> (&'static str, &'static str) {
         DType::Float32 => ("0.0", "1.0"),
         DType::Float64 => ("0.0lf", "1.0lf"),
         DType::Bool => ("false", "true"),
+        // Refused by `check_dtype` before any WGSL is written.
+        _ => ("0u", "1u"),
     }
 }
 

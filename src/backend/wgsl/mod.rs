@@ -696,7 +696,19 @@ macro_rules! element {
         }
     )*};
 }
-element!(i32, i64, f32, f64);
+element!(
+    i32,
+    i64,
+    f32,
+    f64,
+    i8,
+    i16,
+    u8,
+    u16,
+    u32,
+    u64,
+    crate::types::f16
+);
 
 impl Element for bool {
     fn put(self, out: &mut Vec<u8>) {
@@ -737,5 +749,9 @@ fn from_bytes(dtype: DType, shape: &[usize], bytes: &[u8]) -> Result<Array> {
             ndarray::ArrayD::from_shape_vec(dim, w8().map(i64::from_le_bytes).collect())
                 .map_err(wrap)?,
         ),
+        // Refused when the shaders are generated (`codegen::check_dtype`).
+        other => {
+            return Err(Error::internal(format!("a GPU result of dtype {other}")));
+        }
     })
 }

@@ -36,6 +36,23 @@ for code, values in BASE.items():
         f = np.asfortranarray(a)
         assert f.flags.f_contiguous and not f.flags.c_contiguous
         save(f"{code}_F_{tag}.npy", f)
+# The narrow and unsigned integers and float16 (one-byte ones have no byte order).
+NEW = {
+    "i1": [[1, -2, 127], [-128, 0, 5]],
+    "u1": [[0, 1, 255], [128, 7, 200]],
+    "i2": [[1, -2, 3], [32767, -32768, 0]],
+    "u2": [[1, 2, 3], [65535, 0, 300]],
+    "u4": [[1, 2, 3], [2**32 - 1, 0, 70000]],
+    "u8": [[1, 2, 3], [2**64 - 1, 0, 2**63]],
+    "f2": FLOAT,
+}
+for code, values in NEW.items():
+    tags = (("|", "le"),) if code.endswith("1") else (("<", "le"), (">", "be"))
+    for endian, tag in tags:
+        a = np.array(values, dtype=endian + code)
+        assert a.dtype.str == endian + code, a.dtype.str
+        save(f"{code}_C_{tag}.npy", np.ascontiguousarray(a))
+        save(f"{code}_F_{tag}.npy", np.asfortranarray(a))
 save("b1_C.npy", np.array(B1, dtype="|b1"))
 save("b1_F.npy", np.asfortranarray(np.array(B1, dtype="|b1")))
 
@@ -63,9 +80,8 @@ for version in ((2, 0), (3, 0)):
         np.lib.format.write_array(fh, np.array([1.0, 2.0, 3.0]), version=version)
 
 # --- Unsupported dtypes --------------------------------------------------------------
-save("u2.npy", np.array([1, 2], dtype="<u2"))
 save("c16.npy", np.array([1 + 2j], dtype="<c16"))
-save("f2.npy", np.array([1.0], dtype="<f2"))
+save("c8.npy", np.array([1 + 2j], dtype="<c8"))
 save("obj.npy", np.array([1, "a"], dtype=object), allow_pickle=True)
 save("str.npy", np.array(["abc"]))
 save("structured.npy", np.zeros(2, dtype=[("a", "<f8"), ("b", "<i4")]))
@@ -80,7 +96,9 @@ np.savez_compressed(
     fort=np.asfortranarray(np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])),
     scalar=np.array(7, dtype=np.int64),
 )
-np.savez(HERE / "unsupported.npz", u=np.array([1, 2], dtype=np.uint16), ok=np.array([1.0]))
+np.savez(HERE / "unsupported.npz", u=np.array([1 + 2j], dtype=np.complex64), ok=np.array([1.0]))
+np.savez(HERE / "narrow.npz", u1=np.array([0, 255], dtype=np.uint8), i2=np.array([-3, 4], dtype=">i2"),
+         u8=np.array([2**64 - 1], dtype=np.uint64), h=np.array([0.1, -2.5, np.inf], dtype=">f2"))
 
 # Not NumPy files at all.
 (HERE / "not_npy.npy").write_bytes(b"hello, world\n")
@@ -156,6 +174,11 @@ cases["s_bool"] = np.array(True)
 cases["e_f64"] = np.zeros(0)
 cases["e_i32_2x0"] = np.zeros((2, 0), dtype=i32)
 cases["e_bool"] = np.zeros((0, 3), dtype=bool)
+cases["u1_wrap"] = np.arange(0, 256, 9, dtype=np.uint8)
+cases["i1_neg"] = np.array([-128, 0, 127, -5], dtype=np.int8)
+cases["u8_max"] = np.array([2**64 - 1, 0, 12], dtype=np.uint64)
+cases["i2_2d"] = np.array([[1, -300], [32767, 4]], dtype=np.int16)
+cases["s_u2"] = np.array(65535, dtype=np.uint16)
 
 np.savez_compressed(HERE / "print_cases.npz", **cases)
 with open(HERE / "print_expected.txt", "w", newline="\n") as out:

@@ -346,8 +346,15 @@ unsafe fn read_scalar(ptr: *const u8, dtype: DType) -> Scalar {
     unsafe {
         match dtype {
             DType::Bool => Scalar::Bool(ptr.read() != 0),
+            DType::Int8 => Scalar::Int8((ptr as *const i8).read_unaligned()),
+            DType::Int16 => Scalar::Int16((ptr as *const i16).read_unaligned()),
             DType::Int32 => Scalar::Int32((ptr as *const i32).read_unaligned()),
             DType::Int64 => Scalar::Int64((ptr as *const i64).read_unaligned()),
+            DType::UInt8 => Scalar::UInt8(ptr.read()),
+            DType::UInt16 => Scalar::UInt16((ptr as *const u16).read_unaligned()),
+            DType::UInt32 => Scalar::UInt32((ptr as *const u32).read_unaligned()),
+            DType::UInt64 => Scalar::UInt64((ptr as *const u64).read_unaligned()),
+            DType::Float16 => Scalar::Float16((ptr as *const crate::types::f16).read_unaligned()),
             DType::Float32 => Scalar::Float32((ptr as *const f32).read_unaligned()),
             DType::Float64 => Scalar::Float64((ptr as *const f64).read_unaligned()),
         }
@@ -370,6 +377,9 @@ unsafe fn values<'a>(ptr: *const u8, dtype: DType, n: usize) -> Option<Values<'a
             DType::Int64 => Values::Int64(parts(ptr as *const i64, n)),
             DType::Float32 => Values::Float32(parts(ptr as *const f32, n)),
             DType::Float64 => Values::Float64(parts(ptr as *const f64, n)),
+            // Not block types: the interpreted tier compiles stages with them
+            // instead (`blocks::Interp::build`).
+            _ => return None,
         })
     }
 }
@@ -389,6 +399,9 @@ unsafe fn values_mut<'a>(ptr: *mut u8, dtype: DType, n: usize) -> ValuesMut<'a> 
             DType::Int64 => ValuesMut::Int64(parts(ptr as *mut i64, n)),
             DType::Float32 => ValuesMut::Float32(parts(ptr as *mut f32, n)),
             DType::Float64 => ValuesMut::Float64(parts(ptr as *mut f64, n)),
+            // Not block types: the interpreted tier compiles stages with them
+            // instead (`blocks::Interp::build`).
+            _ => ValuesMut::Bool(&mut []),
         }
     }
 }
@@ -848,13 +861,7 @@ pub fn new_array(
         // it with length-1 axes added, which have the same elements).
         Ok(T::into_array(unsafe { array.assume_init() }))
     }
-    match dtype {
-        DType::Bool => go::<bool>(shape, order, fill),
-        DType::Int32 => go::<i32>(shape, order, fill),
-        DType::Int64 => go::<i64>(shape, order, fill),
-        DType::Float32 => go::<f32>(shape, order, fill),
-        DType::Float64 => go::<f64>(shape, order, fill),
-    }
+    crate::types::dtype_dispatch!(dtype, go(shape, order, fill))
 }
 
 /// Merges adjacent axes that every operand steps through uniformly, so a
