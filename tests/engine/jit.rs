@@ -434,6 +434,13 @@ fn wide_loops_equal_the_interpreter() {
         "sum(-a/b + sqrt(abs(c)))",
         "sum(a*s)",
         "sum(t*a)",
+        // Masks (AVX-512): comparisons with NaN and infinities, bool results, where.
+        "(p > 0.3) & (q < 0.7)",
+        "~(p < q) | (p == c) ^ (q != c)",
+        "(p >= q) | (p <= 0)",
+        "where(p > q, p, q) * 2",
+        "where((p != p) | (q < s), q, p - c)",
+        "sum(where(a > b, a, b))",
     ];
     let lengths = (0..70).chain([127, 128, 129, 1000, 1023, 1024, 1025, 8191, 8193, 65_537]);
     for n in lengths {
@@ -441,10 +448,21 @@ fn wide_loops_equal_the_interpreter() {
         let wide = spread(2 * n, 4);
         let t = wide.slice(s![..;2]);
         let s0 = ndarray::arr0(-1.25);
+        // With NaN, infinities, zeros and equal pairs.
+        let p = Array1::from_shape_fn(n, |i| if i % 5 == 1 { specials(i + 1)[i] } else { a[i] });
+        let q = Array1::from_shape_fn(n, |i| {
+            if i % 7 == 2 {
+                p[i]
+            } else {
+                specials(n)[(i * 3) % n]
+            }
+        });
         let vars = Vars::new()
             .with("a", &a)
             .with("b", &b)
             .with("c", &c)
+            .with("p", &p)
+            .with("q", &q)
             .with("s", &s0)
             .with("t", &t);
         for e in exprs {
@@ -457,11 +475,14 @@ fn wide_loops_equal_the_interpreter() {
             c.mapv(|v| v as f32),
         );
         let t32 = t.mapv(|v| v as f32);
+        let (p32, q32) = (p.mapv(|v| v as f32), q.mapv(|v| v as f32));
         let s1 = ndarray::arr0(-1.25f32);
         let vars = Vars::new()
             .with("a", &x)
             .with("b", &y)
             .with("c", &z)
+            .with("p", &p32)
+            .with("q", &q32)
             .with("s", &s1)
             .with("t", &t32);
         for e in exprs {

@@ -56,6 +56,7 @@ pub struct WideCode {
     sums: Option<Vec<u8>>,
     step: usize,
     elem: usize,
+    out_elem: usize,
     operands: usize,
 }
 
@@ -75,9 +76,14 @@ impl WideCode {
         self.step
     }
 
-    /// Bytes per element (every operand and the result).
+    /// Bytes per element of every operand.
     pub fn elem(&self) -> usize {
         self.elem
+    }
+
+    /// Bytes per element of the result (1 for a bool one).
+    pub fn out_elem(&self) -> usize {
+        self.out_elem
     }
 
     /// The stage's operands (the loops read `ptrs[..operands]`).
@@ -100,15 +106,40 @@ enum Val {
     Sub(usize, usize),
     Mul(usize, usize),
     Div(usize, usize),
+    /// A comparison (AVX-512 predicate `.0`) of two floats: a mask.
+    Cmp(u8, usize, usize),
+    /// Masks and, or, xor, not.
+    KAnd(usize, usize),
+    KOr(usize, usize),
+    KXor(usize, usize),
+    KNot(usize),
+    /// `where(mask, a, b)`.
+    Select(usize, usize, usize),
 }
 
 impl Val {
     fn operands(self) -> Vec<usize> {
         match self {
             Val::Leaf(_) | Val::Const(_) => vec![],
-            Val::Neg(a) | Val::Abs(a) | Val::Sqrt(a) => vec![a],
-            Val::Add(a, b) | Val::Sub(a, b) | Val::Mul(a, b) | Val::Div(a, b) => vec![a, b],
+            Val::Neg(a) | Val::Abs(a) | Val::Sqrt(a) | Val::KNot(a) => vec![a],
+            Val::Add(a, b)
+            | Val::Sub(a, b)
+            | Val::Mul(a, b)
+            | Val::Div(a, b)
+            | Val::Cmp(_, a, b)
+            | Val::KAnd(a, b)
+            | Val::KOr(a, b)
+            | Val::KXor(a, b) => vec![a, b],
+            Val::Select(m, a, b) => vec![m, a, b],
         }
+    }
+
+    /// A mask (one bit a lane, in a `k` register) rather than a vector.
+    fn is_mask(self) -> bool {
+        matches!(
+            self,
+            Val::Cmp(..) | Val::KAnd(..) | Val::KOr(..) | Val::KXor(..) | Val::KNot(_)
+        )
     }
 }
 
@@ -136,7 +167,7 @@ fn values(program: &Program, plan: Stage<'_>, dtype: DType) -> Option<Vec<Val>> 
         _ => None,
     };
     for &n in plan.nodes {
-        if g.dtype(n) != dtype {
+        if g.dtype(n) != dtype && g.dtype(n) != DType::Bool {
             return None;
         }
         let at = |m| index.get(&m).copied();
@@ -151,6 +182,7 @@ fn values(program: &Program, plan: Stage<'_>, dtype: DType) -> Option<Vec<Val>> 
                     UnaryOp::Neg => Val::Neg(a),
                     UnaryOp::Abs => Val::Abs(a),
                     UnaryOp::Sqrt => Val::Sqrt(a),
+                    UnaryOp::Not => Val::KNot(a),
                     UnaryOp::Reciprocal => {
                         let one = match dtype {
                             DType::Float64 => 1f64.to_bits(),
@@ -169,11 +201,43 @@ fn values(program: &Program, plan: Stage<'_>, dtype: DType) -> Option<Vec<Val>> 
                     BinaryOp::Sub => Val::Sub(a, b),
                     BinaryOp::Mul => Val::Mul(a, b),
                     BinaryOp::Div => Val::Div(a, b),
+                    BinaryOp::BitAnd => Val::KAnd(a, b),
+                    BinaryOp::BitOr => Val::KOr(a, b),
+                    BinaryOp::BitXor => Val::KXor(a, b),
+                    // Ordered and quiet; `!=` is true for NaN (NumPy).
+                    BinaryOp::Eq => Val::Cmp(0x00, a, b),
+                    BinaryOp::Lt => Val::Cmp(0x11, a, b),
+                    BinaryOp::Le => Val::Cmp(0x12, a, b),
+                    BinaryOp::Ne => Val::Cmp(0x04, a, b),
+                    BinaryOp::Ge => Val::Cmp(0x1D, a, b),
+                    BinaryOp::Gt => Val::Cmp(0x1E, a, b),
                     _ => return None,
                 }
             }
+            Node::Select(c, a, b) => Val::Select(at(c)?, at(a)?, at(b)?),
             _ => return None,
         };
+        // Masks are bool and of masks or float comparisons; every other
+        // value is a float vector (leaves and constants included).
+        let mask_operands = match v {
+            Val::Cmp(..) => Some(false),
+            Val::KAnd(..) | Val::KOr(..) | Val::KXor(..) | Val::KNot(_) => Some(true),
+            _ => None,
+        };
+        let fits = match mask_operands {
+            Some(m) => {
+                g.dtype(n) == DType::Bool && v.operands().iter().all(|&o| vals[o].is_mask() == m)
+            }
+            None => {
+                g.dtype(n) == dtype
+                    && v.operands().iter().enumerate().all(|(i, &o)| {
+                        vals[o].is_mask() == (i == 0 && matches!(v, Val::Select(..)))
+                    })
+            }
+        };
+        if !fits {
+            return None;
+        }
         index.insert(n, vals.len());
         vals.push(v);
     }
@@ -187,24 +251,40 @@ pub fn compile(program: &Program, plan: Stage<'_>, isa: Isa, summed: bool) -> Op
     if !cfg!(all(target_arch = "x86_64", unix)) {
         return None;
     }
-    let dtype = program.graph.dtype(plan.root);
+    let g = &program.graph;
+    // The float dtype: the leaves', else the root's.
+    let dtype = plan
+        .leaves
+        .first()
+        .map_or(g.dtype(plan.root), |&l| g.dtype(l));
     let elem = match dtype {
         DType::Float64 => 8,
         DType::Float32 => 4,
         _ => return None,
     };
     let vals = values(program, plan, dtype)?;
+    let mask_root = vals.last()?.is_mask();
+    let out_elem = if mask_root { 1 } else { elem };
     let f64 = dtype == DType::Float64;
     let width = match isa {
         Isa::Avx512 => Width::Z,
         Isa::Avx2 => Width::Y,
     };
+    // Masks are AVX-512's k registers.
+    if width == Width::Y && vals.iter().any(|v| v.is_mask()) {
+        return None;
+    }
     let elementwise = elementwise(&vals, plan.leaves.len(), width, f64).ok()??;
-    let sums = if summed {
+    let sums = if summed && !mask_root {
         // Eight accumulators: one zmm of f64, two ymm of f64, one ymm of f32.
         let width = if f64 { width } else { Width::Y };
-        leaf_sums(&vals, plan.leaves.len(), width, f64)
-            .ok()
+        let masks = vals.iter().any(|v| v.is_mask());
+        (width == Width::Z || !masks)
+            .then(|| {
+                leaf_sums(&vals, plan.leaves.len(), width, f64)
+                    .ok()
+                    .flatten()
+            })
             .flatten()
     } else {
         None
@@ -214,6 +294,7 @@ pub fn compile(program: &Program, plan: Stage<'_>, isa: Isa, summed: bool) -> Op
         sums,
         step: UNROLL * vector_bytes(isa) / elem,
         elem,
+        out_elem,
         operands: plan.leaves.len(),
     })
 }
@@ -252,6 +333,41 @@ const YMM: [AsmRegisterYmm; 16] = [
     ymm0, ymm1, ymm2, ymm3, ymm4, ymm5, ymm6, ymm7, ymm8, ymm9, ymm10, ymm11, ymm12, ymm13, ymm14,
     ymm15,
 ];
+/// The mask registers (k0 means "no mask" in masked operations: unused).
+const K: [AsmRegisterK; 8] = [k0, k1, k2, k3, k4, k5, k6, k7];
+/// The low quarters of every zmm register.
+const XMM_ALL: [AsmRegisterXmm; 32] = [
+    xmm0, xmm1, xmm2, xmm3, xmm4, xmm5, xmm6, xmm7, xmm8, xmm9, xmm10, xmm11, xmm12, xmm13, xmm14,
+    xmm15, xmm16, xmm17, xmm18, xmm19, xmm20, xmm21, xmm22, xmm23, xmm24, xmm25, xmm26, xmm27,
+    xmm28, xmm29, xmm30, xmm31,
+];
+
+/// `r` written under mask `k` (1-7).
+fn masked(r: AsmRegisterZmm, k: usize) -> AsmRegisterZmm {
+    match k {
+        1 => r.k1(),
+        2 => r.k2(),
+        3 => r.k3(),
+        4 => r.k4(),
+        5 => r.k5(),
+        6 => r.k6(),
+        _ => r.k7(),
+    }
+}
+
+/// `r` written under mask `k` (1-7).
+fn masked_xmm(r: AsmRegisterXmm, k: usize) -> AsmRegisterXmm {
+    match k {
+        1 => r.k1(),
+        2 => r.k2(),
+        3 => r.k3(),
+        4 => r.k4(),
+        5 => r.k5(),
+        6 => r.k6(),
+        _ => r.k7(),
+    }
+}
+
 /// The low quarters of the ymm registers.
 const XMM_ANY: [AsmRegisterXmm; 16] = [
     xmm0, xmm1, xmm2, xmm3, xmm4, xmm5, xmm6, xmm7, xmm8, xmm9, xmm10, xmm11, xmm12, xmm13, xmm14,
@@ -360,7 +476,48 @@ impl Asm {
             Val::Neg(_) => vop!(self, vxorpd, vxorps, |r, _m| (r(d), r(x), r(y))),
             // !sign & x (y: the sign mask).
             Val::Abs(_) => vop!(self, vandnpd, vandnps, |r, _m| (r(d), r(y), r(x))),
-            Val::Leaf(_) | Val::Const(_) => Ok(()),
+            Val::Cmp(pred, ..) => {
+                let (z, imm) = (self.width == Width::Z, i32::from(pred));
+                assert!(z, "masks are AVX-512's");
+                if self.f64 {
+                    self.a.vcmppd(K[d], ZMM[x], ZMM[y], imm)
+                } else {
+                    self.a.vcmpps(K[d], ZMM[x], ZMM[y], imm)
+                }
+            }
+            Val::KAnd(..) => self.a.kandw(K[d], K[x], K[y]),
+            Val::KOr(..) => self.a.korw(K[d], K[x], K[y]),
+            Val::KXor(..) => self.a.kxorw(K[d], K[x], K[y]),
+            Val::KNot(_) => self.a.knotw(K[d], K[x]),
+            Val::Leaf(_) | Val::Const(_) | Val::Select(..) => Ok(()),
+        }
+    }
+
+    /// `d = mask m ? a : b` (AVX-512).
+    fn select(&mut self, d: usize, m: usize, a: usize, b: usize) -> Result<(), IcedError> {
+        let d = masked(ZMM[d], m);
+        if self.f64 {
+            self.a.vblendmpd(d, ZMM[b], ZMM[a])
+        } else {
+            self.a.vblendmps(d, ZMM[b], ZMM[a])
+        }
+    }
+
+    /// Stores mask `k` as bools (bytes 0/1) at `m`: one byte a lane. `ones`
+    /// holds 0x01 bytes, `t` is scratch.
+    fn store_mask(
+        &mut self,
+        m: AsmMemoryOperand,
+        k: usize,
+        ones: usize,
+        t: usize,
+    ) -> Result<(), IcedError> {
+        self.a
+            .vmovdqu8(masked_xmm(XMM_ALL[t], k).z(), XMM_ALL[ones])?;
+        if self.f64 {
+            self.a.vmovq(qword_ptr(m), XMM_ALL[t])
+        } else {
+            self.a.vmovdqu(xmmword_ptr(m), XMM_ALL[t])
         }
     }
 }
@@ -433,6 +590,8 @@ fn evaluate(
 ) -> Result<Option<usize>, IcedError> {
     let mut of = regs.of.clone();
     let mut free = regs.free.clone();
+    // Mask registers k1-k7 (masks live within one evaluation).
+    let mut kfree: Vec<usize> = (1..=7).rev().collect();
     let root = vals.len() - 1;
     for (i, &v) in vals.iter().enumerate() {
         if let Val::Const(_) = v {
@@ -445,15 +604,21 @@ fn evaluate(
             .map(|&o| of[o].expect("operand before use"))
             .collect();
         for &o in &ops {
+            let pool = if vals[o].is_mask() {
+                &mut kfree
+            } else {
+                &mut free
+            };
             if regs.last[o] == i
                 && !matches!(vals[o], Val::Const(_))
                 && let Some(r) = of[o].take()
-                && !free.contains(&r)
+                && !pool.contains(&r)
             {
-                free.push(r);
+                pool.push(r);
             }
         }
-        let Some(d) = free.pop() else {
+        let pool = if v.is_mask() { &mut kfree } else { &mut free };
+        let Some(d) = pool.pop() else {
             return Ok(None);
         };
         match v {
@@ -462,14 +627,16 @@ fn evaluate(
                 let sign = regs.sign.expect("sign mask");
                 s.op(v, d, args[0], sign)?;
             }
-            Val::Sqrt(_) => s.op(v, d, args[0], 0)?,
+            Val::Sqrt(_) | Val::KNot(_) => s.op(v, d, args[0], 0)?,
+            Val::Select(..) => s.select(d, args[0], args[1], args[2])?,
             _ => s.op(v, d, args[0], args[1])?,
         }
         of[i] = Some(d);
         // A value nobody reads (other than the root) is dropped at once.
         if regs.last[i] == i && i != root {
             of[i] = None;
-            free.push(d);
+            let pool = if v.is_mask() { &mut kfree } else { &mut free };
+            pool.push(d);
         }
     }
     Ok(of[root])
@@ -520,9 +687,24 @@ fn elementwise(
         return Ok(None);
     }
     let mut s = Asm::new(width, f64)?;
-    let Some((mut regs, consts)) = Regs::new(vals, (0..width.registers()).collect(), f64) else {
+    let mask_root = vals.last().is_some_and(|v| v.is_mask());
+    let Some((mut regs, mut consts)) = Regs::new(vals, (0..width.registers()).collect(), f64)
+    else {
         return Ok(None);
     };
+    // A bool result: 0x01 bytes and a scratch register to make bytes of a mask.
+    let bools = if mask_root {
+        let (Some(ones), Some(t)) = (regs.free.pop(), regs.free.pop()) else {
+            return Ok(None);
+        };
+        consts.push((ones, 0x0101_0101_0101_0101));
+        Some((ones, t))
+    } else {
+        None
+    };
+    // Output bytes per vector of operands.
+    let elem = if f64 { 8 } else { 4 };
+    let ob = width.bytes() / elem * if mask_root { 1 } else { elem };
     let saved: Vec<AsmRegister64> = SAVED
         .iter()
         .copied()
@@ -546,12 +728,15 @@ fn elementwise(
         let Some(root) = evaluate(&mut s, vals, &mut regs, &leaf)? else {
             return Ok(None);
         };
-        s.store(rdx + u * vb, root)?;
+        match bools {
+            Some((ones, t)) => s.store_mask(rdx + u * ob, root, ones, t)?,
+            None => s.store(rdx + u * ob, root)?,
+        }
     }
     for (k, &p) in POINTERS[..nleaves].iter().enumerate() {
         s.a.add(p, qword_ptr(rsi + 8 * k as i32))?;
     }
-    s.a.add(rdx, UNROLL as i32 * vb)?;
+    s.a.add(rdx, UNROLL as i32 * ob)?;
     s.a.sub(rcx, 1)?;
     s.a.jnz(top)?;
     s.a.set_label(&mut done)?;

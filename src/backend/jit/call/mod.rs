@@ -178,7 +178,7 @@ impl KernelFn {
     /// cannot be mapped executable. Loops that do not fit the signature
     /// (operand count, element sizes) are left off.
     pub fn with_wide(mut self, code: &WideCode) -> std::io::Result<KernelFn> {
-        let fits = code.elem() == self.sig.out.size()
+        let fits = code.out_elem() == self.sig.out.size()
             && self.sig.leaves.iter().all(|d| d.size() == code.elem())
             && self.sig.leaves.len() == code.operands()
             && code.operands() <= MAX_WIDE_OPERANDS
@@ -499,8 +499,10 @@ pub struct WideKernels {
     sums: Option<RawLeafSums>,
     /// Elements per iteration of the elementwise loop.
     step: usize,
-    /// Bytes per element.
+    /// Bytes per element of the operands.
     elem: usize,
+    /// Bytes per element of the result.
+    out_elem: usize,
 }
 
 // SAFETY: the mapping is immutable (read and execute only) after `map`.
@@ -558,6 +560,7 @@ impl WideKernels {
             }),
             step: code.step(),
             elem: code.elem(),
+            out_elem: code.out_elem(),
         })
     }
 
@@ -579,7 +582,7 @@ impl WideKernels {
     ) -> usize {
         let k = sig.leaves.len();
         let elem = self.elem as isize;
-        if out_stride != elem || n < self.step {
+        if out_stride != self.out_elem as isize || n < self.step {
             return 0;
         }
         // SAFETY: the ABI: one pointer and one stride per operand.
