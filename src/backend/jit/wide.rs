@@ -342,31 +342,24 @@ const XMM_ALL: [AsmRegisterXmm; 32] = [
     xmm28, xmm29, xmm30, xmm31,
 ];
 
-/// `r` written under mask `k` (1-7).
-fn masked(r: AsmRegisterZmm, k: usize) -> AsmRegisterZmm {
-    match k {
-        1 => r.k1(),
-        2 => r.k2(),
-        3 => r.k3(),
-        4 => r.k4(),
-        5 => r.k5(),
-        6 => r.k6(),
-        _ => r.k7(),
-    }
+/// `masked(r, k)`: register `r` written under mask `k` (1-7), for zmm and
+/// xmm registers alike.
+macro_rules! masked_fn {
+    ($($name:ident: $t:ty),*) => {$(
+        fn $name(r: $t, k: usize) -> $t {
+            match k {
+                1 => r.k1(),
+                2 => r.k2(),
+                3 => r.k3(),
+                4 => r.k4(),
+                5 => r.k5(),
+                6 => r.k6(),
+                _ => r.k7(),
+            }
+        }
+    )*};
 }
-
-/// `r` written under mask `k` (1-7).
-fn masked_xmm(r: AsmRegisterXmm, k: usize) -> AsmRegisterXmm {
-    match k {
-        1 => r.k1(),
-        2 => r.k2(),
-        3 => r.k3(),
-        4 => r.k4(),
-        5 => r.k5(),
-        6 => r.k6(),
-        _ => r.k7(),
-    }
-}
+masked_fn!(masked: AsmRegisterZmm, masked_xmm: AsmRegisterXmm);
 
 /// The low quarters of the ymm registers.
 const XMM_ANY: [AsmRegisterXmm; 16] = [
