@@ -443,7 +443,7 @@ fn wide_loops_equal_the_interpreter() {
         "sum(where(a > b, a, b))",
     ];
     // Every remainder of the loops' step (16 f64, 32 f32), leaves of 128
-    // (groups of four equal runs) and a second reduction block.
+    // (64 equal runs a block) and a second reduction block.
     let lengths = (0..40).chain([63, 64, 65, 127, 128, 129, 1023, 1025, 8193]);
     for n in lengths {
         let (a, b, c) = (spread(n, 1), spread(n, 2), spread(n, 3));
