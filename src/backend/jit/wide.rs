@@ -39,14 +39,6 @@ use crate::types::{DType, Scalar};
 /// Vectors per iteration of the elementwise loop.
 pub const UNROLL: usize = 2;
 
-/// Bytes of one vector of the elementwise loop.
-fn vector_bytes(isa: Isa) -> usize {
-    match isa {
-        Isa::Avx512 => 64,
-        Isa::Avx2 => 32,
-    }
-}
-
 /// A stage's wide code: machine code to be mapped executable by `call`.
 /// Only [`compile`] makes one (the fields are private), so the code in it
 /// is always this module's, with the ABIs above.
@@ -292,7 +284,7 @@ pub fn compile(program: &Program, plan: Stage<'_>, isa: Isa, summed: bool) -> Op
     Some(WideCode {
         elementwise,
         sums,
-        step: UNROLL * vector_bytes(isa) / elem,
+        step: UNROLL * width.bytes() as usize / elem,
         elem,
         out_elem,
         operands: plan.leaves.len(),
@@ -744,16 +736,13 @@ fn elementwise(
 
 /// Operand bases of the leaf-sum loop (callee-saved, pushed).
 const BASES: [AsmRegister64; 5] = [rbx, r12, r13, r14, r15];
-/// Byte offsets of the runs summed together (rbp pushed).
-const OFFSETS: [AsmRegister64; 4] = [r9, rsi, rdi, rbp];
-
-// One run at a time: summing four runs of one length at once (four
-// accumulator chains) measured up to 2x slower at n = 1e6 (AMD Zen 4, one
-// thread: 0.41-0.63 vs 0.28-0.36 ns/element): the four interleaved streams
-// defeat the hardware prefetchers. `sum_runs` still takes several runs.
 
 /// The leaf-sum loop (`codegen::define_leaf_sums`'s ABI and order, every
 /// operand contiguous); `None` if the stage does not fit the registers.
+/// One run at a time: summing four runs of one length at once (four
+/// accumulator chains) measured up to 2x slower at n = 1e6 (AMD Zen 4, one
+/// thread: 0.41-0.63 vs 0.28-0.36 ns/element), the interleaved streams
+/// defeating the hardware prefetchers.
 fn leaf_sums(
     vals: &[Val],
     nleaves: usize,
@@ -767,24 +756,18 @@ fn leaf_sums(
     let vb = width.bytes();
     // Vectors per eight values.
     let per = (8 * elem / vb) as usize;
-    let eight = 8 * elem;
     let mut s = Asm::new(width, f64)?;
     // Registers 0-1 are the scratch of the final additions.
     let Some((mut regs, consts)) = Regs::new(vals, (2..width.registers()).collect(), f64) else {
         return Ok(None);
     };
-    // The accumulators, taken from the top of the pool.
-    let take_accs = |regs: &mut Regs, n: usize| -> Option<Vec<usize>> {
-        if regs.free.len() < n + 2 {
-            return None;
-        }
-        Some((0..n).map(|_| regs.free.remove(0)).collect())
-    };
-    let Some(single_accs) = take_accs(&mut regs, per) else {
+    // The accumulators, leaving at least two registers for the values.
+    if regs.free.len() < per + 2 {
         return Ok(None);
-    };
+    }
+    let accs: Vec<usize> = (0..per).map(|_| regs.free.remove(0)).collect();
 
-    let pushed = [rbx, rbp, r12, r13, r14, r15];
+    let pushed = [rbx, r12, r13, r14, r15];
     for &r in &pushed {
         s.a.push(r)?;
     }
@@ -795,6 +778,8 @@ fn leaf_sums(
     let mut labels = load_constants(&mut s, &consts)?;
     let mut outer = s.a.create_label();
     let mut exit = s.a.create_label();
+    // outer: rcx points at the run's length, r9 is the offset in the run,
+    // r10 the eights left, r11 the run's bytes.
     s.a.set_label(&mut outer)?;
     s.a.cmp(rcx, r8)?;
     s.a.jae(exit)?;
@@ -803,64 +788,46 @@ fn leaf_sums(
     s.a.shl(r11, if f64 { 3u32 } else { 2u32 })?;
     s.a.mov(r10, rax)?;
     s.a.shr(r10, 3u32)?;
-
-    // Sums `runs` runs (offset registers OFFSETS[..runs], set by the
-    // caller) into `accs`, then stores their trees at `rdx`.
-    let sum_runs = |s: &mut Asm,
-                    regs: &mut Regs,
-                    accs: &[usize],
-                    runs: usize|
-     -> Result<Option<()>, IcedError> {
-        // The first eight values.
-        for (r, &off) in OFFSETS[..runs].iter().enumerate() {
-            for v in 0..per {
-                let leaf = |k: usize| -> AsmMemoryOperand { BASES[k] + off + v as i32 * vb };
-                let Some(x) = evaluate(s, vals, regs, &leaf)? else {
-                    return Ok(None);
-                };
-                vop!(s, vmovapd, vmovaps, |rr, _m| (rr(accs[r * per + v]), rr(x)))?;
-            }
-            s.a.add(off, eight)?;
-        }
-        let mut done = s.a.create_label();
-        let mut top = s.a.create_label();
-        s.a.sub(r10, 1)?;
-        s.a.jz(done)?;
-        s.a.set_label(&mut top)?;
-        for (r, &off) in OFFSETS[..runs].iter().enumerate() {
-            for v in 0..per {
-                let leaf = |k: usize| -> AsmMemoryOperand { BASES[k] + off + v as i32 * vb };
-                let Some(x) = evaluate(s, vals, regs, &leaf)? else {
-                    return Ok(None);
-                };
-                let acc = accs[r * per + v];
+    s.a.xor(r9d, r9d)?;
+    // Eight values into the accumulators: the first eight set them, every
+    // later eight is added to them.
+    let eight = |s: &mut Asm, regs: &mut Regs, first: bool| -> Result<Option<()>, IcedError> {
+        for (v, &acc) in accs.iter().enumerate() {
+            let leaf = |k: usize| -> AsmMemoryOperand { BASES[k] + r9 + v as i32 * vb };
+            let Some(x) = evaluate(s, vals, regs, &leaf)? else {
+                return Ok(None);
+            };
+            if first {
+                vop!(s, vmovapd, vmovaps, |rr, _m| (rr(acc), rr(x)))?;
+            } else {
                 s.op(Val::Add(0, 0), acc, acc, x)?;
             }
-            s.a.add(off, eight)?;
         }
-        s.a.sub(r10, 1)?;
-        s.a.jnz(top)?;
-        s.a.set_label(&mut done)?;
-        // ((r0+r1)+(r2+r3))+((r4+r5)+(r6+r7)) of each run, in registers
-        // (reloading lanes of a just-stored vector stalls store forwarding).
-        for r in 0..runs {
-            let accs = &accs[r * per..(r + 1) * per];
-            s.tree(accs, rdx + r as i32 * elem)?;
-        }
-        s.a.add(rdx, runs as i32 * elem)?;
-        s.a.add(rcx, 4 * runs as i32)?;
-        // The next runs start after these.
-        for &b in &BASES[..nleaves] {
-            for _ in 0..runs {
-                s.a.add(b, r11)?;
-            }
-        }
+        s.a.add(r9, 8 * elem)?;
         Ok(Some(()))
     };
-
-    s.a.xor(r9d, r9d)?;
-    if sum_runs(&mut s, &mut regs, &single_accs, 1)?.is_none() {
+    if eight(&mut s, &mut regs, true)?.is_none() {
         return Ok(None);
+    }
+    let mut done = s.a.create_label();
+    let mut top = s.a.create_label();
+    s.a.sub(r10, 1)?;
+    s.a.jz(done)?;
+    s.a.set_label(&mut top)?;
+    if eight(&mut s, &mut regs, false)?.is_none() {
+        return Ok(None);
+    }
+    s.a.sub(r10, 1)?;
+    s.a.jnz(top)?;
+    s.a.set_label(&mut done)?;
+    // ((r0+r1)+(r2+r3))+((r4+r5)+(r6+r7)), in registers (reloading lanes
+    // of a just-stored vector stalls store forwarding); the next run
+    // starts after this one.
+    s.tree(&accs, rdx.into())?;
+    s.a.add(rdx, elem)?;
+    s.a.add(rcx, 4)?;
+    for &b in &BASES[..nleaves] {
+        s.a.add(b, r11)?;
     }
     s.a.jmp(outer)?;
     s.a.set_label(&mut exit)?;
