@@ -159,6 +159,8 @@ macro_rules! each {
             $enum::Float16($x) => $body,
             $enum::Float32($x) => $body,
             $enum::Float64($x) => $body,
+            $enum::Complex64($x) => $body,
+            $enum::Complex128($x) => $body,
         }
     };
 }

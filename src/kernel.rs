@@ -349,6 +349,11 @@ pub(crate) fn compile_ast(
     let compiled = front_to_ir(ast, signature).map_err(|e| e.with_source(&source))?;
     let with_source = |e: crate::Error| e.with_source(&source);
     let prepared = match options.backend {
+        // Interim: the JIT does not compile complex numbers yet; such a
+        // program runs on the reference interpreter (README, "Complex numbers").
+        Backend::Jit if compiled.optimized.first_complex().is_some() => {
+            Prepared::Interpreter(compiled.optimized.clone())
+        }
         Backend::Jit => Prepared::Jit(
             JitProgram::compile(
                 &compiled.optimized,

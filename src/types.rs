@@ -21,6 +21,13 @@ use std::fmt;
 use std::hash::{Hash, Hasher};
 
 pub use half::f16;
+/// The element type of `complex64`: `num_complex::Complex<f32>` (ndarray's and
+/// ndarray-npy's complex type; jitexpr computes its functions itself).
+#[allow(non_camel_case_types)]
+pub type c32 = num_complex::Complex<f32>;
+/// The element type of `complex128`: `num_complex::Complex<f64>`.
+#[allow(non_camel_case_types)]
+pub type c64 = num_complex::Complex<f64>;
 
 /// The table of dtypes, one row each, in promotion order: `Variant, Rust
 /// element type, NumPy name, short name (printed IR), kind, other names
@@ -53,6 +60,10 @@ macro_rules! dtype_table {
             Float32, f32, "float32", "f32", Float, ["f4", "single"];
             /// `float64`: IEEE 754 binary64.
             Float64, f64, "float64", "f64", Float, ["f8", "float", "double"];
+            /// `complex64`: two `float32`s, real part first.
+            Complex64, crate::types::c32, "complex64", "c64", Complex, ["c8", "csingle", "F"];
+            /// `complex128`: two `float64`s, real part first.
+            Complex128, crate::types::c64, "complex128", "c128", Complex, ["c16", "complex", "cdouble", "D"];
         }
     };
 }
@@ -132,6 +143,8 @@ macro_rules! dtype_dispatch {
             $crate::types::DType::Float16 => $f::<$crate::types::f16>($($arg),*),
             $crate::types::DType::Float32 => $f::<f32>($($arg),*),
             $crate::types::DType::Float64 => $f::<f64>($($arg),*),
+            $crate::types::DType::Complex64 => $f::<$crate::types::c32>($($arg),*),
+            $crate::types::DType::Complex128 => $f::<$crate::types::c64>($($arg),*),
         }
     };
 }
@@ -149,6 +162,8 @@ pub enum Kind {
     Unsigned,
     /// Floating point numbers.
     Float,
+    /// Complex numbers (two floats).
+    Complex,
 }
 
 impl Kind {
@@ -158,6 +173,7 @@ impl Kind {
             Kind::Bool => 0,
             Kind::Int | Kind::Unsigned => 1,
             Kind::Float => 2,
+            Kind::Complex => 3,
         }
     }
 
@@ -168,6 +184,7 @@ impl Kind {
             Kind::Int => DType::Int64,
             Kind::Unsigned => DType::UInt64,
             Kind::Float => DType::Float64,
+            Kind::Complex => DType::Complex128,
         }
     }
 }
@@ -181,6 +198,30 @@ impl DType {
     /// `true` for the signed and the unsigned integers.
     pub fn is_int(self) -> bool {
         matches!(self.kind(), Kind::Int | Kind::Unsigned)
+    }
+
+    /// `true` for `complex64` and `complex128`.
+    pub fn is_complex(self) -> bool {
+        self.kind() == Kind::Complex
+    }
+
+    /// The float dtype of a complex dtype's parts (`float32` for
+    /// `complex64`); `None` for the other dtypes.
+    pub fn component(self) -> Option<DType> {
+        match self {
+            DType::Complex64 => Some(DType::Float32),
+            DType::Complex128 => Some(DType::Float64),
+            _ => None,
+        }
+    }
+
+    /// The complex dtype whose parts are this float (`float16` and
+    /// `float32` give `complex64`, as NumPy promotes them).
+    pub fn complex_of(self) -> DType {
+        match self {
+            DType::Float16 | DType::Float32 | DType::Complex64 => DType::Complex64,
+            _ => DType::Complex128,
+        }
     }
 
     /// `true` for the unsigned integers.
@@ -218,7 +259,7 @@ impl DType {
     /// The dtype of true division (`/`) and `mean`: floats keep their width,
     /// bool and integers give `float64` (NumPy's true-division resolver).
     pub fn true_div(self) -> DType {
-        if self.is_float() {
+        if self.is_float() || self.is_complex() {
             self
         } else {
             DType::Float64
@@ -231,7 +272,7 @@ impl DType {
         match self.kind() {
             Kind::Bool | Kind::Int => DType::Int64,
             Kind::Unsigned => DType::UInt64,
-            Kind::Float => self,
+            Kind::Float | Kind::Complex => self,
         }
     }
 
@@ -286,6 +327,10 @@ pub fn promote(a: DType, b: DType) -> DType {
                 DType::signed_of(2 * u.size())
             }
         }
+        // Complex: the complex whose parts hold the other operand
+        // (`complex64 + int32` is complex128, `complex64 + float16` complex64).
+        (Complex, _) => promote(a.component().unwrap_or(a), b.component().unwrap_or(b)).complex_of(),
+        (_, Complex) => promote(b, a),
         (Float, _) => wider(a, float_holding(b)),
         (_, Float) => wider(b, float_holding(a)),
     }
@@ -362,6 +407,9 @@ macro_rules! from_scalar_numeric {
                     Scalar::Float16(v) => v.to_f32() as $t,
                     Scalar::Float32(v) => v as $t,
                     Scalar::Float64(v) => v as $t,
+                    // NumPy's astype discards the imaginary part (ComplexWarning).
+                    Scalar::Complex64(v) => v.re as $t,
+                    Scalar::Complex128(v) => v.re as $t,
                 }
             }
         }
@@ -375,11 +423,32 @@ impl FromScalar for bool {
     }
 }
 
+impl FromScalar for c64 {
+    fn cast_from(s: Scalar) -> c64 {
+        match s {
+            Scalar::Complex64(v) => c64::new(f64::from(v.re), f64::from(v.im)),
+            Scalar::Complex128(v) => v,
+            other => c64::new(f64::cast_from(other), 0.0),
+        }
+    }
+}
+
+impl FromScalar for c32 {
+    fn cast_from(s: Scalar) -> c32 {
+        match s {
+            Scalar::Complex64(v) => v,
+            Scalar::Complex128(v) => c32::new(v.re as f32, v.im as f32),
+            other => c32::new(f32::cast_from(other), 0.0),
+        }
+    }
+}
+
 impl FromScalar for f16 {
     fn cast_from(s: Scalar) -> f16 {
         match s {
             Scalar::Float16(v) => v,
             Scalar::Float32(v) => f16::from_f32(v),
+            Scalar::Complex64(v) => f16::from_f32(v.re),
             // One rounding, from the exact value (every dtype but large
             // 64-bit integers is exact in f64; those round to inf anyway).
             other => f16_from_f64(other.to_f64()),
@@ -447,6 +516,8 @@ impl Scalar {
             Scalar::Float16(v) => v.to_f32() != 0.0,
             Scalar::Float32(v) => v != 0.0,
             Scalar::Float64(v) => v != 0.0,
+            Scalar::Complex64(v) => v.re != 0.0 || v.im != 0.0,
+            Scalar::Complex128(v) => v.re != 0.0 || v.im != 0.0,
             int => int.bits() != 0,
         }
     }
@@ -462,7 +533,8 @@ impl Scalar {
     }
 
     /// Bitwise identity: `-0.0` differs from `0.0`, NaNs compare by payload.
-    /// (The bits of the value's own width, zero-extended.)
+    /// (The bits of the value's own width, zero-extended; for `complex128`,
+    /// which has 128, a digest of both parts: `==` compares both exactly.)
     pub fn bits(self) -> u64 {
         match self {
             Scalar::Bool(b) => u64::from(b),
@@ -477,6 +549,9 @@ impl Scalar {
             Scalar::Float16(v) => u64::from(v.to_bits()),
             Scalar::Float32(v) => u64::from(v.to_bits()),
             Scalar::Float64(v) => v.to_bits(),
+            // Both parts: the real part's bits in the high half.
+            Scalar::Complex64(v) => (u64::from(v.re.to_bits()) << 32) | u64::from(v.im.to_bits()),
+            Scalar::Complex128(v) => v.re.to_bits() ^ v.im.to_bits().rotate_left(29),
         }
     }
 
@@ -489,7 +564,12 @@ impl Scalar {
 /// Bitwise equality, so that constants can be hash-consed (`-0.0 != 0.0`, `NaN == NaN`).
 impl PartialEq for Scalar {
     fn eq(&self, other: &Scalar) -> bool {
-        self.dtype() == other.dtype() && self.bits() == other.bits()
+        match (self, other) {
+            (Scalar::Complex128(a), Scalar::Complex128(b)) => {
+                a.re.to_bits() == b.re.to_bits() && a.im.to_bits() == b.im.to_bits()
+            }
+            _ => self.dtype() == other.dtype() && self.bits() == other.bits(),
+        }
     }
 }
 
@@ -509,11 +589,24 @@ impl fmt::Display for Scalar {
             Scalar::Float16(v) => write_float(f, v.to_f64()),
             Scalar::Float32(v) => write_float(f, f64::from(v)),
             Scalar::Float64(v) => write_float(f, v),
+            Scalar::Complex64(v) => write_complex(f, f64::from(v.re), f64::from(v.im)),
+            Scalar::Complex128(v) => write_complex(f, v.re, v.im),
             Scalar::Int64(v) => write!(f, "{v}"),
             Scalar::UInt64(v) => write!(f, "{v}"),
             int => write!(f, "{}", int.to_i64()),
         }
     }
+}
+
+/// `(re+imj)`, as Python writes a complex number.
+fn write_complex(f: &mut fmt::Formatter<'_>, re: f64, im: f64) -> fmt::Result {
+    f.write_str("(")?;
+    write_float(f, re)?;
+    if !im.is_sign_negative() || im.is_nan() {
+        f.write_str("+")?;
+    }
+    write_float(f, im)?;
+    f.write_str("j)")
 }
 
 fn write_float(f: &mut fmt::Formatter<'_>, v: f64) -> fmt::Result {

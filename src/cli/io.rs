@@ -498,6 +498,8 @@ fn read_npy<R: Read + Seek>(mut reader: R, len: u64, path: &Path) -> Result<Arra
         DType::Float16 => read_npy_f16(reader, &header, &descr, path),
         DType::Float32 => read_npy_as::<f32>(reader, path),
         DType::Float64 => read_npy_as::<f64>(reader, path),
+        DType::Complex64 => read_npy_as::<crate::types::c32>(reader, path),
+        DType::Complex128 => read_npy_as::<crate::types::c64>(reader, path),
     }?;
     if array.shape() != &header.shape[..] {
         return Err(Error::internal(format!(
@@ -681,6 +683,8 @@ fn dtype_of_descr(descr: &str) -> Option<DType> {
         "<f2" | ">f2" => Some(DType::Float16),
         "<f4" | ">f4" => Some(DType::Float32),
         "<f8" | ">f8" => Some(DType::Float64),
+        "<c8" | ">c8" => Some(DType::Complex64),
+        "<c16" | ">c16" => Some(DType::Complex128),
         _ => None,
     }
 }
@@ -939,6 +943,8 @@ fn read_npz<R: Read + Seek>(
                 Some(DType::UInt32) => member!(u32),
                 Some(DType::UInt64) => member!(u64),
                 Some(DType::Float32) => member!(f32),
+                Some(DType::Complex64) => member!(crate::types::c32),
+                Some(DType::Complex128) => member!(crate::types::c64),
                 // ndarray-npy has no float16: the member's own reader.
                 Some(DType::Float16) => read_npz_f16(open, path, &name),
                 Some(DType::Float64) | None => Err(unsupported(&descr, &member_path(path, &name))),
@@ -1077,6 +1083,8 @@ fn write_npy(w: &mut impl Write, value: &Array) -> Result<()> {
         Array::Float16(a) => return write_npy_f16(w, a),
         Array::Float32(a) => a.write_npy(w),
         Array::Float64(a) => a.write_npy(w),
+        Array::Complex64(a) => a.write_npy(w),
+        Array::Complex128(a) => a.write_npy(w),
     };
     r.map_err(|e| Error::new(ErrorKind::Io, format!("cannot write .npy data: {e}")))
 }
@@ -1126,6 +1134,21 @@ macro_rules! csv_int {
     )*};
 }
 csv_int!(i8, i16, i32, i64, u8, u16, u32, u64);
+
+/// Complex as NumPy's `savetxt` writes it, `(re+imj)`, each part as a float
+/// is written here.
+impl<T: CsvValue + Into<f64>> CsvValue for num_complex::Complex<T> {
+    fn write_csv(self, out: &mut String) {
+        out.push('(');
+        self.re.write_csv(out);
+        let im: f64 = self.im.into();
+        if !(im.is_sign_negative() && !im.is_nan()) {
+            out.push('+');
+        }
+        self.im.write_csv(out);
+        out.push_str("j)");
+    }
+}
 
 macro_rules! csv_float {
     ($($t:ty),*) => {$(

@@ -690,6 +690,58 @@ impl Printable for f64 {
     }
 }
 
+// --- complex -----------------------------------------------------------------------
+
+/// NumPy's `ComplexFloatingFormat`: the real parts with the float format of
+/// the real parts, the imaginary parts with that of the imaginary parts and
+/// a sign always (`1.+2.j`, `-0.5-1.j`).
+struct ComplexFormat {
+    re: FloatFormat,
+    im: FloatFormat,
+}
+
+impl<F: Float> ElementFormat<num_complex::Complex<F>> for ComplexFormat {
+    fn format(&self, x: num_complex::Complex<F>) -> String {
+        let re = self.re.format(x.re);
+        let im = self.im.format(x.im);
+        let trimmed = im.trim_start();
+        let signed = if trimmed.starts_with('-') {
+            trimmed.to_string()
+        } else {
+            format!("+{trimmed}")
+        };
+        // Keep the column width: the padding the sign took goes before it.
+        let width = im.len() + 1;
+        let signed = format!("{signed:>width$}").trim_end().to_string();
+        format!("{re}{signed}j")
+    }
+}
+
+macro_rules! printable_complex {
+    ($($t:ty),*) => {$(
+        impl Printable for num_complex::Complex<$t> {
+            type Format = ComplexFormat;
+            fn scalar_str(self) -> String {
+                let re = float_scalar_str(self.re);
+                let im = float_scalar_str(self.im);
+                let im = if im.starts_with('-') { im } else { format!("+{im}") };
+                // NumPy: `(1+2j)` with integral parts written without `.`.
+                let strip = |t: String| t.strip_suffix('.').map(str::to_string).unwrap_or(t);
+                format!("({}{}j)", strip(re), strip(im))
+            }
+            fn make_format(data: &[Self]) -> ComplexFormat {
+                let re: Vec<$t> = data.iter().map(|z| z.re).collect();
+                let im: Vec<$t> = data.iter().map(|z| z.im).collect();
+                ComplexFormat {
+                    re: make_float_format(&re),
+                    im: make_float_format(&im),
+                }
+            }
+        }
+    )*};
+}
+printable_complex!(f32, f64);
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -11,6 +11,7 @@
 //! operation on one element is defined by [`scalar`].
 
 pub mod builtins;
+pub mod cmath;
 pub mod graph;
 pub mod lower;
 pub mod op;

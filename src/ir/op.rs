@@ -147,6 +147,9 @@ pub enum Typing {
     Float,
     /// bool (`isnan` and friends).
     Predicate,
+    /// The float dtype of a complex operand's parts; a real operand's own
+    /// dtype (`real`, `imag`).
+    Part,
 }
 
 /// The unary operations, one entry each: `Variant = "name", typing, the
@@ -231,6 +234,14 @@ macro_rules! unary_table {
             IsFinite = "isfinite", Predicate, Some("true where x is neither NaN nor infinite"), INLINE;
             /// `signbit(x)` → bool (true for `-0.0`).
             SignBit = "signbit", Predicate, Some("true where the sign bit is set (also for -0.0)"), INLINE;
+            /// `real(z)`: the real part (the value itself for real dtypes).
+            Real = "real", Part, Some("real part of a complex number (x itself for real x)"), INLINE;
+            /// `imag(z)`: the imaginary part (0 for real dtypes).
+            Imag = "imag", Part, Some("imaginary part of a complex number (0 for real x)"), INLINE;
+            /// `conj(z)`: the complex conjugate (the value itself for real dtypes).
+            Conj = "conj", Same, Some("complex conjugate re - im*1j (x itself for real x)"), INLINE;
+            /// `angle(z)`: the argument `arctan2(imag, real)` in radians.
+            Angle = "angle", Float, Some("argument of a complex number, arctan2(imag(z), real(z))"), INLINE;
         }
     };
 }
@@ -293,6 +304,8 @@ macro_rules! binary_table {
             Maximum = "maximum" "maximum", Some("elementwise maximum (NaN propagates)"), INLINE;
             /// `minimum(x, y)`: NaN-propagating.
             Minimum = "minimum" "minimum", Some("elementwise minimum (NaN propagates)"), INLINE;
+            /// `complex(re, im)`: the complex number `re + im*1j`.
+            Complex = "complex" "complex", Some("the complex number x1 + x2*1j (complex64 from float32 parts, else complex128)"), INLINE;
         }
     };
 }
@@ -383,6 +396,7 @@ impl UnaryOp {
                 format!("`{name}` is not defined for bool"),
                 "cast first, e.g. `sign(int32(b))`",
             )),
+            _ if arg.is_complex() => complex_unary(self, arg),
             // Not NumPy functions: SciPy's `erf` of an integer is float64.
             Erf | Erfc if !arg.is_float() => Ok(same(DType::Float64)),
             _ => Ok(match self.typing() {
@@ -394,8 +408,36 @@ impl UnaryOp {
                     operand: arg,
                     result: DType::Bool,
                 },
+                Typing::Part => same(arg),
             }),
         }
+    }
+}
+
+/// The unary operations NumPy defines for complex numbers, and their types.
+fn complex_unary(op: UnaryOp, arg: DType) -> Result<Signature, Rejection> {
+    use UnaryOp::*;
+    let part = arg.component().unwrap_or(arg);
+    match op {
+        Neg | Sign | Sqrt | Exp | Expm1 | Log | Log1p | Log2 | Log10 | Sin | Cos | Tan
+        | Arcsin | Arccos | Arctan | Sinh | Cosh | Tanh | Arcsinh | Arccosh | Arctanh
+        | Reciprocal | Conj => Ok(same(arg)),
+        Abs | Real | Imag | Angle => Ok(Signature {
+            operand: arg,
+            result: part,
+        }),
+        IsNan | IsInf | IsFinite => Ok(Signature {
+            operand: arg,
+            result: DType::Bool,
+        }),
+        Not => Err(reject(
+            format!("`~` is not defined for {arg}"),
+            "`~` is logical not on bool and bitwise not on integers; for complex compare, e.g. `~(abs(z) > 0)`",
+        )),
+        Cbrt | Exp2 | Erf | Erfc | Floor | Ceil | Trunc | Rint | SignBit => Err(reject(
+            format!("`{}` is not defined for {arg}", op.name()),
+            "NumPy has no complex loop for it; apply it to `real(z)` and `imag(z)` separately",
+        )),
     }
 }
 
@@ -417,6 +459,29 @@ impl BinaryOp {
         use BinaryOp::*;
         let spelled = self.spelling();
         match self {
+            // complex(re, im): float parts (float16 computes in float32).
+            Complex if common.is_complex() => Err(reject(
+                "`complex` takes real parts, not complex numbers".into(),
+                "write `z1 + z2*1j`, or take `real(z)` and `imag(z)` first",
+            )),
+            Complex => {
+                let part = common.float_for();
+                Ok(Signature {
+                    operand: part,
+                    result: part.complex_of(),
+                })
+            }
+            _ if common.is_complex() => match self {
+                Add | Sub | Mul | Div | Pow | Maximum | Minimum => Ok(same(common)),
+                _ if self.is_comparison() => Ok(Signature {
+                    operand: common,
+                    result: DType::Bool,
+                }),
+                _ => Err(reject(
+                    format!("`{spelled}` is not defined for {common}"),
+                    "NumPy has no complex loop for it; apply it to `real(z)` and `imag(z)` separately",
+                )),
+            },
             _ if self.is_comparison() => Ok(Signature {
                 operand: common,
                 result: DType::Bool,
@@ -476,6 +541,7 @@ impl ReduceOp {
         match self {
             ReduceOp::Sum | ReduceOp::Prod => same(arg.accumulator()),
             ReduceOp::Mean => same(arg.true_div()),
+            // Lexicographic order for complex, as NumPy.
             ReduceOp::Min | ReduceOp::Max => same(arg),
             ReduceOp::Any | ReduceOp::All => same(DType::Bool),
         }

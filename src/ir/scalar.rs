@@ -7,8 +7,9 @@
 //! Float math uses Rust's standard library (the platform libm), except
 //! `erf`/`erfc`, which std lacks: our port of FreeBSD/musl's ([`erf`]).
 
+use crate::ir::cmath;
 use crate::ir::op::{BinaryOp, ReduceOp, UnaryOp};
-use crate::types::{DType, Scalar};
+use crate::types::{DType, Scalar, c32, c64};
 
 fn unary_bool(op: UnaryOp, v: bool) -> Scalar {
     use UnaryOp::*;
@@ -16,7 +17,8 @@ fn unary_bool(op: UnaryOp, v: bool) -> Scalar {
         Not => Scalar::Bool(!v),
         IsNan | IsInf | SignBit => Scalar::Bool(false),
         IsFinite => Scalar::Bool(true),
-        // abs, floor, ceil, trunc: identity; the checker rejects the rest.
+        Imag => Scalar::Bool(false),
+        // abs, floor, ceil, trunc, real, conj: identity; the checker rejects the rest.
         _ => Scalar::Bool(v),
     }
 }
@@ -32,6 +34,7 @@ macro_rules! unary_int {
             _ => Scalar::$variant(match $op {
                 Neg => v.wrapping_neg(),
                 Not => !v,
+                Imag => 0,
                 Abs => v.wrapping_abs(),
                 Sign => v.signum(),
                 // NumPy: integer 1/x; 1/0 gives the minimum value for
@@ -62,6 +65,7 @@ macro_rules! unary_uint {
                 // NumPy: -x wraps (`-np.uint8(1)` is 255).
                 Neg => v.wrapping_neg(),
                 Not => !v,
+                Imag => 0,
                 Sign => <$t>::from(v != 0),
                 // NumPy: 1/0 gives 0 for unsigned integers.
                 Reciprocal => {
@@ -131,6 +135,10 @@ macro_rules! unary_float {
                 Trunc => v.trunc(),
                 Rint => v.round_ties_even(),
                 Reciprocal => 1.0 / v,
+                Real | Conj => v,
+                Imag => 0.0,
+                // np.angle of a real: arctan2(0, x) (π for x < 0 and -0.0).
+                Angle => (0.0 as $t).atan2(v),
                 Not | IsNan | IsInf | IsFinite | SignBit => v,
             }),
         }
@@ -386,8 +394,9 @@ macro_rules! binary_float {
                         y
                     }
                 }
-                // Integer-only operations never reach floats (the checker rejects them).
-                Shl | Shr | BitAnd | BitOr | BitXor => x,
+                // Integer-only operations never reach floats (the checker
+                // rejects them); `complex` is handled before.
+                Shl | Shr | BitAnd | BitOr | BitXor | Complex => x,
                 Lt | Le | Eq | Ne | Ge | Gt => x,
             }),
         }
@@ -575,6 +584,23 @@ macro_rules! ord_min_max {
     )*};
 }
 ord_min_max!(bool, i8, i16, i32, i64, u8, u16, u32, u64);
+
+/// NumPy's complex `maximum`/`minimum` folded over the block (lexicographic;
+/// NaN propagates; on a tie the earlier value stays).
+macro_rules! complex_min_max {
+    ($($t:ty),*) => {$(
+        impl BlockMinMax for $t {
+            fn min_max(v: &[$t], max: bool) -> Option<$t> {
+                let (&first, rest) = v.split_first()?;
+                let r = rest.iter().fold((first.re, first.im), |acc, x| {
+                    cmath::max_min(acc, (x.re, x.im), max)
+                });
+                Some(<$t>::new(r.0, r.1))
+            }
+        }
+    )*};
+}
+complex_min_max!(c32, c64);
 
 impl BlockMinMax for crate::types::f16 {
     fn min_max(v: &[Self], max: bool) -> Option<Self> {
@@ -795,6 +821,117 @@ pub fn unary(op: UnaryOp, x: Scalar) -> Scalar {
         Scalar::Float16(v) => to_f16(unary_float!(op, v.to_f32(), f32, Float32)),
         Scalar::Float32(v) => unary_float!(op, v, f32, Float32),
         Scalar::Float64(v) => unary_float!(op, v, f64, Float64),
+        Scalar::Complex64(v) => {
+            unary_complex(op, (f64::from(v.re), f64::from(v.im)), DType::Complex64)
+        }
+        Scalar::Complex128(v) => unary_complex(op, (v.re, v.im), DType::Complex128),
+    }
+}
+
+/// A complex value of `dtype` (`complex64` rounds each part).
+fn complex_scalar(dtype: DType, (re, im): cmath::C) -> Scalar {
+    match dtype {
+        DType::Complex64 => Scalar::Complex64(c32::new(re as f32, im as f32)),
+        _ => Scalar::Complex128(c64::new(re, im)),
+    }
+}
+
+/// A part of a complex value of `dtype`, as its float dtype.
+fn part_scalar(dtype: DType, x: f64) -> Scalar {
+    match dtype {
+        DType::Complex64 => Scalar::Float32(x as f32),
+        _ => Scalar::Float64(x),
+    }
+}
+
+/// `op z` for complex `z` (given in f64; `dtype` is its complex dtype).
+/// Arithmetic runs in the dtype's own width (`cmath`'s generic functions),
+/// the functions in f64.
+fn unary_complex(op: UnaryOp, z: cmath::C, dtype: DType) -> Scalar {
+    use UnaryOp::*;
+    let narrow32 = dtype == DType::Complex64;
+    let z32 = (z.0 as f32, z.1 as f32);
+    let f: fn(cmath::C) -> cmath::C = match op {
+        IsNan => return Scalar::Bool(z.0.is_nan() || z.1.is_nan()),
+        IsInf => return Scalar::Bool(z.0.is_infinite() || z.1.is_infinite()),
+        IsFinite => return Scalar::Bool(z.0.is_finite() && z.1.is_finite()),
+        Real => return part_scalar(dtype, z.0),
+        Imag => return part_scalar(dtype, z.1),
+        Abs if narrow32 => return Scalar::Float32(z32.0.hypot(z32.1)),
+        Abs => return part_scalar(dtype, cmath::abs(z)),
+        Angle if narrow32 => return Scalar::Float32(z32.1.atan2(z32.0)),
+        Angle => return part_scalar(dtype, z.1.atan2(z.0)),
+        Neg => return complex_scalar(dtype, (-z.0, -z.1)),
+        Conj => return complex_scalar(dtype, (z.0, -z.1)),
+        Reciprocal if narrow32 => {
+            let (r, i) = cmath::reciprocal(z32);
+            return complex_scalar(dtype, (f64::from(r), f64::from(i)));
+        }
+        Reciprocal => return complex_scalar(dtype, cmath::reciprocal(z)),
+        Sign if narrow32 => {
+            let m = z32.0.hypot(z32.1);
+            let (r, i) = cmath::sign(z);
+            // NumPy's float32 loop divides in float32.
+            let (r, i) = if m.is_finite() && m != 0.0 {
+                (f64::from(z32.0 / m), f64::from(z32.1 / m))
+            } else {
+                (r, i)
+            };
+            return complex_scalar(dtype, (r, i));
+        }
+        Sign => cmath::sign,
+        Sqrt => cmath::sqrt,
+        Exp => cmath::exp,
+        Expm1 => cmath::expm1,
+        Log => cmath::log,
+        Log1p => cmath::log1p,
+        Log2 => cmath::log2,
+        Log10 => cmath::log10,
+        Sin => cmath::sin,
+        Cos => cmath::cos,
+        Tan => cmath::tan,
+        Arcsin => cmath::arcsin,
+        Arccos => cmath::arccos,
+        Arctan => cmath::arctan,
+        Sinh => cmath::sinh,
+        Cosh => cmath::cosh,
+        Tanh => cmath::tanh,
+        Arcsinh => cmath::arcsinh,
+        Arccosh => cmath::arccosh,
+        Arctanh => cmath::arctanh,
+        // Rejected by the checker (`op::complex_unary`).
+        Not | Cbrt | Exp2 | Erf | Erfc | Floor | Ceil | Trunc | Rint | SignBit => {
+            return complex_scalar(dtype, z);
+        }
+    };
+    complex_scalar(dtype, f(z))
+}
+
+/// `a op b` for two complex values of one width.
+fn binary_complex<T: cmath::Part + Into<f64>>(
+    op: BinaryOp,
+    a: (T, T),
+    b: (T, T),
+    make: fn((T, T)) -> Scalar,
+    narrow: fn(cmath::C) -> (T, T),
+) -> Scalar {
+    use BinaryOp::*;
+    match op {
+        Add => make((a.0 + b.0, a.1 + b.1)),
+        Sub => make((a.0 - b.0, a.1 - b.1)),
+        Mul => make(cmath::mul(a, b)),
+        Div => make(cmath::div(a, b)),
+        Pow => make(cmath::pow(a, b, narrow)),
+        Maximum => make(cmath::max_min(a, b, true)),
+        Minimum => make(cmath::max_min(a, b, false)),
+        Eq => Scalar::Bool(a.0 == b.0 && a.1 == b.1),
+        Ne => Scalar::Bool(a.0 != b.0 || a.1 != b.1),
+        Lt => Scalar::Bool(cmath::lt(a, b)),
+        Le => Scalar::Bool(cmath::le(a, b)),
+        Gt => Scalar::Bool(cmath::gt(a, b)),
+        Ge => Scalar::Bool(cmath::ge(a, b)),
+        // Rejected by the checker.
+        _ => make(a),
     }
 }
 
@@ -866,8 +1003,30 @@ pub fn binary(op: BinaryOp, a: Scalar, b: Scalar) -> Scalar {
         (Scalar::Float16(x), Scalar::Float16(y)) => {
             to_f16(binary_float!(op, x.to_f32(), y.to_f32(), f32, Float32))
         }
-        (Scalar::Float32(x), Scalar::Float32(y)) => binary_float!(op, x, y, f32, Float32),
+        (Scalar::Float32(x), Scalar::Float32(y)) if op != BinaryOp::Complex => {
+            binary_float!(op, x, y, f32, Float32)
+        }
+        (Scalar::Float32(x), Scalar::Float32(y)) if op == BinaryOp::Complex => {
+            Scalar::Complex64(c32::new(x, y))
+        }
+        (Scalar::Float64(x), Scalar::Float64(y)) if op == BinaryOp::Complex => {
+            Scalar::Complex128(c64::new(x, y))
+        }
         (Scalar::Float64(x), Scalar::Float64(y)) => binary_float!(op, x, y, f64, Float64),
+        (Scalar::Complex64(x), Scalar::Complex64(y)) => binary_complex(
+            op,
+            (x.re, x.im),
+            (y.re, y.im),
+            |(r, i)| Scalar::Complex64(c32::new(r, i)),
+            |(r, i)| (r as f32, i as f32),
+        ),
+        (Scalar::Complex128(x), Scalar::Complex128(y)) => binary_complex(
+            op,
+            (x.re, x.im),
+            (y.re, y.im),
+            |(r, i)| Scalar::Complex128(c64::new(r, i)),
+            |c| c,
+        ),
         _ => a,
     }
 }

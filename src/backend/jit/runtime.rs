@@ -273,6 +273,10 @@ pub fn clif_type(dtype: DType) -> Type {
         DType::Int16 | DType::UInt16 | DType::Float16 => types::I16,
         DType::UInt32 => types::I32,
         DType::UInt64 => types::I64,
+        // Never compiled: a program with complex values runs on the
+        // interpreter (`kernel::compile_ast`); a complex is two of these.
+        DType::Complex64 => types::F32,
+        DType::Complex128 => types::F64,
     }
 }
 

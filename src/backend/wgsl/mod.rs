@@ -82,6 +82,15 @@ impl GpuProgram {
     /// Generates the shaders of `program` for an adapter with `caps`.
     pub fn compile_for(program: &Program, caps: &Caps) -> Result<GpuProgram> {
         let g = &program.graph;
+        if let Some(id) = program.first_complex() {
+            return Err(Error::new(
+                ErrorKind::Unsupported,
+                "the GPU backend does not support complex numbers yet",
+            )
+            .at(g.span(id))
+            .with_label(format!("{} value", g.dtype(id)))
+            .with_help("use the JIT backend (the default) for this expression"));
+        }
         let stages = stages(program)
             .into_iter()
             .map(|stage| {
@@ -709,6 +718,14 @@ element!(
     u64,
     crate::types::f16
 );
+
+/// Complex as `vec2`: the real part, then the imaginary part (NumPy's layout).
+impl<T: Element> Element for num_complex::Complex<T> {
+    fn put(self, out: &mut Vec<u8>) {
+        self.re.put(out);
+        self.im.put(out);
+    }
+}
 
 impl Element for bool {
     fn put(self, out: &mut Vec<u8>) {

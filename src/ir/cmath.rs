@@ -1,0 +1,632 @@
+//! Complex arithmetic and functions on one value: the reference semantics of
+//! `complex64` and `complex128` (called by `ir::scalar`).
+//!
+//! Arithmetic (`+ - * /`, reciprocal, the integer powers of `**`) is NumPy's
+//! loops' arithmetic in the dtype's own float width, formula for formula
+//! (NumPy's `*` is the textbook product, its `/` Smith's algorithm), so it
+//! gives NumPy's bits. The functions (`sqrt exp log … arctanh`) compute in
+//! `f64` (a `complex64` result is rounded once from it) with the special
+//! values of C99 Annex G, as glibc's complex functions (which NumPy calls on
+//! Linux) give them: branch cuts on the axes, the side chosen by the sign of
+//! a zero part (`sqrt(-4+0j) == 2j`, `sqrt(-4-0j) == -2j`). Finite values
+//! use Kahan's formulas ("Branch cuts for complex elementary functions",
+//! 1987) for the inverse functions and FreeBSD msun's for the others;
+//! `log1p`, `expm1`, `log2` and `log10` are NumPy's own formulas
+//! (`funcs.inc.src`), inaccuracies near 0 included. Measured accuracy: see
+//! the README (`tests/golden/complex.json`).
+
+use std::f64::consts::{FRAC_PI_2, FRAC_PI_4, LN_2, PI};
+
+/// A complex number as `(re, im)`.
+pub type C = (f64, f64);
+
+/// Components of one float width: NumPy's complex arithmetic loops run in the
+/// dtype's own width.
+pub trait Part:
+    Copy
+    + PartialOrd
+    + std::ops::Add<Output = Self>
+    + std::ops::Sub<Output = Self>
+    + std::ops::Mul<Output = Self>
+    + std::ops::Div<Output = Self>
+    + std::ops::Neg<Output = Self>
+{
+    /// 0.
+    const ZERO: Self;
+    /// 1.
+    const ONE: Self;
+    /// |x|.
+    fn abs(self) -> Self;
+    /// x is NaN.
+    fn nan(self) -> bool;
+}
+
+impl Part for f32 {
+    const ZERO: f32 = 0.0;
+    const ONE: f32 = 1.0;
+    fn abs(self) -> f32 {
+        f32::abs(self)
+    }
+    fn nan(self) -> bool {
+        self.is_nan()
+    }
+}
+
+impl Part for f64 {
+    const ZERO: f64 = 0.0;
+    const ONE: f64 = 1.0;
+    fn abs(self) -> f64 {
+        f64::abs(self)
+    }
+    fn nan(self) -> bool {
+        self.is_nan()
+    }
+}
+
+/// `a * b`: NumPy's product `(ar*br - ai*bi, ar*bi + ai*br)` (no recovery of
+/// infinities from NaN, unlike C's `*`).
+pub fn mul<T: Part>((ar, ai): (T, T), (br, bi): (T, T)) -> (T, T) {
+    (ar * br - ai * bi, ar * bi + ai * br)
+}
+
+/// `a / b`: NumPy's Smith division (division by zero gives inf or NaN parts).
+pub fn div<T: Part>((ar, ai): (T, T), (br, bi): (T, T)) -> (T, T) {
+    let (abs_br, abs_bi) = (br.abs(), bi.abs());
+    if abs_br >= abs_bi {
+        if abs_br == T::ZERO && abs_bi == T::ZERO {
+            (ar / abs_br, ai / abs_br)
+        } else {
+            let rat = bi / br;
+            let scl = T::ONE / (br + bi * rat);
+            ((ar + ai * rat) * scl, (ai - ar * rat) * scl)
+        }
+    } else {
+        let rat = br / bi;
+        let scl = T::ONE / (bi + br * rat);
+        ((ar * rat + ai) * scl, (ai * rat - ar) * scl)
+    }
+}
+
+/// `1 / z`: NumPy's `reciprocal` loop.
+pub fn reciprocal<T: Part>((r, i): (T, T)) -> (T, T) {
+    if i.abs() <= r.abs() {
+        let q = i / r;
+        let d = r + i * q;
+        (T::ONE / d, -q / d)
+    } else {
+        let q = r / i;
+        let d = r * q + i;
+        (q / d, -T::ONE / d)
+    }
+}
+
+/// NumPy's lexicographic `a >= b` (`CGE`): by real part, then imaginary
+/// part; false when a comparison meets a NaN.
+pub fn ge<T: Part>((xr, xi): (T, T), (yr, yi): (T, T)) -> bool {
+    (xr > yr && !xi.nan() && !yi.nan()) || (xr == yr && xi >= yi)
+}
+
+/// NumPy's `a > b` (`CGT`).
+pub fn gt<T: Part>((xr, xi): (T, T), (yr, yi): (T, T)) -> bool {
+    (xr > yr && !xi.nan() && !yi.nan()) || (xr == yr && xi > yi)
+}
+
+/// NumPy's `a <= b` (`CLE`).
+pub fn le<T: Part>((xr, xi): (T, T), (yr, yi): (T, T)) -> bool {
+    (xr < yr && !xi.nan() && !yi.nan()) || (xr == yr && xi <= yi)
+}
+
+/// NumPy's `a < b` (`CLT`).
+pub fn lt<T: Part>((xr, xi): (T, T), (yr, yi): (T, T)) -> bool {
+    (xr < yr && !xi.nan() && !yi.nan()) || (xr == yr && xi < yi)
+}
+
+/// NumPy's `maximum` (`max` false: `minimum`): `a` when it has a NaN part or
+/// is `>=` (`<=`) `b`, else `b`; so a NaN in either operand propagates.
+pub fn max_min<T: Part>(a: (T, T), b: (T, T), max: bool) -> (T, T) {
+    let keep_a = a.0.nan() || a.1.nan() || if max { ge(a, b) } else { le(a, b) };
+    if keep_a { a } else { b }
+}
+
+/// `z ** w`: NumPy's `nc_pow`: `w == 0` gives 1, a zero base gives 0 for a
+/// positive real exponent and NaN otherwise, small integer exponents are
+/// repeated products (an exact square for 2), the rest `exp(w * log(z))`.
+pub fn pow<T: Part + Into<f64>>(a: (T, T), b: (T, T), narrow: fn(C) -> (T, T)) -> (T, T) {
+    let (ar, ai) = a;
+    let (br, bi) = b;
+    if br == T::ZERO && bi == T::ZERO {
+        return (T::ONE, T::ZERO);
+    }
+    if ar == T::ZERO && ai == T::ZERO {
+        if br > T::ZERO && bi == T::ZERO {
+            return (T::ZERO, T::ZERO);
+        }
+        return narrow((f64::NAN, f64::NAN));
+    }
+    let brf: f64 = br.into();
+    if bi == T::ZERO && brf == brf.trunc() && brf.abs() < 100.0 {
+        let n = brf as i64;
+        match n {
+            1 => return a,
+            2 => return mul(a, a),
+            3 => return mul(mul(a, a), a),
+            _ => {
+                let mut m = n.unsigned_abs();
+                let mut acc = (T::ONE, T::ZERO);
+                let mut p = a;
+                loop {
+                    if m & 1 == 1 {
+                        acc = mul(acc, p);
+                    }
+                    m >>= 1;
+                    if m == 0 {
+                        break;
+                    }
+                    p = mul(p, p);
+                }
+                return if n < 0 {
+                    div((T::ONE, T::ZERO), acc)
+                } else {
+                    acc
+                };
+            }
+        }
+    }
+    let (lr, li) = log((ar.into(), ai.into()));
+    let (brf, bif) = (br.into(), bi.into());
+    // C's complex product (glibc's cpow is cexp(w * clog(z))).
+    narrow(exp((brf * lr - bif * li, brf * li + bif * lr)))
+}
+
+/// `|z|` without overflow or underflow (`hypot`).
+pub fn abs((x, y): C) -> f64 {
+    x.hypot(y)
+}
+
+/// NumPy 2's `sign(z) = z / |z|`: 0 for 0, NaN for a NaN part, the sign of
+/// the infinite part for one infinite part, NaN for two.
+pub fn sign((x, y): C) -> C {
+    let m = x.hypot(y);
+    if m.is_nan() {
+        (f64::NAN, f64::NAN)
+    } else if m.is_infinite() {
+        match (x.is_infinite(), y.is_infinite()) {
+            (true, true) => (f64::NAN, f64::NAN),
+            (true, false) => (1f64.copysign(x), 0.0),
+            _ => (0.0, 1f64.copysign(y)),
+        }
+    } else if m == 0.0 {
+        (0.0, 0.0)
+    } else {
+        (x / m, y / m)
+    }
+}
+
+/// Principal square root (Annex G; FreeBSD `csqrt`'s algorithm).
+pub fn sqrt((x, y): C) -> C {
+    if x == 0.0 && y == 0.0 {
+        return (0.0, y);
+    }
+    if y.is_infinite() {
+        return (f64::INFINITY, y);
+    }
+    if x.is_nan() {
+        return (x, y - y + x);
+    }
+    if x.is_infinite() {
+        return if x.is_sign_negative() {
+            ((y - y).abs(), (-x).copysign(y))
+        } else {
+            (x, (y - y).copysign(y))
+        };
+    }
+    if y.is_nan() {
+        return (y, y);
+    }
+    // Scale huge values down and tiny values up so x + |z| neither
+    // overflows nor loses bits.
+    const BIG: f64 = 7.446288774449766e307; // DBL_MAX / (1 + sqrt(2))
+    const TINY: f64 = 2.2250738585072014e-308 * 4.0;
+    let (x, y, back) = if x.abs() >= BIG || y.abs() >= BIG {
+        (x * 0.25, y * 0.25, 2.0)
+    } else if x.abs() < TINY && y.abs() < TINY {
+        (x * 2f64.powi(54), y * 2f64.powi(54), 2f64.powi(-27))
+    } else {
+        (x, y, 1.0)
+    };
+    if x >= 0.0 {
+        let t = ((x + x.hypot(y)) * 0.5).sqrt();
+        (t * back, y / (2.0 * t) * back)
+    } else {
+        let t = ((-x + x.hypot(y)) * 0.5).sqrt();
+        (y.abs() / (2.0 * t) * back, t.copysign(y) * back)
+    }
+}
+
+/// `e ** z` (Annex G special values).
+pub fn exp((x, y): C) -> C {
+    if y == 0.0 {
+        return (x.exp(), y);
+    }
+    if !y.is_finite() {
+        if x.is_infinite() {
+            return if x > 0.0 { (x, y - y) } else { (0.0, 0.0) };
+        }
+        return (y - y, y - y);
+    }
+    if x.is_nan() {
+        return (x, x);
+    }
+    let (s, c) = y.sin_cos();
+    if x > 709.0 && x.is_finite() {
+        // exp(x) overflows but exp(x) * cos(y) may not.
+        let h = (x * 0.5).exp();
+        return ((h * c) * h, (h * s) * h);
+    }
+    let e = x.exp();
+    (e * c, e * s)
+}
+
+/// `a² + b² - 1` in double-double (no cancellation near |z| = 1).
+fn x2y2m1(a: f64, b: f64) -> f64 {
+    let two_sum = |p: f64, q: f64| {
+        let s = p + q;
+        let bb = s - p;
+        (s, (p - (s - bb)) + (q - bb))
+    };
+    let p1 = a * a;
+    let e1 = a.mul_add(a, -p1);
+    let p2 = b * b;
+    let e2 = b.mul_add(b, -p2);
+    let (s1, t1) = two_sum(p1, -1.0);
+    let (s2, t2) = two_sum(s1, p2);
+    s2 + (t1 + t2 + e1 + e2)
+}
+
+/// `ln|z|` accurately, also near |z| = 1.
+fn log_abs(x: f64, y: f64) -> f64 {
+    let (ax, ay) = (x.abs(), y.abs());
+    let (a, b) = if ax >= ay { (ax, ay) } else { (ay, ax) };
+    if (0.5..=2.0).contains(&a) && b.is_finite() {
+        0.5 * x2y2m1(a, b).ln_1p()
+    } else {
+        a.hypot(b).ln()
+    }
+}
+
+/// Principal natural logarithm: `ln|z| + i arg z` (branch cut along the
+/// negative real axis: `log(-1+0j) == πj`, `log(-1-0j) == -πj`).
+pub fn log((x, y): C) -> C {
+    (log_abs(x, y), y.atan2(x))
+}
+
+/// NumPy's `log2`: `log(z) * log2(e)`, both parts.
+pub fn log2(z: C) -> C {
+    let (r, i) = log(z);
+    let k = std::f64::consts::LOG2_E;
+    (r * k, i * k)
+}
+
+/// NumPy's `log10`: `log(z) * log10(e)`, both parts.
+pub fn log10(z: C) -> C {
+    let (r, i) = log(z);
+    let k = std::f64::consts::LOG10_E;
+    (r * k, i * k)
+}
+
+/// NumPy's `log1p`: `(ln|1 + z|, arg(1 + z))`.
+pub fn log1p((x, y): C) -> C {
+    let l = (x + 1.0).hypot(y);
+    (l.ln(), y.atan2(x + 1.0))
+}
+
+/// NumPy's `expm1`: `(expm1(x) cos y - 2 sin²(y/2), exp(x) sin y)`.
+pub fn expm1((x, y): C) -> C {
+    let a = (y / 2.0).sin();
+    (x.exp_m1() * y.cos() - 2.0 * a * a, x.exp() * y.sin())
+}
+
+/// Hyperbolic sine (FreeBSD `csinh`, Annex G).
+pub fn sinh((x, y): C) -> C {
+    if x.is_finite() && y.is_finite() {
+        if y == 0.0 {
+            return (x.sinh(), y);
+        }
+        let (s, c) = y.sin_cos();
+        if x.abs() < 22.0 {
+            return (x.sinh() * c, x.cosh() * s);
+        }
+        let (h, scale) = big_exp_half(x.abs());
+        return ((h.copysign(x) * c) * scale, (h * s) * scale);
+    }
+    if x == 0.0 {
+        return (x, y - y);
+    }
+    if y == 0.0 {
+        return (x + x, y);
+    }
+    if x.is_finite() {
+        return (y - y, y - y);
+    }
+    if x.is_infinite() {
+        if !y.is_finite() {
+            return (x, y - y);
+        }
+        let (s, c) = y.sin_cos();
+        return (x * c, f64::INFINITY * s);
+    }
+    ((x + x) * (y - y), (x * x) * (y - y))
+}
+
+/// Hyperbolic cosine (FreeBSD `ccosh`, Annex G).
+pub fn cosh((x, y): C) -> C {
+    if x.is_finite() && y.is_finite() {
+        if y == 0.0 {
+            return (x.cosh(), x * y);
+        }
+        let (s, c) = y.sin_cos();
+        if x.abs() < 22.0 {
+            return (x.cosh() * c, x.sinh() * s);
+        }
+        let (h, scale) = big_exp_half(x.abs());
+        return ((h * c) * scale, (h.copysign(x) * s) * scale);
+    }
+    if x == 0.0 {
+        return (y - y, x);
+    }
+    if y == 0.0 {
+        return (x * x, 0f64.copysign(x) * y);
+    }
+    if x.is_finite() {
+        return (y - y, x * (y - y));
+    }
+    if x.is_infinite() {
+        if !y.is_finite() {
+            return (x * x, x * (y - y));
+        }
+        let (s, c) = y.sin_cos();
+        return ((x * x) * c, x * s);
+    }
+    ((x * x) * (y - y), (x + x) * (y - y))
+}
+
+/// `exp(a) / 2` as `h * scale` (both finite when the product overflows
+/// only after multiplying by a factor ≤ 1).
+fn big_exp_half(a: f64) -> (f64, f64) {
+    if a < 709.0 {
+        (a.exp() * 0.5, 1.0)
+    } else if a < 1454.0 {
+        let e = (a * 0.5).exp();
+        (e * 0.5, e)
+    } else {
+        (f64::MAX, f64::MAX)
+    }
+}
+
+/// Hyperbolic tangent (FreeBSD `ctanh`: Kahan's algorithm, Annex G).
+pub fn tanh((x, y): C) -> C {
+    if !x.is_finite() {
+        if x.is_nan() {
+            return (x, if y == 0.0 { y } else { x });
+        }
+        let im = if y.is_infinite() { y } else { y.sin() * y.cos() };
+        return (1f64.copysign(x), 0f64.copysign(im));
+    }
+    if !y.is_finite() {
+        if x == 0.0 {
+            return (x, y - y);
+        }
+        return (y - y, y - y);
+    }
+    if x.abs() >= 22.0 {
+        let e = (-x.abs()).exp();
+        return (1f64.copysign(x), 4.0 * y.sin() * y.cos() * e * e);
+    }
+    let t = y.tan();
+    let beta = 1.0 + t * t;
+    let s = x.sinh();
+    let rho = (1.0 + s * s).sqrt();
+    let denom = 1.0 + beta * s * s;
+    ((beta * rho * s) / denom, t / denom)
+}
+
+/// `-i f(i z)`: `sin`, `tan` from `sinh`, `tanh` (and `arcsin`, `arctan`).
+fn rotate(f: fn(C) -> C, (x, y): C) -> C {
+    let (a, b) = f((-y, x));
+    (b, -a)
+}
+
+/// Sine: `-i sinh(i z)`.
+pub fn sin(z: C) -> C {
+    rotate(sinh, z)
+}
+
+/// Cosine: `cosh(i z)`.
+pub fn cos((x, y): C) -> C {
+    cosh((-y, x))
+}
+
+/// Tangent: `-i tanh(i z)`.
+pub fn tan(z: C) -> C {
+    rotate(tanh, z)
+}
+
+/// Inverse hyperbolic sine; cuts on the imaginary axis beyond ±i.
+pub fn arcsinh((x, y): C) -> C {
+    if !x.is_finite() || !y.is_finite() {
+        // Annex G, for the first quadrant; odd and conjugate-symmetric.
+        let (ax, ay) = (x.abs(), y.abs());
+        let (r, i) = if x.is_nan() {
+            if y == 0.0 {
+                (x, y)
+            } else if y.is_infinite() {
+                (f64::INFINITY, x)
+            } else {
+                (x, x)
+            }
+        } else if y.is_nan() {
+            if ax.is_infinite() { (ax, y) } else { (y, y) }
+        } else if ax.is_infinite() {
+            (ax, if ay.is_infinite() { FRAC_PI_4 } else { 0.0 })
+        } else {
+            (f64::INFINITY, FRAC_PI_2)
+        };
+        return (r.copysign(x), i.copysign(y));
+    }
+    rotate_back(arcsin_finite, (x, y))
+}
+
+/// `i f(-i z)`: `arcsinh` from `arcsin` for finite values.
+fn rotate_back(f: fn(C) -> C, (x, y): C) -> C {
+    let (a, b) = f((y, -x));
+    (-b, a)
+}
+
+/// Kahan's arcsin for finite z.
+fn arcsin_finite((x, y): C) -> C {
+    let (s1r, s1i) = sqrt((1.0 - x, -y));
+    let (s2r, s2i) = sqrt((1.0 + x, y));
+    let re = x.atan2(s1r * s2r - s1i * s2i);
+    let im = asinh_real(s1r * s2i - s1i * s2r);
+    (re, im)
+}
+
+/// Inverse sine: `-i arcsinh(i z)`; cuts on the real axis beyond ±1.
+pub fn arcsin(z: C) -> C {
+    rotate(arcsinh, z)
+}
+
+/// Inverse cosine; cuts on the real axis beyond ±1.
+pub fn arccos((x, y): C) -> C {
+    if !x.is_finite() || !y.is_finite() {
+        // Annex G; conj-symmetric: computed for y ≥ 0, the imaginary part negated.
+        let (r, i) = if x.is_nan() {
+            if y.is_infinite() {
+                (x, -f64::INFINITY)
+            } else {
+                (x, x)
+            }
+        } else if y.is_nan() {
+            if x.is_infinite() {
+                (y, f64::INFINITY)
+            } else if x == 0.0 {
+                (FRAC_PI_2, y)
+            } else {
+                (y, y)
+            }
+        } else if x.is_infinite() {
+            let r = match (x > 0.0, y.is_infinite()) {
+                (true, true) => FRAC_PI_4,
+                (true, false) => 0.0,
+                (false, true) => 3.0 * FRAC_PI_4,
+                (false, false) => PI,
+            };
+            (r, -f64::INFINITY)
+        } else {
+            (FRAC_PI_2, -f64::INFINITY)
+        };
+        return (r, if y.is_nan() || x.is_nan() { i } else { i.copysign(-y) });
+    }
+    let (s1r, s1i) = sqrt((1.0 - x, -y));
+    let (s2r, s2i) = sqrt((1.0 + x, y));
+    let re = 2.0 * s1r.atan2(s2r);
+    let im = asinh_real(s2r * s1i - s2i * s1r);
+    (re, im)
+}
+
+/// Inverse hyperbolic cosine: `±i arccos(z)` with a real part ≥ 0; cut on
+/// the real axis below 1.
+pub fn arccosh((x, y): C) -> C {
+    let (a, b) = arccos((x, y));
+    (b.abs(), a.copysign(y))
+}
+
+/// Inverse hyperbolic tangent; cuts on the real axis beyond ±1.
+pub fn arctanh((x, y): C) -> C {
+    let (ax, ay) = (x.abs(), y.abs());
+    let (r, i) = if x.is_nan() || y.is_nan() {
+        if ay.is_infinite() {
+            (0.0, FRAC_PI_2)
+        } else if ax.is_infinite() {
+            (0.0, y)
+        } else if ax == 0.0 && !x.is_nan() {
+            (ax, y)
+        } else {
+            (f64::NAN, f64::NAN)
+        }
+    } else if ax.is_infinite() || ay.is_infinite() {
+        (0.0, FRAC_PI_2)
+    } else if ax > 2f64.powi(500) || ay > 2f64.powi(500) {
+        // Re(1/z), without overflowing x² + y².
+        let h = ax.hypot(ay);
+        ((ax / h) / h, FRAC_PI_2)
+    } else {
+        let d = (1.0 - ax) * (1.0 - ax) + ay * ay;
+        let r = 0.25 * (4.0 * ax / d).ln_1p();
+        let i = 0.5 * (2.0 * ay).atan2((1.0 - ax) * (1.0 + ax) - ay * ay);
+        (r, i)
+    };
+    (r.copysign(x), i.copysign(y))
+}
+
+/// Inverse tangent: `-i arctanh(i z)`; cuts on the imaginary axis beyond ±i.
+pub fn arctan(z: C) -> C {
+    rotate(arctanh, z)
+}
+
+/// `asinh` of a real (fdlibm's: no overflow for huge values).
+fn asinh_real(x: f64) -> f64 {
+    let a = x.abs();
+    let r = if !a.is_finite() || a < f64::EPSILON {
+        a
+    } else if a > 2f64.powi(28) {
+        a.ln() + LN_2
+    } else if a > 2.0 {
+        (2.0 * a + 1.0 / ((a * a + 1.0).sqrt() + a)).ln()
+    } else {
+        let t = a * a;
+        (a + t / (1.0 + (1.0 + t).sqrt())).ln_1p()
+    };
+    r.copysign(x)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn same(a: C, b: C) -> bool {
+        let eq = |p: f64, q: f64| (p.is_nan() && q.is_nan()) || p.to_bits() == q.to_bits();
+        eq(a.0, b.0) && eq(a.1, b.1)
+    }
+
+    #[test]
+    fn square_roots_follow_the_sign_of_zero() {
+        assert!(same(sqrt((-4.0, 0.0)), (0.0, 2.0)));
+        assert!(same(sqrt((-4.0, -0.0)), (0.0, -2.0)));
+        assert!(same(sqrt((0.0, -0.0)), (0.0, -0.0)));
+        assert!(same(sqrt((3.0, f64::INFINITY)), (f64::INFINITY, f64::INFINITY)));
+        assert_eq!(sqrt((f64::MAX, f64::MAX)).0.is_finite(), true);
+    }
+
+    #[test]
+    fn logs_on_the_cut_and_near_one() {
+        assert!(same(log((-1.0, 0.0)), (0.0, PI)));
+        assert!(same(log((-1.0, -0.0)), (0.0, -PI)));
+        assert!(same(log((-0.0, 0.0)), (f64::NEG_INFINITY, PI)));
+        // ln|1 + 1e-10 i| = 5e-21, lost by ln(hypot).
+        let r = log((1.0, 1e-10)).0;
+        assert!((r - 5e-21).abs() < 1e-35, "{r}");
+    }
+
+    #[test]
+    fn inverse_functions_at_their_cuts() {
+        // np.arcsin(2+0j) = 1.5707963267948966+1.3169578969248166j; -0j gives -1.316…
+        let a = arcsin((2.0, 0.0));
+        assert!((a.0 - FRAC_PI_2).abs() < 1e-15 && (a.1 - 1.3169578969248166).abs() < 1e-15);
+        assert!(arcsin((2.0, -0.0)).1 < 0.0);
+        // np.arccosh(0.5+0j) = 1.0471975511965979j
+        let c = arccosh((0.5, 0.0));
+        assert!(c.0 == 0.0 && (c.1 - 1.0471975511965979).abs() < 1e-15, "{c:?}");
+        assert!(same(arctanh((1.0, 0.0)), (f64::INFINITY, 0.0)));
+    }
+}
