@@ -81,7 +81,7 @@ pub use kernel::{Compiled, Kernel, compile, compile_with, evaluate, evaluate_wit
 pub use options::{Backend, Math, Options, Tier, Tiering};
 pub use outline::{Outline, TopReduction, free_names, outline};
 pub use threads::{num_threads, set_num_threads};
-pub use types::{DType, Scalar, f16};
+pub use types::{DType, Scalar, c32, c64, f16};
 pub use vars::{Signature, Vars};
 
 /// The code in README.md, compiled and run as doctests.

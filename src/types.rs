@@ -378,6 +378,9 @@ pub fn promote_weak(a: ExprType, b: ExprType) -> ExprType {
 fn weak_with(weak: DType, strong: DType) -> DType {
     if weak.kind().rank() <= strong.kind().rank() {
         strong
+    } else if weak.is_complex() && strong.is_float() {
+        // `float32_array * 1j` is complex64.
+        strong.complex_of()
     } else {
         weak.kind().default_dtype()
     }

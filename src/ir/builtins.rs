@@ -180,6 +180,18 @@ const OTHERS: &[Function] = &[
         Lowering::Cast(DType::Float64),
         "convert to float64",
     ),
+    special(
+        "complex64",
+        &["x"],
+        Lowering::Cast(DType::Complex64),
+        "convert to complex64 (two float32 parts)",
+    ),
+    special(
+        "complex128",
+        &["x"],
+        Lowering::Cast(DType::Complex128),
+        "convert to complex128 (two float64 parts)",
+    ),
     reduction("sum", ReduceOp::Sum, "sum of all elements, or along axis=k"),
     reduction(
         "prod",

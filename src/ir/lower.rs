@@ -50,6 +50,8 @@ pub fn lower(ast: &Ast, inputs: &[Input]) -> Result<Program> {
 enum Weak {
     Int(i128),
     Float(f64),
+    /// A Python complex literal (`1j`, `2 + 3j`): real and imaginary parts.
+    Complex(f64, f64),
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -88,6 +90,10 @@ impl<'a> Lowerer<'a> {
                 dtype: DType::Float64,
                 weak: true,
             },
+            Value::Weak(Weak::Complex(..)) => ExprType {
+                dtype: DType::Complex128,
+                weak: true,
+            },
         }
     }
 
@@ -98,6 +104,7 @@ impl<'a> Lowerer<'a> {
         match &expr.kind {
             ExprKind::Int(v) => Ok(Value::Weak(Weak::Int(i128::from(*v)))),
             ExprKind::Float(v) => Ok(Value::Weak(Weak::Float(*v))),
+            ExprKind::Imag(v) => Ok(Value::Weak(Weak::Complex(0.0, *v))),
             ExprKind::Bool(b) => Ok(Value::Node(self.graph.constant(Scalar::Bool(*b), span))),
             ExprKind::Name(name) => self.name(name, span),
             ExprKind::Unary {
@@ -187,6 +194,9 @@ impl<'a> Lowerer<'a> {
             (ast::UnaryOp::Pos, v) => Ok(v),
             (ast::UnaryOp::Neg, Value::Weak(Weak::Int(x))) => Ok(Value::Weak(Weak::Int(-x))),
             (ast::UnaryOp::Neg, Value::Weak(Weak::Float(x))) => Ok(Value::Weak(Weak::Float(-x))),
+            (ast::UnaryOp::Neg, Value::Weak(Weak::Complex(r, i))) => {
+                Ok(Value::Weak(Weak::Complex(-r, -i)))
+            }
             (ast::UnaryOp::Invert, Value::Weak(Weak::Int(x))) => {
                 let x = self.weak_int64(x, self.span(operand))?;
                 Ok(Value::Weak(Weak::Int(i128::from(!x))))
@@ -252,6 +262,7 @@ impl<'a> Lowerer<'a> {
         };
         if op == BinaryOp::Pow
             && !self.ty(l).dtype.is_float()
+            && !self.ty(l).dtype.is_complex()
             && matches!(r, Value::Weak(Weak::Int(b)) if b < 0)
         {
             return Err(Error::new(
@@ -318,6 +329,7 @@ impl<'a> Lowerer<'a> {
         match scalar::binary(op, x, y) {
             Scalar::Int64(v) => Value::Weak(Weak::Int(i128::from(v))),
             Scalar::Float64(v) => Value::Weak(Weak::Float(v)),
+            Scalar::Complex128(v) => Value::Weak(Weak::Complex(v.re, v.im)),
             other => Value::Node(self.graph.constant(other, self.graph.span(node))),
         }
     }
@@ -488,14 +500,6 @@ impl<'a> Lowerer<'a> {
         if let Some(f) = builtins::lookup(name) {
             return Ok(f);
         }
-        if matches!(name, "real" | "imag" | "conj" | "complex") {
-            return Err(Error::new(
-                ErrorKind::Unsupported,
-                format!("`{name}` needs complex numbers, which are not supported yet"),
-            )
-            .at(span)
-            .with_label("complex-number function"));
-        }
         if self.names.contains_key(name) {
             return Err(Error::new(
                 ErrorKind::Name,
@@ -564,6 +568,9 @@ impl<'a> Lowerer<'a> {
             (Weak::Int(x), DType::Float32) => Scalar::Float32(x as f32),
             (Weak::Int(x), _) => Scalar::Float64(x as f64).cast(dtype),
             (Weak::Float(x), d) => Scalar::Float64(x).cast(d),
+            (Weak::Complex(re, im), d) => {
+                Scalar::Complex128(crate::types::c64::new(re, im)).cast(d)
+            }
         };
         Ok(self.graph.constant(value, span))
     }
@@ -573,6 +580,7 @@ impl<'a> Lowerer<'a> {
             Value::Node(n) => self.graph.dtype(n),
             Value::Weak(Weak::Int(_)) => Kind::Int.default_dtype(),
             Value::Weak(Weak::Float(_)) => Kind::Float.default_dtype(),
+            Value::Weak(Weak::Complex(..)) => Kind::Complex.default_dtype(),
         };
         self.materialize(v, dtype, span)
     }

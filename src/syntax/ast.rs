@@ -221,6 +221,8 @@ pub enum ExprKind {
     Int(u64),
     /// Float literal.
     Float(f64),
+    /// Imaginary literal (`2.5j`): the imaginary part.
+    Imag(f64),
     /// `True` or `False`.
     Bool(bool),
     /// A name: variable or built-in constant (`pi`, `e`, `inf`, `nan`).
@@ -262,7 +264,11 @@ impl ExprKind {
     /// The operands, in source order.
     pub fn children(&self) -> Vec<ExprId> {
         match self {
-            ExprKind::Int(_) | ExprKind::Float(_) | ExprKind::Bool(_) | ExprKind::Name(_) => {
+            ExprKind::Int(_)
+            | ExprKind::Float(_)
+            | ExprKind::Imag(_)
+            | ExprKind::Bool(_)
+            | ExprKind::Name(_) => {
                 Vec::new()
             }
             ExprKind::Unary { operand, .. } => vec![*operand],
@@ -279,7 +285,11 @@ impl ExprKind {
     fn remapped(&self, f: impl Fn(ExprId) -> ExprId) -> ExprKind {
         let mut kind = self.clone();
         match &mut kind {
-            ExprKind::Int(_) | ExprKind::Float(_) | ExprKind::Bool(_) | ExprKind::Name(_) => {}
+            ExprKind::Int(_)
+            | ExprKind::Float(_)
+            | ExprKind::Imag(_)
+            | ExprKind::Bool(_)
+            | ExprKind::Name(_) => {}
             ExprKind::Unary { operand, .. } => *operand = f(*operand),
             ExprKind::Binary { lhs, rhs, .. } => {
                 *lhs = f(*lhs);
@@ -420,6 +430,7 @@ impl fmt::Display for Sexpr<'_> {
             match &ast.get(id).kind {
                 ExprKind::Int(v) => write!(f, "{v}")?,
                 ExprKind::Float(v) => write!(f, "{v:?}")?,
+                ExprKind::Imag(v) => write!(f, "{v:?}j")?,
                 ExprKind::Bool(b) => f.write_str(if *b { "True" } else { "False" })?,
                 ExprKind::Name(n) => f.write_str(n)?,
                 ExprKind::Unary { op, operand, .. } => {

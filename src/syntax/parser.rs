@@ -365,6 +365,8 @@ impl Parser<'_> {
                 }
             };
             loop {
+                // `.real`, `.imag`, `.conj()` bind to the operand just completed.
+                value = self.attributes(value)?;
                 match stack.pop() {
                     None => return Ok(value),
                     Some(Frame::Infix {
@@ -427,6 +429,48 @@ impl Parser<'_> {
                 }
             }
         }
+    }
+
+    /// `attribute := operand ("." ("real" | "imag") | "." "conj" "(" ")")*`:
+    /// numexpr's spellings of `real(x)`, `imag(x)` and `conj(x)`, parsed as
+    /// those calls (`(a-10).real` is `real(a-10)`). Any other attribute is
+    /// left for [`Parser::postfix_error`].
+    fn attributes(&mut self, mut value: ExprId) -> Result<ExprId> {
+        while let (Some(dot), Some(name)) = (self.peek(), self.peek_at(1)) {
+            if dot.token != Token::Dot || name.token != Token::Ident {
+                break;
+            }
+            let func = self.text(name.span).to_string();
+            let end = match func.as_str() {
+                "real" | "imag" => name.span,
+                "conj" => match (self.peek_at(2), self.peek_at(3)) {
+                    (Some(l), Some(r)) if l.token == Token::LParen && r.token == Token::RParen => {
+                        r.span
+                    }
+                    _ => {
+                        return Err(Error::new(ErrorKind::Syntax, "`.conj` must be called")
+                            .at(name.span)
+                            .with_label("method without `()`")
+                            .with_help("write `x.conj()` or `conj(x)`"));
+                    }
+                },
+                _ => break,
+            };
+            while self.peek().is_some_and(|t| t.span.start <= end.start) {
+                self.bump();
+            }
+            let span = self.span_of(value).to(end);
+            value = self.push(
+                ExprKind::Call {
+                    func,
+                    func_span: name.span,
+                    args: vec![value],
+                    keywords: Vec::new(),
+                },
+                span,
+            );
+        }
+        Ok(value)
     }
 
     /// After an operand of an expression binding at `min_bp`: the infix
@@ -525,7 +569,7 @@ impl Parser<'_> {
             .with_help("for elementwise multiplication write `*`"),
             Token::Dot => syntax("attribute access is not supported")
                 .with_label("`.` after an expression")
-                .with_help("expressions combine variables with operators and functions only"),
+                .with_help("only `.real`, `.imag` and `.conj()` are; otherwise expressions combine variables with operators and functions"),
             Token::LBracket => syntax("indexing is not supported")
                 .with_label("`[` after an expression")
                 .with_help("slice the array before passing it in"),
@@ -576,13 +620,18 @@ impl Parser<'_> {
                     .at(span)),
                 }
             }
-            Token::Imaginary => Err(Error::new(
-                ErrorKind::Unsupported,
-                "complex numbers are not supported yet",
-            )
-            .at(span)
-            .with_label("imaginary literal")
-            .with_help("jitexpr computes with bool, integer and float arrays")),
+            Token::Imaginary => {
+                let text = self.text(span).replace('_', "");
+                let digits = &text[..text.len() - 1];
+                match digits.parse::<f64>() {
+                    Ok(v) => Ok(Prefix::Value(self.push(ExprKind::Imag(v), span))),
+                    Err(_) => Err(Error::new(
+                        ErrorKind::Syntax,
+                        format!("invalid imaginary literal `{text}`"),
+                    )
+                    .at(span)),
+                }
+            }
             Token::Ident => self.name_or_call(span, stack),
             Token::Minus | Token::Plus | Token::Tilde => {
                 let op = match tok.token {
