@@ -329,7 +329,9 @@ pub fn promote(a: DType, b: DType) -> DType {
         }
         // Complex: the complex whose parts hold the other operand
         // (`complex64 + int32` is complex128, `complex64 + float16` complex64).
-        (Complex, _) => promote(a.component().unwrap_or(a), b.component().unwrap_or(b)).complex_of(),
+        (Complex, _) => {
+            promote(a.component().unwrap_or(a), b.component().unwrap_or(b)).complex_of()
+        }
         (_, Complex) => promote(b, a),
         (Float, _) => wider(a, float_holding(b)),
         (_, Float) => wider(b, float_holding(a)),

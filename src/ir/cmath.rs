@@ -39,6 +39,14 @@ pub trait Part:
     fn abs(self) -> Self;
     /// x is NaN.
     fn nan(self) -> bool;
+    /// `self * a + b`, rounded once.
+    fn fma(self, a: Self, b: Self) -> Self;
+    /// √x.
+    fn sqrt(self) -> Self;
+    /// +inf.
+    const INFINITY: Self;
+    /// -0.
+    const NEG_ZERO: Self;
 }
 
 impl Part for f32 {
@@ -50,6 +58,14 @@ impl Part for f32 {
     fn nan(self) -> bool {
         self.is_nan()
     }
+    fn fma(self, a: f32, b: f32) -> f32 {
+        self.mul_add(a, b)
+    }
+    fn sqrt(self) -> f32 {
+        f32::sqrt(self)
+    }
+    const INFINITY: f32 = f32::INFINITY;
+    const NEG_ZERO: f32 = -0.0;
 }
 
 impl Part for f64 {
@@ -61,12 +77,81 @@ impl Part for f64 {
     fn nan(self) -> bool {
         self.is_nan()
     }
+    fn fma(self, a: f64, b: f64) -> f64 {
+        self.mul_add(a, b)
+    }
+    fn sqrt(self) -> f64 {
+        f64::sqrt(self)
+    }
+    const INFINITY: f64 = f64::INFINITY;
+    const NEG_ZERO: f64 = -0.0;
 }
 
-/// `a * b`: NumPy's product `(ar*br - ai*bi, ar*bi + ai*br)` (no recovery of
-/// infinities from NaN, unlike C's `*`).
+/// `a * b`: NumPy's product as its SIMD loops compute it,
+/// `(fma(ar, br, -(ai*bi)), fma(ar, bi, ai*br))` (bit for bit NumPy 2.4's
+/// on x86-64; no recovery of infinities from NaN, unlike C's `*`).
 pub fn mul<T: Part>((ar, ai): (T, T), (br, bi): (T, T)) -> (T, T) {
+    (ar.fma(br, -(ai * bi)), ar.fma(bi, ai * br))
+}
+
+/// The textbook product `(ar*br - ai*bi, ar*bi + ai*br)`, as NumPy's `**`
+/// (`nc_pow`'s `cmul`) computes integer powers.
+fn mul_plain<T: Part>((ar, ai): (T, T), (br, bi): (T, T)) -> (T, T) {
     (ar * br - ai * bi, ar * bi + ai * br)
+}
+
+/// `|z|` as NumPy's SIMD `absolute` loop computes it: `larger *
+/// sqrt(fma(ratio, ratio, 1))` with `ratio = smaller / larger` (never
+/// overflows or underflows); inf when a part is infinite, else NaN when
+/// one is NaN.
+pub fn abs_of<T: Part>((x, y): (T, T)) -> T {
+    let (re, im) = (x.abs(), y.abs());
+    if re == T::INFINITY || im == T::INFINITY {
+        return T::INFINITY;
+    }
+    if re.nan() || im.nan() {
+        return re + im;
+    }
+    let (larger, smaller) = if re >= im { (re, im) } else { (im, re) };
+    if larger == T::ZERO {
+        return T::ZERO;
+    }
+    let ratio = smaller / larger;
+    ratio.fma(ratio, T::ONE).sqrt() * larger
+}
+
+/// NumPy's pairwise sum of complex values (its `pairwise_sum` over the
+/// interleaved parts: four accumulators per part, blocks of 64 values).
+pub fn pairwise_sum<T: Part>(a: &[(T, T)]) -> (T, T) {
+    let n = 2 * a.len();
+    if n < 8 {
+        a.iter().fold((T::NEG_ZERO, T::NEG_ZERO), |acc, &(r, i)| {
+            (acc.0 + r, acc.1 + i)
+        })
+    } else if n <= 128 {
+        let mut r = [
+            a[0].0, a[0].1, a[1].0, a[1].1, a[2].0, a[2].1, a[3].0, a[3].1,
+        ];
+        let whole = (n - n % 8) / 2;
+        for c in a[4..whole].chunks_exact(4) {
+            for (j, z) in c.iter().enumerate() {
+                r[2 * j] = r[2 * j] + z.0;
+                r[2 * j + 1] = r[2 * j + 1] + z.1;
+            }
+        }
+        let mut rr = (r[0] + r[2]) + (r[4] + r[6]);
+        let mut ri = (r[1] + r[3]) + (r[5] + r[7]);
+        for z in &a[whole..] {
+            rr = rr + z.0;
+            ri = ri + z.1;
+        }
+        (rr, ri)
+    } else {
+        let mut n2 = n / 2;
+        n2 -= n2 % 8;
+        let (x, y) = (pairwise_sum(&a[..n2 / 2]), pairwise_sum(&a[n2 / 2..]));
+        (x.0 + y.0, x.1 + y.1)
+    }
 }
 
 /// `a / b`: NumPy's Smith division (division by zero gives inf or NaN parts).
@@ -148,21 +233,21 @@ pub fn pow<T: Part + Into<f64>>(a: (T, T), b: (T, T), narrow: fn(C) -> (T, T)) -
         let n = brf as i64;
         match n {
             1 => return a,
-            2 => return mul(a, a),
-            3 => return mul(mul(a, a), a),
+            2 => return mul_plain(a, a),
+            3 => return mul_plain(mul_plain(a, a), a),
             _ => {
                 let mut m = n.unsigned_abs();
                 let mut acc = (T::ONE, T::ZERO);
                 let mut p = a;
                 loop {
                     if m & 1 == 1 {
-                        acc = mul(acc, p);
+                        acc = mul_plain(acc, p);
                     }
                     m >>= 1;
                     if m == 0 {
                         break;
                     }
-                    p = mul(p, p);
+                    p = mul_plain(p, p);
                 }
                 return if n < 0 {
                     div((T::ONE, T::ZERO), acc)
@@ -176,11 +261,6 @@ pub fn pow<T: Part + Into<f64>>(a: (T, T), b: (T, T), narrow: fn(C) -> (T, T)) -
     let (brf, bif) = (br.into(), bi.into());
     // C's complex product (glibc's cpow is cexp(w * clog(z))).
     narrow(exp((brf * lr - bif * li, brf * li + bif * lr)))
-}
-
-/// `|z|` without overflow or underflow (`hypot`).
-pub fn abs((x, y): C) -> f64 {
-    x.hypot(y)
 }
 
 /// NumPy 2's `sign(z) = z / |z|`: 0 for 0, NaN for a NaN part, the sign of
@@ -250,7 +330,11 @@ pub fn exp((x, y): C) -> C {
     }
     if !y.is_finite() {
         if x.is_infinite() {
-            return if x > 0.0 { (x, y - y) } else { (0.0, 0.0) };
+            return if x > 0.0 {
+                (x, y - y)
+            } else {
+                (0.0, 0f64.copysign(y))
+            };
         }
         return (y - y, y - y);
     }
@@ -350,7 +434,8 @@ pub fn sinh((x, y): C) -> C {
     }
     if x.is_infinite() {
         if !y.is_finite() {
-            return (x, y - y);
+            // The sign is unspecified (Annex G); glibc's is +.
+            return (f64::INFINITY, y - y);
         }
         let (s, c) = y.sin_cos();
         return (x * c, f64::INFINITY * s);
@@ -372,10 +457,15 @@ pub fn cosh((x, y): C) -> C {
         return ((h * c) * scale, (h.copysign(x) * s) * scale);
     }
     if x == 0.0 {
-        return (y - y, x);
+        // The sign of the zero is unspecified (Annex G); glibc's is +.
+        return (y - y, 0.0);
     }
     if y == 0.0 {
-        return (x * x, 0f64.copysign(x) * y);
+        return if x.is_nan() {
+            (x, y)
+        } else {
+            (x * x, 0f64.copysign(x) * y)
+        };
     }
     if x.is_finite() {
         return (y - y, x * (y - y));
@@ -409,7 +499,11 @@ pub fn tanh((x, y): C) -> C {
         if x.is_nan() {
             return (x, if y == 0.0 { y } else { x });
         }
-        let im = if y.is_infinite() { y } else { y.sin() * y.cos() };
+        let im = if y.is_infinite() {
+            y
+        } else {
+            y.sin() * y.cos()
+        };
         return (1f64.copysign(x), 0f64.copysign(im));
     }
     if !y.is_finite() {
@@ -436,9 +530,13 @@ fn rotate(f: fn(C) -> C, (x, y): C) -> C {
     (b, -a)
 }
 
-/// Sine: `-i sinh(i z)`.
-pub fn sin(z: C) -> C {
-    rotate(sinh, z)
+/// Sine: `-i sinh(i z)` (for an infinite real part and an infinite
+/// imaginary part, glibc's `NaN + i inf`; the sign is unspecified in Annex G).
+pub fn sin((x, y): C) -> C {
+    if x.is_infinite() && y.is_infinite() {
+        return (x - x, f64::INFINITY);
+    }
+    rotate(sinh, (x, y))
 }
 
 /// Cosine: `cosh(i z)`.
@@ -508,7 +606,7 @@ pub fn arccos((x, y): C) -> C {
             }
         } else if y.is_nan() {
             if x.is_infinite() {
-                (y, f64::INFINITY)
+                (y, -f64::INFINITY)
             } else if x == 0.0 {
                 (FRAC_PI_2, y)
             } else {
@@ -525,7 +623,7 @@ pub fn arccos((x, y): C) -> C {
         } else {
             (FRAC_PI_2, -f64::INFINITY)
         };
-        return (r, if y.is_nan() || x.is_nan() { i } else { i.copysign(-y) });
+        return (r, if y.is_nan() { i } else { i.copysign(-y) });
     }
     let (s1r, s1i) = sqrt((1.0 - x, -y));
     let (s2r, s2i) = sqrt((1.0 + x, y));
@@ -560,6 +658,9 @@ pub fn arctanh((x, y): C) -> C {
         // Re(1/z), without overflowing x² + y².
         let h = ax.hypot(ay);
         ((ax / h) / h, FRAC_PI_2)
+    } else if ax == 1.0 && ay < 1e-150 {
+        // (1-x)² + y² underflows: Re = ln(4 / y²) / 4.
+        (0.5 * (LN_2 - ay.ln()), 0.5 * (2.0 * ay).atan2(0.0))
     } else {
         let d = (1.0 - ax) * (1.0 - ax) + ay * ay;
         let r = 0.25 * (4.0 * ax / d).ln_1p();
@@ -604,7 +705,10 @@ mod tests {
         assert!(same(sqrt((-4.0, 0.0)), (0.0, 2.0)));
         assert!(same(sqrt((-4.0, -0.0)), (0.0, -2.0)));
         assert!(same(sqrt((0.0, -0.0)), (0.0, -0.0)));
-        assert!(same(sqrt((3.0, f64::INFINITY)), (f64::INFINITY, f64::INFINITY)));
+        assert!(same(
+            sqrt((3.0, f64::INFINITY)),
+            (f64::INFINITY, f64::INFINITY)
+        ));
         assert_eq!(sqrt((f64::MAX, f64::MAX)).0.is_finite(), true);
     }
 
@@ -626,7 +730,10 @@ mod tests {
         assert!(arcsin((2.0, -0.0)).1 < 0.0);
         // np.arccosh(0.5+0j) = 1.0471975511965979j
         let c = arccosh((0.5, 0.0));
-        assert!(c.0 == 0.0 && (c.1 - 1.0471975511965979).abs() < 1e-15, "{c:?}");
+        assert!(
+            c.0 == 0.0 && (c.1 - 1.0471975511965979).abs() < 1e-15,
+            "{c:?}"
+        );
         assert!(same(arctanh((1.0, 0.0)), (f64::INFINITY, 0.0)));
     }
 }

@@ -237,8 +237,10 @@ impl Program {
                 && (self.graph.dtype(id).is_complex()
                     || matches!(
                         self.graph.node(id),
-                        Node::Unary(UnaryOp::Real | UnaryOp::Imag | UnaryOp::Conj | UnaryOp::Angle, _)
-                            | Node::Binary(BinaryOp::Complex, ..)
+                        Node::Unary(
+                            UnaryOp::Real | UnaryOp::Imag | UnaryOp::Conj | UnaryOp::Angle,
+                            _
+                        ) | Node::Binary(BinaryOp::Complex, ..)
                     ))
         })
     }

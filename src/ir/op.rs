@@ -419,9 +419,9 @@ fn complex_unary(op: UnaryOp, arg: DType) -> Result<Signature, Rejection> {
     use UnaryOp::*;
     let part = arg.component().unwrap_or(arg);
     match op {
-        Neg | Sign | Sqrt | Exp | Expm1 | Log | Log1p | Log2 | Log10 | Sin | Cos | Tan
-        | Arcsin | Arccos | Arctan | Sinh | Cosh | Tanh | Arcsinh | Arccosh | Arctanh
-        | Reciprocal | Conj => Ok(same(arg)),
+        Neg | Sign | Sqrt | Exp | Expm1 | Log | Log1p | Log2 | Log10 | Sin | Cos | Tan | Arcsin
+        | Arccos | Arctan | Sinh | Cosh | Tanh | Arcsinh | Arccosh | Arctanh | Reciprocal
+        | Conj => Ok(same(arg)),
         Abs | Real | Imag | Angle => Ok(Signature {
             operand: arg,
             result: part,

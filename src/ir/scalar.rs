@@ -857,8 +857,8 @@ fn unary_complex(op: UnaryOp, z: cmath::C, dtype: DType) -> Scalar {
         IsFinite => return Scalar::Bool(z.0.is_finite() && z.1.is_finite()),
         Real => return part_scalar(dtype, z.0),
         Imag => return part_scalar(dtype, z.1),
-        Abs if narrow32 => return Scalar::Float32(z32.0.hypot(z32.1)),
-        Abs => return part_scalar(dtype, cmath::abs(z)),
+        Abs if narrow32 => return Scalar::Float32(cmath::abs_of(z32)),
+        Abs => return part_scalar(dtype, cmath::abs_of(z)),
         Angle if narrow32 => return Scalar::Float32(z32.1.atan2(z32.0)),
         Angle => return part_scalar(dtype, z.1.atan2(z.0)),
         Neg => return complex_scalar(dtype, (-z.0, -z.1)),
@@ -880,6 +880,17 @@ fn unary_complex(op: UnaryOp, z: cmath::C, dtype: DType) -> Scalar {
             return complex_scalar(dtype, (r, i));
         }
         Sign => cmath::sign,
+        // NumPy's float32 loop multiplies the float32 log by a float32 constant.
+        Log2 | Log10 if narrow32 => {
+            let (r, i) = cmath::log(z);
+            let k = if op == Log2 {
+                std::f32::consts::LOG2_E
+            } else {
+                std::f32::consts::LOG10_E
+            };
+            let (r, i) = ((r as f32) * k, (i as f32) * k);
+            return complex_scalar(dtype, (f64::from(r), f64::from(i)));
+        }
         Sqrt => cmath::sqrt,
         Exp => cmath::exp,
         Expm1 => cmath::expm1,
@@ -1105,9 +1116,42 @@ fn sum(dtype: DType, values: &[Scalar]) -> Scalar {
                 .collect();
             Scalar::Float32(numpy_sum!(&v, f32))
         }
+        DType::Complex64 => {
+            let v: Vec<(f32, f32)> = values
+                .iter()
+                .map(|s| match s.cast(DType::Complex64) {
+                    Scalar::Complex64(z) => (z.re, z.im),
+                    _ => (0.0, 0.0),
+                })
+                .collect();
+            let (r, i) = complex_sum(&v);
+            Scalar::Complex64(c32::new(r, i))
+        }
+        DType::Complex128 => {
+            let v: Vec<(f64, f64)> = values
+                .iter()
+                .map(|s| match s.cast(DType::Complex128) {
+                    Scalar::Complex128(z) => (z.re, z.im),
+                    _ => (0.0, 0.0),
+                })
+                .collect();
+            let (r, i) = complex_sum(&v);
+            Scalar::Complex128(c64::new(r, i))
+        }
         _ => values
             .iter()
             .fold(Scalar::zero(dtype), |acc, &v| binary(BinaryOp::Add, acc, v)),
+    }
+}
+
+/// NumPy's complex sum of a run: the first value plus the pairwise sum of the rest.
+fn complex_sum<T: cmath::Part>(v: &[(T, T)]) -> (T, T) {
+    match v.split_first() {
+        None => (T::ZERO, T::ZERO),
+        Some((first, rest)) => {
+            let s = cmath::pairwise_sum(rest);
+            (first.0 + s.0, first.1 + s.1)
+        }
     }
 }
 

@@ -268,9 +268,7 @@ impl ExprKind {
             | ExprKind::Float(_)
             | ExprKind::Imag(_)
             | ExprKind::Bool(_)
-            | ExprKind::Name(_) => {
-                Vec::new()
-            }
+            | ExprKind::Name(_) => Vec::new(),
             ExprKind::Unary { operand, .. } => vec![*operand],
             ExprKind::Binary { lhs, rhs, .. } => vec![*lhs, *rhs],
             ExprKind::Call { args, keywords, .. } => args

@@ -170,6 +170,8 @@ fn reverse_storage(a: &Array) -> Array {
         Array::UInt32(x) => rev!(x, UInt32),
         Array::UInt64(x) => rev!(x, UInt64),
         Array::Float16(x) => rev!(x, Float16),
+        Array::Complex64(x) => rev!(x, Complex64),
+        Array::Complex128(x) => rev!(x, Complex128),
     }
 }
 
@@ -197,6 +199,8 @@ fn reversed_view(a: &Array) -> ArrayView<'_> {
         Array::UInt32(x) => rev!(x, UInt32),
         Array::UInt64(x) => rev!(x, UInt64),
         Array::Float16(x) => rev!(x, Float16),
+        Array::Complex64(x) => rev!(x, Complex64),
+        Array::Complex128(x) => rev!(x, Complex128),
     }
 }
 

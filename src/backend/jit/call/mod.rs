@@ -357,7 +357,9 @@ unsafe fn read_scalar(ptr: *const u8, dtype: DType) -> Scalar {
             DType::Float16 => Scalar::Float16((ptr as *const crate::types::f16).read_unaligned()),
             DType::Float32 => Scalar::Float32((ptr as *const f32).read_unaligned()),
             DType::Float64 => Scalar::Float64((ptr as *const f64).read_unaligned()),
-            DType::Complex64 => Scalar::Complex64((ptr as *const crate::types::c32).read_unaligned()),
+            DType::Complex64 => {
+                Scalar::Complex64((ptr as *const crate::types::c32).read_unaligned())
+            }
             DType::Complex128 => {
                 Scalar::Complex128((ptr as *const crate::types::c64).read_unaligned())
             }
