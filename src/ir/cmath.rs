@@ -95,8 +95,8 @@ pub fn mul<T: Part>((ar, ai): (T, T), (br, bi): (T, T)) -> (T, T) {
 }
 
 /// The textbook product `(ar*br - ai*bi, ar*bi + ai*br)`, as NumPy's `**`
-/// (`nc_pow`'s `cmul`) computes integer powers.
-fn mul_plain<T: Part>((ar, ai): (T, T), (br, bi): (T, T)) -> (T, T) {
+/// (`nc_pow`'s `cmul`) computes integer powers and its `prod` reduces.
+pub fn mul_plain<T: Part>((ar, ai): (T, T), (br, bi): (T, T)) -> (T, T) {
     (ar * br - ai * bi, ar * bi + ai * br)
 }
 
@@ -213,12 +213,27 @@ pub fn max_min<T: Part>(a: (T, T), b: (T, T), max: bool) -> (T, T) {
     if keep_a { a } else { b }
 }
 
-/// `z ** w`: NumPy's `nc_pow`: `w == 0` gives 1, a zero base gives 0 for a
-/// positive real exponent and NaN otherwise, small integer exponents are
-/// repeated products (an exact square for 2), the rest `exp(w * log(z))`.
+/// `z ** w`: NumPy's fast paths for a real exponent of 0.5, -1 and 2
+/// (`sqrt`, `reciprocal`, `z * z`, as `np.power` with a scalar exponent
+/// takes them; so the optimizer's rewrites are exact), then NumPy's
+/// `nc_pow`: `w == 0` gives 1, a zero base gives 0 for a positive real
+/// exponent and NaN otherwise, other integer exponents below 100 are
+/// repeated textbook products, the rest `exp(w * log(z))`.
 pub fn pow<T: Part + Into<f64>>(a: (T, T), b: (T, T), narrow: fn(C) -> (T, T)) -> (T, T) {
     let (ar, ai) = a;
     let (br, bi) = b;
+    if bi == T::ZERO {
+        let e: f64 = br.into();
+        if e == 0.5 {
+            return narrow(sqrt((ar.into(), ai.into())));
+        }
+        if e == -1.0 {
+            return reciprocal(a);
+        }
+        if e == 2.0 {
+            return mul(a, a);
+        }
+    }
     if br == T::ZERO && bi == T::ZERO {
         return (T::ONE, T::ZERO);
     }
@@ -530,10 +545,10 @@ fn rotate(f: fn(C) -> C, (x, y): C) -> C {
     (b, -a)
 }
 
-/// Sine: `-i sinh(i z)` (for an infinite real part and an infinite
+/// Sine: `-i sinh(i z)` (for a non-finite real part and an infinite
 /// imaginary part, glibc's `NaN + i inf`; the sign is unspecified in Annex G).
 pub fn sin((x, y): C) -> C {
-    if x.is_infinite() && y.is_infinite() {
+    if !x.is_finite() && y.is_infinite() {
         return (x - x, f64::INFINITY);
     }
     rotate(sinh, (x, y))

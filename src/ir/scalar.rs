@@ -466,10 +466,34 @@ pub fn reduce(op: ReduceOp, dtype: DType, values: &[Scalar]) -> Result<Scalar, R
     };
     let total = combine(partial_op, dtype, &partials);
     if op == ReduceOp::Mean {
-        let n = Scalar::Int64(values.len() as i64).cast(dtype);
-        return Ok(binary(BinaryOp::Div, total, n));
+        // Complex: each part divided by the count, as NumPy's full `mean`
+        // (its scalar division; Smith's `/` would multiply by 1/n).
+        let n = values.len();
+        return Ok(match total {
+            Scalar::Complex64(z) => Scalar::Complex64(c32::new(z.re / n as f32, z.im / n as f32)),
+            Scalar::Complex128(z) => {
+                Scalar::Complex128(c64::new(z.re / n as f64, z.im / n as f64))
+            }
+            _ => binary(BinaryOp::Div, total, Scalar::Int64(n as i64).cast(dtype)),
+        });
     }
     Ok(total)
+}
+
+/// One step of `prod`: `acc * v`; complex with the textbook product, as
+/// NumPy's multiply reduction (its elementwise `*` fuses multiply-adds).
+fn prod_step(acc: Scalar, v: Scalar) -> Scalar {
+    match (acc, v) {
+        (Scalar::Complex64(a), Scalar::Complex64(b)) => {
+            let (r, i) = cmath::mul_plain((a.re, a.im), (b.re, b.im));
+            Scalar::Complex64(c32::new(r, i))
+        }
+        (Scalar::Complex128(a), Scalar::Complex128(b)) => {
+            let (r, i) = cmath::mul_plain((a.re, a.im), (b.re, b.im));
+            Scalar::Complex128(c64::new(r, i))
+        }
+        _ => binary(BinaryOp::Mul, acc, v),
+    }
 }
 
 /// Combines the results of consecutive blocks (see [`REDUCE_BLOCK`]).
@@ -479,9 +503,7 @@ pub fn combine(op: ReduceOp, dtype: DType, partials: &[Scalar]) -> Scalar {
         [one] => *one,
         [first, rest @ ..] => match op {
             ReduceOp::Sum | ReduceOp::Mean => sum(dtype, partials),
-            ReduceOp::Prod => rest
-                .iter()
-                .fold(*first, |acc, &v| binary(BinaryOp::Mul, acc, v)),
+            ReduceOp::Prod => rest.iter().fold(*first, |acc, &v| prod_step(acc, v)),
             ReduceOp::Min => rest
                 .iter()
                 .fold(*first, |acc, &v| binary(BinaryOp::Minimum, acc, v)),
@@ -498,9 +520,12 @@ pub fn combine(op: ReduceOp, dtype: DType, partials: &[Scalar]) -> Scalar {
 pub fn reduce_block(op: ReduceOp, dtype: DType, values: &[Scalar]) -> Result<Scalar, ReduceError> {
     match op {
         ReduceOp::Sum | ReduceOp::Mean => Ok(sum(dtype, values)),
-        ReduceOp::Prod => Ok(values
-            .iter()
-            .fold(Scalar::one(dtype), |acc, &v| binary(BinaryOp::Mul, acc, v))),
+        // From the first value, as NumPy (`1 * z` is not `z` for complex
+        // `z` with an infinite part: 0 * inf is NaN).
+        ReduceOp::Prod => Ok(match values.split_first() {
+            None => Scalar::one(dtype),
+            Some((first, rest)) => rest.iter().fold(*first, |acc, &v| prod_step(acc, v)),
+        }),
         ReduceOp::Min | ReduceOp::Max => {
             let bop = if op == ReduceOp::Min {
                 BinaryOp::Minimum
@@ -1144,15 +1169,11 @@ fn sum(dtype: DType, values: &[Scalar]) -> Scalar {
     }
 }
 
-/// NumPy's complex sum of a run: the first value plus the pairwise sum of the rest.
+/// NumPy's complex sum of a run: `0 +` the pairwise sum of all the values
+/// (its complex add loop reduces into the identity, unlike the float one).
 fn complex_sum<T: cmath::Part>(v: &[(T, T)]) -> (T, T) {
-    match v.split_first() {
-        None => (T::ZERO, T::ZERO),
-        Some((first, rest)) => {
-            let s = cmath::pairwise_sum(rest);
-            (first.0 + s.0, first.1 + s.1)
-        }
-    }
+    let s = cmath::pairwise_sum(v);
+    (T::ZERO + s.0, T::ZERO + s.1)
 }
 
 /// The error function and its complement: FreeBSD/musl `s_erf.c` (Sun's

@@ -305,8 +305,9 @@ fn run_file(name: &str) {
     let mut failures = Vec::new();
     for case in &file.cases {
         let want = to_array(&case.expected);
+        let single = |d: &str| d == "float32" || d == "complex64";
         let any_f32 =
-            case.expected.dtype == "float32" || case.inputs.values().any(|d| d.dtype == "float32");
+            single(&case.expected.dtype) || case.inputs.values().any(|d| single(&d.dtype));
         let eps = if any_f32 {
             f64::from(f32::EPSILON)
         } else {

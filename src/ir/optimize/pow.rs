@@ -7,6 +7,9 @@
 //! - `x ** 0.5 => sqrt(x)` (NumPy's fast path; differs from `pow` only for
 //!   `-0.0` and `-inf`, where NumPy also gives `sqrt`'s answer)
 //! - `x ** -1 => 1 / x` for floats (exact)
+//! - complex: `x ** 0.5 => sqrt(x)`, `x ** -1 => reciprocal(x)`, `x ** 2 =>
+//!   x * x` (NumPy's fast paths for a scalar exponent, which `ir::cmath::pow`
+//!   takes too, so exact); other integer powers stay `pow` (NumPy's products)
 
 use crate::error::Span;
 use crate::ir::graph::{Graph, Node, NodeId};
@@ -22,7 +25,12 @@ pub(super) fn pow(g: &mut Graph, node: Node, dtype: DType, span: Span) -> Option
     }
     let k = g.as_const(k)?;
     let exponent = k.to_f64();
-    if exponent == 1.0 {
+    let real_exponent = match k {
+        Scalar::Complex64(c) => c.im == 0.0,
+        Scalar::Complex128(c) => c.im == 0.0,
+        _ => true,
+    };
+    if exponent == 1.0 && real_exponent {
         return Some(x);
     }
     if dtype.is_float() {
@@ -33,6 +41,19 @@ pub(super) fn pow(g: &mut Graph, node: Node, dtype: DType, span: Span) -> Option
             let one = g.constant(Scalar::one(dtype), span);
             return Some(g.add(Node::Binary(BinaryOp::Div, one, x), dtype, span));
         }
+    }
+    if dtype.is_complex() {
+        let (re, im) = match k {
+            Scalar::Complex64(c) => (f64::from(c.re), f64::from(c.im)),
+            Scalar::Complex128(c) => (c.re, c.im),
+            _ => return None,
+        };
+        return match (re, im) {
+            (0.5, 0.0) => Some(g.add(Node::Unary(UnaryOp::Sqrt, x), dtype, span)),
+            (-1.0, 0.0) => Some(g.add(Node::Unary(UnaryOp::Reciprocal, x), dtype, span)),
+            (2.0, 0.0) => Some(g.add(Node::Binary(BinaryOp::Mul, x, x), dtype, span)),
+            _ => None,
+        };
     }
     let max = if dtype.is_float() { 8.0 } else { 64.0 };
     if exponent.fract() == 0.0 && (2.0..=max).contains(&exponent) {
