@@ -745,10 +745,22 @@ mod tests {
         assert_eq!(promote_weak(strong(Float16), weak(Float64)).dtype, Float16);
         assert!(promote_weak(weak(Int64), weak(Float64)).weak);
         // float32_array * 1j is complex64; int8_array * 1j complex128.
-        assert_eq!(promote_weak(strong(Float32), weak(Complex128)).dtype, Complex64);
-        assert_eq!(promote_weak(strong(Float16), weak(Complex128)).dtype, Complex64);
-        assert_eq!(promote_weak(strong(Int8), weak(Complex128)).dtype, Complex128);
-        assert_eq!(promote_weak(strong(Complex64), weak(Float64)).dtype, Complex64);
+        assert_eq!(
+            promote_weak(strong(Float32), weak(Complex128)).dtype,
+            Complex64
+        );
+        assert_eq!(
+            promote_weak(strong(Float16), weak(Complex128)).dtype,
+            Complex64
+        );
+        assert_eq!(
+            promote_weak(strong(Int8), weak(Complex128)).dtype,
+            Complex128
+        );
+        assert_eq!(
+            promote_weak(strong(Complex64), weak(Float64)).dtype,
+            Complex64
+        );
         assert_eq!(promote_weak(weak(Int64), weak(Float64)).dtype, Float64);
     }
 

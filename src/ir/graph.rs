@@ -225,24 +225,14 @@ impl Program {
         self.graph.dtype(self.root)
     }
 
-    /// The first node the result depends on that has a complex value or is
-    /// a complex-number operation (`real`, `imag`, `conj`, `angle`,
-    /// `complex`), if any: the JIT and the GPU do not compile these yet
-    /// (the JIT runs such a program on the interpreter).
+    /// The first node the result depends on that has a complex value, if
+    /// any: the JIT and the GPU do not compile complex numbers yet (the JIT
+    /// runs such a program on the interpreter).
     pub fn first_complex(&self) -> Option<NodeId> {
-        use crate::ir::op::{BinaryOp, UnaryOp};
         let live = self.graph.reachable(self.root);
-        self.graph.ids().find(|&id| {
-            live[id.index()]
-                && (self.graph.dtype(id).is_complex()
-                    || matches!(
-                        self.graph.node(id),
-                        Node::Unary(
-                            UnaryOp::Real | UnaryOp::Imag | UnaryOp::Conj | UnaryOp::Angle,
-                            _
-                        ) | Node::Binary(BinaryOp::Complex, ..)
-                    ))
-        })
+        self.graph
+            .ids()
+            .find(|&id| live[id.index()] && self.graph.dtype(id).is_complex())
     }
 
     /// The number of nodes the result depends on (for `jitexpr explain`).

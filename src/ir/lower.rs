@@ -350,6 +350,11 @@ impl<'a> Lowerer<'a> {
             .collect();
         let arg = |i: usize| argv[i];
         match f.lowering {
+            Lowering::Unary(
+                op @ (UnaryOp::Real | UnaryOp::Imag | UnaryOp::Conj | UnaryOp::Angle),
+            ) if !self.ty(arg(0).0).dtype.is_complex() => {
+                self.real_part_function(op, arg(0), func_span)
+            }
             Lowering::Unary(op) => self.unary(op, arg(0).0, func_span, span),
             Lowering::Binary(op) => {
                 // A function of literals is a strong value (`maximum(2, 3)` is int64), as in NumPy.
@@ -459,6 +464,42 @@ impl<'a> Lowerer<'a> {
                 // The whole call: an axis error then underlines `axis=k` too.
                 self.reduce(op, arg(0), axis, span)
             }
+        }
+    }
+
+    /// `real`, `imag`, `conj`, `angle` of a real operand, in operations every
+    /// backend has: `real(x)` and `conj(x)` are `x`, `imag(x)` is
+    /// `where(isnan(x), 0, 0)` (zeros of `x`'s dtype and shape), `angle(x)`
+    /// is `arctan2(0, x)` (NumPy's definitions).
+    fn real_part_function(
+        &mut self,
+        op: UnaryOp,
+        (x, xspan): (Value, Span),
+        func_span: Span,
+    ) -> Result<Value> {
+        let x = self.materialize_default(x, xspan)?;
+        let dtype = self.graph.dtype(x);
+        match op {
+            UnaryOp::Imag => {
+                let compute = dtype.compute();
+                let xc = self.graph.cast(x, compute, xspan);
+                let nan = self
+                    .graph
+                    .add(Node::Unary(UnaryOp::IsNan, xc), DType::Bool, func_span);
+                let zero = self.graph.constant(Scalar::zero(compute), func_span);
+                Ok(Value::Node(self.add_computed(
+                    Node::Select(nan, zero, zero),
+                    dtype,
+                    func_span,
+                )))
+            }
+            UnaryOp::Angle => self.binary_values(
+                BinaryOp::Arctan2,
+                (Value::Weak(Weak::Int(0)), func_span),
+                (Value::Node(x), xspan),
+                func_span,
+            ),
+            _ => Ok(Value::Node(x)),
         }
     }
 

@@ -471,9 +471,7 @@ pub fn reduce(op: ReduceOp, dtype: DType, values: &[Scalar]) -> Result<Scalar, R
         let n = values.len();
         return Ok(match total {
             Scalar::Complex64(z) => Scalar::Complex64(c32::new(z.re / n as f32, z.im / n as f32)),
-            Scalar::Complex128(z) => {
-                Scalar::Complex128(c64::new(z.re / n as f64, z.im / n as f64))
-            }
+            Scalar::Complex128(z) => Scalar::Complex128(c64::new(z.re / n as f64, z.im / n as f64)),
             _ => binary(BinaryOp::Div, total, Scalar::Int64(n as i64).cast(dtype)),
         });
     }

@@ -7,6 +7,7 @@
 #![allow(dead_code)]
 
 #[cfg(feature = "gpu")]
+use jitexpr::Scalar;
 use jitexpr::internals::backend::wgsl::device::{self, Gpu};
 use jitexpr::{Array, DType, Signature};
 
@@ -83,8 +84,24 @@ pub fn same_bits(x: &Array, y: &Array) -> bool {
     x.dtype() == y.dtype()
         && x.shape() == y.shape()
         && x.to_scalars().iter().zip(y.to_scalars()).all(|(p, q)| {
-            p == &q || (x.dtype().is_float() && p.to_f64().is_nan() && q.to_f64().is_nan())
+            p == &q
+                || (x.dtype().is_float() && p.to_f64().is_nan() && q.to_f64().is_nan())
+                || complex_same(*p, q)
         })
+}
+
+/// Complex values with the same bits in each part, NaNs of any payload equal.
+fn complex_same(p: Scalar, q: Scalar) -> bool {
+    let parts = |s: Scalar| match s {
+        Scalar::Complex64(z) => Some((f64::from(z.re), f64::from(z.im))),
+        Scalar::Complex128(z) => Some((z.re, z.im)),
+        _ => None,
+    };
+    let same = |a: f64, b: f64| a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan());
+    match (parts(p), parts(q)) {
+        (Some(a), Some(b)) => same(a.0, b.0) && same(a.1, b.1),
+        _ => false,
+    }
 }
 
 /// Distance in units in the last place between two floats of one format

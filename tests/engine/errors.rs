@@ -300,7 +300,9 @@ fn attribute_access() {
         ErrorKind::Syntax,
         "attribute access is not supported",
         1..2,
-        Some("expressions combine variables with operators and functions only"),
+        Some(
+            "only `.real`, `.imag` and `.conj()` are; otherwise expressions combine variables with operators and functions",
+        ),
     );
     assert_eq!(e.label(), Some("`.` after an expression"));
     insta::assert_snapshot!("attribute_access", e.render());
@@ -531,14 +533,45 @@ fn assignment_is_rejected() {
 }
 
 #[test]
-fn complex_literal_is_unsupported() {
-    let e = err("a + 2j");
+fn complex_errors_name_the_dtype_and_say_what_to_write() {
+    let e = err("a // 2j");
     check(
         &e,
-        ErrorKind::Unsupported,
-        "complex numbers are not supported yet",
-        4..6,
-        Some("jitexpr computes with bool, integer and float arrays"),
+        ErrorKind::Type,
+        "`//` is not defined for complex128",
+        2..4,
+        Some("NumPy has no complex loop for it; apply it to `real(z)` and `imag(z)` separately"),
+    );
+    let e = err("floor(x * 1j)");
+    check(
+        &e,
+        ErrorKind::Type,
+        "`floor` is not defined for complex128",
+        0..5,
+        Some("NumPy has no complex loop for it; apply it to `real(z)` and `imag(z)` separately"),
+    );
+    let e = err("(a + 1j).conj");
+    check(
+        &e,
+        ErrorKind::Syntax,
+        "`.conj` must be called",
+        9..13,
+        Some("write `x.conj()` or `conj(x)`"),
+    );
+    // Complex literals and numexpr's attribute spellings compile.
+    for ok in [
+        "a + 2j",
+        "(a - 10).real",
+        "(a * 1j).imag + a.conj()",
+        "1.2e3+4.5e6j",
+    ] {
+        assert!(jitexpr::compile(ok, &sig()).is_ok(), "{ok}");
+    }
+    // NEP 50: a complex literal takes the float32 array's width.
+    let f32_sig = Signature::new().with("x", DType::Float32);
+    assert_eq!(
+        jitexpr::compile("x * 1j", &f32_sig).unwrap().dtype(),
+        DType::Complex64
     );
 }
 
