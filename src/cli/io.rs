@@ -728,11 +728,11 @@ fn unsupported(descr: &str, path: &Path) -> Error {
         _ => "float64",
     };
     let help = if descr.contains('c') && !descr.starts_with('[') {
-        "jitexpr reads bool, int8 to int64, uint8 to uint64 and float16 to float64; save arr.real and arr.imag separately"
+        "jitexpr reads bool, int8 to int64, uint8 to uint64, float16 to float64, complex64 and complex128; convert with arr.astype('complex128') before saving"
             .to_string()
     } else {
         format!(
-            "jitexpr reads bool, int8 to int64, uint8 to uint64 and float16 to float64; convert with arr.astype('{target}') before saving"
+            "jitexpr reads bool, int8 to int64, uint8 to uint64, float16 to float64, complex64 and complex128; convert with arr.astype('{target}') before saving"
         )
     };
     Error::new(
@@ -1142,7 +1142,7 @@ impl<T: CsvValue + Into<f64>> CsvValue for num_complex::Complex<T> {
         out.push('(');
         self.re.write_csv(out);
         let im: f64 = self.im.into();
-        if !(im.is_sign_negative() && !im.is_nan()) {
+        if !im.is_sign_negative() || im.is_nan() {
             out.push('+');
         }
         self.im.write_csv(out);

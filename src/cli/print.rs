@@ -522,15 +522,30 @@ struct FloatFormat {
     exp_size: usize,
     pad_left: usize,
     pad_right: usize,
+    /// NumPy's `sign='+'` (the imaginary parts of complex numbers): a sign always.
+    plus: bool,
+}
+
+impl FloatFormat {
+    /// The sign written before a value that is (not) negative.
+    fn sign(&self, negative: bool) -> &'static str {
+        match (negative, self.plus) {
+            (true, _) => "-",
+            (false, true) => "+",
+            (false, false) => "",
+        }
+    }
 }
 
 impl<F: Float> ElementFormat<F> for FloatFormat {
     fn format(&self, x: F) -> String {
         if !x.is_finite() {
             let ret = if x.is_nan() {
-                "nan"
+                if self.plus { "+nan" } else { "nan" }
             } else if x.is_sign_negative() {
                 "-inf"
+            } else if self.plus {
+                "+inf"
             } else {
                 "inf"
             };
@@ -548,7 +563,7 @@ impl<F: Float> ElementFormat<F> for FloatFormat {
                     exp,
                 };
             }
-            let int = format!("{}{}", if s.negative { "-" } else { "" }, &s.digits[..1]);
+            let int = format!("{}{}", self.sign(s.negative), &s.digits[..1]);
             let frac = format!("{:0<w$}", &s.digits[1..], w = self.precision);
             format!(
                 "{int:>pl$}.{frac}e{}",
@@ -557,7 +572,7 @@ impl<F: Float> ElementFormat<F> for FloatFormat {
             )
         } else {
             let p = positional(x, PRECISION);
-            let int = format!("{}{}", if p.negative { "-" } else { "" }, p.int);
+            let int = format!("{}{}", self.sign(p.negative), p.int);
             format!(
                 "{int:>pl$}.{frac:<pr$}",
                 frac = p.frac,
@@ -569,6 +584,12 @@ impl<F: Float> ElementFormat<F> for FloatFormat {
 }
 
 fn make_float_format<F: Float>(data: &[F]) -> FloatFormat {
+    make_signed_float_format(data, false)
+}
+
+/// NumPy's `FloatingFormat` with `sign='+'` when `plus`: every value has a
+/// sign character, which the widths count.
+fn make_signed_float_format<F: Float>(data: &[F], plus: bool) -> FloatFormat {
     let finite: Vec<F> = data.iter().copied().filter(|x| x.is_finite()).collect();
     let mut exp_format = false;
     let mut nonzero = finite.iter().map(|x| x.abs()).filter(|x| *x != F::ZERO);
@@ -590,6 +611,7 @@ fn make_float_format<F: Float>(data: &[F]) -> FloatFormat {
         exp_size: 0,
         pad_left: 0,
         pad_right: 0,
+        plus,
     };
     if finite.is_empty() {
         // Only nan/inf: widths come from those below.
@@ -598,20 +620,23 @@ fn make_float_format<F: Float>(data: &[F]) -> FloatFormat {
             let s = scientific(x, PRECISION);
             fmt.precision = fmt.precision.max(s.digits.len() - 1);
             fmt.exp_size = fmt.exp_size.max(exp_text(s.exp, 2).len() - 1);
-            fmt.pad_left = fmt.pad_left.max(1 + s.negative as usize);
+            fmt.pad_left = fmt.pad_left.max(1 + (s.negative || plus) as usize);
         }
         fmt.pad_right = fmt.exp_size + 2 + fmt.precision;
     } else {
         for &x in &finite {
             let p = positional(x, PRECISION);
-            fmt.pad_left = fmt.pad_left.max(p.int.len() + p.negative as usize);
+            fmt.pad_left = fmt
+                .pad_left
+                .max(p.int.len() + (p.negative || plus) as usize);
             fmt.pad_right = fmt.pad_right.max(p.frac.len());
         }
     }
     if finite.len() != data.len() {
-        let neginf = data
-            .iter()
-            .any(|x| !x.is_finite() && !x.is_nan() && x.is_sign_negative())
+        let neginf = (plus
+            || data
+                .iter()
+                .any(|x| !x.is_finite() && !x.is_nan() && x.is_sign_negative()))
             as usize;
         let offset = fmt.pad_right + 1;
         fmt.pad_left = fmt
@@ -702,18 +727,12 @@ struct ComplexFormat {
 
 impl<F: Float> ElementFormat<num_complex::Complex<F>> for ComplexFormat {
     fn format(&self, x: num_complex::Complex<F>) -> String {
+        // NumPy: the imaginary part's right padding goes after the `j`.
         let re = self.re.format(x.re);
         let im = self.im.format(x.im);
-        let trimmed = im.trim_start();
-        let signed = if trimmed.starts_with('-') {
-            trimmed.to_string()
-        } else {
-            format!("+{trimmed}")
-        };
-        // Keep the column width: the padding the sign took goes before it.
-        let width = im.len() + 1;
-        let signed = format!("{signed:>width$}").trim_end().to_string();
-        format!("{re}{signed}j")
+        let shown = im.trim_end();
+        let pad = im.len() - shown.len();
+        format!("{re}{shown}j{}", " ".repeat(pad))
     }
 }
 
@@ -725,8 +744,8 @@ macro_rules! printable_complex {
                 let re = float_scalar_str(self.re);
                 let im = float_scalar_str(self.im);
                 let im = if im.starts_with('-') { im } else { format!("+{im}") };
-                // NumPy: `(1+2j)` with integral parts written without `.`.
-                let strip = |t: String| t.strip_suffix('.').map(str::to_string).unwrap_or(t);
+                // NumPy (Python's repr): `(1+2j)`, integral parts without `.0`.
+                let strip = |t: String| t.strip_suffix(".0").map(str::to_string).unwrap_or(t);
                 format!("({}{}j)", strip(re), strip(im))
             }
             fn make_format(data: &[Self]) -> ComplexFormat {
@@ -734,7 +753,7 @@ macro_rules! printable_complex {
                 let im: Vec<$t> = data.iter().map(|z| z.im).collect();
                 ComplexFormat {
                     re: make_float_format(&re),
-                    im: make_float_format(&im),
+                    im: make_signed_float_format(&im, true),
                 }
             }
         }

@@ -94,6 +94,8 @@ fn is_c(a: &Array) -> bool {
         Array::UInt32(x) => strides_c(x.shape(), x.strides()),
         Array::UInt64(x) => strides_c(x.shape(), x.strides()),
         Array::Float16(x) => strides_c(x.shape(), x.strides()),
+        Array::Complex64(x) => strides_c(x.shape(), x.strides()),
+        Array::Complex128(x) => strides_c(x.shape(), x.strides()),
     }
 }
 
@@ -108,6 +110,25 @@ const NARROW_I2: [i16; 6] = [1, -2, 3, 32767, -32768, 0];
 const NARROW_U2: [u16; 6] = [1, 2, 3, 65535, 0, 300];
 const NARROW_U4: [u32; 6] = [1, 2, 3, u32::MAX, 0, 70000];
 const NARROW_U8: [u64; 6] = [1, 2, 3, u64::MAX, 0, 1 << 63];
+
+/// The complex values make_npy.py writes (2x3, row-major).
+const CPLX: [(f64, f64); 6] = [
+    (1.0, 2.0),
+    (-0.5, 0.0),
+    (f64::INFINITY, -2.0),
+    (f64::NAN, 1.0),
+    (0.1, 0.2),
+    // Python's -3j is -(0+3j): a negative zero real part.
+    (-0.0, -3.0),
+];
+
+fn c128s() -> [jitexpr::c64; 6] {
+    CPLX.map(|(r, i)| jitexpr::c64::new(r, i))
+}
+
+fn c64s() -> [jitexpr::c32; 6] {
+    CPLX.map(|(r, i)| jitexpr::c32::new(r as f32, i as f32))
+}
 
 fn arr<T: Clone>(shape: &[usize], v: &[T]) -> ArrayD<T> {
     ArrayD::from_shape_vec(IxDyn(shape), v.to_vec()).unwrap()
@@ -129,6 +150,8 @@ fn expected_2x3(code: &str) -> Array {
         "u8" => Array::UInt64(arr(&[2, 3], &NARROW_U8)),
         // NumPy rounds the Python floats to float16 (0.1 to 0.0999755859375).
         "f2" => Array::Float16(arr(&[2, 3], &FLOAT.map(jitexpr::f16::from_f64))),
+        "c16" => Array::Complex128(arr(&[2, 3], &c128s())),
+        "c8" => Array::Complex64(arr(&[2, 3], &c64s())),
         _ => unreachable!(),
     }
 }
@@ -136,7 +159,7 @@ fn expected_2x3(code: &str) -> Array {
 #[test]
 fn reads_every_dtype_order_and_byte_order() {
     for code in [
-        "f8", "f4", "i8", "i4", "i2", "u2", "u4", "u8", "f2", "i1", "u1",
+        "f8", "f4", "i8", "i4", "i2", "u2", "u4", "u8", "f2", "i1", "u1", "c8", "c16",
     ] {
         for order in ["C", "F"] {
             // One-byte dtypes have no byte order ('|u1').
@@ -256,8 +279,20 @@ fn reads_npz_members() {
     let e = load_value(&data("unsupported.npz:u")).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Value);
     assert!(
-        e.message().contains("complex64") && e.message().contains("unsupported.npz:u"),
+        e.message().contains("complex256") && e.message().contains("unsupported.npz:u"),
         "{e}"
+    );
+    // np.savez(c=np.array([1+2j, -0.5-0j], '>c8'), z=np.array([[3-4j]], '<c16'))
+    assert_same(
+        &load("complex.npz:c"),
+        &Array::Complex64(arr(
+            &[2],
+            &[jitexpr::c32::new(1.0, 2.0), jitexpr::c32::new(-0.5, 0.0)],
+        )),
+    );
+    assert_same(
+        &load("complex.npz:z"),
+        &Array::Complex128(arr(&[1, 1], &[jitexpr::c64::new(3.0, -4.0)])),
     );
     // np.savez(u1=np.array([0, 255], np.uint8), i2=np.array([-3, 4], '>i2'),
     //          u8=np.array([2**64 - 1], np.uint64))
@@ -272,8 +307,7 @@ fn reads_npz_members() {
 #[test]
 fn unsupported_and_broken_files() {
     for (file, what, help) in [
-        ("c16.npy", "complex128 ('<c16')", "arr.real"),
-        ("c8.npy", "complex64 ('<c8')", "arr.real"),
+        ("c32.npy", "complex256 ('<c32')", "astype('complex128')"),
         ("obj.npy", "object ('|O')", "astype('float64')"),
         ("str.npy", "str ('<U3')", "astype"),
         (
@@ -378,6 +412,8 @@ fn samples() -> Vec<(String, Array)> {
             "f2",
             layouts(&FLOAT.map(jitexpr::f16::from_f64), Array::Float16),
         ),
+        ("c16", layouts(&c128s(), Array::Complex128)),
+        ("c8", layouts(&c64s(), Array::Complex64)),
     ];
     for (code, set) in sets {
         for (label, a) in set {
@@ -509,6 +545,10 @@ fn parse_csv(text: &str, dtype: DType, shape: &[usize]) -> Array {
             let values: Vec<jitexpr::Scalar> = cells
                 .iter()
                 .map(|c| match other {
+                    DType::Complex64 | DType::Complex128 => {
+                        let (re, im) = parse_complex(c);
+                        jitexpr::Scalar::Complex128(jitexpr::c64::new(re, im))
+                    }
                     DType::UInt64 => jitexpr::Scalar::UInt64(c.parse().unwrap()),
                     d if d.is_int() => jitexpr::Scalar::Int64(c.parse().unwrap()),
                     _ => jitexpr::Scalar::Float64(c.parse().unwrap()),
@@ -517,6 +557,22 @@ fn parse_csv(text: &str, dtype: DType, shape: &[usize]) -> Array {
             Array::from_scalars(other, &shape, &values).unwrap()
         }
     }
+}
+
+/// `(re+imj)` as the CSV writer (and NumPy's savetxt) writes a complex value.
+fn parse_complex(cell: &str) -> (f64, f64) {
+    let body = cell
+        .strip_prefix('(')
+        .and_then(|c| c.strip_suffix("j)"))
+        .unwrap_or_else(|| panic!("not a complex cell: {cell}"));
+    // The imaginary part starts at the last sign that does not follow an `e`.
+    let at = body
+        .char_indices()
+        .rfind(|&(i, ch)| i > 0 && (ch == '+' || ch == '-') && !body[..i].ends_with(['e', 'E']))
+        .map(|(i, _)| i)
+        .unwrap_or_else(|| panic!("no imaginary part: {cell}"));
+    let num = |t: &str| -> f64 { t.trim_start_matches('+').parse().unwrap() };
+    (num(&body[..at]), num(&body[at..]))
 }
 
 #[test]
