@@ -1,7 +1,7 @@
 """Which inputs jitexpr takes, and how other ones are converted.
 
-jitexpr computes in twelve dtypes: bool, int8, int16, int32, int64, uint8,
-uint16, uint32, uint64, float16, float32 and float64. A NumPy array of one of them
+jitexpr computes in fourteen dtypes: bool, int8, int16, int32, int64, uint8,
+uint16, uint32, uint64, float16, float32, float64, complex64 and complex128. A NumPy array of one of them
 (native byte order, aligned, any strides) is read in place by the extension
 module. Everything else comes here:
 
@@ -9,7 +9,7 @@ module. Everything else comes here:
   ``3`` → int64, ``2.5`` → float64, 0-d arrays);
 * arrays in non-native byte order or misaligned are copied;
 * anything that cannot be converted without losing values (longdouble,
-  complex, strings, objects, datetimes) is a ``TypeError`` that says what to do.
+  clongdouble, strings, objects, datetimes) is a ``TypeError`` that says what to do.
 """
 
 from __future__ import annotations
@@ -31,12 +31,14 @@ SUPPORTED = (
     "float16",
     "float32",
     "float64",
+    "complex64",
+    "complex128",
 )
 
 _HINTS = {
     "u": "convert it with .astype(np.int64) if its values fit, or .astype(np.float64)",
     "f": "convert it with .astype(np.float64) (this rounds)",
-    "c": "jitexpr has no complex numbers; evaluate the real and imaginary parts separately",
+    "c": "convert it with .astype(np.complex128) (this rounds)",
 }
 
 
@@ -61,7 +63,7 @@ def target_dtype(dtype) -> np.dtype:
 
 def _scalar_to(value, want: np.dtype, name: str) -> np.ndarray:
     """A Python number as a 0-d array of ``want`` when it converts exactly."""
-    kind_rank = {"b": 0, "i": 1, "u": 1, "f": 2}
+    kind_rank = {"b": 0, "i": 1, "u": 1, "f": 2, "c": 3}
     have = np.asarray(value)
     if have.dtype.kind in kind_rank and kind_rank[have.dtype.kind] <= kind_rank[want.kind]:
         converted = np.asarray(value, dtype=want) if want.kind not in "iu" else None
@@ -85,7 +87,7 @@ def coerce(name: str, value, target: str | None) -> np.ndarray:
     """
     if isinstance(value, np.ndarray):
         array = value
-    elif target is not None and isinstance(value, (bool, int, float)):
+    elif target is not None and isinstance(value, (bool, int, float, complex)):
         return _scalar_to(value, np.dtype(target), name)
     else:
         try:

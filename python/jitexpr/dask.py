@@ -184,9 +184,9 @@ def _reduce(func, inner, axis, values, backend, math, keepdims):
         axes = (axis % ndim,)
     keep = keepdims and axis is not None
     if func == "mean":
-        # Integers sum in float64, float16 in float32 (NumPy's mean).
+        # Integers sum in float64, float16 in float32 (NumPy's mean); complex in itself.
         kind, size = np.dtype(element.dtype).kind, np.dtype(element.dtype).itemsize
-        if kind == "f" and size >= 4:
+        if kind == "c" or (kind == "f" and size >= 4):
             operand = inner
         elif kind == "f":
             operand = f"float32({inner})"
@@ -433,6 +433,8 @@ def _identity_of(func, dtype):
         return func == "min"
     if dtype.kind == "f":
         return np.inf if func == "min" else -np.inf
+    if dtype.kind == "c":  # NumPy orders complex numbers lexicographically
+        return complex(np.inf, np.inf) if func == "min" else complex(-np.inf, -np.inf)
     info = np.iinfo(dtype)
     return info.max if func == "min" else info.min
 

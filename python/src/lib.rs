@@ -22,7 +22,7 @@ use numpy::PyArrayDyn;
 use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::{IntoPyDict, PyBool, PyDict, PyFloat, PyInt, PyString, PyTuple};
+use pyo3::types::{IntoPyDict, PyBool, PyComplex, PyDict, PyFloat, PyInt, PyString, PyTuple};
 use smallvec::SmallVec;
 
 use raw::NpArray;
@@ -151,8 +151,8 @@ impl<'py> Value<'py> {
     }
 }
 
-/// An exact Python `bool`, `int` (that fits int64) or `float` as the 0-d
-/// array `np.asarray` makes of it; `None` for anything else.
+/// An exact Python `bool`, `int` (that fits int64), `float` or `complex` as
+/// the 0-d array `np.asarray` makes of it; `None` for anything else.
 fn number(object: &Bound<'_, PyAny>) -> Option<Array> {
     use numpy::ndarray::arr0;
     if object.is_exact_instance_of::<PyBool>() {
@@ -162,6 +162,10 @@ fn number(object: &Bound<'_, PyAny>) -> Option<Array> {
         Some(Array::Float64(arr0(x).into_dyn()))
     } else if object.is_exact_instance_of::<PyInt>() {
         Some(Array::Int64(arr0(object.extract::<i64>().ok()?).into_dyn()))
+    } else if object.is_exact_instance_of::<PyComplex>() {
+        let z = object.cast::<PyComplex>().ok()?;
+        let value = jitexpr::c64::new(z.real(), z.imag());
+        Some(Array::Complex128(arr0(value).into_dyn()))
     } else {
         None
     }
@@ -288,6 +292,8 @@ fn to_numpy<'py>(py: Python<'py>, array: Array) -> Bound<'py, PyAny> {
         Array::Float16(a) => PyArrayDyn::from_owned_array(py, a).into_any(),
         Array::Float32(a) => PyArrayDyn::from_owned_array(py, a).into_any(),
         Array::Float64(a) => PyArrayDyn::from_owned_array(py, a).into_any(),
+        Array::Complex64(a) => PyArrayDyn::from_owned_array(py, a).into_any(),
+        Array::Complex128(a) => PyArrayDyn::from_owned_array(py, a).into_any(),
     }
 }
 
@@ -773,7 +779,11 @@ fn get<'py>(
 
 /// `isinstance(x, (np.ndarray, np.generic, bool, int, float))`.
 fn is_value(x: &Bound<'_, PyAny>) -> PyResult<bool> {
-    if NpArray::of(x).is_some() || x.is_instance_of::<PyInt>() || x.is_instance_of::<PyFloat>() {
+    if NpArray::of(x).is_some()
+        || x.is_instance_of::<PyInt>()
+        || x.is_instance_of::<PyFloat>()
+        || x.is_instance_of::<PyComplex>()
+    {
         return Ok(true);
     }
     let generic = GENERIC.import(x.py(), "numpy", "generic")?;

@@ -159,6 +159,8 @@ impl<'a> NpArray<'a> {
             t if t == NPY_TYPES::NPY_HALF as c_int => DType::Float16,
             t if t == NPY_TYPES::NPY_FLOAT as c_int => DType::Float32,
             t if t == NPY_TYPES::NPY_DOUBLE as c_int => DType::Float64,
+            t if t == NPY_TYPES::NPY_CFLOAT as c_int => DType::Complex64,
+            t if t == NPY_TYPES::NPY_CDOUBLE as c_int => DType::Complex128,
             _ => return None,
         };
         let size = dtype.size() as isize;
@@ -375,6 +377,8 @@ macro_rules! each_dtype {
             DType::Float16 => $enum::Float16($call),
             DType::Float32 => $enum::Float32($call),
             DType::Float64 => $enum::Float64($call),
+            DType::Complex64 => $enum::Complex64($call),
+            DType::Complex128 => $enum::Complex128($call),
         }
     };
 }
@@ -396,6 +400,8 @@ macro_rules! each_type {
             DType::Float16 => $go::<jitexpr::f16>($($arg),*),
             DType::Float32 => $go::<f32>($($arg),*),
             DType::Float64 => $go::<f64>($($arg),*),
+            DType::Complex64 => $go::<jitexpr::c32>($($arg),*),
+            DType::Complex128 => $go::<jitexpr::c64>($($arg),*),
         }
     };
 }

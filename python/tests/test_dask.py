@@ -104,5 +104,16 @@ def test_errors_are_raised_when_building_the_graph(data):
     with pytest.raises(ValueError, match="axis 2 is out of range"):
         jd.evaluate("sum(x, axis=2)", x=arrays["x"])
     with pytest.raises(TypeError, match="not supported"):
-        jd.evaluate("u + 1", u=da.ones(3, dtype=np.complex128))
+        jd.evaluate("u + 1", u=da.ones(3, dtype=np.clongdouble))
     assert isinstance(jd.evaluate("a + 1", a=np.ones(3)), da.Array)  # NumPy only: still lazy-typed
+
+
+def test_complex_passes_through(data):
+    arrays, np_ = data
+    z = arrays["x"] + 1j * arrays["y"]  # complex128, built lazily on the workers
+    r = jd.evaluate("abs(z)**2 + real(z * conj(z)) * 1j", z=z)
+    assert r.dtype == np.complex128
+    zz = np_["x"] + 1j * np_["y"]
+    np.testing.assert_allclose(r.compute(), np.abs(zz) ** 2 + (zz * np.conj(zz)).real * 1j, rtol=1e-14)
+    s = jd.evaluate("sum(exp(1j * x))", x=arrays["x"]).compute()
+    np.testing.assert_allclose(s, np.exp(1j * np_["x"]).sum(), rtol=1e-12)

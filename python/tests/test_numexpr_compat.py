@@ -2,9 +2,8 @@
 
 The list is imported from the installed numexpr (``numexpr.tests.test_numexpr.tests``),
 not copied, and the variables are built exactly as numexpr's ``test_expressions``
-builds them: for int64, float32 and float64, with ``a`` or ``b`` a scalar or not.
-Complex numbers are outside jitexpr; ``test_complex_inputs_are_rejected`` checks
-the error instead.
+builds them: for int64, float32, float64 and complex128, with ``a`` or ``b`` a
+scalar or not.
 """
 
 import warnings
@@ -18,11 +17,11 @@ numexpr = pytest.importorskip("numexpr")
 from numexpr.tests import test_numexpr as T  # noqa: E402
 
 ARRAY_SIZE = 100
-DTYPES = (np.int64, np.float32, np.float64)
+DTYPES = (np.int64, np.float32, np.float64, np.complex128)
 
-# Functions numexpr has and jitexpr does not; `x.real` is attribute access, which
-# jitexpr's grammar rejects. Each must be a clear JitexprError, never a wrong value.
-NOT_IN_JITEXPR = ("copy(", "ones_like(", "conj(", ".real")
+# Functions numexpr has and jitexpr does not. Each must be a clear
+# JitexprError, never a wrong value.
+NOT_IN_JITEXPR = ("copy(", "ones_like(")
 
 # Where jitexpr departs from numexpr on purpose (README, "Where jitexpr departs from
 # NumPy or numexpr"): `int ** negative int` is an integer in jitexpr (0, or ±1 for a
@@ -113,10 +112,26 @@ def test_the_list_is_numexprs():
     assert len(CASES) == 9 * sum(len(e) for _, e in T.tests)
 
 
-def test_complex_inputs_are_rejected():
+def test_complex_inputs_are_read_in_place_and_returned_as_complex():
     a = np.arange(3) * (1 + 1j)
-    with pytest.raises(TypeError, match="no complex numbers"):
-        jitexpr.evaluate("a + 1", local_dict={"a": a})
+    z = np.array([1 - 2j, 0.5j, -3 + 0j], dtype=np.complex64)
+    got = jitexpr.evaluate("a + 1", local_dict={"a": a})
+    assert got.dtype == np.complex128
+    np.testing.assert_array_equal(got, a + 1)
+    got = jitexpr.evaluate("z * 1j + conj(z)", local_dict={"z": z})
+    assert got.dtype == np.complex64
+    np.testing.assert_array_equal(got, z * np.complex64(1j) + np.conj(z))
+    np.testing.assert_array_equal(jitexpr.evaluate("(a - 10).real", local_dict={"a": a}), (a - 10).real)
+    np.testing.assert_array_equal(jitexpr.evaluate("abs(z)**2", local_dict={"z": z}), np.abs(z) ** 2)
+    # Strided and reversed views are read in place too.
+    np.testing.assert_array_equal(jitexpr.evaluate("exp(a)", local_dict={"a": a[::-2]}), np.exp(a[::-2]))
+    # A Python complex is a complex128 scalar; a float32 array with a weak literal stays complex64.
+    f = np.ones(2, dtype=np.float32)
+    assert jitexpr.evaluate("f * 1j", local_dict={"f": f}).dtype == np.complex64
+    assert jitexpr.evaluate("f * k", local_dict={"f": f, "k": 2j}).dtype == np.complex128
+    out = np.empty(3, dtype=np.complex128)
+    jitexpr.evaluate("sqrt(a)", local_dict={"a": a}, out=out)
+    np.testing.assert_allclose(out, np.sqrt(a), rtol=1e-15)
 
 
 def test_reductions_take_numexprs_positional_axis():
