@@ -416,10 +416,32 @@ pub fn log10(z: C) -> C {
     (r * k, i * k)
 }
 
-/// NumPy's `log1p`: `(ln|1 + z|, arg(1 + z))`.
+/// `log(1 + z)`, accurately also for small `z` (NumPy's `ln|1 + z|`
+/// loses the real part there: `log1p(1e-10+1e-10j)` has 6 correct digits):
+/// the real part is `log1p(2x + x² + y²) / 2` with `2x + x² + y²` in
+/// double-double, or `ln|1 + z|` where `1 + z` is exact or large.
 pub fn log1p((x, y): C) -> C {
-    let l = (x + 1.0).hypot(y);
-    (l.ln(), y.atan2(x + 1.0))
+    let im = y.atan2(x + 1.0);
+    if !x.is_finite() || !y.is_finite() || x.abs().max(y.abs()) > 1e150 {
+        return (log_abs(x + 1.0, y), im);
+    }
+    let two_sum = |p: f64, q: f64| {
+        let s = p + q;
+        let bb = s - p;
+        (s, (p - (s - bb)) + (q - bb))
+    };
+    let p1 = x * x;
+    let e1 = x.mul_add(x, -p1);
+    let p2 = y * y;
+    let e2 = y.mul_add(y, -p2);
+    let (s1, t1) = two_sum(2.0 * x, p1);
+    let (s2, t2) = two_sum(s1, p2);
+    let t = s2 + (t1 + t2 + e1 + e2);
+    if t < -0.75 {
+        // |1 + z| < 1/2: 1 + x is exact (Sterbenz), and so is ln|1 + z|'s argument.
+        return (log_abs(x + 1.0, y), im);
+    }
+    (0.5 * t.ln_1p(), im)
 }
 
 /// NumPy's `expm1`: `(expm1(x) cos y - 2 sin²(y/2), exp(x) sin y)`.
