@@ -421,7 +421,7 @@ fn complex_unary(op: UnaryOp, arg: DType) -> Result<Signature, Rejection> {
     match op {
         Neg | Sign | Sqrt | Exp | Expm1 | Log | Log1p | Log2 | Log10 | Sin | Cos | Tan | Arcsin
         | Arccos | Arctan | Sinh | Cosh | Tanh | Arcsinh | Arccosh | Arctanh | Reciprocal
-        | Conj => Ok(same(arg)),
+        | Conj | Rint => Ok(same(arg)),
         Abs | Real | Imag | Angle => Ok(Signature {
             operand: arg,
             result: part,
@@ -434,7 +434,7 @@ fn complex_unary(op: UnaryOp, arg: DType) -> Result<Signature, Rejection> {
             format!("`~` is not defined for {arg}"),
             "`~` is logical not on bool and bitwise not on integers; for complex compare, e.g. `~(abs(z) > 0)`",
         )),
-        Cbrt | Exp2 | Erf | Erfc | Floor | Ceil | Trunc | Rint | SignBit => Err(reject(
+        Cbrt | Exp2 | Erf | Erfc | Floor | Ceil | Trunc | SignBit => Err(reject(
             format!("`{}` is not defined for {arg}", op.name()),
             "NumPy has no complex loop for it; apply it to `real(z)` and `imag(z)` separately",
         )),

@@ -885,6 +885,8 @@ fn unary_complex(op: UnaryOp, z: cmath::C, dtype: DType) -> Scalar {
         Angle if narrow32 => return Scalar::Float32(z32.1.atan2(z32.0)),
         Angle => return part_scalar(dtype, z.1.atan2(z.0)),
         Neg => return complex_scalar(dtype, (-z.0, -z.1)),
+        // NumPy's `rint`/`round`: each part to the nearest integer, halves to even.
+        Rint => return complex_scalar(dtype, (z.0.round_ties_even(), z.1.round_ties_even())),
         Conj => return complex_scalar(dtype, (z.0, -z.1)),
         Reciprocal if narrow32 => {
             let (r, i) = cmath::reciprocal(z32);
@@ -934,7 +936,7 @@ fn unary_complex(op: UnaryOp, z: cmath::C, dtype: DType) -> Scalar {
         Arccosh => cmath::arccosh,
         Arctanh => cmath::arctanh,
         // Rejected by the checker (`op::complex_unary`).
-        Not | Cbrt | Exp2 | Erf | Erfc | Floor | Ceil | Trunc | Rint | SignBit => {
+        Not | Cbrt | Exp2 | Erf | Erfc | Floor | Ceil | Trunc | SignBit => {
             return complex_scalar(dtype, z);
         }
     };

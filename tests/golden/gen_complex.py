@@ -44,7 +44,7 @@ NS = {name: getattr(np, name) for name in [
     "tan", "sinh", "cosh", "tanh", "arcsin", "arccos", "arctan", "arcsinh",
     "arccosh", "arctanh", "sign", "abs", "real", "imag", "conj", "angle",
     "isnan", "isinf", "isfinite", "maximum", "minimum", "where", "sum",
-    "prod", "mean", "min", "max", "any", "all", "reciprocal", "square"]}
+    "prod", "mean", "min", "max", "any", "all", "reciprocal", "square", "rint"]}
 
 
 def make_complex(re, im, dtype):
@@ -92,7 +92,7 @@ ORDINARY = np.array(ordinary)
 FUNCS = ["sqrt", "exp", "expm1", "log", "log1p", "log2", "log10", "sin", "cos",
          "tan", "sinh", "cosh", "tanh", "arcsin", "arccos", "arctan",
          "arcsinh", "arccosh", "arctanh", "sign"]
-EXACT = ["abs", "real", "imag", "conj", "angle", "isnan", "isinf", "isfinite",
+EXACT = ["abs", "real", "imag", "conj", "angle", "isnan", "isinf", "isfinite", "rint",
          "-x", "reciprocal", "square"]
 
 for dt in ["complex128", "complex64"]:
