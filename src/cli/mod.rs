@@ -97,7 +97,7 @@ pub struct ProgramArgs {
     /// Inputs: files, numbers or made-up arrays (see the help text).
     #[arg(
         help = "Inputs: NAME=file.npy, NAME=data.npz:member, NAME=2.5, or NAME=dtype[shape] \
-                (made-up values: floats in [0, 1), integers in 0..100; e.g. a=float64[1000000])"
+                (made-up values: floats in [0, 1) (complex: both parts), integers in 0..100; e.g. a=float64[1000000])"
     )]
     pub inputs: Vec<String>,
     /// Read the program from this file (`-`: standard input).

@@ -152,12 +152,25 @@ pub fn parse_placeholder(spec: &str) -> Option<Result<(DType, Vec<usize>)>> {
 }
 
 /// A made-up input of `dtype` and `shape` (see [`parse_placeholder`]):
-/// floats uniform in [0, 1), integers uniform in 0..100, booleans true or
-/// false with equal odds; the same values for the same `seed`.
+/// floats uniform in [0, 1) (complex: both parts), integers uniform in
+/// 0..100, booleans true or false with equal odds; the same values for the
+/// same `seed`.
 pub fn placeholder(dtype: DType, shape: &[usize], seed: u64) -> Result<Array> {
     let span = Span::new(0, 0);
     let n = count(shape, span)?;
     let token = crate::CancelToken::new();
+    if dtype.is_complex() {
+        // Both parts uniform in [0, 1): real, imaginary, real, ...
+        let parts = generate(n.saturating_mul(2), seed, span, &token, |rng| {
+            rng.random::<f64>()
+        })?;
+        let values: Vec<crate::Scalar> = parts
+            .chunks_exact(2)
+            .map(|p| crate::Scalar::Complex128(crate::types::c64::new(p[0], p[1])))
+            .collect();
+        return Array::from_scalars(dtype, shape, &values)
+            .ok_or_else(|| Error::internal("made-up complex input: shape and values differ"));
+    }
     let values = match dtype {
         d if d.is_float() => generate(n, seed, span, &token, |rng| rng.random::<f64>())?,
         d if d.is_int() => generate(n, seed, span, &token, |rng| {
