@@ -22,7 +22,7 @@ DTYPES = (np.int64, np.float32, np.float64)
 
 # Functions numexpr has and jitexpr does not; `x.real` is attribute access, which
 # jitexpr's grammar rejects. Each must be a clear JitexprError, never a wrong value.
-NOT_IN_JITEXPR = ("copy(", "ones_like(", "conj(", ".real")
+NOT_IN_JITEXPR = ("conj(", ".real")
 
 # Where jitexpr departs from numexpr on purpose (README, "Where jitexpr departs from
 # NumPy or numexpr"): `int ** negative int` is an integer in jitexpr (0, or ±1 for a

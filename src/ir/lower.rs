@@ -395,6 +395,22 @@ impl<'a> Lowerer<'a> {
                     _ => self.unary(UnaryOp::Rint, Value::Node(x), func_span, span),
                 }
             }
+            Lowering::Copy => Ok(Value::Node(self.materialize_default(arg(0).0, arg(0).1)?)),
+            Lowering::OnesLike => {
+                // where(isnan(x), 1, 1): x's shape (the optimizer keeps a
+                // `where` whose condition could widen the result), x's
+                // dtype, and one per element whatever the values.
+                let x = self.materialize_default(arg(0).0, arg(0).1)?;
+                let dtype = self.graph.dtype(x);
+                let nan = self.unary(UnaryOp::IsNan, Value::Node(x), func_span, span)?;
+                let nan = self.materialize_default(nan, span)?;
+                let one = self.graph.constant(Scalar::one(dtype.compute()), func_span);
+                Ok(Value::Node(self.add_computed(
+                    Node::Select(nan, one, one),
+                    dtype,
+                    func_span,
+                )))
+            }
             Lowering::Where => {
                 let (c, cspan) = arg(0);
                 let (x, y) = (arg(1), arg(2));
