@@ -139,6 +139,48 @@ pub fn fusible_product(program: &Program) -> Option<NodeId> {
     (!elsewhere).then_some(m)
 }
 
+/// The stages of `program`, one line each, and what is fused where (for
+/// `jitexpr explain`):
+///
+/// ```text
+/// stage 0: %2 = %0 @ %1, fused into stage 1 (tile by tile, in cache)
+/// stage 1: elementwise %5, the result
+/// ```
+pub fn describe(program: &Program) -> String {
+    let g = &program.graph;
+    let all = stages(program);
+    let fused = fusible_product(program);
+    let last = all.len().saturating_sub(1);
+    let mut out = String::new();
+    for (k, s) in all.iter().enumerate() {
+        let line = match s.then {
+            Then::Result => format!("elementwise {}, the result", s.root),
+            Then::Reduce(r) => format!("elementwise {}, reduced by {r}", s.root),
+            Then::Keep => format!(
+                "elementwise {}, kept whole: an operand of a product",
+                s.root
+            ),
+            Then::Product => {
+                let ops = g.node(s.root).operands();
+                let (a, b) = (ops.first().copied(), ops.get(1).copied());
+                let (a, b) = (a.unwrap_or(s.root), b.unwrap_or(s.root));
+                if fused == Some(s.root) {
+                    format!(
+                        "{} = {a} @ {b}, fused into stage {last}: each tile of the product \
+                         computed and the stage run on it while in cache (when the product has \
+                         the stage's shape and both operands are at least 2-d)",
+                        s.root
+                    )
+                } else {
+                    format!("{} = {a} @ {b}, kept whole", s.root)
+                }
+            }
+        };
+        out.push_str(&format!("stage {k}: {line}\n"));
+    }
+    out
+}
+
 /// The nodes one stage evaluates elementwise, in order: everything `root`
 /// depends on without looking inside reductions (a reduction is a leaf).
 pub fn stage_nodes(program: &Program, root: NodeId) -> Vec<NodeId> {

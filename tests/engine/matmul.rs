@@ -10,10 +10,14 @@ use crate::common::same_bits;
 
 /// Deterministic values in [-1, 1) (a 64-bit LCG).
 fn values(n: usize, seed: u64) -> Vec<f64> {
-    let mut s = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+    let mut s = seed
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
     (0..n)
         .map(|_| {
-            s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            s = s
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             ((s >> 11) as f64 / (1u64 << 53) as f64) * 2.0 - 1.0
         })
         .collect()
@@ -55,7 +59,10 @@ fn fused_epilogues_equal_the_two_step_evaluation_bit_for_bit() {
     let vars = Vars::new().with("x", &x).with("y", &y);
     let got = jitexpr::evaluate("maximum(x @ y, 0)", &vars).unwrap();
     let want = jitexpr::evaluate_with("maximum(x @ y, 0)", &vars, interpreter()).unwrap();
-    assert!(crate::common::close(&got, &want, 2e-4), "float32 relu(x @ y)");
+    assert!(
+        crate::common::close(&got, &want, 2e-4),
+        "float32 relu(x @ y)"
+    );
 }
 
 #[test]
@@ -102,12 +109,18 @@ fn fused_products_into_strided_and_fortran_outputs() {
     let want = jitexpr::evaluate_with("maximum(a @ b, 1)", &vars, interpreter()).unwrap();
     let mut fortran = ArrayD::<f64>::zeros(IxDyn(&[130, 290]).f());
     kernel.eval_into(&vars, &mut fortran).unwrap();
-    assert!(same_bits(&Array::Float64(fortran.as_standard_layout().to_owned()), &want));
+    assert!(same_bits(
+        &Array::Float64(fortran.as_standard_layout().to_owned()),
+        &want
+    ));
     // A caller's output with garbage in it, reversed: every element written.
     let mut out = ArrayD::<f64>::from_elem(IxDyn(&[130, 290]), f64::NAN);
     out.invert_axis(ndarray::Axis(1));
     kernel.eval_into(&vars, &mut out).unwrap();
-    assert!(same_bits(&Array::Float64(out.as_standard_layout().to_owned()), &want));
+    assert!(same_bits(
+        &Array::Float64(out.as_standard_layout().to_owned()),
+        &want
+    ));
     // Fortran-ordered inputs give a Fortran-ordered result (order='K').
     let af = a.t().as_standard_layout().to_owned().reversed_axes();
     let bf = b.t().as_standard_layout().to_owned().reversed_axes();
