@@ -120,7 +120,7 @@ mod tests {
             &Array2::zeros((2, 0)).view(),
             &Array2::zeros((0, 2)).view()
         ));
-        assert_eq!(z, Array2::zeros((2, 2)));
+        assert_eq!(z, Array2::<f32>::zeros((2, 2)));
         let mut u = Array2::<f32>::from_elem((2, 2), 7.0);
         assert!(!gemm(
             &mut u.view_mut(),
