@@ -110,10 +110,10 @@ impl<'a> Lowerer<'a> {
                 op_span,
                 lhs,
                 rhs,
-            } => {
-                let op = binary_op(*op);
-                self.binary(op, *lhs, *rhs, *op_span)
-            }
+            } => match binary_op(*op) {
+                Some(op) => self.binary(op, *lhs, *rhs, *op_span),
+                None => self.matmul(*lhs, *rhs, *op_span),
+            },
             ExprKind::Call {
                 func,
                 func_span,
@@ -308,6 +308,41 @@ impl<'a> Lowerer<'a> {
             return Ok(self.fold_weak(op, a, b, node));
         }
         Ok(Value::Node(node))
+    }
+
+    /// `a @ b`: both operands must be arrays (a literal has no axes, NumPy's
+    /// "does not have enough dimensions"); computed in their promoted dtype
+    /// (`float16` in `float32`, rounded once at the end; `bool` as NumPy's
+    /// or of ands), integers wrapping in their own type.
+    fn matmul(&mut self, lhs: ExprId, rhs: ExprId, op_span: Span) -> Result<Value> {
+        let (a, b) = (
+            self.matmul_operand(lhs, op_span)?,
+            self.matmul_operand(rhs, op_span)?,
+        );
+        let common = crate::types::promote(self.graph.dtype(a), self.graph.dtype(b));
+        let compute = common.compute();
+        let a = self.graph.cast(a, compute, self.span(lhs));
+        let b = self.graph.cast(b, compute, self.span(rhs));
+        Ok(Value::Node(self.add_computed(
+            Node::MatMul(a, b),
+            common,
+            op_span,
+        )))
+    }
+
+    /// An operand of `@`: an array, not a literal.
+    fn matmul_operand(&self, id: ExprId, op_span: Span) -> Result<NodeId> {
+        match self.value(id) {
+            Value::Node(n) => Ok(n),
+            Value::Weak(_) => Err(Error::new(
+                ErrorKind::Shape,
+                "matmul: a scalar operand does not have enough dimensions",
+            )
+            .at(self.span(id))
+            .with_label("a number, not an array")
+            .with_secondary(op_span, "`@` needs arrays of at least 1 dimension")
+            .with_help("to scale every element write `*`")),
+        }
     }
 
     /// Arithmetic on two weak values stays weak (a comparison gives a bool constant).
@@ -752,9 +787,12 @@ fn check_call(
     Ok(())
 }
 
-fn binary_op(op: ast::BinaryOp) -> BinaryOp {
+/// The IR's elementwise operation for an AST operator; `None` for `@`,
+/// which is not elementwise (`Node::MatMul`).
+fn binary_op(op: ast::BinaryOp) -> Option<BinaryOp> {
     use ast::BinaryOp as A;
-    match op {
+    Some(match op {
+        A::MatMul => return None,
         A::Add => BinaryOp::Add,
         A::Sub => BinaryOp::Sub,
         A::Mul => BinaryOp::Mul,
@@ -773,5 +811,5 @@ fn binary_op(op: ast::BinaryOp) -> BinaryOp {
         A::Ne => BinaryOp::Ne,
         A::Ge => BinaryOp::Ge,
         A::Gt => BinaryOp::Gt,
-    }
+    })
 }

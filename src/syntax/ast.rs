@@ -318,6 +318,8 @@ pub enum BinaryOp {
     Sub,
     /// `*`
     Mul,
+    /// `@` (matrix multiplication, NumPy's `matmul`)
+    MatMul,
     /// `/` (true division)
     Div,
     /// `//` (floor division)
@@ -357,6 +359,7 @@ impl BinaryOp {
             BinaryOp::Add => "+",
             BinaryOp::Sub => "-",
             BinaryOp::Mul => "*",
+            BinaryOp::MatMul => "@",
             BinaryOp::Div => "/",
             BinaryOp::FloorDiv => "//",
             BinaryOp::Mod => "%",

@@ -266,6 +266,7 @@ fn adapter_lacks_dtype(e: &jitexpr::Error) -> bool {
             || e.message().contains("no GPU available")
             // The new integer dtypes and float16 are not in the shaders yet.
             || e.message().contains("is not supported on the GPU yet"))
+    // Matrix products (`@`) are CPU-only so far.
 }
 
 fn run_file(name: &str) {
@@ -365,6 +366,7 @@ golden! {
     reductions_expr => "reductions_expr.json",
     casts => "casts.json",
     compound => "compound.json",
+    matmul => "matmul.json",
 }
 
 #[test]

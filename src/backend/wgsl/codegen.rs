@@ -83,7 +83,7 @@ pub fn stage_shader(program: &Program, stage: &Stage, caps: &Caps) -> Result<Sha
     let nodes = stage_nodes(program, root);
     let leaves = stage_leaves(g, root);
     let (mut uses_f64, mut uses_i64) = (false, false);
-    for &n in nodes.iter().chain(stage.reduce.iter()) {
+    for &n in nodes.iter().chain(stage.reduce().iter()) {
         let d = g.dtype(n);
         check_dtype(d, caps)?;
         uses_f64 |= d == DType::Float64;
@@ -98,7 +98,7 @@ pub fn stage_shader(program: &Program, stage: &Stage, caps: &Caps) -> Result<Sha
         );
     }
     let nk = leaves.len();
-    let reduce = match stage.reduce {
+    let reduce = match stage.reduce() {
         Some(r) => match g.node(r) {
             Node::Reduce(op, operand, _) => Some((op, g.dtype(operand))),
             _ => return Err(Error::internal("GPU stage reduce is not a reduction")),
@@ -157,7 +157,7 @@ pub fn stage_shader(program: &Program, stage: &Stage, caps: &Caps) -> Result<Sha
     for &id in &nodes {
         let d = g.dtype(id);
         let expr = match g.node(id) {
-            Node::Input(_) | Node::Reduce(..) => {
+            Node::Input(_) | Node::Reduce(..) | Node::MatMul(..) => {
                 let k = leaves.iter().position(|&l| l == id).unwrap_or(0);
                 let load = format!("in{k}[offset({k}u, e)]");
                 if d == DType::Bool {

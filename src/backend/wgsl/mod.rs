@@ -82,11 +82,24 @@ impl GpuProgram {
     /// Generates the shaders of `program` for an adapter with `caps`.
     pub fn compile_for(program: &Program, caps: &Caps) -> Result<GpuProgram> {
         let g = &program.graph;
+        let live = g.reachable(program.root);
+        if let Some(m) = g
+            .ids()
+            .find(|id| live[id.index()] && matches!(g.node(*id), Node::MatMul(..)))
+        {
+            return Err(Error::new(
+                ErrorKind::Unsupported,
+                "matrix multiplication `@` is not supported on the GPU yet",
+            )
+            .at(g.span(m))
+            .with_label("matmul")
+            .with_help("evaluate it on the CPU (`backend=jit`, the default)"));
+        }
         let stages = stages(program)
             .into_iter()
             .map(|stage| {
                 let shader = codegen::stage_shader(program, &stage, caps)?;
-                let finish = match stage.reduce.map(|r| (r, g.node(r))) {
+                let finish = match stage.reduce().map(|r| (r, g.node(r))) {
                     Some((r, Node::Reduce(op, operand, _))) => {
                         Some(codegen::finish_shader(op, g.dtype(operand), g.dtype(r)))
                     }
@@ -156,7 +169,7 @@ impl GpuProgram {
         };
         let mut result = None;
         for stage in &self.stages {
-            match stage.stage.reduce {
+            match stage.stage.reduce() {
                 Some(r) => {
                     let buffer = run.reduce(stage, r)?;
                     run.reduced.insert(r, buffer);
