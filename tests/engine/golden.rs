@@ -266,7 +266,6 @@ fn adapter_lacks_dtype(e: &jitexpr::Error) -> bool {
             || e.message().contains("no GPU available")
             // The new integer dtypes and float16 are not in the shaders yet.
             || e.message().contains("is not supported on the GPU yet"))
-    // Matrix products (`@`) are CPU-only so far.
 }
 
 fn run_file(name: &str) {
