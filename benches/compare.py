@@ -630,6 +630,9 @@ def matmul_section(tmp: Path, binary: Path, quick: bool, threads: int = THREADS)
                         t_np = median_time(numpy_fn, reps)
                 else:
                     t_np = median_time(numpy_fn, reps)
+                # OpenBLAS's threads spin-wait for a while after a call (about
+                # 0.1 s), taking a core from whatever runs next: let them sleep.
+                time.sleep(0.5)
                 r = jitexpr_bench(binary, expr, files, reps, threads)
                 two = None
                 if expr != "A @ W":
