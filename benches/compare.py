@@ -586,6 +586,64 @@ def print_table(rows: list[Row], best_triad: float, bad: list[str] | None) -> No
     print()
 
 
+MATMUL_SIZES = (256, 1000, 2000)
+
+
+def blas_threads() -> str:
+    """OpenBLAS's (or the BLAS's) thread count as threadpoolctl reports it."""
+    try:
+        import threadpoolctl
+    except ImportError:
+        return "threadpoolctl not installed"
+    info = [i for i in threadpoolctl.threadpool_info() if i.get("user_api") == "blas"]
+    return ", ".join(f"{i.get('internal_api')} {i.get('num_threads')} threads" for i in info) or "no BLAS"
+
+
+def matmul_section(tmp: Path, binary: Path, quick: bool, threads: int = THREADS) -> None:
+    """`A @ B` and `maximum(A @ B + b, 0)` (n x n, f32/f64) against NumPy with
+    its BLAS limited to `threads`, and jitexpr's own unfused two-step (the
+    product, then the elementwise expression on it)."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        threadpool_limits = None
+    print(f"\nMatrix multiplication, {threads} threads; NumPy's BLAS: {blas_threads()}")
+    print(f"{'n':>5} {'dtype':>7} {'expr':<24} {'numpy ms':>9} {'jitexpr ms':>10} "
+          f"{'two-step ms':>11} {'np/jx':>6}")
+    rng = np.random.default_rng(19)
+    for n in MATMUL_SIZES:
+        for dtype in ("float32", "float64"):
+            a = rng.standard_normal((n, n)).astype(dtype)
+            w = rng.standard_normal((n, n)).astype(dtype)
+            b = rng.standard_normal(n).astype(dtype)
+            files = {}
+            for name, arr in (("A", a), ("W", w), ("b", b), ("P", a @ w)):
+                files[name] = tmp / f"mm_{name}.npy"
+                np.save(files[name], arr)
+            reps = 3 if quick else max(3, int(2e9 / n**3))
+            for expr, numpy_fn in (
+                ("A @ W", lambda: a @ w),
+                ("maximum(A @ W + b, 0)", lambda: np.maximum(a @ w + b, 0)),
+            ):
+                if threadpool_limits is not None:
+                    with threadpool_limits(limits=threads, user_api="blas"):
+                        t_np = median_time(numpy_fn, reps)
+                else:
+                    t_np = median_time(numpy_fn, reps)
+                # OpenBLAS's threads spin-wait for a while after a call (about
+                # 0.1 s), taking a core from whatever runs next: let them sleep.
+                time.sleep(0.5)
+                r = jitexpr_bench(binary, expr, files, reps, threads)
+                two = None
+                if expr != "A @ W":
+                    prod = jitexpr_bench(binary, "A @ W", files, reps, threads)
+                    epi = jitexpr_bench(binary, "maximum(P + b, 0)", files, reps, threads)
+                    two = prod["median_s"] + epi["median_s"]
+                print(f"{n:>5} {dtype:>7} {expr:<24} {t_np * 1e3:>9.2f} "
+                      f"{r['median_s'] * 1e3:>10.2f} {fmt(two and two * 1e3):>11} "
+                      f"{t_np / r['median_s']:>6.2f}")
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument(
@@ -609,7 +667,17 @@ def main() -> int:
     p.add_argument(
         "--extra-only", action="store_true", help=f"time only {EXTRA_FILE.name}"
     )
+    p.add_argument(
+        "--matmul-only",
+        action="store_true",
+        help="time only the matrix-multiplication section (A @ W, maximum(A @ W + b, 0))",
+    )
     args = p.parse_args()
+    if args.matmul_only:
+        binary = build(args)
+        with tempfile.TemporaryDirectory(prefix="jitexpr-matmul-") as tmpdir:
+            matmul_section(Path(tmpdir), binary, args.quick)
+        return 0
     with_extra = args.extra_only or (not args.quick if args.extra is None else args.extra)
     sets = [] if args.extra_only else [(False, STANDARD)]
     if with_extra:

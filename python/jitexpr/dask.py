@@ -116,6 +116,8 @@ def evaluate(
     backend = _backend_name(backend)
     values = {name: _prepare(name, value) for name, value in values.items()}
 
+    if "@" in ex:  # matrix products are stages too
+        return _Stages(ex, values, backend, math).run()
     if reductions == 0:
         return _elementwise(ex, values, backend, math)
     if top is not None and reductions == 1:
@@ -287,7 +289,7 @@ class _Stages:
             return _reduce(
                 func, operand, axis, self.values, self.backend, self.math, keepdims=False
             )
-        text = self._text(root)
+        text = self._product(root) if _is_product(root) else self._text(root)
         result = _elementwise(text, self.values, self.backend, self.math)
         squeeze = self._squeezed_axes(text)
         return da.squeeze(result, axis=squeeze) if squeeze else result
@@ -304,7 +306,8 @@ class _Stages:
         pieces, at = [], start
         for call in _outer_reductions(node):
             s, e = self._span(call)
-            pieces += [self.source[at:s].decode(), self._reduction(call)]
+            name = self._product(call) if _is_product(call) else self._reduction(call)
+            pieces += [self.source[at:s].decode(), name]
             at = e
         pieces.append(self.source[at:end].decode())
         return "".join(pieces)
@@ -334,6 +337,23 @@ class _Stages:
             self.computed[key] = name
         return self.computed[key]
 
+    def _product(self, node):
+        """The name of a fresh variable holding ``node``'s matrix product: its
+        operands evaluated (as stages of their own), then multiplied block by
+        block (``_matmul``)."""
+        left, right = self._text(node.left), self._text(node.right)
+        key = ("@", left, right)
+        if key not in self.computed:
+            a = _elementwise(left, self.values, self.backend, self.math)
+            b = _elementwise(right, self.values, self.backend, self.math)
+            k = len(self.computed)
+            while f"__jx_r{k}" in self.values:
+                k += 1
+            name = f"__jx_r{k}"
+            self.values[name] = _matmul(a, b, self.backend, self.math)
+            self.computed[key] = name
+        return self.computed[key]
+
     def _squeezed_axes(self, text):
         """The axes the eager evaluation drops: of length 1 only because reductions
         along them kept them (every leaf of the final stage either does not reach
@@ -348,6 +368,74 @@ class _Stages:
             if all(p + r - ndim < 0 or self.reduced.get(n, -1) == p + r - ndim for n, r in ranks):
                 out.append(p)
         return tuple(out)
+
+
+def _is_product(node):
+    return isinstance(node, _ast.BinOp) and isinstance(node.op, _ast.MatMult)
+
+
+def _matmul(a, b, backend, math):
+    """``a @ b`` of two Dask arrays (NumPy's ``matmul`` rules, jitexpr's dtypes).
+
+    Two 2-d operands (1-d ones as a row or a column, the added axis removed after)
+    are a blockwise contraction: each pair of blocks along the inner axis is
+    multiplied by a jitexpr kernel, and the partial products of an output block are
+    added in block order by another (``|`` for bool). Operands of more than two
+    axes (batches) go through ``dask.array.matmul`` (NumPy's product per block).
+    """
+    signature = [("a", a.dtype.name), ("b", b.dtype.name)]
+    product = Kernel("a @ b", signature, backend, math)  # shapes and dtypes checked on the workers
+    dtype = np.dtype(product.dtype)
+    if a.ndim == 0 or b.ndim == 0:
+        raise error(
+            "Shape",
+            "matmul: a 0-d operand has no matrix axes",
+            "multiply by a scalar with `*`; `@` needs operands of at least one axis",
+        )
+    if a.ndim > 2 or b.ndim > 2:
+        return da.matmul(a, b).astype(dtype)
+    a2 = a[None, :] if a.ndim == 1 else a
+    b2 = b[:, None] if b.ndim == 1 else b
+    if not _math.isnan(a2.shape[1]) and not _math.isnan(b2.shape[0]) and a2.shape[1] != b2.shape[0]:
+        raise error(
+            "Shape",
+            f"matmul: inner dimensions do not match: {tuple(a.shape)} @ {tuple(b.shape)} "
+            f"({a2.shape[1]} is not {b2.shape[0]})",
+            "the last axis of the left operand must equal the second-to-last of the right "
+            "(the only one, if it is 1-d)",
+        )
+    # The inner axis chunked alike on both sides.
+    b2 = b2.rechunk({0: a2.chunks[1]})
+    add = Kernel("p | q" if dtype == np.bool_ else "p + q", [("p", dtype.name), ("q", dtype.name)], backend, math)
+    r = da.blockwise(
+        _contract,
+        "ik",
+        a2,
+        "ij",
+        b2,
+        "jk",
+        dtype=dtype,
+        token="jitexpr-matmul",
+        concatenate=False,
+        product=product,
+        add=add,
+        dtype_str=dtype.str,
+    )
+    if a.ndim == 1:
+        r = r[0]
+    if b.ndim == 1:
+        r = r[..., 0]
+    return r
+
+
+def _contract(a_blocks, b_blocks, *, product, add, dtype_str):
+    """One output block: the sum, in block order, of the products of the blocks
+    along the inner axis (lists, as ``blockwise(concatenate=False)`` passes them)."""
+    # An axis always has a block (of length 0 when the axis is empty).
+    total = np.asarray(product(a_blocks[0], b_blocks[0]))
+    for x, y in zip(a_blocks[1:], b_blocks[1:]):
+        total = np.asarray(add(total, np.asarray(product(x, y))))
+    return total.astype(np.dtype(dtype_str), copy=False)
 
 
 def _is_reduction(node):
@@ -365,7 +453,7 @@ def _outer_reductions(node):
     stack = [node]  # a loop, not recursion: deep expressions have deep trees
     while stack:
         for child in _ast.iter_child_nodes(stack.pop()):
-            if _is_reduction(child):
+            if _is_reduction(child) or _is_product(child):
                 found.append(child)
             else:
                 stack.append(child)

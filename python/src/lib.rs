@@ -325,7 +325,11 @@ impl Priced {
         let summary = kernel.compiled().optimized.summary();
         let cheap = summary.reads.len() + summary.operations + summary.reductions;
         let mut ns = 0.5 * cheap as f64 + heavy * summary.math as f64;
-        let elementwise = summary.reductions == 0;
+        // A product's result is not the inputs' broadcast (`new_result`),
+        // and its work grows with the inner dimension: price it as many
+        // math functions, so its calls release the GIL and are watched.
+        ns += 20.0 * heavy * summary.matmuls as f64;
+        let elementwise = summary.reductions == 0 && summary.matmuls == 0;
         let reads: Vec<(usize, String)> = summary
             .reads
             .iter()

@@ -10,6 +10,7 @@ import pytest
 da = pytest.importorskip("dask.array")
 distributed = pytest.importorskip("distributed")
 
+import jitexpr  # noqa: E402
 import jitexpr.dask as jd  # noqa: E402
 from dask.blockwise import Blockwise  # noqa: E402
 
@@ -117,3 +118,36 @@ def test_complex_passes_through(data):
     np.testing.assert_allclose(r.compute(), np.abs(zz) ** 2 + (zz * np.conj(zz)).real * 1j, rtol=1e-14)
     s = jd.evaluate("sum(exp(1j * x))", x=arrays["x"]).compute()
     np.testing.assert_allclose(s, np.exp(1j * np_["x"]).sum(), rtol=1e-12)
+
+
+def test_matrix_products_contract_blocks_then_apply_the_epilogue(data):
+    """`@` over chunked 2-d arrays: blocks multiplied by jitexpr kernels and the
+    partial products summed per output block, the expression around it after."""
+    arrays, np_ = data
+    x, v, n = arrays["x"], arrays["v"], arrays["n"]
+    rng = da.random.default_rng(1)
+    w = rng.random((500, 130), chunks=(90, 60))  # inner axis chunked unlike x's
+    b = np.linspace(-1, 1, 130)
+    W = w.compute()
+    cases = [
+        ("x @ w", np_["x"] @ W),
+        ("maximum(x @ w - 120 + b, 0)", np.maximum(np_["x"] @ W - 120 + b, 0)),
+        ("x @ v", np_["x"] @ np_["v"]),
+        ("v @ w", np_["v"] @ W),
+        ("sum((x @ w - 100)**2)", np.sum((np_["x"] @ W - 100) ** 2)),
+        ("(x - mean(x)) @ w", (np_["x"] - np_["x"].mean()) @ W),
+    ]
+    for ex, want in cases:
+        r = jd.evaluate(ex, x=x, w=w, b=b, v=v)
+        assert isinstance(r, da.Array), ex
+        got = r.compute()
+        assert got.shape == want.shape and got.dtype == want.dtype, ex
+        # Sums of 500 products of ~0.25, in another order: to rounding (1e-13 absolute).
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-9, err_msg=ex)
+    # Integers: exact, int32 wrapping as NumPy's.
+    m = n[:, :40].astype(np.int32) * 1000003
+    got = jd.evaluate("m @ n", m=m.T, n=n).compute()
+    want = np_["n"][:, :40].T.astype(np.int32) * np.int32(1000003) @ np_["n"]
+    assert got.dtype == want.dtype and np.array_equal(got, want)
+    with pytest.raises(jitexpr.JitexprShapeError, match="inner dimensions"):
+        jd.evaluate("x @ x", x=x)

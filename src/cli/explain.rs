@@ -111,6 +111,10 @@ pub fn explain_parsed(
         lowered.live_nodes(),
         optimized.live_nodes()
     ));
+    out.push_str(&format!(
+        "\n== stages\n{}",
+        crate::ir::stage::describe(&optimized)
+    ));
     if code.cranelift {
         let t = Instant::now();
         let interpreted = JitProgram::compile(&optimized, true, Tiering::Interpreted)?;

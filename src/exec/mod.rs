@@ -57,6 +57,12 @@ pub(crate) fn evaluate_bound(
             Array::from_scalars(program.dtype(), &shapes.output, &flat)
                 .ok_or_else(|| Error::internal("result does not match its shape"))?
         }
+        Prepared::Jit(jit) if jit.has_products() => {
+            // Products write their results tile by tile: into zeros.
+            let mut out = zeros(program.dtype(), &shapes.output, order)?;
+            run::run_view(jit, &inputs, &shapes, &mut out.view_mut(), cancel)?;
+            return Ok(out);
+        }
         Prepared::Jit(jit) => {
             return call::new_array(program.dtype(), &shapes.output, order, |out| {
                 run::run(jit, &inputs, &shapes, out, cancel)
@@ -104,6 +110,9 @@ pub(crate) fn evaluate_into(
             let flat: Vec<_> = values.iter().copied().collect();
             out.assign_scalars(&flat);
             Ok(())
+        }
+        Prepared::Jit(jit) if jit.has_products() => {
+            run::run_view(jit, &inputs, &shapes, out, cancel)
         }
         Prepared::Jit(jit) => {
             let shape = out.shape().to_vec();

@@ -25,6 +25,11 @@ pub enum Lowering {
     Clip,
     /// Conversion to a dtype.
     Cast(DType),
+    /// The operand itself (numexpr's `copy`: a new array of its values).
+    Copy,
+    /// Ones of the operand's shape and dtype (`True` for bool, as NumPy's
+    /// `ones_like`).
+    OnesLike,
     /// A reduction with an optional `axis=` keyword.
     Reduce(ReduceOp),
 }
@@ -107,6 +112,18 @@ const OTHERS: &[Function] = &[
         "x limited to [lo, hi]: minimum(hi, maximum(lo, x)); NaN propagates",
     ),
     special("degrees", &["x"], Lowering::Degrees, "radians to degrees"),
+    special(
+        "copy",
+        &["x"],
+        Lowering::Copy,
+        "x itself, as a new array (numexpr's copy)",
+    ),
+    special(
+        "ones_like",
+        &["x"],
+        Lowering::OnesLike,
+        "ones of x's shape and dtype (True for bool)",
+    ),
     special("radians", &["x"], Lowering::Radians, "degrees to radians"),
     special(
         "bool",

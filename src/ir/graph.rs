@@ -72,6 +72,11 @@ pub enum Node {
     /// along one axis (kept with length 1, so the result broadcasts against
     /// its operand). Negative axes count from the end.
     Reduce(ReduceOp, NodeId, Option<i64>),
+    /// `a @ b`: NumPy's `matmul` (1-d operands promoted and the added axis
+    /// removed, leading axes broadcast). Not elementwise: like a reduction it
+    /// ends a stage, its operands are computed first and its value is a leaf
+    /// of the stages that read it (`ir::stage`).
+    MatMul(NodeId, NodeId),
 }
 
 impl Node {
@@ -80,7 +85,7 @@ impl Node {
         match *self {
             Node::Input(_) | Node::Const(_) => vec![],
             Node::Cast(a) | Node::Unary(_, a) | Node::Reduce(_, a, _) => vec![a],
-            Node::Binary(_, a, b) => vec![a, b],
+            Node::Binary(_, a, b) | Node::MatMul(a, b) => vec![a, b],
             Node::Select(c, a, b) => vec![c, a, b],
         }
     }
@@ -95,6 +100,7 @@ impl Node {
             Node::Binary(op, a, b) => Node::Binary(op, f(a), f(b)),
             Node::Select(c, a, b) => Node::Select(f(c), f(a), f(b)),
             Node::Reduce(op, a, axis) => Node::Reduce(op, f(a), axis),
+            Node::MatMul(a, b) => Node::MatMul(f(a), f(b)),
         }
     }
 }
@@ -268,6 +274,7 @@ impl Program {
             math: 0,
             operations: 0,
             reductions: 0,
+            matmuls: 0,
         };
         for id in g.ids().filter(|id| live[id.index()]) {
             match g.node(id) {
@@ -278,6 +285,7 @@ impl Program {
                 }
                 Node::Const(_) => {}
                 Node::Reduce(..) => s.reductions += 1,
+                Node::MatMul(..) => s.matmuls += 1,
                 Node::Unary(op, _) if op.implementation().is_math() => s.math += 1,
                 Node::Binary(op, ..) if op.implementation().is_math() => s.math += 1,
                 Node::Cast(_) | Node::Unary(..) | Node::Binary(..) | Node::Select(..) => {
@@ -309,6 +317,8 @@ pub struct Summary<'a> {
     pub operations: usize,
     /// Reductions (`sum`, `max`, … over all elements or an axis).
     pub reductions: usize,
+    /// Matrix products (`@`): like reductions, not elementwise.
+    pub matmuls: usize,
 }
 
 /// The text form, one node per line, only nodes the result depends on:
@@ -341,6 +351,7 @@ impl fmt::Display for Program {
                 Node::Unary(op, a) => writeln!(f, "{}.{ty} {a}", op.name())?,
                 Node::Binary(op, a, b) => writeln!(f, "{}.{ty} {a}, {b}", op.name())?,
                 Node::Select(c, a, b) => writeln!(f, "select.{ty} {c}, {a}, {b}")?,
+                Node::MatMul(a, b) => writeln!(f, "matmul.{ty} {a}, {b}")?,
                 Node::Reduce(op, a, None) => writeln!(f, "{}.{ty} {a}", op.name())?,
                 Node::Reduce(op, a, Some(axis)) => {
                     writeln!(f, "{}.{ty} {a}, axis={axis}", op.name())?

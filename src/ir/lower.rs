@@ -117,10 +117,10 @@ impl<'a> Lowerer<'a> {
                 op_span,
                 lhs,
                 rhs,
-            } => {
-                let op = binary_op(*op);
-                self.binary(op, *lhs, *rhs, *op_span)
-            }
+            } => match binary_op(*op) {
+                Some(op) => self.binary(op, *lhs, *rhs, *op_span),
+                None => self.matmul(*lhs, *rhs, *op_span),
+            },
             ExprKind::Call {
                 func,
                 func_span,
@@ -321,6 +321,41 @@ impl<'a> Lowerer<'a> {
         Ok(Value::Node(node))
     }
 
+    /// `a @ b`: both operands must be arrays (a literal has no axes, NumPy's
+    /// "does not have enough dimensions"); computed in their promoted dtype
+    /// (`float16` in `float32`, rounded once at the end; `bool` as NumPy's
+    /// or of ands), integers wrapping in their own type.
+    fn matmul(&mut self, lhs: ExprId, rhs: ExprId, op_span: Span) -> Result<Value> {
+        let (a, b) = (
+            self.matmul_operand(lhs, op_span)?,
+            self.matmul_operand(rhs, op_span)?,
+        );
+        let common = crate::types::promote(self.graph.dtype(a), self.graph.dtype(b));
+        let compute = common.compute();
+        let a = self.graph.cast(a, compute, self.span(lhs));
+        let b = self.graph.cast(b, compute, self.span(rhs));
+        Ok(Value::Node(self.add_computed(
+            Node::MatMul(a, b),
+            common,
+            op_span,
+        )))
+    }
+
+    /// An operand of `@`: an array, not a literal.
+    fn matmul_operand(&self, id: ExprId, op_span: Span) -> Result<NodeId> {
+        match self.value(id) {
+            Value::Node(n) => Ok(n),
+            Value::Weak(_) => Err(Error::new(
+                ErrorKind::Shape,
+                "matmul: a scalar operand does not have enough dimensions",
+            )
+            .at(self.span(id))
+            .with_label("a number, not an array")
+            .with_secondary(op_span, "`@` needs arrays of at least 1 dimension")
+            .with_help("to scale every element write `*`")),
+        }
+    }
+
     /// Arithmetic on two weak values stays weak (a comparison gives a bool constant).
     fn fold_weak(&mut self, op: BinaryOp, a: NodeId, b: NodeId, node: NodeId) -> Value {
         let (Some(x), Some(y)) = (self.graph.as_const(a), self.graph.as_const(b)) else {
@@ -411,6 +446,22 @@ impl<'a> Lowerer<'a> {
                     d if d.is_int() => Ok(Value::Node(x)),
                     _ => self.unary(UnaryOp::Rint, Value::Node(x), func_span, span),
                 }
+            }
+            Lowering::Copy => Ok(Value::Node(self.materialize_default(arg(0).0, arg(0).1)?)),
+            Lowering::OnesLike => {
+                // where(isnan(x), 1, 1): x's shape (the optimizer keeps a
+                // `where` whose condition could widen the result), x's
+                // dtype, and one per element whatever the values.
+                let x = self.materialize_default(arg(0).0, arg(0).1)?;
+                let dtype = self.graph.dtype(x);
+                let nan = self.unary(UnaryOp::IsNan, Value::Node(x), func_span, span)?;
+                let nan = self.materialize_default(nan, span)?;
+                let one = self.graph.constant(Scalar::one(dtype.compute()), func_span);
+                Ok(Value::Node(self.add_computed(
+                    Node::Select(nan, one, one),
+                    dtype,
+                    func_span,
+                )))
             }
             Lowering::Where => {
                 let (c, cspan) = arg(0);
@@ -785,9 +836,12 @@ fn check_call(
     Ok(())
 }
 
-fn binary_op(op: ast::BinaryOp) -> BinaryOp {
+/// The IR's elementwise operation for an AST operator; `None` for `@`,
+/// which is not elementwise (`Node::MatMul`).
+fn binary_op(op: ast::BinaryOp) -> Option<BinaryOp> {
     use ast::BinaryOp as A;
-    match op {
+    Some(match op {
+        A::MatMul => return None,
         A::Add => BinaryOp::Add,
         A::Sub => BinaryOp::Sub,
         A::Mul => BinaryOp::Mul,
@@ -806,5 +860,5 @@ fn binary_op(op: ast::BinaryOp) -> BinaryOp {
         A::Ne => BinaryOp::Ne,
         A::Ge => BinaryOp::Ge,
         A::Gt => BinaryOp::Gt,
-    }
+    })
 }

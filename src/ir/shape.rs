@@ -29,6 +29,104 @@ pub fn broadcast_into(acc: &mut Vec<usize>, b: &[usize]) -> bool {
     true
 }
 
+/// The dimensions of a matrix product `a @ b` (NumPy's `matmul`): operand
+/// shapes `(..., n, k)` and `(..., k, m)` give `(..., n, m)`, the leading
+/// (batch) axes broadcast; a 1-d `a` is read as `(1, k)` and a 1-d `b` as
+/// `(k, 1)`, and the added axis is removed from the result.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MatMulShape {
+    /// The broadcast batch axes.
+    pub batch: Vec<usize>,
+    /// Rows of the product (1 for a 1-d `a`).
+    pub n: usize,
+    /// The inner (summed) dimension.
+    pub k: usize,
+    /// Columns of the product (1 for a 1-d `b`).
+    pub m: usize,
+    /// `a` is 1-d: the result has no row axis.
+    pub a_vector: bool,
+    /// `b` is 1-d: the result has no column axis.
+    pub b_vector: bool,
+}
+
+/// Why two shapes cannot be multiplied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MatMulMismatch {
+    /// Operand `0` or `1` is 0-d.
+    Scalar(usize),
+    /// `a`'s last axis differs from `b`'s second-to-last (first, if 1-d).
+    Inner,
+    /// The batch axes do not broadcast.
+    Batch,
+}
+
+impl MatMulShape {
+    /// The product's dimensions, or why there is none.
+    pub fn of(a: &[usize], b: &[usize]) -> std::result::Result<MatMulShape, MatMulMismatch> {
+        let (a_vector, b_vector) = (a.len() == 1, b.len() == 1);
+        let (&k, rest_a) = a.split_last().ok_or(MatMulMismatch::Scalar(0))?;
+        let (n, batch_a) = match rest_a.split_last() {
+            Some((&n, batch)) => (n, batch),
+            None => (1, rest_a),
+        };
+        let (&m, rest_b) = b.split_last().ok_or(MatMulMismatch::Scalar(1))?;
+        let (kb, m, batch_b) = match rest_b.split_last() {
+            Some((&kb, batch)) => (kb, m, batch),
+            None => (m, 1, rest_b),
+        };
+        if k != kb {
+            return Err(MatMulMismatch::Inner);
+        }
+        let batch = broadcast(batch_a, batch_b).ok_or(MatMulMismatch::Batch)?;
+        Ok(MatMulShape {
+            batch,
+            n,
+            k,
+            m,
+            a_vector,
+            b_vector,
+        })
+    }
+
+    /// The number of matrices multiplied (the product of the batch axes).
+    pub fn batches(&self) -> usize {
+        self.batch.iter().product()
+    }
+
+    /// The result's shape: `batch + (n, m)` without the axes of 1-d operands.
+    pub fn output(&self) -> Vec<usize> {
+        let mut s = self.batch.clone();
+        if !self.a_vector {
+            s.push(self.n);
+        }
+        if !self.b_vector {
+            s.push(self.m);
+        }
+        s
+    }
+
+    /// `batch + (n, m)`: the result with every axis.
+    pub fn full(&self) -> Vec<usize> {
+        let mut s = self.batch.clone();
+        s.extend([self.n, self.m]);
+        s
+    }
+
+    /// `a`'s shape as `batch + (n, k)`, the 1-d operand with its axis added.
+    pub fn full_a(&self) -> Vec<usize> {
+        let mut s = self.batch.clone();
+        s.extend([self.n, self.k]);
+        s
+    }
+
+    /// `b`'s shape as `batch + (k, m)`.
+    pub fn full_b(&self) -> Vec<usize> {
+        let mut s = self.batch.clone();
+        s.extend([self.k, self.m]);
+        s
+    }
+}
+
 /// `(3, 4)`, `(5,)`, `()`: NumPy's way of writing a shape.
 pub fn format_shape(shape: &[usize]) -> String {
     match shape {
@@ -149,6 +247,12 @@ pub fn infer(program: &Program, input_shapes: &[Vec<usize>]) -> Result<Shapes> {
                         .with_help("dimensions must be equal or 1, compared from the last one")
                     })?
             }
+            Node::MatMul(a, b) => {
+                let (sa, sb) = (get(a, &shapes), get(b, &shapes));
+                let dims = MatMulShape::of(sa, sb)
+                    .map_err(|why| matmul_error(program, id, (a, sa), (b, sb), why))?;
+                dims.output()
+            }
             Node::Reduce(op, a, axis) => {
                 let sa = get(a, &shapes);
                 match axis {
@@ -189,6 +293,48 @@ pub fn infer(program: &Program, input_shapes: &[Vec<usize>]) -> Result<Shapes> {
         roots: Vec::new(),
         output,
     })
+}
+
+/// The shape error of matrix product `id` of `a` and `b`, at its `@`.
+fn matmul_error(
+    program: &Program,
+    id: NodeId,
+    (a, sa): (NodeId, &[usize]),
+    (b, sb): (NodeId, &[usize]),
+    why: MatMulMismatch,
+) -> Error {
+    let g = &program.graph;
+    let (fa, fb) = (format_shape(sa), format_shape(sb));
+    let (message, help) = match why {
+        MatMulMismatch::Scalar(k) => (
+            format!("matmul: operand {k} is 0-d, it does not have enough dimensions"),
+            "`@` multiplies arrays of at least 1 dimension; to scale write `*`".to_string(),
+        ),
+        MatMulMismatch::Inner => (
+            format!(
+                "matmul: inner dimensions do not match: {fa} @ {fb} ({} is not {})",
+                sa.last().copied().unwrap_or(0),
+                if sb.len() == 1 {
+                    sb[0]
+                } else {
+                    sb[sb.len() - 2]
+                }
+            ),
+            "the last axis of the left operand must equal the second-to-last of the right \
+             (the only one, if it is 1-d)"
+                .to_string(),
+        ),
+        MatMulMismatch::Batch => (
+            format!("matmul: batch axes of {fa} and {fb} could not be broadcast together"),
+            "axes before the last two must be equal or 1, compared from the last one".to_string(),
+        ),
+    };
+    Error::new(ErrorKind::Shape, message)
+        .at(g.span(id))
+        .with_label(format!("`@` of {fa} and {fb}"))
+        .with_secondary(g.span(a), format!("shape {fa}"))
+        .with_secondary(g.span(b), format!("shape {fb}"))
+        .with_help(help)
 }
 
 /// The final shape: the root's shape without the axes that exist only because

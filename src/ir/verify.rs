@@ -38,7 +38,11 @@ pub fn verify(program: &Program) -> Result<()> {
             Node::Cast(a) if d(a) == dtype => return fail("cast to the same dtype".into()),
             Node::Cast(_) => {}
             // float16 is storage only: operations compute in float32.
-            Node::Unary(..) | Node::Binary(..) | Node::Select(..) | Node::Reduce(..)
+            Node::Unary(..)
+            | Node::Binary(..)
+            | Node::Select(..)
+            | Node::Reduce(..)
+            | Node::MatMul(..)
                 if dtype == DType::Float16
                     || node.operands().iter().any(|&a| d(a) == DType::Float16) =>
             {
@@ -70,6 +74,11 @@ pub fn verify(program: &Program) -> Result<()> {
                         d(a),
                         d(b)
                     ));
+                }
+            }
+            Node::MatMul(a, b) => {
+                if d(a) != dtype || d(b) != dtype {
+                    return fail(format!("matmul of {} and {} typed {dtype}", d(a), d(b)));
                 }
             }
             Node::Reduce(op, a, _) => {

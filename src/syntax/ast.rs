@@ -326,6 +326,8 @@ pub enum BinaryOp {
     Sub,
     /// `*`
     Mul,
+    /// `@` (matrix multiplication, NumPy's `matmul`)
+    MatMul,
     /// `/` (true division)
     Div,
     /// `//` (floor division)
@@ -365,6 +367,7 @@ impl BinaryOp {
             BinaryOp::Add => "+",
             BinaryOp::Sub => "-",
             BinaryOp::Mul => "*",
+            BinaryOp::MatMul => "@",
             BinaryOp::Div => "/",
             BinaryOp::FloorDiv => "//",
             BinaryOp::Mod => "%",

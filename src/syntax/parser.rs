@@ -34,7 +34,7 @@ const PREFIX_BP: u8 = 80;
 /// | 40    | `&`                        | left                   |
 /// | 50    | `<< >>`                    | left                   |
 /// | 60    | `+ -`                      | left                   |
-/// | 70    | `* / // %`                 | left                   |
+/// | 70    | `* @ / // %`               | left                   |
 /// | 80    | prefix `- + ~`             | prefix                 |
 /// | 90    | `**`                       | right                  |
 ///
@@ -57,6 +57,7 @@ pub fn infix_binding_power(token: Token) -> Option<(BinaryOp, u8, u8)> {
         Token::Plus => (Add, 60),
         Token::Minus => (Sub, 60),
         Token::Star => (Mul, 70),
+        Token::At => (MatMul, 70),
         Token::Slash => (Div, 70),
         Token::SlashSlash => (FloorDiv, 70),
         Token::Percent => (Mod, 70),
@@ -560,13 +561,6 @@ impl Parser<'_> {
                     .with_help("jitexpr applies the expression to every element already"),
                 _ => return None,
             },
-            Token::At => Error::new(
-                ErrorKind::Unsupported,
-                "matrix multiplication `@` is not supported yet",
-            )
-            .at(tok.span)
-            .with_label("reserved for matrix multiplication")
-            .with_help("for elementwise multiplication write `*`"),
             Token::Dot => syntax("attribute access is not supported")
                 .with_label("`.` after an expression")
                 .with_help("only `.real`, `.imag` and `.conj()` are; otherwise expressions combine variables with operators and functions"),

@@ -342,3 +342,78 @@ fn flat_runs_give_the_general_results_or_decline() {
     ];
     assert!(untouched(&k, &bigs, 1 << 20));
 }
+
+/// numexpr's `copy(x)` is x's values in a new array; `ones_like(x)` is ones
+/// of x's shape and dtype (`True` for bool, as NumPy's `ones_like`; numexpr
+/// rejects bool), whatever the values (NaN, ±inf, -0) and on every backend.
+#[test]
+fn copy_and_ones_like_keep_shape_and_dtype() {
+    let wide = array![
+        1.0,
+        9.0,
+        f64::NAN,
+        9.0,
+        f64::NEG_INFINITY,
+        9.0,
+        -0.0,
+        9.0,
+        3.5,
+        9.0
+    ];
+    let strided = wide.slice(s![..;2]);
+    let i8s = array![[-128i8, 0, 127], [5, -1, 3]];
+    let bools = array![true, false, false];
+    let f32s = array![[f32::INFINITY], [-0.0], [1e-45]];
+    let empty = Array2::<f64>::zeros((0, 4));
+    let row = array![10.0f32, 20.0, 30.0];
+    let vars = Vars::new()
+        .with("s", &strided)
+        .with("i", &i8s)
+        .with("b", &bools)
+        .with("f", &f32s)
+        .with("e", &empty)
+        .with("row", &row);
+    let gpu = jitexpr::evaluate_with(
+        "row",
+        &Vars::new().with("row", &row),
+        Options::with_backend(Backend::Gpu),
+    )
+    .is_ok();
+    let mut backends = vec![Backend::Jit, Backend::Interpreter];
+    if gpu {
+        backends.push(Backend::Gpu);
+    }
+    for backend in backends {
+        let opts = Options::with_backend(backend);
+        let names: &[&str] = if backend == Backend::Gpu {
+            &["f", "b", "row"]
+        } else {
+            &["s", "i", "b", "f", "e", "row"]
+        };
+        for &name in names {
+            let x = vars.get(name).unwrap().to_owned();
+            let copy = jitexpr::evaluate_with(&format!("copy({name})"), &vars, opts).unwrap();
+            assert_eq!(copy.dtype(), x.dtype(), "{backend:?} copy({name})");
+            assert_eq!(copy.shape(), x.shape(), "{backend:?} copy({name})");
+            let bits = |a: &Array| a.to_scalars().iter().map(|v| v.bits()).collect::<Vec<_>>();
+            assert_eq!(bits(&copy), bits(&x), "{backend:?} copy({name})");
+            let ones = jitexpr::evaluate_with(&format!("ones_like({name})"), &vars, opts).unwrap();
+            assert_eq!(ones.dtype(), x.dtype(), "{backend:?} ones_like({name})");
+            assert_eq!(ones.shape(), x.shape(), "{backend:?} ones_like({name})");
+            let one = jitexpr::Scalar::one(x.dtype()).bits();
+            assert!(
+                ones.to_scalars().iter().all(|v| v.bits() == one),
+                "{backend:?} ones_like({name}): {:?}",
+                ones.to_scalars()
+            );
+        }
+        // It broadcasts like x and sums to x's size.
+        let r = jitexpr::evaluate_with("ones_like(f) * row", &vars, opts).unwrap();
+        assert_eq!(r.shape(), &[3, 3], "{backend:?}");
+        let want: Vec<f64> = [10.0, 20.0, 30.0].repeat(3);
+        let got: Vec<f64> = r.to_scalars().iter().map(|v| v.to_f64()).collect();
+        assert_eq!(got, want, "{backend:?}");
+        let r = jitexpr::evaluate_with("sum(ones_like(f))", &vars, opts).unwrap();
+        assert_eq!(r.to_scalars()[0].to_f64(), 3.0, "{backend:?}");
+    }
+}

@@ -501,17 +501,55 @@ fn conditional_expression_says_use_where() {
 }
 
 #[test]
-fn matmul_is_unsupported() {
-    let e = err("a @ b");
+fn matmul_of_a_literal_has_no_dimensions() {
+    let e = err("a @ 2");
     check(
         &e,
-        ErrorKind::Unsupported,
-        "matrix multiplication `@` is not supported yet",
-        2..3,
-        Some("for elementwise multiplication write `*`"),
+        ErrorKind::Shape,
+        "matmul: a scalar operand does not have enough dimensions",
+        4..5,
+        Some("to scale every element write `*`"),
     );
-    assert_eq!(e.label(), Some("reserved for matrix multiplication"));
-    insta::assert_snapshot!("matmul", e.render());
+    assert_eq!(e.label(), Some("a number, not an array"));
+    insta::assert_snapshot!("matmul_literal", e.render());
+}
+
+#[test]
+fn matmul_inner_mismatch_points_at_the_operator_with_both_shapes() {
+    let a = ndarray::ArrayD::<f64>::zeros(ndarray::IxDyn(&[2, 3]));
+    let b = ndarray::ArrayD::<f64>::zeros(ndarray::IxDyn(&[4, 5]));
+    let vars = jitexpr::Vars::new().with("a", &a).with("b", &b);
+    let e = jitexpr::evaluate("sum(a @ b)", &vars).unwrap_err();
+    check(
+        &e,
+        ErrorKind::Shape,
+        "matmul: inner dimensions do not match: (2, 3) @ (4, 5) (3 is not 4)",
+        6..7,
+        Some(
+            "the last axis of the left operand must equal the second-to-last of the right \
+             (the only one, if it is 1-d)",
+        ),
+    );
+    assert_eq!(e.label(), Some("`@` of (2, 3) and (4, 5)"));
+    insta::assert_snapshot!("matmul_inner_mismatch", e.render());
+    // Batch axes that do not broadcast, and a 0-d operand.
+    let c = ndarray::ArrayD::<f64>::zeros(ndarray::IxDyn(&[3, 2, 4]));
+    let d = ndarray::ArrayD::<f64>::zeros(ndarray::IxDyn(&[2, 4, 1]));
+    let vars = jitexpr::Vars::new().with("c", &c).with("d", &d);
+    let e = jitexpr::evaluate("c @ d", &vars).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Shape);
+    assert!(
+        e.message()
+            .contains("batch axes of (3, 2, 4) and (2, 4, 1)"),
+        "{e:?}"
+    );
+    let z = ndarray::arr0(1.0).into_dyn();
+    let vars = jitexpr::Vars::new().with("c", &c).with("z", &z);
+    let e = jitexpr::evaluate("z @ c", &vars).unwrap_err();
+    assert_eq!(
+        e.message(),
+        "matmul: operand 0 is 0-d, it does not have enough dimensions"
+    );
 }
 
 #[test]

@@ -394,6 +394,7 @@ golden! {
     casts => "casts.json",
     compound => "compound.json",
     complex => "complex.json",
+    matmul => "matmul.json",
 }
 
 #[test]

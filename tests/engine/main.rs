@@ -15,3 +15,4 @@ mod golden;
 mod grammar;
 mod ir_snapshots;
 mod jit;
+mod matmul;

@@ -12,10 +12,11 @@ use crate::array::{ArrayView, Element, each};
 use crate::cancel::Cancel;
 use crate::error::{Error, ErrorKind, Result};
 use crate::ir::graph::{Node, NodeId, Program};
-use crate::ir::op::ReduceOp;
+use crate::ir::op::{BinaryOp, ReduceOp};
 use crate::ir::scalar::{self, ReduceError};
+use crate::ir::shape::MatMulShape;
 use crate::ir::shape::{Shapes, normalize_axis};
-use crate::ir::stage::{stage_nodes, stages};
+use crate::ir::stage::{Then, is_leaf, stage_nodes, stages};
 use crate::types::{DType, Scalar};
 
 /// Elements evaluated per node before moving to the next node.
@@ -41,8 +42,13 @@ pub fn run(
     }
     let mut result = None;
     for stage in stages(program) {
+        if stage.then == Then::Product {
+            let product = product(program, stage.root, &leaves, shapes)?;
+            leaves.insert(stage.root, product);
+            continue;
+        }
         let values = elementwise(program, stage.root, shapes.of(stage.root), &leaves, cancel)?;
-        match stage.reduce {
+        match stage.reduce() {
             Some(r) => {
                 let Node::Reduce(op, operand, axis) = g.node(r) else {
                     return Err(Error::internal(format!(
@@ -54,6 +60,9 @@ pub fn run(
                         crate::ir::stage::empty_reduction(program, r, op)
                     })?;
                 leaves.insert(r, reduced);
+            }
+            None if stage.then == Then::Keep => {
+                leaves.insert(stage.root, values);
             }
             None => result = Some(values),
         }
@@ -86,7 +95,7 @@ fn elementwise(
                     })?;
                 Some(view.into_iter())
             }
-            None if matches!(g.node(id), Node::Input(_) | Node::Reduce(..)) => {
+            None if is_leaf(g.node(id)) => {
                 return Err(Error::internal(format!("leaf {id} has no value")));
             }
             None => None,
@@ -128,7 +137,7 @@ fn elementwise(
                         .zip(at(a).iter().zip(at(b)))
                         .map(|(&c, (&x, &y))| scalar::select(c, x, y))
                         .collect(),
-                    Node::Input(_) | Node::Reduce(..) => {
+                    Node::Input(_) | Node::Reduce(..) | Node::MatMul(..) => {
                         return Err(Error::internal(format!("leaf {id} has no reader")));
                     }
                 }
@@ -153,6 +162,81 @@ fn too_large(program: &Program, node: NodeId, shape: &[usize]) -> Error {
     .at(program.graph.span(node))
     .with_label("this value is too large for memory")
     .with_help("check the shapes of the inputs: broadcasting may have multiplied them")
+}
+
+/// The value of product node `m` (`a @ b`, NumPy's `matmul`) from its
+/// operands' values (leaves, or kept by `Then::Keep` stages): each element
+/// the sum over the inner axis, in order from 0, of `ir::scalar`'s products,
+/// starting from 0 (for bool, the or of the ands).
+fn product(
+    program: &Program,
+    m: NodeId,
+    leaves: &HashMap<NodeId, ArrayD<Scalar>>,
+    shapes: &Shapes,
+) -> Result<ArrayD<Scalar>> {
+    let g = &program.graph;
+    let Node::MatMul(a, b) = g.node(m) else {
+        return Err(Error::internal(format!("{m} is not a product")));
+    };
+    let value = |x: NodeId| {
+        leaves
+            .get(&x)
+            .ok_or_else(|| Error::internal(format!("operand {x} of {m} has no value")))
+    };
+    let (va, vb) = (value(a)?, value(b)?);
+    let dims = MatMulShape::of(va.shape(), vb.shape())
+        .map_err(|_| Error::internal(format!("operands of {m} do not multiply")))?;
+    if dims.output() != shapes.of(m) {
+        return Err(Error::internal(format!("{m}: product shape differs")));
+    }
+    let dtype = g.dtype(m);
+    let (add, mul) = if dtype == DType::Bool {
+        (BinaryOp::BitOr, BinaryOp::BitAnd)
+    } else {
+        (BinaryOp::Add, BinaryOp::Mul)
+    };
+    // 1-d operands: `a` as a row (1, k), `b` as a column (k, 1); then the
+    // batch axes broadcast.
+    let full = |v: ArrayViewD<'_, Scalar>, shape: Vec<usize>| {
+        v.broadcast(IxDyn(&shape))
+            .map(|x| x.iter().copied().collect::<Vec<_>>())
+            .ok_or_else(|| Error::internal(format!("operand of {m} does not broadcast")))
+    };
+    let fa = match va.ndim() {
+        1 => full(va.view().insert_axis(Axis(0)), dims.full_a())?,
+        _ => full(va.view(), dims.full_a())?,
+    };
+    let fb = match vb.ndim() {
+        1 => full(vb.view().insert_axis(Axis(1)), dims.full_b())?,
+        _ => full(vb.view(), dims.full_b())?,
+    };
+    let (nb, n, k, mm) = (dims.batches(), dims.n, dims.k, dims.m);
+    let fa = ndarray::Array3::from_shape_vec((nb, n, k), fa)
+        .map_err(|e| Error::internal(e.to_string()))?;
+    let fb = ndarray::Array3::from_shape_vec((nb, k, mm), fb)
+        .map_err(|e| Error::internal(e.to_string()))?;
+    let zero = Scalar::zero(dtype);
+    let too_large = || too_large(program, m, &dims.output());
+    let len = nb
+        .checked_mul(n)
+        .and_then(|x| x.checked_mul(mm))
+        .ok_or_else(too_large)?;
+    let mut out = Vec::new();
+    out.try_reserve_exact(len).map_err(|_| too_large())?;
+    for q in 0..nb {
+        for i in 0..n {
+            for j in 0..mm {
+                let mut acc = zero;
+                for p in 0..k {
+                    acc =
+                        scalar::binary(add, acc, scalar::binary(mul, fa[[q, i, p]], fb[[q, p, j]]));
+                }
+                out.push(acc);
+            }
+        }
+    }
+    ArrayD::from_shape_vec(IxDyn(&dims.output()), out)
+        .map_err(|e| Error::internal(format!("product shape: {e}")))
 }
 
 /// Reduces all of `values` (0-d result) or along `axis` (kept with length 1).

@@ -180,7 +180,7 @@ impl Interp {
                     at.insert(n, Src::Slot(slot));
                     continue;
                 }
-                Node::Input(_) | Node::Reduce(..) => return None,
+                Node::Input(_) | Node::Reduce(..) | Node::MatMul(..) => return None,
                 Node::Cast(_) => Op::Cast,
                 // Exact operations (`Impl::Wide`) give the routine's bits
                 // inline, on the whole block at once.

@@ -876,7 +876,7 @@ impl Emit<'_, '_> {
             let mut needed: HashSet<NodeId> = targets.iter().copied().collect();
             let mut stack: Vec<NodeId> = targets.to_vec();
             while let Some(n) = stack.pop() {
-                if done.contains(&n) || matches!(g.node(n), Node::Reduce(..)) {
+                if done.contains(&n) || matches!(g.node(n), Node::Reduce(..) | Node::MatMul(..)) {
                     continue;
                 }
                 for o in g.node(n).operands() {
@@ -1075,7 +1075,7 @@ impl Lower<'_, '_> {
             Node::Unary(op, a) => self.unary(op, v(a), g.dtype(a))?,
             Node::Binary(op, a, c) => self.binary(op, v(a), v(c), g.dtype(a))?,
             Node::Select(c, a, e) => self.b.ins().select(v(c), v(a), v(e)),
-            Node::Input(_) | Node::Reduce(..) => {
+            Node::Input(_) | Node::Reduce(..) | Node::MatMul(..) => {
                 return Err(Error::internal(format!("leaf {id} was not loaded")));
             }
         })
@@ -1543,7 +1543,7 @@ fn buffers(
                 None => continue,
             },
         };
-        if matches!(g.node(c), Node::Reduce(..)) {
+        if matches!(g.node(c), Node::Reduce(..) | Node::MatMul(..)) {
             continue;
         }
         for o in g.node(c).operands() {

@@ -17,6 +17,7 @@ pub mod blocks;
 pub mod call;
 pub mod codegen;
 pub mod library;
+pub mod matmul;
 pub mod plan;
 pub mod reduce;
 pub mod run;
@@ -112,6 +113,10 @@ pub struct JitProgram {
     stages: Vec<CompiledStage>,
     inputs: Vec<NodeId>,
     full_reductions_only: bool,
+    /// See [`JitProgram::fusible_product`].
+    fusible_product: Option<NodeId>,
+    /// See [`JitProgram::has_products`].
+    has_products: bool,
     /// The first tier's kernels, one per stage (in `_code` or `_interps`).
     kernels: Vec<KernelFn>,
     /// The tier of `kernels`.
@@ -282,7 +287,10 @@ fn compile_kernels(
             interps.push(interp);
             continue;
         }
-        if matches!(g.node(plan.root), Node::Input(_) | Node::Reduce(..)) {
+        if matches!(
+            g.node(plan.root),
+            Node::Input(_) | Node::Reduce(..) | Node::MatMul(..)
+        ) {
             ready.push((k, copy_kernel(g.dtype(plan.root))?));
             continue;
         }
@@ -434,7 +442,7 @@ impl JitProgram {
         let plans: Vec<plan::StagePlan> = stages
             .iter()
             .map(|s| {
-                let summed = s.reduce.is_some_and(|r| {
+                let summed = s.reduce().is_some_and(|r| {
                     matches!(
                         g.node(r),
                         Node::Reduce(ReduceOp::Sum | ReduceOp::Mean, _, None)
@@ -464,7 +472,7 @@ impl JitProgram {
         let full_reductions_only = g
             .ids()
             .filter(|id| live[id.index()])
-            .all(|id| !matches!(g.node(id), Node::Reduce(_, _, Some(_))));
+            .all(|id| !matches!(g.node(id), Node::Reduce(_, _, Some(_)) | Node::MatMul(..)));
         Ok(JitProgram {
             program: program.clone(),
             stages: stages
@@ -474,6 +482,10 @@ impl JitProgram {
                 .collect(),
             inputs: program.read_inputs(),
             full_reductions_only,
+            fusible_product: crate::ir::stage::fusible_product(program),
+            has_products: g
+                .ids()
+                .any(|id| live[id.index()] && matches!(g.node(id), Node::MatMul(..))),
             kernels: first.kernels,
             tier,
             // (A program too large to optimize never tiers up.)
@@ -538,9 +550,22 @@ impl JitProgram {
     }
 
     /// `true` when every reduction of the program is a full one (no
-    /// `axis=`; also when there is none): then each stage's shape is the
-    /// broadcast of the inputs it reads, as reductions are 0-d.
+    /// `axis=`; also when there is none) and it has no product: then each
+    /// stage's shape is the broadcast of the inputs it reads, as reductions
+    /// are 0-d.
     pub fn full_reductions_only(&self) -> bool {
         self.full_reductions_only
+    }
+
+    /// The product the final stage computes tile by tile
+    /// (`ir::stage::fusible_product`), if any.
+    pub fn fusible_product(&self) -> Option<NodeId> {
+        self.fusible_product
+    }
+
+    /// `true` when the program multiplies matrices (`@`): it is then run
+    /// into an initialized result (`run::run_view`).
+    pub fn has_products(&self) -> bool {
+        self.has_products
     }
 }

@@ -102,7 +102,7 @@ pub struct StagePlan {
 fn cost(program: &Program, nodes: &[NodeId], leaves: usize, fast_math: bool) -> usize {
     let g = &program.graph;
     let op_cost = |n: NodeId| match g.node(n) {
-        Node::Input(_) | Node::Const(_) | Node::Reduce(..) => 0,
+        Node::Input(_) | Node::Const(_) | Node::Reduce(..) | Node::MatMul(..) => 0,
         // A vector version under fast math, else the reference routine per element.
         _ if is_math(program, n) => {
             if fast_math && math_fn(program, n).is_some() {
@@ -216,7 +216,7 @@ impl StagePlan {
         for &n in &plan.nodes {
             let node = g.node(n);
             let below = match node {
-                Node::Reduce(..) => 0,
+                Node::Reduce(..) | Node::MatMul(..) => 0,
                 _ => node
                     .operands()
                     .into_iter()

@@ -4,18 +4,19 @@
 
 use std::collections::HashMap;
 
-use crate::alloc::Order;
+use crate::alloc::{Order, zeros};
 use crate::array::{Array, ArrayView, ArrayViewMut, Element, Flat, each};
 use crate::backend::jit::JitProgram;
 use crate::backend::jit::call::{self, Operand, Output, Written};
+use crate::backend::jit::matmul;
 use crate::backend::jit::reduce::reduce;
 use crate::cancel::Cancel;
 use crate::error::{Error, Result};
 use crate::ir::graph::{Node, NodeId, Program};
 use crate::ir::op::ReduceOp;
 use crate::ir::scalar::{self, ReduceError};
-use crate::ir::shape::{Shapes, format_shape, normalize_axis};
-use crate::ir::stage::empty_reduction;
+use crate::ir::shape::{MatMulShape, Shapes, format_shape, normalize_axis};
+use crate::ir::stage::{Then, empty_reduction};
 use crate::threads;
 use crate::types::DType;
 use crate::types::Scalar;
@@ -30,36 +31,209 @@ pub(crate) fn run(
     out: Output,
     token: Cancel<'_>,
 ) -> Result<Written> {
+    let pool = team(jit, shapes);
+    let reduced = earlier_stages(jit, inputs, shapes, pool.as_deref(), token, None)?;
+    final_stage(jit, inputs, shapes, &reduced, out, pool.as_deref(), token)
+}
+
+/// Evaluates `jit` into `out` (shape `shapes.output`, any strides, every
+/// element written): with the product fused into the final stage where
+/// `JitProgram::fusible_product` allows it and the product has the final
+/// stage's shape with both operands at least 2-d, else as [`run`].
+pub(crate) fn run_view(
+    jit: &JitProgram,
+    inputs: &[Option<ArrayView<'_>>],
+    shapes: &Shapes,
+    out: &mut ArrayViewMut<'_>,
+    token: Cancel<'_>,
+) -> Result<()> {
     let program = jit.program();
     let g = &program.graph;
-    let cancel = token.flag();
-    let mut reduced: HashMap<NodeId, Array> = HashMap::new();
+    let (Some(compiled), Some(kernel)) = (jit.stages().last(), jit.kernels().last()) else {
+        return Err(Error::internal("program has no final stage"));
+    };
+    let root = compiled.stage.root;
+    let fusible = jit.fusible_product().filter(|&m| {
+        shapes.of(m) == shapes.of(root) && shapes.of(root) == shapes.output.as_slice()
+    });
+    let dims = fusible.and_then(|m| match g.node(m) {
+        Node::MatMul(a, b) => MatMulShape::of(shapes.of(a), shapes.of(b))
+            .ok()
+            .filter(|d| !d.a_vector && !d.b_vector)
+            .map(|d| (m, a, b, d)),
+        _ => None,
+    });
+    let Some((m, a, b, dims)) = dims else {
+        let shape = shapes.output.clone();
+        return run(jit, inputs, shapes, output(out, &shape)?, token).map(drop);
+    };
+    let pool = team(jit, shapes);
+    let reduced = earlier_stages(jit, inputs, shapes, pool.as_deref(), token, Some(m))?;
+    let (va, vb) = (
+        value(program, a, inputs, &reduced)?,
+        value(program, b, inputs, &reduced)?,
+    );
+    if root == m {
+        // `A @ B`: the product straight into the result.
+        matmul::product(&va, &vb, out, &dims, pool.as_deref())?;
+        return token.check();
+    }
+    let leaves: Vec<Option<ArrayView<'_>>> = compiled
+        .leaves()
+        .iter()
+        .map(|&l| {
+            if l == m {
+                Ok(None)
+            } else {
+                value(program, l, inputs, &reduced).map(Some)
+            }
+        })
+        .collect::<Result<_>>()?;
+    let at = compiled
+        .leaves()
+        .iter()
+        .position(|&l| l == m)
+        .ok_or_else(|| Error::internal("fused product is not a leaf"))?;
+    matmul::fused(
+        &va,
+        &vb,
+        kernel,
+        &leaves,
+        at,
+        out,
+        &dims,
+        pool.as_deref(),
+        token.flag(),
+    )?;
+    token.check()
+}
+
+/// The final stage of `jit` after [`earlier_stages`] gave `reduced`.
+fn final_stage(
+    jit: &JitProgram,
+    inputs: &[Option<ArrayView<'_>>],
+    shapes: &Shapes,
+    reduced: &HashMap<NodeId, Array>,
+    out: Output,
+    pool: Option<&threads::Team>,
+    token: Cancel<'_>,
+) -> Result<Written> {
+    let (Some(compiled), Some(kernel)) = (jit.stages().last(), jit.kernels().last()) else {
+        return Err(Error::internal("program has no final stage"));
+    };
+    let shape = shapes.of(compiled.stage.root);
+    let operands = operands(jit.program(), compiled.leaves(), inputs, reduced, shape)?;
+    let output = out.unsqueezed(shape, &shapes.output).ok_or_else(|| {
+        Error::internal(format!(
+            "output {} vs stage {}",
+            format_shape(&shapes.output),
+            format_shape(shape)
+        ))
+    })?;
+    let output = if compiled.memory_bound() {
+        output
+    } else {
+        output.without_streaming()
+    };
+    let written = call::run(kernel, &operands, &output, shape, pool, token.flag());
+    token.check()?;
+    written.ok_or_else(|| Error::internal("no stage wrote the result"))
+}
+
+/// The team a run on `shapes` uses (none for small problems: they need no
+/// threads, nor the lock that guards the team, nor creating it on a first
+/// call); counts the run for adaptive tiering.
+fn team(jit: &JitProgram, shapes: &Shapes) -> Option<std::sync::Arc<threads::Team>> {
+    let g = &jit.program().graph;
     let (elements, work) = jit
         .stages()
         .iter()
         .map(|s| {
             let n = shapes.of(s.stage.root).iter().product::<usize>();
-            (n, n.saturating_mul(s.cost()))
+            let work = match g.node(s.stage.root) {
+                // A product: n * m * k multiply-adds (k from an operand).
+                Node::MatMul(a, _) => n.saturating_mul(shapes.of(a).last().copied().unwrap_or(1)),
+                _ => n.saturating_mul(s.cost()),
+            };
+            (n, work)
         })
         .fold((0usize, 0usize), |(n, w), (m, v)| {
             (n + m, w.saturating_add(v))
         });
-    // Small problems run on the calling thread: they need no threads (nor
-    // the lock that guards the team, nor creating it on a first call).
-    let pool = if work >= call::PARALLEL_WORK {
+    jit.note_run(elements);
+    if work >= call::PARALLEL_WORK {
         threads::parallel_team()
     } else {
         None
+    }
+}
+
+/// The value of leaf or kept node `x`: a bound input or an earlier stage's.
+fn value<'v>(
+    program: &Program,
+    x: NodeId,
+    inputs: &'v [Option<ArrayView<'_>>],
+    reduced: &'v HashMap<NodeId, Array>,
+) -> Result<ArrayView<'v>> {
+    let found = match program.graph.node(x) {
+        Node::Input(i) => inputs
+            .get(i.index())
+            .and_then(Option::as_ref)
+            .map(|v| each!(ArrayView, v, a => ArrayView::from(a))),
+        _ => reduced.get(&x).map(Array::view),
     };
-    jit.note_run(elements);
-    let mut out = Some(out);
-    let mut written = None;
-    for (compiled, kernel) in jit.stages().iter().zip(jit.kernels()) {
+    found.ok_or_else(|| Error::internal(format!("{x} has no value")))
+}
+
+/// Runs every stage of `jit` but the final one (and the product `skip`,
+/// which the final stage computes): the values of its reductions, kept
+/// operands and products, by node.
+fn earlier_stages(
+    jit: &JitProgram,
+    inputs: &[Option<ArrayView<'_>>],
+    shapes: &Shapes,
+    pool: Option<&threads::Team>,
+    token: Cancel<'_>,
+    skip: Option<NodeId>,
+) -> Result<HashMap<NodeId, Array>> {
+    let program = jit.program();
+    let g = &program.graph;
+    let cancel = token.flag();
+    let mut reduced: HashMap<NodeId, Array> = HashMap::new();
+    let count = jit.stages().len().saturating_sub(1);
+    for (compiled, kernel) in jit.stages().iter().zip(jit.kernels()).take(count) {
         let stage = compiled.stage;
         let shape = shapes.of(stage.root);
-        let operands = operands(program, compiled.leaves(), inputs, &reduced, shape)?;
-        match stage.reduce {
-            Some(r) => {
+        match stage.then {
+            Then::Result => return Err(Error::internal("two final stages")),
+            Then::Product if Some(stage.root) == skip => {}
+            Then::Product => {
+                let Node::MatMul(a, b) = g.node(stage.root) else {
+                    return Err(Error::internal(format!("{} is not a product", stage.root)));
+                };
+                let (va, vb) = (
+                    value(program, a, inputs, &reduced)?,
+                    value(program, b, inputs, &reduced)?,
+                );
+                let dims = MatMulShape::of(va.shape(), vb.shape()).map_err(|_| {
+                    Error::internal(format!("operands of {} do not multiply", stage.root))
+                })?;
+                let mut result = zeros(g.dtype(stage.root), &dims.output(), Order::C)?;
+                matmul::product(&va, &vb, &mut result.view_mut(), &dims, pool)?;
+                token.check()?;
+                reduced.insert(stage.root, result);
+            }
+            Then::Keep => {
+                let operands = operands(program, compiled.leaves(), inputs, &reduced, shape)?;
+                let values = call::new_array(g.dtype(stage.root), shape, Order::C, |o| {
+                    let w = call::run(kernel, &operands, &o, shape, pool, cancel);
+                    token.check()?;
+                    w.ok_or_else(|| Error::internal("stage not written"))
+                })?;
+                reduced.insert(stage.root, values);
+            }
+            Then::Reduce(r) => {
+                let operands = operands(program, compiled.leaves(), inputs, &reduced, shape)?;
                 let Node::Reduce(op, operand, axis) = g.node(r) else {
                     return Err(Error::internal(format!("{r} is not a reduction")));
                 };
@@ -67,20 +241,13 @@ pub(crate) fn run(
                 let result = match axis {
                     // A full reduction never materializes its operand: blocks
                     // are computed into small buffers and reduced at once.
-                    None => full_reduction(
-                        kernel,
-                        &operands,
-                        shape,
-                        g.dtype(operand),
-                        op,
-                        pool.as_deref(),
-                        cancel,
-                    )
-                    .map_err(|ReduceError::Empty| empty(op))?,
+                    None => {
+                        full_reduction(kernel, &operands, shape, g.dtype(operand), op, pool, cancel)
+                            .map_err(|ReduceError::Empty| empty(op))?
+                    }
                     Some(axis) => {
                         let values = call::new_array(g.dtype(operand), shape, Order::C, |o| {
-                            let w =
-                                call::run(kernel, &operands, &o, shape, pool.as_deref(), cancel);
+                            let w = call::run(kernel, &operands, &o, shape, pool, cancel);
                             token.check()?;
                             w.ok_or_else(|| Error::internal("stage not written"))
                         })?;
@@ -91,31 +258,9 @@ pub(crate) fn run(
                 token.check()?;
                 reduced.insert(r, result);
             }
-            None => {
-                // The final result may have dropped reduced axes: see the
-                // output with them (length 1) to match the root's shape.
-                let output = out
-                    .take()
-                    .ok_or_else(|| Error::internal("two final stages"))?
-                    .unsqueezed(shape, &shapes.output)
-                    .ok_or_else(|| {
-                        Error::internal(format!(
-                            "output {} vs stage {}",
-                            format_shape(&shapes.output),
-                            format_shape(shape)
-                        ))
-                    })?;
-                let output = if compiled.memory_bound() {
-                    output
-                } else {
-                    output.without_streaming()
-                };
-                written = call::run(kernel, &operands, &output, shape, pool.as_deref(), cancel);
-                token.check()?;
-            }
         }
     }
-    written.ok_or_else(|| Error::internal("no stage wrote the result"))
+    Ok(reduced)
 }
 
 /// A small call without the general machinery (binding every input, shape
@@ -143,7 +288,7 @@ impl<'j> SmallCall<'j> {
             return Ok(None);
         };
         let n: usize = shape.iter().product();
-        if compiled.stage.reduce.is_some()
+        if compiled.stage.then != crate::ir::stage::Then::Result
             || compiled.leaves().is_empty()
             || n == 0
             || n.saturating_mul(compiled.cost()) >= call::PARALLEL_WORK
@@ -182,7 +327,7 @@ impl<'j> SmallCall<'j> {
         let ([compiled], [kernel]) = (jit.stages(), jit.kernels()) else {
             return None;
         };
-        if compiled.stage.reduce.is_some()
+        if compiled.stage.then != crate::ir::stage::Then::Result
             || compiled.leaves().is_empty()
             || n == 0
             || n.saturating_mul(compiled.cost()) >= call::PARALLEL_WORK
@@ -243,7 +388,7 @@ fn operands(
                     .ok_or_else(|| missing(leaf))?;
                 operand(view, g.dtype(leaf), shape)
             }
-            Node::Reduce(..) => {
+            Node::Reduce(..) | Node::MatMul(..) => {
                 let array = reduced.get(&leaf).ok_or_else(|| missing(leaf))?;
                 operand(&array.view(), g.dtype(leaf), shape)
             }

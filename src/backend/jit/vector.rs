@@ -94,7 +94,7 @@ pub fn vectorizable(program: &Program, root: NodeId) -> Option<Lanes> {
             return false;
         }
         match g.node(n) {
-            Node::Input(_) | Node::Reduce(..) => d == float,
+            Node::Input(_) | Node::Reduce(..) | Node::MatMul(..) => d == float,
             Node::Const(_) | Node::Select(..) => true,
             Node::Cast(a) => {
                 let from = g.dtype(a);
@@ -146,7 +146,7 @@ fn int_vectorizable(program: &Program, root: NodeId, nodes: &[NodeId]) -> Option
             return false;
         }
         match g.node(n) {
-            Node::Input(_) | Node::Reduce(..) => t == d,
+            Node::Input(_) | Node::Reduce(..) | Node::MatMul(..) => t == d,
             Node::Const(_) | Node::Select(..) => true,
             Node::Cast(_) => false,
             Node::Unary(op, a) => match g.dtype(a) {
@@ -276,7 +276,7 @@ impl VLower<'_, '_> {
                     self.b.ins().bitselect(m, v(a), v(e))
                 }
             }
-            Node::Input(_) | Node::Reduce(..) => {
+            Node::Input(_) | Node::Reduce(..) | Node::MatMul(..) => {
                 return Err(Error::internal(format!("leaf {id} was not loaded")));
             }
         })

@@ -164,7 +164,7 @@ fn values(program: &Program, plan: Stage<'_>, dtype: DType) -> Option<Vec<Val>> 
         }
         let at = |m| index.get(&m).copied();
         let v = match g.node(n) {
-            Node::Input(_) | Node::Reduce(..) => {
+            Node::Input(_) | Node::Reduce(..) | Node::MatMul(..) => {
                 Val::Leaf(plan.leaves.iter().position(|&l| l == n)?)
             }
             Node::Const(c) => Val::Const(bits(c)?),

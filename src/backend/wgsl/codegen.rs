@@ -83,7 +83,7 @@ pub fn stage_shader(program: &Program, stage: &Stage, caps: &Caps) -> Result<Sha
     let nodes = stage_nodes(program, root);
     let leaves = stage_leaves(g, root);
     let (mut uses_f64, mut uses_i64) = (false, false);
-    for &n in nodes.iter().chain(stage.reduce.iter()) {
+    for &n in nodes.iter().chain(stage.reduce().iter()) {
         let d = g.dtype(n);
         check_dtype(d, caps)?;
         uses_f64 |= d == DType::Float64;
@@ -98,7 +98,7 @@ pub fn stage_shader(program: &Program, stage: &Stage, caps: &Caps) -> Result<Sha
         );
     }
     let nk = leaves.len();
-    let reduce = match stage.reduce {
+    let reduce = match stage.reduce() {
         Some(r) => match g.node(r) {
             Node::Reduce(op, operand, _) => Some((op, g.dtype(operand))),
             _ => return Err(Error::internal("GPU stage reduce is not a reduction")),
@@ -157,7 +157,7 @@ pub fn stage_shader(program: &Program, stage: &Stage, caps: &Caps) -> Result<Sha
     for &id in &nodes {
         let d = g.dtype(id);
         let expr = match g.node(id) {
-            Node::Input(_) | Node::Reduce(..) => {
+            Node::Input(_) | Node::Reduce(..) | Node::MatMul(..) => {
                 let k = leaves.iter().position(|&l| l == id).unwrap_or(0);
                 let load = format!("in{k}[offset({k}u, e)]");
                 if d == DType::Bool {
@@ -292,6 +292,10 @@ pub fn finish_shader(op: ReduceOp, operand: DType, result: DType) -> String {
     let finish = match (op, result) {
         (ReduceOp::Mean, DType::Float64) => "scratch[0] / f64(params.m)",
         (ReduceOp::Mean, _) => "scratch[0] / f32(params.m)",
+        // The partials start from -0 (so a sum of -0s is -0), but an empty
+        // sum is NumPy's identity, +0.
+        (ReduceOp::Sum, DType::Float64) => "select(scratch[0], 0.0lf, params.m == 0u)",
+        (ReduceOp::Sum, DType::Float32) => "select(scratch[0], 0.0, params.m == 0u)",
         _ => "scratch[0]",
     };
     format!(
@@ -816,4 +820,77 @@ fn binary(op: BinaryOp, a: &str, b: &str, d: DType) -> Result<String> {
         ),
         other => return Err(unsupported(format!("`{}` on {d} is", other.spelling()))),
     })
+}
+
+/// Rows and columns of the output tile one matmul workgroup computes.
+pub const MATMUL_TILE: u32 = 16;
+
+/// The shader of a matrix product of `dtype` (NumPy's `matmul`, operands
+/// already of the product's dtype): one workgroup per 16×16 tile of one
+/// batch entry's result, the operands staged through workgroup memory 16
+/// columns of the inner dimension at a time, each output summed in index
+/// order from 0 (bool: the or of the ands, in `u32`). Bindings: `a`, `b`
+/// (compact, C order), `offs` (the element offsets of each batch entry's
+/// `a` and `b` matrices, two words per entry), `out` (compact), then the
+/// uniform `MatMulParams`.
+pub fn matmul_shader(dtype: DType, caps: &Caps) -> Result<String> {
+    check_dtype(dtype, caps)?;
+    let t = storage_type(dtype);
+    let (zero, fold) = match dtype {
+        DType::Bool => ("0u", "acc | (ta[lid.y][kk] & tb[kk][lid.x])"),
+        _ => ("0", "acc + ta[lid.y][kk] * tb[kk][lid.x]"),
+    };
+    let zero = if dtype == DType::Bool {
+        zero.to_string()
+    } else {
+        format!("{t}({zero})")
+    };
+    let tile = MATMUL_TILE;
+    Ok(format!(
+        "struct MatMulParams {{
+    n: u32, k: u32, m: u32, batches: u32,
+    tiles_m: u32, tiles: u32, groups_x: u32, sa_i: u32,
+    sa_k: u32, sb_k: u32, sb_j: u32, pad: u32,
+}}
+@group(0) @binding(0) var<storage, read> a: array<{t}>;
+@group(0) @binding(1) var<storage, read> b: array<{t}>;
+@group(0) @binding(2) var<storage, read> offs: array<u32>;
+@group(0) @binding(3) var<storage, read_write> out: array<{t}>;
+@group(0) @binding(4) var<uniform> p: MatMulParams;
+var<workgroup> ta: array<array<{t}, {tile}>, {tile}>;
+var<workgroup> tb: array<array<{t}, {tile}>, {tile}>;
+@compute @workgroup_size({tile}, {tile})
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {{
+    let g = wid.x + wid.y * p.groups_x;
+    let batch = g / p.tiles;
+    let live = batch < p.batches;
+    let bc = min(batch, p.batches - 1u);
+    let t = g % p.tiles;
+    let i = (t / p.tiles_m) * {tile}u + lid.y;
+    let j = (t % p.tiles_m) * {tile}u + lid.x;
+    let oa = offs[2u * bc];
+    let ob = offs[2u * bc + 1u];
+    var acc: {t} = {zero};
+    for (var k0 = 0u; k0 < p.k; k0 = k0 + {tile}u) {{
+        let ka = k0 + lid.x;
+        var va: {t} = {zero};
+        if (live && i < p.n && ka < p.k) {{ va = a[oa + i * p.sa_i + ka * p.sa_k]; }}
+        ta[lid.y][lid.x] = va;
+        let kb = k0 + lid.y;
+        var vb: {t} = {zero};
+        if (live && kb < p.k && j < p.m) {{ vb = b[ob + kb * p.sb_k + j * p.sb_j]; }}
+        tb[lid.y][lid.x] = vb;
+        workgroupBarrier();
+        let kn = min({tile}u, p.k - k0);
+        for (var kk = 0u; kk < kn; kk = kk + 1u) {{
+            acc = {fold};
+        }}
+        workgroupBarrier();
+    }}
+    if (live && i < p.n && j < p.m) {{
+        out[batch * p.n * p.m + i * p.m + j] = acc;
+    }}
+}}
+"
+    ))
 }

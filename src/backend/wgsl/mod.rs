@@ -22,7 +22,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::ir::graph::{Node, NodeId, Program};
 use crate::ir::op::ReduceOp;
 use crate::ir::shape::Shapes;
-use crate::ir::stage::{Stage, stages};
+use crate::ir::stage::{Stage, Then, stages};
 use crate::types::DType;
 use codegen::{Caps, HEADER_WORDS, MAX_DIMS, Shader, WORKGROUP};
 use device::Pooled;
@@ -94,8 +94,23 @@ impl GpuProgram {
         let stages = stages(program)
             .into_iter()
             .map(|stage| {
+                if stage.then == Then::Product {
+                    let Node::MatMul(a, b) = g.node(stage.root) else {
+                        return Err(Error::internal("GPU product stage is not a product"));
+                    };
+                    let text = codegen::matmul_shader(g.dtype(stage.root), caps)?;
+                    return Ok(GpuStage {
+                        stage,
+                        shader: Shader {
+                            text,
+                            leaves: vec![a, b],
+                            consts: Vec::new(),
+                        },
+                        finish: None,
+                    });
+                }
                 let shader = codegen::stage_shader(program, &stage, caps)?;
-                let finish = match stage.reduce.map(|r| (r, g.node(r))) {
+                let finish = match stage.reduce().map(|r| (r, g.node(r))) {
                     Some((r, Node::Reduce(op, operand, _))) => {
                         Some(codegen::finish_shader(op, g.dtype(operand), g.dtype(r)))
                     }
@@ -165,12 +180,22 @@ impl GpuProgram {
         };
         let mut result = None;
         for stage in &self.stages {
-            match stage.stage.reduce {
-                Some(r) => {
+            match stage.stage.then {
+                Then::Reduce(r) => {
                     let buffer = run.reduce(stage, r)?;
                     run.reduced.insert(r, buffer);
                 }
-                None => result = Some(run.elementwise(stage)?),
+                // An operand of a product, computed whole and kept on the GPU.
+                Then::Keep => {
+                    let bytes = run.elementwise(stage)?;
+                    let buffer = run.gpu.upload(&bytes);
+                    run.reduced.insert(stage.stage.root, buffer);
+                }
+                Then::Product => {
+                    let buffer = run.matmul(stage)?;
+                    run.reduced.insert(stage.stage.root, buffer);
+                }
+                Then::Result => result = Some(run.elementwise(stage)?),
             }
         }
         let bytes = result.ok_or_else(|| Error::internal("GPU program has no final stage"))?;
@@ -186,7 +211,8 @@ struct Run<'a, 'v> {
     inputs: &'a [Option<ArrayView<'v>>],
     shapes: &'a Shapes,
     limit: u64,
-    /// Results of reduction stages, on the GPU.
+    /// Results of earlier stages (reductions, products and the operands
+    /// kept for them), on the GPU, compact in C order.
     reduced: HashMap<NodeId, Pooled>,
     /// Wait for the GPU after each phase, so `times` splits it.
     timed: bool,
@@ -214,13 +240,10 @@ impl<'v> Run<'_, 'v> {
                     .ok_or_else(|| Error::internal("GPU input not bound"))?;
                 Ok((Leaf::Host(view), view.shape().to_vec()))
             }
-            Node::Reduce(..) => {
-                if !self.reduced.contains_key(&id) {
-                    return Err(Error::internal("GPU reduction result missing"));
-                }
-                Ok((Leaf::Device, self.shapes.of(id).to_vec()))
-            }
-            _ => Err(Error::internal("GPU leaf is neither input nor reduction")),
+            _ if self.reduced.contains_key(&id) => Ok((Leaf::Device, self.shapes.of(id).to_vec())),
+            _ => Err(Error::internal(
+                "GPU leaf is neither an input nor computed before",
+            )),
         }
     }
 
@@ -432,6 +455,163 @@ impl<'v> Run<'_, 'v> {
             out[at..at + bytes.len()].copy_from_slice(&bytes);
             self.times.download += start.elapsed();
         }
+        Ok(out)
+    }
+
+    /// Runs a product stage (`a @ b`, NumPy's `matmul`); returns the
+    /// product, left on the GPU, compact in C order.
+    fn matmul(&mut self, stage: &GpuStage) -> Result<Pooled> {
+        let g = &self.program.graph;
+        let root = stage.stage.root;
+        let dtype = g.dtype(root);
+        let elem = elem_size(dtype);
+        let (a, b) = (stage.shader.leaves[0], stage.shader.leaves[1]);
+        let start = Instant::now();
+        let operand = |id: NodeId| -> Result<(Option<Pooled>, Vec<usize>)> {
+            let (source, shape) = self.leaf(id)?;
+            let upload = match source {
+                Leaf::Host(view) => Some(self.gpu.upload(&compact_bytes(view))),
+                Leaf::Device => None,
+            };
+            Ok((upload, shape))
+        };
+        let (a_up, ashape) = operand(a)?;
+        let (b_up, bshape) = operand(b)?;
+        // (n, k) of `a` and (k, m) of `b`, a 1-d operand a row (a column):
+        // NumPy's promotion, the added axis absent from the result's shape.
+        let (n, k, abatch) = match ashape.as_slice() {
+            [k] => (1, *k, &[][..]),
+            [batch @ .., n, k] => (*n, *k, batch),
+            [] => return Err(Error::internal("GPU matmul of a 0-d operand")),
+        };
+        let (m, bbatch) = match bshape.as_slice() {
+            [_] => (1, &[][..]),
+            [batch @ .., _, m] => (*m, batch),
+            [] => return Err(Error::internal("GPU matmul of a 0-d operand")),
+        };
+        let nd = abatch.len().max(bbatch.len());
+        let pad = |s: &[usize]| -> Vec<usize> {
+            let mut v = vec![1; nd - s.len()];
+            v.extend_from_slice(s);
+            v
+        };
+        let (pa, pb) = (pad(abatch), pad(bbatch));
+        let batch: Vec<usize> = pa.iter().zip(&pb).map(|(&x, &y)| x.max(y)).collect();
+        let batches: usize = batch.iter().product();
+        let total = batches * n * m;
+        let fits = |v: usize| u32::try_from(v).is_ok();
+        let (a_len, b_len): (usize, usize) = (
+            pa.iter().product::<usize>() * n * k,
+            pb.iter().product::<usize>() * k * m,
+        );
+        if !fits(total) || !fits(a_len) || !fits(b_len) || !fits(batches.max(1) * 2) {
+            return Err(Error::new(
+                ErrorKind::Limit,
+                format!("a GPU matrix product of {total} elements from operands of {a_len} and {b_len} is past 2^32 elements"),
+            )
+            .with_help("use the JIT backend (the default) for this expression"));
+        }
+        // Each batch entry's matrices: offsets in elements (a broadcast
+        // axis of length 1 stays at 0).
+        let mut offs: Vec<u32> = Vec::with_capacity(2 * batches.max(1));
+        let mut index = vec![0usize; nd];
+        for _ in 0..batches.max(1) {
+            let (mut oa, mut ob, mut sa, mut sb) = (0usize, 0usize, n * k, k * m);
+            for d in (0..nd).rev() {
+                if pa[d] != 1 {
+                    oa += index[d] * sa;
+                }
+                if pb[d] != 1 {
+                    ob += index[d] * sb;
+                }
+                sa *= pa[d];
+                sb *= pb[d];
+            }
+            offs.extend([oa as u32, ob as u32]);
+            for d in (0..nd).rev() {
+                index[d] += 1;
+                if index[d] < batch[d] {
+                    break;
+                }
+                index[d] = 0;
+            }
+        }
+        let offs_bytes: Vec<u8> = offs.iter().flat_map(|w| w.to_le_bytes()).collect();
+        let offs = self.gpu.upload(&offs_bytes);
+        // Storage bindings may not be empty: a zero-sized operand or result
+        // binds one element that is never read or written.
+        let empty = self.gpu.upload(&vec![0u8; elem]);
+        let out = self.gpu.storage((total.max(1) * elem) as u64);
+        for bytes in [
+            (total * elem) as u64,
+            (a_len * elem) as u64,
+            (b_len * elem) as u64,
+        ] {
+            if bytes > self.limit {
+                return Err(Error::new(
+                    ErrorKind::Limit,
+                    format!(
+                        "a GPU buffer of {bytes} bytes exceeds the device's binding limit of {} bytes",
+                        self.limit
+                    ),
+                )
+                .with_help("use the JIT backend (the default) for this expression"));
+            }
+        }
+        self.phase_end()?;
+        self.times.upload += start.elapsed();
+        if total == 0 {
+            return Ok(out);
+        }
+        let start = Instant::now();
+        let tile = codegen::MATMUL_TILE as usize;
+        let (tiles_n, tiles_m) = (n.div_ceil(tile), m.div_ceil(tile));
+        let groups = (batches * tiles_n * tiles_m) as u64;
+        let (gx, _) = self.gpu.grid(groups)?;
+        let (sa_i, sa_k) = if ashape.len() == 1 { (0, 1) } else { (k, 1) };
+        let (sb_k, sb_j) = if bshape.len() == 1 { (1, 0) } else { (m, 1) };
+        let words = [
+            n,
+            k,
+            m,
+            batches,
+            tiles_m,
+            tiles_n * tiles_m,
+            gx as usize,
+            sa_i,
+            sa_k,
+            sb_k,
+            sb_j,
+            0,
+        ];
+        let params: Vec<u8> = words
+            .iter()
+            .flat_map(|&w| (w as u32).to_le_bytes())
+            .collect();
+        fn pick<'b>(
+            up: &'b Option<Pooled>,
+            kept: Option<&'b Pooled>,
+            empty: &'b Pooled,
+            len: usize,
+        ) -> Result<&'b wgpu::Buffer> {
+            if len == 0 {
+                return Ok(empty);
+            }
+            up.as_ref()
+                .or(kept)
+                .map(|b| &**b)
+                .ok_or_else(|| Error::internal("GPU product operand missing"))
+        }
+        let bind = [
+            pick(&a_up, self.reduced.get(&a), &empty, a_len)?,
+            pick(&b_up, self.reduced.get(&b), &empty, b_len)?,
+            &offs,
+            &out,
+        ];
+        self.gpu
+            .dispatch(&stage.shader.text, &bind, &params, groups)?;
+        self.phase_end()?;
+        self.times.compute += start.elapsed();
         Ok(out)
     }
 

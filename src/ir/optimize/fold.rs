@@ -20,7 +20,7 @@ pub(super) fn fold(g: &mut Graph, node: Node, dtype: DType, span: Span) -> Optio
         Node::Binary(op, a, b) => scalar::binary(op, c(a)?, c(b)?),
         // where(c, x, y) with all three constant
         Node::Select(k, a, b) => scalar::select(c(k)?, c(a)?, c(b)?),
-        Node::Input(_) | Node::Const(_) | Node::Reduce(..) => return None,
+        Node::Input(_) | Node::Const(_) | Node::Reduce(..) | Node::MatMul(..) => return None,
     };
     Some(g.constant(value, span))
 }

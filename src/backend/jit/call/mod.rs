@@ -9,6 +9,7 @@
 #![allow(unsafe_code)]
 
 pub mod aot;
+pub mod gemm;
 
 use std::ops::Range;
 use std::sync::Arc;

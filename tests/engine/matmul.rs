@@ -1,0 +1,130 @@
+//! Matrix products on the JIT against the interpreter and against their own
+//! unfused evaluation, at sizes with many tiles (jit::matmul tiles of at
+//! most 256 x 256), batch axes and strided outputs. NumPy's values for every
+//! shape rule are in tests/golden/matmul.json (golden::matmul).
+
+use jitexpr::{Array, Backend, DType, Options, Signature, Vars};
+use ndarray::{ArrayD, IxDyn, ShapeBuilder};
+
+use crate::common::same_bits;
+
+/// Deterministic values in [-1, 1) (a 64-bit LCG).
+fn values(n: usize, seed: u64) -> Vec<f64> {
+    let mut s = seed
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
+    (0..n)
+        .map(|_| {
+            s = s
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            ((s >> 11) as f64 / (1u64 << 53) as f64) * 2.0 - 1.0
+        })
+        .collect()
+}
+
+fn f64s(shape: &[usize], seed: u64) -> ArrayD<f64> {
+    let n = shape.iter().product();
+    ArrayD::from_shape_vec(IxDyn(shape), values(n, seed)).unwrap()
+}
+
+/// Small integers as floats: every sum is exact, in any order.
+fn exact(shape: &[usize], seed: u64) -> ArrayD<f64> {
+    f64s(shape, seed).mapv(|x| (x * 4.0).round())
+}
+
+fn interpreter() -> Options {
+    Options::with_backend(Backend::Interpreter)
+}
+
+#[test]
+fn fused_epilogues_equal_the_two_step_evaluation_bit_for_bit() {
+    let (a, w) = (f64s(&[300, 200], 1), f64s(&[200, 270], 2));
+    let b = f64s(&[270], 3);
+    let vars = Vars::new().with("A", &a).with("W", &w).with("b", &b);
+    let product = jitexpr::evaluate("A @ W", &vars).unwrap();
+    let Array::Float64(p) = &product else {
+        panic!("float64 product")
+    };
+    let two = Vars::new().with("P", p).with("b", &b);
+    for epilogue in ["maximum(P + b, 0)", "exp(-P / 4)", "P * 2 - b", "P"] {
+        let fused_expr = epilogue.replace('P', "(A @ W)");
+        let fused = jitexpr::evaluate(&fused_expr, &vars).unwrap();
+        let unfused = jitexpr::evaluate(epilogue, &two).unwrap();
+        assert!(same_bits(&fused, &unfused), "{fused_expr}");
+    }
+    // The float32 product, against the interpreter's (another summation
+    // order: a float32 rounding bound).
+    let (x, y) = (a.mapv(|v| v as f32), w.mapv(|v| v as f32));
+    let vars = Vars::new().with("x", &x).with("y", &y);
+    let got = jitexpr::evaluate("maximum(x @ y, 0)", &vars).unwrap();
+    let want = jitexpr::evaluate_with("maximum(x @ y, 0)", &vars, interpreter()).unwrap();
+    assert!(
+        crate::common::close(&got, &want, 2e-4),
+        "float32 relu(x @ y)"
+    );
+}
+
+#[test]
+fn many_tiles_and_batches_equal_the_interpreter_exactly() {
+    // 2 batch matrices of 300 x 520: row and column tiles, ragged edges.
+    let a = exact(&[2, 300, 40], 4);
+    let b = exact(&[40, 520], 5);
+    let c = exact(&[520], 6);
+    let vars = Vars::new().with("a", &a).with("b", &b).with("c", &c);
+    for expr in [
+        "a @ b",
+        "maximum(a @ b - c, 0)",
+        "(a * 2 - 1) @ b",
+        "sum(a @ b)",
+        "sum(a @ b, axis=1)",
+        "a @ b @ c",
+        "(a @ b) @ (c * 0 + 1)",
+    ] {
+        let got = jitexpr::evaluate(expr, &vars);
+        let want = jitexpr::evaluate_with(expr, &vars, interpreter());
+        match (got, want) {
+            (Ok(g), Ok(w)) => assert!(same_bits(&g, &w), "{expr}"),
+            (Err(g), Err(w)) => assert_eq!(g.message(), w.message(), "{expr}"),
+            (g, w) => panic!("{expr}: jit {g:?} vs interpreter {w:?}"),
+        }
+    }
+    // Integers wrap like NumPy's: int32 products past 2**31.
+    let i = ArrayD::from_elem(IxDyn(&[3, 70]), 40_000i32);
+    let j = ArrayD::from_elem(IxDyn(&[70, 2]), 1_000i32);
+    let vars = Vars::new().with("i", &i).with("j", &j);
+    let got = jitexpr::evaluate("i @ j", &vars).unwrap();
+    let want = (40_000i32).wrapping_mul(1_000).wrapping_mul(70);
+    assert_eq!(got, Array::Int32(ArrayD::from_elem(IxDyn(&[3, 2]), want)));
+}
+
+#[test]
+fn fused_products_into_strided_and_fortran_outputs() {
+    let (a, b) = (exact(&[130, 33], 7), exact(&[33, 290], 8));
+    let sig = Signature::new()
+        .with("a", DType::Float64)
+        .with("b", DType::Float64);
+    let kernel = jitexpr::compile("maximum(a @ b, 1)", &sig).unwrap();
+    let vars = Vars::new().with("a", &a).with("b", &b);
+    let want = jitexpr::evaluate_with("maximum(a @ b, 1)", &vars, interpreter()).unwrap();
+    let mut fortran = ArrayD::<f64>::zeros(IxDyn(&[130, 290]).f());
+    kernel.eval_into(&vars, &mut fortran).unwrap();
+    assert!(same_bits(
+        &Array::Float64(fortran.as_standard_layout().to_owned()),
+        &want
+    ));
+    // A caller's output with garbage in it, reversed: every element written.
+    let mut out = ArrayD::<f64>::from_elem(IxDyn(&[130, 290]), f64::NAN);
+    out.invert_axis(ndarray::Axis(1));
+    kernel.eval_into(&vars, &mut out).unwrap();
+    assert!(same_bits(
+        &Array::Float64(out.as_standard_layout().to_owned()),
+        &want
+    ));
+    // Fortran-ordered inputs give a Fortran-ordered result (order='K').
+    let af = a.t().as_standard_layout().to_owned().reversed_axes();
+    let bf = b.t().as_standard_layout().to_owned().reversed_axes();
+    let vars = Vars::new().with("a", &af).with("b", &bf);
+    let got = kernel.eval(&vars).unwrap();
+    assert!(same_bits(&got, &want));
+}
