@@ -146,6 +146,8 @@ pub fn fusible_product(program: &Program) -> Option<NodeId> {
 /// stage 0: %2 = %0 @ %1, fused into stage 1 (tile by tile, in cache)
 /// stage 1: elementwise %5, the result
 /// ```
+// Only `jitexpr explain` (the `cli` feature) prints it.
+#[cfg_attr(not(feature = "cli"), allow(dead_code))]
 pub fn describe(program: &Program) -> String {
     let g = &program.graph;
     let all = stages(program);
