@@ -18,7 +18,7 @@ use rand_distr::{Distribution, Normal};
 
 use crate::error::{Error, ErrorKind, Result, Span};
 use crate::ir::builtins;
-use crate::syntax::ast::{Ast, ExprId, ExprKind, Program, Target, UnaryOp};
+use crate::syntax::ast::{Ast, BinaryOp, ExprId, ExprKind, Program, Target, UnaryOp};
 use crate::{Array, DType, Element, Options, Scalar, Signature, Vars};
 
 /// The names of the array constructors.
@@ -33,10 +33,13 @@ pub const CONSTRUCTORS: &[(&str, &str)] = &[
     ),
     ("zeros", "zeros(d0, d1, ..., dtype=float64)"),
     ("ones", "ones(d0, d1, ..., dtype=float64)"),
-    ("full", "full(d0, d1, ..., value=v, dtype=...)"),
+    (
+        "full",
+        "full(d0, d1, ..., value=v, dtype=...): v a number or complex (1.5-2j)",
+    ),
     (
         "random",
-        "random(d0, d1, ..., seed=k, dtype=float64): uniform in [0, 1)",
+        "random(d0, d1, ..., seed=k, dtype=float64): uniform in [0, 1) (complex: both parts)",
     ),
     (
         "normal",
@@ -160,16 +163,7 @@ pub fn placeholder(dtype: DType, shape: &[usize], seed: u64) -> Result<Array> {
     let n = count(shape, span)?;
     let token = crate::CancelToken::new();
     if dtype.is_complex() {
-        // Both parts uniform in [0, 1): real, imaginary, real, ...
-        let parts = generate(n.saturating_mul(2), seed, span, &token, |rng| {
-            rng.random::<f64>()
-        })?;
-        let values: Vec<crate::Scalar> = parts
-            .chunks_exact(2)
-            .map(|p| crate::Scalar::Complex128(crate::types::c64::new(p[0], p[1])))
-            .collect();
-        return Array::from_scalars(dtype, shape, &values)
-            .ok_or_else(|| Error::internal("made-up complex input: shape and values differ"));
+        return complex_uniform(dtype, shape, n, seed, span, &token);
     }
     let values = match dtype {
         d if d.is_float() => generate(n, seed, span, &token, |rng| rng.random::<f64>())?,
@@ -397,7 +391,12 @@ impl Session {
             "zeros" | "ones" => {
                 let shape = shape()?;
                 let v = if func == "ones" { 1.0 } else { 0.0 };
-                filled(&shape, v, dtype.unwrap_or(DType::Float64), span)?
+                filled(
+                    &shape,
+                    Scalar::Float64(v),
+                    dtype.unwrap_or(DType::Float64),
+                    span,
+                )?
             }
             "full" => {
                 let shape = shape()?;
@@ -410,12 +409,27 @@ impl Session {
                 let default = match value {
                     Literal::Int(_) => DType::Int64,
                     Literal::Bool(_) => DType::Bool,
+                    Literal::Complex(..) => DType::Complex128,
                     _ => DType::Float64,
                 };
-                let v = value.as_f64().ok_or_else(|| {
-                    Error::new(ErrorKind::Type, "`value` must be a number").at(*at)
-                })?;
-                filled(&shape, v, dtype.unwrap_or(default), span)?
+                let dtype = dtype.unwrap_or(default);
+                let v = match *value {
+                    Literal::Complex(re, im) if dtype.is_complex() => {
+                        Scalar::Complex128(crate::types::c64::new(re, im))
+                    }
+                    Literal::Complex(..) => {
+                        return Err(Error::new(
+                            ErrorKind::Type,
+                            format!("a complex `value` does not fit dtype={dtype}"),
+                        )
+                        .at(*at)
+                        .with_help("use dtype=complex128 or complex64, or a real value"));
+                    }
+                    _ => Scalar::Float64(value.as_f64().ok_or_else(|| {
+                        Error::new(ErrorKind::Type, "`value` must be a number").at(*at)
+                    })?),
+                };
+                filled(&shape, v, dtype, span)?
             }
             "arange" => {
                 let nums: Vec<f64> = positional
@@ -495,6 +509,9 @@ impl Session {
             "random" => {
                 let shape = shape()?;
                 let n = count(&shape, span)?;
+                if let Some(d) = dtype.filter(|d| d.is_complex()) {
+                    return complex_uniform(d, &shape, n, seed, span, token);
+                }
                 let dtype = float_dtype(func, dtype, span)?;
                 let values = generate(n, seed, span, token, |rng| rng.random::<f64>())?;
                 from_f64(&shape, values, dtype, span)?
@@ -572,6 +589,26 @@ fn generate(
 
 /// The dtype of a `random`/`normal` result: a float (NumPy's generators of
 /// floats have no integer dtype; `random(3, dtype=int32)` would be zeros).
+/// `n` complex values of `dtype` and `shape`, both parts uniform in
+/// [0, 1) (drawn real, imaginary, real, ...), the same for the same `seed`.
+fn complex_uniform(
+    dtype: DType,
+    shape: &[usize],
+    n: usize,
+    seed: u64,
+    span: Span,
+    token: &crate::CancelToken,
+) -> Result<Array> {
+    let twice = n.checked_mul(2).ok_or_else(|| too_large(n, dtype, span))?;
+    let parts = generate(twice, seed, span, token, |rng| rng.random::<f64>())?;
+    let values: Vec<Scalar> = parts
+        .chunks_exact(2)
+        .map(|p| Scalar::Complex128(crate::types::c64::new(p[0], p[1])))
+        .collect();
+    Array::from_scalars(dtype, shape, &values)
+        .ok_or_else(|| Error::internal("complex values do not fill their shape"))
+}
+
 fn float_dtype(func: &str, dtype: Option<DType>, span: Span) -> Result<DType> {
     match dtype {
         None => Ok(DType::Float64),
@@ -627,17 +664,18 @@ fn count(shape: &[usize], span: Span) -> Result<usize> {
 
 /// An array of `dtype` and `shape` whose every element is `v` (NumPy's
 /// `astype` conversion of it), allocated directly in `dtype`.
-fn filled(shape: &[usize], v: f64, dtype: DType, span: Span) -> Result<Array> {
+fn filled(shape: &[usize], v: Scalar, dtype: DType, span: Span) -> Result<Array> {
     let n = count(shape, span)?;
-    fn make<T: Element>(shape: &[usize], n: usize, v: f64, span: Span) -> Result<Array> {
-        // Zeros come from the zeroing allocator: no page is touched until read.
-        if v == 0.0 && v.is_sign_positive() {
+    fn make<T: Element>(shape: &[usize], n: usize, v: Scalar, span: Span) -> Result<Array> {
+        // Zeros (+0, all bits clear) come from the zeroing allocator: no
+        // page is touched until read.
+        if v.bits() == 0 {
             let values: Vec<T> =
                 crate::alloc::zeroed_vec(n).ok_or_else(|| too_large(n, T::DTYPE, span))?;
             return shaped(shape, values);
         }
         let mut values: Vec<T> = try_vec(n, span)?;
-        values.resize(n, T::from_scalar(Scalar::Float64(v)));
+        values.resize(n, T::from_scalar(v));
         shaped(shape, values)
     }
     crate::types::dtype_dispatch!(dtype, make(shape, n, v, span))
@@ -670,6 +708,8 @@ enum Literal {
     Int(i64),
     Float(f64),
     Bool(bool),
+    /// `2j`, `1.5-2j`: real and imaginary parts.
+    Complex(f64, f64),
     Name(String),
 }
 
@@ -679,7 +719,7 @@ impl Literal {
             Literal::Int(i) => Some(*i as f64),
             Literal::Float(f) => Some(*f),
             Literal::Bool(b) => Some(f64::from(u8::from(*b))),
-            Literal::Name(_) => None,
+            Literal::Complex(..) | Literal::Name(_) => None,
         }
     }
 }
@@ -705,6 +745,22 @@ fn literal(ast: &Program, id: ExprId) -> Result<Literal> {
             .map(Literal::Int)
             .map_err(|_| Error::new(ErrorKind::Value, "integer too large").at(e.span))?,
         ExprKind::Float(v) => Literal::Float(*v),
+        ExprKind::Imag(v) => Literal::Complex(0.0, *v),
+        // `re + imj`, `re - imj`: a complex value written as NumPy writes one.
+        ExprKind::Binary {
+            op: op @ (BinaryOp::Add | BinaryOp::Sub),
+            lhs,
+            rhs,
+            ..
+        } if matches!(ast.get(*rhs).kind, ExprKind::Imag(_)) => {
+            let ExprKind::Imag(im) = ast.get(*rhs).kind else {
+                return Err(not_literal(e.span));
+            };
+            let re = literal(ast, *lhs)?
+                .as_f64()
+                .ok_or_else(|| not_literal(ast.get(*lhs).span))?;
+            Literal::Complex(re, if *op == BinaryOp::Sub { -im } else { im })
+        }
         ExprKind::Bool(b) => Literal::Bool(*b),
         ExprKind::Name(n) => match builtins::CONSTANTS.iter().find(|(c, _)| c == n) {
             Some((_, v)) => Literal::Float(*v),
@@ -719,6 +775,7 @@ fn literal(ast: &Program, id: ExprId) -> Result<Literal> {
         (false, v) => v,
         (true, Literal::Int(i)) => Literal::Int(-i),
         (true, Literal::Float(f)) => Literal::Float(-f),
+        (true, Literal::Complex(re, im)) => Literal::Complex(-re, -im),
         (true, _) => return Err(not_literal(negated.unwrap_or(e.span))),
     })
 }

@@ -651,3 +651,52 @@ fn the_gpu_commands_say_nothing_of_xdg_runtime_dir() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!err.contains("XDG_RUNTIME_DIR"), "{err}");
 }
+
+/// Complex constructors: `full(value=1.5-2j)` (NumPy's `np.full`, printed as
+/// NumPy 2.4 prints it), `random(dtype=complex*)` (both parts uniform in
+/// [0, 1), the same for a seed), and a complex value for a real dtype is an
+/// error at the value.
+#[test]
+fn eval_complex_constructors() {
+    for (program, want) in [
+        (
+            "full(3, value=1j)",
+            "[0.+1.j 0.+1.j 0.+1.j]\nshape=(3,), dtype=complex128",
+        ),
+        (
+            "full(2, value=1.5-2j, dtype=complex64)",
+            "[1.5-2.j 1.5-2.j]\nshape=(2,), dtype=complex64",
+        ),
+        (
+            "full(2, value=-(1+2j))",
+            "[-1.-2.j -1.-2.j]\nshape=(2,), dtype=complex128",
+        ),
+        (
+            "z = random(100000, seed=3, dtype=complex128); \
+             (min(real(z)) >= 0) & (max(imag(z)) < 1) & (abs(mean(real(z)) - 0.5) < 0.01) \
+             & (abs(mean(imag(z)) - 0.5) < 0.01) & (sum(real(z) == imag(z)) < 5)",
+            "True\nshape=(), dtype=bool",
+        ),
+        (
+            "a = random(4, seed=9, dtype=complex64); b = random(4, seed=9, dtype=complex64); all(a == b)",
+            "True",
+        ),
+    ] {
+        let out = jitexpr().args(["eval", program]).output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{program}: {out:?}");
+        assert!(
+            String::from_utf8_lossy(&out.stdout).contains(want),
+            "{program}: {out:?}"
+        );
+    }
+    let out = jitexpr()
+        .args(["eval", "full(2, value=1j, dtype=float64)"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("a complex `value` does not fit dtype=float64"),
+        "{err}"
+    );
+}
