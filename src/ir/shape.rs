@@ -329,12 +329,18 @@ fn matmul_error(
             "axes before the last two must be equal or 1, compared from the last one".to_string(),
         ),
     };
-    Error::new(ErrorKind::Shape, message)
+    let e = Error::new(ErrorKind::Shape, message)
         .at(g.span(id))
-        .with_label(format!("`@` of {fa} and {fb}"))
-        .with_secondary(g.span(a), format!("shape {fa}"))
-        .with_secondary(g.span(b), format!("shape {fb}"))
-        .with_help(help)
+        .with_label(format!("`@` of {fa} and {fb}"));
+    // The same operand twice (`x @ x`) is one node, with the span of its
+    // first occurrence: one label, not two on the same place.
+    let e = if a == b {
+        e.with_secondary(g.span(a), format!("shape {fa} (both operands)"))
+    } else {
+        e.with_secondary(g.span(a), format!("shape {fa}"))
+            .with_secondary(g.span(b), format!("shape {fb}"))
+    };
+    e.with_help(help)
 }
 
 /// The final shape: the root's shape without the axes that exist only because

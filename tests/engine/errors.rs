@@ -550,6 +550,15 @@ fn matmul_inner_mismatch_points_at_the_operator_with_both_shapes() {
         e.message(),
         "matmul: operand 0 is 0-d, it does not have enough dimensions"
     );
+    // The same variable on both sides is one node: one label for both.
+    let vars = jitexpr::Vars::new().with("a", &a);
+    let e = jitexpr::evaluate("a @ a", &vars).unwrap_err();
+    let labels: Vec<(usize, &str)> = e
+        .labels()
+        .iter()
+        .map(|l| (l.span.start, l.message.as_str()))
+        .collect();
+    assert_eq!(labels, [(0, "shape (2, 3) (both operands)")]);
 }
 
 #[test]
