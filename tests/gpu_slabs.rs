@@ -26,7 +26,14 @@ fn slabs_give_the_results_of_one_dispatch() {
     let t = ArrayD::from_shape_fn(IxDyn(&[30, 4, 9]), |ix| {
         (ix[0] * 36 + ix[1] * 9 + ix[2]) as i32 - 500
     });
+    // Matrix products whose buffers fit: fused into the final stage when
+    // that fits one dispatch (f32 result, 2400 bytes), else the product
+    // first and the stage in slabs (a float64 result of 4800 bytes).
+    let p = Array2::from_shape_fn((20, 12), |(r, c)| (r as f32 - 3.0 * c as f32) * 0.25);
+    let q = Array2::from_shape_fn((12, 30), |(r, c)| ((r * 7 + c) % 11) as f32 - 5.0);
     let vars = Vars::new()
+        .with("p", &p)
+        .with("q", &q)
         .with("m", &m)
         .with("d", &d)
         .with("row", &row)
@@ -54,6 +61,8 @@ fn slabs_give_the_results_of_one_dispatch() {
         "sum(t, axis=2)",
         "t - max(t, axis=1)",
         "sum(t)",
+        "maximum(p @ q + 1, 0)",
+        "float64(p @ q) * 2 - 1",
     ] {
         let want = jitexpr::evaluate_with(e, &vars, interp).unwrap();
         let got = jitexpr::evaluate_with(e, &vars, gpu)

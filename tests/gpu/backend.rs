@@ -652,8 +652,8 @@ fn deep_expressions_on_the_gpu() {
         .unwrap();
 }
 
-/// `@` on the GPU (a tiled shader per product, the expression around it a
-/// stage reading the product) against the interpreter: shapes across
+/// `@` on the GPU (a tiled shader per product; the final expression fused
+/// into its store, or a stage reading the product) against the interpreter: shapes across
 /// several 16×16 tiles and inner dimensions not a multiple of 16, 1-d
 /// operands, broadcast batch axes, empty dimensions, expression operands,
 /// a product read twice, integers (wrapping, exact) and bool.

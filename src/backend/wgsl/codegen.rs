@@ -78,10 +78,39 @@ pub const HEADER_WORDS: usize = 12;
 
 /// The WGSL shader of `stage`.
 pub fn stage_shader(program: &Program, stage: &Stage, caps: &Caps) -> Result<Shader> {
+    stage_shader_with(program, stage, caps, None)
+}
+
+/// The final stage of `program` fused into the product `product` it reads
+/// (`jit::stage::fusible_product`): the tiled matmul of
+/// [`matmul_shader`] whose every output element, instead of being stored,
+/// is the operand `pv` of the stage's expression at that element, stored.
+/// Bindings: the stage's other leaves, `out`, then the product's `a`, `b`,
+/// `offs` and `mmp` (the matmul's parameter words, in storage), then the
+/// stage's uniform.
+pub fn fused_product_shader(
+    program: &Program,
+    stage: &Stage,
+    product: NodeId,
+    caps: &Caps,
+) -> Result<Shader> {
+    stage_shader_with(program, stage, caps, Some(product))
+}
+
+fn stage_shader_with(
+    program: &Program,
+    stage: &Stage,
+    caps: &Caps,
+    fused: Option<NodeId>,
+) -> Result<Shader> {
     let g = &program.graph;
     let root = stage.root;
     let nodes = stage_nodes(program, root);
-    let leaves = stage_leaves(g, root);
+    let mut leaves = stage_leaves(g, root);
+    if let Some(m) = fused {
+        check_dtype(g.dtype(m), caps)?;
+        leaves.retain(|&l| l != m);
+    }
     let (mut uses_f64, mut uses_i64) = (false, false);
     for &n in nodes.iter().chain(stage.reduce().iter()) {
         let d = g.dtype(n);
@@ -134,10 +163,26 @@ pub fn stage_shader(program: &Program, stage: &Stage, caps: &Caps) -> Result<Sha
             .replace("{NK}", &nk.max(1).to_string())
             .replace("{NC}", &consts.len().div_ceil(4).max(1).to_string()),
     );
+    let uniform = if let Some(m) = fused {
+        let t = storage_type(g.dtype(m));
+        let _ = writeln!(
+            s,
+            "@group(0) @binding({}) var<storage, read> a: array<{t}>;
+@group(0) @binding({}) var<storage, read> b: array<{t}>;
+@group(0) @binding({}) var<storage, read> offs: array<u32>;
+@group(0) @binding({}) var<storage, read> mmp: array<u32>;",
+            nk + 1,
+            nk + 2,
+            nk + 3,
+            nk + 4
+        );
+        nk + 5
+    } else {
+        nk + 1
+    };
     let _ = writeln!(
         s,
-        "@group(0) @binding({}) var<uniform> params: Params;",
-        nk + 1
+        "@group(0) @binding({uniform}) var<uniform> params: Params;"
     );
     s.push_str(PRELUDE);
     s.push_str(FLOAT_PRELUDE);
@@ -151,12 +196,21 @@ pub fn stage_shader(program: &Program, stage: &Stage, caps: &Caps) -> Result<Sha
     }
     // The stage's value at flat index `e` of its shape.
     let value = value_type(g.dtype(root));
-    let _ = writeln!(s, "fn eval(e: u32) -> {value} {{");
+    match fused {
+        Some(m) => {
+            let pv = value_type(g.dtype(m));
+            let _ = writeln!(s, "fn eval(e: u32, pv: {pv}) -> {value} {{");
+        }
+        None => {
+            let _ = writeln!(s, "fn eval(e: u32) -> {value} {{");
+        }
+    }
     let name = |n: NodeId| format!("v{}", n.0);
     let mut used = BTreeSet::new();
     for &id in &nodes {
         let d = g.dtype(id);
         let expr = match g.node(id) {
+            Node::MatMul(..) if Some(id) == fused => "pv".to_string(),
             Node::Input(_) | Node::Reduce(..) | Node::MatMul(..) => {
                 let k = leaves.iter().position(|&l| l == id).unwrap_or(0);
                 let load = format!("in{k}[offset({k}u, e)]");
@@ -202,34 +256,51 @@ pub fn stage_shader(program: &Program, stage: &Stage, caps: &Caps) -> Result<Sha
         let _ = writeln!(s, "    let {}: {} = {expr};", name(id), value_type(d));
     }
     let _ = writeln!(s, "    return {};\n}}", name(root));
-    match reduce {
-        None => {
-            let result = if g.dtype(root) == DType::Bool {
-                "select(0u, 1u, eval(i))".to_string()
-            } else {
-                "eval(i)".to_string()
-            };
-            let _ = write!(
-                s,
-                "@compute @workgroup_size(256)
+    if let Some(m) = fused {
+        let d = g.dtype(m);
+        // The matmul's accumulator as the stage's value type (bool: u32).
+        let pv = if d == DType::Bool { "acc != 0u" } else { "acc" };
+        let result = if g.dtype(root) == DType::Bool {
+            format!("select(0u, 1u, eval(o, {pv}))")
+        } else {
+            format!("eval(o, {pv})")
+        };
+        // `_ = params.n`: the uniform counts as used even when no leaf reads it.
+        let prologue = "_ = params.n;
+    p = MatMulParams(mmp[0], mmp[1], mmp[2], mmp[3], mmp[4], mmp[5], \
+                     mmp[6], mmp[7], mmp[8], mmp[9], mmp[10], mmp[11]);";
+        s.push_str(MATMUL_PARAMS);
+        s.push_str("var<private> p: MatMulParams;\n");
+        s.push_str(&matmul_main(d, prologue, &format!("out[o] = {result};")));
+    } else {
+        match reduce {
+            None => {
+                let result = if g.dtype(root) == DType::Bool {
+                    "select(0u, 1u, eval(i))".to_string()
+                } else {
+                    "eval(i)".to_string()
+                };
+                let _ = write!(
+                    s,
+                    "@compute @workgroup_size(256)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {{
     let i = gid.x + gid.y * params.groups_x * 256u;
     if (i >= params.n) {{ return; }}
     out[i] = {result};
 }}
 "
-            );
-        }
-        Some((op, d)) => {
-            let acc = acc_storage(op, d);
-            let load = if d == DType::Bool {
-                "select(0u, 1u, eval(e))".to_string()
-            } else {
-                "eval(e)".to_string()
-            };
-            let _ = write!(
-                s,
-                "var<workgroup> scratch: array<{acc}, 256>;
+                );
+            }
+            Some((op, d)) => {
+                let acc = acc_storage(op, d);
+                let load = if d == DType::Bool {
+                    "select(0u, 1u, eval(e))".to_string()
+                } else {
+                    "eval(e)".to_string()
+                };
+                let _ = write!(
+                    s,
+                    "var<workgroup> scratch: array<{acc}, 256>;
 fn combine(a: {acc}, b: {acc}) -> {acc} {{ return {combine}; }}
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {{
@@ -269,9 +340,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     }}
 }}
 ",
-                combine = combine(op, d),
-                identity = identity(op, d),
-            );
+                    combine = combine(op, d),
+                    identity = identity(op, d),
+                );
+            }
         }
     }
     s.push_str(&math::library(&used));
@@ -836,31 +908,41 @@ pub const MATMUL_TILE: u32 = 16;
 pub fn matmul_shader(dtype: DType, caps: &Caps) -> Result<String> {
     check_dtype(dtype, caps)?;
     let t = storage_type(dtype);
-    let (zero, fold) = match dtype {
-        DType::Bool => ("0u", "acc | (ta[lid.y][kk] & tb[kk][lid.x])"),
-        _ => ("0", "acc + ta[lid.y][kk] * tb[kk][lid.x]"),
-    };
-    let zero = if dtype == DType::Bool {
-        zero.to_string()
-    } else {
-        format!("{t}({zero})")
-    };
-    let tile = MATMUL_TILE;
     Ok(format!(
-        "struct MatMulParams {{
-    n: u32, k: u32, m: u32, batches: u32,
-    tiles_m: u32, tiles: u32, groups_x: u32, sa_i: u32,
-    sa_k: u32, sb_k: u32, sb_j: u32, pad: u32,
-}}
-@group(0) @binding(0) var<storage, read> a: array<{t}>;
+        "{MATMUL_PARAMS}@group(0) @binding(0) var<storage, read> a: array<{t}>;
 @group(0) @binding(1) var<storage, read> b: array<{t}>;
 @group(0) @binding(2) var<storage, read> offs: array<u32>;
 @group(0) @binding(3) var<storage, read_write> out: array<{t}>;
 @group(0) @binding(4) var<uniform> p: MatMulParams;
-var<workgroup> ta: array<array<{t}, {tile}>, {tile}>;
+{}",
+        matmul_main(dtype, "", "out[o] = acc;")
+    ))
+}
+
+/// The matmul's parameter words (`p` in [`matmul_main`]).
+const MATMUL_PARAMS: &str = "struct MatMulParams {
+    n: u32, k: u32, m: u32, batches: u32,
+    tiles_m: u32, tiles: u32, groups_x: u32, sa_i: u32,
+    sa_k: u32, sb_k: u32, sb_j: u32, pad: u32,
+}
+";
+
+/// The workgroup tiles and `main` of a matmul of `dtype` reading `a`, `b`,
+/// `offs` and the parameters `p`: `prologue` runs first (it may set `p`),
+/// and `store` writes the finished element `acc` at flat output index `o`.
+fn matmul_main(dtype: DType, prologue: &str, store: &str) -> String {
+    let t = storage_type(dtype);
+    let (zero, fold) = match dtype {
+        DType::Bool => ("0u".to_string(), "acc | (ta[lid.y][kk] & tb[kk][lid.x])"),
+        _ => (format!("{t}(0)"), "acc + ta[lid.y][kk] * tb[kk][lid.x]"),
+    };
+    let tile = MATMUL_TILE;
+    format!(
+        "var<workgroup> ta: array<array<{t}, {tile}>, {tile}>;
 var<workgroup> tb: array<array<{t}, {tile}>, {tile}>;
 @compute @workgroup_size({tile}, {tile})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {{
+    {prologue}
     let g = wid.x + wid.y * p.groups_x;
     let batch = g / p.tiles;
     let live = batch < p.batches;
@@ -888,9 +970,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
         workgroupBarrier();
     }}
     if (live && i < p.n && j < p.m) {{
-        out[batch * p.n * p.m + i * p.m + j] = acc;
+        let o = batch * p.n * p.m + i * p.m + j;
+        {store}
     }}
 }}
 "
-    ))
+    )
 }

@@ -46,6 +46,10 @@ struct GpuStage {
     shader: Shader,
     /// The shader folding the partials (reduction stages).
     finish: Option<String>,
+    /// The final stage fused into the product it reads (`fusible_product`):
+    /// the product and the fused shader, used when the product has the
+    /// stage's shape and one dispatch can bind everything.
+    fused: Option<(NodeId, Shader)>,
 }
 
 /// Where one evaluation spent its time (`jitexpr bench --backend gpu`).
@@ -91,6 +95,7 @@ impl GpuProgram {
             .with_label(format!("{} value", g.dtype(id)))
             .with_help("use the JIT backend (the default) for this expression"));
         }
+        let fusible = crate::ir::stage::fusible_product(program).filter(|&m| m != program.root);
         let stages = stages(program)
             .into_iter()
             .map(|stage| {
@@ -107,9 +112,16 @@ impl GpuProgram {
                             consts: Vec::new(),
                         },
                         finish: None,
+                        fused: None,
                     });
                 }
                 let shader = codegen::stage_shader(program, &stage, caps)?;
+                let fused = match fusible {
+                    Some(m) if stage.then == Then::Result => {
+                        Some((m, codegen::fused_product_shader(program, &stage, m, caps)?))
+                    }
+                    _ => None,
+                };
                 let finish = match stage.reduce().map(|r| (r, g.node(r))) {
                     Some((r, Node::Reduce(op, operand, _))) => {
                         Some(codegen::finish_shader(op, g.dtype(operand), g.dtype(r)))
@@ -120,6 +132,7 @@ impl GpuProgram {
                     stage,
                     shader,
                     finish,
+                    fused,
                 })
             })
             .collect::<Result<_>>()?;
@@ -179,7 +192,35 @@ impl GpuProgram {
             times: Timings::default(),
         };
         let mut result = None;
+        // The product the final stage computes tile by tile, if it can.
+        let last = self.stages.last();
+        let fused = last
+            .and_then(|s| s.fused.as_ref())
+            .filter(|(m, _)| shapes.of(*m) == shapes.of(last.map_or(*m, |s| s.stage.root)));
+        let mut deferred = None;
         for stage in &self.stages {
+            if stage.stage.then == Then::Product
+                && let Some((m, shader)) = fused
+                && stage.stage.root == *m
+            {
+                deferred = Some((stage, shader));
+                continue;
+            }
+            if stage.stage.then == Then::Result
+                && let Some((product, shader)) = deferred.take()
+            {
+                match run.fused(stage, shader, product)? {
+                    Some(bytes) => {
+                        result = Some(bytes);
+                        continue;
+                    }
+                    // Too big for one dispatch: the product, then the stage.
+                    None => {
+                        let buffer = run.matmul(product)?;
+                        run.reduced.insert(product.stage.root, buffer);
+                    }
+                }
+            }
             match stage.stage.then {
                 Then::Reduce(r) => {
                     let buffer = run.reduce(stage, r)?;
@@ -217,6 +258,15 @@ struct Run<'a, 'v> {
     /// Wait for the GPU after each phase, so `times` splits it.
     timed: bool,
     times: Timings,
+}
+
+/// What [`Run::product`] gives: the product kept on the GPU, the fused
+/// final stage's result, or nothing (the fused stage did not fit one
+/// dispatch).
+enum Product {
+    Kept(Pooled),
+    Fused(Vec<u8>),
+    Unfused,
 }
 
 /// A stage's leaf.
@@ -461,7 +511,36 @@ impl<'v> Run<'_, 'v> {
     /// Runs a product stage (`a @ b`, NumPy's `matmul`); returns the
     /// product, left on the GPU, compact in C order.
     fn matmul(&mut self, stage: &GpuStage) -> Result<Pooled> {
-        let g = &self.program.graph;
+        match self.product(stage, None)? {
+            Product::Kept(buffer) => Ok(buffer),
+            Product::Fused(_) | Product::Unfused => Err(Error::internal("GPU product not kept")),
+        }
+    }
+
+    /// Runs the final stage `last` fused into the product stage `stage`
+    /// (`shader`: `codegen::fused_product_shader`); returns the result's
+    /// bytes, or `None` when one dispatch cannot bind it all (then the
+    /// caller runs the product and the stage one after the other).
+    fn fused(
+        &mut self,
+        last: &GpuStage,
+        shader: &Shader,
+        stage: &GpuStage,
+    ) -> Result<Option<Vec<u8>>> {
+        match self.product(stage, Some((last, shader)))? {
+            Product::Fused(bytes) => Ok(Some(bytes)),
+            Product::Unfused => Ok(None),
+            Product::Kept(_) => Err(Error::internal("GPU fused product kept")),
+        }
+    }
+
+    fn product(
+        &mut self,
+        stage: &GpuStage,
+        fused: Option<(&GpuStage, &Shader)>,
+    ) -> Result<Product> {
+        let program = self.program;
+        let g = &program.graph;
         let root = stage.stage.root;
         let dtype = g.dtype(root);
         let elem = elem_size(dtype);
@@ -541,7 +620,6 @@ impl<'v> Run<'_, 'v> {
         // Storage bindings may not be empty: a zero-sized operand or result
         // binds one element that is never read or written.
         let empty = self.gpu.upload(&vec![0u8; elem]);
-        let out = self.gpu.storage((total.max(1) * elem) as u64);
         for bytes in [
             (total * elem) as u64,
             (a_len * elem) as u64,
@@ -561,7 +639,10 @@ impl<'v> Run<'_, 'v> {
         self.phase_end()?;
         self.times.upload += start.elapsed();
         if total == 0 {
-            return Ok(out);
+            return Ok(match fused {
+                Some(_) => Product::Unfused,
+                None => Product::Kept(self.gpu.storage(elem as u64)),
+            });
         }
         let start = Instant::now();
         let tile = codegen::MATMUL_TILE as usize;
@@ -602,6 +683,62 @@ impl<'v> Run<'_, 'v> {
                 .map(|b| &**b)
                 .ok_or_else(|| Error::internal("GPU product operand missing"))
         }
+        if let Some((last, shader)) = fused {
+            // The stage's other leaves and its uniform, over its shape (the
+            // product's), in one slab.
+            let shape = self.shapes.of(last.stage.root).to_vec();
+            check_dims(&shape)?;
+            let out_elem = elem_size(g.dtype(last.stage.root));
+            let (fixed, mut per_row) = self.leaf_sizes(shader, &shape)?;
+            let rows = shape.first().copied().unwrap_or(1).max(1);
+            per_row.push((total / rows * out_elem) as u64);
+            let slabs = self.slabs(&shape, &fixed, &per_row)?;
+            if slabs.len() != 1 {
+                return Ok(Product::Unfused);
+            }
+            let mut uploads = Vec::new();
+            let (leaf, strides) = self.bind_leaves(shader, &shape, slabs[0], &mut uploads)?;
+            let result = self.gpu.storage((total * out_elem) as u64);
+            let mmp = self.gpu.upload(&params);
+            let header = [
+                total as u32,
+                0,
+                shape.len() as u32,
+                1,
+                1,
+                0,
+                1,
+                0,
+                0,
+                0,
+                0,
+                0,
+            ];
+            let uniform = self::params(
+                &header,
+                &shape,
+                &shape,
+                &vec![1; shape.len()],
+                &leaf,
+                &strides,
+                shader,
+            );
+            let start = Instant::now();
+            let mut bind = self.bindings(shader, &uploads)?;
+            bind.push(&result);
+            bind.push(pick(&a_up, self.reduced.get(&a), &empty, a_len)?);
+            bind.push(pick(&b_up, self.reduced.get(&b), &empty, b_len)?);
+            bind.push(&offs);
+            bind.push(&mmp);
+            self.gpu.dispatch(&shader.text, &bind, &uniform, groups)?;
+            self.phase_end()?;
+            self.times.compute += start.elapsed();
+            let start = Instant::now();
+            let bytes = self.gpu.download(&result, total * out_elem)?;
+            self.times.download += start.elapsed();
+            return Ok(Product::Fused(bytes));
+        }
+        let out = self.gpu.storage((total * elem) as u64);
         let bind = [
             pick(&a_up, self.reduced.get(&a), &empty, a_len)?,
             pick(&b_up, self.reduced.get(&b), &empty, b_len)?,
@@ -612,7 +749,7 @@ impl<'v> Run<'_, 'v> {
             .dispatch(&stage.shader.text, &bind, &params, groups)?;
         self.phase_end()?;
         self.times.compute += start.elapsed();
-        Ok(out)
+        Ok(Product::Kept(out))
     }
 
     /// Runs a reduction stage; returns its result, left on the GPU.
