@@ -89,6 +89,17 @@ fn many_tiles_and_batches_equal_the_interpreter_exactly() {
             (g, w) => panic!("{expr}: jit {g:?} vs interpreter {w:?}"),
         }
     }
+    // Column tiles: 256 wide for an inner dimension of 256 or more, up to
+    // 1024 for a short one (k = 8), each with a ragged last tile.
+    for (ashape, bshape) in [([20, 260], [260, 530]), ([10, 8], [8, 2100])] {
+        let (a, b) = (exact(&ashape, 7), exact(&bshape, 8));
+        let vars = Vars::new().with("a", &a).with("b", &b);
+        for expr in ["a @ b", "maximum(a @ b, 1)"] {
+            let got = jitexpr::evaluate(expr, &vars).unwrap();
+            let want = jitexpr::evaluate_with(expr, &vars, interpreter()).unwrap();
+            assert!(same_bits(&got, &want), "{expr} {ashape:?} @ {bshape:?}");
+        }
+    }
     // Integers wrap like NumPy's: int32 products past 2**31.
     let i = ArrayD::from_elem(IxDyn(&[3, 70]), 40_000i32);
     let j = ArrayD::from_elem(IxDyn(&[70, 2]), 1_000i32);
