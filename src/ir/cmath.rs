@@ -625,7 +625,7 @@ fn arcsin_finite((x, y): C) -> C {
     let (s1r, s1i) = sqrt((1.0 - x, -y));
     let (s2r, s2i) = sqrt((1.0 + x, y));
     let re = x.atan2(s1r * s2r - s1i * s2i);
-    let im = asinh_real(s1r * s2i - s1i * s2r);
+    let im = asinh(s1r * s2i - s1i * s2r);
     (re, im)
 }
 
@@ -668,7 +668,7 @@ pub fn arccos((x, y): C) -> C {
     let (s1r, s1i) = sqrt((1.0 - x, -y));
     let (s2r, s2i) = sqrt((1.0 + x, y));
     let re = 2.0 * s1r.atan2(s2r);
-    let im = asinh_real(s2r * s1i - s2i * s1r);
+    let im = asinh(s2r * s1i - s2i * s1r);
     (re, im)
 }
 
@@ -710,13 +710,9 @@ pub fn arctanh((x, y): C) -> C {
     (r.copysign(x), i.copysign(y))
 }
 
-/// Inverse tangent: `-i arctanh(i z)`; cuts on the imaginary axis beyond ±i.
-pub fn arctan(z: C) -> C {
-    rotate(arctanh, z)
-}
-
-/// `asinh` of a real (fdlibm's: no overflow for huge values).
-fn asinh_real(x: f64) -> f64 {
+/// The real `asinh` as fdlibm computes it (Rust's `f64::asinh` overflows
+/// above ~1e154): arcsin/arccos here and `scalar`'s float `arcsinh`.
+pub(crate) fn asinh(x: f64) -> f64 {
     let a = x.abs();
     let r = if !a.is_finite() || a < f64::EPSILON {
         a
@@ -729,6 +725,11 @@ fn asinh_real(x: f64) -> f64 {
         (a + t / (1.0 + (1.0 + t).sqrt())).ln_1p()
     };
     r.copysign(x)
+}
+
+/// Inverse tangent: `-i arctanh(i z)`; cuts on the imaginary axis beyond ±i.
+pub fn arctan(z: C) -> C {
+    rotate(arctanh, z)
 }
 
 #[cfg(test)]

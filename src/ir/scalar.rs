@@ -125,7 +125,7 @@ macro_rules! unary_float {
                 Sinh => v.sinh(),
                 Cosh => v.cosh(),
                 Tanh => v.tanh(),
-                Arcsinh => asinh(f64::from(v)) as $t,
+                Arcsinh => cmath::asinh(f64::from(v)) as $t,
                 Arccosh => acosh(f64::from(v)) as $t,
                 Arctanh => atanh(f64::from(v)) as $t,
                 Erf => erf::erf(f64::from(v)) as $t,
@@ -1001,22 +1001,6 @@ fn binary_complex<T: cmath::Part + Into<f64>>(
         // Rejected by the checker.
         _ => make(a),
     }
-}
-
-/// `asinh` as fdlibm computes it (Rust's `f64::asinh` overflows above ~1e154).
-fn asinh(x: f64) -> f64 {
-    let a = x.abs();
-    let r = if !a.is_finite() || a < f64::EPSILON {
-        a
-    } else if a > 2f64.powi(28) {
-        a.ln() + std::f64::consts::LN_2
-    } else if a > 2.0 {
-        (2.0 * a + 1.0 / ((a * a + 1.0).sqrt() + a)).ln()
-    } else {
-        let t = a * a;
-        (a + t / (1.0 + (1.0 + t).sqrt())).ln_1p()
-    };
-    r.copysign(x)
 }
 
 /// `acosh` as fdlibm computes it.

@@ -31,6 +31,16 @@ fn eval_with_number_inputs_and_constructors() {
         .stdout(predicate::str::contains("30"));
 }
 
+/// `jitexpr eval PROGRAM` succeeds and its output contains `want`.
+fn assert_eval_prints(program: &str, want: &str) {
+    let out = jitexpr().args(["eval", program]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{program}: {out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains(want),
+        "{program}: {out:?}"
+    );
+}
+
 /// Constructors take every dtype (NumPy short codes too), results print as NumPy's
 /// `print()` (outputs pasted from NumPy 2.4: `np.arange(6, dtype=np.uint8) - 1`,
 /// `np.ones(3, np.float16) / 3`, `np.full(3, 100, np.int8) * 2 + np.int8(1)`).
@@ -50,12 +60,7 @@ fn eval_narrow_unsigned_and_half_dtypes() {
             "[-55 -55 -55]\nshape=(3,), dtype=int8",
         ),
     ] {
-        let out = jitexpr().args(["eval", program]).output().unwrap();
-        assert_eq!(out.status.code(), Some(0), "{program}: {out:?}");
-        assert!(
-            String::from_utf8_lossy(&out.stdout).contains(want),
-            "{program}: {out:?}"
-        );
+        assert_eval_prints(program, want);
     }
     let out = jitexpr()
         .args(["eval", "x = ones(3, dtype=u1); x + 300"])
@@ -682,12 +687,7 @@ fn eval_complex_constructors() {
             "True",
         ),
     ] {
-        let out = jitexpr().args(["eval", program]).output().unwrap();
-        assert_eq!(out.status.code(), Some(0), "{program}: {out:?}");
-        assert!(
-            String::from_utf8_lossy(&out.stdout).contains(want),
-            "{program}: {out:?}"
-        );
+        assert_eval_prints(program, want);
     }
     let out = jitexpr()
         .args(["eval", "full(2, value=1j, dtype=float64)"])

@@ -146,6 +146,15 @@ fn reductions_shapes() {
 /// Every backend gives the same result layout for the same inputs, like
 /// NumPy's `order='K'`: Fortran-ordered inputs of the result's shape give a
 /// Fortran-ordered result, C-ordered (or mixed) ones a C-ordered result.
+/// The JIT, the interpreter, and the GPU when there is one.
+fn backends() -> Vec<Backend> {
+    let mut b = vec![Backend::Jit, Backend::Interpreter];
+    if crate::golden::gpu_available() {
+        b.push(Backend::Gpu);
+    }
+    b
+}
+
 #[test]
 fn every_backend_gives_the_same_result_layout() {
     let c = ndarray::Array2::from_shape_fn((3, 4), |(i, j)| (i * 4 + j) as f64);
@@ -154,17 +163,7 @@ fn every_backend_gives_the_same_result_layout() {
     f.assign(&c);
     assert!(f.t().is_standard_layout() && f == c);
     let row = array![1.0, 2.0, 3.0, 4.0];
-    let gpu = jitexpr::evaluate_with(
-        "x",
-        &Vars::new().with("x", &row),
-        Options::with_backend(Backend::Gpu),
-    )
-    .is_ok();
-    let mut backends = vec![Backend::Jit, Backend::Interpreter];
-    if gpu {
-        backends.push(Backend::Gpu);
-    }
-    for backend in backends {
+    for backend in backends() {
         let opts = Options::with_backend(backend);
         for (inputs, fortran) in [
             (Vars::new().with("a", &f).with("b", &f), true),
@@ -373,17 +372,7 @@ fn copy_and_ones_like_keep_shape_and_dtype() {
         .with("f", &f32s)
         .with("e", &empty)
         .with("row", &row);
-    let gpu = jitexpr::evaluate_with(
-        "row",
-        &Vars::new().with("row", &row),
-        Options::with_backend(Backend::Gpu),
-    )
-    .is_ok();
-    let mut backends = vec![Backend::Jit, Backend::Interpreter];
-    if gpu {
-        backends.push(Backend::Gpu);
-    }
-    for backend in backends {
+    for backend in backends() {
         let opts = Options::with_backend(backend);
         let names: &[&str] = if backend == Backend::Gpu {
             &["f", "b", "row"]

@@ -262,8 +262,8 @@ fn compare(got: &Array, want: &Array, ulps: u64, eps: f64) -> Result<(), String>
 }
 
 /// A GPU adapter is there; with `JITEXPR_REQUIRE_GPU=1` (CI) a missing
-/// one is a failure, as in tests/common.
-fn gpu_available() -> bool {
+/// one is a failure, as in tests/common (which needs the `gpu` feature).
+pub(crate) fn gpu_available() -> bool {
     #[cfg(feature = "gpu")]
     {
         let ok = jitexpr::internals::backend::wgsl::device::gpu().is_ok();

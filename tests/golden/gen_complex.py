@@ -20,23 +20,11 @@ import warnings
 
 import numpy as np
 
+from golden_json import enc
+
 warnings.simplefilter("ignore")
 HERE = os.path.dirname(os.path.abspath(__file__))
 INF, NAN = float("inf"), float("nan")
-
-
-def enc(a):
-    a = np.asarray(a)
-    name = a.dtype.name
-    if a.dtype.kind == "c":
-        data = [[repr(float(x.real)), repr(float(x.imag))] for x in a.ravel()]
-    elif a.dtype.kind == "f":
-        data = [repr(float(x)) for x in a.ravel()]
-    elif a.dtype.kind == "b":
-        data = [bool(x) for x in a.ravel()]
-    else:
-        data = [int(x) for x in a.ravel()]
-    return {"dtype": name, "shape": list(a.shape), "data": data}
 
 
 NS = {name: getattr(np, name) for name in [

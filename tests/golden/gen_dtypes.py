@@ -22,6 +22,8 @@ import warnings
 
 import numpy as np
 
+from golden_json import enc
+
 warnings.simplefilter("ignore")
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -37,18 +39,6 @@ EDGES = {
     "float16": [0.0, -0.0, 1.0, -1.5, 0.1, 3.0, 65504.0, -65504.0, 6e-8, 1e-5,
                 float("inf"), float("-inf"), float("nan"), 2.5, -7.0, 1000.0],
 }
-
-
-def enc(a):
-    a = np.asarray(a)
-    name = a.dtype.name
-    if a.dtype.kind == "f":
-        data = [repr(float(x)) for x in a.ravel()]
-    elif a.dtype.kind == "b":
-        data = [bool(x) for x in a.ravel()]
-    else:
-        data = [int(x) for x in a.ravel()]
-    return {"dtype": name, "shape": list(a.shape), "data": data}
 
 
 def cast(dtype):

@@ -22,19 +22,10 @@ import os
 
 import numpy as np
 
+from golden_json import enc
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 rng = np.random.default_rng(19)
-
-
-def enc(a):
-    a = np.asarray(a)
-    if a.dtype.kind == "f":
-        data = [repr(float(x)) for x in a.ravel()]
-    elif a.dtype.kind == "b":
-        data = [bool(x) for x in a.ravel()]
-    else:
-        data = [int(x) for x in a.ravel()]
-    return {"dtype": a.dtype.name, "shape": list(a.shape), "data": data}
 
 
 def ints(shape, dtype, lo=-4, hi=5):

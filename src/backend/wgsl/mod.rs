@@ -193,10 +193,10 @@ impl GpuProgram {
         };
         let mut result = None;
         // The product the final stage computes tile by tile, if it can.
-        let last = self.stages.last();
-        let fused = last
-            .and_then(|s| s.fused.as_ref())
-            .filter(|(m, _)| shapes.of(*m) == shapes.of(last.map_or(*m, |s| s.stage.root)));
+        let fused = self.stages.last().and_then(|s| {
+            let (m, shader) = s.fused.as_ref()?;
+            (shapes.of(*m) == shapes.of(s.stage.root)).then_some((m, shader))
+        });
         let mut deferred = None;
         for stage in &self.stages {
             if stage.stage.then == Then::Product
