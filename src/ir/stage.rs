@@ -17,6 +17,7 @@
 use crate::error::{Error, ErrorKind};
 use crate::ir::graph::{Graph, Node, NodeId, Program};
 use crate::ir::op::ReduceOp;
+use crate::types::DType;
 
 /// NumPy's error for `min`/`max` of an empty operand, at reduction node `r`
 /// (every backend reports it with these words).
@@ -139,6 +140,44 @@ pub fn fusible_product(program: &Program) -> Option<NodeId> {
     (!elsewhere).then_some(m)
 }
 
+/// The products a full `sum` or `mean` may consume tile by tile, as
+/// `(product, reduction)` pairs: the reduction's stage reads that product
+/// and no other, no other stage reads it, and the stage's values are
+/// float32 or float64 (the sum adds tile sums in a fixed tile order, so only
+/// floats, whose sum order is ours to define, qualify). The caller checks at
+/// run time that the product has the stage's shape.
+pub fn fusible_reductions(program: &Program) -> Vec<(NodeId, NodeId)> {
+    let g = &program.graph;
+    let all = stages(program);
+    let reads = |s: &Stage, m: NodeId| match s.then {
+        Then::Product => g.node(s.root).operands().contains(&m),
+        _ => stage_leaves(g, s.root).contains(&m),
+    };
+    let mut out = Vec::new();
+    for s in &all {
+        let Then::Reduce(r) = s.then else { continue };
+        let Node::Reduce(op, _, None) = g.node(r) else {
+            continue;
+        };
+        if !matches!(op, ReduceOp::Sum | ReduceOp::Mean)
+            || !matches!(g.dtype(s.root), DType::Float32 | DType::Float64)
+        {
+            continue;
+        }
+        let leaves = stage_leaves(g, s.root);
+        let mut products = leaves
+            .iter()
+            .filter(|&&l| matches!(g.node(l), Node::MatMul(..)));
+        let (Some(&m), None) = (products.next(), products.next()) else {
+            continue;
+        };
+        if all.iter().filter(|t| reads(t, m)).count() == 1 {
+            out.push((m, r));
+        }
+    }
+    out
+}
+
 /// The stages of `program`, one line each, and what is fused where (for
 /// `jitexpr explain`):
 ///
@@ -152,6 +191,7 @@ pub fn describe(program: &Program) -> String {
     let g = &program.graph;
     let all = stages(program);
     let fused = fusible_product(program);
+    let reductions = fusible_reductions(program);
     let last = all.len().saturating_sub(1);
     let mut out = String::new();
     for (k, s) in all.iter().enumerate() {
@@ -171,6 +211,18 @@ pub fn describe(program: &Program) -> String {
                         "{} = {a} @ {b}, fused into stage {last}: each tile of the product \
                          computed and the stage run on it while in cache (when the product has \
                          the stage's shape and both operands are at least 2-d)",
+                        s.root
+                    )
+                } else if let Some(&(_, r)) = reductions.iter().find(|(m, _)| *m == s.root) {
+                    let k = all
+                        .iter()
+                        .position(|t| t.then == Then::Reduce(r))
+                        .unwrap_or(last);
+                    format!(
+                        "{} = {a} @ {b}, fused into stage {k}: each tile of the product \
+                         computed, the stage run on it and its values summed while in cache \
+                         (when the product has the stage's shape and both operands are at \
+                         least 2-d)",
                         s.root
                     )
                 } else {

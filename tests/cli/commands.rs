@@ -325,6 +325,32 @@ fn explain_shows_every_stage() {
     jitexpr().args(["explain", "a +"]).assert().code(1);
 }
 
+/// `explain` says where a product is fused: into the final stage's store,
+/// into a full sum (tile sums), or nowhere (kept whole).
+#[test]
+fn explain_shows_where_products_are_fused() {
+    let shapes = ["A=float64[4,5]", "W=float64[5,6]", "y=float64[6]"];
+    for (expr, says) in [
+        (
+            "maximum(A @ W + y, 0)",
+            "fused into stage 1: each tile of the product computed and the stage run on it while in cache",
+        ),
+        (
+            "sum((A @ W - y)**2)",
+            "fused into stage 1: each tile of the product computed, the stage run on it and its values summed",
+        ),
+        ("max(A @ W) + A @ W", "kept whole"),
+    ] {
+        let mut args = vec!["explain", expr];
+        args.extend(shapes);
+        jitexpr()
+            .args(&args)
+            .assert()
+            .success()
+            .stdout(predicate::str::contains(says));
+    }
+}
+
 /// `explain` of an expression nested 30,001 deep (a 120 KB argument: one
 /// argument may not exceed 128 KiB): every stage prints, nothing recurses.
 #[test]

@@ -139,3 +139,71 @@ fn fused_products_into_strided_and_fortran_outputs() {
     let got = kernel.eval(&vars).unwrap();
     assert!(same_bits(&got, &want));
 }
+
+/// The float value of a 0-d result.
+fn scalar_f64(a: &Array) -> f64 {
+    match a {
+        Array::Float64(x) => x.iter().copied().next().unwrap(),
+        Array::Float32(x) => x.iter().copied().next().unwrap() as f64,
+        other => panic!("a float result, got {:?}", other.dtype()),
+    }
+}
+
+/// A full `sum`/`mean` of a product's epilogue is fused into the product
+/// (jit::matmul::fused_sum: tile sums in tile order): exact where every
+/// partial sum is, within rounding otherwise, of the product's dtype, and
+/// the same bits whatever the number of threads.
+#[test]
+fn fused_sums_of_products_equal_the_interpreter() {
+    // Exact inputs: every order of addition gives the same (exact) sum.
+    let (a, w) = (exact(&[300, 200], 11), exact(&[200, 270], 12));
+    let y = exact(&[270], 13);
+    let vars = Vars::new().with("A", &a).with("W", &w).with("y", &y);
+    for expr in [
+        "sum(A @ W)",
+        "sum((A @ W - y)**2)",
+        "mean(A @ W)",
+        "sum(maximum(A @ W, 0)) + 1",
+    ] {
+        let jit = jitexpr::evaluate(expr, &vars).unwrap();
+        let oracle = jitexpr::evaluate_with(expr, &vars, interpreter()).unwrap();
+        assert!(same_bits(&jit, &oracle), "{expr}: {jit:?} vs {oracle:?}");
+    }
+    // Rounded values, batches and ragged tiles: within rounding of the
+    // interpreter's pairwise sum of the whole product.
+    let (p, q) = (f64s(&[3, 70, 90], 14), f64s(&[90, 530], 15));
+    let t = f64s(&[530], 16);
+    let vars = Vars::new().with("P", &p).with("Q", &q).with("t", &t);
+    for expr in [
+        "sum(exp(-(P @ Q) / 8) * t)",
+        "mean((P @ Q - t)**2)",
+        "sum(float32(P @ Q))",
+    ] {
+        let jit = scalar_f64(&jitexpr::evaluate(expr, &vars).unwrap());
+        let oracle = scalar_f64(&jitexpr::evaluate_with(expr, &vars, interpreter()).unwrap());
+        let tol = if expr.contains("float32") {
+            1e-5
+        } else {
+            1e-12
+        };
+        assert!(
+            (jit - oracle).abs() <= tol * oracle.abs().max(1.0),
+            "{expr}: {jit} vs {oracle}"
+        );
+        // Independent of the team: tiles are cut as for 8 threads always.
+        let before = jitexpr::set_num_threads(1);
+        let one = jitexpr::evaluate(expr, &vars).unwrap();
+        jitexpr::set_num_threads(2);
+        let two = jitexpr::evaluate(expr, &vars).unwrap();
+        jitexpr::set_num_threads(before);
+        assert!(same_bits(&one, &two), "{expr}: 1 vs 2 threads");
+    }
+    // Empty: the sum of nothing is 0, the mean NaN (as NumPy).
+    let (e, f) = (f64s(&[0, 4], 17), f64s(&[4, 5], 18));
+    let vars = Vars::new().with("E", &e).with("F", &f);
+    assert_eq!(
+        scalar_f64(&jitexpr::evaluate("sum(E @ F + 1)", &vars).unwrap()),
+        0.0
+    );
+    assert!(scalar_f64(&jitexpr::evaluate("mean(E @ F)", &vars).unwrap()).is_nan());
+}

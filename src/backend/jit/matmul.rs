@@ -436,3 +436,142 @@ fn fused_typed<T: Mac>(
     }
     Ok(())
 }
+
+/// Tiles of a reduction fused into a product are cut as for a team of this
+/// many threads, whatever the real team: the tiles (and so the order in
+/// which the sum adds) never depend on the thread count.
+const REDUCTION_SPLIT: usize = 8;
+
+/// The floats a fused `sum`/`mean` adds in (the reduction's dtype).
+pub trait SumFloat: Element + Default {
+    /// The sum of `v` in NumPy's pairwise order (`ir::scalar`).
+    fn sum(v: &[Self]) -> Self;
+    /// `s / n` in the dtype (the interpreter's `mean`).
+    fn mean(s: Self, n: usize) -> Self;
+}
+
+impl SumFloat for f64 {
+    fn sum(v: &[f64]) -> f64 {
+        crate::ir::scalar::sum_f64(v)
+    }
+    fn mean(s: f64, n: usize) -> f64 {
+        s / n as f64
+    }
+}
+
+impl SumFloat for f32 {
+    fn sum(v: &[f32]) -> f32 {
+        crate::ir::scalar::sum_f32(v)
+    }
+    fn mean(s: f32, n: usize) -> f32 {
+        s / n as f32
+    }
+}
+
+/// `sum(e)` or `mean(e)` (`mean` true) of the stage `kernel` whose leaf
+/// `at` is `a @ b` (shape `dims.full()`, the stage's shape), with no
+/// product-sized temporary: each tile is multiplied into a per-thread
+/// buffer, the kernel run on it into a second one and that tile summed at
+/// once; the tiles'
+/// sums are added in tile order. Each sum is NumPy's pairwise one, so the
+/// result is the unfused one's up to rounding (the order of additions
+/// differs), and independent of the team.
+#[allow(clippy::too_many_arguments)]
+pub fn fused_sum(
+    a: &ArrayView<'_>,
+    b: &ArrayView<'_>,
+    kernel: &KernelFn,
+    leaves: &[Option<ArrayView<'_>>],
+    at: usize,
+    dtype: crate::types::DType,
+    mean: bool,
+    dims: &MatMulShape,
+    team: Option<&Team>,
+    cancel: &std::sync::atomic::AtomicBool,
+) -> Result<crate::array::Array> {
+    use crate::array::Array;
+    use crate::types::DType;
+    let tiles = tiles(dims, REDUCTION_SPLIT);
+    let n: usize = dims.full().iter().product();
+    macro_rules! typed {
+        ($o:ty, $arr:ident; $($v:ident),*) => {
+            match (a, b) {
+                $((ArrayView::$v(a), ArrayView::$v(b)) => {
+                    let s = fused_sum_typed::<_, $o>(a, b, kernel, leaves, at, &tiles, dims, team, cancel)?;
+                    let s = if mean { <$o>::mean(s, n) } else { s };
+                    Ok(Array::$arr(ndarray::arr0(s).into_dyn()))
+                })*
+                _ => Err(Error::internal("product operands of different dtypes")),
+            }
+        };
+    }
+    match dtype {
+        DType::Float64 => {
+            typed!(f64, Float64; Bool, Int8, Int16, Int32, Int64, UInt8, UInt16, UInt32, UInt64, Float16, Float32, Float64)
+        }
+        DType::Float32 => {
+            typed!(f32, Float32; Bool, Int8, Int16, Int32, Int64, UInt8, UInt16, UInt32, UInt64, Float16, Float32, Float64)
+        }
+        _ => Err(Error::internal("a fused sum of a non-float dtype")),
+    }
+}
+
+/// The per-thread buffers of [`fused_sum_typed`]: the product's tile and the
+/// stage's values on it.
+type SumBuffers<T, O> = (Vec<T>, Vec<O>);
+
+#[allow(clippy::too_many_arguments)]
+fn fused_sum_typed<T: Mac, O: SumFloat>(
+    a: &ArrayViewD<'_, T>,
+    b: &ArrayViewD<'_, T>,
+    kernel: &KernelFn,
+    leaves: &[Option<ArrayView<'_>>],
+    at: usize,
+    tiles: &[Tile],
+    dims: &MatMulShape,
+    team: Option<&Team>,
+    cancel: &std::sync::atomic::AtomicBool,
+) -> Result<O> {
+    let (fa, fb) = (promoted(a, true), promoted(b, false));
+    let work = |(buf, values): &mut SumBuffers<T, O>, i: usize| -> Option<O> {
+        let t = &tiles[i];
+        let [r, c] = t.shape();
+        buf.clear();
+        buf.resize(r * c, T::default());
+        let am = matrix(&fa, &dims.batch, t.q)?;
+        let bm = matrix(&fb, &dims.batch, t.q)?;
+        let mut cv = ArrayViewMut2::from_shape((r, c), buf.as_mut_slice()).ok()?;
+        T::tile(
+            &mut cv,
+            &am.slice(s![t.rows.clone(), ..]),
+            &bm.slice(s![.., t.cols.clone()]),
+        );
+        let tile = ArrayView2::from_shape((r, c), buf.as_slice())
+            .ok()?
+            .into_dyn();
+        let mut product = Some(Operand::new(&tile, &[r, c])?);
+        let mut ops = Vec::with_capacity(leaves.len());
+        for (k, leaf) in leaves.iter().enumerate() {
+            let op = if k == at {
+                product.take()
+            } else {
+                leaf.as_ref().and_then(|l| leaf_tile(l, dims, t))
+            };
+            ops.push(op?);
+        }
+        values.clear();
+        values.resize(r * c, O::default());
+        let mut out = ArrayViewMut2::from_shape((r, c), values.as_mut_slice())
+            .ok()?
+            .into_dyn();
+        let output = Output::new(&mut out, &[r, c])?.without_streaming();
+        call::run(kernel, &ops, &output, &[r, c], None, cancel)?;
+        Some(O::sum(values))
+    };
+    let sums = crate::threads::map(team, tiles.len(), || (Vec::new(), Vec::new()), work);
+    let sums: Vec<O> = sums
+        .into_iter()
+        .collect::<Option<_>>()
+        .ok_or_else(|| Error::internal("fused sum tile"))?;
+    Ok(O::sum(&sums))
+}

@@ -115,6 +115,8 @@ pub struct JitProgram {
     full_reductions_only: bool,
     /// See [`JitProgram::fusible_product`].
     fusible_product: Option<NodeId>,
+    /// See [`JitProgram::fusible_reductions`].
+    fusible_reductions: Vec<(NodeId, NodeId)>,
     /// See [`JitProgram::has_products`].
     has_products: bool,
     /// The first tier's kernels, one per stage (in `_code` or `_interps`).
@@ -483,6 +485,7 @@ impl JitProgram {
             inputs: program.read_inputs(),
             full_reductions_only,
             fusible_product: crate::ir::stage::fusible_product(program),
+            fusible_reductions: crate::ir::stage::fusible_reductions(program),
             has_products: g
                 .ids()
                 .any(|id| live[id.index()] && matches!(g.node(id), Node::MatMul(..))),
@@ -561,6 +564,12 @@ impl JitProgram {
     /// (`ir::stage::fusible_product`), if any.
     pub fn fusible_product(&self) -> Option<NodeId> {
         self.fusible_product
+    }
+
+    /// The products a full `sum`/`mean` consumes tile by tile, with that
+    /// reduction (`ir::stage::fusible_reductions`).
+    pub fn fusible_reductions(&self) -> &[(NodeId, NodeId)] {
+        &self.fusible_reductions
     }
 
     /// `true` when the program multiplies matrices (`@`): it is then run

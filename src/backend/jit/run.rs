@@ -200,13 +200,31 @@ fn earlier_stages(
     let g = &program.graph;
     let cancel = token.flag();
     let mut reduced: HashMap<NodeId, Array> = HashMap::new();
+    // Products a full sum consumes tile by tile (`matmul::fused_sum`): by
+    // the reduction, the product and its shape.
+    let fused: HashMap<NodeId, (NodeId, MatMulShape)> = jit
+        .fusible_reductions()
+        .iter()
+        .filter_map(|&(m, r)| {
+            let Node::Reduce(_, operand, _) = g.node(r) else {
+                return None;
+            };
+            let Node::MatMul(a, b) = g.node(m) else {
+                return None;
+            };
+            let dims = MatMulShape::of(shapes.of(a), shapes.of(b)).ok()?;
+            let fits = shapes.of(m) == shapes.of(operand) && !dims.a_vector && !dims.b_vector;
+            fits.then_some((r, (m, dims)))
+        })
+        .collect();
     let count = jit.stages().len().saturating_sub(1);
     for (compiled, kernel) in jit.stages().iter().zip(jit.kernels()).take(count) {
         let stage = compiled.stage;
         let shape = shapes.of(stage.root);
         match stage.then {
             Then::Result => return Err(Error::internal("two final stages")),
-            Then::Product if Some(stage.root) == skip => {}
+            Then::Product
+                if Some(stage.root) == skip || fused.values().any(|(m, _)| *m == stage.root) => {}
             Then::Product => {
                 let Node::MatMul(a, b) = g.node(stage.root) else {
                     return Err(Error::internal(format!("{} is not a product", stage.root)));
@@ -233,19 +251,61 @@ fn earlier_stages(
                 reduced.insert(stage.root, values);
             }
             Then::Reduce(r) => {
-                let operands = operands(program, compiled.leaves(), inputs, &reduced, shape)?;
                 let Node::Reduce(op, operand, axis) = g.node(r) else {
                     return Err(Error::internal(format!("{r} is not a reduction")));
                 };
                 let empty = |op: ReduceOp| empty_reduction(program, r, op);
-                let result = match axis {
+                let result = match (axis, fused.get(&r)) {
+                    (None, Some((m, dims))) => {
+                        let Node::MatMul(a, b) = g.node(*m) else {
+                            return Err(Error::internal(format!("{m} is not a product")));
+                        };
+                        let (va, vb) = (
+                            value(program, a, inputs, &reduced)?,
+                            value(program, b, inputs, &reduced)?,
+                        );
+                        let leaves: Vec<Option<ArrayView<'_>>> = compiled
+                            .leaves()
+                            .iter()
+                            .map(|&l| {
+                                if l == *m {
+                                    Ok(None)
+                                } else {
+                                    value(program, l, inputs, &reduced).map(Some)
+                                }
+                            })
+                            .collect::<Result<_>>()?;
+                        let at = compiled
+                            .leaves()
+                            .iter()
+                            .position(|l| l == m)
+                            .ok_or_else(|| Error::internal("fused product is not a leaf"))?;
+                        let sum = matmul::fused_sum(
+                            &va,
+                            &vb,
+                            kernel,
+                            &leaves,
+                            at,
+                            g.dtype(operand),
+                            op == ReduceOp::Mean,
+                            dims,
+                            pool,
+                            cancel,
+                        );
+                        token.check()?;
+                        sum?
+                    }
                     // A full reduction never materializes its operand: blocks
                     // are computed into small buffers and reduced at once.
-                    None => {
+                    (None, None) => {
+                        let operands =
+                            operands(program, compiled.leaves(), inputs, &reduced, shape)?;
                         full_reduction(kernel, &operands, shape, g.dtype(operand), op, pool, cancel)
                             .map_err(|ReduceError::Empty| empty(op))?
                     }
-                    Some(axis) => {
+                    (Some(axis), _) => {
+                        let operands =
+                            operands(program, compiled.leaves(), inputs, &reduced, shape)?;
                         let values = call::new_array(g.dtype(operand), shape, Order::C, |o| {
                             let w = call::run(kernel, &operands, &o, shape, pool, cancel);
                             token.check()?;
