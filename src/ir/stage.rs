@@ -210,7 +210,7 @@ pub fn describe(program: &Program) -> String {
                     format!(
                         "{} = {a} @ {b}, fused into stage {last}: each tile of the product \
                          computed and the stage run on it while in cache (when the product has \
-                         the stage's shape and both operands are at least 2-d)",
+                         the stage's shape)",
                         s.root
                     )
                 } else if let Some(&(_, r)) = reductions.iter().find(|(m, _)| *m == s.root) {
@@ -221,8 +221,7 @@ pub fn describe(program: &Program) -> String {
                     format!(
                         "{} = {a} @ {b}, fused into stage {k}: each tile of the product \
                          computed, the stage run on it and its values summed while in cache \
-                         (when the product has the stage's shape and both operands are at \
-                         least 2-d)",
+                         (when the product has the stage's shape)",
                         s.root
                     )
                 } else {

@@ -207,3 +207,45 @@ fn fused_sums_of_products_equal_the_interpreter() {
     );
     assert!(scalar_f64(&jitexpr::evaluate("mean(E @ F)", &vars).unwrap()).is_nan());
 }
+
+/// A 1-d operand (`X @ v`, `v @ M`, `u @ v`) is fused like a matrix: the
+/// epilogue's leaves broadcast against the product's own (1-d or 0-d)
+/// shape, and a narrow product gets tall tiles.
+#[test]
+fn fused_products_with_vector_operands() {
+    let x = f64s(&[5000, 7], 21);
+    let v = f64s(&[7], 22);
+    let y = f64s(&[5000], 23);
+    let m = f64s(&[7, 300], 24);
+    let u = f64s(&[7], 25);
+    let batch = f64s(&[3, 40, 7], 26);
+    let vars = Vars::new()
+        .with("X", &x)
+        .with("v", &v)
+        .with("y", &y)
+        .with("M", &m)
+        .with("u", &u)
+        .with("B", &batch);
+    for (fused, product, epilogue) in [
+        ("maximum(X @ v + y, 0)", "X @ v", "maximum(P + y, 0)"),
+        ("exp(-(v @ M))", "v @ M", "exp(-P)"),
+        ("(u @ v) * 2 + 1", "u @ v", "P * 2 + 1"),
+        ("B @ v - 1", "B @ v", "P - 1"),
+    ] {
+        let got = jitexpr::evaluate(fused, &vars).unwrap();
+        let p = jitexpr::evaluate(product, &vars).unwrap();
+        let Array::Float64(p) = &p else { panic!("float64") };
+        let two = Vars::new().with("P", p).with("y", &y);
+        let want = jitexpr::evaluate(epilogue, &two).unwrap();
+        assert!(same_bits(&got, &want), "{fused}");
+        let oracle = jitexpr::evaluate_with(fused, &vars, interpreter()).unwrap();
+        assert_eq!(got.shape(), oracle.shape(), "{fused}");
+    }
+    // A regression loss: exact inputs, so every order of addition agrees.
+    let (xe, ve, ye) = (exact(&[5000, 7], 27), exact(&[7], 28), exact(&[5000], 29));
+    let vars = Vars::new().with("X", &xe).with("v", &ve).with("y", &ye);
+    let expr = "sum((X @ v - y)**2)";
+    let jit = jitexpr::evaluate(expr, &vars).unwrap();
+    let oracle = jitexpr::evaluate_with(expr, &vars, interpreter()).unwrap();
+    assert!(same_bits(&jit, &oracle), "{expr}: {jit:?} vs {oracle:?}");
+}

@@ -1,7 +1,8 @@
 //! Matrix products (`@`, `Node::MatMul`) on the CPU, and the epilogue fused
 //! into them.
 //!
-//! A product is split into tiles of at most [`TILE_ROWS`] × [`TILE_COLS`] (wider for a short inner dimension)
+//! A product is split into tiles of at most [`TILE_ROWS`] × [`TILE_COLS`] (wider for a short inner
+//! dimension, taller for a narrow product)
 //! output elements (per batch matrix), run on jitexpr's team
 //! (`threads::Team::for_each`), each tile one single-threaded `gemm` call for
 //! `float32`/`float64` (`call::gemm`), a plain loop for integers (wrapping,
@@ -41,6 +42,15 @@ pub const TILE_COLS: usize = 256;
 /// Columns per tile for an inner dimension of `k`.
 fn tile_cols(k: usize) -> usize {
     (TILE_COLS * 256 / k.max(1)).clamp(TILE_COLS, 4 * TILE_COLS)
+}
+
+/// Rows per tile for `m` columns: [`TILE_ROWS`], more (up to 64×) when the
+/// product is narrow (a matrix times a vector, `X @ w`), so that a tile
+/// still holds about `TILE_ROWS` × [`TILE_COLS`] elements: thousands of
+/// `gemm` calls of a few hundred elements each would cost more in calls
+/// than in arithmetic.
+fn tile_rows(m: usize) -> usize {
+    (TILE_ROWS * TILE_COLS / m.max(1)).clamp(TILE_ROWS, 64 * TILE_ROWS)
 }
 
 /// One tile of a product: batch matrix `q`, its `rows` and `cols`.
@@ -126,7 +136,7 @@ fn tiles(dims: &MatMulShape, threads: usize) -> Vec<Tile> {
     let (n, m) = (dims.n, dims.m);
     let cols = tile_cols(dims.k);
     let per_matrix = |rows: usize| n.div_ceil(rows.max(1)) * m.div_ceil(cols);
-    let mut rows = TILE_ROWS;
+    let mut rows = tile_rows(m);
     while rows > 32 && dims.batches().saturating_mul(per_matrix(rows)) < threads {
         rows /= 2;
     }
@@ -356,11 +366,18 @@ pub fn fused(
     )
 }
 
-/// Tile `t` of a leaf broadcast to the stage's shape `dims.full()`, as an
-/// operand of the tile's shape.
+/// Tile `t` of a leaf broadcast to the stage's shape `dims.output()` (seen
+/// with the axes of 1-d operands added back, `dims.full()`), as an operand
+/// of the tile's shape.
 fn leaf_tile(leaf: &ArrayView<'_>, dims: &MatMulShape, t: &Tile) -> Option<Operand> {
     each!(ArrayView, leaf, v => {
-        let full = v.broadcast(IxDyn(&dims.full()))?;
+        let mut full = v.broadcast(IxDyn(&dims.output()))?;
+        if dims.a_vector {
+            full = full.insert_axis(Axis(dims.batch.len()));
+        }
+        if dims.b_vector {
+            full = full.insert_axis(Axis(dims.batch.len() + 1));
+        }
         let m = matrix(&full, &dims.batch, t.q)?;
         let tile = m.slice(s![t.rows.clone(), t.cols.clone()]).into_dyn();
         Operand::new(&tile, &t.shape())

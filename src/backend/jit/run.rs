@@ -39,7 +39,7 @@ pub(crate) fn run(
 /// Evaluates `jit` into `out` (shape `shapes.output`, any strides, every
 /// element written): with the product fused into the final stage where
 /// `JitProgram::fusible_product` allows it and the product has the final
-/// stage's shape with both operands at least 2-d, else as [`run`].
+/// stage's shape, else as [`run`].
 pub(crate) fn run_view(
     jit: &JitProgram,
     inputs: &[Option<ArrayView<'_>>],
@@ -59,7 +59,6 @@ pub(crate) fn run_view(
     let dims = fusible.and_then(|m| match g.node(m) {
         Node::MatMul(a, b) => MatMulShape::of(shapes.of(a), shapes.of(b))
             .ok()
-            .filter(|d| !d.a_vector && !d.b_vector)
             .map(|d| (m, a, b, d)),
         _ => None,
     });
@@ -213,8 +212,7 @@ fn earlier_stages(
                 return None;
             };
             let dims = MatMulShape::of(shapes.of(a), shapes.of(b)).ok()?;
-            let fits = shapes.of(m) == shapes.of(operand) && !dims.a_vector && !dims.b_vector;
-            fits.then_some((r, (m, dims)))
+            (shapes.of(m) == shapes.of(operand)).then_some((r, (m, dims)))
         })
         .collect();
     let count = jit.stages().len().saturating_sub(1);
