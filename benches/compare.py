@@ -607,7 +607,12 @@ def matmul_section(tmp: Path, binary: Path, quick: bool, threads: int = THREADS)
         from threadpoolctl import threadpool_limits
     except ImportError:
         threadpool_limits = None
-    print(f"\nMatrix multiplication, {threads} threads; NumPy's BLAS: {blas_threads()}")
+    if threadpool_limits is not None:
+        with threadpool_limits(limits=threads, user_api="blas"):
+            blas = blas_threads()
+    else:
+        blas = blas_threads() + " (threadpoolctl missing: not limited)"
+    print(f"\nMatrix multiplication, {threads} threads; NumPy's BLAS while timed: {blas}")
     print(f"{'n':>5} {'dtype':>7} {'expr':<24} {'numpy ms':>9} {'jitexpr ms':>10} "
           f"{'two-step ms':>11} {'np/jx':>6}")
     rng = np.random.default_rng(19)
