@@ -649,6 +649,69 @@ def matmul_section(tmp: Path, binary: Path, quick: bool, threads: int = THREADS)
                       f"{t_np / r['median_s']:>6.2f}")
 
 
+# Issue 18's rows for NumPy's other dtypes: complex128 inputs have both
+# parts uniform in [0, 1); uint8 inputs are 0..255 (an image).
+DTYPE_ROWS = [
+    ("a*b+c", "complex128"),
+    ("abs(a)**2", "complex128"),
+    ("exp(1j*a)", "float64"),
+    ("where(a > 128, a - 128, 0)", "uint8"),
+]
+DTYPE_SIZES = (1_000_000, 10_000_000)
+
+
+def dtype_inputs(tmp: Path, n: int, dtype: str) -> tuple[dict, dict[str, Path]]:
+    rng = np.random.default_rng(SEED + n)
+    if dtype == "uint8":
+        arrays = {k: rng.integers(0, 256, n, dtype=np.uint8) for k in "abc"}
+    elif np.issubdtype(dtype, np.complexfloating):
+        arrays = {k: (rng.random(n) + 1j * rng.random(n)).astype(dtype) for k in "abc"}
+    else:
+        arrays = {k: rng.random(n).astype(dtype) for k in "abc"}
+    files = {}
+    for k, v in arrays.items():
+        files[k] = tmp / f"d_{k}_{n}_{dtype}.npy"
+        np.save(files[k], v)
+    return arrays, files
+
+
+def dtype_section(tmp: Path, binary: Path, quick: bool) -> None:
+    """Complex and uint8 rows (issue 18): allocating calls from Python, ms per
+    call, NumPy vs numexpr (2 threads) vs `jitexpr.evaluate` (2 threads), and
+    the CLI's `jitexpr bench` into a preallocated output; alternating rounds."""
+    print(f"\nOther dtypes, {THREADS} threads, ms per call (allocating; CLI: into a "
+          "preallocated output)")
+    print(f"{'n':>9} {'dtype':>10} {'expr':<28} {'numpy':>8} {'numexpr':>8} "
+          f"{'jitexpr':>8} {'CLI':>8} {'np/jx':>6} {'ne/jx':>6}")
+    ne.set_num_threads(THREADS)
+    if jx is not None:
+        jx.set_num_threads(THREADS)
+    for n in DTYPE_SIZES:
+        for expr, dtype in DTYPE_ROWS:
+            arrays, files = dtype_inputs(tmp, n, dtype)
+            local = {k: v for k, v in arrays.items() if _uses(expr, k)}
+            code = compile(expr, "<expr>", "eval")
+            ns = dict(NUMPY_NS, **local)
+            rep = 3 if quick else (10 if n <= 1_000_000 else 4)
+            t_np, t_ne, t_jx = [], [], []
+            for _ in range(1 if quick else 3):
+                t_np.append(median_time(lambda: eval(code, ns), rep))
+                try:
+                    t_ne.append(median_time(lambda: ne.evaluate(expr, local_dict=local), rep))
+                except Exception:  # noqa: BLE001  (numexpr lacks the dtype: a dash)
+                    pass
+                if jx is not None:
+                    t_jx.append(median_time(lambda: jx.evaluate(expr, local_dict=local), rep))
+            cli = jitexpr_bench(binary, expr, files, rep)["median_s"]
+            med = lambda xs: statistics.median(xs) if xs else None  # noqa: E731
+            np_t, ne_t, jx_t = med(t_np), med(t_ne), med(t_jx)
+            ms = lambda x: "—" if x is None else f"{x * 1e3:.2f}"  # noqa: E731
+            ratio = lambda x: "—" if x is None or not jx_t else f"{x / jx_t:.2f}"  # noqa: E731
+            print(f"{n:>9.0e} {dtype:>10} {expr:<28} {ms(np_t):>8} {ms(ne_t):>8} "
+                  f"{ms(jx_t):>8} {ms(cli):>8} {ratio(np_t):>6} {ratio(ne_t):>6}")
+            del arrays, local, ns
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument(
@@ -673,11 +736,21 @@ def main() -> int:
         "--extra-only", action="store_true", help=f"time only {EXTRA_FILE.name}"
     )
     p.add_argument(
+        "--dtypes-only",
+        action="store_true",
+        help="time only the complex and uint8 rows (a*b+c, abs(a)**2, exp(1j*a), where on uint8)",
+    )
+    p.add_argument(
         "--matmul-only",
         action="store_true",
         help="time only the matrix-multiplication section (A @ W, maximum(A @ W + b, 0))",
     )
     args = p.parse_args()
+    if args.dtypes_only:
+        binary = build(args)
+        with tempfile.TemporaryDirectory(prefix="jitexpr-dtypes-") as tmpdir:
+            dtype_section(Path(tmpdir), binary, args.quick)
+        return 0
     if args.matmul_only:
         binary = build(args)
         with tempfile.TemporaryDirectory(prefix="jitexpr-matmul-") as tmpdir:
