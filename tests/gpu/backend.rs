@@ -211,59 +211,6 @@ fn float64_without_the_adapter_feature_is_an_error_naming_it() {
     assert!(GpuProgram::compile_for(&program("max(x) + x"), &none).is_ok());
 }
 
-/// int8, int16, the unsigned integers and float16 are not in the shaders yet:
-/// on any adapter, an `Unsupported` error that names the dtype and suggests
-/// the JIT or a cast (never a wrong value). Also where only an intermediate
-/// value has such a dtype (`sqrt(m)` of bool is float16, as in NumPy).
-#[test]
-fn narrow_unsigned_and_half_dtypes_are_unsupported_on_the_gpu() {
-    use jitexpr::internals::backend::wgsl::{GpuProgram, codegen::Caps};
-    let all = Caps {
-        f64: true,
-        i64: true,
-        adapter: "Toy GPU".into(),
-    };
-    let sig = Signature::new()
-        .with("x", DType::Float32)
-        .with("m", DType::Bool);
-    let sig = [
-        DType::Int8,
-        DType::Int16,
-        DType::UInt8,
-        DType::UInt16,
-        DType::UInt32,
-        DType::UInt64,
-        DType::Float16,
-    ]
-    .iter()
-    .fold(sig, |s, &d| s.with(d.name(), d));
-    for (e, dtype) in [
-        ("int8 + 1", "int8"),
-        ("int16 * int16", "int16"),
-        ("uint8 - 1", "uint8"),
-        ("uint16 < 3", "uint16"),
-        ("sum(uint32)", "uint32"),
-        ("uint64 // 2", "uint64"),
-        ("float16 * x", "float16"),
-        ("sqrt(m)", "float16"),
-        ("float16(x)", "float16"),
-    ] {
-        let program = jitexpr::compile_with(e, &sig, interp())
-            .unwrap()
-            .compiled()
-            .optimized
-            .clone();
-        let err = GpuProgram::compile_for(&program, &all).unwrap_err();
-        assert_eq!(err.kind(), ErrorKind::Unsupported, "{e}");
-        assert_eq!(
-            err.message(),
-            format!("{dtype} is not supported on the GPU yet"),
-            "{e}"
-        );
-        assert!(err.help().is_some_and(|h| h.contains("JIT")), "{e}");
-    }
-}
-
 const F64_SPECIAL: &[f64] = &[
     0.0,
     -0.0,
