@@ -486,7 +486,8 @@ fn run_timed_reports_each_phase() {
 
 fn expr() -> impl Strategy<Value = String> {
     let leaf = prop::sample::select(vec![
-        "x", "y", "i", "j", "m", "1", "2.5", "-0.0", "3", "True", "d", "k",
+        "x", "y", "i", "j", "m", "1", "2.5", "-0.0", "3", "True", "d", "k", "b8", "u8", "s16",
+        "u16", "u32", "u64", "h", "200",
     ])
     .prop_map(String::from);
     leaf.prop_recursive(4, 24, 3, |inner| {
@@ -503,7 +504,8 @@ fn expr() -> impl Strategy<Value = String> {
             (
                 prop::sample::select(vec![
                     "-", "~", "abs", "floor", "rint", "sign", "isnan", "signbit", "int32",
-                    "float32", "bool", "int64", "float64"
+                    "float32", "bool", "int64", "float64", "int8", "uint8", "int16", "uint16",
+                    "uint32", "uint64", "float16"
                 ]),
                 inner.clone()
             )
@@ -523,7 +525,9 @@ fn expr() -> impl Strategy<Value = String> {
 proptest! {
     #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
 
-    /// Random expressions over all five dtypes: the GPU equals the interpreter bit for bit.
+    /// Random expressions over the twelve real dtypes (the narrow and
+    /// unsigned integers and float16 from `dtypes`' value tables): the GPU
+    /// equals the interpreter bit for bit.
     #[test]
     fn gpu_matches_the_interpreter(e in expr(), picks in prop::collection::vec(0usize..64, 8)) {
         if !gpu_available() {
@@ -536,7 +540,13 @@ proptest! {
         let m = Array1::from_shape_fn(13, |k| (k + picks[4]) % 3 == 0);
         let d = Array2::from_shape_fn((1, 13), |(_, k)| F64_SPECIAL[(k * 7 + picks[5]) % F64_SPECIAL.len()]);
         let kk = Array1::from_shape_fn(13, |k| I64_SPECIAL[(k * 5 + picks[6]) % I64_SPECIAL.len()]);
-        let vars = Vars::new().with("x", &x).with("y", &y).with("i", &i).with("j", &j).with("m", &m).with("d", &d).with("k", &kk);
+        let narrow = |dtype: DType, shape: &[usize], pick: usize| crate::dtypes::shaped(dtype, shape, pick);
+        let (b8, u8s, s16) = (narrow(DType::Int8, &[13], picks[7]), narrow(DType::UInt8, &[2, 1], picks[0] + 1), narrow(DType::Int16, &[13], picks[1] + 2));
+        let (u16s, u32s, u64s) = (narrow(DType::UInt16, &[1, 13], picks[2] + 3), narrow(DType::UInt32, &[13], picks[3] + 4), narrow(DType::UInt64, &[13], picks[4] + 5));
+        let h = narrow(DType::Float16, &[13], picks[5] + 6);
+        let vars = Vars::new().with("x", &x).with("y", &y).with("i", &i).with("j", &j).with("m", &m).with("d", &d).with("k", &kk)
+            .with("b8", b8.view()).with("u8", u8s.view()).with("s16", s16.view()).with("u16", u16s.view())
+            .with("u32", u32s.view()).with("u64", u64s.view()).with("h", h.view());
         let Ok(k) = jitexpr::compile_with(&e, &Signature::of(&vars), gpu()) else { return Ok(()) };
         let want = jitexpr::evaluate_with(&e, &vars, interp());
         let got = k.eval(&vars);

@@ -123,7 +123,8 @@ fn values(d: DType, n: usize, seed: usize) -> Array {
     Array::from_scalars(d, &[n], &v).unwrap()
 }
 
-fn shaped(d: DType, shape: &[usize], seed: usize) -> Array {
+/// Values of `d` in `shape` (C order), from the tables at `seed`.
+pub fn shaped(d: DType, shape: &[usize], seed: usize) -> Array {
     let n = shape.iter().product();
     Array::from_scalars(d, shape, &values(d, n, seed).to_scalars()).unwrap()
 }
