@@ -58,7 +58,7 @@ pub enum BackendArg {
     Jit,
     /// The reference interpreter.
     Interp,
-    /// WGSL compute shaders on the GPU (float64/int64 where the adapter supports them).
+    /// WGSL compute shaders on the GPU (float64, int64 and uint64 where the adapter supports them).
     Gpu,
 }
 

@@ -289,8 +289,6 @@ fn adapter_lacks_dtype(e: &jitexpr::Error) -> bool {
     e.kind() == jitexpr::ErrorKind::Unsupported
         && (e.message().contains("needs a GPU with")
             || e.message().contains("no GPU available")
-            // The new integer dtypes and float16 are not in the shaders yet.
-            || e.message().contains("is not supported on the GPU yet")
             // Complex numbers are not in the shaders yet either.
             || e.message().contains("does not support complex numbers"))
 }

@@ -15,16 +15,27 @@
 //! lavapipe). WGSL also lets implementations assume finite floats, so NaN,
 //! infinity and the sign bit are tested on the bit pattern, never `x != x`.
 //!
+//! int8, int16, uint8, uint16 compute in 32-bit values (`i32` sign-extended,
+//! `u32` zero-extended) and every result of theirs is wrapped back to the
+//! dtype's width; float16 is its bits in a `u32` (the IR computes float16 in
+//! float32, so a shader only loads, stores and converts it, with integer
+//! rounding: `pack2x16float` leaves overflow indeterminate). In storage they
+//! are packed little-endian in `u32` words: inputs and kept product operands
+//! are read packed, and a final stage of such a dtype writes whole words, one
+//! invocation per word (`per_invocation` elements). Results of reductions and
+//! products that stay on the GPU are one 32-bit word per element
+//! ([`leaf_packed`]).
+//!
 //! float64 needs the adapter's `SHADER_F64` and `SHADER_INT64` (its bit
-//! tests use `u64`), int64 needs `SHADER_INT64`; without them such an
-//! expression is an `Unsupported` error naming the adapter.
+//! tests use `u64`), int64 and uint64 need `SHADER_INT64`; without them such
+//! an expression is an `Unsupported` error naming the adapter.
 
 use std::collections::BTreeSet;
 use std::fmt::Write;
 
 use super::math;
 use crate::error::{Error, ErrorKind, Result};
-use crate::ir::graph::{Node, NodeId, Program};
+use crate::ir::graph::{Graph, Node, NodeId, Program};
 use crate::ir::op::{BinaryOp, ReduceOp, UnaryOp};
 use crate::ir::stage::{Stage, stage_leaves, stage_nodes};
 use crate::types::{DType, Scalar};
@@ -116,15 +127,26 @@ fn stage_shader_with(
         let d = g.dtype(n);
         check_dtype(d, caps)?;
         uses_f64 |= d == DType::Float64;
-        uses_i64 |= d == DType::Int64;
+        uses_i64 |= matches!(d, DType::Int64 | DType::UInt64);
     }
     let mut s = String::new();
+    let mut loads = String::new();
     for (k, &leaf) in leaves.iter().enumerate() {
+        let d = g.dtype(leaf);
+        let packed = leaf_packed(g, leaf);
         let _ = writeln!(
             s,
             "@group(0) @binding({k}) var<storage, read> in{k}: array<{}>;",
-            storage_type(g.dtype(leaf))
+            if packed { "u32" } else { storage_type(d) }
         );
+        if packed {
+            let _ = writeln!(
+                loads,
+                "fn load{k}(e: u32) -> {} {{ let o = offset({k}u, e); return {}; }}",
+                value_type(d),
+                packed_load(&format!("in{k}"), "o", d)
+            );
+        }
     }
     let nk = leaves.len();
     let reduce = match stage.reduce() {
@@ -136,6 +158,7 @@ fn stage_shader_with(
     };
     let out_type = match reduce {
         Some((op, d)) => acc_storage(op, d),
+        None if packed_bits(g.dtype(root)).is_some() => "u32",
         None => storage_type(g.dtype(root)),
     };
     let _ = writeln!(
@@ -151,6 +174,7 @@ fn stage_shader_with(
                 Scalar::Float32(v) => vec![v.to_bits()],
                 Scalar::Float64(v) => split64(v.to_bits()),
                 Scalar::Int64(v) => split64(v as u64),
+                Scalar::UInt64(v) => split64(v),
                 _ => continue,
             };
             const_word.insert(n, consts.len());
@@ -164,11 +188,18 @@ fn stage_shader_with(
             .replace("{NC}", &consts.len().div_ceil(4).max(1).to_string()),
     );
     let uniform = if let Some(m) = fused {
+        let Node::MatMul(ma, mb) = g.node(m) else {
+            return Err(Error::internal("GPU fused product is not a product"));
+        };
         let t = storage_type(g.dtype(m));
+        let (ta, tb) = (
+            if leaf_packed(g, ma) { "u32" } else { t },
+            if leaf_packed(g, mb) { "u32" } else { t },
+        );
         let _ = writeln!(
             s,
-            "@group(0) @binding({}) var<storage, read> a: array<{t}>;
-@group(0) @binding({}) var<storage, read> b: array<{t}>;
+            "@group(0) @binding({}) var<storage, read> a: array<{ta}>;
+@group(0) @binding({}) var<storage, read> b: array<{tb}>;
 @group(0) @binding({}) var<storage, read> offs: array<u32>;
 @group(0) @binding({}) var<storage, read> mmp: array<u32>;",
             nk + 1,
@@ -187,6 +218,7 @@ fn stage_shader_with(
     s.push_str(PRELUDE);
     s.push_str(FLOAT_PRELUDE);
     s.push_str(INT_PRELUDE);
+    s.push_str(NARROW_PRELUDE);
     if uses_f64 || uses_i64 {
         s.push_str(I64_PRELUDE);
     }
@@ -194,6 +226,7 @@ fn stage_shader_with(
         s.push_str(FLOAT_PRELUDE64);
         s.push_str(F64_PRELUDE);
     }
+    s.push_str(&loads);
     // The stage's value at flat index `e` of its shape.
     let value = value_type(g.dtype(root));
     match fused {
@@ -214,7 +247,9 @@ fn stage_shader_with(
             Node::Input(_) | Node::Reduce(..) | Node::MatMul(..) => {
                 let k = leaves.iter().position(|&l| l == id).unwrap_or(0);
                 let load = format!("in{k}[offset({k}u, e)]");
-                if d == DType::Bool {
+                if leaf_packed(g, id) {
+                    format!("load{k}(e)")
+                } else if d == DType::Bool {
                     format!("({load} != 0u)")
                 } else {
                     load
@@ -224,6 +259,7 @@ fn stage_shader_with(
                 (Scalar::Float32(_), Some(w)) => format!("bitcast<f32>(word({w}u))"),
                 (Scalar::Float64(_), Some(w)) => format!("bitcast<f64>(word64({w}u))"),
                 (Scalar::Int64(_), Some(w)) => format!("bitcast<i64>(word64({w}u))"),
+                (Scalar::UInt64(_), Some(w)) => format!("word64({w}u)"),
                 _ => constant(c),
             },
             Node::Cast(a) => cast(&name(a), g.dtype(a), d),
@@ -232,7 +268,7 @@ fn stage_shader_with(
                     used.insert(f);
                     format!("{f}({})", name(a))
                 }
-                None => unary(op, &name(a), g.dtype(a))?,
+                None => wrap(d, &unary(op, &name(a), g.dtype(a))?),
             },
             Node::Binary(op, a, b) => match math::binary_fn(op, g.dtype(a)) {
                 Some(f) => {
@@ -247,7 +283,7 @@ fn stage_shader_with(
                         let (x, y) = (format!("fl{w}({})", name(a)), format!("fr{w}({})", name(b)));
                         binary(op, &x, &y, g.dtype(a))?
                     } else {
-                        binary(op, &name(a), &name(b), g.dtype(a))?
+                        wrap(d, &binary(op, &name(a), &name(b), g.dtype(a))?)
                     }
                 }
             },
@@ -269,11 +305,43 @@ fn stage_shader_with(
         let prologue = "_ = params.n;
     p = MatMulParams(mmp[0], mmp[1], mmp[2], mmp[3], mmp[4], mmp[5], \
                      mmp[6], mmp[7], mmp[8], mmp[9], mmp[10], mmp[11]);";
+        let Node::MatMul(ma, mb) = g.node(m) else {
+            return Err(Error::internal("GPU fused product is not a product"));
+        };
         s.push_str(MATMUL_PARAMS);
         s.push_str("var<private> p: MatMulParams;\n");
-        s.push_str(&matmul_main(d, prologue, &format!("out[o] = {result};")));
+        s.push_str(&matmul_main(
+            d,
+            (leaf_packed(g, ma), leaf_packed(g, mb)),
+            prologue,
+            &format!("out[o] = {result};"),
+        ));
     } else {
         match reduce {
+            None if packed_bits(g.dtype(root)).is_some() => {
+                let d = g.dtype(root);
+                let bits = packed_bits(d).unwrap_or(32);
+                let per = per_invocation(d);
+                let mask = (1u64 << bits) - 1;
+                // Whole words: invocation w writes elements w*per.. of word w.
+                let _ = write!(
+                    s,
+                    "@compute @workgroup_size(256)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>) {{
+    let w = gid.x + gid.y * params.groups_x * 256u;
+    if (params.n == 0u || w > (params.n - 1u) / {per}u) {{ return; }}
+    var word = 0u;
+    for (var q = 0u; q < {per}u; q = q + 1u) {{
+        let i = w * {per}u + q;
+        if (i < params.n) {{
+            word = word | ((bitcast<u32>(eval(i)) & {mask}u) << (q * {bits}u));
+        }}
+    }}
+    out[w] = word;
+}}
+"
+                );
+            }
             None => {
                 let result = if g.dtype(root) == DType::Bool {
                     "select(0u, 1u, eval(i))".to_string()
@@ -423,16 +491,22 @@ fn identity(op: ReduceOp, d: DType) -> &'static str {
         (Sum | Mean, Float32) => "bitcast<f32>(0x80000000u)",
         (Sum | Mean, Float64) => "bitcast<f64>(0x8000000000000000lu)",
         (Sum | Mean, Int64) => "0li",
+        (Sum | Mean | Max, UInt64) => "0lu",
+        (Sum | Mean | Max, UInt8 | UInt16 | UInt32) => "0u",
         (Sum | Mean, _) => "0",
         (Prod, Float32) => "1.0",
         (Prod, Float64) => "1.0lf",
         (Prod, Int64) => "1li",
+        (Prod, UInt64) => "1lu",
+        (Prod, UInt8 | UInt16 | UInt32) => "1u",
         (Prod, _) => "1",
         (Min, Bool) => "1u",
         (Max, Bool) => "0u",
         (Min, Float32) => "bitcast<f32>(0x7f800000u)",
         (Min, Float64) => "bitcast<f64>(0x7ff0000000000000lu)",
         (Min, Int64) => "bitcast<i64>(0x7ffffffffffffffflu)",
+        (Min, UInt64) => "0xfffffffffffffffflu",
+        (Min, UInt8 | UInt16 | UInt32) => "0xffffffffu",
         (Min, _) => "2147483647",
         (Max, Float32) => "bitcast<f32>(0xff800000u)",
         (Max, Float64) => "bitcast<f64>(0xfff0000000000000lu)",
@@ -609,6 +683,41 @@ fn f64_to_i64(x: f64) -> i64 {
     if (x < -9223372036854775808.0lf) { return bitcast<i64>(0x8000000000000000lu); }
     return i64(trunc(x));
 }
+fn f_sat_i64(x: f64, lo: i32, hi: i32) -> i32 {
+    if (is_nan64(x)) { return 0; }
+    if (x >= f64(hi)) { return hi; }
+    if (x <= f64(lo)) { return lo; }
+    return i32(trunc(x));
+}
+fn f_sat_u64(x: f64, hi: u32) -> u32 {
+    if (is_nan64(x) || x <= 0.0lf) { return 0u; }
+    if (x >= f64(hi)) { return hi; }
+    return u32(trunc(x));
+}
+fn f64_to_u64(x: f64) -> u64 {
+    if (is_nan64(x) || x <= 0.0lf) { return 0lu; }
+    if (x >= 18446744073709551616.0lf) { return 0xfffffffffffffffflu; }
+    return u64(trunc(x));
+}
+// float64 to float16 bits in one rounding: |x| in [2^-25, 2^16) is first
+// rounded to float32 to odd (the dropped bits' or in the last bit), which
+// keeps the second rounding, to float16, the correct one.
+fn f16_bits64(x: f64) -> u32 {
+    let b = bitcast<u64>(x);
+    let hi = u32(b >> 32u);
+    let lo = u32(b & 0xfffffffflu);
+    let sg = (hi >> 16u) & 0x8000u;
+    let ahi = hi & 0x7fffffffu;
+    if (ahi >= 0x7ff00000u) {
+        let nan = ahi > 0x7ff00000u || lo != 0u;
+        return select(sg | 0x7c00u, sg | 0x7e00u | ((ahi >> 10u) & 0x3ffu), nan);
+    }
+    let e = i32(ahi >> 20u) - 1023;
+    if (e >= 16) { return sg | 0x7c00u; }
+    if (e < -25) { return sg; }
+    let m = ((ahi & 0xfffffu) << 3u) | (lo >> 29u) | select(0u, 1u, (lo & 0x1fffffffu) != 0u);
+    return sg | f16_bits(bitcast<f32>((u32(e + 127) << 23u) | m));
+}
 "#;
 
 const I64_PRELUDE: &str = r#"
@@ -671,6 +780,106 @@ fn i_recip64(x: i64) -> i64 {
     if (x == z + 1li || x == z - 1li) { return x; }
     return z;
 }
+fn u_div64(x: u64, y: u64) -> u64 { return select(0lu, x / max(y, 1lu), y != 0lu); }
+fn u_rem64(x: u64, y: u64) -> u64 { return select(0lu, x % max(y, 1lu), y != 0lu); }
+fn u_shl64(x: u64, y: u64) -> u64 { return select(0lu, x << u32(y & 63lu), y < 64lu); }
+fn u_shr64(x: u64, y: u64) -> u64 { return select(0lu, x >> u32(y & 63lu), y < 64lu); }
+fn u_pow64(x: u64, y: u64) -> u64 {
+    var acc = 1lu;
+    var base = x;
+    var e = y;
+    while (e != 0lu) {
+        if ((e & 1lu) == 1lu) { acc = acc * base; }
+        base = base * base;
+        e = e >> 1u;
+    }
+    return acc;
+}
+fn f32_to_u64(x: f32) -> u64 {
+    if (is_nan(x) || x <= 0.0) { return 0lu; }
+    if (x >= 18446744073709551616.0) { return 0xfffffffffffffffflu; }
+    return u64(trunc(x));
+}
+"#;
+
+/// Narrow integers and float16 (see the module doc): loads from packed
+/// words, wrapping, the unsigned operations, float to narrow integer
+/// conversions (truncating, saturating, NaN to 0) and float16 conversions
+/// on the bits (round to nearest even, overflow to inf, NaN quieted with
+/// its payload's top bits, as `half`'s conversions).
+const NARROW_PRELUDE: &str = r#"
+fn ld8(w: u32, o: u32) -> u32 { return (w >> ((o & 3u) * 8u)) & 0xffu; }
+fn ld16(w: u32, o: u32) -> u32 { return (w >> ((o & 1u) * 16u)) & 0xffffu; }
+fn sx8(x: u32) -> i32 { return bitcast<i32>(x << 24u) >> 24u; }
+fn sx16(x: u32) -> i32 { return bitcast<i32>(x << 16u) >> 16u; }
+fn w8(x: i32) -> i32 { return (x << 24u) >> 24u; }
+fn w16(x: i32) -> i32 { return (x << 16u) >> 16u; }
+fn i_shl_n(x: i32, y: i32, bits: u32) -> i32 { return select(0, x << (bitcast<u32>(y) & 31u), bitcast<u32>(y) < bits); }
+fn i_shr_n(x: i32, y: i32, bits: u32) -> i32 { return select(select(0, -1, x < 0), x >> (bitcast<u32>(y) & 31u), bitcast<u32>(y) < bits); }
+fn u_div(x: u32, y: u32) -> u32 { return select(0u, x / max(y, 1u), y != 0u); }
+fn u_rem(x: u32, y: u32) -> u32 { return select(0u, x % max(y, 1u), y != 0u); }
+fn u_shl(x: u32, y: u32, bits: u32) -> u32 { return select(0u, x << (y & 31u), y < bits); }
+fn u_shr(x: u32, y: u32, bits: u32) -> u32 { return select(0u, x >> (y & 31u), y < bits); }
+fn u_pow(x: u32, y: u32) -> u32 {
+    var acc = 1u;
+    var base = x;
+    var e = y;
+    while (e != 0u) {
+        if ((e & 1u) == 1u) { acc = acc * base; }
+        base = base * base;
+        e = e >> 1u;
+    }
+    return acc;
+}
+fn f_sat_i(x: f32, lo: i32, hi: i32) -> i32 {
+    if (is_nan(x)) { return 0; }
+    if (x >= f32(hi)) { return hi; }
+    if (x <= f32(lo)) { return lo; }
+    return i32(trunc(x));
+}
+fn f_sat_u(x: f32, hi: u32) -> u32 {
+    if (is_nan(x) || x <= 0.0) { return 0u; }
+    if (x >= f32(hi)) { return hi; }
+    return u32(trunc(x));
+}
+// float32 to float16 bits, to nearest even.
+fn f16_bits(x: f32) -> u32 {
+    let b = bitcast<u32>(x);
+    let sg = (b >> 16u) & 0x8000u;
+    let a = b & 0x7fffffffu;
+    if (a >= 0x7f800000u) {
+        return select(sg | 0x7c00u, sg | 0x7e00u | ((a & 0x7fffffu) >> 13u), a > 0x7f800000u);
+    }
+    let e = i32(a >> 23u) - 112;
+    if (e >= 31) { return sg | 0x7c00u; }
+    let man = a & 0x7fffffu;
+    if (e <= 0) {
+        if (e < -10) { return sg; }
+        let m = man | 0x800000u;
+        let sh = u32(14 - e);
+        let rb = 1u << (sh - 1u);
+        var h = m >> sh;
+        if ((m & rb) != 0u && (m & (3u * rb - 1u)) != 0u) { h = h + 1u; }
+        return sg | h;
+    }
+    var h = (u32(e) << 10u) | (man >> 13u);
+    if ((man & 0x1000u) != 0u && (man & 0x2fffu) != 0u) { h = h + 1u; }
+    return sg | h;
+}
+// float16 bits to float32 (exact; NaN quieted).
+fn f16_value(h: u32) -> f32 {
+    let sg = (h & 0x8000u) << 16u;
+    let a = h & 0x7fffu;
+    if (a == 0u) { return bitcast<f32>(sg); }
+    if (a >= 0x7c00u) {
+        return bitcast<f32>(select(sg | 0x7f800000u, sg | 0x7fc00000u | ((a & 0x3ffu) << 13u), a > 0x7c00u));
+    }
+    if (a < 0x400u) {
+        let p = 31u - countLeadingZeros(a);
+        return bitcast<f32>(sg | ((p + 103u) << 23u) | ((a << (23u - p)) & 0x7fffffu));
+    }
+    return bitcast<f32>(sg | ((a + 0x1c000u) << 13u));
+}
 "#;
 
 fn unsupported(what: String) -> Error {
@@ -684,19 +893,16 @@ fn unsupported(what: String) -> Error {
 fn check_dtype(d: DType, caps: &Caps) -> Result<()> {
     let (ok, feature) = match d {
         DType::Float64 => (caps.f64 && caps.i64, "SHADER_F64 and SHADER_INT64"),
-        DType::Int64 => (caps.i64, "SHADER_INT64"),
-        DType::Bool | DType::Int32 | DType::Float32 => (true, ""),
-        // Not in the shaders yet (narrow integers widened to 32 bits,
-        // uint64 with SHADER_INT64 and float16 through f32 are planned).
-        _ => {
+        DType::Int64 | DType::UInt64 => (caps.i64, "SHADER_INT64"),
+        // Rejected before (`GpuProgram::compile_for`); never a wrong value.
+        DType::Complex64 | DType::Complex128 => {
             return Err(Error::new(
                 ErrorKind::Unsupported,
                 format!("{d} is not supported on the GPU yet"),
             )
-            .with_help(
-                "use the JIT backend (the default), or cast to a supported dtype first, e.g. `float32(x)`",
-            ));
+            .with_help("use the JIT backend (the default) for this expression"));
         }
+        _ => (true, ""),
     };
     if ok {
         return Ok(());
@@ -713,14 +919,84 @@ fn check_dtype(d: DType, caps: &Caps) -> Result<()> {
     ))
 }
 
+/// Bits of one element of `d` where storage packs it into `u32` words
+/// (int8 and uint8: 8; int16, uint16 and float16: 16); `None` otherwise.
+pub fn packed_bits(d: DType) -> Option<u32> {
+    match d {
+        DType::Int8 | DType::UInt8 => Some(8),
+        DType::Int16 | DType::UInt16 | DType::Float16 => Some(16),
+        _ => None,
+    }
+}
+
+/// Elements of `d` one invocation of a final stage writes: a whole `u32`
+/// word of packed elements (4 or 2), else 1.
+pub fn per_invocation(d: DType) -> u32 {
+    packed_bits(d).map_or(1, |b| 32 / b)
+}
+
+/// Whether the stage leaf (or product operand) `id` is read packed: an
+/// input, or an operand a stage kept for a product, of a packed dtype.
+/// Results of reductions and products stay on the GPU one 32-bit word per
+/// element.
+pub fn leaf_packed(g: &Graph, id: NodeId) -> bool {
+    packed_bits(g.dtype(id)).is_some() && !matches!(g.node(id), Node::Reduce(..) | Node::MatMul(..))
+}
+
+/// Element `idx` (a WGSL name) of the packed array `array` of `d`, as its
+/// value type.
+fn packed_load(array: &str, idx: &str, d: DType) -> String {
+    match d {
+        DType::Int8 => format!("sx8(ld8({array}[{idx} >> 2u], {idx}))"),
+        DType::UInt8 => format!("ld8({array}[{idx} >> 2u], {idx})"),
+        DType::Int16 => format!("sx16(ld16({array}[{idx} >> 1u], {idx}))"),
+        _ => format!("ld16({array}[{idx} >> 1u], {idx})"),
+    }
+}
+
+/// How a shader holds the values of an integer dtype.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum IntRep {
+    /// int8, int16 (sign-extended) and int32 in `i32`.
+    S32,
+    /// uint8, uint16 (zero-extended) and uint32 in `u32`.
+    U32,
+    S64,
+    U64,
+}
+
+fn int_rep(d: DType) -> Option<IntRep> {
+    match d {
+        DType::Int8 | DType::Int16 | DType::Int32 => Some(IntRep::S32),
+        DType::UInt8 | DType::UInt16 | DType::UInt32 => Some(IntRep::U32),
+        DType::Int64 => Some(IntRep::S64),
+        DType::UInt64 => Some(IntRep::U64),
+        _ => None,
+    }
+}
+
+/// `x`, a 32-bit value computed for `d`, wrapped to `d`'s width (NumPy's
+/// wrapping: int8 sign-extends its low byte, uint8 keeps it).
+fn wrap(d: DType, x: &str) -> String {
+    match d {
+        DType::Int8 => format!("w8({x})"),
+        DType::Int16 => format!("w16({x})"),
+        DType::UInt8 => format!("({x} & 0xffu)"),
+        DType::UInt16 => format!("({x} & 0xffffu)"),
+        _ => x.to_string(),
+    }
+}
+
+/// The WGSL type of `d` in storage one element per word (and of a
+/// reduction's accumulator): narrow integers widened, float16 as its bits.
 fn storage_type(d: DType) -> &'static str {
     match d {
         DType::Float32 => "f32",
         DType::Float64 => "f64",
-        DType::Int32 => "i32",
+        DType::Int8 | DType::Int16 | DType::Int32 => "i32",
         DType::Int64 => "i64",
-        DType::Bool => "u32",
-        // Refused by `check_dtype` before any WGSL is written.
+        DType::UInt64 => "u64",
+        // bool, uint8/16/32 and float16; complex is refused by `check_dtype`.
         _ => "u32",
     }
 }
@@ -735,80 +1011,160 @@ fn value_type(d: DType) -> &'static str {
 fn constant(c: Scalar) -> String {
     match c {
         Scalar::Bool(b) => b.to_string(),
+        Scalar::Int8(v) => format!("bitcast<i32>({}u)", i32::from(v) as u32),
+        Scalar::Int16(v) => format!("bitcast<i32>({}u)", i32::from(v) as u32),
         Scalar::Int32(v) => format!("bitcast<i32>({}u)", v as u32),
+        Scalar::UInt8(v) => format!("{v}u"),
+        Scalar::UInt16(v) => format!("{v}u"),
+        Scalar::UInt32(v) => format!("{v}u"),
+        Scalar::Float16(v) => format!("{}u", v.to_bits()),
         Scalar::Float32(v) => format!("bitcast<f32>({}u)", v.to_bits()),
         Scalar::Int64(v) => format!("bitcast<i64>({:#018x}lu)", v as u64),
+        Scalar::UInt64(v) => format!("{v:#018x}lu"),
         Scalar::Float64(v) => format!("bitcast<f64>({:#018x}lu)", v.to_bits()),
         // Refused by `check_dtype` before any WGSL is written.
         other => format!("{}u", other.bits()),
     }
 }
 
-/// Zero and one of `d` as WGSL literals.
+/// Zero and one of `d` as WGSL literals (float16: its bits).
 fn zero_one(d: DType) -> (&'static str, &'static str) {
     match d {
-        DType::Int32 => ("0", "1"),
+        DType::Int8 | DType::Int16 | DType::Int32 => ("0", "1"),
         DType::Int64 => ("0li", "1li"),
+        DType::UInt64 => ("0lu", "1lu"),
+        DType::Float16 => ("0u", "15360u"),
         DType::Float32 => ("0.0", "1.0"),
         DType::Float64 => ("0.0lf", "1.0lf"),
         DType::Bool => ("false", "true"),
-        // Refused by `check_dtype` before any WGSL is written.
+        // uint8/16/32; complex is refused by `check_dtype`.
         _ => ("0u", "1u"),
     }
 }
 
+/// `x` of `from` as `to`, with `Scalar::cast`'s semantics: integers wrap,
+/// floats to integers truncate and saturate (NaN gives 0), float16 rounds
+/// once, to nearest even.
 fn cast(x: &str, from: DType, to: DType) -> String {
     use DType::*;
+    if from == to {
+        return x.to_string();
+    }
+    // float16 widens exactly; then as float32 (`Scalar::cast` does the same).
+    if from == Float16 {
+        return cast(&format!("f16_value({x})"), Float32, to);
+    }
     match (from, to) {
-        (a, b) if a == b => x.to_string(),
         (Bool, _) => {
             let (z, o) = zero_one(to);
             format!("select({z}, {o}, {x})")
         }
-        (Int32, Bool) => format!("({x} != 0)"),
-        (Int64, Bool) => format!("({x} != zero64())"),
         (Float32, Bool) => format!("((bitcast<u32>({x}) & 0x7fffffffu) != 0u)"),
         (Float64, Bool) => format!("((bitcast<u64>({x}) & 0x7ffffffffffffffflu) != 0lu)"),
-        (Float32, Int32) => format!("f_to_i32({x})"),
-        (Float32, Int64) => format!("f32_to_i64({x})"),
-        (Float64, Int32) => format!("f64_to_i32({x})"),
-        (Float64, Int64) => format!("f64_to_i64({x})"),
-        // Integer narrowing wraps; int -> float and f64 <-> f32 round to nearest.
-        (_, t) => format!("{}({x})", storage_type(t)),
+        (Int64, Bool) => format!("({x} != zero64())"),
+        (UInt64, Bool) => format!("({x} != u64(params.zero))"),
+        (_, Bool) => format!("({x} != {})", zero_one(from).0),
+        (Float32, Float16) => format!("f16_bits({x})"),
+        (Float64, Float16) => format!("f16_bits64({x})"),
+        // Integers: exact in float32 below 2^24, and float16 overflows far
+        // below that, so one rounding to float16 after float32's is right.
+        (_, Float16) => format!("f16_bits(f32({x}))"),
+        (Float32 | Float64, t) if t.is_int() => {
+            let w = if from == Float64 { "64" } else { "" };
+            match t {
+                Int8 => format!("f_sat_i{w}({x}, -128, 127)"),
+                Int16 => format!("f_sat_i{w}({x}, -32768, 32767)"),
+                Int32 if from == Float64 => format!("f64_to_i32({x})"),
+                Int32 => format!("f_to_i32({x})"),
+                Int64 => format!("f{}_to_i64({x})", if w.is_empty() { "32" } else { w }),
+                UInt8 => format!("f_sat_u{w}({x}, 255u)"),
+                UInt16 => format!("f_sat_u{w}({x}, 65535u)"),
+                UInt32 => format!("f_sat_u{w}({x}, 4294967295u)"),
+                _ => format!("f{}_to_u64({x})", if w.is_empty() { "32" } else { w }),
+            }
+        }
+        (_, Float32 | Float64) => format!("{}({x})", storage_type(to)),
+        _ => wrap(to, &int_to_int(x, from, to)),
     }
+}
+
+/// An integer of `from` in `to`'s value type, before wrapping to its width.
+fn int_to_int(x: &str, from: DType, to: DType) -> String {
+    use IntRep::*;
+    let (Some(f), Some(t)) = (int_rep(from), int_rep(to)) else {
+        return x.to_string();
+    };
+    match (f, t) {
+        (S32, S32) | (U32, U32) | (S64, S64) | (U64, U64) => x.to_string(),
+        (S32, U32) => format!("bitcast<u32>({x})"),
+        (U32, S32) => format!("bitcast<i32>({x})"),
+        (S32, S64) => format!("i64({x})"),
+        (S32, U64) => format!("bitcast<u64>(i64({x}))"),
+        (U32, S64) => format!("bitcast<i64>(u64({x}))"),
+        (U32, U64) => format!("u64({x})"),
+        (S64, S32) => format!("i32({x})"),
+        (S64, U32) => format!("u32(bitcast<u64>({x}))"),
+        (U64, S32) => format!("i32(bitcast<i64>({x}))"),
+        (U64, U32) => format!("u32({x})"),
+        (S64, U64) => format!("bitcast<u64>({x})"),
+        (U64, S64) => format!("bitcast<i64>({x})"),
+    }
+}
+
+/// `op x` for an integer `x` of `d` (in its value type; the caller wraps
+/// the result to `d`'s width).
+fn unary_int(op: UnaryOp, x: &str, d: DType, r: IntRep) -> Result<String> {
+    use IntRep::*;
+    use UnaryOp::*;
+    Ok(match (op, r) {
+        (IsNan | IsInf, _) => "false".into(),
+        (IsFinite, _) => "true".into(),
+        (SignBit, S32) => format!("({x} < 0)"),
+        (SignBit, S64) => format!("neg64({x})"),
+        (SignBit, _) => "false".into(),
+        (Neg, U32) => format!("(0u - {x})"),
+        (Neg, U64) => format!("(u64(params.zero) - {x})"),
+        (Neg, _) => format!("(-{x})"),
+        (Not, _) => format!("(~{x})"),
+        (Floor | Ceil | Trunc, _) | (Abs, U32 | U64) => x.to_string(),
+        (Abs, S64) => format!("select({x}, -{x}, neg64({x}))"),
+        (Abs, _) => format!("abs({x})"),
+        (Sign, S32) => format!("sign({x})"),
+        // x > 0 as -x < 0 (-MIN is MIN, but x < 0 is tested first).
+        (Sign, S64) => format!("select(select(0li, 1li, neg64(-{x})), -1li, neg64({x}))"),
+        (Sign, U32) => format!("select(0u, 1u, {x} != 0u)"),
+        (Sign, U64) => format!("select(0lu, 1lu, {x} != u64(params.zero))"),
+        // NumPy: 1/0 is the minimum for int32 and int64, 0 for the others.
+        (Reciprocal, S32) if d == DType::Int32 => format!("i_recip({x})"),
+        (Reciprocal, S32) => format!("select(0, {x}, {x} == 1 || {x} == -1)"),
+        (Reciprocal, S64) => format!("i_recip64({x})"),
+        (Reciprocal, U32) => format!("select(0u, 1u, {x} == 1u)"),
+        (Reciprocal, U64) => format!("select(0lu, 1lu, {x} == 1lu)"),
+        (other, _) => return Err(unsupported(format!("`{}` on {d} is", other.name()))),
+    })
 }
 
 fn unary(op: UnaryOp, x: &str, d: DType) -> Result<String> {
     use DType::*;
     use UnaryOp::*;
-    let wide = matches!(d, Int64 | Float64);
-    let (zero, _) = zero_one(d);
+    if let Some(r) = int_rep(d) {
+        return unary_int(op, x, d, r);
+    }
+    let wide = d == Float64;
     Ok(match (op, d) {
         (Not, Bool) => format!("!{x}"),
         (Abs | Floor | Ceil | Trunc, Bool) => x.to_string(),
-        (IsNan | IsInf, Bool | Int32 | Int64) | (SignBit, Bool) => "false".into(),
-        (IsFinite, Bool | Int32 | Int64) => "true".into(),
-        (SignBit, Int32) => format!("({x} < {zero})"),
-        (SignBit, Int64) => format!("neg64({x})"),
+        (IsNan | IsInf | SignBit, Bool) => "false".into(),
+        (IsFinite, Bool) => "true".into(),
         (Neg, _) => format!("(-{x})"),
-        (Not, Int32 | Int64) => format!("(~{x})"),
-        (Abs, Int64) => format!("select({x}, -{x}, neg64({x}))"),
         (Abs, _) => format!("abs({x})"),
-        (Sign, Int32) => format!("sign({x})"),
-        // x > 0 as -x < 0 (-MIN is MIN, but x < 0 is tested first).
-        (Sign, Int64) => {
-            format!("select(select(0li, 1li, neg64(-{x})), -1li, neg64({x}))")
-        }
         (Sign, Float64) => format!("f_sign64({x})"),
         (Sign, _) => format!("f_sign({x})"),
-        (Floor | Ceil | Trunc, Int32 | Int64) => x.to_string(),
         (Floor, _) => format!("floor({x})"),
         (Ceil, _) => format!("ceil({x})"),
         (Trunc, _) => format!("trunc({x})"),
         (Rint, _) => format!("round({x})"),
         (Sqrt, _) => format!("sqrt({x})"),
-        (Reciprocal, Int32) => format!("i_recip({x})"),
-        (Reciprocal, Int64) => format!("i_recip64({x})"),
         (Reciprocal, Float64) => format!("(1.0lf / fr64({x}))"),
         (Reciprocal, _) => format!("(1.0 / fr({x}))"),
         (IsNan, _) if wide => format!("is_nan64({x})"),
@@ -822,6 +1178,47 @@ fn unary(op: UnaryOp, x: &str, d: DType) -> Result<String> {
         (IsFinite, _) => format!("((bitcast<u32>({x}) & 0x7fffffffu) < 0x7f800000u)"),
         (SignBit, _) => format!("((bitcast<u32>({x}) & 0x80000000u) != 0u)"),
         (other, _) => return Err(unsupported(format!("`{}` is", other.name()))),
+    })
+}
+
+/// `a op b` for integers of `d` (the caller wraps a result of `d` to its width).
+fn binary_int(op: BinaryOp, a: &str, b: &str, d: DType, r: IntRep) -> Result<String> {
+    use BinaryOp::*;
+    use IntRep::*;
+    let bits = 8 * d.size();
+    let w = if matches!(r, S64 | U64) { "64" } else { "" };
+    let narrow = bits < 32;
+    Ok(match (op, r) {
+        (Add, _) => format!("({a} + {b})"),
+        (Sub, _) => format!("({a} - {b})"),
+        (Mul, _) => format!("({a} * {b})"),
+        (FloorDiv, S32 | S64) => format!("i_floordiv{w}({a}, {b})"),
+        (Pow, S32 | S64) => format!("i_pow{w}({a}, {b})"),
+        (Mod, S32 | S64) => format!("i_mod{w}({a}, {b})"),
+        (Fmod, S32 | S64) => format!("i_fmod{w}({a}, {b})"),
+        (Shl, S32) if narrow => format!("i_shl_n({a}, {b}, {bits}u)"),
+        (Shr, S32) if narrow => format!("i_shr_n({a}, {b}, {bits}u)"),
+        (Shl, S32 | S64) => format!("i_shl{w}({a}, {b})"),
+        (Shr, S32 | S64) => format!("i_shr{w}({a}, {b})"),
+        (FloorDiv, _) => format!("u_div{w}({a}, {b})"),
+        (Mod | Fmod, _) => format!("u_rem{w}({a}, {b})"),
+        (Pow, _) => format!("u_pow{w}({a}, {b})"),
+        (Shl, U32) => format!("u_shl({a}, {b}, {bits}u)"),
+        (Shr, U32) => format!("u_shr({a}, {b}, {bits}u)"),
+        (Shl, _) => format!("u_shl64({a}, {b})"),
+        (Shr, _) => format!("u_shr64({a}, {b})"),
+        (BitAnd, _) => format!("({a} & {b})"),
+        (BitOr, _) => format!("({a} | {b})"),
+        (BitXor, _) => format!("({a} ^ {b})"),
+        (Maximum, _) => format!("max({a}, {b})"),
+        (Minimum, _) => format!("min({a}, {b})"),
+        (Lt, _) => format!("({a} < {b})"),
+        (Le, _) => format!("({a} <= {b})"),
+        (Eq, _) => format!("({a} == {b})"),
+        (Ne, _) => format!("({a} != {b})"),
+        (Ge, _) => format!("({a} >= {b})"),
+        (Gt, _) => format!("({a} > {b})"),
+        (other, _) => return Err(unsupported(format!("`{}` on {d} is", other.spelling()))),
     })
 }
 
@@ -840,31 +1237,8 @@ fn binary(op: BinaryOp, a: &str, b: &str, d: DType) -> Result<String> {
             other => return Err(unsupported(format!("`{}` on bool is", other.spelling()))),
         });
     }
-    if matches!(d, DType::Int32 | DType::Int64) {
-        let w = if d == DType::Int64 { "64" } else { "" };
-        return Ok(match op {
-            Add => format!("({a} + {b})"),
-            Sub => format!("({a} - {b})"),
-            Mul => format!("({a} * {b})"),
-            FloorDiv => format!("i_floordiv{w}({a}, {b})"),
-            Pow => format!("i_pow{w}({a}, {b})"),
-            Mod => format!("i_mod{w}({a}, {b})"),
-            Fmod => format!("i_fmod{w}({a}, {b})"),
-            Shl => format!("i_shl{w}({a}, {b})"),
-            Shr => format!("i_shr{w}({a}, {b})"),
-            BitAnd => format!("({a} & {b})"),
-            BitOr => format!("({a} | {b})"),
-            BitXor => format!("({a} ^ {b})"),
-            Maximum => format!("max({a}, {b})"),
-            Minimum => format!("min({a}, {b})"),
-            Lt => format!("({a} < {b})"),
-            Le => format!("({a} <= {b})"),
-            Eq => format!("({a} == {b})"),
-            Ne => format!("({a} != {b})"),
-            Ge => format!("({a} >= {b})"),
-            Gt => format!("({a} > {b})"),
-            other => return Err(unsupported(format!("`{}` on {d} is", other.spelling()))),
-        });
+    if let Some(r) = int_rep(d) {
+        return binary_int(op, a, b, d, r);
     }
     let w = if d == DType::Float64 { "64" } else { "" };
     let (bits, abs, sign) = if d == DType::Float64 {
@@ -904,18 +1278,29 @@ pub const MATMUL_TILE: u32 = 16;
 /// order from 0 (bool: the or of the ands, in `u32`). Bindings: `a`, `b`
 /// (compact, C order), `offs` (the element offsets of each batch entry's
 /// `a` and `b` matrices, two words per entry), `out` (compact), then the
-/// uniform `MatMulParams`.
-pub fn matmul_shader(dtype: DType, caps: &Caps) -> Result<String> {
+/// uniform `MatMulParams`. `packed` says which operands are packed
+/// ([`leaf_packed`]); narrow integers sum in 32 bits, wrapped at the end
+/// (the same low bits), and the product is one word per element.
+pub fn matmul_shader(dtype: DType, packed: (bool, bool), caps: &Caps) -> Result<String> {
     check_dtype(dtype, caps)?;
     let t = storage_type(dtype);
+    let (ta, tb) = (
+        if packed.0 { "u32" } else { t },
+        if packed.1 { "u32" } else { t },
+    );
+    let extra = if packed_bits(dtype).is_some() {
+        format!("{FLOAT_PRELUDE}{NARROW_PRELUDE}")
+    } else {
+        String::new()
+    };
     Ok(format!(
-        "{MATMUL_PARAMS}@group(0) @binding(0) var<storage, read> a: array<{t}>;
-@group(0) @binding(1) var<storage, read> b: array<{t}>;
+        "{MATMUL_PARAMS}@group(0) @binding(0) var<storage, read> a: array<{ta}>;
+@group(0) @binding(1) var<storage, read> b: array<{tb}>;
 @group(0) @binding(2) var<storage, read> offs: array<u32>;
 @group(0) @binding(3) var<storage, read_write> out: array<{t}>;
 @group(0) @binding(4) var<uniform> p: MatMulParams;
-{}",
-        matmul_main(dtype, "", "out[o] = acc;")
+{extra}{}",
+        matmul_main(dtype, packed, "", "out[o] = acc;")
     ))
 }
 
@@ -930,11 +1315,24 @@ const MATMUL_PARAMS: &str = "struct MatMulParams {
 /// The workgroup tiles and `main` of a matmul of `dtype` reading `a`, `b`,
 /// `offs` and the parameters `p`: `prologue` runs first (it may set `p`),
 /// and `store` writes the finished element `acc` at flat output index `o`.
-fn matmul_main(dtype: DType, prologue: &str, store: &str) -> String {
+fn matmul_main(dtype: DType, packed: (bool, bool), prologue: &str, store: &str) -> String {
     let t = storage_type(dtype);
     let (zero, fold) = match dtype {
         DType::Bool => ("0u".to_string(), "acc | (ta[lid.y][kk] & tb[kk][lid.x])"),
         _ => (format!("{t}(0)"), "acc + ta[lid.y][kk] * tb[kk][lid.x]"),
+    };
+    let load = |array: &str, idx: &str, packed: bool| {
+        if packed {
+            packed_load(array, idx, dtype)
+        } else {
+            format!("{array}[{idx}]")
+        }
+    };
+    let (load_a, load_b) = (load("a", "ia", packed.0), load("b", "ib", packed.1));
+    let narrow = if packed_bits(dtype).is_some() {
+        format!("acc = {};", wrap(dtype, "acc"))
+    } else {
+        String::new()
     };
     let tile = MATMUL_TILE;
     format!(
@@ -956,11 +1354,11 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
     for (var k0 = 0u; k0 < p.k; k0 = k0 + {tile}u) {{
         let ka = k0 + lid.x;
         var va: {t} = {zero};
-        if (live && i < p.n && ka < p.k) {{ va = a[oa + i * p.sa_i + ka * p.sa_k]; }}
+        if (live && i < p.n && ka < p.k) {{ let ia = oa + i * p.sa_i + ka * p.sa_k; va = {load_a}; }}
         ta[lid.y][lid.x] = va;
         let kb = k0 + lid.y;
         var vb: {t} = {zero};
-        if (live && kb < p.k && j < p.m) {{ vb = b[ob + kb * p.sb_k + j * p.sb_j]; }}
+        if (live && kb < p.k && j < p.m) {{ let ib = ob + kb * p.sb_k + j * p.sb_j; vb = {load_b}; }}
         tb[lid.y][lid.x] = vb;
         workgroupBarrier();
         let kn = min({tile}u, p.k - k0);
@@ -969,6 +1367,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
         }}
         workgroupBarrier();
     }}
+    {narrow}
     if (live && i < p.n && j < p.m) {{
         let o = batch * p.n * p.m + i * p.m + j;
         {store}

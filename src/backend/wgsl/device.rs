@@ -187,7 +187,12 @@ impl Gpu {
                 | wgpu::BufferUsages::COPY_DST
                 | wgpu::BufferUsages::COPY_SRC,
         );
-        if !data.is_empty() {
+        // Writes are whole words: packed narrow elements may end mid-word.
+        if !data.len().is_multiple_of(4) {
+            let mut padded = data.to_vec();
+            padded.resize(data.len().next_multiple_of(4), 0);
+            self.queue.write_buffer(&b, 0, &padded);
+        } else if !data.is_empty() {
             self.queue.write_buffer(&b, 0, data);
         }
         b

@@ -103,7 +103,8 @@ impl GpuProgram {
                     let Node::MatMul(a, b) = g.node(stage.root) else {
                         return Err(Error::internal("GPU product stage is not a product"));
                     };
-                    let text = codegen::matmul_shader(g.dtype(stage.root), caps)?;
+                    let packed = (codegen::leaf_packed(g, a), codegen::leaf_packed(g, b));
+                    let text = codegen::matmul_shader(g.dtype(stage.root), packed, caps)?;
                     return Ok(GpuStage {
                         stage,
                         shader: Shader {
@@ -116,8 +117,11 @@ impl GpuProgram {
                     });
                 }
                 let shader = codegen::stage_shader(program, &stage, caps)?;
+                // A packed result is written a word per invocation, which a
+                // matmul tile's threads do not own: the product is kept.
+                let packed_root = codegen::packed_bits(g.dtype(stage.root)).is_some();
                 let fused = match fusible {
-                    Some(m) if stage.then == Then::Result => {
+                    Some(m) if stage.then == Then::Result && !packed_root => {
                         Some((m, codegen::fused_product_shader(program, &stage, m, caps)?))
                     }
                     _ => None,
@@ -425,7 +429,7 @@ impl<'v> Run<'_, 'v> {
         let (mut fixed, mut per_row) = (Vec::new(), Vec::new());
         for &leaf in &shader.leaves {
             let (source, lshape) = self.leaf(leaf)?;
-            let elem = elem_size(self.program.graph.dtype(leaf)) as u64;
+            let elem = gpu_size(&self.program.graph, leaf) as u64;
             let total: u64 = lshape.iter().map(|&d| d as u64).product::<u64>() * elem;
             let spans = spans_axis0(&lshape, shape);
             match source {
@@ -440,17 +444,21 @@ impl<'v> Run<'_, 'v> {
     fn elementwise(&mut self, stage: &GpuStage) -> Result<Vec<u8>> {
         let g = &self.program.graph;
         let root = stage.stage.root;
+        let dtype = g.dtype(root);
         let shape = self.shapes.of(root).to_vec();
         check_dims(&shape)?;
-        let elem = elem_size(g.dtype(root));
         let n: usize = shape.iter().product();
-        // A reduction as the whole result: download it.
+        // A reduction or product as the whole result: download it (a word
+        // per element), packed as the stage would write it.
         if let Some(buffer) = self.reduced.get(&root) {
             let start = Instant::now();
-            let bytes = self.gpu.download(buffer, n * elem)?;
+            let bytes = self.gpu.download(buffer, n * elem_size(dtype))?;
             self.times.download += start.elapsed();
-            return Ok(bytes);
+            return Ok(pack_words(dtype, bytes));
         }
+        // Bytes per element written: packed for narrow dtypes and float16.
+        let elem = host_size(dtype);
+        let per = codegen::per_invocation(dtype) as usize;
         let mut out = vec![0u8; n * elem];
         if n == 0 {
             return Ok(out);
@@ -464,7 +472,8 @@ impl<'v> Run<'_, 'v> {
             let count = (slab.1 - slab.0) * row_elems;
             let start = Instant::now();
             let buffer = self.gpu.storage((count * elem) as u64);
-            let groups = (count as u64).div_ceil(u64::from(WORKGROUP));
+            // An invocation writes `per` elements: whole words.
+            let groups = (count.div_ceil(per) as u64).div_ceil(u64::from(WORKGROUP));
             let (gx, _) = self.gpu.grid(groups)?;
             let mut sub = shape.clone();
             if let Some(d) = sub.first_mut() {
@@ -622,8 +631,8 @@ impl<'v> Run<'_, 'v> {
         let empty = self.gpu.upload(&vec![0u8; elem]);
         for bytes in [
             (total * elem) as u64,
-            (a_len * elem) as u64,
-            (b_len * elem) as u64,
+            (a_len * gpu_size(g, a)) as u64,
+            (b_len * gpu_size(g, b)) as u64,
         ] {
             if bytes > self.limit {
                 return Err(Error::new(
@@ -975,9 +984,38 @@ fn check_dims(shape: &[usize]) -> Result<()> {
     Ok(())
 }
 
-/// Bytes per element on the GPU (bool is a `u32`).
+/// Bytes per element of a result kept on the GPU (reductions, products):
+/// bool, the narrow integers and float16 take a 32-bit word.
 fn elem_size(d: DType) -> usize {
+    d.size().max(4)
+}
+
+/// Bytes per element as uploaded and as a final stage writes them: packed
+/// for the narrow integers and float16 (see `codegen`), bool a `u32`.
+fn host_size(d: DType) -> usize {
     if d == DType::Bool { 4 } else { d.size() }
+}
+
+/// Bytes per element of leaf (or product operand) `id` on the GPU.
+fn gpu_size(g: &crate::ir::graph::Graph, id: NodeId) -> usize {
+    if codegen::leaf_packed(g, id) {
+        host_size(g.dtype(id))
+    } else {
+        elem_size(g.dtype(id))
+    }
+}
+
+/// Words of one element each (a kept result) as `dtype`'s packed bytes:
+/// each word's low bytes.
+fn pack_words(dtype: DType, bytes: Vec<u8>) -> Vec<u8> {
+    let size = host_size(dtype);
+    if size >= 4 {
+        return bytes;
+    }
+    bytes
+        .chunks_exact(4)
+        .flat_map(|w| w[..size].iter().copied())
+        .collect()
 }
 
 fn acc_size(op: ReduceOp, operand: DType) -> usize {
@@ -1059,7 +1097,23 @@ fn from_bytes(dtype: DType, shape: &[usize], bytes: &[u8]) -> Result<Array> {
             .chunks_exact(8)
             .map(|c| [c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]])
     };
+    let w2 = || bytes.chunks_exact(2).map(|c| [c[0], c[1]]);
+    macro_rules! array {
+        ($variant:ident, $words:expr, $t:ty) => {
+            Array::$variant(
+                ndarray::ArrayD::from_shape_vec(dim, $words.map(<$t>::from_le_bytes).collect())
+                    .map_err(wrap)?,
+            )
+        };
+    }
     Ok(match dtype {
+        DType::Int8 => array!(Int8, bytes.iter().map(|&b| [b]), i8),
+        DType::UInt8 => array!(UInt8, bytes.iter().map(|&b| [b]), u8),
+        DType::Int16 => array!(Int16, w2(), i16),
+        DType::UInt16 => array!(UInt16, w2(), u16),
+        DType::Float16 => array!(Float16, w2(), crate::types::f16),
+        DType::UInt32 => array!(UInt32, w4(), u32),
+        DType::UInt64 => array!(UInt64, w8(), u64),
         DType::Float32 => Array::Float32(
             ndarray::ArrayD::from_shape_vec(dim, w4().map(f32::from_le_bytes).collect())
                 .map_err(wrap)?,
