@@ -100,6 +100,18 @@ fn many_tiles_and_batches_equal_the_interpreter_exactly() {
             assert!(same_bits(&got, &want), "{expr} {ashape:?} @ {bshape:?}");
         }
     }
+    // float32 tiles are 512 x 512: rows and columns past one tile, ragged
+    // (exact small integers, so any summation order gives the same bits).
+    let (a, b) = (
+        exact(&[530, 300], 9).mapv(|x| x as f32),
+        exact(&[300, 1030], 10).mapv(|x| x as f32),
+    );
+    let vars = Vars::new().with("a", &a).with("b", &b);
+    for expr in ["a @ b", "maximum(a @ b, 1)", "sum(a @ b)"] {
+        let got = jitexpr::evaluate(expr, &vars).unwrap();
+        let want = jitexpr::evaluate_with(expr, &vars, interpreter()).unwrap();
+        assert!(same_bits(&got, &want), "float32 {expr}");
+    }
     // Integers wrap like NumPy's: int32 products past 2**31.
     let i = ArrayD::from_elem(IxDyn(&[3, 70]), 40_000i32);
     let j = ArrayD::from_elem(IxDyn(&[70, 2]), 1_000i32);
@@ -234,7 +246,9 @@ fn fused_products_with_vector_operands() {
     ] {
         let got = jitexpr::evaluate(fused, &vars).unwrap();
         let p = jitexpr::evaluate(product, &vars).unwrap();
-        let Array::Float64(p) = &p else { panic!("float64") };
+        let Array::Float64(p) = &p else {
+            panic!("float64")
+        };
         let two = Vars::new().with("P", p).with("y", &y);
         let want = jitexpr::evaluate(epilogue, &two).unwrap();
         assert!(same_bits(&got, &want), "{fused}");

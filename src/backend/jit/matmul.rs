@@ -1,8 +1,8 @@
 //! Matrix products (`@`, `Node::MatMul`) on the CPU, and the epilogue fused
 //! into them.
 //!
-//! A product is split into tiles of at most [`TILE_ROWS`] × [`TILE_COLS`] (wider for a short inner
-//! dimension, taller for a narrow product)
+//! A product is split into tiles of at most 256 × 256 output elements (512 × 512 for
+//! float32; wider for a short inner dimension, taller for a narrow product, [`tiles`])
 //! output elements (per batch matrix), run on jitexpr's team
 //! (`threads::Team::for_each`), each tile one single-threaded `gemm` call for
 //! `float32`/`float64` (`call::gemm`), a plain loop for integers (wrapping,
@@ -29,28 +29,32 @@ use crate::ir::shape::MatMulShape;
 use crate::threads::Team;
 use crate::types::f16;
 
-/// Output rows per tile, at most.
-pub const TILE_ROWS: usize = 256;
-/// Output columns per tile, at most, for an inner dimension of 256 or
-/// more; a shorter one widens tiles (up to 4×) to keep a tile's work (and
-/// each `gemm` call's packing and dispatch) worth its cost: with k = 64,
-/// 1024 columns instead of 256 measured 4.43 -> 3.87 ms for a 4000×64 by
-/// 64×1000 float32 product and 5.46 -> 4.31 ms with a fused
-/// `maximum(… + b, 0)` (2 threads, AMD Zen 4; float64 10.2 -> 7.6 ms).
-pub const TILE_COLS: usize = 256;
-
-/// Columns per tile for an inner dimension of `k`.
-fn tile_cols(k: usize) -> usize {
-    (TILE_COLS * 256 / k.max(1)).clamp(TILE_COLS, 4 * TILE_COLS)
+/// Output rows and columns per tile of an element of `elem` bytes, at
+/// most (before [`tile_cols`] and [`tile_rows`] adapt them): 512 × 512 for
+/// float32 (a 1 MiB tile: each `gemm` call packs its operands again, and
+/// 256 × 256 tiles measured 77-103 ms, median 83, against 76-78 ms for a
+/// 2000×2000 float32 product, 2 threads, AMD Zen 4, 6 alternations), 256 ×
+/// 256 for wider elements (float64 measured the same with 512 × 512).
+fn tile_base(elem: usize) -> usize {
+    if elem <= 4 { 512 } else { 256 }
 }
 
-/// Rows per tile for `m` columns: [`TILE_ROWS`], more (up to 64×) when the
+/// Columns per tile for an inner dimension of `k`: the base for `k` of 256
+/// or more; a shorter one widens tiles (up to 1024 columns) to keep a
+/// tile's work (and each `gemm` call's packing and dispatch) worth its
+/// cost: with k = 64, 1024 columns instead of 256 measured 4.43 -> 3.87 ms
+/// for a 4000×64 by 64×1000 float32 product and 5.46 -> 4.31 ms with a
+/// fused `maximum(… + b, 0)` (2 threads, AMD Zen 4; float64 10.2 -> 7.6 ms).
+fn tile_cols(k: usize, base: usize) -> usize {
+    (256 * 256 / k.max(1)).clamp(base, 1024)
+}
+
+/// Rows per tile for `m` columns: the base, more (up to 16384) when the
 /// product is narrow (a matrix times a vector, `X @ w`), so that a tile
-/// still holds about `TILE_ROWS` × [`TILE_COLS`] elements: thousands of
-/// `gemm` calls of a few hundred elements each would cost more in calls
-/// than in arithmetic.
-fn tile_rows(m: usize) -> usize {
-    (TILE_ROWS * TILE_COLS / m.max(1)).clamp(TILE_ROWS, 64 * TILE_ROWS)
+/// still holds about base² elements: thousands of `gemm` calls of a few
+/// hundred elements each would cost more in calls than in arithmetic.
+fn tile_rows(m: usize, base: usize) -> usize {
+    (base * base / m.max(1)).clamp(base, 16384)
 }
 
 /// One tile of a product: batch matrix `q`, its `rows` and `cols`.
@@ -132,11 +136,12 @@ impl Mac for f16 {
 /// `threads`, row blocks shrink (to 32 rows) until every thread has a tile:
 /// shrinking until each had four (each tile packs its operands again) was
 /// 10% slower at 256×256 float32 on 2 threads (0.179 vs 0.162 ms, AMD Zen 4).
-fn tiles(dims: &MatMulShape, threads: usize) -> Vec<Tile> {
+fn tiles(dims: &MatMulShape, threads: usize, elem: usize) -> Vec<Tile> {
     let (n, m) = (dims.n, dims.m);
-    let cols = tile_cols(dims.k);
+    let base = tile_base(elem);
+    let cols = tile_cols(dims.k, base);
     let per_matrix = |rows: usize| n.div_ceil(rows.max(1)) * m.div_ceil(cols);
-    let mut rows = tile_rows(m);
+    let mut rows = tile_rows(m, base);
     while rows > 32 && dims.batches().saturating_mul(per_matrix(rows)) < threads {
         rows /= 2;
     }
@@ -263,7 +268,7 @@ fn multiply<T: Mac>(
     let (fa, fb) = (promoted(a, true), promoted(b, false));
     let out = with_all_axes(out, dims)?;
     let threads = team.map_or(1, Team::threads);
-    let tiles = tiles(dims, threads);
+    let tiles = tiles(dims, threads, std::mem::size_of::<T>());
     let slots: Vec<Mutex<Option<ArrayViewMut2<'_, T>>>> = tile_views(out, &tiles)
         .into_iter()
         .map(|v| Mutex::new(Some(v)))
@@ -336,7 +341,7 @@ pub fn fused(
     cancel: &std::sync::atomic::AtomicBool,
 ) -> Result<()> {
     let threads = team.map_or(1, Team::threads);
-    let tiles = tiles(dims, threads);
+    let tiles = tiles(dims, threads, a.dtype().size());
     // Every tile's output and leaf operands (not the product's), made here:
     // they point into `out` and the leaves, which outlive the calls.
     let outputs: Vec<Output> = each!(ArrayViewMut, out, o => {
@@ -508,7 +513,7 @@ pub fn fused_sum(
 ) -> Result<crate::array::Array> {
     use crate::array::Array;
     use crate::types::DType;
-    let tiles = tiles(dims, REDUCTION_SPLIT);
+    let tiles = tiles(dims, REDUCTION_SPLIT, a.dtype().size());
     let n: usize = dims.full().iter().product();
     macro_rules! typed {
         ($o:ty, $arr:ident; $($v:ident),*) => {
