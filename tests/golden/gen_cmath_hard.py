@@ -1,0 +1,32 @@
+#!/usr/bin/env python3
+"""Print the hard points of `src/ir/cmath.rs`'s accuracy test
+(`hard_points_within_one_ulp`): arguments where jitexpr's earlier complex128
+formulas were 3 ULP or more (NumPy's expm1: millions) from the exact value,
+with mpmath's values (60 digits) rounded to float64, as Rust source.
+
+    python tests/golden/gen_cmath_hard.py   # needs mpmath
+"""
+
+import mpmath
+
+mpmath.mp.dps = 60
+
+POINTS = [
+    # tanh: Kahan's formula's 4-5 ULP (large, moderate and small |x|).
+    ("tanh", -13.259469165468307, 0.001142029341256246),
+    ("tanh", 2.8509726227925434, 0.03083428489188091),
+    ("tanh", -0.005021561321188599, -7.644047115243575),
+    # tan(z) = -i tanh(iz).
+    ("tan", 73.6039936517382, 0.0013910817603783438),
+    ("tan", -1.9605640424978783, 1.000466477744132),
+]
+
+FUNCS = {"tanh": mpmath.tanh, "tan": mpmath.tan, "arcsinh": mpmath.asinh,
+         "arcsin": mpmath.asin, "expm1": mpmath.expm1}
+
+print("#[allow(clippy::excessive_precision)]")
+print("const HARD: [Case; %d] = [" % len(POINTS))
+for name, x, y in POINTS:
+    w = FUNCS[name](mpmath.mpc(x, y))
+    print(f"    ({name}, ({x!r}, {y!r}), ({float(w.real):.17e}, {float(w.imag):.17e})),")
+print("];")
