@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Print the hard points of `src/ir/cmath.rs`'s accuracy test
 (`hard_points_within_one_ulp`): arguments where jitexpr's earlier complex128
-formulas were 3 ULP or more (NumPy's expm1: millions) from the exact value,
+formulas were 3 ULP or more (expm1, NumPy's formula: millions) from the exact value,
 with mpmath's values (60 digits) rounded to float64, as Rust source.
 
     python tests/golden/gen_cmath_hard.py   # needs mpmath
@@ -19,14 +19,27 @@ POINTS = [
     # tan(z) = -i tanh(iz).
     ("tan", 73.6039936517382, 0.0013910817603783438),
     ("tan", -1.9605640424978783, 1.000466477744132),
+    # expm1 near e^x cos y = 1 (NumPy's formula: 2e7 to 5e12 ULP), and past
+    # e^x's overflow (NumPy's: inf).
+    ("expm1", 0.024120788853091053, -0.21875774286266597),
+    ("expm1", 0.12501074649294952, 0.4896714981536526),
+    ("expm1", 0.0028156563010231137, -0.0750068617286275),
+    ("expm1", 709.806644619949, -323.7835084544932),
 ]
 
 FUNCS = {"tanh": mpmath.tanh, "tan": mpmath.tan, "arcsinh": mpmath.asinh,
          "arcsin": mpmath.asin, "expm1": mpmath.expm1}
 
+def lit(v):
+    v = float(v)  # rounds to nearest (inf past DBL_MAX)
+    if v in (float("inf"), float("-inf")):
+        return "f64::INFINITY" if v > 0 else "f64::NEG_INFINITY"
+    return f"{v:.17e}"
+
+
 print("#[allow(clippy::excessive_precision)]")
 print("const HARD: [Case; %d] = [" % len(POINTS))
 for name, x, y in POINTS:
     w = FUNCS[name](mpmath.mpc(x, y))
-    print(f"    ({name}, ({x!r}, {y!r}), ({float(w.real):.17e}, {float(w.imag):.17e})),")
+    print(f"    ({name}, ({x!r}, {y!r}), ({lit(w.real)}, {lit(w.imag)})),")
 print("];")
