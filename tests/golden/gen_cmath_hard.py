@@ -19,6 +19,10 @@ POINTS = [
     # tan(z) = -i tanh(iz).
     ("tan", 73.6039936517382, 0.0013910817603783438),
     ("tan", -1.9605640424978783, 1.000466477744132),
+    # arcsinh, arcsin: Kahan's formula in double precision, 3-4 ULP.
+    ("arcsinh", 0.14453338362547927, 0.9897997922156179),
+    ("arcsinh", 0.4824597070516169, 0.06211541769679005),
+    ("arcsin", 0.001987225847726198, -0.4678024197461118),
     # expm1 near e^x cos y = 1 (NumPy's formula: 2e7 to 5e12 ULP), and past
     # e^x's overflow (NumPy's: inf).
     ("expm1", 0.024120788853091053, -0.21875774286266597),
