@@ -586,6 +586,15 @@ fn dd_add(a: Dd, b: Dd) -> Dd {
     two_sum(s, e + f)
 }
 
+/// `a + b` when no cancellation beyond a factor 2 or so can occur (Horner's
+/// steps here): one two-sum, then the low parts (Dekker's "sloppy" sum).
+fn dd_add_fast(a: Dd, b: Dd) -> Dd {
+    let (s, e) = two_sum(a.0, b.0);
+    let e = e + (a.1 + b.1);
+    let h = s + e;
+    (h, e - (h - s))
+}
+
 fn dd_mul(a: Dd, b: Dd) -> Dd {
     let (p, e) = two_prod(a.0, b.0);
     two_sum(p, e + (a.0 * b.1 + a.1 * b.0))
@@ -604,19 +613,78 @@ fn dd_div(a: Dd, b: Dd) -> Dd {
 /// ln 2 in three parts.
 const LN2: [f64; 3] = [LN_2, 2.3190468138462996e-17, 5.707708438416212e-34];
 
-/// `e^r - 1` for a double-double |r| ≤ 0.75 (Taylor series).
-fn expm1_series(r: Dd) -> Dd {
-    let mut term = r;
-    let mut sum = r;
-    for n in 2..40 {
-        term = dd_mul(term, r);
-        term = dd_div(term, (n as f64, 0.0));
-        sum = dd_add(sum, term);
-        if term.0.abs() < sum.0.abs() * 1e-34 {
-            break;
-        }
+/// `1/n!` in double-double, n = 0..31.
+#[allow(clippy::excessive_precision)]
+const INV_FACT: [Dd; 32] = [
+    (1.0, 0.0),
+    (1.0, 0.0),
+    (0.5, 0.0),
+    (0.16666666666666666, 9.25185853854297e-18),
+    (0.041666666666666664, 2.3129646346357427e-18),
+    (0.008333333333333333, 1.1564823173178714e-19),
+    (0.001388888888888889, -5.300543954373577e-20),
+    (0.0001984126984126984, 1.7209558293420705e-22),
+    (2.48015873015873e-05, 2.1511947866775882e-23),
+    (2.7557319223985893e-06, -1.858393274046472e-22),
+    (2.755731922398589e-07, 2.3767714622250297e-23),
+    (2.505210838544172e-08, -1.448814070935912e-24),
+    (2.08767569878681e-09, -1.20734505911326e-25),
+    (1.6059043836821613e-10, 1.2585294588752098e-26),
+    (1.1470745597729725e-11, 2.0655512752830745e-28),
+    (7.647163731819816e-13, 7.03872877733453e-30),
+    (4.779477332387385e-14, 4.399205485834081e-31),
+    (2.8114572543455206e-15, 1.6508842730861433e-31),
+    (1.5619206968586225e-16, 1.1910679660273754e-32),
+    (8.22063524662433e-18, 2.2141894119604265e-34),
+    (4.110317623312165e-19, 1.4412973378659527e-36),
+    (1.9572941063391263e-20, -1.3643503830087908e-36),
+    (8.896791392450574e-22, -7.911402614872376e-38),
+    (3.868170170630684e-23, -8.843177655482344e-40),
+    (1.6117375710961184e-24, -3.6846573564509766e-41),
+    (6.446950284384474e-26, -1.9330404233703465e-42),
+    (2.4795962632247976e-27, -1.2953730964765229e-43),
+    (9.183689863795546e-29, 1.4303150396787322e-45),
+    (3.279889237069838e-30, 1.5117542744029879e-46),
+    (1.1309962886447716e-31, 1.0498015412959506e-47),
+    (3.7699876288159054e-33, 2.5870347832750324e-49),
+    (1.216125041553518e-34, 5.586290567888806e-51),
+];
+
+/// `Σ c_n t^n` by Horner's rule, `c_n = sign^n / (first + step n)!` for
+/// n < `terms`: the terms from `dd_terms` on (below 2^-53 of the sum) in
+/// double precision, the rest in double-double.
+fn series_dd(t: Dd, first: usize, step: usize, terms: usize, dd_terms: usize, sign: f64) -> Dd {
+    let coef = |n: usize| {
+        let (h, l) = INV_FACT[first + step * n];
+        let s = if n % 2 == 1 { sign } else { 1.0 };
+        (h * s, l * s)
+    };
+    let mut tail: f64 = 0.0;
+    for n in (dd_terms..terms).rev() {
+        tail = tail.mul_add(t.0, coef(n).0);
     }
-    sum
+    let mut p = (tail, 0.0);
+    for n in (0..dd_terms).rev() {
+        p = dd_add_fast(dd_mul(p, t), coef(n));
+    }
+    p
+}
+
+/// `e^r - 1` for a double-double |r| ≤ 0.5 (Taylor series, to ~2^-106).
+fn expm1_series(r: Dd) -> Dd {
+    let a = r.0.abs();
+    // (terms to ~2^-106, of which the first to 2^-53 in double-double)
+    let (terms, dd_terms) = if a < 1e-4 {
+        (8, 4)
+    } else if a < 1e-2 {
+        (13, 7)
+    } else if a < 0.1 {
+        (18, 10)
+    } else {
+        (26, 14)
+    };
+    // r (1 + r/2! + r²/3! + …)
+    dd_mul(r, series_dd(r, 1, 1, terms, dd_terms, 1.0))
 }
 
 /// `e^x - 1` in double-double for |x| ≤ 700.
@@ -664,21 +732,12 @@ fn sin_cosm1_dd(y: f64) -> (Dd, Dd) {
     for c in PIO2 {
         r = dd_add(r, two_prod(-k, c));
     }
-    // sin r and cos r - 1, term by term.
+    // sin r = r (1 - r²/3! + …), cos r - 1 = r² (-1/2! + r²/4! - …) (|r| ≤ π/4:
+    // 15 terms each reach ~2^-106, the last 6 below 2^-53).
     let r2 = dd_mul(r, r);
-    let (mut sin, mut st) = (r, r);
-    let mut cm = (0.0, 0.0);
-    let mut ct = (1.0, 0.0);
-    for n in 1..20 {
-        let m = 2.0 * n as f64;
-        ct = dd_div(dd_mul(ct, r2), (-(m - 1.0) * m, 0.0));
-        cm = dd_add(cm, ct);
-        st = dd_div(dd_mul(st, r2), (-m * (m + 1.0), 0.0));
-        sin = dd_add(sin, st);
-        if ct.0.abs() < 1e-40 && st.0.abs() < 1e-40 * r.0.abs() {
-            break;
-        }
-    }
+    let sin = dd_mul(r, series_dd(r2, 1, 2, 15, 9, -1.0));
+    let c = series_dd(r2, 2, 2, 15, 9, -1.0);
+    let cm = dd_mul(r2, (-c.0, -c.1));
     let neg = |(h, l): Dd| (-h, -l);
     let one = (1.0, 0.0);
     match (k as i64).rem_euclid(4) {
