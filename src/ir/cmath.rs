@@ -705,12 +705,39 @@ fn exp_parts(x: f64) -> (Dd, i32) {
     (dd_add(expm1_series(r), (1.0, 0.0)), k as i32)
 }
 
-/// `v 2^k` in three steps (2^k alone overflows or underflows for large
-/// |k|; each step moves toward the result, so only a result out of range
-/// overflows, and only a subnormal one rounds).
+/// `2^e` for -1074 ≤ e ≤ 1023 (subnormal powers included, exactly).
+fn pow2(e: i32) -> f64 {
+    if e >= -1022 {
+        f64::from_bits(((e + 1023) as u64) << 52)
+    } else {
+        f64::from_bits(1u64 << (e + 1074))
+    }
+}
+
+/// `v 2^k`, rounded once (a subnormal result too; `powi` steps would
+/// round twice).
 fn scale(v: f64, k: i32) -> f64 {
-    let p = |e: i32| 2f64.powi(e);
-    v * p(k / 3) * p(k / 3) * p(k - 2 * (k / 3))
+    let bits = v.to_bits();
+    let ev = ((bits >> 52) & 0x7ff) as i32;
+    if v == 0.0 || ev == 0x7ff {
+        return v;
+    }
+    if ev == 0 {
+        // Subnormal: normalize first (exact).
+        return scale(v * pow2(54), k - 54);
+    }
+    // v = m 2^(ev - 1023) with m in [1, 2).
+    let m = f64::from_bits((bits & !(0x7ff << 52)) | (1023 << 52));
+    let e = ev - 1023 + k;
+    if e > 1023 {
+        m * f64::INFINITY
+    } else if e >= -1074 {
+        m * pow2(e)
+    } else if e >= -1086 {
+        m * pow2(e + 64) * pow2(-64)
+    } else {
+        m * 0.0
+    }
 }
 
 /// `e^x` in double-double for -1400 < x ≤ 709 (to the last bit while
@@ -783,14 +810,18 @@ pub fn tanh((x, y): C) -> C {
     }
     let (sy, cy) = sin_cos_dd(y);
     if x.abs() >= 22.0 {
-        // sinh²x ≫ cos²y: Im = 4 sin y cos y e^(-2|x|).
-        let e = if x.abs() < 700.0 {
-            exp_dd(-2.0 * x.abs())
-        } else {
-            ((-2.0 * x.abs()).exp(), 0.0)
-        };
-        let p = dd_mul(dd_mul((4.0 * sy.0, 4.0 * sy.1), cy), e);
-        return (1f64.copysign(x), p.0 + p.1);
+        // sinh²x ≫ cos²y: Im = 4 sin y cos y e^(-2|x|), scaled by 2^k last
+        // so that a subnormal result rounds once.
+        if y == 0.0 {
+            return (1f64.copysign(x), y);
+        }
+        if x.abs() >= 760.0 {
+            // e^(-2|x|) < 2^-2190: the imaginary part is a signed 0.
+            return (1f64.copysign(x), 0f64.copysign(sy.0 * cy.0));
+        }
+        let (m, k) = exp_parts(-2.0 * x.abs());
+        let p = dd_mul(dd_mul((4.0 * sy.0, 4.0 * sy.1), cy), m);
+        return (1f64.copysign(x), scale(p.0 + p.1, k));
     }
     // sinh |x| = (u + u / (1 + u)) / 2, cosh |x| = (1 + u + 1 / (1 + u)) / 2, u = e^|x| - 1.
     let u = expm1_dd(x.abs());
@@ -1081,7 +1112,7 @@ mod tests {
     // `tests/golden/gen_cmath_hard.py`'s output: arguments where the earlier
     // formulas were 3 or more ULP off, with mpmath's values.
     #[allow(clippy::excessive_precision)]
-    const HARD: [Case; 12] = [
+    const HARD: [Case; 13] = [
         (
             tanh,
             (-13.259469165468307, 0.001142029341256246),
@@ -1096,6 +1127,11 @@ mod tests {
             tanh,
             (-0.005021561321188599, -7.644047115243575),
             (-1.15562204435390725e-01, -4.69048195692601233e+00),
+        ),
+        (
+            tanh,
+            (-354.720304080043, -126.74960395094014),
+            (-1.00000000000000000e+00, -1.29187946837076128e-308),
         ),
         (
             tan,
@@ -1143,6 +1179,18 @@ mod tests {
             (f64::NEG_INFINITY, 3.64831485177132199e+307),
         ),
     ];
+
+    #[test]
+    fn double_double_paths_keep_signed_zeros() {
+        assert!(same(tanh((30.0, -0.0)), (1.0, -0.0)));
+        assert!(same(tanh((-800.0, -1.0)), (-1.0, -0.0)));
+        assert!(tanh((-0.0, 2.0)).0.to_bits() == (-0.0f64).to_bits());
+        assert!(tanh((2.0, -0.0)).1.to_bits() == (-0.0f64).to_bits());
+        assert!(same(expm1((-0.0, -0.0)), (-0.0, -0.0)));
+        assert!(expm1((-0.0, 1.0)).1 > 0.0);
+        assert!(same(arcsin((0.5, -0.0)), (0.5f64.asin(), -0.0)));
+        assert!(arcsinh((-0.0, 0.5)).0.to_bits() == (-0.0f64).to_bits());
+    }
 
     #[test]
     fn hard_points_within_one_ulp() {

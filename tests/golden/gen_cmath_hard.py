@@ -2,7 +2,7 @@
 """Print the hard points of `src/ir/cmath.rs`'s accuracy test
 (`hard_points_within_one_ulp`): arguments where jitexpr's earlier complex128
 formulas were 3 ULP or more (expm1, NumPy's formula: millions) from the exact value,
-with mpmath's values (60 digits) rounded to float64, as Rust source.
+and extremes the double-double paths must round once, with mpmath's values (60 digits) rounded to float64, as Rust source.
 
     python tests/golden/gen_cmath_hard.py   # needs mpmath
 """
@@ -16,6 +16,8 @@ POINTS = [
     ("tanh", -13.259469165468307, 0.001142029341256246),
     ("tanh", 2.8509726227925434, 0.03083428489188091),
     ("tanh", -0.005021561321188599, -7.644047115243575),
+    # A subnormal imaginary part (must be rounded once, 2^k applied last).
+    ("tanh", -354.720304080043, -126.74960395094014),
     # tan(z) = -i tanh(iz).
     ("tan", 73.6039936517382, 0.0013910817603783438),
     ("tan", -1.9605640424978783, 1.000466477744132),
