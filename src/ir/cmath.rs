@@ -678,6 +678,8 @@ fn expm1_series(r: Dd) -> Dd {
         (8, 4)
     } else if a < 1e-2 {
         (13, 7)
+    } else if a < 0.05 {
+        (15, 8)
     } else if a < 0.1 {
         (18, 10)
     } else {
@@ -689,20 +691,39 @@ fn expm1_series(r: Dd) -> Dd {
 
 /// `e^x - 1` in double-double for |x| ≤ 700.
 fn expm1_dd(x: f64) -> Dd {
-    if x.abs() <= 0.5 {
+    if x.abs() <= 0.05 {
         return expm1_series((x, 0.0));
     }
     dd_add(exp_dd(x), (-1.0, 0.0))
 }
 
-/// `e^x` as `m 2^k`: a double-double `m` in [0.7, 1.42] and `k`.
+/// `2^(j/8)` in double-double, j = 0..7.
+#[allow(clippy::excessive_precision)]
+const EXP2_EIGHTHS: [Dd; 8] = [
+    (1.0, 0.0),
+    (1.0905077326652577, -3.046782079812471e-17),
+    (1.189207115002721, 3.982015231465646e-17),
+    (1.2968395546510096, 2.5382502794888315e-17),
+    (std::f64::consts::SQRT_2, -9.667293313452913e-17),
+    (1.5422108254079407, 7.949834809697621e-17),
+    (1.681792830507429, 8.199010020581497e-17),
+    (1.8340080864093424, 3.283107224245627e-17),
+];
+
+/// `e^x` as `m 2^k`: a double-double `m` in [0.97, 1.9] and `k`
+/// (`x = (8k + j) ln2/8 + r`, |r| ≤ ln2/16, `m = 2^(j/8) e^r`).
 fn exp_parts(x: f64) -> (Dd, i32) {
-    let k = (x / LN2[0]).round();
+    let k8 = (x * 8.0 / LN2[0]).round();
     let mut r = (x, 0.0);
     for c in LN2 {
-        r = dd_add(r, two_prod(-k, c));
+        r = dd_add(r, two_prod(-k8, c * 0.125));
     }
-    (dd_add(expm1_series(r), (1.0, 0.0)), k as i32)
+    let k8 = k8 as i32;
+    let m = dd_mul(
+        EXP2_EIGHTHS[k8.rem_euclid(8) as usize],
+        dd_add(expm1_series(r), (1.0, 0.0)),
+    );
+    (m, k8.div_euclid(8))
 }
 
 /// `2^e` for -1074 ≤ e ≤ 1023 (subnormal powers included, exactly).
@@ -743,7 +764,7 @@ fn scale(v: f64, k: i32) -> f64 {
 /// `e^x` in double-double for -1400 < x ≤ 709 (to the last bit while
 /// it is not subnormal).
 fn exp_dd(x: f64) -> Dd {
-    if x.abs() <= 0.5 {
+    if x.abs() <= 0.05 {
         return dd_add(expm1_series((x, 0.0)), (1.0, 0.0));
     }
     let (m, k) = exp_parts(x);
@@ -826,12 +847,14 @@ pub fn tanh((x, y): C) -> C {
     // sinh |x| = (u + u / (1 + u)) / 2, cosh |x| = (1 + u + 1 / (1 + u)) / 2, u = e^|x| - 1.
     let u = expm1_dd(x.abs());
     let e = dd_add(u, (1.0, 0.0));
-    let sh = dd_add(u, dd_div(u, e));
-    let ch = dd_add(e, dd_div((1.0, 0.0), e));
+    let inv_e = dd_div((1.0, 0.0), e);
+    let sh = dd_add(u, dd_mul(u, inv_e));
+    let ch = dd_add(e, inv_e);
     let (sh, ch) = ((sh.0 * 0.5, sh.1 * 0.5), (ch.0 * 0.5, ch.1 * 0.5));
     let d = dd_add(dd_mul(sh, sh), dd_mul(cy, cy));
-    let re = dd_div(dd_mul(sh, ch), d);
-    let im = dd_div(dd_mul(sy, cy), d);
+    let inv_d = dd_div((1.0, 0.0), d);
+    let re = dd_mul(dd_mul(sh, ch), inv_d);
+    let im = dd_mul(dd_mul(sy, cy), inv_d);
     // Exact zeros keep their signs.
     let re = if x == 0.0 {
         x
