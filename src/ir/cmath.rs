@@ -449,21 +449,24 @@ pub fn log1p((x, y): C) -> C {
 /// `expm1(x) cos y - 2 sin²(y/2)` cancels (millions of ULP off near that
 /// curve). For finite `z` with `-700 < x ≤ 700` and `y ≠ 0` the real part
 /// is `expm1(x) cos y + (cos y - 1)` and the imaginary part `e^x sin y`, all
-/// in double-double (for |y| ≥ 1e9 from libm's `sin y` and `sin(y/2)`);
+/// in double-double (for |y| ≥ 1e9 from libm's `sin y`, `cos y` and
+/// `sin(y/2)`, so near the curve only to their precision);
 /// for `700 < x < 1420`, `e^x cos y` and `e^x sin y` without overflowing
 /// early. Elsewhere NumPy's formula, so its special values.
 pub fn expm1((x, y): C) -> C {
     if x.is_finite() && y.is_finite() && y != 0.0 && x > -700.0 && x <= 700.0 {
         let em = expm1_dd(x);
-        let (sy, cm) = if y.abs() < 1e9 {
-            sin_cosm1_dd(y)
+        let (sy, cm, cy) = if y.abs() < 1e9 {
+            let (s, cm) = sin_cosm1_dd(y);
+            (s, cm, dd_add(cm, (1.0, 0.0)))
         } else {
-            // cos y - 1 = -2 sin²(y/2) (libm's cos y - 1 would cancel).
+            // libm's: cos y - 1 as -2 sin²(y/2) (cos y - 1 would cancel),
+            // cos y itself (1 - 2 sin²(y/2) would cancel near cos y = 0).
             let h = (y * 0.5).sin();
             let cm = dd_mul((-2.0 * h, 0.0), (h, 0.0));
-            ((y.sin(), 0.0), cm)
+            let (s, c) = y.sin_cos();
+            ((s, 0.0), cm, (c, 0.0))
         };
-        let cy = dd_add(cm, (1.0, 0.0));
         let re = dd_add(dd_mul(em, cy), cm);
         let im = dd_mul(exp_dd(x), sy);
         return (re.0 + re.1, im.0 + im.1);
