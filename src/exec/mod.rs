@@ -15,6 +15,7 @@ use crate::cancel::Cancel;
 use crate::error::{Error, ErrorKind, Result};
 use crate::ir::graph::{Node, NodeId, Program};
 use crate::ir::shape::{self, Shapes, format_shape};
+use crate::ir::split::Source;
 use crate::vars::{Bind, Vars};
 
 /// Bound inputs (by input id; `None` for those the program does not read).
@@ -74,6 +75,26 @@ pub(crate) fn evaluate_bound(
             cancel.check()?;
             result
         }
+        Prepared::Split {
+            program,
+            sources,
+            parts,
+        } => {
+            let views = split_views(sources, &inputs)?;
+            let bind = Bind::Positional(&views);
+            // A real result in C order: the part's own result when it
+            // has the result's shape.
+            if let [part] = parts.as_slice()
+                && order == Order::C
+                && result_shape(part, bind)? == shapes.output
+            {
+                return evaluate_bound(part, bind, cancel);
+            }
+            let mut out = zeros(program.dtype(), &shapes.output, order)?;
+            let view = out.view_mut();
+            run_split(program, parts, (&inputs, &shapes), &views, view, cancel)?;
+            return Ok(out);
+        }
     };
     if order == Order::C {
         return Ok(result);
@@ -124,6 +145,75 @@ pub(crate) fn evaluate_into(
             cancel.check()?;
             assign(out, &result)
         }
+        Prepared::Split {
+            program,
+            sources,
+            parts,
+        } => {
+            let views = split_views(sources, &inputs)?;
+            let out = out.reborrow();
+            run_split(program, parts, (&inputs, &shapes), &views, out, cancel)
+        }
+    }
+}
+
+/// The inputs of a split program's parts (`ir::split`): each bound input,
+/// whole or one part of a complex one (a view of the same memory).
+fn split_views<'a>(sources: &[Source], inputs: &Bound<'a>) -> Result<Vec<ArrayView<'a>>> {
+    sources
+        .iter()
+        .map(|&source| {
+            let (Source::Whole(i) | Source::Re(i) | Source::Im(i)) = source;
+            let view = inputs[i.index()]
+                .clone()
+                .ok_or_else(|| Error::internal("an input of a split program is not bound"))?;
+            let parts = || {
+                view.clone()
+                    .split_complex()
+                    .ok_or_else(|| Error::internal("a split input is not complex"))
+            };
+            Ok(match source {
+                Source::Whole(_) => view,
+                Source::Re(_) => parts()?.0,
+                Source::Im(_) => parts()?.1,
+            })
+        })
+        .collect()
+}
+
+/// Runs the parts of a split program on `views` into `out` (the result's
+/// dtype and shape): a real result into `out`, a complex one's real and
+/// imaginary parts into the halves of `out` (`split_complex`). A part that
+/// reads fewer inputs than the whole (`real(complex(a, b))` reads only `a`)
+/// may have another shape (an axis a reduction kept is dropped): then the
+/// interpreter runs the whole `program` on `inputs`.
+fn run_split(
+    program: &Program,
+    parts: &[Prepared],
+    (inputs, shapes): (&Bound<'_>, &Shapes),
+    views: &[ArrayView<'_>],
+    mut out: ArrayViewMut<'_>,
+    cancel: Cancel<'_>,
+) -> Result<()> {
+    let bind = Bind::Positional(views);
+    for part in parts {
+        if result_shape(part, bind)? != out.shape() {
+            let values = interp::run(program, inputs, shapes, cancel)?;
+            let flat: Vec<_> = values.iter().copied().collect();
+            out.assign_scalars(&flat);
+            return Ok(());
+        }
+    }
+    match parts {
+        [part] => evaluate_into(part, bind, &mut out, cancel),
+        [re, im] => {
+            let (mut out_re, mut out_im) = out
+                .split_complex()
+                .ok_or_else(|| Error::internal("a split result is not complex"))?;
+            evaluate_into(re, bind, &mut out_re, cancel)?;
+            evaluate_into(im, bind, &mut out_im, cancel)
+        }
+        _ => Err(Error::internal("a split program has one or two parts")),
     }
 }
 

@@ -1075,6 +1075,7 @@ impl Lower<'_, '_> {
             Node::Unary(op, a) => self.unary(op, v(a), g.dtype(a))?,
             Node::Binary(op, a, c) => self.binary(op, v(a), v(c), g.dtype(a))?,
             Node::Select(c, a, e) => self.b.ins().select(v(c), v(a), v(e)),
+            Node::Fma(a, c, e) => self.b.ins().fma(v(a), v(c), v(e)),
             Node::Input(_) | Node::Reduce(..) | Node::MatMul(..) => {
                 return Err(Error::internal(format!("leaf {id} was not loaded")));
             }
