@@ -306,8 +306,6 @@ macro_rules! binary_table {
             Minimum = "minimum" "minimum", Some("elementwise minimum (NaN propagates)"), INLINE;
             /// `complex(re, im)`: the complex number `re + im*1j`.
             Complex = "complex" "complex", Some("the complex number x1 + x2*1j (complex64 from float32 parts, else complex128)"), INLINE;
-            /// Internal (the complex split, `ir::split`): `abs(x1 + x2*1j)`.
-            CAbs = "cabs" "cabs", None, Impl::Math(REF);
             /// Internal (`ir::split`): the real part of `sqrt(x1 + x2*1j)`.
             CSqrtRe = "csqrt_re" "csqrt_re", None, Impl::Math(REF);
             /// Internal (`ir::split`): the imaginary part of `sqrt(x1 + x2*1j)`.
@@ -530,12 +528,11 @@ fn complex_unary(op: UnaryOp, arg: DType) -> Result<Signature, Rejection> {
 impl BinaryOp {
     /// For an internal operation of the complex split (`ir::split`): the
     /// complex function it computes from the parts `(x1, x2)` of its
-    /// argument, and whether it gives the imaginary part of the result
-    /// (`abs` gives its real result). `None` for the operations of the language.
+    /// argument, and whether it gives the imaginary part of the result.
+    /// `None` for the operations of the language.
     pub const fn complex_part(self) -> Option<(UnaryOp, bool)> {
         use BinaryOp::*;
         Some(match self {
-            CAbs => (UnaryOp::Abs, false),
             CSqrtRe => (UnaryOp::Sqrt, false),
             CSqrtIm => (UnaryOp::Sqrt, true),
             CExpRe => (UnaryOp::Exp, false),

@@ -16,10 +16,11 @@
 //! - `/`: Smith's algorithm (`cmath::div`) with selects between its branches;
 //! - `== != < <= > >=` (NumPy's lexicographic order, NaN as `cmath::lt`…),
 //!   `maximum`, `minimum`, `isnan`, `isinf`, `isfinite`, `angle` (`arctan2`);
-//! - `abs`, `sign`, `reciprocal` and the functions `sqrt exp expm1 log log1p
+//! - `abs`: `cmath::abs_of` in real operations (`fma`, `sqrt`, selects);
+//! - `sign`, `reciprocal` and the functions `sqrt exp expm1 log log1p
 //!   log2 log10 sin cos tan arcsin arccos arctan sinh cosh tanh arcsinh
 //!   arccosh arctanh`: internal binary operations of the parts
-//!   (`BinaryOp::complex_part`: `cabs(x, y)`, `cexp_re(x, y)`,
+//!   (`BinaryOp::complex_part`: `cexp_re(x, y)`,
 //!   `cexp_im(x, y)`…), whose reference is `ir::scalar` on the complex value
 //!   (so the JIT calls `cmath` through its runtime routines).
 //!
@@ -355,6 +356,7 @@ impl Splitter {
             }
             // np.angle: arctan2(imag, real) in the parts' width.
             Angle => Real(self.bin(BinaryOp::Arctan2, i, r, sp)?),
+            Abs => Real(self.abs(r, i, sp)?),
             _ => {
                 let find = |im: bool| {
                     BinaryOp::ALL
@@ -362,16 +364,41 @@ impl Splitter {
                         .copied()
                         .find(|b| b.complex_part() == Some((op, im)))
                 };
-                let re_op = find(false)?;
-                let re = self.bin(re_op, r, i, sp)?;
-                match find(true) {
-                    Some(im_op) => Complex(re, self.bin(im_op, r, i, sp)?),
-                    // `abs`: a real result.
-                    None if op == Abs => Real(re),
-                    None => return None,
-                }
+                let (re_op, im_op) = (find(false)?, find(true)?);
+                Complex(self.bin(re_op, r, i, sp)?, self.bin(im_op, r, i, sp)?)
             }
         })
+    }
+
+    /// `|x + y*1j|` as `cmath::abs_of` (NumPy's): inf when a part is
+    /// infinite, else `|x| + |y|` when one is NaN, else 0 when both are 0,
+    /// else `larger * sqrt(fma(ratio, ratio, 1))` with `ratio = smaller /
+    /// larger`; every case computed and the result selected.
+    fn abs(&mut self, x: NodeId, y: NodeId, sp: Span) -> Option<NodeId> {
+        use BinaryOp::*;
+        let d = self.dtype(x);
+        let (zero, one) = (self.constant(0.0, d, sp), self.constant(1.0, d, sp));
+        let inf = self.constant(f64::INFINITY, d, sp);
+        let (re, im) = (self.un(UnaryOp::Abs, x, sp)?, self.un(UnaryOp::Abs, y, sp)?);
+        let ge = self.bin(Ge, re, im, sp)?;
+        let larger = self.select(ge, re, im, sp);
+        let smaller = self.select(ge, im, re, sp);
+        let ratio = self.bin(Div, smaller, larger, sp)?;
+        let t = self.fma(ratio, ratio, one, sp);
+        let t = self.un(UnaryOp::Sqrt, t, sp)?;
+        let value = self.bin(Mul, t, larger, sp)?;
+        let zeros = self.bin(Eq, larger, zero, sp)?;
+        let value = self.select(zeros, zero, value, sp);
+        let (rn, im_n) = (
+            self.un(UnaryOp::IsNan, re, sp)?,
+            self.un(UnaryOp::IsNan, im, sp)?,
+        );
+        let nan = self.bin(BitOr, rn, im_n, sp)?;
+        let sum = self.bin(Add, re, im, sp)?;
+        let value = self.select(nan, sum, value, sp);
+        let (ri, ii) = (self.bin(Eq, re, inf, sp)?, self.bin(Eq, im, inf, sp)?);
+        let infinite = self.bin(BitOr, ri, ii, sp)?;
+        Some(self.select(infinite, inf, value, sp))
     }
 
     /// `a op b` of two complex values.
