@@ -344,6 +344,22 @@ impl<'a> ArrayView<'a> {
     }
 }
 
+impl<'a> ArrayView<'a> {
+    /// Rows `rows` of the first axis (the same memory).
+    pub(crate) fn rows(&self, rows: std::ops::Range<usize>) -> ArrayView<'a> {
+        let slice = ndarray::Slice::from(rows);
+        each!(ArrayView, self, a => Element::into_view(a.clone().slice_axis_move(ndarray::Axis(0), slice)))
+    }
+}
+
+impl<'a> ArrayViewMut<'a> {
+    /// Rows `rows` of the first axis (the same memory, writable).
+    pub(crate) fn rows(&mut self, rows: std::ops::Range<usize>) -> ArrayViewMut<'_> {
+        let slice = ndarray::Slice::from(rows);
+        each!(ArrayViewMut, self, a => Element::into_view_mut(a.view_mut().slice_axis_move(ndarray::Axis(0), slice)))
+    }
+}
+
 impl<'a> ArrayViewMut<'a> {
     /// [`ArrayView::split_complex`] of a mutable view: its parts, each
     /// writable.

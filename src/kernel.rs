@@ -360,7 +360,7 @@ pub(crate) fn compile_ast(
         Backend::Jit if compiled.optimized.first_complex().is_some() => {
             match ir::split::split(&compiled.optimized) {
                 Some(split) => prepare_split(&compiled.optimized, split, |p| {
-                    Ok(Prepared::Jit(JitProgram::compile(
+                    Ok(Prepared::Jit(JitProgram::compile_part(
                         p,
                         fast,
                         options.tiering,

@@ -510,3 +510,42 @@ proptest! {
         }
     }
 }
+
+/// A complex result large enough that its parts are computed block by
+/// block of rows (`exec::run_split`), with inputs that span the first
+/// axis, broadcast along it, or are 0-d: equal to the interpreter.
+#[test]
+fn large_complex_results_in_blocks_equal_the_interpreter() {
+    let picks: Vec<usize> = (0..97).map(|k| (k * 37 + 11) % 64).collect();
+    let z = complex_array(&[300, 500], &picks, false);
+    let w = complex_array(&[500], &picks[5..], false);
+    let o = complex_array(&[300, 1], &picks[9..], true);
+    let a = Array::Float64(ArrayD::from_shape_vec(IxDyn(&[]), vec![0.75]).unwrap());
+    let names = ["z", "w", "o", "a"];
+    let arrays = [z, w, o, a];
+    let vars: Vars<'_> = names
+        .iter()
+        .zip(&arrays)
+        .map(|(n, a)| (*n, ArrayView::from(a)))
+        .collect();
+    let sig = Signature::of(&vars);
+    for e in [
+        "z*w + o",
+        "z/w - a*1j",
+        "where(abs(z) > 1, conj(z), o*o)",
+        "exp(z*1j) + w",
+        "complex64(z) * o",
+    ] {
+        let want =
+            jitexpr::evaluate_with(e, &vars, Options::with_backend(Backend::Interpreter)).unwrap();
+        let k = jitexpr::compile_with(
+            e,
+            &sig,
+            Options::with_backend(Backend::Jit).with_math(Math::Reference),
+        )
+        .unwrap();
+        assert!(k.jit_tier().is_some(), "{e} was not compiled");
+        let got = k.eval(&vars).unwrap();
+        assert!(same_bits(&got, &want), "{e}");
+    }
+}
