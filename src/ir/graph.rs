@@ -237,8 +237,8 @@ impl Program {
     }
 
     /// The first node the result depends on that has a complex value, if
-    /// any: the JIT and the GPU do not compile complex numbers yet (the JIT
-    /// runs such a program on the interpreter).
+    /// any: such a program runs on the JIT and the GPU through the complex
+    /// split (`ir::split`).
     pub fn first_complex(&self) -> Option<NodeId> {
         let live = self.graph.reachable(self.root);
         self.graph
