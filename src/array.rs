@@ -353,10 +353,13 @@ impl<'a> ArrayView<'a> {
 }
 
 impl<'a> ArrayViewMut<'a> {
-    /// Rows `rows` of the first axis (the same memory, writable).
-    pub(crate) fn rows(&mut self, rows: std::ops::Range<usize>) -> ArrayViewMut<'_> {
-        let slice = ndarray::Slice::from(rows);
-        each!(ArrayViewMut, self, a => Element::into_view_mut(a.view_mut().slice_axis_move(ndarray::Axis(0), slice)))
+    /// The view cut before row `mid` of the first axis: two views of
+    /// disjoint elements.
+    pub(crate) fn split_rows(self, mid: usize) -> (ArrayViewMut<'a>, ArrayViewMut<'a>) {
+        each!(ArrayViewMut, self, a => {
+            let (x, y) = a.split_at(ndarray::Axis(0), mid);
+            (Element::into_view_mut(x), Element::into_view_mut(y))
+        })
     }
 }
 
