@@ -448,8 +448,9 @@ impl JitProgram {
         Self::compile_with(program, fast_math, tiering, listing, true)
     }
 
-    /// [`JitProgram::compile_listing`]; `wide`: see `plan::StagePlan::new_with`.
-    fn compile_with(
+    /// [`JitProgram::compile_listing`]; `wide`: see `plan::StagePlan::new_with`
+    /// (false for a part of a complex program: [`JitProgram::compile_part`]).
+    pub fn compile_with(
         program: &Program,
         fast_math: bool,
         tiering: Tiering,
