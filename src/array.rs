@@ -325,6 +325,67 @@ impl<'a> ArrayView<'a> {
     }
 }
 
+impl<'a> ArrayView<'a> {
+    /// A complex view's real and imaginary parts as float views of the same
+    /// shape (the same memory, strides doubled: no copy); `None` for the
+    /// other dtypes.
+    pub(crate) fn split_complex(self) -> Option<(ArrayView<'a>, ArrayView<'a>)> {
+        match self {
+            ArrayView::Complex64(z) => {
+                let p = z.split_complex();
+                Some((ArrayView::Float32(p.re), ArrayView::Float32(p.im)))
+            }
+            ArrayView::Complex128(z) => {
+                let p = z.split_complex();
+                Some((ArrayView::Float64(p.re), ArrayView::Float64(p.im)))
+            }
+            _ => None,
+        }
+    }
+}
+
+impl<'a> ArrayView<'a> {
+    /// Rows `rows` of the first axis (the same memory).
+    pub(crate) fn rows(&self, rows: std::ops::Range<usize>) -> ArrayView<'a> {
+        let slice = ndarray::Slice::from(rows);
+        each!(ArrayView, self, a => Element::into_view(a.clone().slice_axis_move(ndarray::Axis(0), slice)))
+    }
+}
+
+impl<'a> ArrayViewMut<'a> {
+    /// The view cut before row `mid` of the first axis: two views of
+    /// disjoint elements.
+    pub(crate) fn split_rows(self, mid: usize) -> (ArrayViewMut<'a>, ArrayViewMut<'a>) {
+        each!(ArrayViewMut, self, a => {
+            let (x, y) = a.split_at(ndarray::Axis(0), mid);
+            (Element::into_view_mut(x), Element::into_view_mut(y))
+        })
+    }
+}
+
+impl<'a> ArrayViewMut<'a> {
+    /// [`ArrayView::split_complex`] of a mutable view: its parts, each
+    /// writable.
+    pub(crate) fn split_complex(self) -> Option<(ArrayViewMut<'a>, ArrayViewMut<'a>)> {
+        match self {
+            ArrayViewMut::Complex64(z) => {
+                let p = z.split_complex();
+                Some((ArrayViewMut::Float32(p.re), ArrayViewMut::Float32(p.im)))
+            }
+            ArrayViewMut::Complex128(z) => {
+                let p = z.split_complex();
+                Some((ArrayViewMut::Float64(p.re), ArrayViewMut::Float64(p.im)))
+            }
+            _ => None,
+        }
+    }
+
+    /// A shorter-lived view of the same elements.
+    pub(crate) fn reborrow(&mut self) -> ArrayViewMut<'_> {
+        each!(ArrayViewMut, self, a => Element::into_view_mut(a.view_mut()))
+    }
+}
+
 impl ArrayViewMut<'_> {
     /// The element type.
     pub fn dtype(&self) -> DType {

@@ -12,7 +12,7 @@ pub mod syntax {
 
 /// The typed IR.
 pub mod ir {
-    pub use crate::ir::{BinaryOp, ReduceOp, UnaryOp, builtins, op, scalar, verify};
+    pub use crate::ir::{BinaryOp, ReduceOp, UnaryOp, builtins, op, scalar, split, verify};
 }
 
 /// The backends' safe parts.

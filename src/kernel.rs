@@ -305,6 +305,10 @@ impl Kernel {
     pub fn jit_tier(&self) -> Option<Tier> {
         match &*self.prepared {
             Prepared::Jit(j) => Some(j.tier()),
+            Prepared::Split { parts, .. } => match parts.first() {
+                Some(Prepared::Jit(j)) => Some(j.tier()),
+                _ => None,
+            },
             _ => None,
         }
     }
@@ -348,11 +352,38 @@ pub(crate) fn compile_ast(
     let source = Arc::clone(source);
     let compiled = front_to_ir(ast, signature).map_err(|e| e.with_source(&source))?;
     let with_source = |e: crate::Error| e.with_source(&source);
+    let fast = options.math == Math::Fast;
     let prepared = match options.backend {
-        // Interim: the JIT does not compile complex numbers yet; such a
-        // program runs on the reference interpreter (README, "Complex numbers").
+        // A complex program: split into real programs compiled as any
+        // other; one that does not split (`ir::split`) runs on the
+        // reference interpreter (README, "Complex numbers").
         Backend::Jit if compiled.optimized.first_complex().is_some() => {
-            Prepared::Interpreter(compiled.optimized.clone())
+            match ir::split::split(&compiled.optimized) {
+                Some(split) => prepare_split(&compiled.optimized, split, |p| {
+                    Ok(Prepared::Jit(JitProgram::compile_part(
+                        p,
+                        fast,
+                        options.tiering,
+                    )?))
+                })
+                .map_err(with_source)?,
+                None => Prepared::Interpreter(compiled.optimized.clone()),
+            }
+        }
+        #[cfg(feature = "gpu")]
+        Backend::Gpu if compiled.optimized.first_complex().is_some() => {
+            let gpu = |p: &Program| {
+                Ok(Prepared::Gpu {
+                    program: p.clone(),
+                    gpu: crate::backend::wgsl::GpuProgram::compile(p)?,
+                })
+            };
+            match ir::split::split(&compiled.optimized) {
+                Some(split) => prepare_split(&compiled.optimized, split, gpu),
+                // The GPU's error naming the complex value.
+                None => gpu(&compiled.optimized),
+            }
+            .map_err(with_source)?
         }
         Backend::Jit => Prepared::Jit(
             JitProgram::compile(
@@ -383,6 +414,24 @@ pub(crate) fn compile_ast(
         compiled: Arc::new(compiled),
         options,
         prepared: Arc::new(prepared),
+    })
+}
+
+/// A complex `program`'s split form, its real parts prepared by `prepare`.
+fn prepare_split(
+    program: &Program,
+    split: ir::split::Split,
+    prepare: impl Fn(&Program) -> Result<Prepared>,
+) -> Result<Prepared> {
+    let split = ir::split::optimize(split)?;
+    let mut parts = vec![prepare(&split.re)?];
+    if let Some(im) = &split.im {
+        parts.push(prepare(im)?);
+    }
+    Ok(Prepared::Split {
+        program: program.clone(),
+        sources: split.sources,
+        parts,
     })
 }
 

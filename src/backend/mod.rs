@@ -26,6 +26,18 @@ pub(crate) enum Prepared {
     Interpreter(Program),
     /// Compiled (or interpreted-tier) kernels, one per stage.
     Jit(jit::JitProgram),
+    /// A complex program split into real programs (`ir::split`): `parts`
+    /// computes the real part of the result (or the real or bool result)
+    /// and, for a complex result, the imaginary part, each prepared for
+    /// the JIT or the GPU; their inputs are `sources`.
+    Split {
+        /// The complex program (inputs, shapes and the result's dtype).
+        program: Program,
+        /// Where each input of the parts comes from.
+        sources: Vec<crate::ir::split::Source>,
+        /// One or two prepared real programs.
+        parts: Vec<Prepared>,
+    },
     /// WGSL pipelines, one per stage.
     #[cfg(feature = "gpu")]
     Gpu {
@@ -42,6 +54,7 @@ impl Prepared {
         match self {
             Prepared::Interpreter(p) => p,
             Prepared::Jit(j) => j.program(),
+            Prepared::Split { program, .. } => program,
             #[cfg(feature = "gpu")]
             Prepared::Gpu { program, .. } => program,
         }

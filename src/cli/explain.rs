@@ -115,46 +115,50 @@ pub fn explain_parsed(
         "\n== stages\n{}",
         crate::ir::stage::describe(&optimized)
     ));
+    // A complex program: the real programs of its split (`ir::split`),
+    // which the JIT and the GPU compile; none when the split declines it.
+    let (programs, part): (Vec<crate::ir::Program>, bool) = if optimized.first_complex().is_some() {
+        let t = Instant::now();
+        match crate::ir::split::split(&optimized) {
+            Some(split) => {
+                let split = crate::ir::split::optimize(split)?;
+                timings.push(("complex split", t.elapsed()));
+                out.push_str(&format!("\n== complex split: real part\n{}\n", split.re));
+                let mut programs = vec![split.re.clone()];
+                if let Some(im) = split.im {
+                    out.push_str(&format!("\n== complex split: imaginary part\n{im}\n"));
+                    programs.push(im);
+                }
+                (programs, true)
+            }
+            None => {
+                out.push_str(
+                    "\n== complex split\n(declined: complex `**`, a reduction of complex values or \
+                     a complex `@`; the JIT runs it on the interpreter)\n",
+                );
+                (Vec::new(), true)
+            }
+        }
+    } else {
+        (vec![optimized.clone()], false)
+    };
     if code.cranelift {
-        let t = Instant::now();
-        let interpreted = JitProgram::compile(&optimized, true, Tiering::Interpreted)?;
-        timings.push((
-            if interpreted.tier() == crate::Tier::Interpreted {
-                "interpreted tier"
+        for (k, program) in programs.iter().enumerate() {
+            let title = if part {
+                format!(", complex part {k}")
             } else {
-                "interpreted (compiled)"
-            },
-            t.elapsed(),
-        ));
-        let mut listing = Vec::new();
-        let t = Instant::now();
-        JitProgram::compile_listing(&optimized, true, Tiering::Baseline, Some(&mut listing))?;
-        timings.push(("Cranelift compile, baseline tier", t.elapsed()));
-        let t = Instant::now();
-        JitProgram::compile(&optimized, true, Tiering::Optimized)?;
-        timings.push(("Cranelift compile, optimized tier", t.elapsed()));
-        for (k, clif) in listing.iter().enumerate() {
-            out.push_str(&format!("\n== Cranelift IR, stage {k}\n{clif}"));
+                String::new()
+            };
+            cranelift(program, part, &title, &mut out, &mut timings)?;
         }
     }
     #[cfg(feature = "gpu")]
     if code.wgsl {
-        use crate::backend::wgsl::{GpuProgram, codegen::Caps};
-        // The shaders for an adapter with SHADER_F64 and SHADER_INT64 (no device needed).
-        let caps = Caps {
-            f64: true,
-            i64: true,
-            adapter: "any".into(),
-        };
-        let t = Instant::now();
-        match GpuProgram::compile_for(&optimized, &caps) {
-            Ok(gpu) => {
-                timings.push(("WGSL generation", t.elapsed()));
-                for (k, wgsl) in gpu.shaders().iter().enumerate() {
-                    out.push_str(&format!("\n== WGSL, shader {k}\n{wgsl}"));
-                }
-            }
-            Err(e) => out.push_str(&format!("\n== WGSL\n(not for the GPU: {})\n", e.message())),
+        for program in &programs {
+            wgsl(program, &mut out, &mut timings);
+        }
+        if programs.is_empty() {
+            out.push_str("\n== WGSL\n(not for the GPU: a complex operation it does not support)\n");
         }
     }
     #[cfg(not(feature = "gpu"))]
@@ -166,6 +170,66 @@ pub fn explain_parsed(
         out.push_str(&format!("{stage:<33} {:>9.1} µs\n", d.as_secs_f64() * 1e6));
     }
     Ok(out)
+}
+
+/// The Cranelift IR of `optimized`'s kernels (`part`: a part of a complex
+/// program, compiled as a `Kernel` compiles those) and its compile times.
+fn cranelift(
+    optimized: &crate::ir::Program,
+    part: bool,
+    title: &str,
+    out: &mut String,
+    timings: &mut Vec<(&'static str, Duration)>,
+) -> Result<()> {
+    let compile =
+        |tiering, listing| JitProgram::compile_with(optimized, true, tiering, listing, !part);
+    let t = Instant::now();
+    let interpreted = compile(Tiering::Interpreted, None)?;
+    timings.push((
+        if interpreted.tier() == crate::Tier::Interpreted {
+            "interpreted tier"
+        } else {
+            "interpreted (compiled)"
+        },
+        t.elapsed(),
+    ));
+    let mut listing = Vec::new();
+    let t = Instant::now();
+    compile(Tiering::Baseline, Some(&mut listing))?;
+    timings.push(("Cranelift compile, baseline tier", t.elapsed()));
+    let t = Instant::now();
+    compile(Tiering::Optimized, None)?;
+    timings.push(("Cranelift compile, optimized tier", t.elapsed()));
+    for (k, clif) in listing.iter().enumerate() {
+        out.push_str(&format!("\n== Cranelift IR{title}, stage {k}\n{clif}"));
+    }
+    Ok(())
+}
+
+/// The WGSL shaders of `optimized` (for an adapter with SHADER_F64 and
+/// SHADER_INT64: no device needed) and the time they took.
+#[cfg(feature = "gpu")]
+fn wgsl(
+    optimized: &crate::ir::Program,
+    out: &mut String,
+    timings: &mut Vec<(&'static str, Duration)>,
+) {
+    use crate::backend::wgsl::{GpuProgram, codegen::Caps};
+    let caps = Caps {
+        f64: true,
+        i64: true,
+        adapter: "any".into(),
+    };
+    let t = Instant::now();
+    match GpuProgram::compile_for(optimized, &caps) {
+        Ok(gpu) => {
+            timings.push(("WGSL generation", t.elapsed()));
+            for (k, wgsl) in gpu.shaders().iter().enumerate() {
+                out.push_str(&format!("\n== WGSL, shader {k}\n{wgsl}"));
+            }
+        }
+        Err(e) => out.push_str(&format!("\n== WGSL\n(not for the GPU: {})\n", e.message())),
+    }
 }
 
 /// `NAME=dtype`, `NAME=dtype[shape]` or `NAME=file`.

@@ -77,6 +77,10 @@ pub enum Node {
     /// ends a stage, its operands are computed first and its value is a leaf
     /// of the stages that read it (`ir::stage`).
     MatMul(NodeId, NodeId),
+    /// `a * b + c` rounded once (float operands of the node's dtype).
+    /// Internal: made only by the complex split (`ir::split`, the complex
+    /// product), never by the checker.
+    Fma(NodeId, NodeId, NodeId),
 }
 
 impl Node {
@@ -86,7 +90,7 @@ impl Node {
             Node::Input(_) | Node::Const(_) => vec![],
             Node::Cast(a) | Node::Unary(_, a) | Node::Reduce(_, a, _) => vec![a],
             Node::Binary(_, a, b) | Node::MatMul(a, b) => vec![a, b],
-            Node::Select(c, a, b) => vec![c, a, b],
+            Node::Select(c, a, b) | Node::Fma(c, a, b) => vec![c, a, b],
         }
     }
 
@@ -101,6 +105,7 @@ impl Node {
             Node::Select(c, a, b) => Node::Select(f(c), f(a), f(b)),
             Node::Reduce(op, a, axis) => Node::Reduce(op, f(a), axis),
             Node::MatMul(a, b) => Node::MatMul(f(a), f(b)),
+            Node::Fma(a, b, c) => Node::Fma(f(a), f(b), f(c)),
         }
     }
 }
@@ -232,8 +237,8 @@ impl Program {
     }
 
     /// The first node the result depends on that has a complex value, if
-    /// any: the JIT and the GPU do not compile complex numbers yet (the JIT
-    /// runs such a program on the interpreter).
+    /// any: such a program runs on the JIT and the GPU through the complex
+    /// split (`ir::split`).
     pub fn first_complex(&self) -> Option<NodeId> {
         let live = self.graph.reachable(self.root);
         self.graph
@@ -288,9 +293,11 @@ impl Program {
                 Node::MatMul(..) => s.matmuls += 1,
                 Node::Unary(op, _) if op.implementation().is_math() => s.math += 1,
                 Node::Binary(op, ..) if op.implementation().is_math() => s.math += 1,
-                Node::Cast(_) | Node::Unary(..) | Node::Binary(..) | Node::Select(..) => {
-                    s.operations += 1
-                }
+                Node::Cast(_)
+                | Node::Unary(..)
+                | Node::Binary(..)
+                | Node::Select(..)
+                | Node::Fma(..) => s.operations += 1,
             }
         }
         s
@@ -352,6 +359,7 @@ impl fmt::Display for Program {
                 Node::Binary(op, a, b) => writeln!(f, "{}.{ty} {a}, {b}", op.name())?,
                 Node::Select(c, a, b) => writeln!(f, "select.{ty} {c}, {a}, {b}")?,
                 Node::MatMul(a, b) => writeln!(f, "matmul.{ty} {a}, {b}")?,
+                Node::Fma(a, b, c) => writeln!(f, "fma.{ty} {a}, {b}, {c}")?,
                 Node::Reduce(op, a, None) => writeln!(f, "{}.{ty} {a}", op.name())?,
                 Node::Reduce(op, a, Some(axis)) => {
                     writeln!(f, "{}.{ty} {a}, axis={axis}", op.name())?

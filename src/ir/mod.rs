@@ -18,6 +18,7 @@ pub mod op;
 pub mod optimize;
 pub mod scalar;
 pub mod shape;
+pub mod split;
 pub mod stage;
 pub mod verify;
 

@@ -306,6 +306,90 @@ macro_rules! binary_table {
             Minimum = "minimum" "minimum", Some("elementwise minimum (NaN propagates)"), INLINE;
             /// `complex(re, im)`: the complex number `re + im*1j`.
             Complex = "complex" "complex", Some("the complex number x1 + x2*1j (complex64 from float32 parts, else complex128)"), INLINE;
+            /// Internal (`ir::split`): the real part of `sqrt(x1 + x2*1j)`.
+            CSqrtRe = "csqrt_re" "csqrt_re", None, Impl::Math(REF);
+            /// Internal (`ir::split`): the imaginary part of `sqrt(x1 + x2*1j)`.
+            CSqrtIm = "csqrt_im" "csqrt_im", None, Impl::Math(REF);
+            /// Internal (`ir::split`): the real part of `exp(x1 + x2*1j)`.
+            CExpRe = "cexp_re" "cexp_re", None, Impl::Math(REF);
+            /// Internal (`ir::split`): the imaginary part of `exp(x1 + x2*1j)`.
+            CExpIm = "cexp_im" "cexp_im", None, Impl::Math(REF);
+            /// Internal (`ir::split`): the real part of `expm1(x1 + x2*1j)`.
+            CExpm1Re = "cexpm1_re" "cexpm1_re", None, Impl::Math(REF);
+            /// Internal (`ir::split`): the imaginary part of `expm1(x1 + x2*1j)`.
+            CExpm1Im = "cexpm1_im" "cexpm1_im", None, Impl::Math(REF);
+            /// Internal (`ir::split`): the real part of `log(x1 + x2*1j)`.
+            CLogRe = "clog_re" "clog_re", None, Impl::Math(REF);
+            /// Internal (`ir::split`): the imaginary part of `log(x1 + x2*1j)`.
+            CLogIm = "clog_im" "clog_im", None, Impl::Math(REF);
+            /// Internal (`ir::split`): the real part of `log1p(x1 + x2*1j)`.
+            CLog1pRe = "clog1p_re" "clog1p_re", None, Impl::Math(REF);
+            /// Internal (`ir::split`): the imaginary part of `log1p(x1 + x2*1j)`.
+            CLog1pIm = "clog1p_im" "clog1p_im", None, Impl::Math(REF);
+            /// Internal (`ir::split`): the real part of `log2(x1 + x2*1j)`.
+            CLog2Re = "clog2_re" "clog2_re", None, Impl::Math(REF);
+            /// Internal (`ir::split`): the imaginary part of `log2(x1 + x2*1j)`.
+            CLog2Im = "clog2_im" "clog2_im", None, Impl::Math(REF);
+            /// Internal (`ir::split`): the real part of `log10(x1 + x2*1j)`.
+            CLog10Re = "clog10_re" "clog10_re", None, Impl::Math(REF);
+            /// Internal (`ir::split`): the imaginary part of `log10(x1 + x2*1j)`.
+            CLog10Im = "clog10_im" "clog10_im", None, Impl::Math(REF);
+            /// Internal (`ir::split`): the real part of `sin(x1 + x2*1j)`.
+            CSinRe = "csin_re" "csin_re", None, Impl::Math(REF);
+            /// Internal (`ir::split`): the imaginary part of `sin(x1 + x2*1j)`.
+            CSinIm = "csin_im" "csin_im", None, Impl::Math(REF);
+            /// Internal (`ir::split`): the real part of `cos(x1 + x2*1j)`.
+            CCosRe = "ccos_re" "ccos_re", None, Impl::Math(REF);
+            /// Internal (`ir::split`): the imaginary part of `cos(x1 + x2*1j)`.
+            CCosIm = "ccos_im" "ccos_im", None, Impl::Math(REF);
+            /// Internal (`ir::split`): the real part of `tan(x1 + x2*1j)`.
+            CTanRe = "ctan_re" "ctan_re", None, Impl::Math(REF);
+            /// Internal (`ir::split`): the imaginary part of `tan(x1 + x2*1j)`.
+            CTanIm = "ctan_im" "ctan_im", None, Impl::Math(REF);
+            /// Internal (`ir::split`): the real part of `arcsin(x1 + x2*1j)`.
+            CArcsinRe = "carcsin_re" "carcsin_re", None, Impl::Math(REF);
+            /// Internal (`ir::split`): the imaginary part of `arcsin(x1 + x2*1j)`.
+            CArcsinIm = "carcsin_im" "carcsin_im", None, Impl::Math(REF);
+            /// Internal (`ir::split`): the real part of `arccos(x1 + x2*1j)`.
+            CArccosRe = "carccos_re" "carccos_re", None, Impl::Math(REF);
+            /// Internal (`ir::split`): the imaginary part of `arccos(x1 + x2*1j)`.
+            CArccosIm = "carccos_im" "carccos_im", None, Impl::Math(REF);
+            /// Internal (`ir::split`): the real part of `arctan(x1 + x2*1j)`.
+            CArctanRe = "carctan_re" "carctan_re", None, Impl::Math(REF);
+            /// Internal (`ir::split`): the imaginary part of `arctan(x1 + x2*1j)`.
+            CArctanIm = "carctan_im" "carctan_im", None, Impl::Math(REF);
+            /// Internal (`ir::split`): the real part of `sinh(x1 + x2*1j)`.
+            CSinhRe = "csinh_re" "csinh_re", None, Impl::Math(REF);
+            /// Internal (`ir::split`): the imaginary part of `sinh(x1 + x2*1j)`.
+            CSinhIm = "csinh_im" "csinh_im", None, Impl::Math(REF);
+            /// Internal (`ir::split`): the real part of `cosh(x1 + x2*1j)`.
+            CCoshRe = "ccosh_re" "ccosh_re", None, Impl::Math(REF);
+            /// Internal (`ir::split`): the imaginary part of `cosh(x1 + x2*1j)`.
+            CCoshIm = "ccosh_im" "ccosh_im", None, Impl::Math(REF);
+            /// Internal (`ir::split`): the real part of `tanh(x1 + x2*1j)`.
+            CTanhRe = "ctanh_re" "ctanh_re", None, Impl::Math(REF);
+            /// Internal (`ir::split`): the imaginary part of `tanh(x1 + x2*1j)`.
+            CTanhIm = "ctanh_im" "ctanh_im", None, Impl::Math(REF);
+            /// Internal (`ir::split`): the real part of `arcsinh(x1 + x2*1j)`.
+            CArcsinhRe = "carcsinh_re" "carcsinh_re", None, Impl::Math(REF);
+            /// Internal (`ir::split`): the imaginary part of `arcsinh(x1 + x2*1j)`.
+            CArcsinhIm = "carcsinh_im" "carcsinh_im", None, Impl::Math(REF);
+            /// Internal (`ir::split`): the real part of `arccosh(x1 + x2*1j)`.
+            CArccoshRe = "carccosh_re" "carccosh_re", None, Impl::Math(REF);
+            /// Internal (`ir::split`): the imaginary part of `arccosh(x1 + x2*1j)`.
+            CArccoshIm = "carccosh_im" "carccosh_im", None, Impl::Math(REF);
+            /// Internal (`ir::split`): the real part of `arctanh(x1 + x2*1j)`.
+            CArctanhRe = "carctanh_re" "carctanh_re", None, Impl::Math(REF);
+            /// Internal (`ir::split`): the imaginary part of `arctanh(x1 + x2*1j)`.
+            CArctanhIm = "carctanh_im" "carctanh_im", None, Impl::Math(REF);
+            /// Internal (`ir::split`): the real part of `sign(x1 + x2*1j)`.
+            CSignRe = "csign_re" "csign_re", None, Impl::Math(REF);
+            /// Internal (`ir::split`): the imaginary part of `sign(x1 + x2*1j)`.
+            CSignIm = "csign_im" "csign_im", None, Impl::Math(REF);
+            /// Internal (`ir::split`): the real part of `reciprocal(x1 + x2*1j)`.
+            CReciprocalRe = "creciprocal_re" "creciprocal_re", None, Impl::Math(REF);
+            /// Internal (`ir::split`): the imaginary part of `reciprocal(x1 + x2*1j)`.
+            CReciprocalIm = "creciprocal_im" "creciprocal_im", None, Impl::Math(REF);
         }
     };
 }
@@ -442,6 +526,65 @@ fn complex_unary(op: UnaryOp, arg: DType) -> Result<Signature, Rejection> {
 }
 
 impl BinaryOp {
+    /// For an internal operation of the complex split (`ir::split`): the
+    /// complex function it computes from the parts `(x1, x2)` of its
+    /// argument, and whether it gives the imaginary part of the result.
+    /// `None` for the operations of the language.
+    pub const fn complex_part(self) -> Option<(UnaryOp, bool)> {
+        use BinaryOp::*;
+        Some(match self {
+            CSqrtRe => (UnaryOp::Sqrt, false),
+            CSqrtIm => (UnaryOp::Sqrt, true),
+            CExpRe => (UnaryOp::Exp, false),
+            CExpIm => (UnaryOp::Exp, true),
+            CExpm1Re => (UnaryOp::Expm1, false),
+            CExpm1Im => (UnaryOp::Expm1, true),
+            CLogRe => (UnaryOp::Log, false),
+            CLogIm => (UnaryOp::Log, true),
+            CLog1pRe => (UnaryOp::Log1p, false),
+            CLog1pIm => (UnaryOp::Log1p, true),
+            CLog2Re => (UnaryOp::Log2, false),
+            CLog2Im => (UnaryOp::Log2, true),
+            CLog10Re => (UnaryOp::Log10, false),
+            CLog10Im => (UnaryOp::Log10, true),
+            CSinRe => (UnaryOp::Sin, false),
+            CSinIm => (UnaryOp::Sin, true),
+            CCosRe => (UnaryOp::Cos, false),
+            CCosIm => (UnaryOp::Cos, true),
+            CTanRe => (UnaryOp::Tan, false),
+            CTanIm => (UnaryOp::Tan, true),
+            CArcsinRe => (UnaryOp::Arcsin, false),
+            CArcsinIm => (UnaryOp::Arcsin, true),
+            CArccosRe => (UnaryOp::Arccos, false),
+            CArccosIm => (UnaryOp::Arccos, true),
+            CArctanRe => (UnaryOp::Arctan, false),
+            CArctanIm => (UnaryOp::Arctan, true),
+            CSinhRe => (UnaryOp::Sinh, false),
+            CSinhIm => (UnaryOp::Sinh, true),
+            CCoshRe => (UnaryOp::Cosh, false),
+            CCoshIm => (UnaryOp::Cosh, true),
+            CTanhRe => (UnaryOp::Tanh, false),
+            CTanhIm => (UnaryOp::Tanh, true),
+            CArcsinhRe => (UnaryOp::Arcsinh, false),
+            CArcsinhIm => (UnaryOp::Arcsinh, true),
+            CArccoshRe => (UnaryOp::Arccosh, false),
+            CArccoshIm => (UnaryOp::Arccosh, true),
+            CArctanhRe => (UnaryOp::Arctanh, false),
+            CArctanhIm => (UnaryOp::Arctanh, true),
+            CSignRe => (UnaryOp::Sign, false),
+            CSignIm => (UnaryOp::Sign, true),
+            CReciprocalRe => (UnaryOp::Reciprocal, false),
+            CReciprocalIm => (UnaryOp::Reciprocal, true),
+            _ => return None,
+        })
+    }
+
+    /// `true` for the internal operations of the complex split (not
+    /// callable; made only by `ir::split`).
+    pub const fn is_internal(self) -> bool {
+        self.complex_part().is_some()
+    }
+
     /// `true` for the six comparisons.
     pub fn is_comparison(self) -> bool {
         use BinaryOp::*;
@@ -459,6 +602,14 @@ impl BinaryOp {
         use BinaryOp::*;
         let spelled = self.spelling();
         match self {
+            // The internal parts of complex functions: float parts.
+            _ if self.is_internal() => match common {
+                DType::Float32 | DType::Float64 => Ok(same(common)),
+                _ => Err(reject(
+                    format!("`{spelled}` is internal and takes float32 or float64 parts"),
+                    "it is made by the complex split only",
+                )),
+            },
             // complex(re, im): float parts (float16 computes in float32).
             Complex if common.is_complex() => Err(reject(
                 "`complex` takes real parts, not complex numbers".into(),

@@ -397,6 +397,14 @@ macro_rules! binary_float {
                 // Integer-only operations never reach floats (the checker
                 // rejects them); `complex` is handled before.
                 Shl | Shr | BitAnd | BitOr | BitXor | Complex => x,
+                // The complex split's internal operations are handled before.
+                CSqrtRe | CSqrtIm | CExpRe | CExpIm | CExpm1Re | CExpm1Im | CLogRe | CLogIm
+                | CLog1pRe | CLog1pIm | CLog2Re | CLog2Im | CLog10Re | CLog10Im | CSinRe
+                | CSinIm | CCosRe | CCosIm | CTanRe | CTanIm | CArcsinRe | CArcsinIm
+                | CArccosRe | CArccosIm | CArctanRe | CArctanIm | CSinhRe | CSinhIm | CCoshRe
+                | CCoshIm | CTanhRe | CTanhIm | CArcsinhRe | CArcsinhIm | CArccoshRe
+                | CArccoshIm | CArctanhRe | CArctanhIm | CSignRe | CSignIm | CReciprocalRe
+                | CReciprocalIm => x,
                 Lt | Le | Eq | Ne | Ge | Gt => x,
             }),
         }
@@ -429,6 +437,20 @@ macro_rules! float_divmod {
             (floordiv, m)
         }
     }};
+}
+
+/// `a * b + c` rounded once (the internal `Node::Fma` of float operands;
+/// other operands give `c` unchanged: a verified graph has none).
+pub fn fma(a: Scalar, b: Scalar, c: Scalar) -> Scalar {
+    match (a, b, c) {
+        (Scalar::Float32(x), Scalar::Float32(y), Scalar::Float32(z)) => {
+            Scalar::Float32(x.mul_add(y, z))
+        }
+        (Scalar::Float64(x), Scalar::Float64(y), Scalar::Float64(z)) => {
+            Scalar::Float64(x.mul_add(y, z))
+        }
+        _ => c,
+    }
 }
 
 /// `where(c, a, b)`.
@@ -1037,11 +1059,32 @@ fn atanh(x: f64) -> f64 {
     r.copysign(x)
 }
 
+/// An internal operation of the complex split (`ir::split`): the complex
+/// function `f` of `re + im*1j` (the complex dtype of the parts' width),
+/// its imaginary part if `im` else its real part.
+fn complex_part(f: UnaryOp, im: bool, re_part: Scalar, im_part: Scalar) -> Scalar {
+    let z = match (re_part, im_part) {
+        (Scalar::Float32(x), Scalar::Float32(y)) => Scalar::Complex64(c32::new(x, y)),
+        (Scalar::Float64(x), Scalar::Float64(y)) => Scalar::Complex128(c64::new(x, y)),
+        _ => return re_part,
+    };
+    match (unary(f, z), im) {
+        (Scalar::Complex64(w), false) => Scalar::Float32(w.re),
+        (Scalar::Complex64(w), true) => Scalar::Float32(w.im),
+        (Scalar::Complex128(w), false) => Scalar::Float64(w.re),
+        (Scalar::Complex128(w), true) => Scalar::Float64(w.im),
+        (real, _) => real,
+    }
+}
+
 /// `a op b`. Both operands have the operand dtype of `op`'s signature.
 ///
 /// Mismatched operand dtypes cannot come from a verified graph; they give the
 /// left operand unchanged rather than a panic.
 pub fn binary(op: BinaryOp, a: Scalar, b: Scalar) -> Scalar {
+    if let Some((f, im)) = op.complex_part() {
+        return complex_part(f, im, a, b);
+    }
     match (a, b) {
         (Scalar::Bool(x), Scalar::Bool(y)) => binary_bool(op, x, y),
         (Scalar::Int8(x), Scalar::Int8(y)) => binary_int!(op, x, y, i8, Int8),

@@ -228,7 +228,7 @@ pub fn infer(program: &Program, input_shapes: &[Vec<usize>]) -> Result<Shapes> {
                     .with_help("dimensions must be equal or 1, compared from the last one")
                 })?
             }
-            Node::Select(c, a, b) => {
+            Node::Select(c, a, b) | Node::Fma(c, a, b) => {
                 let (sc, sa, sb) = (get(c, &shapes), get(a, &shapes), get(b, &shapes));
                 broadcast(sc, sa)
                     .and_then(|s| broadcast(&s, sb))

@@ -43,6 +43,7 @@ pub fn verify(program: &Program) -> Result<()> {
             | Node::Select(..)
             | Node::Reduce(..)
             | Node::MatMul(..)
+            | Node::Fma(..)
                 if dtype == DType::Float16
                     || node.operands().iter().any(|&a| d(a) == DType::Float16) =>
             {
@@ -74,6 +75,15 @@ pub fn verify(program: &Program) -> Result<()> {
                         d(a),
                         d(b)
                     ));
+                }
+            }
+            Node::Fma(a, b, c) => {
+                if !matches!(dtype, DType::Float32 | DType::Float64)
+                    || d(a) != dtype
+                    || d(b) != dtype
+                    || d(c) != dtype
+                {
+                    return fail(format!("fma({}, {}, {}) typed {dtype}", d(a), d(b), d(c)));
                 }
             }
             Node::MatMul(a, b) => {

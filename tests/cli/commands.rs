@@ -351,6 +351,37 @@ fn explain_shows_where_products_are_fused() {
     }
 }
 
+/// `explain` of a complex expression shows the real programs of its split
+/// (the product's fused multiply-add) and the kernels compiled for each
+/// part; one the split declines says so (it was an internal error before).
+#[test]
+fn explain_shows_the_complex_split() {
+    jitexpr()
+        .args(["explain", "z*w", "z=complex128[4]", "w=complex128[4]"])
+        .assert()
+        .success()
+        .stdout(
+            predicate::str::contains("== complex split: real part")
+                .and(predicate::str::contains("input.f64 imag(w)"))
+                .and(predicate::str::contains("fma.f64 %0, %2, %5"))
+                .and(predicate::str::contains("== complex split: imaginary part"))
+                .and(predicate::str::contains(
+                    "== Cranelift IR, complex part 0, stage 0",
+                ))
+                .and(predicate::str::contains(
+                    "== Cranelift IR, complex part 1, stage 0",
+                ))
+                .and(predicate::str::contains(" fma.f64 ")),
+        );
+    jitexpr()
+        .args(["explain", "sum(z)", "z=complex64[4]"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "(declined: complex `**`, a reduction of complex values",
+        ));
+}
+
 /// `explain` of an expression nested 30,001 deep (a 120 KB argument: one
 /// argument may not exceed 128 KiB): every stage prints, nothing recurses.
 #[test]

@@ -289,8 +289,11 @@ fn adapter_lacks_dtype(e: &jitexpr::Error) -> bool {
     e.kind() == jitexpr::ErrorKind::Unsupported
         && (e.message().contains("needs a GPU with")
             || e.message().contains("no GPU available")
-            // Complex numbers are not in the shaders yet either.
-            || e.message().contains("does not support complex numbers"))
+            // Complex functions, powers and reductions are not in the
+            // shaders yet (`ir::split`).
+            || e.message().contains("does not support this complex operation")
+            || (e.message().starts_with("complex `")
+                && e.message().contains("is not supported on the GPU yet")))
 }
 
 fn run_file(name: &str) {
@@ -348,6 +351,11 @@ fn run_file(name: &str) {
                     // The GPU's math functions add their own bound (gpu_math.rs).
                     Ok(got) if backend == Backend::Gpu && case.ulps > 0 => {
                         compare(&got, &want, case.ulps + GPU_ULPS, eps)
+                    }
+                    // WGSL's `fma` may round twice (lavapipe's does): the
+                    // GPU's complex product is within 1 ULP of NumPy's.
+                    Ok(got) if backend == Backend::Gpu && got.dtype().is_complex() => {
+                        compare(&got, &want, 1, eps)
                     }
                     Ok(got) => compare(&got, &want, ulps, eps),
                     Err(e) => Err(format!("error: {}", e.render())),
@@ -595,7 +603,9 @@ fn every_operation_on_every_backend() {
             }
         }
     }
-    for &op in BinaryOp::ALL {
+    // (The complex split's internal operations cannot be written: the
+    // complex golden file and the differential tests run them.)
+    for &op in BinaryOp::ALL.iter().filter(|op| !op.is_internal()) {
         let e = match op.call_doc() {
             Some(_) => format!("{}(a, b)", op.name()),
             None => format!("a {} b", op.spelling()),

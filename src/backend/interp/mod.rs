@@ -137,6 +137,11 @@ fn elementwise(
                         .zip(at(a).iter().zip(at(b)))
                         .map(|(&c, (&x, &y))| scalar::select(c, x, y))
                         .collect(),
+                    Node::Fma(a, b, c) => at(a)
+                        .iter()
+                        .zip(at(b).iter().zip(at(c)))
+                        .map(|(&x, (&y, &z))| scalar::fma(x, y, z))
+                        .collect(),
                     Node::Input(_) | Node::Reduce(..) | Node::MatMul(..) => {
                         return Err(Error::internal(format!("leaf {id} has no reader")));
                     }

@@ -180,7 +180,11 @@ impl Interp {
                     at.insert(n, Src::Slot(slot));
                     continue;
                 }
-                Node::Input(_) | Node::Reduce(..) | Node::MatMul(..) => return None,
+                // No block step for it: such a stage is compiled at the
+                // baseline tier instead.
+                Node::Input(_) | Node::Reduce(..) | Node::MatMul(..) | Node::Fma(..) => {
+                    return None;
+                }
                 Node::Cast(_) => Op::Cast,
                 // Exact operations (`Impl::Wide`) give the routine's bits
                 // inline, on the whole block at once.

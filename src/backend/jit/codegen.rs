@@ -85,13 +85,48 @@ pub fn define_kernel(
                 // of two): OR-ed over the leaves and tested once.
                 let out_size = program.graph.dtype(root).size() as i64;
                 let mut bad = b.ins().bxor_imm_s(out_stride, out_size);
+                let mut leaves_bad = b.ins().iconst(ptr, 0);
                 let mut uniform = Vec::new();
+                // Pairs: a float leaf (or the output) of the lanes' dtype
+                // may also have a stride of two elements (a part of a
+                // complex array, `ir::split`): read deinterleaved, written
+                // lane by lane. Only in a plain loop without vector math
+                // (whose bits the interpreted tier must know the loop of).
+                let pairs = !plan.vector_math
+                    && plan.levels.is_empty()
+                    && !lanes.is_int()
+                    && matches!(lanes.float, DType::Float32 | DType::Float64)
+                    && program.graph.dtype(root) == lanes.float;
+                let mut pair = Vec::new();
                 for (k, &leaf) in leaves.iter().enumerate() {
-                    let size = program.graph.dtype(leaf).size() as i64;
-                    let other = b.ins().band_imm_s(leaf_base[k].1, !size);
+                    let dtype = program.graph.dtype(leaf);
+                    let size = dtype.size() as i64;
+                    let stride = leaf_base[k].1;
+                    let mut other = b.ins().band_imm_s(stride, !size);
+                    if pairs && dtype == lanes.float {
+                        let is_pair = b.ins().icmp_imm_s(IntCC::Equal, stride, 2 * size);
+                        // 0 when the stride is two elements.
+                        let zero = b.ins().iconst(ptr, 0);
+                        other = b.ins().select(is_pair, zero, other);
+                        pair.push(Some(is_pair));
+                    } else {
+                        pair.push(None);
+                    }
                     bad = b.ins().bor(bad, other);
+                    leaves_bad = b.ins().bor(leaves_bad, other);
                     uniform.push(b.ins().icmp_imm_s(IntCC::Equal, leaf_base[k].1, 0));
                 }
+                let out_pair = if pairs {
+                    // The output's test again, passing a stride of two elements.
+                    let is_pair = b.ins().icmp_imm_s(IntCC::Equal, out_stride, 2 * out_size);
+                    let out_bad = b.ins().bxor_imm_s(out_stride, out_size);
+                    let zero = b.ins().iconst(ptr, 0);
+                    let out_bad = b.ins().select(is_pair, zero, out_bad);
+                    bad = b.ins().bor(leaves_bad, out_bad);
+                    Some(is_pair)
+                } else {
+                    None
+                };
                 let ok = b.ins().icmp_imm_s(IntCC::Equal, bad, 0);
                 // Math-heavy bodies are long enough to keep the FMA units
                 // busy on their own; unrolling them only doubles compile time.
@@ -152,7 +187,8 @@ pub fn define_kernel(
                         start.push(base.into());
                         b.append_block_param(vheader, ptr);
                     }
-                    let out_len = b.ins().imul_imm_s(nv, out_size);
+                    // (The output's stride is its size, or two sizes for pairs.)
+                    let out_len = b.ins().imul(nv, out_stride);
                     let out_end = b.ins().iadd(out, out_len);
                     start.push(out.into());
                     b.append_block_param(vheader, ptr);
@@ -176,6 +212,13 @@ pub fn define_kernel(
                             .map(|u| cx.vector_value((pointers, (16 * u) as i32), lanes))
                             .collect::<Result<Vec<Value>>>()?;
                         store_bools(cx.b, &masks, po);
+                    } else if pair.iter().any(Option::is_some) || out_pair.is_some() {
+                        for u in 0..unroll {
+                            let at = (pointers, (16 * u) as i32);
+                            let root = cx.vector_value_pairs(at, &pair, lanes)?;
+                            let off = (u * i64::from(lanes.count) * out_size) as i32;
+                            store_maybe_pairs(cx.b, root, (po, off), out_pair, lanes);
+                        }
                     } else {
                         for u in 0..unroll {
                             let dst = (po, (u * i64::from(lanes.count) * out_size) as i32);
@@ -187,7 +230,8 @@ pub fn define_kernel(
                         .zip(&steps)
                         .map(|(&p, &step)| b.ins().iadd(p, step).into())
                         .collect();
-                    next.push(b.ins().iadd_imm_s(po, w * out_size).into());
+                    let out_step = b.ins().imul_imm_s(out_stride, w);
+                    next.push(b.ins().iadd(po, out_step).into());
                     b.ins().jump(vheader, &next);
                 }
             }
@@ -569,6 +613,67 @@ impl Emit<'_, '_> {
         Ok(vals[&plan.root])
     }
 
+    /// [`Emit::vector_value`] where leaf `k` may be a run of pairs
+    /// (`pair[k]` set at run time: its stride is two elements, a part of a
+    /// complex array): two vectors from `2 * offset` on, their even lanes.
+    fn vector_value_pairs(
+        &mut self,
+        (pointers, offset): (&[Value], i32),
+        pair: &[Option<Value>],
+        lanes: vector::Lanes,
+    ) -> Result<Value> {
+        let plan = self.plan;
+        let flags = MemFlagsData::new().with_notrap();
+        let little = MemFlagsData::new().with_endianness(cranelift_codegen::ir::Endianness::Little);
+        // The elements are two apart: `lo` holds the first half of them,
+        // `hi` (from 16 - size bytes further) the second half, and both end
+        // by the last element's end (nothing read past it). The byte
+        // indices of the elements in (lo, hi):
+        let size = lanes.float.size() as i32;
+        let pick: Vec<u8> = match lanes.count {
+            2 => (0..8).chain(24..32).collect(),
+            _ => (0..4).chain(8..12).chain(20..24).chain(28..32).collect(),
+        };
+        let pick = self
+            .b
+            .func
+            .dfg
+            .immediates
+            .push(cranelift_codegen::ir::ConstantData::from(pick));
+        let mut vals: HashMap<NodeId, Value> = HashMap::new();
+        for ((&leaf, &p), &is_pair) in plan.leaves.iter().zip(pointers).zip(pair) {
+            let v = match is_pair {
+                None => self.b.ins().load(lanes.vector, flags, p, offset),
+                Some(is_pair) => {
+                    let b = &mut *self.b;
+                    let (pairs, plain, join) =
+                        (b.create_block(), b.create_block(), b.create_block());
+                    b.append_block_param(join, lanes.vector);
+                    b.ins().brif(is_pair, pairs, &[], plain, &[]);
+                    b.switch_to_block(pairs);
+                    let lo = b.ins().load(types::I8X16, flags, p, 2 * offset);
+                    let hi = b.ins().load(types::I8X16, flags, p, 2 * offset + 16 - size);
+                    let even = b.ins().shuffle(lo, hi, pick);
+                    let even = b.ins().bitcast(lanes.vector, little, even);
+                    b.ins().jump(join, &[even.into()]);
+                    b.switch_to_block(plain);
+                    let v = b.ins().load(lanes.vector, flags, p, offset);
+                    b.ins().jump(join, &[v.into()]);
+                    b.switch_to_block(join);
+                    b.block_params(join)[0]
+                }
+            };
+            vals.insert(leaf, v);
+        }
+        self.lower_vector_nodes(
+            &plan.nodes,
+            &mut vals,
+            lanes,
+            (plan.fast_math, plan.inline_math),
+        )?;
+        Ok(vals[&plan.root])
+    }
+
     /// Lowers `nodes` (in topological order) on vectors, skipping those already
     /// in `vals` and adding the others to it. `math` is (fast_math, inline_math).
     fn lower_vector_nodes(
@@ -683,6 +788,37 @@ fn store_bools(b: &mut FunctionBuilder<'_>, masks: &[Value], addr: Value) {
     let low = b.ins().extractlane(words, 0);
     b.ins()
         .store(MemFlagsData::new().with_notrap(), low, addr, 0);
+}
+
+/// Stores a float result vector at `addr + offset` (the offset of a
+/// contiguous output), or, when `pair` is set at run time, its lanes one by
+/// one two elements apart (a part of a complex array: `offset` doubled).
+fn store_maybe_pairs(
+    b: &mut FunctionBuilder<'_>,
+    result: Value,
+    (addr, offset): (Value, i32),
+    pair: Option<Value>,
+    lanes: vector::Lanes,
+) {
+    let flags = MemFlagsData::new().with_notrap();
+    let Some(pair) = pair else {
+        b.ins().store(flags, result, addr, offset);
+        return;
+    };
+    let (by_lane, plain, join) = (b.create_block(), b.create_block(), b.create_block());
+    b.ins().brif(pair, by_lane, &[], plain, &[]);
+    b.switch_to_block(by_lane);
+    let size = lanes.float.size() as i32;
+    for lane in 0..lanes.count {
+        let x = b.ins().extractlane(result, lane);
+        let at = 2 * offset + 2 * size * i32::from(lane);
+        b.ins().store(flags, x, addr, at);
+    }
+    b.ins().jump(join, &[]);
+    b.switch_to_block(plain);
+    b.ins().store(flags, result, addr, offset);
+    b.ins().jump(join, &[]);
+    b.switch_to_block(join);
 }
 
 /// Stores one result vector at `addr` (booleans: lane masks to bytes).
@@ -1075,6 +1211,7 @@ impl Lower<'_, '_> {
             Node::Unary(op, a) => self.unary(op, v(a), g.dtype(a))?,
             Node::Binary(op, a, c) => self.binary(op, v(a), v(c), g.dtype(a))?,
             Node::Select(c, a, e) => self.b.ins().select(v(c), v(a), v(e)),
+            Node::Fma(a, c, e) => self.b.ins().fma(v(a), v(c), v(e)),
             Node::Input(_) | Node::Reduce(..) | Node::MatMul(..) => {
                 return Err(Error::internal(format!("leaf {id} was not loaded")));
             }

@@ -428,6 +428,17 @@ impl JitProgram {
         Self::compile_listing(program, fast_math, tiering, None)
     }
 
+    /// [`JitProgram::compile`] for a part of a complex program
+    /// (`ir::split`), whose leaves are read two elements apart: its vector
+    /// loops stay plain (`plan::StagePlan::new_with`), which read them in place.
+    pub fn compile_part(
+        program: &Program,
+        fast_math: bool,
+        tiering: Tiering,
+    ) -> Result<JitProgram> {
+        Self::compile_with(program, fast_math, tiering, None, false)
+    }
+
     /// Like [`JitProgram::compile`], also appending the Cranelift IR of every
     /// kernel (its text form) to `listing`, for `explain`.
     pub fn compile_listing(
@@ -435,6 +446,18 @@ impl JitProgram {
         fast_math: bool,
         tiering: Tiering,
         listing: Option<&mut Vec<String>>,
+    ) -> Result<JitProgram> {
+        Self::compile_with(program, fast_math, tiering, listing, true)
+    }
+
+    /// [`JitProgram::compile_listing`]; `wide`: see `plan::StagePlan::new_with`
+    /// (false for a part of a complex program: [`JitProgram::compile_part`]).
+    pub fn compile_with(
+        program: &Program,
+        fast_math: bool,
+        tiering: Tiering,
+        listing: Option<&mut Vec<String>>,
+        wide: bool,
     ) -> Result<JitProgram> {
         let stages = stages(program);
         // One plan per stage, read by the interpreted tier and the code
@@ -450,7 +473,8 @@ impl JitProgram {
                         Node::Reduce(ReduceOp::Sum | ReduceOp::Mean, _, None)
                     )
                 });
-                plan::StagePlan::new(program, s.root, fast_math).with_leaf_sums(program, summed)
+                plan::StagePlan::new_with(program, s.root, fast_math, wide)
+                    .with_leaf_sums(program, summed)
             })
             .collect();
         let small = optimizable(plans.iter());

@@ -175,6 +175,14 @@ impl StagePlan {
 
     /// The plan of the stage rooted at `root`.
     pub fn new(program: &Program, root: NodeId, fast_math: bool) -> StagePlan {
+        StagePlan::new_with(program, root, fast_math, true)
+    }
+
+    /// [`StagePlan::new`]; `wide`: exact operations (`sqrt`, `/`) may run as
+    /// AOT routines on blocks (not for the parts of a complex program,
+    /// whose leaves are read two elements apart: the plain vector loop
+    /// reads those in place, the blocked one does not).
+    pub fn new_with(program: &Program, root: NodeId, fast_math: bool, wide: bool) -> StagePlan {
         let g = &program.graph;
         let nodes = stage_nodes(program, root);
         let leaves = stage_leaves(g, root);
@@ -202,7 +210,8 @@ impl StagePlan {
         // Exact operations run as routines too under fast math (a pass
         // computes the operands of routines with fast math), where the
         // stage has a vector loop.
-        let wide = fast_math
+        let wide = wide
+            && fast_math
             && routines
             && lanes.is_some()
             && plan.nodes.iter().any(|&n| wide_fn(program, n).is_some());

@@ -96,6 +96,8 @@ pub fn vectorizable(program: &Program, root: NodeId) -> Option<Lanes> {
         match g.node(n) {
             Node::Input(_) | Node::Reduce(..) | Node::MatMul(..) => d == float,
             Node::Const(_) | Node::Select(..) => true,
+            // Cranelift lowers a vector `fma` with the FMA instructions only.
+            Node::Fma(..) => has_fma(),
             Node::Cast(a) => {
                 let from = g.dtype(a);
                 (from == DType::Bool && d == float) || (from == float && d == DType::Bool)
@@ -148,7 +150,7 @@ fn int_vectorizable(program: &Program, root: NodeId, nodes: &[NodeId]) -> Option
         match g.node(n) {
             Node::Input(_) | Node::Reduce(..) | Node::MatMul(..) => t == d,
             Node::Const(_) | Node::Select(..) => true,
-            Node::Cast(_) => false,
+            Node::Cast(_) | Node::Fma(..) => false,
             Node::Unary(op, a) => match g.dtype(a) {
                 DType::Bool => matches!(op, Not | Abs | Floor | Ceil | Trunc),
                 _ => matches!(op, Neg | Not | Abs | Floor | Ceil | Trunc),
@@ -179,6 +181,19 @@ fn int_vectorizable(program: &Program, root: NodeId, nodes: &[NodeId]) -> Option
         }
     });
     ok.then(|| Lanes::of(d))
+}
+
+/// `true` if the CPU has fused multiply-add instructions (a stage with an
+/// `fma` node vectorizes only then; the scalar loop calls `fma` otherwise).
+fn has_fma() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::arch::is_x86_feature_detected!("fma")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        true
+    }
 }
 
 /// `true` if the stage calls a `vmath` function (a long loop body).
@@ -276,6 +291,7 @@ impl VLower<'_, '_> {
                     self.b.ins().bitselect(m, v(a), v(e))
                 }
             }
+            Node::Fma(a, c, e) => self.b.ins().fma(v(a), v(c), v(e)),
             Node::Input(_) | Node::Reduce(..) | Node::MatMul(..) => {
                 return Err(Error::internal(format!("leaf {id} was not loaded")));
             }

@@ -288,6 +288,14 @@ fn stage_shader_with(
                 }
             },
             Node::Select(c, a, b) => format!("select({}, {}, {})", name(b), name(a), name(c)),
+            Node::Fma(a, b, c) => {
+                let f = if d == DType::Float64 {
+                    "f_fma64"
+                } else {
+                    "f_fma"
+                };
+                format!("{f}({}, {}, {})", name(a), name(b), name(c))
+            }
         };
         let _ = writeln!(s, "    let {}: {} = {expr};", name(id), value_type(d));
     }
@@ -540,6 +548,34 @@ const PRELUDE: &str = r#"
 // an FMA. With opaque operands every operation is done as written, once.
 fn fl(x: f32) -> f32 { return bitcast<f32>(bitcast<u32>(x) | params.zero); }
 fn fr(x: f32) -> f32 { return bitcast<f32>(bitcast<u32>(x) | params.zero2); }
+// `a * b + c` rounded once, as the complex split's `fma` (NumPy's complex
+// product) asks: WGSL's `fma` may round twice (lavapipe's does). The exact
+// product as `p + e` (Dekker, Veltkamp's split), then `p + c` as `s + t`
+// (Knuth's two-sum), then `s + (t + e)`: within 1 ULP of the fused result,
+// equal but near ties; every step on opaque operands, done as written.
+// Infinite, NaN and zero products, and magnitudes where the split would
+// overflow or lose bits, take `a * b + c`.
+fn f_fma(a: f32, b: f32, c: f32) -> f32 {
+    let p = fl(a) * fr(b);
+    let m = max(abs(a), abs(b));
+    // An infinite c with a finite product: c (the fused sum, whatever p rounds to).
+    if (is_inf(c) && !is_inf(a) && !is_inf(b) && !is_nan(a) && !is_nan(b)) { return c; }
+    if (!(abs(p) < 1e30) || abs(p) < 1e-30 || m > 1e30 || min(abs(a), abs(b)) < 1e-30) { return fl(p) + fr(c); }
+    let ta = fl(4097.0) * fr(a);
+    let ah = fl(ta) - fr(fl(ta) - fr(a));
+    let al = fl(a) - fr(ah);
+    let tb = fl(4097.0) * fr(b);
+    let bh = fl(tb) - fr(fl(tb) - fr(b));
+    let bl = fl(b) - fr(bh);
+    let e = fl(fl(fl(fl(ah) * fr(bh)) - fr(p)) + fr(fl(ah) * fr(bl))) + fr(fl(al) * fr(bh));
+    let e2 = fl(e) + fr(fl(al) * fr(bl));
+    let s = fl(p) + fr(c);
+    let bb = fl(s) - fr(p);
+    let t = fl(fl(p) - fr(fl(s) - fr(bb))) + fr(fl(c) - fr(bb));
+    let r = fl(t) + fr(e2);
+    if (r == 0.0 || is_inf(s) || is_nan(s)) { return s; }
+    return fl(s) + fr(r);
+}
 fn dim(d: u32) -> u32 { return params.shape[d / 4u][d % 4u]; }
 fn word(w: u32) -> u32 { return params.consts[w / 4u][w % 4u]; }
 fn stride(k: u32, d: u32) -> u32 { let r = 2u * k + d / 4u; return params.strides[r][d % 4u]; }
@@ -665,6 +701,27 @@ fn copysign64(a: f64, b: f64) -> f64 {
 }
 fn fl64(x: f64) -> f64 { return bitcast<f64>(bitcast<u64>(x) | u64(params.zero)); }
 fn fr64(x: f64) -> f64 { return bitcast<f64>(bitcast<u64>(x) | u64(params.zero2)); }
+// `f_fma` in float64.
+fn f_fma64(a: f64, b: f64, c: f64) -> f64 {
+    let p = fl64(a) * fr64(b);
+    let m = max(abs(a), abs(b));
+    if (is_inf64(c) && !is_inf64(a) && !is_inf64(b) && !is_nan64(a) && !is_nan64(b)) { return c; }
+    if (!(abs(p) < 1e290lf) || abs(p) < 1e-250lf || m > 1e290lf || min(abs(a), abs(b)) < 1e-250lf) { return fl64(p) + fr64(c); }
+    let ta = fl64(134217729.0lf) * fr64(a);
+    let ah = fl64(ta) - fr64(fl64(ta) - fr64(a));
+    let al = fl64(a) - fr64(ah);
+    let tb = fl64(134217729.0lf) * fr64(b);
+    let bh = fl64(tb) - fr64(fl64(tb) - fr64(b));
+    let bl = fl64(b) - fr64(bh);
+    let e = fl64(fl64(fl64(fl64(ah) * fr64(bh)) - fr64(p)) + fr64(fl64(ah) * fr64(bl))) + fr64(fl64(al) * fr64(bh));
+    let e2 = fl64(e) + fr64(fl64(al) * fr64(bl));
+    let s = fl64(p) + fr64(c);
+    let bb = fl64(s) - fr64(p);
+    let t = fl64(fl64(p) - fr64(fl64(s) - fr64(bb))) + fr64(fl64(c) - fr64(bb));
+    let r = fl64(t) + fr64(e2);
+    if (r == 0.0lf || is_inf64(s) || is_nan64(s)) { return s; }
+    return fl64(s) + fr64(r);
+}
 fn f_sign64(x: f64) -> f64 {
     let b = bitcast<u64>(x);
     if ((b & 0x7ffffffffffffffflu) > 0x7ff0000000000000lu) { return x; }

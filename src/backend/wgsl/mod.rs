@@ -89,11 +89,26 @@ impl GpuProgram {
         if let Some(id) = program.first_complex() {
             return Err(Error::new(
                 ErrorKind::Unsupported,
-                "the GPU backend does not support complex numbers yet",
+                "the GPU backend does not support this complex operation yet",
             )
             .at(g.span(id))
             .with_label(format!("{} value", g.dtype(id)))
             .with_help("use the JIT backend (the default) for this expression"));
+        }
+        // The complex split's parts of complex functions (`ir::split`) have
+        // no WGSL version.
+        let live = g.reachable(program.root);
+        for id in g.ids().filter(|id| live[id.index()]) {
+            if let Node::Binary(op, ..) = g.node(id)
+                && let Some((f, _)) = op.complex_part()
+            {
+                return Err(Error::new(
+                    ErrorKind::Unsupported,
+                    format!("complex `{}` is not supported on the GPU yet", f.name()),
+                )
+                .at(g.span(id))
+                .with_help("use the JIT backend (the default) for this expression"));
+            }
         }
         let fusible = crate::ir::stage::fusible_product(program).filter(|&m| m != program.root);
         let stages = stages(program)

@@ -20,6 +20,8 @@ pub(super) fn fold(g: &mut Graph, node: Node, dtype: DType, span: Span) -> Optio
         Node::Binary(op, a, b) => scalar::binary(op, c(a)?, c(b)?),
         // where(c, x, y) with all three constant
         Node::Select(k, a, b) => scalar::select(c(k)?, c(a)?, c(b)?),
+        // fma(c1, c2, c3) => c1 * c2 + c3 rounded once
+        Node::Fma(a, b, k) => scalar::fma(c(a)?, c(b)?, c(k)?),
         Node::Input(_) | Node::Const(_) | Node::Reduce(..) | Node::MatMul(..) => return None,
     };
     Some(g.constant(value, span))
