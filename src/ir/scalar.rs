@@ -1063,6 +1063,16 @@ fn atanh(x: f64) -> f64 {
 /// function `f` of `re + im*1j` (the complex dtype of the parts' width),
 /// its imaginary part if `im` else its real part.
 fn complex_part(f: UnaryOp, im: bool, re_part: Scalar, im_part: Scalar) -> Scalar {
+    // `exp`, the common one (`exp(1j*a)`): only the part asked for.
+    match (f, re_part, im_part) {
+        (UnaryOp::Exp, Scalar::Float32(x), Scalar::Float32(y)) => {
+            return Scalar::Float32(cmath::exp_part((f64::from(x), f64::from(y)), im) as f32);
+        }
+        (UnaryOp::Exp, Scalar::Float64(x), Scalar::Float64(y)) => {
+            return Scalar::Float64(cmath::exp_part((x, y), im));
+        }
+        _ => {}
+    }
     let z = match (re_part, im_part) {
         (Scalar::Float32(x), Scalar::Float32(y)) => Scalar::Complex64(c32::new(x, y)),
         (Scalar::Float64(x), Scalar::Float64(y)) => Scalar::Complex128(c64::new(x, y)),
