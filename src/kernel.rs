@@ -303,14 +303,15 @@ impl Kernel {
     /// adaptive kernel is hot: see [`Tiering`](crate::Tiering)); `None` on
     /// other backends.
     pub fn jit_tier(&self) -> Option<Tier> {
-        match &*self.prepared {
-            Prepared::Jit(j) => Some(j.tier()),
-            Prepared::Split { parts, .. } => match parts.first() {
-                Some(Prepared::Jit(j)) => Some(j.tier()),
+        fn tier(p: &Prepared) -> Option<Tier> {
+            match p {
+                Prepared::Jit(j) => Some(j.tier()),
+                Prepared::Split { parts, .. } => parts.first().and_then(tier),
+                Prepared::ComplexSum { operand, .. } => tier(operand),
                 _ => None,
-            },
-            _ => None,
+            }
         }
+        tier(&self.prepared)
     }
 
     fn with_source<T>(&self, r: Result<T>) -> Result<T> {
@@ -367,7 +368,18 @@ pub(crate) fn compile_ast(
                     )?))
                 })
                 .map_err(with_source)?,
-                None => Prepared::Interpreter(compiled.optimized.clone()),
+                None => {
+                    let jit = |p: &Program| {
+                        Ok(Prepared::Jit(JitProgram::compile_part(
+                            p,
+                            fast,
+                            options.tiering,
+                        )?))
+                    };
+                    complex_sum(&compiled.optimized, jit)
+                        .map_err(with_source)?
+                        .unwrap_or_else(|| Prepared::Interpreter(compiled.optimized.clone()))
+                }
             }
         }
         #[cfg(feature = "gpu")]
@@ -415,6 +427,26 @@ pub(crate) fn compile_ast(
         options,
         prepared: Arc::new(prepared),
     })
+}
+
+/// A program that is a full complex `sum` or `mean` of an operand the split
+/// takes (`ir::split::complex_sum`) as a [`Prepared::ComplexSum`], the
+/// operand's parts prepared by `prepare`; `None` for any other program.
+fn complex_sum(
+    program: &Program,
+    prepare: impl Fn(&Program) -> Result<Prepared>,
+) -> Result<Option<Prepared>> {
+    let Some((operand, mean)) = ir::split::complex_sum(program) else {
+        return Ok(None);
+    };
+    let Some(split) = ir::split::split(&operand) else {
+        return Ok(None);
+    };
+    Ok(Some(Prepared::ComplexSum {
+        program: program.clone(),
+        operand: Box::new(prepare_split(&operand, split, prepare)?),
+        mean,
+    }))
 }
 
 /// A complex `program`'s split form, its real parts prepared by `prepare`.

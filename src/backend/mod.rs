@@ -38,6 +38,18 @@ pub(crate) enum Prepared {
         /// One or two prepared real programs.
         parts: Vec<Prepared>,
     },
+    /// A full complex `sum` or `mean` (`mean` true) of a splittable
+    /// operand (`sum(z*w)`), which the split itself declines: `operand`
+    /// (prepared as a [`Prepared::Split`]) computes the values, which are
+    /// then summed as the interpreter sums them (`scalar::complex_total`).
+    ComplexSum {
+        /// The whole program (inputs, shapes and the result's dtype).
+        program: Program,
+        /// The operand of the sum.
+        operand: Box<Prepared>,
+        /// `mean` rather than `sum`.
+        mean: bool,
+    },
     /// WGSL pipelines, one per stage.
     #[cfg(feature = "gpu")]
     Gpu {
@@ -55,6 +67,7 @@ impl Prepared {
             Prepared::Interpreter(p) => p,
             Prepared::Jit(j) => j.program(),
             Prepared::Split { program, .. } => program,
+            Prepared::ComplexSum { program, .. } => program,
             #[cfg(feature = "gpu")]
             Prepared::Gpu { program, .. } => program,
         }

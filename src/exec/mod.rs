@@ -95,6 +95,9 @@ pub(crate) fn evaluate_bound(
             run_split(program, parts, (&inputs, &shapes), &views, view, cancel)?;
             return Ok(out);
         }
+        Prepared::ComplexSum { operand, mean, .. } => {
+            complex_sum(operand, &inputs, vars, *mean, cancel)?
+        }
     };
     if order == Order::C {
         return Ok(result);
@@ -154,6 +157,64 @@ pub(crate) fn evaluate_into(
             let out = out.reborrow();
             run_split(program, parts, (&inputs, &shapes), &views, out, cancel)
         }
+        Prepared::ComplexSum { operand, mean, .. } => {
+            assign(out, &complex_sum(operand, &inputs, vars, *mean, cancel)?)
+        }
+    }
+}
+
+/// [`Prepared::ComplexSum`]: its operand's values (an input read where it
+/// is, else computed by the split operand), summed.
+fn complex_sum(
+    operand: &Prepared,
+    inputs: &Bound<'_>,
+    vars: Bind<'_, '_>,
+    mean: bool,
+    cancel: Cancel<'_>,
+) -> Result<Array> {
+    let program = operand.program();
+    if let Node::Input(i) = program.graph.node(program.root)
+        && let Some(Some(view)) = inputs.get(i.index())
+    {
+        return complex_sum_of(view, mean);
+    }
+    let values = evaluate_bound(operand, vars, cancel)?;
+    complex_sum_of(&values.view(), mean)
+}
+
+/// The full `sum` (or `mean`) of complex `values` as the interpreter
+/// computes it (`scalar::complex_total`, in C order), 0-d.
+fn complex_sum_of(values: &ArrayView<'_>, mean: bool) -> Result<Array> {
+    use num_complex::Complex;
+    let n = values.len();
+    macro_rules! total {
+        ($a:expr, $t:ty, $v:ident) => {{
+            let a = $a;
+            let (mut r, mut i) = match a.as_slice() {
+                Some(flat) => crate::ir::scalar::complex_total_by(n, |start, out| {
+                    for (o, z) in out.iter_mut().zip(&flat[start..]) {
+                        *o = (z.re, z.im);
+                    }
+                }),
+                None => {
+                    let mut it = a.iter();
+                    crate::ir::scalar::complex_total_by(n, |_, out| {
+                        for (o, z) in out.iter_mut().zip(it.by_ref()) {
+                            *o = (z.re, z.im);
+                        }
+                    })
+                }
+            };
+            if mean {
+                (r, i) = (r / n as $t, i / n as $t);
+            }
+            Ok(Array::$v(ndarray::arr0(Complex::new(r, i)).into_dyn()))
+        }};
+    }
+    match values {
+        ArrayView::Complex128(a) => total!(a, f64, Complex128),
+        ArrayView::Complex64(a) => total!(a, f32, Complex64),
+        _ => Err(Error::internal("a complex sum of real values")),
     }
 }
 

@@ -1238,6 +1238,35 @@ fn sum(dtype: DType, values: &[Scalar]) -> Scalar {
     }
 }
 
+/// The `sum` reduction of complex values given as `(re, im)` pairs, the
+/// same bits as [`reduce`] on them: blocks of [`REDUCE_BLOCK`], then the sum
+/// of the blocks' sums.
+pub fn complex_total<T: cmath::Part>(v: &[(T, T)]) -> (T, T) {
+    complex_total_by(v.len(), |start, out| {
+        out.copy_from_slice(&v[start..start + out.len()])
+    })
+}
+
+/// [`complex_total`] of `n` values that `fill(start, out)` writes, a block
+/// at a time (values `start..start + out.len()`), so that no copy of all
+/// of them is needed.
+pub fn complex_total_by<T: cmath::Part>(
+    n: usize,
+    mut fill: impl FnMut(usize, &mut [(T, T)]),
+) -> (T, T) {
+    let mut buf = vec![(T::ZERO, T::ZERO); n.min(REDUCE_BLOCK)];
+    let mut block = |start: usize| {
+        let out = &mut buf[..(n - start).min(REDUCE_BLOCK)];
+        fill(start, out);
+        complex_sum(out)
+    };
+    if n <= REDUCE_BLOCK {
+        return block(0);
+    }
+    let partials: Vec<(T, T)> = (0..n).step_by(REDUCE_BLOCK).map(block).collect();
+    complex_sum(&partials)
+}
+
 /// NumPy's complex sum of a run: `0 +` the pairwise sum of all the values
 /// (its complex add loop reduces into the identity, unlike the float one).
 fn complex_sum<T: cmath::Part>(v: &[(T, T)]) -> (T, T) {

@@ -65,6 +65,29 @@ enum Val {
     Complex(NodeId, NodeId),
 }
 
+/// For a program that is a full complex `sum` or `mean` of an operand that
+/// splits (`sum(z*w)`, `mean(z)`; the split itself declines reductions of
+/// complex values): the operand as a program of its own (same graph and
+/// inputs), and whether it is the `mean`. The backends compute the operand
+/// split and sum it as `scalar::complex_total` does.
+pub fn complex_sum(program: &Program) -> Option<(Program, bool)> {
+    use crate::ir::op::ReduceOp;
+    let g = &program.graph;
+    let Node::Reduce(op @ (ReduceOp::Sum | ReduceOp::Mean), operand, None) = g.node(program.root)
+    else {
+        return None;
+    };
+    if !g.dtype(operand).is_complex() || g.dtype(program.root) != g.dtype(operand) {
+        return None;
+    }
+    let whole = Program {
+        graph: g.clone(),
+        root: operand,
+    };
+    split(&whole)?;
+    Some((whole, op == ReduceOp::Mean))
+}
+
 /// Splits `program`, whose result depends on a complex value; `None` if it
 /// has an operation that does not split (see the module docs), or no
 /// complex value.

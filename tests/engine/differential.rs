@@ -486,7 +486,9 @@ proptest! {
         let Ok(oracle) = jitexpr::compile_with(&e, &sig, reference) else { return Ok(()) };
         let program = &oracle.compiled().optimized;
         // Compiled: a real program, or a complex one that splits.
-        let split = program.first_complex().is_none() || jitexpr::internals::ir::split::split(program).is_some();
+        let split = program.first_complex().is_none()
+            || jitexpr::internals::ir::split::split(program).is_some()
+            || jitexpr::internals::ir::split::complex_sum(program).is_some();
         let math_free = oracle.compiled().optimized.summary().math == 0;
         let mut configs = vec![Math::Reference];
         if math_free {
@@ -506,6 +508,56 @@ proptest! {
                         _ => prop_assert!(false, "{what} {e}: {:?} vs {:?}", got.as_ref().map(|a| a.shape().to_vec()), want.as_ref().map(|a| a.shape().to_vec())),
                     }
                 }
+            }
+        }
+    }
+}
+
+/// A full complex `sum`/`mean` of an operand the split takes runs compiled
+/// (`Prepared::ComplexSum`: the operand split, then summed as the
+/// interpreter sums): the same bits, over more than one reduction block,
+/// with special parts, strided and broadcast operands.
+#[test]
+fn complex_sums_of_split_operands_equal_the_interpreter() {
+    let picks: Vec<usize> = (0..89).map(|k| (k * 29 + 5) % 64).collect();
+    let finite: Vec<usize> = (0..89).map(|k| (k * 13 + 1) % 8).collect();
+    for n in [0usize, 1, 7, 8192, 8193, 20_000] {
+        for parts in [&picks, &finite] {
+            let z = complex_array(&[n], parts, false);
+            let w = complex_array(&[n], &parts[parts.len() / 2..], false);
+            let o = complex_array(&[n], &parts[parts.len() / 3..], true);
+            let c = complex_array(&[], &parts[1..], false);
+            // Every other element of a longer array, backwards: not contiguous.
+            let long = complex_array(&[2 * n], parts, false);
+            let Array::Complex128(long) = &long else {
+                unreachable!()
+            };
+            let zs = long.slice(ndarray::s![..;-2]).into_dyn();
+            let vars = Vars::new()
+                .with("z", &z)
+                .with("w", &w)
+                .with("o", &o)
+                .with("c", &c)
+                .with("zs", &zs);
+            for e in [
+                "sum(z)",
+                "sum(z*w + c)",
+                "mean(z)",
+                "mean(conj(z) - w)",
+                "sum(o * o)",
+                "mean(o)",
+                "sum(zs)",
+                "mean(zs * 2)",
+            ] {
+                let sig = Signature::of(&vars);
+                let oracle =
+                    jitexpr::compile_with(e, &sig, Options::with_backend(Backend::Interpreter))
+                        .unwrap();
+                let jit =
+                    jitexpr::compile_with(e, &sig, Options::with_backend(Backend::Jit)).unwrap();
+                assert!(jit.jit_tier().is_some(), "{e}: not compiled");
+                let (got, want) = (jit.eval(&vars).unwrap(), oracle.eval(&vars).unwrap());
+                assert!(same_bits(&got, &want), "{e} n={n}: {got:?} vs {want:?}");
             }
         }
     }
