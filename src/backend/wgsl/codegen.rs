@@ -1317,8 +1317,12 @@ fn binary(op: BinaryOp, a: &str, b: &str, d: DType) -> Result<String> {
         Maximum => format!("f_max{w}({a}, {b})"),
         Minimum => format!("f_min{w}({a}, {b})"),
         Copysign if d == DType::Float64 => format!("copysign64({a}, {b})"),
+        // The masks or'd with `params.zero` (0, which the driver cannot
+        // know), as `copysign64`: lavapipe miscompiled the constant-mask form
+        // when its magnitude operand was also a `select` operand
+        // (`where(i, 200.0, copysign(200.0, f))` gave 400, 464, NaN).
         Copysign => format!(
-            "bitcast<{}>((bitcast<{bits}>({a}) & {abs}) | (bitcast<{bits}>({b}) & {sign}))",
+            "bitcast<{}>((bitcast<{bits}>({a}) & ({abs} | params.zero)) | (bitcast<{bits}>({b}) & ({sign} | params.zero)))",
             storage_type(d)
         ),
         other => return Err(unsupported(format!("`{}` on {d} is", other.spelling()))),
