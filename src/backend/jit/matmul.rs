@@ -403,6 +403,47 @@ fn leaf_tile(leaf: &ArrayView<'_>, dims: &MatMulShape, t: &Tile) -> Option<Opera
     })
 }
 
+/// Multiplies tile `t` of `fa @ fb` into `buf` and returns the fused
+/// stage's operands on that tile: the product (pointing into `buf`, which
+/// must outlive them) at `at`, each other leaf's tile elsewhere. `None` if
+/// a view does not fit (an internal error for the caller).
+fn tile_operands<T: Mac>(
+    fa: &ArrayViewD<'_, T>,
+    fb: &ArrayViewD<'_, T>,
+    dims: &MatMulShape,
+    t: &Tile,
+    buf: &mut Vec<T>,
+    leaves: &[Option<ArrayView<'_>>],
+    at: usize,
+) -> Option<Vec<Operand>> {
+    let [r, c] = t.shape();
+    buf.clear();
+    buf.resize(r * c, T::default());
+    let am = matrix(fa, &dims.batch, t.q)?;
+    let bm = matrix(fb, &dims.batch, t.q)?;
+    let mut cv = ArrayViewMut2::from_shape((r, c), buf.as_mut_slice()).ok()?;
+    T::tile(
+        &mut cv,
+        &am.slice(s![t.rows.clone(), ..]),
+        &bm.slice(s![.., t.cols.clone()]),
+    );
+    let tile = ArrayView2::from_shape((r, c), buf.as_slice())
+        .ok()?
+        .into_dyn();
+    let mut product = Some(Operand::new(&tile, &[r, c])?);
+    leaves
+        .iter()
+        .enumerate()
+        .map(|(k, leaf)| {
+            if k == at {
+                product.take()
+            } else {
+                leaf.as_ref().and_then(|l| leaf_tile(l, dims, t))
+            }
+        })
+        .collect()
+}
+
 #[allow(clippy::too_many_arguments)]
 fn fused_typed<T: Mac>(
     a: &ArrayViewD<'_, T>,
@@ -420,44 +461,11 @@ fn fused_typed<T: Mac>(
     let failed = std::sync::atomic::AtomicBool::new(false);
     let work = |buf: &mut Vec<T>, i: usize| {
         let t = &tiles[i];
+        let Some(ops) = tile_operands(&fa, &fb, dims, t, buf, leaves, at) else {
+            failed.store(true, std::sync::atomic::Ordering::Relaxed);
+            return;
+        };
         let [r, c] = t.shape();
-        buf.clear();
-        buf.resize(r * c, T::default());
-        let (Some(am), Some(bm), Ok(mut cv)) = (
-            matrix(&fa, &dims.batch, t.q),
-            matrix(&fb, &dims.batch, t.q),
-            ArrayViewMut2::from_shape((r, c), buf.as_mut_slice()),
-        ) else {
-            failed.store(true, std::sync::atomic::Ordering::Relaxed);
-            return;
-        };
-        T::tile(
-            &mut cv,
-            &am.slice(s![t.rows.clone(), ..]),
-            &bm.slice(s![.., t.cols.clone()]),
-        );
-        let tile = ArrayView2::from_shape((r, c), buf.as_slice())
-            .ok()
-            .map(|v| v.into_dyn());
-        let product = tile.as_ref().and_then(|v| Operand::new(v, &[r, c]));
-        let Some(product) = product else {
-            failed.store(true, std::sync::atomic::Ordering::Relaxed);
-            return;
-        };
-        let mut ops = Vec::with_capacity(leaves.len());
-        let mut product = Some(product);
-        for (k, leaf) in leaves.iter().enumerate() {
-            let op = if k == at {
-                product.take()
-            } else {
-                leaf.as_ref().and_then(|l| leaf_tile(l, dims, t))
-            };
-            let Some(op) = op else {
-                failed.store(true, std::sync::atomic::Ordering::Relaxed);
-                return;
-            };
-            ops.push(op);
-        }
         call::run(kernel, &ops, &outputs[i], &[r, c], None, cancel);
     };
     match team {
@@ -571,30 +579,8 @@ fn fused_sum_typed<T: Mac, O: SumFloat>(
     let (fa, fb) = (promoted(a, true), promoted(b, false));
     let work = |(buf, values): &mut SumBuffers<T, O>, i: usize| -> Option<O> {
         let t = &tiles[i];
+        let ops = tile_operands(&fa, &fb, dims, t, buf, leaves, at)?;
         let [r, c] = t.shape();
-        buf.clear();
-        buf.resize(r * c, T::default());
-        let am = matrix(&fa, &dims.batch, t.q)?;
-        let bm = matrix(&fb, &dims.batch, t.q)?;
-        let mut cv = ArrayViewMut2::from_shape((r, c), buf.as_mut_slice()).ok()?;
-        T::tile(
-            &mut cv,
-            &am.slice(s![t.rows.clone(), ..]),
-            &bm.slice(s![.., t.cols.clone()]),
-        );
-        let tile = ArrayView2::from_shape((r, c), buf.as_slice())
-            .ok()?
-            .into_dyn();
-        let mut product = Some(Operand::new(&tile, &[r, c])?);
-        let mut ops = Vec::with_capacity(leaves.len());
-        for (k, leaf) in leaves.iter().enumerate() {
-            let op = if k == at {
-                product.take()
-            } else {
-                leaf.as_ref().and_then(|l| leaf_tile(l, dims, t))
-            };
-            ops.push(op?);
-        }
         values.clear();
         values.resize(r * c, O::default());
         let mut out = ArrayViewMut2::from_shape((r, c), values.as_mut_slice())

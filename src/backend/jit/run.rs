@@ -77,22 +77,7 @@ pub(crate) fn run_view(
         matmul::product(&va, &vb, out, &dims, pool.as_deref())?;
         return token.check();
     }
-    let leaves: Vec<Option<ArrayView<'_>>> = compiled
-        .leaves()
-        .iter()
-        .map(|&l| {
-            if l == m {
-                Ok(None)
-            } else {
-                value(program, l, inputs, &reduced).map(Some)
-            }
-        })
-        .collect::<Result<_>>()?;
-    let at = compiled
-        .leaves()
-        .iter()
-        .position(|&l| l == m)
-        .ok_or_else(|| Error::internal("fused product is not a leaf"))?;
+    let (leaves, at) = fused_leaves(program, compiled.leaves(), m, inputs, &reduced)?;
     matmul::fused(
         &va,
         &vb,
@@ -165,6 +150,32 @@ fn team(jit: &JitProgram, shapes: &Shapes) -> Option<std::sync::Arc<threads::Tea
     } else {
         None
     }
+}
+
+/// The values of a fused stage's `leaves` (`None` for the product `m`,
+/// which the product's tiles give) and the product's position among them.
+fn fused_leaves<'v>(
+    program: &Program,
+    leaves: &[NodeId],
+    m: NodeId,
+    inputs: &'v [Option<ArrayView<'_>>],
+    reduced: &'v HashMap<NodeId, Array>,
+) -> Result<(Vec<Option<ArrayView<'v>>>, usize)> {
+    let values = leaves
+        .iter()
+        .map(|&l| {
+            if l == m {
+                Ok(None)
+            } else {
+                value(program, l, inputs, reduced).map(Some)
+            }
+        })
+        .collect::<Result<_>>()?;
+    let at = leaves
+        .iter()
+        .position(|&l| l == m)
+        .ok_or_else(|| Error::internal("fused product is not a leaf"))?;
+    Ok((values, at))
 }
 
 /// The value of leaf or kept node `x`: a bound input or an earlier stage's.
@@ -262,22 +273,8 @@ fn earlier_stages(
                             value(program, a, inputs, &reduced)?,
                             value(program, b, inputs, &reduced)?,
                         );
-                        let leaves: Vec<Option<ArrayView<'_>>> = compiled
-                            .leaves()
-                            .iter()
-                            .map(|&l| {
-                                if l == *m {
-                                    Ok(None)
-                                } else {
-                                    value(program, l, inputs, &reduced).map(Some)
-                                }
-                            })
-                            .collect::<Result<_>>()?;
-                        let at = compiled
-                            .leaves()
-                            .iter()
-                            .position(|l| l == m)
-                            .ok_or_else(|| Error::internal("fused product is not a leaf"))?;
+                        let (leaves, at) =
+                            fused_leaves(program, compiled.leaves(), *m, inputs, &reduced)?;
                         let sum = matmul::fused_sum(
                             &va,
                             &vb,
