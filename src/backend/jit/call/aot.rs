@@ -24,7 +24,7 @@ macro_rules! pick {
 /// Defines the safe block functions `$name(op, ..)` (with the instruction set
 /// of [`isa`]) and `$on(isa, op, ..)` (with `isa`, if the CPU has it).
 macro_rules! dispatch {
-    (unary $name:ident, $on:ident, $t:ty, $any_slow:ident, $fixup:ident, $sfx:ident) => {
+    (unary $name:ident, $on:ident, $t:ty, $sin:ident, $cos:ident, $fixup:ident, $sfx:ident) => {
         /// Evaluates `op` over `x` into `out` (same length) with the
         /// routine of the instruction set [`isa`] chose; `false` (and `out`
         /// untouched) if there is none or the CPU lacks AVX2/FMA.
@@ -42,11 +42,19 @@ macro_rules! dispatch {
                 if !isa.supported() || x.len() != out.len() || !has(AotFn::Unary(op)) {
                     return false;
                 }
-                paste_dispatch!(isa, op, x, out, $sfx, $t);
-                let any_slow: fn(&[$t]) -> bool = pick!(isa, $any_slow(x));
-                if matches!(op, Sin | Cos) && any_slow(x) {
-                    $fixup(op, x, out);
+                if matches!(op, Sin | Cos) {
+                    // The loop says whether some lane needs the reference routine.
+                    let f: fn(&[$t], &mut [$t]) -> bool = if op == Sin {
+                        pick!(isa, $sin(x, o))
+                    } else {
+                        pick!(isa, $cos(x, o))
+                    };
+                    if f(x, out) {
+                        $fixup(op, x, out);
+                    }
+                    return true;
                 }
+                paste_dispatch!(isa, op, x, out, $sfx, $t);
                 true
             }
             #[cfg(not(target_arch = "x86_64"))]
@@ -96,14 +104,14 @@ macro_rules! dispatch {
 macro_rules! paste_dispatch {
     ($isa:expr, $op:expr, $x:expr, $out:expr, f64, $t:ty) => {
         paste_dispatch!(@ $isa, $op, $x, $out, $t;
-            Exp exp_f64, Expm1 expm1_f64, Log log_f64, Log1p log1p_f64, Sin sin_f64,
-            Cos cos_f64, Tanh tanh_f64, Sinh sinh_f64, Cosh cosh_f64, Arctan atan_f64,
+            Exp exp_f64, Expm1 expm1_f64, Log log_f64, Log1p log1p_f64,
+            Tanh tanh_f64, Sinh sinh_f64, Cosh cosh_f64, Arctan atan_f64,
             Sqrt sqrt_f64)
     };
     ($isa:expr, $op:expr, $x:expr, $out:expr, f32, $t:ty) => {
         paste_dispatch!(@ $isa, $op, $x, $out, $t;
-            Exp exp_f32, Expm1 expm1_f32, Log log_f32, Log1p log1p_f32, Sin sin_f32,
-            Cos cos_f32, Tanh tanh_f32, Sinh sinh_f32, Cosh cosh_f32, Arctan atan_f32,
+            Exp exp_f32, Expm1 expm1_f32, Log log_f32, Log1p log1p_f32,
+            Tanh tanh_f32, Sinh sinh_f32, Cosh cosh_f32, Arctan atan_f32,
             Sqrt sqrt_f32)
     };
     (@ $isa:expr, $op:expr, $x:expr, $out:expr, $t:ty; $($v:ident $f:ident),*) => {{
@@ -115,8 +123,8 @@ macro_rules! paste_dispatch {
     }};
 }
 
-dispatch!(unary unary_f64, unary_f64_on, f64, any_trig_slow_f64, trig_fixup_f64, f64);
-dispatch!(unary unary_f32, unary_f32_on, f32, any_trig_slow_f32, trig_fixup_f32, f32);
+dispatch!(unary unary_f64, unary_f64_on, f64, sin_f64, cos_f64, trig_fixup_f64, f64);
+dispatch!(unary unary_f32, unary_f32_on, f32, sin_f32, cos_f32, trig_fixup_f32, f32);
 dispatch!(binary binary_f64, binary_f64_on, f64, Arctan2 atan2_f64, Div div_f64);
 dispatch!(binary binary_f32, binary_f32_on, f32, Arctan2 atan2_f32, Div div_f32);
 
@@ -124,7 +132,7 @@ dispatch!(binary binary_f32, binary_f32_on, f32, Arctan2 atan2_f32, Div div_f32)
 /// `$on(isa, x, sin, cos)`: sin and cos of `x` at once, each equal bit for
 /// bit to the sin and cos routines; `false` if there is no routine here.
 macro_rules! sincos_dispatch {
-    ($name:ident, $on:ident, $t:ty, $f:ident, $any_slow:ident, $fixup:ident) => {
+    ($name:ident, $on:ident, $t:ty, $f:ident, $fixup:ident) => {
         /// sin and cos of `x` into `sin` and `cos` (same length) with one
         /// range reduction; `false` (outputs untouched) without AVX2/FMA.
         pub fn $name(x: &[$t], sin: &mut [$t], cos: &mut [$t]) -> bool {
@@ -140,10 +148,8 @@ macro_rules! sincos_dispatch {
                 if !isa.supported() || x.len() != sin.len() || x.len() != cos.len() {
                     return false;
                 }
-                let f: fn(&[$t], &mut [$t], &mut [$t]) = pick!(isa, $f(x, s, c));
-                f(x, sin, cos);
-                let any_slow: fn(&[$t]) -> bool = pick!(isa, $any_slow(x));
-                if any_slow(x) {
+                let f: fn(&[$t], &mut [$t], &mut [$t]) -> bool = pick!(isa, $f(x, s, c));
+                if f(x, sin, cos) {
                     $fixup(UnaryOp::Sin, x, sin);
                     $fixup(UnaryOp::Cos, x, cos);
                 }
@@ -158,22 +164,8 @@ macro_rules! sincos_dispatch {
     };
 }
 
-sincos_dispatch!(
-    sincos_f64,
-    sincos_f64_on,
-    f64,
-    sincos_f64,
-    any_trig_slow_f64,
-    trig_fixup_f64
-);
-sincos_dispatch!(
-    sincos_f32,
-    sincos_f32_on,
-    f32,
-    sincos_f32,
-    any_trig_slow_f32,
-    trig_fixup_f32
-);
+sincos_dispatch!(sincos_f64, sincos_f64_on, f64, sincos_f64, trig_fixup_f64);
+sincos_dispatch!(sincos_f32, sincos_f32_on, f32, sincos_f32, trig_fixup_f32);
 
 // ---------------------------------------------------------------------------
 // The entry points kernels call.
