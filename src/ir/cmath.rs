@@ -127,33 +127,48 @@ pub fn abs_of<T: Part>((x, y): (T, T)) -> T {
 /// NumPy's pairwise sum of complex values (its `pairwise_sum` over the
 /// interleaved parts: four accumulators per part, blocks of 64 values).
 pub fn pairwise_sum<T: Part>(a: &[(T, T)]) -> (T, T) {
+    pairwise_sum_by(a, |&z| z)
+}
+
+/// [`pairwise_sum`] of values of any layout, read with `parts` (the same
+/// additions in the same order): a sum of a complex array where it is,
+/// without copying it into `(re, im)` pairs first.
+#[inline]
+pub fn pairwise_sum_by<T: Part, Z>(a: &[Z], parts: impl Fn(&Z) -> (T, T) + Copy) -> (T, T) {
     let n = 2 * a.len();
     if n < 8 {
-        a.iter().fold((T::NEG_ZERO, T::NEG_ZERO), |acc, &(r, i)| {
+        a.iter().fold((T::NEG_ZERO, T::NEG_ZERO), |acc, z| {
+            let (r, i) = parts(z);
             (acc.0 + r, acc.1 + i)
         })
     } else if n <= 128 {
+        let p: [(T, T); 4] = std::array::from_fn(|j| parts(&a[j]));
         let mut r = [
-            a[0].0, a[0].1, a[1].0, a[1].1, a[2].0, a[2].1, a[3].0, a[3].1,
+            p[0].0, p[0].1, p[1].0, p[1].1, p[2].0, p[2].1, p[3].0, p[3].1,
         ];
         let whole = (n - n % 8) / 2;
         for c in a[4..whole].chunks_exact(4) {
             for (j, z) in c.iter().enumerate() {
-                r[2 * j] = r[2 * j] + z.0;
-                r[2 * j + 1] = r[2 * j + 1] + z.1;
+                let (zr, zi) = parts(z);
+                r[2 * j] = r[2 * j] + zr;
+                r[2 * j + 1] = r[2 * j + 1] + zi;
             }
         }
         let mut rr = (r[0] + r[2]) + (r[4] + r[6]);
         let mut ri = (r[1] + r[3]) + (r[5] + r[7]);
         for z in &a[whole..] {
-            rr = rr + z.0;
-            ri = ri + z.1;
+            let (zr, zi) = parts(z);
+            rr = rr + zr;
+            ri = ri + zi;
         }
         (rr, ri)
     } else {
         let mut n2 = n / 2;
         n2 -= n2 % 8;
-        let (x, y) = (pairwise_sum(&a[..n2 / 2]), pairwise_sum(&a[n2 / 2..]));
+        let (x, y) = (
+            pairwise_sum_by(&a[..n2 / 2], parts),
+            pairwise_sum_by(&a[n2 / 2..], parts),
+        );
         (x.0 + y.0, x.1 + y.1)
     }
 }

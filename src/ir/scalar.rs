@@ -1267,6 +1267,20 @@ pub fn complex_total_by<T: cmath::Part>(
     complex_sum(&partials)
 }
 
+/// [`complex_total`] of values of any layout, read where they are with
+/// `parts` (the same bits: the same blocks, additions and order).
+pub fn complex_total_of<T: cmath::Part, Z>(v: &[Z], parts: impl Fn(&Z) -> (T, T) + Copy) -> (T, T) {
+    let block = |b: &[Z]| {
+        let s = cmath::pairwise_sum_by(b, parts);
+        (T::ZERO + s.0, T::ZERO + s.1)
+    };
+    if v.len() <= REDUCE_BLOCK {
+        return block(v);
+    }
+    let partials: Vec<(T, T)> = v.chunks(REDUCE_BLOCK).map(block).collect();
+    complex_sum(&partials)
+}
+
 /// NumPy's complex sum of a run: `0 +` the pairwise sum of all the values
 /// (its complex add loop reduces into the identity, unlike the float one).
 fn complex_sum<T: cmath::Part>(v: &[(T, T)]) -> (T, T) {
