@@ -1242,9 +1242,7 @@ fn sum(dtype: DType, values: &[Scalar]) -> Scalar {
 /// same bits as [`reduce`] on them: blocks of [`REDUCE_BLOCK`], then the sum
 /// of the blocks' sums.
 pub fn complex_total<T: cmath::Part>(v: &[(T, T)]) -> (T, T) {
-    complex_total_by(v.len(), |start, out| {
-        out.copy_from_slice(&v[start..start + out.len()])
-    })
+    complex_total_of(v, |&z| z)
 }
 
 /// [`complex_total`] of `n` values that `fill(start, out)` writes, a block
