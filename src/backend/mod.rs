@@ -41,7 +41,8 @@ pub(crate) enum Prepared {
     /// A full complex `sum` or `mean` (`mean` true) of a splittable
     /// operand (`sum(z*w)`), which the split itself declines: `operand`
     /// (prepared as a [`Prepared::Split`]) computes the values, which are
-    /// then summed as the interpreter sums them (`scalar::complex_total`).
+    /// then summed as the interpreter sums them (`scalar::complex_total`;
+    /// a long 1-d operand a block at a time, `exec::split_block_sum`).
     ComplexSum {
         /// The whole program (inputs, shapes and the result's dtype).
         program: Program,

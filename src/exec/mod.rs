@@ -5,7 +5,7 @@
 //! or checks the caller's output, and runs the backend.
 
 use crate::alloc::{Order, zeros};
-use crate::array::{Array, ArrayView, ArrayViewMut, Flat, FlatMut, each};
+use crate::array::{Array, ArrayView, ArrayViewMut, Element, Flat, FlatMut, each};
 use crate::backend::Prepared;
 use crate::backend::interp;
 use crate::backend::jit::JitProgram;
@@ -16,6 +16,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::ir::graph::{Node, NodeId, Program};
 use crate::ir::shape::{self, Shapes, format_shape};
 use crate::ir::split::Source;
+use crate::types::DType;
 use crate::vars::{Bind, Vars};
 
 /// Bound inputs (by input id; `None` for those the program does not read).
@@ -178,8 +179,139 @@ fn complex_sum(
     {
         return complex_sum_of(view, mean);
     }
+    if let Some(total) = split_block_sum(operand, inputs, mean, cancel)? {
+        return Ok(total);
+    }
     let values = evaluate_bound(operand, vars, cancel)?;
     complex_sum_of(&values.view(), mean)
+}
+
+/// [`complex_sum`] of a split elementwise operand with a long 1-d result
+/// (`sum(z*conj(w))`): each block of `REDUCE_BLOCK` values is computed, both
+/// parts, into a per-thread buffer and summed there, the blocks spread over
+/// the team; the block sums are then added in order. The same blocks,
+/// additions and order as `scalar::complex_total_of` on the whole operand,
+/// so the same bits, without a temporary of the operand's size or a second
+/// pass over it. `None` where this does not apply.
+fn split_block_sum(
+    operand: &Prepared,
+    inputs: &Bound<'_>,
+    mean: bool,
+    cancel: Cancel<'_>,
+) -> Result<Option<Array>> {
+    use crate::ir::scalar::REDUCE_BLOCK;
+    let Prepared::Split {
+        program,
+        sources,
+        parts,
+    } = operand
+    else {
+        return Ok(None);
+    };
+    let [re, im] = parts.as_slice() else {
+        return Ok(None);
+    };
+    let summary = program.summary();
+    if !matches!((re, im), (Prepared::Jit(_), Prepared::Jit(_)))
+        || summary.reductions != 0
+        || summary.matmuls != 0
+    {
+        return Ok(None);
+    }
+    let views = split_views(sources, inputs)?;
+    let bind = Bind::Positional(&views);
+    let shape = result_shape(re, bind)?;
+    let &[n] = shape.as_slice() else {
+        return Ok(None);
+    };
+    if n < 2 * REDUCE_BLOCK || result_shape(im, bind)? != shape {
+        return Ok(None);
+    }
+    macro_rules! total {
+        ($t:ty, $v:ident) => {{
+            let (mut r, mut i) = block_sums::<$t>(re, im, &views, n, cancel)?;
+            if mean {
+                (r, i) = (r / n as $t, i / n as $t);
+            }
+            Ok(Some(Array::$v(
+                ndarray::arr0(num_complex::Complex::new(r, i)).into_dyn(),
+            )))
+        }};
+    }
+    match program.dtype() {
+        DType::Complex128 => total!(f64, Complex128),
+        DType::Complex64 => total!(f32, Complex64),
+        _ => Ok(None),
+    }
+}
+
+/// The block sums of [`split_block_sum`], added in order.
+fn block_sums<T>(
+    re: &Prepared,
+    im: &Prepared,
+    views: &[ArrayView<'_>],
+    n: usize,
+    cancel: Cancel<'_>,
+) -> Result<(T, T)>
+where
+    T: crate::ir::cmath::Part + Send + Default,
+    num_complex::Complex<T>: Element,
+{
+    use crate::ir::scalar::{REDUCE_BLOCK, complex_block_sum, complex_blocks_total};
+    use num_complex::Complex;
+    let blocks = n.div_ceil(REDUCE_BLOCK);
+    let sums: std::sync::Mutex<Vec<Option<(T, T)>>> = std::sync::Mutex::new(vec![None; blocks]);
+    let failed: std::sync::Mutex<Option<Error>> = std::sync::Mutex::new(None);
+    let run_block = |buf: &mut ndarray::Array1<Complex<T>>, k: usize| {
+        let (start, end) = (k * REDUCE_BLOCK, ((k + 1) * REDUCE_BLOCK).min(n));
+        // The operands that span the result, cut to the block; the others
+        // (0-d, broadcast length 1) whole.
+        let block: Vec<ArrayView<'_>> = views
+            .iter()
+            .map(|v| match v.shape() {
+                &[len] if len == n => v.rows(start..end),
+                _ => v.clone(),
+            })
+            .collect();
+        let bind = Bind::Positional(&block);
+        let mut out = buf.slice_mut(ndarray::s![..end - start]);
+        let done = ArrayViewMut::from(&mut out)
+            .split_complex()
+            .ok_or_else(|| Error::internal("a complex buffer does not split"))
+            .and_then(|(mut r, mut i)| {
+                evaluate_into(re, bind, &mut r, cancel)?;
+                evaluate_into(im, bind, &mut i, cancel)
+            });
+        match done {
+            Ok(()) => {
+                let values = out.as_slice().expect("a contiguous buffer");
+                let s = complex_block_sum(values, |z| (z.re, z.im));
+                sums.lock().unwrap_or_else(|e| e.into_inner())[k] = Some(s);
+            }
+            Err(e) => {
+                let mut first = failed.lock().unwrap_or_else(|e| e.into_inner());
+                first.get_or_insert(e);
+            }
+        }
+    };
+    let buffer = || ndarray::Array1::<Complex<T>>::default(REDUCE_BLOCK);
+    match crate::threads::parallel_team() {
+        Some(team) => team.for_each(blocks, buffer, run_block),
+        None => {
+            let mut buf = buffer();
+            (0..blocks).for_each(|k| run_block(&mut buf, k));
+        }
+    }
+    if let Some(e) = failed.into_inner().unwrap_or_else(|e| e.into_inner()) {
+        return Err(e);
+    }
+    let sums: Option<Vec<(T, T)>> = sums
+        .into_inner()
+        .unwrap_or_else(|e| e.into_inner())
+        .into_iter()
+        .collect();
+    let sums = sums.ok_or_else(|| Error::internal("a block of a complex sum was not summed"))?;
+    Ok(complex_blocks_total(&sums))
 }
 
 /// The full `sum` (or `mean`) of complex `values` as the interpreter

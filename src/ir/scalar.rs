@@ -1268,15 +1268,30 @@ pub fn complex_total_by<T: cmath::Part>(
 /// [`complex_total`] of values of any layout, read where they are with
 /// `parts` (the same bits: the same blocks, additions and order).
 pub fn complex_total_of<T: cmath::Part, Z>(v: &[Z], parts: impl Fn(&Z) -> (T, T) + Copy) -> (T, T) {
-    let block = |b: &[Z]| {
-        let s = cmath::pairwise_sum_by(b, parts);
-        (T::ZERO + s.0, T::ZERO + s.1)
-    };
     if v.len() <= REDUCE_BLOCK {
-        return block(v);
+        return complex_block_sum(v, parts);
     }
-    let partials: Vec<(T, T)> = v.chunks(REDUCE_BLOCK).map(block).collect();
-    complex_sum(&partials)
+    let partials: Vec<(T, T)> = v
+        .chunks(REDUCE_BLOCK)
+        .map(|b| complex_block_sum(b, parts))
+        .collect();
+    complex_blocks_total(&partials)
+}
+
+/// The sum of one block (of at most [`REDUCE_BLOCK`] values) of
+/// [`complex_total_of`].
+pub fn complex_block_sum<T: cmath::Part, Z>(
+    b: &[Z],
+    parts: impl Fn(&Z) -> (T, T) + Copy,
+) -> (T, T) {
+    let s = cmath::pairwise_sum_by(b, parts);
+    (T::ZERO + s.0, T::ZERO + s.1)
+}
+
+/// [`complex_total_of`] of more than [`REDUCE_BLOCK`] values from the sums
+/// of their blocks ([`complex_block_sum`]), in order.
+pub fn complex_blocks_total<T: cmath::Part>(partials: &[(T, T)]) -> (T, T) {
+    complex_sum(partials)
 }
 
 /// NumPy's complex sum of a run: `0 +` the pairwise sum of all the values

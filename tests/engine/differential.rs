@@ -523,9 +523,14 @@ proptest! {
 fn complex_sums_of_split_operands_equal_the_interpreter() {
     let picks: Vec<usize> = (0..89).map(|k| (k * 29 + 5) % 64).collect();
     let finite: Vec<usize> = (0..89).map(|k| (k * 13 + 1) % 8).collect();
-    for n in [0usize, 1, 7, 8192, 8193, 20_000] {
+    // 20,000 and 50,001: operands computed and summed block by block
+    // (`exec::split_block_sum`, from two blocks of 8,192 on), the last
+    // block partial.
+    for n in [0usize, 1, 7, 8192, 8193, 20_000, 50_001] {
         for parts in [&picks, &finite] {
             let z = complex_array(&[n], parts, false);
+            // Broadcast along the result (length 1).
+            let b1 = complex_array(&[1], &parts[3..], false);
             let w = complex_array(&[n], &parts[parts.len() / 2..], false);
             let o = complex_array(&[n], &parts[parts.len() / 3..], true);
             let c = complex_array(&[], &parts[1..], false);
@@ -540,6 +545,7 @@ fn complex_sums_of_split_operands_equal_the_interpreter() {
                 .with("w", &w)
                 .with("o", &o)
                 .with("c", &c)
+                .with("b1", &b1)
                 .with("zs", &zs);
             for e in [
                 "sum(z)",
@@ -550,6 +556,8 @@ fn complex_sums_of_split_operands_equal_the_interpreter() {
                 "mean(o)",
                 "sum(zs)",
                 "mean(zs * 2)",
+                "sum(z * b1 - conj(w))",
+                "mean(o * o + 1j)",
             ] {
                 let sig = Signature::of(&vars);
                 let oracle =
@@ -561,6 +569,44 @@ fn complex_sums_of_split_operands_equal_the_interpreter() {
                 let (got, want) = (jit.eval(&vars).unwrap(), oracle.eval(&vars).unwrap());
                 assert!(same_bits(&got, &want), "{e} n={n}: {got:?} vs {want:?}");
             }
+        }
+    }
+}
+
+/// Sums of complex operands computed block by block
+/// (`exec::split_block_sum`) on values whose order of addition shows in the
+/// bits (magnitudes 1e-3 to 1e3, both signs): the interpreter's blocks and
+/// order exactly, complex128 and complex64, at lengths that end inside a
+/// block.
+#[test]
+fn complex_block_sums_keep_the_interpreters_order() {
+    let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        let u = (seed >> 11) as f64 / (1u64 << 53) as f64;
+        (2.0 * u - 1.0) * 10f64.powi((seed % 7) as i32 - 3)
+    };
+    for n in [16_384usize, 20_000, 50_001] {
+        let values = |next: &mut dyn FnMut() -> f64| -> Vec<Scalar> {
+            (0..n)
+                .map(|_| Scalar::Complex128(jitexpr::c64::new(next(), next())))
+                .collect()
+        };
+        let r = Array::from_scalars(DType::Complex128, &[n], &values(&mut next)).unwrap();
+        let q = Array::from_scalars(DType::Complex128, &[n], &values(&mut next)).unwrap();
+        let s = Array::from_scalars(DType::Complex64, &[n], &values(&mut next)).unwrap();
+        let vars = Vars::new().with("r", &r).with("q", &q).with("s", &s);
+        for e in ["sum(r*q)", "mean(r - conj(q))", "sum(s*s)", "mean(s + 1j)"] {
+            let sig = Signature::of(&vars);
+            let oracle =
+                jitexpr::compile_with(e, &sig, Options::with_backend(Backend::Interpreter))
+                    .unwrap();
+            let jit = jitexpr::compile_with(e, &sig, Options::with_backend(Backend::Jit)).unwrap();
+            assert!(jit.jit_tier().is_some(), "{e}: not compiled");
+            let (got, want) = (jit.eval(&vars).unwrap(), oracle.eval(&vars).unwrap());
+            assert!(same_bits(&got, &want), "{e} n={n}: {got:?} vs {want:?}");
         }
     }
 }
