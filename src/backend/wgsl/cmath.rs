@@ -3,7 +3,7 @@
 //! tanh arcsinh arccosh arctanh sign reciprocal`, as functions of the two
 //! parts (`c_exp_f32(x, y) -> vec2<f32>`), and the complex split's internal
 //! binary operations over them (`m_cexp_re_f32(x, y)`, `m_cexp_im_f32`…,
-//! `ir::split`), built on [`super::math`]'s real routines.
+//! `ir::split`), built on the real routines of `wgsl::math`.
 //!
 //! One source for both widths (`$T` the type, `$S` the helpers' suffix, `$L`
 //! the literal suffix, `$K…` constants that differ by width): complex128 in
@@ -19,9 +19,6 @@
 //! bit patterns (the driver may assume finite math); measured accuracy: see
 //! the README and `tests/gpu/complex.rs`.
 
-use std::borrow::Cow;
-
-use super::math::Item;
 use crate::ir::op::{BinaryOp, UnaryOp};
 use crate::types::DType;
 
@@ -60,9 +57,10 @@ fn names() -> &'static [(BinaryOp, bool, &'static str)] {
     })
 }
 
-/// The WGSL items of the complex functions (both widths), their
-/// dependencies read off the code.
-pub(super) fn items(known: &[&'static str]) -> Vec<Item> {
+/// The WGSL items of the complex functions (both widths) as `(name, the
+/// functions it calls, code)` for `math`'s library (`known`: its other
+/// items' names); the dependencies are read off the code.
+pub(super) fn items(known: &[&'static str]) -> Vec<(&'static str, Vec<&'static str>, String)> {
     let mut out = Vec::new();
     for (wide, helpers) in [(false, HELPERS32), (true, HELPERS64)] {
         let (t, s, l) = if wide {
@@ -209,11 +207,7 @@ pub(super) fn items(known: &[&'static str]) -> Vec<Item> {
                 .copied()
                 .filter(|&d| d != name && calls(&code, d))
                 .collect();
-            Item {
-                name,
-                deps,
-                code: Cow::Owned(code),
-            }
+            (name, deps, code)
         })
         .collect()
 }

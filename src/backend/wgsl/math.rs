@@ -179,10 +179,10 @@ pub fn library(names: &BTreeSet<&'static str>) -> String {
     out
 }
 
-pub(super) struct Item {
-    pub(super) name: &'static str,
-    pub(super) deps: Vec<&'static str>,
-    pub(super) code: Cow<'static, str>,
+struct Item {
+    name: &'static str,
+    deps: Vec<&'static str>,
+    code: Cow<'static, str>,
 }
 
 /// The sections of the WGSL sources: a line `//@ name dep dep...` starts each.
@@ -207,7 +207,15 @@ fn make_items() -> Vec<Item> {
     }
     items.extend(erf_items());
     let known: Vec<&'static str> = items.iter().map(|it| it.name).collect();
-    items.extend(super::cmath::items(&known));
+    items.extend(
+        super::cmath::items(&known)
+            .into_iter()
+            .map(|(name, deps, code)| Item {
+                name,
+                deps,
+                code: Cow::Owned(code),
+            }),
+    );
     items
 }
 
