@@ -244,3 +244,116 @@ fn complex_branch_cuts_on_the_gpu() {
     assert_eq!(lg[2], (0.0, -std::f64::consts::PI));
     assert_eq!(lg[3], (0.0, std::f64::consts::PI));
 }
+
+/// Random programs around the complex functions: one function of an exact
+/// expression of two complex inputs (sums, negation, `conj`, parts
+/// swapped, a cast; broadcast shapes, complex64 and complex128 mixed), whose
+/// result may go through `conj`, `real`, `imag` or a negation: the GPU
+/// equals the interpreter at special values (NaN-ness, zeros' and
+/// infinities' signs) and is within the function's bound elsewhere
+/// (`FUNCTIONS`, a part against the larger part's epsilon for `expm1`).
+mod random {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// The expression and its function.
+    fn expr() -> impl Strategy<Value = (String, &'static str)> {
+        let f = prop::sample::select(FUNCTIONS.iter().map(|f| f.0).collect::<Vec<_>>());
+        let inner = prop::sample::select(vec![
+            "z",
+            "w",
+            "z + w",
+            "z - w",
+            "-z",
+            "conj(w)",
+            "complex(imag(z), real(w))",
+            "complex128(z)",
+            "z + 1.5",
+            "w - 2j",
+        ]);
+        let outer = prop::sample::select(vec!["", "conj", "real", "imag", "-"]);
+        (f, inner, outer).prop_map(|(f, i, o)| (format!("{o}({f}({i}))"), f))
+    }
+
+    fn values(pick: usize, n: usize, f32_format: bool) -> Vec<(f64, f64)> {
+        let sp = special_parts(f32_format);
+        let random = random_points(64);
+        (0..n)
+            .map(|k| {
+                let j = pick.wrapping_mul(31).wrapping_add(k * 7);
+                if j % 3 == 0 {
+                    (sp[j % sp.len()], sp[(j / 3) % sp.len()])
+                } else {
+                    random[j % random.len()]
+                }
+            })
+            .collect()
+    }
+
+    fn array(v: &[(f64, f64)], shape: &[usize], f32_format: bool) -> Array {
+        let shape = ndarray::IxDyn(shape);
+        if f32_format {
+            let c = v
+                .iter()
+                .map(|&(x, y)| Complex::new(x as f32, y as f32))
+                .collect();
+            ndarray::ArrayD::from_shape_vec(shape, c).unwrap().into()
+        } else {
+            let c = v.iter().map(|&(x, y)| Complex::new(x, y)).collect();
+            ndarray::ArrayD::from_shape_vec(shape, c).unwrap().into()
+        }
+    }
+
+    fn scalars(a: &Array) -> Vec<(f64, f64, bool)> {
+        a.to_scalars()
+            .into_iter()
+            .map(|s| match s {
+                Scalar::Complex64(c) => (f64::from(c.re), f64::from(c.im), true),
+                Scalar::Complex128(c) => (c.re, c.im, false),
+                Scalar::Float32(v) => (f64::from(v), 0.0, true),
+                other => (other.to_f64(), 0.0, false),
+            })
+            .collect()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+        #[test]
+        fn gpu_complex_functions_match_the_interpreter(
+            (e, fname) in expr(),
+            picks in prop::collection::vec(0usize..1000, 2),
+            narrow in prop::collection::vec(any::<bool>(), 2),
+        ) {
+            if !gpu_available() {
+                return Ok(());
+            }
+            let z = array(&values(picks[0], 13, narrow[0]), &[13], narrow[0]);
+            let w = array(&values(picks[1], 2, narrow[1]), &[2, 1], narrow[1]);
+            let vars = Vars::new().with("z", z.view()).with("w", w.view());
+            let want = jitexpr::evaluate_with(&e, &vars, Options::with_backend(Backend::Interpreter));
+            let got = jitexpr::evaluate_with(&e, &vars, Options::with_backend(Backend::Gpu));
+            let (got, want) = match (got, want) {
+                (Ok(g), Ok(w)) => (g, w),
+                (g, w) => {
+                    prop_assert!(false, "{e}: gpu {:?} interp {:?}", g.map(|a| a.dtype()), w.map(|a| a.dtype()));
+                    unreachable!()
+                }
+            };
+            prop_assert_eq!(got.dtype(), want.dtype());
+            prop_assert_eq!(got.shape(), want.shape());
+            let f = FUNCTIONS.iter().find(|f| f.0 == fname).unwrap();
+            for (&(gr, gi, f32_format), &(wr, wi, _)) in scalars(&got).iter().zip(&scalars(&want)) {
+                let scale = wr.abs().max(wi.abs());
+                let bound = f.1[usize::from(!f32_format)];
+                for (g, w) in [(gr, wr), (gi, wi)] {
+                    let err = part_error(g, w, scale, f32_format);
+                    let ok = err.is_some_and(|(u, nrm)| {
+                        u <= bound || (f.0 == "expm1" && nrm <= EXPM1_RE_EPS)
+                    });
+                    prop_assert!(ok, "{e}: gpu ({gr}, {gi}) interp ({wr}, {wi})");
+                }
+            }
+        }
+    }
+}
