@@ -281,7 +281,7 @@ mod random {
         (0..n)
             .map(|k| {
                 let j = pick.wrapping_mul(31).wrapping_add(k * 7);
-                if j % 3 == 0 {
+                if j.is_multiple_of(3) {
                     (sp[j % sp.len()], sp[(j / 3) % sp.len()])
                 } else {
                     random[j % random.len()]

@@ -4,8 +4,10 @@
 //! `atan`, and nothing at all for f64).
 //!
 //! [`unary_fn`]/[`binary_fn`] name the WGSL function computing an op on a
-//! dtype; [`library`] gives the definitions of a set of named functions,
-//! with everything they call, for the code generator to append.
+//! dtype (for the complex split's internal parts, `cmath`'s); [`library`]
+//! gives the definitions of a set of named functions, with everything they
+//! call (`cmath`'s complex functions included), for the code generator to
+//! append.
 //!
 //! float32 functions use only f32 and u32 arithmetic (the adapter may lack
 //! f64): musl/fdlibm single-precision algorithms (`expf`, `expm1f`, `logf`
