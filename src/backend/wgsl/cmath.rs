@@ -146,15 +146,17 @@ pub(super) fn items(known: &[&'static str]) -> Vec<(&'static str, Vec<&'static s
             // |z| overflows f32 (not the interpreter's f64): scaled by 1/4.
             "let h = m_hypot_f32(ax * 0.25f, ay * 0.25f);\n        r = (((ax * 0.25f) / h) * 0.25f) / h;"
         };
-        let (halfexp_tail, expm1_zero, log_big) = if wide {
+        let (halfexp_tail, expm1_zero, expm1_im_zero, log_big) = if wide {
             // The interpreter's: DBL_MAX * t * DBL_MAX.
-            ("return m_o64($KMAX * t) * $KMAX;", "", f64::INFINITY)
+            ("return m_o64($KMAX * t) * $KMAX;", "", "", f64::INFINITY)
         } else {
             // The interpreter's e^a / 2 * t is f64's, finite up to a ~ 192.
             (
                 "if (a < 264.0f) {\n        let e = m_exp_f32((a - 88.0f) * 0.5f);\n        return m_o32(m_o32(m_o32(e * 0.5f) * t) * e) * m_exp_f32(88.0f);\n    }\n    return c_xs32(c_INF32(), t);",
                 // In f64, -2 sin²(y/2) never underflows for a float32 y.
                 "if (re == 0.0f && x == 0.0f) { re = c_neg32(0.0f); }",
+                // The interpreter's e^x * sin 0 is f64's: 0 up to x ~ 709.78.
+                "if (y == 0.0f && x < 709.7826538085938f) { im = y; }",
                 1e38,
             )
         };
@@ -163,6 +165,7 @@ pub(super) fn items(known: &[&'static str]) -> Vec<(&'static str, Vec<&'static s
             .replace("$ATHBIG", athbig)
             .replace("$HALFEXPTAIL", halfexp_tail)
             .replace("$EM1ZERO", expm1_zero)
+            .replace("$EM1IMZERO", expm1_im_zero)
             .replace("$KLOGBIG", &lit(log_big));
         // Longest first: no placeholder is a prefix of one replaced later.
         let mut consts = consts.to_vec();
@@ -399,7 +402,9 @@ fn c_expm1_$T(x: $T, y: $T) -> vec2<$T> {
         return vec2<$T>(m_o$S(e * m_cos_$T(y)) * e, m_o$S(e * m_sin_$T(y)) * e);
     }
     let a = m_sin_$T(y * 0.5$L);
-    return vec2<$T>(m_o$S(m_expm1_$T(x) * m_cos_$T(y)) - m_o$S(2.0$L * a * a), m_exp_$T(x) * m_sin_$T(y));
+    var im = m_exp_$T(x) * m_sin_$T(y);
+    $EM1IMZERO
+    return vec2<$T>(m_o$S(m_expm1_$T(x) * m_cos_$T(y)) - m_o$S(2.0$L * a * a), im);
 }
 //@ c_halfexp_$T
 // e^a / 2 * t without overflowing early (cmath's big_exp_half, times t).
