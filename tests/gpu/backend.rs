@@ -690,8 +690,8 @@ fn matrix_products_match_the_interpreter() {
 /// complex64 and complex128 arithmetic, comparisons, `abs`, `where`,
 /// casts and `any` against the interpreter on special parts, with strided
 /// and broadcast inputs: exact, but products (an emulated fused
-/// multiply-add) within 1 ULP per part; complex functions are an
-/// `Unsupported` error naming them, complex `**` one naming the operation.
+/// multiply-add) within 1 ULP per part; complex `**` is an `Unsupported`
+/// error naming the operation (the complex functions: `complex.rs`).
 #[test]
 fn complex_numbers_on_the_gpu() {
     if !gpu_available() {
@@ -784,14 +784,12 @@ fn complex_numbers_on_the_gpu() {
         for e in ["z * w", "z * z + w", "z * 1j", "s * 2j"] {
             gpu_vs_interp(e, &vars, within_one_ulp);
         }
-        for (e, what) in [
-            ("exp(z)", "complex `exp`"),
-            ("sqrt(w)", "complex `sqrt`"),
-            ("z ** w", "complex operation"),
-        ] {
-            let err = jitexpr::evaluate_with(e, &vars, gpu()).unwrap_err();
-            assert_eq!(err.kind(), ErrorKind::Unsupported, "{e}");
-            assert!(err.message().contains(what), "{e}: {}", err.message());
-        }
+        let err = jitexpr::evaluate_with("z ** w", &vars, gpu()).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Unsupported);
+        assert!(
+            err.message().contains("complex operation"),
+            "{}",
+            err.message()
+        );
     }
 }

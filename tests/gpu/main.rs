@@ -10,5 +10,6 @@
 mod common;
 
 mod backend;
+mod complex;
 mod dtypes;
 mod math;

@@ -4,8 +4,10 @@
 //! `atan`, and nothing at all for f64).
 //!
 //! [`unary_fn`]/[`binary_fn`] name the WGSL function computing an op on a
-//! dtype; [`library`] gives the definitions of a set of named functions,
-//! with everything they call, for the code generator to append.
+//! dtype (for the complex split's internal parts, `cmath`'s); [`library`]
+//! gives the definitions of a set of named functions, with everything they
+//! call (`cmath`'s complex functions included), for the code generator to
+//! append.
 //!
 //! float32 functions use only f32 and u32 arithmetic (the adapter may lack
 //! f64): musl/fdlibm single-precision algorithms (`expf`, `expm1f`, `logf`
@@ -86,6 +88,9 @@ pub fn unary_fn(op: UnaryOp, d: DType) -> Option<&'static str> {
 /// The WGSL function computing `op(x, y)` for operands of dtype `d`, if there is one.
 pub fn binary_fn(op: BinaryOp, d: DType) -> Option<&'static str> {
     use BinaryOp::*;
+    if op.complex_part().is_some() {
+        return super::cmath::part_fn(op, d);
+    }
     if d == DType::Float64 {
         return binary_f64(op);
     }
@@ -163,7 +168,7 @@ pub fn library(names: &BTreeSet<&'static str>) -> String {
         }
     }
     let mut out = String::new();
-    for it in &items {
+    for it in items {
         if want.contains(it.name) {
             out.push('\n');
             if it.name == "M_POW_TAB_F32" {
@@ -183,7 +188,12 @@ struct Item {
 }
 
 /// The sections of the WGSL sources: a line `//@ name dep dep...` starts each.
-fn items() -> Vec<Item> {
+fn items() -> &'static [Item] {
+    static ITEMS: std::sync::OnceLock<Vec<Item>> = std::sync::OnceLock::new();
+    ITEMS.get_or_init(make_items)
+}
+
+fn make_items() -> Vec<Item> {
     let mut items = Vec::new();
     for src in [F32, F64] {
         for sec in src.split("//@ ").skip(1) {
@@ -198,6 +208,16 @@ fn items() -> Vec<Item> {
         }
     }
     items.extend(erf_items());
+    let known: Vec<&'static str> = items.iter().map(|it| it.name).collect();
+    items.extend(
+        super::cmath::items(&known)
+            .into_iter()
+            .map(|(name, deps, code)| Item {
+                name,
+                deps,
+                code: Cow::Owned(code),
+            }),
+    );
     items
 }
 
@@ -2138,10 +2158,10 @@ mod tests {
                 .iter()
                 .filter(|op| op.implementation().is_math())
                 .map(move |&op| unary_fn(op, d).unwrap_or_else(|| panic!("{op:?} on {d}")));
-            // (The complex split's internal parts are not compiled for the GPU.)
+            // (With the complex split's internal parts, `cmath`'s.)
             let binary = BinaryOp::ALL
                 .iter()
-                .filter(|op| op.implementation().is_math() && !op.is_internal())
+                .filter(|op| op.implementation().is_math())
                 .map(move |&op| binary_fn(op, d).unwrap_or_else(|| panic!("{op:?} on {d}")));
             unary.chain(binary).collect()
         };

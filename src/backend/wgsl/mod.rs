@@ -9,6 +9,7 @@
 //! downloaded. A stage whose buffers would exceed the device's binding limit
 //! runs in slabs along its first axis.
 
+pub mod cmath;
 pub mod codegen;
 pub mod device;
 pub mod math;
@@ -94,21 +95,6 @@ impl GpuProgram {
             .at(g.span(id))
             .with_label(format!("{} value", g.dtype(id)))
             .with_help("use the JIT backend (the default) for this expression"));
-        }
-        // The complex split's parts of complex functions (`ir::split`) have
-        // no WGSL version.
-        let live = g.reachable(program.root);
-        for id in g.ids().filter(|id| live[id.index()]) {
-            if let Node::Binary(op, ..) = g.node(id)
-                && let Some((f, _)) = op.complex_part()
-            {
-                return Err(Error::new(
-                    ErrorKind::Unsupported,
-                    format!("complex `{}` is not supported on the GPU yet", f.name()),
-                )
-                .at(g.span(id))
-                .with_help("use the JIT backend (the default) for this expression"));
-            }
         }
         let fusible = crate::ir::stage::fusible_product(program).filter(|&m| m != program.root);
         let stages = stages(program)
