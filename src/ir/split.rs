@@ -24,8 +24,12 @@
 //!   `cexp_im(x, y)`…), whose reference is `ir::scalar` on the complex value
 //!   (so the JIT calls `cmath` through its runtime routines).
 //!
+//! - `**` with a constant real exponent that is an integer below 100 in
+//!   magnitude (or 0.5): `cmath::pow`'s cases, its repeated textbook
+//!   products and zero-base selects.
+//!
 //! Not split ([`split`] gives `None`; the JIT runs such a program on the
-//! interpreter): complex `**` (but `z**2` is `z*z` after optimization),
+//! interpreter): complex `**` with any other exponent,
 //! reductions of complex values (`sum`, `mean`, `prod`, `min`, `max`: their
 //! order of additions is NumPy's interleaved pairwise sum), `@` of complex
 //! matrices.
@@ -424,6 +428,98 @@ impl Splitter {
         Some(self.select(infinite, inf, value, sp))
     }
 
+    /// The textbook product `(ar*br - ai*bi, ar*bi + ai*br)` (`cmath::mul_plain`).
+    fn mul_plain(
+        &mut self,
+        (ar, ai): (NodeId, NodeId),
+        (br, bi): (NodeId, NodeId),
+        sp: Span,
+    ) -> Option<(NodeId, NodeId)> {
+        use BinaryOp::*;
+        let (p, q) = (self.bin(Mul, ar, br, sp)?, self.bin(Mul, ai, bi, sp)?);
+        let re = self.bin(Sub, p, q, sp)?;
+        let (p, q) = (self.bin(Mul, ar, bi, sp)?, self.bin(Mul, ai, br, sp)?);
+        let im = self.bin(Add, p, q, sp)?;
+        Some((re, im))
+    }
+
+    /// `a ** b` for a constant real exponent that is an integer below 100
+    /// in magnitude, or 0.5, as `cmath::pow` takes them: 2 is NumPy's
+    /// fused product, -1 `reciprocal`, 0.5 `sqrt`, 0 gives 1, a zero base
+    /// 0 (positive exponents) or NaN, others repeated textbook products
+    /// (`nc_pow`'s binary powering, then `1 / acc` for a negative
+    /// exponent, Smith's division). `None` (the interpreter) for any other
+    /// exponent.
+    fn power(&mut self, a: (NodeId, NodeId), (br, bi): (NodeId, NodeId), sp: Span) -> Option<Val> {
+        use BinaryOp::*;
+        let value = |n: NodeId| match self.out.node(n) {
+            Node::Const(c) => Some(c.to_f64()),
+            _ => None,
+        };
+        let (e, ei) = (value(br)?, value(bi)?);
+        if ei != 0.0 || !e.is_finite() {
+            return None;
+        }
+        if e == 0.5 {
+            return self.unary(UnaryOp::Sqrt, a.0, a.1, sp);
+        }
+        if e == -1.0 {
+            return self.unary(UnaryOp::Reciprocal, a.0, a.1, sp);
+        }
+        if e == 2.0 {
+            return self.binary(Mul, a, a, sp);
+        }
+        if e != e.trunc() || e.abs() >= 100.0 {
+            return None;
+        }
+        let d = self.dtype(a.0);
+        let (zero, one) = (self.constant(0.0, d, sp), self.constant(1.0, d, sp));
+        if e == 0.0 {
+            return Some(Val::Complex(one, zero));
+        }
+        let n = e as i64;
+        let product = match n {
+            1 => a,
+            3 => {
+                let sq = self.mul_plain(a, a, sp)?;
+                self.mul_plain(sq, a, sp)?
+            }
+            _ => {
+                let mut m = n.unsigned_abs();
+                let mut acc = (one, zero);
+                let mut p = a;
+                loop {
+                    if m & 1 == 1 {
+                        acc = self.mul_plain(acc, p, sp)?;
+                    }
+                    m >>= 1;
+                    if m == 0 {
+                        break;
+                    }
+                    p = self.mul_plain(p, p, sp)?;
+                }
+                if n < 0 {
+                    self.divide((one, zero), acc, sp)?
+                } else {
+                    acc
+                }
+            }
+        };
+        // A zero base: 0 for a positive exponent, NaN for a negative one.
+        let rz = self.bin(Eq, a.0, zero, sp)?;
+        let iz = self.bin(Eq, a.1, zero, sp)?;
+        let base_zero = self.bin(BitAnd, rz, iz, sp)?;
+        let at_zero = if n > 0 {
+            zero
+        } else {
+            self.constant(f64::NAN, d, sp)
+        };
+        Some(Val::Complex(
+            self.select(base_zero, at_zero, product.0, sp),
+            self.select(base_zero, at_zero, product.1, sp),
+        ))
+    }
+
     /// `a op b` of two complex values.
     fn binary(
         &mut self,
@@ -458,6 +554,7 @@ impl Splitter {
                 Real(self.bin(BitOr, x, y, sp)?)
             }
             Lt | Le | Gt | Ge => Real(self.compare(op, (ar, ai), (br, bi), sp)?),
+            Pow => return self.power((ar, ai), (br, bi), sp),
             Maximum | Minimum => {
                 // `a` when it has a NaN part or is >= (<=) `b`, else `b`.
                 let an = self.un(UnaryOp::IsNan, ar, sp)?;

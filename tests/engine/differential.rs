@@ -405,6 +405,16 @@ fn complex_expr() -> impl Strategy<Value = String> {
                 .prop_map(|(c, x, y)| format!("where(real({c}) > 0, {x}, {y})")),
             1 => (prop::sample::select(vec!["any", "all", "sum"]), inner.clone())
                 .prop_map(|(f, x)| format!("{f}({x})")),
+            // Constant exponents the split takes (integers below 100, 0.5)
+            // and ones it leaves to the interpreter (2.5, 100, complex).
+            1 => (
+                inner.clone(),
+                prop::sample::select(vec![
+                    "3", "-2", "0", "1", "7", "-5", "2", "0.5", "-1", "99", "-99", "2.5", "100",
+                    "(2+1j)",
+                ])
+            )
+                .prop_map(|(x, k)| format!("({x} ** {k})")),
         ]
     })
 }
