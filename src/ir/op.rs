@@ -73,6 +73,13 @@ pub struct Fast {
     pub aot: bool,
     /// Inlined into a kernel when it is the stage's only vector-math call.
     pub inline: bool,
+    /// Vector versions equal to the reference bit for bit, used under
+    /// either `Math`: an AOT block routine (`aot` is set too) and a `vmath`
+    /// version inlined where no routine runs (`vector` stays false: not
+    /// vector math in the plan's sense, whose bits the interpreted tier
+    /// must follow lane by lane; so a loop over the parts of complex arrays,
+    /// read two elements apart, may run them).
+    pub exact: bool,
 }
 
 /// How the backends compute an operation on floats.
@@ -116,6 +123,7 @@ const fn fast(vector: bool, aot: bool, inline: bool) -> Fast {
         vector,
         aot,
         inline,
+        exact: false,
     }
 }
 
@@ -133,6 +141,12 @@ const VEC_INLINE: Fast = fast(true, false, true);
 const VEC_AOT: Fast = fast(true, true, false);
 /// All three.
 const VEC_AOT_INLINE: Fast = fast(true, true, true);
+/// An exact vector version (`Fast::exact`).
+const EXACT: Fast = Fast {
+    exact: true,
+    aot: true,
+    ..REF
+};
 
 /// The result type of a unary operation, before the rejections of
 /// [`UnaryOp::signature`].
@@ -311,9 +325,9 @@ macro_rules! binary_table {
             /// Internal (`ir::split`): the imaginary part of `sqrt(x1 + x2*1j)`.
             CSqrtIm = "csqrt_im" "csqrt_im", None, Impl::Math(REF);
             /// Internal (`ir::split`): the real part of `exp(x1 + x2*1j)`.
-            CExpRe = "cexp_re" "cexp_re", None, Impl::Math(REF);
+            CExpRe = "cexp_re" "cexp_re", None, Impl::Math(EXACT);
             /// Internal (`ir::split`): the imaginary part of `exp(x1 + x2*1j)`.
-            CExpIm = "cexp_im" "cexp_im", None, Impl::Math(REF);
+            CExpIm = "cexp_im" "cexp_im", None, Impl::Math(EXACT);
             /// Internal (`ir::split`): the real part of `expm1(x1 + x2*1j)`.
             CExpm1Re = "cexpm1_re" "cexpm1_re", None, Impl::Math(REF);
             /// Internal (`ir::split`): the imaginary part of `expm1(x1 + x2*1j)`.

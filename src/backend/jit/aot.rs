@@ -35,10 +35,12 @@
 // Coefficients are kept digit for digit as published (fdlibm, musl).
 #![allow(clippy::excessive_precision)]
 
-use super::vmath::{
-    AT, ATAN_TABLE, COS_POLY, EXPM1_POLY, FD_LN2_HI, FD_LN2_LO, LG, LN2_HI, LN2_LO, LOG2E, PIO2,
-    SIN_POLY, SIN_S1, TRIG_MAX,
+use super::vmath::{AT, ATAN_TABLE, EXPM1_POLY, FD_LN2_HI, FD_LN2_LO, LG, PIO2, TRIG_MAX};
+use crate::ir::fmath::{
+    bits, exp_reduce, expm1_poly, fma, from_bits, horner, pow2, sel, to_int, trig_quadrant,
+    trig_reduce,
 };
+use crate::ir::fmath::{cexp_common, cexp_part};
 use crate::ir::op::{BinaryOp, UnaryOp};
 use crate::ir::scalar;
 use crate::types::Scalar;
@@ -141,67 +143,12 @@ pub fn has(f: AotFn) -> bool {
 // ---------------------------------------------------------------------------
 // The per-element algorithms (see `vmath` for their derivation).
 
-#[inline(always)]
-fn fma(a: f64, b: f64, c: f64) -> f64 {
-    a.mul_add(b, c)
-}
-
-#[inline(always)]
-fn sel(m: bool, a: f64, b: f64) -> f64 {
-    if m { a } else { b }
-}
-
-#[inline(always)]
-fn horner(x: f64, c: &[f64]) -> f64 {
-    let mut u = c[0];
-    for &ci in &c[1..] {
-        u = fma(u, x, ci);
-    }
-    u
-}
-
-#[inline(always)]
-fn bits(x: f64) -> u64 {
-    x.to_bits()
-}
-
-#[inline(always)]
-fn from_bits(x: u64) -> f64 {
-    f64::from_bits(x)
-}
-
-/// The integer in an integral-valued `n` (|n| < 2^51).
-#[inline(always)]
-fn to_int(n: f64) -> u64 {
-    bits(n + 6755399441055744.0).wrapping_sub(0x4338_0000_0000_0000)
-}
-
-/// 2^n for integral n in [-1022, 1023].
-#[inline(always)]
-fn pow2(n: f64) -> f64 {
-    from_bits(bits(n + (6755399441055744.0 + 1023.0)) << 52)
-}
-
 /// `v * 2^n` for integral n in [-2044, 2046], rounding once.
 #[inline(always)]
 fn ldexp2(v: f64, n: f64) -> f64 {
     let n1 = (n * 0.5).floor();
     let n2 = n - n1;
     v * pow2(n1) * pow2(n2)
-}
-
-#[inline(always)]
-fn expm1_poly(r: f64) -> f64 {
-    fma(r * r, horner(r, &EXPM1_POLY), r)
-}
-
-/// x = n ln 2 + r with |r| <= ln 2 / 2 (Cody–Waite): (n, r).
-#[inline(always)]
-fn exp_reduce(x: f64) -> (f64, f64) {
-    let n = (x * LOG2E).round_ties_even();
-    let r = fma(-n, LN2_HI, x);
-    let r = fma(-n, LN2_LO, r);
-    (n, r)
 }
 
 /// exp(x) * 2^shift (shift 0 or -1).
@@ -377,43 +324,6 @@ fn log1p(x: f64) -> f64 {
     let r = sel(x == -1.0, f64::NEG_INFINITY, r);
     let r = sel(x.is_nan() | (x < -1.0), f64::NAN, r);
     sel(x.abs() < 2f64.powi(-54), x, r)
-}
-
-#[inline(always)]
-fn sin_kernel(r: f64, z: f64) -> f64 {
-    let p = horner(z, &SIN_POLY);
-    let p = fma(z, p, SIN_S1);
-    fma(z * r, p, r)
-}
-
-#[inline(always)]
-fn cos_kernel(z: f64) -> f64 {
-    let p = horner(z, &COS_POLY);
-    let zr = z * p;
-    let hz = z * 0.5;
-    let w = 1.0 - hz;
-    let t = (1.0 - w) - hz;
-    w + fma(z, zr, t)
-}
-
-/// The reduced argument of x (|x| <= TRIG_MAX): the quadrant q (x = q·π/2
-/// + r) and the sin and cos kernels of r.
-#[inline(always)]
-fn trig_reduce(x: f64) -> (u64, f64, f64) {
-    let n = (x * std::f64::consts::FRAC_2_PI).round_ties_even();
-    let r = fma(-n, PIO2[0], x);
-    let r = fma(-n, PIO2[1], r);
-    let r = fma(-n, PIO2[2], r);
-    let z = r * r;
-    (to_int(n), sin_kernel(r, z), cos_kernel(z))
-}
-
-/// sin (`shift` 0) or cos (`shift` 1, a quarter turn) from [`trig_reduce`]'s parts.
-#[inline(always)]
-fn trig_quadrant(q: u64, s: f64, c: f64, shift: u64) -> f64 {
-    let q = q.wrapping_add(shift);
-    let r = sel(q & 1 != 0, c, s);
-    from_bits(bits(r) ^ ((q << 62) & (1 << 63)))
 }
 
 #[inline(always)]
@@ -718,6 +628,53 @@ macro_rules! isa_loops {
                 }
                 slow
             }
+
+            /// Complex exp's real (`IM` false) or imaginary part of
+            /// `x + iy`: [`cexp_part`] on every lane, then the lanes outside
+            /// [`cexp_common`] (if any: an or-reduction first) by `cmath`.
+            #[target_feature(enable = $feat)]
+            fn cexp_f64<const IM: bool>(x: &[f64], y: &[f64], out: &mut [f64]) {
+                for ((o, &a), &b) in out.iter_mut().zip(x).zip(y) {
+                    *o = cexp_part(a, b, IM);
+                }
+                if x.iter().zip(y).fold(false, |m, (&a, &b)| m | !cexp_common(a, b)) {
+                    cexp_fixup(x, y, out, IM, |v| v);
+                }
+            }
+
+            #[target_feature(enable = $feat)]
+            fn cexp_f32<const IM: bool>(x: &[f32], y: &[f32], out: &mut [f32]) {
+                for ((o, &a), &b) in out.iter_mut().zip(x).zip(y) {
+                    *o = cexp_part(f64::from(a), f64::from(b), IM) as f32;
+                }
+                if x
+                    .iter()
+                    .zip(y)
+                    .fold(false, |m, (&a, &b)| m | !cexp_common(f64::from(a), f64::from(b)))
+                {
+                    cexp_fixup(x, y, out, IM, f64::from);
+                }
+            }
+
+            #[target_feature(enable = $feat)]
+            pub(crate) fn cexp_re_f64(x: &[f64], y: &[f64], out: &mut [f64]) {
+                cexp_f64::<false>(x, y, out)
+            }
+
+            #[target_feature(enable = $feat)]
+            pub(crate) fn cexp_im_f64(x: &[f64], y: &[f64], out: &mut [f64]) {
+                cexp_f64::<true>(x, y, out)
+            }
+
+            #[target_feature(enable = $feat)]
+            pub(crate) fn cexp_re_f32(x: &[f32], y: &[f32], out: &mut [f32]) {
+                cexp_f32::<false>(x, y, out)
+            }
+
+            #[target_feature(enable = $feat)]
+            pub(crate) fn cexp_im_f32(x: &[f32], y: &[f32], out: &mut [f32]) {
+                cexp_f32::<true>(x, y, out)
+            }
         }
     )*};
 }
@@ -745,6 +702,34 @@ pub(crate) fn trig_fixup_f32(op: UnaryOp, x: &[f32], out: &mut [f32]) {
         {
             *o = r;
         }
+    }
+}
+
+/// Recomputes the complex exp lanes outside [`cexp_common`] with
+/// `cmath::exp_part` (the interpreter's), in f64 and rounded once to `T`.
+fn cexp_fixup<T: Copy + FromF64>(x: &[T], y: &[T], out: &mut [T], im: bool, wide: fn(T) -> f64) {
+    for ((o, &a), &b) in out.iter_mut().zip(x).zip(y) {
+        let (a, b) = (wide(a), wide(b));
+        if !cexp_common(a, b) {
+            *o = T::from_f64(crate::ir::cmath::exp_part((a, b), im));
+        }
+    }
+}
+
+/// Rounding an f64 result to a lane type.
+trait FromF64 {
+    fn from_f64(v: f64) -> Self;
+}
+
+impl FromF64 for f64 {
+    fn from_f64(v: f64) -> f64 {
+        v
+    }
+}
+
+impl FromF64 for f32 {
+    fn from_f64(v: f64) -> f32 {
+        v as f32
     }
 }
 

@@ -27,7 +27,7 @@ use smallvec::SmallVec;
 use crate::backend::jit::aot::{self, AotFn};
 use crate::backend::jit::call::aot as aot_call;
 use crate::backend::jit::call::{BlockKernel, Leaf, Out};
-use crate::backend::jit::plan::{AotStep, StagePlan};
+use crate::backend::jit::plan::{self, AotStep, StagePlan};
 use crate::backend::jit::values::{Buf, Values, ValuesMut};
 use crate::ir::graph::{Node, NodeId, Program};
 use crate::ir::op::{BinaryOp, Impl, UnaryOp};
@@ -515,9 +515,11 @@ fn execute(op: Op, args: &[Values<'_>], o: &mut Buf, len: usize, vlen: usize) {
     if let Op::Math(f) = op {
         // Its AOT routine where the compiled kernel runs it (availability
         // was checked when the program was built), the reference routine
-        // on the rest, as the kernel's scalar loop does.
-        if vlen > 0 && math(f, args, o, vlen) {
-            from = vlen;
+        // on the rest, as the kernel's scalar loop does; an exact routine
+        // (`Fast::exact`, the reference's bits) on the whole block.
+        let n = if plan::is_exact(f) { len } else { vlen };
+        if n > 0 && math(f, args, o, n) {
+            from = n;
         }
     } else if written_out(op, args, o.values_mut(len)) {
         return;

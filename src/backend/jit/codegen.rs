@@ -90,10 +90,11 @@ pub fn define_kernel(
                 // Pairs: a float leaf (or the output) of the lanes' dtype
                 // may also have a stride of two elements (a part of a
                 // complex array, `ir::split`): read deinterleaved, written
-                // lane by lane. Only in a plain loop without vector math
-                // (whose bits the interpreted tier must know the loop of).
+                // lane by lane. Only in a loop without vector math (whose
+                // bits the interpreted tier must know the loop of): a plain
+                // one, or one blocked around exact routines only.
                 let pairs = !plan.vector_math
-                    && plan.levels.is_empty()
+                    && plan.exact_steps_only()
                     && !lanes.is_int()
                     && matches!(lanes.float, DType::Float32 | DType::Float64)
                     && program.graph.dtype(root) == lanes.float;
@@ -173,7 +174,13 @@ pub fn define_kernel(
                         program,
                         plan,
                     };
-                    cx.blocked_loop(&leaf_base, (out, nv, header), lanes, &uniform_leaves)?;
+                    cx.blocked_loop(
+                        &leaf_base,
+                        (out, nv, header),
+                        lanes,
+                        &uniform_leaves,
+                        (&pair, out_pair, out_stride),
+                    )?;
                 } else {
                     // Every leaf has a pointer that advances by its stride
                     // times the iteration's width (0 for a uniform leaf, which
@@ -790,6 +797,51 @@ fn store_bools(b: &mut FunctionBuilder<'_>, masks: &[Value], addr: Value) {
         .store(MemFlagsData::new().with_notrap(), low, addr, 0);
 }
 
+/// Loads a vector of a leaf at `addr + offset` (the offset of a contiguous
+/// leaf), or, when `pair` is set at run time, its elements two apart from
+/// `addr + 2 * offset` on (a part of a complex array): two loads, their
+/// even lanes.
+fn load_maybe_pairs(
+    b: &mut FunctionBuilder<'_>,
+    (addr, offset): (Value, i32),
+    pair: Option<Value>,
+    lanes: vector::Lanes,
+) -> Value {
+    let flags = MemFlagsData::new().with_notrap();
+    let Some(pair) = pair else {
+        return b.ins().load(lanes.vector, flags, addr, offset);
+    };
+    let little = MemFlagsData::new().with_endianness(cranelift_codegen::ir::Endianness::Little);
+    // As `Emit::vector_value_pairs`: `lo` holds the first half of the
+    // elements, `hi` (from 16 - size bytes further) the second half.
+    let size = lanes.float.size() as i32;
+    let pick: Vec<u8> = match lanes.count {
+        2 => (0..8).chain(24..32).collect(),
+        _ => (0..4).chain(8..12).chain(20..24).chain(28..32).collect(),
+    };
+    let pick = b
+        .func
+        .dfg
+        .immediates
+        .push(cranelift_codegen::ir::ConstantData::from(pick));
+    let (pairs, plain, join) = (b.create_block(), b.create_block(), b.create_block());
+    b.append_block_param(join, lanes.vector);
+    b.ins().brif(pair, pairs, &[], plain, &[]);
+    b.switch_to_block(pairs);
+    let lo = b.ins().load(types::I8X16, flags, addr, 2 * offset);
+    let hi = b
+        .ins()
+        .load(types::I8X16, flags, addr, 2 * offset + 16 - size);
+    let even = b.ins().shuffle(lo, hi, pick);
+    let even = b.ins().bitcast(lanes.vector, little, even);
+    b.ins().jump(join, &[even.into()]);
+    b.switch_to_block(plain);
+    let v = b.ins().load(lanes.vector, flags, addr, offset);
+    b.ins().jump(join, &[v.into()]);
+    b.switch_to_block(join);
+    b.block_params(join)[0]
+}
+
 /// Stores a float result vector at `addr + offset` (the offset of a
 /// contiguous output), or, when `pair` is set at run time, its lanes one by
 /// one two elements apart (a part of a complex array: `offset` doubled).
@@ -889,13 +941,19 @@ impl Emit<'_, '_> {
     /// blocks of `aot::BLOCK` elements in `[0, nv)`, for each level one vector
     /// pass stores the routines' operands into stack buffers, then the routines
     /// run on the block; a last pass computes the root from the leaves and the
-    /// routines' results. Jumps to `header` with `nv` when done.
+    /// routines' results. Jumps to `header` with `nv` when done. `pairs`:
+    /// which leaves, and whether the output, may be runs of pairs (the
+    /// parts of complex arrays, set at run time; see the caller), and the
+    /// output's stride: then the routines' leaf operands are copied into
+    /// their buffers by a pass (deinterleaved) instead of read in place,
+    /// and a routine's root result goes through a buffer to the output.
     fn blocked_loop(
         &mut self,
         leaf_base: &[(Value, Value)],
         (out, nv, header): (Value, Value, cranelift_codegen::ir::Block),
         lanes: vector::Lanes,
         uniform: &UniformLeaves<'_>,
+        (pair, out_pair, out_stride): (&[Option<Value>], Option<Value>, Value),
     ) -> Result<()> {
         let (program, plan) = (self.program, self.plan);
         let (root, levels, leaves) = (plan.root, &plan.levels, &plan.leaves);
@@ -929,13 +987,17 @@ impl Emit<'_, '_> {
         };
         let routine_nodes: Vec<NodeId> = levels.iter().flat_map(|l| in_order(l)).collect();
         let buffers = buffers(b, (program, plan), &routine_nodes, &new_buffer);
+        let pairs = pair.iter().any(Option::is_some) || out_pair.is_some();
+        // With pairs, a routine that computes the root writes a buffer.
+        let root_buffer =
+            (out_pair.is_some() && routine_nodes.contains(&root)).then(|| new_buffer(b));
         let mut sig = self.module.make_signature();
         sig.params.extend([AbiParam::new(ptr); 4]);
         // A leaf operand is read in place when contiguous; when broadcast
         // (stride 0) from its buffer, filled here with its value once.
         let leaf_of = |n: NodeId| leaves.iter().position(|&l| l == n);
         let mut leaf_operands: Vec<(NodeId, usize)> = Vec::new();
-        for &m in &routine_nodes {
+        for &m in routine_nodes.iter().filter(|_| !pairs) {
             for o in g.node(m).operands() {
                 if let Some(k) = leaf_of(o)
                     && !leaf_operands.contains(&(o, k))
@@ -985,7 +1047,10 @@ impl Emit<'_, '_> {
         let left = b.ins().isub(nv, i0);
         let cap = b.ins().iconst(ptr, block);
         let len = b.ins().umin(left, cap);
-        let out_block = {
+        let out_block = if pairs {
+            let off = b.ins().imul(i0, out_stride);
+            b.ins().iadd(out, off)
+        } else {
             let off = b.ins().imul_imm_s(i0, g.dtype(root).size() as i64);
             b.ins().iadd(out, off)
         };
@@ -1043,17 +1108,22 @@ impl Emit<'_, '_> {
              -> Result<()> {
                 let i = b.ins().iadd(i0, j);
                 let flags = MemFlagsData::new().with_notrap();
-                let mut pointers: Vec<(NodeId, Value)> = Vec::new();
+                let mut pointers: Vec<(NodeId, Value, Option<Value>)> = Vec::new();
                 for (k, &leaf) in leaves.iter().enumerate() {
                     if needed.contains(&leaf) {
                         let off = b.ins().imul(i, leaf_base[k].1);
-                        pointers.push((leaf, b.ins().iadd(uniform.bases[k], off)));
+                        let p = b.ins().iadd(uniform.bases[k], off);
+                        pointers.push((leaf, p, pair.get(k).copied().flatten()));
                     }
                 }
                 let joff = b.ins().imul_imm_s(j, size);
                 let root_size = g.dtype(root).size() as i64;
                 let root_at = {
-                    let off = b.ins().imul_imm_s(j, root_size);
+                    let off = if pairs {
+                        b.ins().imul(j, out_stride)
+                    } else {
+                        b.ins().imul_imm_s(j, root_size)
+                    };
                     b.ins().iadd(out_block, off)
                 };
                 let mut buffer_at: HashMap<NodeId, Value> = HashMap::new();
@@ -1063,8 +1133,8 @@ impl Emit<'_, '_> {
                 for u in 0..count {
                     let at = (16 * u) as i32;
                     let mut vals: HashMap<NodeId, Value> = HashMap::new();
-                    for &(leaf, p) in &pointers {
-                        vals.insert(leaf, b.ins().load(lanes.vector, flags, p, at));
+                    for &(leaf, p, is_pair) in &pointers {
+                        vals.insert(leaf, load_maybe_pairs(b, (p, at), is_pair, lanes));
                     }
                     for &m in &loaded {
                         let v = b.ins().load(lanes.vector, flags, buffer_at[&m], at);
@@ -1082,10 +1152,13 @@ impl Emit<'_, '_> {
                         &order,
                         &mut vals,
                         lanes,
-                        (true, false),
+                        (plan.fast_math, false),
                     )?;
                     for &t in targets {
-                        if t == root {
+                        if t == root && pairs {
+                            let off = (u * i64::from(lanes.count) * root_size) as i32;
+                            store_maybe_pairs(b, vals[&t], (root_at, off), out_pair, lanes);
+                        } else if t == root {
                             let off = (u * i64::from(lanes.count) * root_size) as i32;
                             store_vector(b, vals[&t], (root_at, off), g.dtype(root), lanes);
                         } else {
@@ -1132,7 +1205,10 @@ impl Emit<'_, '_> {
             let mut targets: Vec<NodeId> = Vec::new();
             for m in in_order(level) {
                 for o in g.node(m).operands() {
-                    if !done.contains(&o) && !targets.contains(&o) && leaf_of(o).is_none() {
+                    if !done.contains(&o)
+                        && !targets.contains(&o)
+                        && (pairs || leaf_of(o).is_none())
+                    {
                         targets.push(o);
                     }
                 }
@@ -1147,7 +1223,13 @@ impl Emit<'_, '_> {
             if !targets.is_empty() {
                 pass(b, module, routines, refs, &done, &targets)?;
             }
-            let dst = |n: NodeId| if n == root { out_block } else { buffers[&n] };
+            let dst = |n: NodeId| {
+                if n == root {
+                    root_buffer.unwrap_or(out_block)
+                } else {
+                    buffers[&n]
+                }
+            };
             let at = |o: &NodeId| operand_ptr.get(o).copied().unwrap_or(buffers[o]);
             for &step in level {
                 match step {
@@ -1180,6 +1262,34 @@ impl Emit<'_, '_> {
         } = self;
         if !done.contains(&root) {
             pass(b, module, routines, refs, &done, &[root])?;
+        }
+        if let Some(buffer) = root_buffer {
+            // The root's routine result to the output (`len` is a multiple
+            // of the vector width).
+            let ch = b.create_block();
+            b.append_block_param(ch, ptr);
+            let cb = b.create_block();
+            let ce = b.create_block();
+            let z = b.ins().iconst(ptr, 0);
+            b.ins().jump(ch, &[z.into()]);
+            b.switch_to_block(ch);
+            let j = b.block_params(ch)[0];
+            let more = b.ins().icmp(IntCC::UnsignedLessThan, j, len);
+            b.ins().brif(more, cb, &[], ce, &[]);
+            b.switch_to_block(cb);
+            let from = {
+                let off = b.ins().imul_imm_s(j, size);
+                b.ins().iadd(buffer, off)
+            };
+            let v = b.ins().load(lanes.vector, MemFlagsData::trusted(), from, 0);
+            let to = {
+                let off = b.ins().imul(j, out_stride);
+                b.ins().iadd(out_block, off)
+            };
+            store_maybe_pairs(b, v, (to, 0), out_pair, lanes);
+            let next = b.ins().iadd_imm_s(j, i64::from(lanes.count));
+            b.ins().jump(ch, &[next.into()]);
+            b.switch_to_block(ce);
         }
         let next = b.ins().iadd_imm_s(i0, block);
         b.ins().jump(bheader, &[next.into()]);

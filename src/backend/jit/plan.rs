@@ -156,7 +156,37 @@ fn wide_fn(program: &Program, n: NodeId) -> Option<AotFn> {
     }
 }
 
+/// The operation node `n` computes with vector versions equal to its
+/// reference bit for bit (`Fast::exact`: complex exp's parts), if any: an
+/// AOT routine under either `Math`.
+fn exact_fn(program: &Program, n: NodeId) -> Option<AotFn> {
+    let g = &program.graph;
+    match g.node(n) {
+        Node::Binary(op, a, _) if g.dtype(a).is_float() && op.implementation().fast().exact => {
+            Some(AotFn::Binary(op))
+        }
+        _ => None,
+    }
+}
+
+/// Whether `f` is exact (`Fast::exact`).
+pub fn is_exact(f: AotFn) -> bool {
+    match f {
+        AotFn::Unary(op) => op.implementation().fast().exact,
+        AotFn::Binary(op) => op.implementation().fast().exact,
+    }
+}
+
 impl StagePlan {
+    /// Whether every AOT step is exact ([`is_exact`]), so a loop may run
+    /// them where it reads the parts of complex arrays (none: true).
+    pub fn exact_steps_only(&self) -> bool {
+        self.levels.iter().flatten().all(|s| match *s {
+            AotStep::One { f, .. } => is_exact(f),
+            AotStep::SinCos { .. } => false,
+        })
+    }
+
     /// Whether a leaf-sum kernel can compute the stage: its vector loop is
     /// not blocked around AOT routines, and the root is its lanes' float.
     pub fn can_sum_leaves(&self, program: &Program) -> bool {
@@ -215,7 +245,12 @@ impl StagePlan {
             && routines
             && lanes.is_some()
             && plan.nodes.iter().any(|&n| wide_fn(program, n).is_some());
-        if !vector_math && !wide {
+        // Exact routines run under either `Math` (their bits are the
+        // reference's), where the stage has a vector loop.
+        let exact = routines
+            && lanes.is_some()
+            && plan.nodes.iter().any(|&n| exact_fn(program, n).is_some());
+        if !vector_math && !wide && !exact {
             return plan;
         }
         // Levels: a routine node is one level above the highest routine
@@ -235,7 +270,10 @@ impl StagePlan {
             };
             let mut l = below;
             let f = vector_math.then(|| math_fn(program, n)).flatten();
-            if let Some(f) = f.or_else(|| wide_fn(program, n).filter(|_| wide)) {
+            let f = f
+                .or_else(|| wide_fn(program, n).filter(|_| wide))
+                .or_else(|| exact_fn(program, n).filter(|_| exact));
+            if let Some(f) = f {
                 if routines && aot::has(f) {
                     l = below + 1;
                     if by_level.len() < l {

@@ -522,6 +522,13 @@ impl VLower<'_, '_> {
             return self.binary_int(op, x, y, dtype);
         }
         if crate::backend::jit::runtime::binary_routine(op, dtype).is_some() {
+            // Exact: the reference's bits, so under either `Math`.
+            if vmath::has_exact(op) {
+                let fallback = (self.routine)(self.b, RoutineKey::Binary(op, dtype))?;
+                if let Some(v) = vmath::binary(self.b, op, x, y, self.lanes.vector, fallback) {
+                    return Ok(v);
+                }
+            }
             let f = MathFn::Binary(op, self.lanes.vector);
             if self.fast_math && f.exists() {
                 let fref = (self.routine)(self.b, RoutineKey::Library(f))?;

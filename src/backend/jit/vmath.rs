@@ -62,7 +62,7 @@ pub fn binary(
     ty: Type,
     fallback: FuncRef,
 ) -> Option<Value> {
-    if !has_binary(op) || (ty != types::F64X2 && ty != types::F32X4) {
+    if !(has_binary(op) || has_exact(op)) || (ty != types::F64X2 && ty != types::F32X4) {
         return None;
     }
     if ty == types::F64X2 {
@@ -89,6 +89,13 @@ pub fn has_unary(op: UnaryOp) -> bool {
 /// Whether [`binary`] has a vector implementation of `op`.
 pub fn has_binary(op: BinaryOp) -> bool {
     op.implementation().fast().vector
+}
+
+/// Whether [`binary`] has a vector implementation of `op` equal to its
+/// reference bit for bit (`Fast::exact`: complex exp's parts), which
+/// vector loops inline under either `Math`.
+pub fn has_exact(op: BinaryOp) -> bool {
+    op.implementation().fast().exact
 }
 
 fn unary_core(b: &mut FunctionBuilder, op: UnaryOp, x: Value) -> (Value, Option<Value>) {
@@ -124,6 +131,8 @@ fn binary_core(
         BinaryOp::Arctan2 => (atan2(b, x, y), None),
         BinaryOp::Hypot => (hypot(b, x, y), None),
         BinaryOp::Pow => pow(b, x, y, single),
+        BinaryOp::CExpRe => cexp(b, x, y, false),
+        BinaryOp::CExpIm => cexp(b, x, y, true),
         _ => unreachable!("the op table declares no vector version of {}", op.name()),
     }
 }
@@ -319,27 +328,10 @@ fn finish(
 // exp family.
 
 // The constants of the algorithms here are the one copy: `aot` (the same
-// algorithms compiled ahead of time) uses them too.
+// algorithms compiled ahead of time) uses them too; those of exp and sin/cos
+// live in `ir::fmath`, whose scalar form the interpreter's complex exp uses.
 
-pub(crate) const LOG2E: f64 = std::f64::consts::LOG2_E;
-pub(crate) const LN2_HI: f64 = std::f64::consts::LN_2;
-pub(crate) const LN2_LO: f64 = 2.3190468138462996e-17;
-
-/// Taylor coefficients 1/13! .. 1/2! of exp(r) - 1 - r, |r| <= ln2/2 (error < 2^-57).
-pub(crate) const EXPM1_POLY: [f64; 12] = [
-    1.6059043836821613e-10,
-    2.08767569878681e-09,
-    2.505210838544172e-08,
-    2.755731922398589e-07,
-    2.7557319223985893e-06,
-    2.48015873015873e-05,
-    0.0001984126984126984,
-    0.001388888888888889,
-    0.008333333333333333,
-    0.041666666666666664,
-    0.16666666666666666,
-    0.5,
-];
+pub(crate) use crate::ir::fmath::{EXPM1_POLY, LN2_HI, LN2_LO, LOG2E};
 
 /// exp(r) - 1 for |r| <= ~0.35.
 fn expm1_poly(b: &mut FunctionBuilder, r: Value) -> Value {
@@ -698,33 +690,7 @@ fn log1p(b: &mut FunctionBuilder, x: Value) -> Value {
 // ---------------------------------------------------------------------------
 // Trigonometric functions.
 
-pub(crate) const PIO2: [f64; 3] = [
-    std::f64::consts::FRAC_PI_2,
-    6.123233995736766e-17,
-    -1.4973849048591698e-33,
-];
-/// Above this |x|, sin/cos/tan lanes take the scalar routine.
-pub(crate) const TRIG_MAX: f64 = 1e5;
-
-/// fdlibm's `__kernel_sin` polynomial: r + r z (S1 + z P(z)), P = SIN_POLY.
-pub(crate) const SIN_POLY: [f64; 5] = [
-    1.58969099521155010221e-10,
-    -2.50507602534068634195e-08,
-    2.75573137070700676789e-06,
-    -1.98412698298579493134e-04,
-    8.33333333332248946124e-03,
-];
-/// See [`SIN_POLY`].
-pub(crate) const SIN_S1: f64 = -1.66666666666666324348e-01;
-/// fdlibm's `__kernel_cos` polynomial.
-pub(crate) const COS_POLY: [f64; 6] = [
-    -1.13596475577881948265e-11,
-    2.08757232129817482790e-09,
-    -2.75573143513906633035e-07,
-    2.48015872894767294178e-05,
-    -1.38888888888741095749e-03,
-    4.16666666666666019037e-02,
-];
+pub(crate) use crate::ir::fmath::{COS_POLY, PIO2, SIN_POLY, SIN_S1, TRIG_MAX};
 
 fn sin_kernel(b: &mut FunctionBuilder, r: Value, z: Value) -> Value {
     let p = horner(b, z, &SIN_POLY);
@@ -811,6 +777,39 @@ fn trig(b: &mut FunctionBuilder, op: UnaryOp, x: Value) -> (Value, Option<Value>
     let fin = cmpk(b, FloatCC::LessThan, ax, f64::INFINITY);
     let slow = b.ins().band(big, fin);
     (res, Some(slow))
+}
+
+/// The real (`im` false) or imaginary part of e^(x + iy): `ir::fmath::cexp_part`
+/// operation for operation (so the interpreter's bits), lanes outside
+/// `ir::fmath::cexp_common` slow (the reference routine, `cmath::exp_part`).
+fn cexp(b: &mut FunctionBuilder, x: Value, y: Value, im: bool) -> (Value, Option<Value>) {
+    let l2e = k(b, LOG2E);
+    let t = b.ins().fmul(x, l2e);
+    let n = b.ins().nearest(t);
+    let nn = b.ins().fneg(n);
+    let h = k(b, LN2_HI);
+    let l = k(b, LN2_LO);
+    let r = b.ins().fma(nn, h, x);
+    let r = b.ins().fma(nn, l, r);
+    let p = expm1_poly(b, r);
+    let one = k(b, 1.0);
+    let hi = b.ins().fadd(one, p);
+    let lo = b.ins().fsub(one, hi);
+    let lo = b.ins().fadd(lo, p);
+    let op = if im { UnaryOp::Sin } else { UnaryOp::Cos };
+    let (t, _) = trig(b, op, y);
+    let lot = b.ins().fmul(lo, t);
+    let v = b.ins().fma(hi, t, lot);
+    let s = pow2(b, n);
+    let v = b.ins().fmul(v, s);
+    let ax = b.ins().fabs(x);
+    let ay = b.ins().fabs(y);
+    let xin = cmpk(b, FloatCC::LessThanOrEqual, ax, 708.0);
+    let nz = cmpk(b, FloatCC::NotEqual, y, 0.0);
+    let yin = cmpk(b, FloatCC::LessThanOrEqual, ay, TRIG_MAX);
+    let common = b.ins().band(xin, nz);
+    let common = b.ins().band(common, yin);
+    (v, Some(b.ins().bnot(common)))
 }
 
 // ---------------------------------------------------------------------------

@@ -125,8 +125,10 @@ macro_rules! paste_dispatch {
 
 dispatch!(unary unary_f64, unary_f64_on, f64, sin_f64, cos_f64, trig_fixup_f64, f64);
 dispatch!(unary unary_f32, unary_f32_on, f32, sin_f32, cos_f32, trig_fixup_f32, f32);
-dispatch!(binary binary_f64, binary_f64_on, f64, Arctan2 atan2_f64, Div div_f64);
-dispatch!(binary binary_f32, binary_f32_on, f32, Arctan2 atan2_f32, Div div_f32);
+dispatch!(binary binary_f64, binary_f64_on, f64, Arctan2 atan2_f64, Div div_f64,
+    CExpRe cexp_re_f64, CExpIm cexp_im_f64);
+dispatch!(binary binary_f32, binary_f32_on, f32, Arctan2 atan2_f32, Div div_f32,
+    CExpRe cexp_re_f32, CExpIm cexp_im_f32);
 
 /// Defines `$name(x, sin, cos)` (the instruction set of [`isa`]) and
 /// `$on(isa, x, sin, cos)`: sin and cos of `x` at once, each equal bit for
@@ -241,6 +243,8 @@ entries! {
     B Arctan2 => jx_aot_arctan2_f64, jx_aot_arctan2_f32;
     U Sqrt => jx_aot_sqrt_f64, jx_aot_sqrt_f32;
     B Div => jx_aot_div_f64, jx_aot_div_f32;
+    B CExpRe => jx_aot_cexp_re_f64, jx_aot_cexp_re_f32;
+    B CExpIm => jx_aot_cexp_im_f64, jx_aot_cexp_im_f32;
 }
 
 /// The entry point of the fused sin/cos routine: `(x, sin_out, cos_out, n)`.
@@ -306,7 +310,9 @@ mod tests {
             };
             let wide = match f {
                 AotFn::Unary(op) => op.implementation() == Impl::Wide,
-                AotFn::Binary(op) => op.implementation() == Impl::Wide,
+                AotFn::Binary(op) => {
+                    op.implementation() == Impl::Wide || op.implementation().fast().exact
+                }
             };
             assert_eq!(has(f), declared, "{f:?}");
             assert!(
