@@ -651,35 +651,3 @@ fn c_reciprocal_$T(r: $T, i: $T) -> vec2<$T> {
     return vec2<$T>(q / d, -1.0$L / d);
 }
 "#;
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::backend::wgsl::math::library;
-    use std::collections::BTreeSet;
-
-    /// Every internal part has a WGSL function in both widths; complex64's
-    /// need no f64 (an adapter without `SHADER_F64` runs them), and every
-    /// placeholder of the source was replaced.
-    #[test]
-    fn every_part_in_both_widths() {
-        for &op in BinaryOp::ALL
-            .iter()
-            .filter(|op| op.complex_part().is_some())
-        {
-            for (d, other) in [(DType::Float32, "f64"), (DType::Float64, "f32")] {
-                let name = part_fn(op, d).unwrap_or_else(|| panic!("{op:?} on {d}"));
-                let lib = library(&BTreeSet::from([name]));
-                assert!(lib.contains(&format!("fn {name}(")), "{name}");
-                // (Comments, and `f32` inside a hex literal, do not count.)
-                let uses = lib.lines().any(|l| {
-                    let code = l.split("//").next().unwrap_or("");
-                    code.match_indices(other)
-                        .any(|(i, _)| !code[..i].ends_with(|c: char| c.is_ascii_alphanumeric()))
-                });
-                assert!(!uses, "{name} uses {other}");
-                assert!(!lib.contains('$'), "{name}: a placeholder is left");
-            }
-        }
-    }
-}

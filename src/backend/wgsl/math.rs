@@ -2147,6 +2147,32 @@ fn m_pow_f64(x: f64, y: f64) -> f64 {
 mod tests {
     use super::*;
 
+    /// Every internal part has a WGSL function in both widths; complex64's
+    /// need no f64 (an adapter without `SHADER_F64` runs them), and every
+    /// placeholder of the source was replaced.
+    #[test]
+    fn every_part_in_both_widths() {
+        for &op in BinaryOp::ALL
+            .iter()
+            .filter(|op| op.complex_part().is_some())
+        {
+            for (d, other) in [(DType::Float32, "f64"), (DType::Float64, "f32")] {
+                let name =
+                    super::super::cmath::part_fn(op, d).unwrap_or_else(|| panic!("{op:?} on {d}"));
+                let lib = library(&BTreeSet::from([name]));
+                assert!(lib.contains(&format!("fn {name}(")), "{name}");
+                // (Comments, and `f32` inside a hex literal, do not count.)
+                let uses = lib.lines().any(|l| {
+                    let code = l.split("//").next().unwrap_or("");
+                    code.match_indices(other)
+                        .any(|(i, _)| !code[..i].ends_with(|c: char| c.is_ascii_alphanumeric()))
+                });
+                assert!(!uses, "{name} uses {other}");
+                assert!(!lib.contains('$'), "{name}: a placeholder is left");
+            }
+        }
+    }
+
     /// Every float math function of the op tables (`ir::op`) has a WGSL
     /// version for float32 and float64, defined in the library with
     /// everything it calls (checked without an adapter; the shaders
