@@ -1317,7 +1317,7 @@ mod tests {
     /// scaled (two roundings), exact for y == 0.
     #[test]
     fn exp_at_known_values() {
-        let known: [(C, C); 12] = [
+        let known: [(C, C); 14] = [
             ((1.0, 1.0), (1.4686939399158851, 2.2873552871788423)),
             ((0.0, 1.0), (0.5403023058681398, 0.8414709848078965)),
             ((-2.5, 0.75), (0.06006067979462965, 0.055952316678511464)),
@@ -1339,6 +1339,10 @@ mod tests {
                 (709.5, 1.0),
                 (7.321022327454795e+307, 1.140181672514911e+308),
             ),
+            // A subnormal sine (the common formula would round it to a
+            // subnormal before scaling by 2^n: 7 ULP off).
+            ((2.5, 5e-320), (12.182493960703473, 6.0912e-319)),
+            ((-1.0, -1e-310), (0.36787944117144233, -3.678794411714e-311)),
         ];
         for (k, (z, (re, im))) in known.into_iter().enumerate() {
             let (r, i) = exp(z);

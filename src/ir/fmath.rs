@@ -156,13 +156,19 @@ pub(crate) fn trig_quadrant(q: u64, s: f64, c: f64, shift: u64) -> f64 {
 
 /// Where complex `exp`'s common formula [`cexp_part`] applies (and
 /// `ir::cmath::exp` uses it): |x| <= 708 (`aot::exp_lean_range`: e^x normal,
-/// x not NaN) and y finite, nonzero, within sin/cos's fast range. The other
-/// arguments (special values, e^x near overflow or underflow, huge y) take
-/// `cmath::exp`'s Annex G path.
+/// x not NaN) and y finite, within sin/cos's fast range and at least
+/// [`CEXP_MIN_Y`] in magnitude. The other arguments (special values, e^x
+/// near overflow or underflow, huge y, y = 0 or tiny) take `cmath::exp`'s
+/// Annex G path.
 #[inline(always)]
 pub(crate) fn cexp_common(x: f64, y: f64) -> bool {
-    (x.abs() <= 708.0) & (y != 0.0) & (y.abs() <= TRIG_MAX)
+    (x.abs() <= 708.0) & (y.abs() >= CEXP_MIN_Y) & (y.abs() <= TRIG_MAX)
 }
+
+/// The smallest |y| of [`cexp_common`]: below it `sin y` may be subnormal,
+/// and `fma(hi, t, lo t)` would round to a subnormal's few bits before the
+/// scaling by 2^n (e^(2.5+5e-320j)'s imaginary part was 7 ULP off).
+pub(crate) const CEXP_MIN_Y: f64 = 9.332636185032189e-302; // 2^-1000
 
 /// The real (`im` false) or imaginary part of e^(x + iy) on
 /// [`cexp_common`]: e^x cos y or e^x sin y with this module's `exp` and

@@ -805,9 +805,14 @@ fn cexp(b: &mut FunctionBuilder, x: Value, y: Value, im: bool) -> (Value, Option
     let ax = b.ins().fabs(x);
     let ay = b.ins().fabs(y);
     let xin = cmpk(b, FloatCC::LessThanOrEqual, ax, 708.0);
-    let nz = cmpk(b, FloatCC::NotEqual, y, 0.0);
+    let big = cmpk(
+        b,
+        FloatCC::GreaterThanOrEqual,
+        ay,
+        crate::ir::fmath::CEXP_MIN_Y,
+    );
     let yin = cmpk(b, FloatCC::LessThanOrEqual, ay, TRIG_MAX);
-    let common = b.ins().band(xin, nz);
+    let common = b.ins().band(xin, big);
     let common = b.ins().band(common, yin);
     (v, Some(b.ins().bnot(common)))
 }
