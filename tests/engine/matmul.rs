@@ -263,3 +263,60 @@ fn fused_products_with_vector_operands() {
     let oracle = jitexpr::evaluate_with(expr, &vars, interpreter()).unwrap();
     assert!(same_bits(&jit, &oracle), "{expr}: {jit:?} vs {oracle:?}");
 }
+
+/// Row blocks are cut to equal heights (jit::matmul::row_blocks), and more
+/// of them on a larger team: rows that do not divide evenly, a ragged last
+/// column tile, batches, float32 and float64, plain and fused, on 1 and 2
+/// threads: exact inputs, so every tiling gives the interpreter's bits, and
+/// a fused sum the same bits on any team.
+#[test]
+fn equal_row_blocks_give_the_interpreters_bits_on_any_team() {
+    // float64: 1030 rows (5 blocks of 206 on one thread, 6 of 171-172 on
+    // two), 530 columns (256, 256, 18); float32: 1100 rows (3 or 4 blocks),
+    // 1030 columns (512, 512, 6); 3 batches of 130 rows (1 or 2 blocks).
+    let cases: [(&[usize], &[usize], bool); 4] = [
+        (&[1030, 300], &[300, 530], false),
+        (&[1100, 300], &[300, 1030], true),
+        (&[3, 130, 40], &[40, 300], false),
+        (&[3, 130, 40], &[40, 300], true),
+    ];
+    for (seed, (ashape, bshape, f32s)) in cases.into_iter().enumerate() {
+        let seed = 40 + 3 * seed as u64;
+        let (a, b, c) = (
+            exact(ashape, seed),
+            exact(bshape, seed + 1),
+            exact(&[bshape[1]], seed + 2),
+        );
+        let (a32, b32, c32) = (
+            a.mapv(|x| x as f32),
+            b.mapv(|x| x as f32),
+            c.mapv(|x| x as f32),
+        );
+        let vars = if f32s {
+            Vars::new().with("a", &a32).with("b", &b32).with("c", &c32)
+        } else {
+            Vars::new().with("a", &a).with("b", &b).with("c", &c)
+        };
+        for expr in ["a @ b", "maximum(a @ b + c, 0)", "sum(a @ b - c)"] {
+            let want = jitexpr::evaluate_with(expr, &vars, interpreter()).unwrap();
+            let before = jitexpr::set_num_threads(1);
+            let one = jitexpr::evaluate(expr, &vars);
+            jitexpr::set_num_threads(2);
+            let two = jitexpr::evaluate(expr, &vars);
+            jitexpr::set_num_threads(before);
+            let (one, two) = (one.unwrap(), two.unwrap());
+            let what = format!("{expr} {ashape:?} @ {bshape:?} f32={f32s}");
+            if f32s && expr.starts_with("sum") {
+                // Past float32's exact integers: the fused sum's order is
+                // the tiles', within rounding of the interpreter's, and
+                // the same on any team.
+                assert!(same_bits(&one, &two), "{what}: 1 vs 2 threads");
+                let (x, y) = (scalar_f64(&one), scalar_f64(&want));
+                assert!((x - y).abs() <= 1e-5 * y.abs().max(1.0), "{what}");
+            } else {
+                assert!(same_bits(&one, &want), "{what}: 1 thread");
+                assert!(same_bits(&two, &want), "{what}: 2 threads");
+            }
+        }
+    }
+}

@@ -2,8 +2,9 @@
 //! into them.
 //!
 //! A product is split into tiles of at most 256 × 256 output elements (512 × 512 for
-//! float32; wider for a short inner dimension, taller for a narrow product, [`tiles`])
-//! output elements (per batch matrix), run on jitexpr's team
+//! float32; wider for a short inner dimension, taller for a narrow product, [`tiles`];
+//! the rows cut into blocks of equal height, as many as make every thread's share
+//! of the tiles whole blocks, [`row_blocks`]) per batch matrix, run on jitexpr's team
 //! (`threads::Team::for_each`), each tile one single-threaded `gemm` call for
 //! `float32`/`float64` (`call::gemm`), a plain loop for integers (wrapping,
 //! like NumPy) and bool (or of ands). Summation order inside a tile is
@@ -14,7 +15,9 @@
 //! product of the stage's shape, each tile is multiplied into a per-thread
 //! buffer and the final stage's kernel runs on that tile at once (the product
 //! tile a leaf, the other leaves sliced to the tile), while it is in cache:
-//! no full-size temporary, no second pass over the result.
+//! no full-size temporary, no second pass over the result. The buffer is not
+//! zeroed between tiles: `call::gemm` writes every element of the tile (and
+//! reads none of the old ones on the crate's blocked path).
 
 use std::ops::Range;
 use std::sync::Mutex;
@@ -150,6 +153,9 @@ impl Mac for f16 {
 /// `threads`, row blocks shrink (to 32 rows) until every thread has a tile:
 /// shrinking until each had four (each tile packs its operands again) was
 /// 10% slower at 256×256 float32 on 2 threads (0.179 vs 0.162 ms, AMD Zen 4).
+/// The rows are then cut into [`row_blocks`] blocks of equal height (to a
+/// row), so that the team's static split of the tiles gives every thread
+/// the same work.
 fn tiles(dims: &MatMulShape, threads: usize, elem: usize) -> Vec<Tile> {
     let (n, m) = (dims.n, dims.m);
     let base = tile_base(elem);
@@ -159,19 +165,40 @@ fn tiles(dims: &MatMulShape, threads: usize, elem: usize) -> Vec<Tile> {
     while rows > 32 && dims.batches().saturating_mul(per_matrix(rows)) < threads {
         rows /= 2;
     }
+    let blocks = row_blocks(n, rows, dims.batches(), threads);
     let mut out = Vec::new();
     for q in 0..dims.batches() {
-        for r in (0..n).step_by(rows) {
+        for block in 0..blocks {
+            let rows = crate::threads::part(n, blocks, block);
             for c in (0..m).step_by(cols) {
                 out.push(Tile {
                     q,
-                    rows: r..(r + rows).min(n),
+                    rows: rows.clone(),
                     cols: c..(c + cols).min(m),
                 });
             }
         }
     }
     out
+}
+
+/// How many row blocks `n` rows are cut into, for blocks of at most `rows`
+/// rows: `n / rows` rounded up, and then up to a count that makes each of
+/// `threads` threads' share of `batches × blocks` whole row blocks, where
+/// that keeps blocks of 32 rows or more. With equal blocks ([`tiles`]) the
+/// team's static split then gives every thread the same work: 2000 rows cut
+/// at 512 were blocks of 512, 512, 512 and 464, the first thread's two held
+/// 1024 rows and the second's 976, and the second finished early while the
+/// first was inside its last tile, which the other cannot share.
+fn row_blocks(n: usize, rows: usize, batches: usize, threads: usize) -> usize {
+    if n == 0 {
+        return 0;
+    }
+    let blocks = n.div_ceil(rows.max(1)).max(1);
+    (blocks..blocks + threads.max(1))
+        .find(|&b| batches.saturating_mul(b) % threads.max(1) == 0)
+        .filter(|&b| b == blocks || n / b >= 32)
+        .unwrap_or(blocks)
 }
 
 /// The batch matrices of `v` (shape `batch + (r, c)`), in C order of the
@@ -403,6 +430,17 @@ fn leaf_tile(leaf: &ArrayView<'_>, dims: &MatMulShape, t: &Tile) -> Option<Opera
     })
 }
 
+/// The first `n` elements of a per-thread buffer, grown to `n` if shorter
+/// and otherwise left as the last tile wrote them: every caller overwrites
+/// all `n` (a tile's product, a kernel's output), so zeroing them first
+/// would be a wasted pass over the tile.
+fn grown<T: Default + Clone>(buf: &mut Vec<T>, n: usize) -> &mut [T] {
+    if buf.len() < n {
+        buf.resize(n, T::default());
+    }
+    &mut buf[..n]
+}
+
 /// Multiplies tile `t` of `fa @ fb` into `buf` and returns the fused
 /// stage's operands on that tile: the product (pointing into `buf`, which
 /// must outlive them) at `at`, each other leaf's tile elsewhere. `None` if
@@ -417,19 +455,16 @@ fn tile_operands<T: Mac>(
     at: usize,
 ) -> Option<Vec<Operand>> {
     let [r, c] = t.shape();
-    buf.clear();
-    buf.resize(r * c, T::default());
+    let buf = grown(buf, r * c);
     let am = matrix(fa, &dims.batch, t.q)?;
     let bm = matrix(fb, &dims.batch, t.q)?;
-    let mut cv = ArrayViewMut2::from_shape((r, c), buf.as_mut_slice()).ok()?;
+    let mut cv = ArrayViewMut2::from_shape((r, c), &mut *buf).ok()?;
     T::tile(
         &mut cv,
         &am.slice(s![t.rows.clone(), ..]),
         &bm.slice(s![.., t.cols.clone()]),
     );
-    let tile = ArrayView2::from_shape((r, c), buf.as_slice())
-        .ok()?
-        .into_dyn();
+    let tile = ArrayView2::from_shape((r, c), &*buf).ok()?.into_dyn();
     let mut product = Some(Operand::new(&tile, &[r, c])?);
     leaves
         .iter()
@@ -581,9 +616,8 @@ fn fused_sum_typed<T: Mac, O: SumFloat>(
         let t = &tiles[i];
         let ops = tile_operands(&fa, &fb, dims, t, buf, leaves, at)?;
         let [r, c] = t.shape();
-        values.clear();
-        values.resize(r * c, O::default());
-        let mut out = ArrayViewMut2::from_shape((r, c), values.as_mut_slice())
+        let values = grown(values, r * c);
+        let mut out = ArrayViewMut2::from_shape((r, c), &mut *values)
             .ok()?
             .into_dyn();
         let output = Output::new(&mut out, &[r, c])?.without_streaming();
@@ -596,4 +630,52 @@ fn fused_sum_typed<T: Mac, O: SumFloat>(
         .collect::<Option<_>>()
         .ok_or_else(|| Error::internal("fused sum tile"))?;
     Ok(O::sum(&sums))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Tiles cover every output element once; row blocks differ by at most
+    /// a row, and each thread's static share (`threads::part` of the tile
+    /// indices) is whole row blocks wherever blocks of 32 rows allow.
+    #[test]
+    fn tiles_cover_the_product_in_equal_row_blocks() {
+        for (a, b) in [
+            (vec![2000, 2000], vec![2000, 2000]),
+            (vec![1030, 300], vec![300, 530]),
+            (vec![3, 130, 40], vec![40, 300]),
+            (vec![2001, 7], vec![7]),
+            (vec![33, 5], vec![5, 4]),
+            (vec![0, 5], vec![5, 4]),
+            (vec![1, 9], vec![9, 3000]),
+        ] {
+            let dims = MatMulShape::of(&a, &b).unwrap();
+            for elem in [4, 8] {
+                for threads in [1, 2, 3, 8] {
+                    let tiles = tiles(&dims, threads, elem);
+                    let mut seen = vec![0u8; dims.batches() * dims.n * dims.m];
+                    for t in &tiles {
+                        for r in t.rows.clone() {
+                            for c in t.cols.clone() {
+                                seen[(t.q * dims.n + r) * dims.m + c] += 1;
+                            }
+                        }
+                    }
+                    assert!(seen.iter().all(|&x| x == 1), "{a:?} {b:?} {elem} {threads}");
+                    let heights: Vec<usize> = tiles.iter().map(|t| t.rows.len()).collect();
+                    let (lo, hi) = (heights.iter().min(), heights.iter().max());
+                    if let (Some(lo), Some(hi)) = (lo, hi) {
+                        assert!(hi - lo <= 1, "{a:?} {b:?} {elem} {threads}: {heights:?}");
+                    }
+                    let per_block = dims.m.div_ceil(tiles.first().map_or(1, |t| t.cols.len()));
+                    let blocks = tiles.len() / per_block.max(1);
+                    let per_matrix = blocks / dims.batches().max(1);
+                    if dims.n / (per_matrix + threads).max(1) >= 32 {
+                        assert_eq!(blocks % threads, 0, "{a:?} {b:?} {elem} {threads}");
+                    }
+                }
+            }
+        }
+    }
 }

@@ -29,11 +29,21 @@ impl GemmFloat for f64 {
     const ONE: f64 = 1.0;
 }
 
+/// Rows and columns from which a product takes the `gemm` crate's blocked
+/// path (see [`gemm`]).
+const BLOCKED: usize = 17;
+
 /// `c = a @ b` for `a` of shape `(n, k)`, `b` of `(k, m)` and `c` of
 /// `(n, m)`, with any strides (negative ones, and zero ones in `a` and
 /// `b`); `false`, `c` untouched, if the shapes disagree. With `k = 0`, `c`
 /// is all zeros. Sums start from +0 like NumPy's (BLAS's `0*C + A@B`), so
-/// a sum of negative zeros is +0.
+/// a sum of negative zeros is +0: a product of at least [`BLOCKED`] rows and
+/// columns and 3 inner terms takes the crate's blocked path, whose
+/// accumulators start at +0, and `c`'s old values are not read (`read_dst`
+/// false: the crate writes its first block of sums and adds the later ones
+/// to it), so `c` needs no zeroing pass first; a smaller one is filled with
+/// +0 and added to (`read_dst` true), as the crate's vector and small-matrix
+/// paths write their sums' own sign of zero.
 pub fn gemm<T: GemmFloat>(
     c: &mut ArrayViewMut2<'_, T>,
     a: &ArrayView2<'_, T>,
@@ -47,7 +57,12 @@ pub fn gemm<T: GemmFloat>(
     if n == 0 || m == 0 {
         return true;
     }
-    c.fill(T::default());
+    // The crate's blocked path: not its matrix-vector (a dimension of 1),
+    // small-product (at most 16 × 16 outputs) or rank-2 (k <= 2) ones.
+    let blocked = n >= BLOCKED && m >= BLOCKED && k > 2;
+    if !blocked {
+        c.fill(T::default());
+    }
     if k == 0 {
         return true;
     }
@@ -64,8 +79,9 @@ pub fn gemm<T: GemmFloat>(
     // normalizes negative strides itself). `c` is borrowed mutably, so no
     // other reference reads or writes it meanwhile, and a mutable view has no
     // two indices at one address (ndarray forbids aliasing in `ViewMut`).
-    // `T` is f32 or f64 (sealed), types `gemm` supports. `read_dst` is true
-    // (`c` was just filled with +0, initialized): c = 1 * c + 1 * a @ b.
+    // `T` is f32 or f64 (sealed), types `gemm` supports. With `read_dst`
+    // (`!blocked`) `c` was just filled with +0: c = 1 * c + 1 * a @ b;
+    // without, c = a @ b and `c`'s old (initialized) values are not read.
     unsafe {
         gemm::gemm(
             n,
@@ -74,7 +90,7 @@ pub fn gemm<T: GemmFloat>(
             dst,
             c_cs,
             c_rs,
-            true,
+            !blocked,
             a.as_ptr(),
             a_cs,
             a_rs,
@@ -128,5 +144,48 @@ mod tests {
             &Array2::zeros((2, 2)).view()
         ));
         assert_eq!(u[[0, 0]], 7.0);
+    }
+
+    /// `c`'s old values (NaN here) are never read, and sums of negative
+    /// zeros are +0, on each of the crate's paths: a vector times a matrix
+    /// (whose sums of -0 are -0 unless `c` is filled first), a matrix times
+    /// a vector, small products, rank-2 ones, and large ones from
+    /// [`BLOCKED`] on, whose inner dimension the crate cuts into several
+    /// blocks (k = 1100).
+    #[test]
+    fn old_values_are_not_read_and_negative_zeros_sum_to_plus_zero() {
+        for (n, k, m) in [
+            (1, 5, 7),
+            (6, 5, 1),
+            (1, 1, 1),
+            (4, 3, 4),
+            (40, 1100, 70),
+            (9, 600, 33),
+            (17, 3, 17),
+            (17, 2, 30),
+            (16, 40, 17),
+            (300, 700, 17),
+        ] {
+            let a = Array2::from_shape_fn((n, k), |(i, j)| ((i * 3 + j * 5) % 7) as f64 - 3.0);
+            let b = Array2::from_shape_fn((k, m), |(i, j)| ((i * 2 + j) % 5) as f64 - 2.0);
+            let mut c = Array2::<f64>::from_elem((n, m), f64::NAN);
+            assert!(gemm(&mut c.view_mut(), &a.view(), &b.view()));
+            for i in 0..n {
+                for j in 0..m {
+                    let want: f64 = (0..k).map(|p| a[[i, p]] * b[[p, j]]).sum();
+                    assert_eq!(c[[i, j]], want, "{n}x{k}x{m} ({i}, {j})");
+                }
+            }
+            // -0 * 1 everywhere: every sum is +0.
+            let nz = Array2::<f32>::from_elem((n, k), -0.0);
+            let one = Array2::<f32>::from_elem((k, m), 1.0);
+            let mut z = Array2::<f32>::from_elem((n, m), f32::NAN);
+            assert!(gemm(&mut z.view_mut(), &nz.view(), &one.view()));
+            assert!(
+                z.iter().all(|x| x.to_bits() == 0),
+                "{n}x{k}x{m}: {:?}",
+                z.iter().find(|x| x.to_bits() != 0)
+            );
+        }
     }
 }
