@@ -22,6 +22,17 @@
 use std::f64::consts::{FRAC_PI_2, FRAC_PI_4, LN_2, PI};
 
 use crate::ir::fmath;
+/// `$body(z)` compiled with the CPU's fused multiply-add instructions
+/// when it has them (`ir::fma::with_fma`: the double-double helpers, all
+/// `#[inline(always)]`, are inlined into it, `mul_add` one instruction),
+/// else as is (`mul_add` a call of libm's `fma`: 3-4 times slower). The
+/// same bits either way (`fma` rounds once).
+macro_rules! fma_dispatch {
+    ($body:ident, $z:expr) => {{
+        let z = $z;
+        crate::ir::fma::with_fma(|| $body(z))
+    }};
+}
 
 /// A complex number as `(re, im)`.
 pub type C = (f64, f64);
@@ -487,29 +498,25 @@ pub fn log1p((x, y): C) -> C {
 /// `sin(y/2)`, so near the curve only to their precision);
 /// for `700 < x < 1420`, `e^x cos y` and `e^x sin y` without overflowing
 /// early. Elsewhere NumPy's formula, so its special values.
-pub fn expm1((x, y): C) -> C {
+pub fn expm1(z: C) -> C {
+    fma_dispatch!(expm1_body, z)
+}
+
+#[inline(always)]
+fn expm1_body((x, y): C) -> C {
     if x.is_finite() && y.is_finite() && y != 0.0 && x > -700.0 && x <= 700.0 {
-        let em = expm1_dd(x);
-        let (sy, cm, cy) = if y.abs() < 1e9 {
-            let (s, cm) = sin_cosm1_dd(y);
-            (s, cm, dd_add(cm, (1.0, 0.0)))
-        } else {
-            // libm's: cos y - 1 as -2 sin²(y/2) (cos y - 1 would cancel),
-            // cos y itself (1 - 2 sin²(y/2) would cancel near cos y = 0).
-            let h = (y * 0.5).sin();
-            let cm = dd_mul((-2.0 * h, 0.0), (h, 0.0));
-            let (s, c) = y.sin_cos();
-            ((s, 0.0), cm, (c, 0.0))
-        };
-        let re = dd_add(dd_mul(em, cy), cm);
-        let im = dd_mul(exp_dd(x), sy);
-        return (re.0 + re.1, im.0 + im.1);
+        // `Short` first; `Full` again only where the real part cancels by
+        // more than 2^-20 (near the curve `e^x cos y = 1`).
+        if let Some(r) = expm1_dd_parts(x, y, Prec::Short) {
+            return r;
+        }
+        return expm1_dd_parts(x, y, Prec::Full).unwrap();
     }
     if x > 700.0 && x < 1420.0 && y.is_finite() && y != 0.0 {
         // e^x overflows but e^x cos y or e^x sin y may not (the -1 is
         // far below the real part's ULP).
-        let (m, k) = exp_parts(x);
-        let (s, c) = sin_cos_dd(y);
+        let (m, k) = exp_parts(x, Prec::Short);
+        let (s, c) = sin_cos_dd(y, Prec::Short);
         // A tiny sine (y subnormal) scaled up first: m * sin y would be
         // subnormal before `scale` and lose its bits (2.5e-5 relative at
         // 709.5+5e-320j).
@@ -524,6 +531,38 @@ pub fn expm1((x, y): C) -> C {
     }
     let a = (y / 2.0).sin();
     (x.exp_m1() * y.cos() - 2.0 * a * a, x.exp() * y.sin())
+}
+
+/// [`expm1`] for finite `z` with `-700 < x ≤ 700` and `y ≠ 0` in
+/// double-double; `None` if `prec` is `Short` and the real part cancels by
+/// more than 2^-20. (Called with constant `prec`s, so its loops unroll.)
+#[inline(always)]
+fn expm1_dd_parts(x: f64, y: f64, prec: Prec) -> Option<C> {
+    let (em, e) = if x.abs() <= 0.05 {
+        let m = expm1_series((x, 0.0), prec);
+        (m, dd_add_fast(m, (1.0, 0.0)))
+    } else {
+        let e = exp_dd(x, prec);
+        (dd_add(e, (-1.0, 0.0)), e)
+    };
+    let (sy, cm, cy) = if y.abs() < 1e9 {
+        let (s, cm) = sin_cosm1_dd(y, prec);
+        (s, cm, dd_add_fast(cm, (1.0, 0.0)))
+    } else {
+        // libm's: cos y - 1 as -2 sin²(y/2) (cos y - 1 would cancel),
+        // cos y itself (1 - 2 sin²(y/2) would cancel near cos y = 0).
+        let h = (y * 0.5).sin();
+        let cm = dd_mul((-2.0 * h, 0.0), (h, 0.0));
+        let (s, c) = y.sin_cos();
+        ((s, 0.0), cm, (c, 0.0))
+    };
+    let ec = dd_mul(em, cy);
+    let re = dd_add(ec, cm);
+    if prec == Prec::Short && re.0.abs() < (ec.0.abs() + cm.0.abs()) * 9.5367431640625e-7 {
+        return None;
+    }
+    let im = dd_mul(e, sy);
+    Some((re.0 + re.1, im.0 + im.1))
 }
 
 /// Hyperbolic sine (FreeBSD `csinh`, Annex G).
@@ -610,13 +649,23 @@ fn big_exp_half(a: f64) -> (f64, f64) {
 }
 
 /// `(s, e)` with `s + e == p + q` exactly (Knuth's two-sum).
+#[inline(always)]
 fn two_sum(p: f64, q: f64) -> (f64, f64) {
     let s = p + q;
     let bb = s - p;
     (s, (p - (s - bb)) + (q - bb))
 }
 
+/// `(s, e)` with `s + e == p + q` exactly when |p| ≥ |q| (or p = 0):
+/// Dekker's fast two-sum, the same bits as [`two_sum`] there.
+#[inline(always)]
+fn fast_two_sum(p: f64, q: f64) -> (f64, f64) {
+    let s = p + q;
+    (s, q - (s - p))
+}
+
 /// `(p, e)` with `p + e == a * b` exactly (barring underflow).
+#[inline(always)]
 fn two_prod(a: f64, b: f64) -> (f64, f64) {
     let p = a * b;
     (p, a.mul_add(b, -p))
@@ -625,6 +674,7 @@ fn two_prod(a: f64, b: f64) -> (f64, f64) {
 /// A double-double `hi + lo` (|lo| ≤ half an ULP of hi): ~106 bits.
 type Dd = (f64, f64);
 
+#[inline(always)]
 fn dd_add(a: Dd, b: Dd) -> Dd {
     let (s, e) = two_sum(a.0, b.0);
     let (t, f) = two_sum(a.1, b.1);
@@ -634,6 +684,7 @@ fn dd_add(a: Dd, b: Dd) -> Dd {
 
 /// `a + b` when no cancellation beyond a factor 2 or so can occur (Horner's
 /// steps here): one two-sum, then the low parts (Dekker's "sloppy" sum).
+#[inline(always)]
 fn dd_add_fast(a: Dd, b: Dd) -> Dd {
     let (s, e) = two_sum(a.0, b.0);
     let e = e + (a.1 + b.1);
@@ -641,19 +692,24 @@ fn dd_add_fast(a: Dd, b: Dd) -> Dd {
     (h, e - (h - s))
 }
 
+#[inline(always)]
 fn dd_mul(a: Dd, b: Dd) -> Dd {
     let (p, e) = two_prod(a.0, b.0);
-    two_sum(p, e + (a.0 * b.1 + a.1 * b.0))
+    // (|p| ≥ the low parts' sum: the same bits as `two_sum`)
+    fast_two_sum(p, e + (a.0 * b.1 + a.1 * b.0))
 }
 
+/// `a / b` to ~2^-104 relative: `q1 = a / b` in double, then one correction
+/// `(a - q1 b) / b` (`a - q1 b` with the exact product, `a.0 - p` exact as
+/// `p` is within an ULP or so of `a.0`).
+#[inline(always)]
 fn dd_div(a: Dd, b: Dd) -> Dd {
     let q1 = a.0 / b.0;
-    let r = dd_add(a, dd_mul((-q1, 0.0), b));
-    let q2 = r.0 / b.0;
-    let r = dd_add(r, dd_mul((-q2, 0.0), b));
-    let q3 = r.0 / b.0;
-    let (q, e) = two_sum(q1, q2);
-    two_sum(q, e + q3)
+    let (p, e) = two_prod(q1, b.0);
+    let r = (a.0 - p) - e + a.1 - q1 * b.1;
+    let q2 = r / b.0;
+    let s = q1 + q2;
+    (s, q2 - (s - q1))
 }
 
 /// ln 2 in three parts.
@@ -699,6 +755,7 @@ const INV_FACT: [Dd; 32] = [
 /// `Σ c_n t^n` by Horner's rule, `c_n = sign^n / (first + step n)!` for
 /// n < `terms`: the terms from `dd_terms` on (below 2^-53 of the sum) in
 /// double precision, the rest in double-double.
+#[inline(always)]
 fn series_dd(t: Dd, first: usize, step: usize, terms: usize, dd_terms: usize, sign: f64) -> Dd {
     let coef = |n: usize| {
         let (h, l) = INV_FACT[first + step * n];
@@ -711,14 +768,38 @@ fn series_dd(t: Dd, first: usize, step: usize, terms: usize, dd_terms: usize, si
     }
     let mut p = (tail, 0.0);
     for n in (0..dd_terms).rev() {
-        p = dd_add_fast(dd_mul(p, t), coef(n));
+        // p t + c_n with |c_n| ≥ |p t| (the terms decrease): a fast two-sum.
+        let q = dd_mul(p, t);
+        let c = coef(n);
+        let (s, e) = fast_two_sum(c.0, q.0);
+        p = fast_two_sum(s, e + (c.1 + q.1));
     }
     p
 }
 
-/// `e^r - 1` for a double-double |r| ≤ 0.5 (Taylor series, to ~2^-106).
-fn expm1_series(r: Dd) -> Dd {
+/// How far the double-double series go: `Full` to ~2^-106 (for sums that
+/// cancel afterwards, `expm1`'s real part near `e^x cos y = 1`), `Short` to
+/// ~2^-80 relative (terms below 2^-27 of the sum in double precision): each
+/// part of a result with no cancellation, or with a cancellation of at
+/// most 2^-20 (checked, else recomputed `Full`), is then off by at most
+/// 2^-60 relative before its one rounding.
+#[derive(Clone, Copy, PartialEq)]
+enum Prec {
+    Full,
+    Short,
+}
+
+/// `e^r - 1` for a double-double |r| ≤ 0.5 (Taylor series, to ~2^-106, or
+/// for |r| ≤ 0.05 to ~2^-80 if `Short`).
+#[inline(always)]
+fn expm1_series(r: Dd, prec: Prec) -> Dd {
     let a = r.0.abs();
+    if prec == Prec::Short && a <= 0.05 {
+        // (the n-th coefficient r^n / (n + 1)!: below 2^-27 from n = 5 at
+        // |r| = 0.05, the first left out, n = 12, below 2^-84; constant
+        // counts, so the loops unroll)
+        return dd_mul(r, series_dd(r, 1, 1, 12, 5, 1.0));
+    }
     // (terms to ~2^-106, of which the first to 2^-53 in double-double)
     let (terms, dd_terms) = if a < 1e-4 {
         (8, 4)
@@ -736,11 +817,12 @@ fn expm1_series(r: Dd) -> Dd {
 }
 
 /// `e^x - 1` in double-double for |x| ≤ 700.
-fn expm1_dd(x: f64) -> Dd {
+#[inline(always)]
+fn expm1_dd(x: f64, prec: Prec) -> Dd {
     if x.abs() <= 0.05 {
-        return expm1_series((x, 0.0));
+        return expm1_series((x, 0.0), prec);
     }
-    dd_add(exp_dd(x), (-1.0, 0.0))
+    dd_add(exp_dd(x, prec), (-1.0, 0.0))
 }
 
 /// `2^(j/8)` in double-double, j = 0..7.
@@ -758,21 +840,41 @@ const EXP2_EIGHTHS: [Dd; 8] = [
 
 /// `e^x` as `m 2^k`: a double-double `m` in [0.97, 1.9] and `k`
 /// (`x = (8k + j) ln2/8 + r`, |r| ≤ ln2/16, `m = 2^(j/8) e^r`).
-fn exp_parts(x: f64) -> (Dd, i32) {
-    let k8 = (x * 8.0 / LN2[0]).round();
-    let mut r = (x, 0.0);
-    for c in LN2 {
-        r = dd_add(r, two_prod(-k8, c * 0.125));
-    }
+#[inline(always)]
+fn exp_parts(x: f64, prec: Prec) -> (Dd, i32) {
+    let k8 = nearest(x * 8.0 / LN2[0]);
+    let r = if prec == Prec::Short {
+        // x - k8 ln2/8 to ~2^-94 absolute (all that e^r ≈ 1 needs): the
+        // first product exact and `x + p0` exact (Sterbenz: x is within a
+        // factor 1.5 of k8 ln2/8 when k8 ≠ 0), the rest in double
+        // (|k8| ≤ 2^14.1, so k8 ln2[2]/8 < 2^-96 is left out).
+        let (p0, e0) = two_prod(-k8, LN2[0] * 0.125);
+        two_sum(x + p0, (-k8).mul_add(LN2[1] * 0.125, e0))
+    } else {
+        let mut r = (x, 0.0);
+        for c in LN2 {
+            r = dd_add(r, two_prod(-k8, c * 0.125));
+        }
+        r
+    };
     let k8 = k8 as i32;
     let m = dd_mul(
         EXP2_EIGHTHS[k8.rem_euclid(8) as usize],
-        dd_add(expm1_series(r), (1.0, 0.0)),
+        dd_add_fast(expm1_series(r, prec), (1.0, 0.0)),
     );
     (m, k8.div_euclid(8))
 }
 
+/// `v` rounded to an integer, ties to even (|v| < 2^51; `round` is a libm
+/// call without SSE4.1, and either neighbour serves a reduction at a tie).
+#[inline(always)]
+fn nearest(v: f64) -> f64 {
+    const SHIFT: f64 = 6755399441055744.0; // 1.5 * 2^52
+    (v + SHIFT) - SHIFT
+}
+
 /// `2^e` for -1074 ≤ e ≤ 1023 (subnormal powers included, exactly).
+#[inline(always)]
 fn pow2(e: i32) -> f64 {
     if e >= -1022 {
         f64::from_bits(((e + 1023) as u64) << 52)
@@ -783,6 +885,7 @@ fn pow2(e: i32) -> f64 {
 
 /// `v 2^k`, rounded once (a subnormal result too; `powi` steps would
 /// round twice).
+#[inline(always)]
 fn scale(v: f64, k: i32) -> f64 {
     let bits = v.to_bits();
     let ev = ((bits >> 52) & 0x7ff) as i32;
@@ -809,44 +912,73 @@ fn scale(v: f64, k: i32) -> f64 {
 
 /// `e^x` in double-double for -1400 < x ≤ 709 (to the last bit while
 /// it is not subnormal).
-fn exp_dd(x: f64) -> Dd {
+#[inline(always)]
+fn exp_dd(x: f64, prec: Prec) -> Dd {
     if x.abs() <= 0.05 {
-        return dd_add(expm1_series((x, 0.0)), (1.0, 0.0));
+        return dd_add(expm1_series((x, 0.0), prec), (1.0, 0.0));
     }
-    let (m, k) = exp_parts(x);
+    let (m, k) = exp_parts(x, prec);
     (scale(m.0, k), scale(m.1, k))
 }
 
 /// `(sin y, cos y - 1)` in double-double for |y| < 2^30 (reduction by
 /// π/2 in three parts, Taylor series on |r| ≤ π/4).
-fn sin_cosm1_dd(y: f64) -> (Dd, Dd) {
+#[inline(always)]
+fn sin_cosm1_dd(y: f64, prec: Prec) -> (Dd, Dd) {
     const PIO2: [f64; 3] = [FRAC_PI_2, 6.123233995736766e-17, -1.4973849048591698e-33];
-    let k = (y / PIO2[0]).round();
-    let mut r = (y, 0.0);
-    for c in PIO2 {
-        r = dd_add(r, two_prod(-k, c));
-    }
+    let k = nearest(y / PIO2[0]);
+    let exact = || {
+        let mut r = (y, 0.0);
+        for c in PIO2 {
+            r = dd_add(r, two_prod(-k, c));
+        }
+        r
+    };
+    let r = if prec == Prec::Short {
+        // y - k π/2 to ~2^-105 |y| absolute: the first two products exact,
+        // `y + p0` exact (Sterbenz), the low parts summed in double; enough
+        // (2^-81 relative) unless |r| < 2^-24 |y| (y near a multiple of π/2:
+        // then the three-part reduction in double-double above).
+        let (p0, e0) = two_prod(-k, PIO2[0]);
+        let (p1, e1) = two_prod(-k, PIO2[1]);
+        let (h, l) = two_sum(y + p0, p1);
+        let r = two_sum(h, l + (e0 + (-k).mul_add(PIO2[2], e1)));
+        if r.0.abs() >= y.abs() * 5.960464477539063e-8 {
+            r
+        } else {
+            exact()
+        }
+    } else {
+        exact()
+    };
     // sin r = r (1 - r²/3! + …), cos r - 1 = r² (-1/2! + r²/4! - …) (|r| ≤ π/4:
-    // 15 terms each reach ~2^-106, the last 6 below 2^-53).
+    // 15 terms each reach ~2^-106, the last 6 below 2^-53; `Short`: 12 terms
+    // reach ~2^-80, the last 7 below 2^-27).
+    let (terms, dd_terms) = match prec {
+        Prec::Full => (15, 9),
+        Prec::Short => (12, 5),
+    };
     let r2 = dd_mul(r, r);
-    let sin = dd_mul(r, series_dd(r2, 1, 2, 15, 9, -1.0));
-    let c = series_dd(r2, 2, 2, 15, 9, -1.0);
+    let sin = dd_mul(r, series_dd(r2, 1, 2, terms, dd_terms, -1.0));
+    let c = series_dd(r2, 2, 2, terms, dd_terms, -1.0);
     let cm = dd_mul(r2, (-c.0, -c.1));
     let neg = |(h, l): Dd| (-h, -l);
     let one = (1.0, 0.0);
+    // (sums of terms of one sign, or cancelling by at most 1/0.29: |sin r| ≤ 0.71)
     match (k as i64).rem_euclid(4) {
         0 => (sin, cm),
-        1 => (dd_add(cm, one), dd_add(neg(sin), neg(one))),
-        2 => (neg(sin), dd_add(neg(cm), (-2.0, 0.0))),
-        _ => (neg(dd_add(cm, one)), dd_add(sin, neg(one))),
+        1 => (dd_add_fast(cm, one), dd_add_fast(neg(sin), neg(one))),
+        2 => (neg(sin), dd_add_fast(neg(cm), (-2.0, 0.0))),
+        _ => (neg(dd_add_fast(cm, one)), dd_add_fast(sin, neg(one))),
     }
 }
 
 /// `(sin y, cos y)` in double-double (libm's, widened, for huge |y|).
-fn sin_cos_dd(y: f64) -> (Dd, Dd) {
+#[inline(always)]
+fn sin_cos_dd(y: f64, prec: Prec) -> (Dd, Dd) {
     if y.abs() < 1e9 {
-        let (s, cm) = sin_cosm1_dd(y);
-        (s, dd_add(cm, (1.0, 0.0)))
+        let (s, cm) = sin_cosm1_dd(y, prec);
+        (s, dd_add_fast(cm, (1.0, 0.0)))
     } else {
         let (s, c) = y.sin_cos();
         ((s, 0.0), (c, 0.0))
@@ -855,9 +987,14 @@ fn sin_cos_dd(y: f64) -> (Dd, Dd) {
 
 /// Hyperbolic tangent (Annex G special values as FreeBSD `ctanh`). Finite
 /// values: `(sinh x cosh x + i sin y cos y) / (sinh²x + cos²y)` (the
-/// denominator has no cancellation), all in double-double, so each part is
-/// rounded about once.
-pub fn tanh((x, y): C) -> C {
+/// denominator has no cancellation), all in double-double (`Prec::Short`:
+/// each part off by at most ~2^-75 before it is rounded, once).
+pub fn tanh(z: C) -> C {
+    fma_dispatch!(tanh_body, z)
+}
+
+#[inline(always)]
+fn tanh_body((x, y): C) -> C {
     if !x.is_finite() {
         if x.is_nan() {
             return (x, if y == 0.0 { y } else { x });
@@ -875,7 +1012,7 @@ pub fn tanh((x, y): C) -> C {
         }
         return (y - y, y - y);
     }
-    let (sy, cy) = sin_cos_dd(y);
+    let (sy, cy) = sin_cos_dd(y, Prec::Short);
     if x.abs() >= 22.0 {
         // sinh²x ≫ cos²y: Im = 4 sin y cos y e^(-2|x|), scaled by 2^k last
         // so that a subnormal result rounds once.
@@ -886,21 +1023,21 @@ pub fn tanh((x, y): C) -> C {
             // e^(-2|x|) < 2^-2190: the imaginary part is a signed 0.
             return (1f64.copysign(x), 0f64.copysign(sy.0 * cy.0));
         }
-        let (m, k) = exp_parts(-2.0 * x.abs());
+        let (m, k) = exp_parts(-2.0 * x.abs(), Prec::Short);
         let p = dd_mul(dd_mul((4.0 * sy.0, 4.0 * sy.1), cy), m);
         return (1f64.copysign(x), scale(p.0 + p.1, k));
     }
     // sinh |x| = (u + u / (1 + u)) / 2, cosh |x| = (1 + u + 1 / (1 + u)) / 2, u = e^|x| - 1.
-    let u = expm1_dd(x.abs());
-    let e = dd_add(u, (1.0, 0.0));
-    let inv_e = dd_div((1.0, 0.0), e);
-    let sh = dd_add(u, dd_mul(u, inv_e));
-    let ch = dd_add(e, inv_e);
-    let (sh, ch) = ((sh.0 * 0.5, sh.1 * 0.5), (ch.0 * 0.5, ch.1 * 0.5));
-    let d = dd_add(dd_mul(sh, sh), dd_mul(cy, cy));
-    let inv_d = dd_div((1.0, 0.0), d);
-    let re = dd_mul(dd_mul(sh, ch), inv_d);
-    let im = dd_mul(dd_mul(sy, cy), inv_d);
+    // With u = e^2|x| - 1 and e = e^2|x| (sinh²x = u² / 4e, sinh x cosh x
+    // = u (u + 2) / 4e), multiplied through by 4e:
+    // Re = u (u + 2) / (u² + 4e cos²y), Im = 4e sin y cos y / (u² + 4e cos²y):
+    // no reciprocal of e on the way, every sum of terms of one sign
+    // (Dekker's sloppy sum suffices), no overflow (|x| < 22).
+    let u = expm1_dd(2.0 * x.abs(), Prec::Short);
+    let e4 = dd_add_fast((4.0 * u.0, 4.0 * u.1), (4.0, 0.0));
+    let d = dd_add_fast(dd_mul(u, u), dd_mul(e4, dd_mul(cy, cy)));
+    let re = dd_div(dd_mul(u, dd_add_fast(u, (2.0, 0.0))), d);
+    let im = dd_div(dd_mul(e4, dd_mul(sy, cy)), d);
     // Exact zeros keep their signs.
     let re = if x == 0.0 {
         x
@@ -967,6 +1104,7 @@ fn rotate_back(f: fn(C) -> C, (x, y): C) -> C {
 }
 
 /// `√a` in double-double for `a ≥ 0`.
+#[inline(always)]
 fn sqrt_dd(a: Dd) -> Dd {
     if a.0 <= 0.0 {
         return (0.0, 0.0);
@@ -977,6 +1115,7 @@ fn sqrt_dd(a: Dd) -> Dd {
 }
 
 /// Principal `√(a + ib)` in double-double (no zero, infinite or huge parts).
+#[inline(always)]
 fn csqrt_dd(a: Dd, b: f64) -> (Dd, Dd) {
     let half = |(h, l): Dd| (h * 0.5, l * 0.5);
     let m = sqrt_dd(dd_add(dd_mul(a, a), two_prod(b, b)));
@@ -994,7 +1133,12 @@ fn csqrt_dd(a: Dd, b: f64) -> (Dd, Dd) {
 /// s2))` with `s1 = √(1 - z)`, `s2 = √(1 + z)`; with no zero part (whose
 /// signs the cuts follow), no huge one and no tiny imaginary part, the square roots and products in
 /// double-double, so only `atan2` and `asinh` round.
-fn arcsin_finite((x, y): C) -> C {
+fn arcsin_finite(z: C) -> C {
+    fma_dispatch!(arcsin_finite_body, z)
+}
+
+#[inline(always)]
+fn arcsin_finite_body((x, y): C) -> C {
     // (|y| > 1e-130: y² is normal, so neither square root's argument is 0.)
     if x != 0.0 && x.abs() < 1e100 && y.abs() > 1e-130 && y.abs() < 1e100 {
         let (s1r, s1i) = csqrt_dd(two_sum(1.0, -x), -y);
@@ -1248,6 +1392,76 @@ mod tests {
             (f64::NEG_INFINITY, 3.64831485177132199e+307),
         ),
     ];
+
+    // `gen_cmath_hard.py`'s too: where the short series and reductions
+    // (`Prec::Short`) would be 18-64 ULP off (tanh, tan: y within 2^-53 |y|
+    // of a multiple of π/2) or ~2e7 ULP (expm1 on the curve e^x cos y = 1,
+    // the real part cancelling by ~2^-55), so the three-part reduction and
+    // the full series must run. (Ported by hand from the script's output.)
+    #[allow(clippy::excessive_precision)]
+    const FALLBACK: [Case; 5] = [
+        (
+            tanh,
+            (0.007181686745953691, 501829099.35687166),
+            (1.39245448530944117e+02, -1.17447726592727190e-06),
+        ),
+        (
+            tanh,
+            (0.6772594008466207, 263394222.54573205),
+            (5.89734830232009899e-01, 4.89561321123680543e-11),
+        ),
+        (
+            tan,
+            (732945380.0416726, 0.786828648940111),
+            (-5.85716332722007696e-10, 1.52297703202672663e+00),
+        ),
+        (
+            expm1,
+            (0.0493679390623828, 0.3116437301227516),
+            (-3.96246646977096450e-19, 3.22140854292191692e-01),
+        ),
+        (
+            expm1,
+            (0.3898900117773119, 0.8269390759634093),
+            (4.48818259483639884e-17, 1.08673476329783658e+00),
+        ),
+    ];
+
+    #[test]
+    fn fast_paths_fall_back_where_they_would_lose() {
+        // (2 ULP: on the curve even the full series leaves expm1's second
+        // point 2 ULP off, as before the short paths)
+        for (i, (f, z, want)) in FALLBACK.iter().enumerate() {
+            let got = f(*z);
+            let (er, ei) = (ulps(got.0, want.0), ulps(got.1, want.1));
+            assert!(
+                er <= 2 && ei <= 2,
+                "point {i} {z:?}: {got:?}, want {want:?} ({er}, {ei} ULP)"
+            );
+        }
+    }
+
+    #[test]
+    fn fma_dispatch_gives_the_same_bits() {
+        // With FMA instructions (where the CPU has them) and without.
+        let mut s = 11u64;
+        let mut random = || {
+            s = s
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            ((s >> 11) as f64 / (1u64 << 53) as f64 - 0.5) * 30.0
+        };
+        let mut points: Vec<C> = (0..3000).map(|_| (random(), random())).collect();
+        points.extend(HARD.iter().chain(&FALLBACK).map(|c| c.1));
+        for z in points {
+            assert!(same(tanh(z), tanh_body(z)), "tanh {z:?}");
+            assert!(same(expm1(z), expm1_body(z)), "expm1 {z:?}");
+            assert!(
+                same(arcsin_finite(z), arcsin_finite_body(z)),
+                "arcsin {z:?}"
+            );
+        }
+    }
 
     #[test]
     fn double_double_paths_keep_signed_zeros() {

@@ -12,6 +12,7 @@
 
 pub mod builtins;
 pub mod cmath;
+pub(crate) mod fma;
 pub(crate) mod fmath;
 pub mod graph;
 pub mod lower;
