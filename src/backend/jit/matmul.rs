@@ -441,6 +441,49 @@ fn grown<T: Default + Clone>(buf: &mut Vec<T>, n: usize) -> &mut [T] {
     &mut buf[..n]
 }
 
+thread_local! {
+    /// Tile buffers this thread used in its last fused products, kept for
+    /// its next ones ([`TileBuf`]).
+    static SPARE: std::cell::RefCell<Vec<Box<dyn std::any::Any>>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// The most buffers, and the largest one in bytes, a thread keeps.
+const KEEP: (usize, usize) = (2, 4 << 20);
+
+/// A per-thread tile buffer of a fused product, taken from the thread's
+/// spares and given back when dropped (up to [`KEEP`]): a fresh one had its
+/// pages faulted in and zeroed on every call, which made the fused
+/// `maximum(A @ W + b, 0)` 4% slower than the product and a second pass at
+/// 1000² float32 (10.1-10.3 against 9.7-9.8 ms, 2 threads, AMD Zen 4).
+struct TileBuf<T: 'static>(Vec<T>);
+
+impl<T: 'static> TileBuf<T> {
+    fn take() -> Self {
+        let spare = SPARE.with(|s| {
+            let mut s = s.borrow_mut();
+            let k = s.iter().position(|b| b.is::<Vec<T>>())?;
+            s.swap_remove(k).downcast::<Vec<T>>().ok().map(|b| *b)
+        });
+        TileBuf(spare.unwrap_or_default())
+    }
+}
+
+impl<T: 'static> Drop for TileBuf<T> {
+    fn drop(&mut self) {
+        let v = std::mem::take(&mut self.0);
+        if v.capacity() * std::mem::size_of::<T>() <= KEEP.1 {
+            // (`try_with`: nothing is kept while the thread is exiting.)
+            let _ = SPARE.try_with(|s| {
+                let mut s = s.borrow_mut();
+                if s.len() < KEEP.0 {
+                    s.push(Box::new(v));
+                }
+            });
+        }
+    }
+}
+
 /// Multiplies tile `t` of `fa @ fb` into `buf` and returns the fused
 /// stage's operands on that tile: the product (pointing into `buf`, which
 /// must outlive them) at `at`, each other leaf's tile elsewhere. `None` if
@@ -503,10 +546,11 @@ fn fused_typed<T: Mac>(
         let [r, c] = t.shape();
         call::run(kernel, &ops, &outputs[i], &[r, c], None, cancel);
     };
+    let work = |buf: &mut TileBuf<T>, i: usize| work(&mut buf.0, i);
     match team {
-        Some(team) => team.for_each(tiles.len(), Vec::new, work),
+        Some(team) => team.for_each(tiles.len(), TileBuf::take, work),
         None => {
-            let mut buf = Vec::new();
+            let mut buf = TileBuf::take();
             (0..tiles.len()).for_each(|i| work(&mut buf, i));
         }
     }
@@ -597,7 +641,7 @@ pub fn fused_sum(
 
 /// The per-thread buffers of [`fused_sum_typed`]: the product's tile and the
 /// stage's values on it.
-type SumBuffers<T, O> = (Vec<T>, Vec<O>);
+type SumBuffers<T, O> = (TileBuf<T>, TileBuf<O>);
 
 #[allow(clippy::too_many_arguments)]
 fn fused_sum_typed<T: Mac, O: SumFloat>(
@@ -614,9 +658,9 @@ fn fused_sum_typed<T: Mac, O: SumFloat>(
     let (fa, fb) = (promoted(a, true), promoted(b, false));
     let work = |(buf, values): &mut SumBuffers<T, O>, i: usize| -> Option<O> {
         let t = &tiles[i];
-        let ops = tile_operands(&fa, &fb, dims, t, buf, leaves, at)?;
+        let ops = tile_operands(&fa, &fb, dims, t, &mut buf.0, leaves, at)?;
         let [r, c] = t.shape();
-        let values = grown(values, r * c);
+        let values = grown(&mut values.0, r * c);
         let mut out = ArrayViewMut2::from_shape((r, c), &mut *values)
             .ok()?
             .into_dyn();
@@ -624,7 +668,8 @@ fn fused_sum_typed<T: Mac, O: SumFloat>(
         call::run(kernel, &ops, &output, &[r, c], None, cancel)?;
         Some(O::sum(values))
     };
-    let sums = crate::threads::map(team, tiles.len(), || (Vec::new(), Vec::new()), work);
+    let buffers = || (TileBuf::take(), TileBuf::take());
+    let sums = crate::threads::map(team, tiles.len(), buffers, work);
     let sums: Vec<O> = sums
         .into_iter()
         .collect::<Option<_>>()
