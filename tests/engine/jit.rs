@@ -441,6 +441,11 @@ fn wide_loops_equal_the_interpreter() {
         "where(p > q, p, q) * 2",
         "where((p != p) | (q < s), q, p - c)",
         "sum(where(a > b, a, b))",
+        // NumPy's maximum/minimum: NaN in either operand wins, ties (±0)
+        // give the second operand.
+        "maximum(p, q) - minimum(q, p)",
+        "maximum(p + b, 0) * minimum(c, 0.5)",
+        "sum(maximum(p, q))",
     ];
     // Every remainder of the loops' step (16 f64, 32 f32), leaves of 128
     // (64 equal runs a block) and a second reduction block.

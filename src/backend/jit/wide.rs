@@ -203,6 +203,17 @@ fn values(program: &Program, plan: Stage<'_>, dtype: DType) -> Option<Vec<Val>> 
                     BinaryOp::Ne => Val::Cmp(0x04, a, b),
                     BinaryOp::Ge => Val::Cmp(0x1D, a, b),
                     BinaryOp::Gt => Val::Cmp(0x1E, a, b),
+                    // NumPy's (and the interpreter's) `maximum(x, y)`:
+                    // `x` if it is NaN or wins (`>`, ordered), else `y`
+                    // (so a NaN `y` and ties such as ±0 give `y`): a
+                    // select on `unord(x, x) | x > y`, exact like the rest.
+                    BinaryOp::Maximum | BinaryOp::Minimum => {
+                        let wins = if op == BinaryOp::Maximum { 0x1E } else { 0x11 };
+                        vals.push(Val::Cmp(0x03, a, a));
+                        vals.push(Val::Cmp(wins, a, b));
+                        vals.push(Val::KOr(vals.len() - 2, vals.len() - 1));
+                        Val::Select(vals.len() - 1, a, b)
+                    }
                     _ => return None,
                 }
             }

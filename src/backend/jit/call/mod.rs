@@ -605,19 +605,35 @@ impl WideKernels {
         let count = n / self.step;
         // A uniform operand is read from `UNROLL` vectors of copies of its value.
         let uniform = strides.iter().filter(|&&s| s == 0).count();
-        let mut copies: SmallVec<[[u64; 16]; 2]> = SmallVec::with_capacity(uniform);
+        // A fixed array filled in place: a `SmallVec` of them was moved (a
+        // `memcpy` of 320 bytes, uniform operands or not) and its fields
+        // then read back from the copy's wide stores, a stall that cost a
+        // third of the time of a 256-element row.
+        if uniform > MAX_UNIFORM {
+            return 0;
+        }
+        let mut copies = [Copies([0; 16]); MAX_UNIFORM];
+        let mut slots = copies.iter_mut();
         for (&p, &s) in ptrs.iter().zip(strides) {
             if s == 0 {
-                let mut buf = [0u64; 16];
-                let bytes = buf.as_mut_ptr() as *mut u8;
-                for i in 0..128 / self.elem {
+                // One element's bits, repeated (a `memcpy` call per copy,
+                // as `copy_nonoverlapping` of a run-time length made, cost
+                // more than the loop over a 256-element row).
+                let word = match self.elem {
                     // SAFETY: `p` points at one element of `elem` bytes (the
-                    // ABI, stride 0), copied into the 128-byte buffer.
-                    unsafe {
-                        std::ptr::copy_nonoverlapping(p, bytes.add(i * self.elem), self.elem)
-                    };
+                    // ABI, stride 0); unaligned reads of exactly that size.
+                    8 => unsafe { std::ptr::read_unaligned(p as *const u64) },
+                    4 => {
+                        // SAFETY: as above, for an element of 4 bytes.
+                        let v = u64::from(unsafe { std::ptr::read_unaligned(p as *const u32) });
+                        v | (v << 32)
+                    }
+                    // Wide loops are float32 and float64 only.
+                    _ => return 0,
+                };
+                if let Some(slot) = slots.next() {
+                    slot.0.iter_mut().for_each(|w| *w = word);
                 }
-                copies.push(buf);
             }
         }
         let mut at: PerOperand<*const u8> = SmallVec::with_capacity(k);
@@ -625,7 +641,7 @@ impl WideKernels {
         let mut next = copies.iter();
         for (&p, &s) in ptrs.iter().zip(strides) {
             if s == 0 {
-                at.push(next.next().map_or(p, |b| b.as_ptr() as *const u8));
+                at.push(next.next().map_or(p, |b| b.0.as_ptr() as *const u8));
                 steps.push(0);
             } else {
                 at.push(p);
@@ -641,6 +657,16 @@ impl WideKernels {
         count * self.step
     }
 }
+
+/// The most uniform (stride 0) operands a wide loop takes; a call with
+/// more runs the Cranelift kernel.
+const MAX_UNIFORM: usize = 4;
+
+/// `UNROLL` vectors of copies of a uniform operand's value (the wide loops
+/// read them with aligned-size loads).
+#[derive(Clone, Copy)]
+#[repr(align(64))]
+struct Copies([u64; 16]);
 
 impl Drop for WideKernels {
     fn drop(&mut self) {
@@ -998,28 +1024,32 @@ pub fn run(
             return;
         }
         let last = dims.len() - 1;
-        let mut ptrs: Vec<*const u8> = vec![std::ptr::null(); inputs.len()];
-        let inner: Vec<isize> = strides.iter().map(|s| s[last]).collect();
-        let mut offsets = vec![0isize; strides.len()];
+        let k_out = inputs.len();
+        let inner: PerOperand<isize> = strides.iter().map(|s| s[last]).collect();
+        // The outer index as digits over dims[..last] (row-major) and each
+        // operand's byte offset for it, stepped like an odometer from row
+        // to row: a division per axis and a fresh sum per row (with its
+        // offsets cleared by a `memset` whose store the next add waited on)
+        // cost more than the kernel on a 256-element row.
+        let mut digit: SmallVec<[usize; 8]> = SmallVec::from_elem(0, last);
+        let mut rem = task.outer.start;
+        for axis in (0..last).rev() {
+            digit[axis] = rem % dims[axis];
+            rem /= dims[axis];
+        }
+        let mut offsets: PerOperand<isize> = strides
+            .iter()
+            .map(|s| (0..last).map(|a| digit[a] as isize * s[a]).sum())
+            .collect();
+        let start = task.inner.start as isize;
+        let mut ptrs: PerOperand<*const u8> = SmallVec::from_elem(std::ptr::null(), k_out);
         for o in task.outer.clone() {
-            // Offsets of outer index `o` (row-major over dims[..last]).
-            let mut rem = o;
-            offsets.fill(0);
-            for axis in (0..last).rev() {
-                let i = (rem % dims[axis]) as isize;
-                rem /= dims[axis];
-                for (off, s) in offsets.iter_mut().zip(&strides) {
-                    *off += i * s[axis];
-                }
-            }
-            let start = task.inner.start as isize;
             for (k, p) in ptrs.iter_mut().enumerate() {
-                // SAFETY: offsets come from an index inside `shape` and the
-                // operand's strides for it, so the address is inside the
-                // operand (ndarray checked the broadcast view).
+                // SAFETY: `offsets` are those of outer index `o` (inside
+                // `shape`) for the operand's strides, so the address is
+                // inside the operand (ndarray checked the broadcast view).
                 *p = unsafe { inputs[k].ptr.offset(offsets[k] + start * inner[k]) };
             }
-            let k_out = inputs.len();
             // SAFETY: as above for the output view, which has exactly `shape`.
             let out = unsafe { output.ptr.offset(offsets[k_out] + start * inner[k_out]) };
             // SAFETY: the kernel reads `ptrs[k] + i*inner[k]` and writes
@@ -1034,6 +1064,25 @@ pub fn run(
                     inner[k_out],
                     task.inner.len(),
                 );
+            }
+            if o + 1 == task.outer.end {
+                break;
+            }
+            // The next outer index: carry from the last outer axis (plain
+            // integer arithmetic; no pointer is formed until the next row).
+            for axis in (0..last).rev() {
+                digit[axis] += 1;
+                if digit[axis] < dims[axis] {
+                    for (off, s) in offsets.iter_mut().zip(&strides) {
+                        *off += s[axis];
+                    }
+                    break;
+                }
+                digit[axis] = 0;
+                let back = (dims[axis] - 1) as isize;
+                for (off, s) in offsets.iter_mut().zip(&strides) {
+                    *off -= back * s[axis];
+                }
             }
         }
     };
