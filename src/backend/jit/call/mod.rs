@@ -38,9 +38,14 @@ pub const CHUNK: usize = 16 * 1024;
 pub const PARALLEL_THRESHOLD: usize = 64 * 1024;
 
 /// Below this much work (elements × `StagePlan::cost`) a call runs on the
-/// calling thread: `a*b+c` (cost 6) from about 6,700 elements up, `exp(a)`
-/// (10) from 4,000.
-pub const PARALLEL_WORK: usize = 40_000;
+/// calling thread: `a*b+c` (cost 6) from about 13,300 elements up, `exp(a)`
+/// (10) from 8,000. At 40,000, 10⁴-element calls from Python went to two
+/// threads and lost (Intel Xeon, AVX-512, 2 vCPUs: `(a>0.3)&(b<0.7)` 4.44
+/// µs on two, 3.12 on one, NumPy 3.29; `a*b+c` 5.18 vs 4.41), while `exp`
+/// at 10⁴ and the arithmetic rows from 2·10⁴ gain from the second thread
+/// (the comparison, with its one-byte output, still loses there: 6.8 vs
+/// 5.4 µs at 2·10⁴, 10.8 vs 9.9 at 4·10⁴).
+pub const PARALLEL_WORK: usize = 80_000;
 
 /// A kernel operand, as [`interpret`] hands it to a [`BlockKernel`] for one
 /// call of `n` elements.
