@@ -48,6 +48,11 @@ pub(crate) fn evaluate_bound(
             call.run(jit, out, shape, cancel)
         });
     }
+    if let Prepared::Jit(jit) = prepared
+        && let Some(total) = run::small_reduction(jit, vars, cancel)?
+    {
+        return Ok(total);
+    }
     let (inputs, shapes) = bind(prepared, vars)?;
     let order = result_order(&inputs, &shapes.output);
     // The JIT writes the result in place; the others give it in C order,
@@ -126,6 +131,13 @@ pub(crate) fn evaluate_into(
         return call
             .run(jit, run::output(out, &shape)?, &shape, cancel)
             .map(drop);
+    }
+    if let Prepared::Jit(jit) = prepared
+        && out.dtype() == program.dtype()
+        && out.shape().is_empty()
+        && let Some(total) = run::small_reduction(jit, vars, cancel)?
+    {
+        return assign(out, &total);
     }
     let (inputs, shapes) = bind(prepared, vars)?;
     check_output(program, &shapes, out)?;

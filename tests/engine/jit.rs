@@ -1027,3 +1027,95 @@ fn small_calls_and_their_neighbours_give_the_same_results() {
         jitexpr::ErrorKind::Shape
     );
 }
+
+/// Small full reductions (`run::small_reduction`: no binding, no second
+/// stage) give the interpreter's bits and dtype, allocating and into a 0-d
+/// output, for every reduction, float and integer inputs, NaN and ±0,
+/// 2-d inputs and lengths around the loops' steps; an empty or mismatched
+/// call still reports what the general path reports.
+#[test]
+fn small_full_reductions_equal_the_interpreter() {
+    let exprs = [
+        "sum(a*b)",
+        "mean(a - b)",
+        "max(a)",
+        "min(a*b)",
+        "prod(b)",
+        "any(a > b)",
+        "all(a == a)",
+        "sum(i*j)",
+        "mean(i)",
+        "max(i - j)",
+    ];
+    for n in [1, 2, 7, 16, 33, 100, 1000] {
+        let a = Array1::from_shape_fn(n, |k| {
+            if k % 9 == 4 {
+                f64::NAN
+            } else {
+                (k as f64 * 0.37).sin()
+            }
+        });
+        let b = Array1::from_shape_fn(n, |k| {
+            if k % 5 == 0 {
+                -0.0
+            } else {
+                1.0 + k as f64 * 1e-3
+            }
+        });
+        let i = Array1::from_shape_fn(n, |k| k as i32 - 7);
+        let j = Array1::from_shape_fn(n, |k| (k % 13) as i32);
+        let vars = Vars::new()
+            .with("a", &a)
+            .with("b", &b)
+            .with("i", &i)
+            .with("j", &j);
+        for e in exprs {
+            let (got, want) = (jit_fast(e, &vars), interp(e, &vars));
+            assert_eq!(got.dtype(), want.dtype(), "{e} at n={n}");
+            assert!(same_bits(&got, &want), "{e} at n={n}: {got:?} vs {want:?}");
+            let sig = Signature::new()
+                .with("a", DType::Float64)
+                .with("b", DType::Float64)
+                .with("i", DType::Int32)
+                .with("j", DType::Int32);
+            let k = jitexpr::compile(e, &sig).unwrap();
+            // A 0-d output holding another value than the answer.
+            let mut out = match want.dtype() {
+                DType::Float64 => Array::Float64(ndarray::arr0(-7.5).into_dyn()),
+                DType::Int64 => Array::Int64(ndarray::arr0(-7).into_dyn()),
+                DType::Int32 => Array::Int32(ndarray::arr0(-7).into_dyn()),
+                DType::Bool => match &want {
+                    Array::Bool(v) => Array::Bool(v.mapv(|x| !x)),
+                    _ => unreachable!(),
+                },
+                other => panic!("{e}: unexpected dtype {other}"),
+            };
+            k.eval_into(&vars, &mut out).unwrap();
+            assert!(
+                same_bits(&out, &want),
+                "{e} into 0-d at n={n}: {out:?} vs {want:?}"
+            );
+        }
+    }
+    // A 2-d stage of one shape.
+    let m = Array2::from_shape_fn((3, 5), |(r, c)| r as f64 - c as f64 * 0.5);
+    let vars = Vars::new().with("m", &m);
+    for e in ["sum(m*m)", "max(m)", "mean(m)"] {
+        assert!(same_bits(&jit_fast(e, &vars), &interp(e, &vars)), "{e} 2-d");
+    }
+    // Empty: the general path's error (max of nothing) and value (sum 0).
+    let empty = Array1::<f64>::zeros(0);
+    let vars = Vars::new().with("a", &empty);
+    assert!(jitexpr::evaluate("max(a)", &vars).is_err());
+    assert!(same_bits(
+        &jit_fast("sum(a)", &vars),
+        &interp("sum(a)", &vars)
+    ));
+    // Operands of different shapes broadcast on the general path.
+    let (x, y) = (Array1::from_elem(4, 2.0), ndarray::arr0(3.0));
+    let vars = Vars::new().with("x", &x).with("y", &y);
+    assert!(same_bits(
+        &jit_fast("sum(x*y)", &vars),
+        &interp("sum(x*y)", &vars)
+    ));
+}
