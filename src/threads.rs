@@ -45,8 +45,18 @@ const SPIN: Duration = Duration::from_micros(100);
 /// workers sleep measured slower than one thread at 1e5 elements from
 /// Python (the worker wakes too late to help and the caller waits for it);
 /// with 100 µs awake, NumPy's or numexpr's calls between two of jitexpr's
-/// put the workers to sleep.
-const WORKER_SPIN: Duration = Duration::from_micros(2000);
+/// put the workers to sleep, and with 2 ms still a 1e6-element NumPy call
+/// (2 ms for `arctan2`) did: jitexpr's `arctan2` at 1e6 right after
+/// NumPy's took 2.2 ms, the one-thread time, against 1.1 ms right after
+/// its own (Intel Xeon VM, 2 vCPUs: waking a vCPU that went idle took
+/// longer than the call). 20 ms, alternated with 2 ms over five runs of
+/// `py_speed.py` (engines interleaved): 2, 1, 2, 2 and 0 cells short of
+/// NumPy or numexpr against 4, 2, 2, 2 and 3 (`exp` at 1e4: 1.14-1.30x
+/// against 1.26-1.52x NumPy's time). The cost: a worker yields a core for
+/// up to 20 ms after each call, which another library's threads then share
+/// (numexpr's two threads interleaved with jitexpr ran 1.5x slower at 1e5,
+/// 0.9x at the other sizes, in the same runs).
+const WORKER_SPIN: Duration = Duration::from_micros(20_000);
 
 /// A job: called once with each part index `0..threads`.
 type Job = dyn Fn(usize) + Sync;
