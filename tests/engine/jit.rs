@@ -1047,6 +1047,15 @@ fn small_full_reductions_equal_the_interpreter() {
         "mean(i)",
         "max(i - j)",
     ];
+    let sig = Signature::new()
+        .with("a", DType::Float64)
+        .with("b", DType::Float64)
+        .with("i", DType::Int32)
+        .with("j", DType::Int32);
+    let kernels: Vec<Kernel> = exprs
+        .iter()
+        .map(|e| jitexpr::compile(e, &sig).unwrap())
+        .collect();
     for n in [1, 2, 7, 16, 33, 100, 1000] {
         let a = Array1::from_shape_fn(n, |k| {
             if k % 9 == 4 {
@@ -1069,16 +1078,10 @@ fn small_full_reductions_equal_the_interpreter() {
             .with("b", &b)
             .with("i", &i)
             .with("j", &j);
-        for e in exprs {
+        for (e, k) in exprs.iter().zip(&kernels) {
             let (got, want) = (jit_fast(e, &vars), interp(e, &vars));
             assert_eq!(got.dtype(), want.dtype(), "{e} at n={n}");
             assert!(same_bits(&got, &want), "{e} at n={n}: {got:?} vs {want:?}");
-            let sig = Signature::new()
-                .with("a", DType::Float64)
-                .with("b", DType::Float64)
-                .with("i", DType::Int32)
-                .with("j", DType::Int32);
-            let k = jitexpr::compile(e, &sig).unwrap();
             // A 0-d output holding another value than the answer.
             let mut out = match want.dtype() {
                 DType::Float64 => Array::Float64(ndarray::arr0(-7.5).into_dyn()),

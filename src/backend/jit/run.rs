@@ -351,24 +351,13 @@ impl<'j> SmallCall<'j> {
             return Ok(None);
         }
         let g = &jit.program().graph;
-        let mut operands = smallvec::SmallVec::new();
-        for &leaf in compiled.leaves() {
-            let Node::Input(i) = g.node(leaf) else {
-                return Ok(None);
-            };
-            let decl = &g.inputs()[i.index()];
-            match vars.get(i.index(), &decl.name) {
-                Some(view) if view.dtype() == decl.dtype && view.shape() == shape => {
-                    operands.push(operand(view, decl.dtype, shape)?);
-                }
-                _ => return Ok(None),
-            }
-        }
-        Ok(Some(SmallCall {
-            kernel,
-            operands,
-            n,
-        }))
+        Ok(
+            bound_inputs(g, compiled.leaves(), vars, shape)?.map(|operands| SmallCall {
+                kernel,
+                operands,
+                n,
+            }),
+        )
     }
 
     /// The call of `program` on contiguous runs of `n` elements, one per
@@ -456,33 +445,21 @@ pub(crate) fn small_reduction(
     {
         return Ok(None);
     }
-    let mut shape: Option<Vec<usize>> = None;
-    let mut views = smallvec::SmallVec::<[&ArrayView<'_>; 4]>::new();
-    for &leaf in first.leaves() {
-        let Node::Input(i) = g.node(leaf) else {
-            return Ok(None);
-        };
-        let decl = &g.inputs()[i.index()];
-        let Some(view) = vars.get(i.index(), &decl.name) else {
-            return Ok(None);
-        };
-        if view.dtype() != decl.dtype || shape.as_deref().is_some_and(|s| s != view.shape()) {
-            return Ok(None);
-        }
-        shape.get_or_insert_with(|| view.shape().to_vec());
-        views.push(view);
-    }
-    let Some(shape) = shape else {
+    // The stage's shape: its first input's (every other must have it).
+    let Some(Node::Input(i)) = first.leaves().first().map(|&l| g.node(l)) else {
         return Ok(None);
     };
+    let Some(view) = vars.get(i.index(), &g.inputs()[i.index()].name) else {
+        return Ok(None);
+    };
+    let shape = view.shape().to_vec();
     let n: usize = shape.iter().product();
     if n == 0 || n.saturating_mul(first.cost()) >= call::PARALLEL_WORK {
         return Ok(None);
     }
-    let operands = views
-        .iter()
-        .map(|v| operand(v, v.dtype(), &shape))
-        .collect::<Result<Vec<_>>>()?;
+    let Some(operands) = bound_inputs(g, first.leaves(), vars, &shape)? else {
+        return Ok(None);
+    };
     token.check()?;
     jit.note_run(n);
     let result = full_reduction(
@@ -497,6 +474,31 @@ pub(crate) fn small_reduction(
     .map_err(|ReduceError::Empty| Error::internal("a reduction of a non-empty stage"))?;
     token.check()?;
     Ok((result.dtype() == g.dtype(r)).then_some(result))
+}
+
+/// The kernel operands of `leaves` when each is an input bound in `vars`
+/// with its declared dtype and exactly `shape` (the small calls' inputs);
+/// `None` when one is not.
+fn bound_inputs(
+    g: &crate::ir::graph::Graph,
+    leaves: &[NodeId],
+    vars: crate::vars::Bind<'_, '_>,
+    shape: &[usize],
+) -> Result<Option<smallvec::SmallVec<[Operand; 4]>>> {
+    let mut operands = smallvec::SmallVec::new();
+    for &leaf in leaves {
+        let Node::Input(i) = g.node(leaf) else {
+            return Ok(None);
+        };
+        let decl = &g.inputs()[i.index()];
+        match vars.get(i.index(), &decl.name) {
+            Some(view) if view.dtype() == decl.dtype && view.shape() == shape => {
+                operands.push(operand(view, decl.dtype, shape)?);
+            }
+            _ => return Ok(None),
+        }
+    }
+    Ok(Some(operands))
 }
 
 fn operands(
