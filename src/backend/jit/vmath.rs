@@ -783,15 +783,7 @@ fn trig(b: &mut FunctionBuilder, op: UnaryOp, x: Value) -> (Value, Option<Value>
 /// operation for operation (so the interpreter's bits), lanes outside
 /// `ir::fmath::cexp_common` slow (the reference routine, `cmath::exp_part`).
 fn cexp(b: &mut FunctionBuilder, x: Value, y: Value, im: bool) -> (Value, Option<Value>) {
-    let l2e = k(b, LOG2E);
-    let t = b.ins().fmul(x, l2e);
-    let n = b.ins().nearest(t);
-    let nn = b.ins().fneg(n);
-    let h = k(b, LN2_HI);
-    let l = k(b, LN2_LO);
-    let r = b.ins().fma(nn, h, x);
-    let r = b.ins().fma(nn, l, r);
-    let p = expm1_poly(b, r);
+    let (n, p) = exp_reduce(b, x);
     let one = k(b, 1.0);
     let hi = b.ins().fadd(one, p);
     let lo = b.ins().fsub(one, hi);
