@@ -302,6 +302,9 @@ fn to_numpy<'py>(py: Python<'py>, array: Array) -> Bound<'py, PyAny> {
 struct Priced {
     kernel: jitexpr::Kernel,
     ns_per_element: f64,
+    /// For a program with products, the nanoseconds per multiply-add of
+    /// all of them together ([`MAC_NS`] each; 0 without).
+    product_ns: f64,
     /// For an elementwise JIT program (no reduction): the inputs it reads
     /// (position in the signature, name), whose broadcast shape is the
     /// result's (see [`Priced::new_result`]).
@@ -325,10 +328,9 @@ impl Priced {
         let summary = kernel.compiled().optimized.summary();
         let cheap = summary.reads.len() + summary.operations + summary.reductions;
         let mut ns = 0.5 * cheap as f64 + heavy * summary.math as f64;
-        // A product's result is not the inputs' broadcast (`new_result`),
-        // and its work grows with the inner dimension: price it as many
-        // math functions, so its calls release the GIL and are watched.
-        ns += 20.0 * heavy * summary.matmuls as f64;
+        // A product's work grows with its inner dimension: priced per call
+        // (`watched`), from the inputs' size.
+        let matmuls = summary.matmuls;
         let elementwise = summary.reductions == 0 && summary.matmuls == 0;
         let reads: Vec<(usize, String)> = summary
             .reads
@@ -342,9 +344,11 @@ impl Priced {
         if !jit {
             ns *= 20.0;
         }
+        let scale = if jit { 1.0 } else { 20.0 };
         Priced {
             kernel,
             ns_per_element: ns.max(0.5),
+            product_ns: MAC_NS * scale * matmuls as f64,
             reads: (jit && elementwise && !reads.is_empty()).then_some(reads),
         }
     }
@@ -399,7 +403,14 @@ impl Priced {
     /// is long enough to watch for Ctrl-C ([`interruptible`]): predicted
     /// at [`WATCH_NS`] or more on the threads it will run on.
     fn watched(&self, elements: usize) -> Watch {
-        let ns = elements as f64 * self.ns_per_element;
+        // A product of square matrices of `elements` result elements does
+        // `elements * sqrt(elements)` multiply-adds (an inner dimension as
+        // long as a side). Pricing each result element as 60 ns instead
+        // made a 256 × 256 float64 product with a fused epilogue (0.2 ms)
+        // look like 4 ms, and every call paid the watcher's thread start:
+        // 0.228 ms against the two-step's 0.191 (2 threads, Intel Xeon).
+        let e = elements as f64;
+        let ns = e * self.ns_per_element + e * e.sqrt() * self.product_ns;
         if ns < HOLD_NS && self.kernel.options().backend == Backend::Jit {
             return Watch::Held;
         }
@@ -428,6 +439,11 @@ enum Watch {
     /// With the GIL released, watched for Ctrl-C.
     Watched,
 }
+
+/// Nanoseconds per multiply-add of a matrix product on one thread, about
+/// what float64 costs (1000³ in 23 ms on an Intel Xeon with AVX-512;
+/// float32 takes half as long).
+const MAC_NS: f64 = 0.025;
 
 /// The predicted time under which an evaluation keeps the GIL.
 const HOLD_NS: f64 = 5e3;

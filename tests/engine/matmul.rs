@@ -65,6 +65,62 @@ fn fused_epilogues_equal_the_two_step_evaluation_bit_for_bit() {
     );
 }
 
+/// Compiled epilogues overwrite the product tile in place
+/// (`jit::matmul::in_place`), the interpreted tier's go through a tile
+/// buffer: on every tier the fused result is the two-step one's bits, for
+/// epilogues that read the product more than once, across a vector-math
+/// call (`exp`: its argument is read in one loop and the product again in
+/// the next), into another dtype (a buffer on every tier), and into a
+/// reversed output.
+#[test]
+fn fused_epilogues_in_place_equal_the_two_step_on_every_tier() {
+    use jitexpr::Tiering;
+    // Tiles of 256 columns (k = 256): a vector-math function's lanes cover
+    // every row of a tile as they cover the two-step's rows, so `exp` takes
+    // the same routine for each element in both (a row's last odd element
+    // would take the scalar one, which may differ by an ULP under fast math).
+    let (a, w) = (f64s(&[300, 256], 11), f64s(&[256, 512], 12));
+    let b = f64s(&[512], 13);
+    let vars = Vars::new().with("A", &a).with("W", &w).with("b", &b);
+    let Array::Float64(p) = jitexpr::evaluate("A @ W", &vars).unwrap() else {
+        panic!("float64 product")
+    };
+    let two = Vars::new().with("P", &p).with("b", &b);
+    let sig = Signature::new()
+        .with("A", DType::Float64)
+        .with("W", DType::Float64)
+        .with("b", DType::Float64);
+    for tiering in [Tiering::Interpreted, Tiering::Baseline, Tiering::Optimized] {
+        let options = Options::default().with_tiering(tiering);
+        for epilogue in [
+            "maximum(P + b, 0)",
+            "P * P - P / 3",
+            "exp(-P / 4) + P",
+            "where(P > b, P, b - P)",
+            "P > 0",
+            "float32(P) * 2",
+        ] {
+            let fused_expr = epilogue.replace('P', "(A @ W)");
+            let kernel = jitexpr::compile_with(&fused_expr, &sig, options).unwrap();
+            let want = jitexpr::evaluate_with(epilogue, &two, options).unwrap();
+            let got = kernel.eval(&vars).unwrap();
+            assert!(same_bits(&got, &want), "{tiering:?} {fused_expr}");
+            if let Array::Float64(w) = &want {
+                let mut out = ArrayD::<f64>::from_elem(IxDyn(&[300, 512]), f64::NAN);
+                out.invert_axis(ndarray::Axis(0));
+                kernel.eval_into(&vars, &mut out).unwrap();
+                assert!(
+                    same_bits(
+                        &Array::Float64(out.as_standard_layout().to_owned()),
+                        &Array::Float64(w.clone())
+                    ),
+                    "{tiering:?} {fused_expr} into a reversed output"
+                );
+            }
+        }
+    }
+}
+
 #[test]
 fn many_tiles_and_batches_equal_the_interpreter_exactly() {
     // 2 batch matrices of 300 x 520: row and column tiles, ragged edges.

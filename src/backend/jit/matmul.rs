@@ -12,12 +12,16 @@
 //! agree to rounding, integer and bool results exactly.
 //!
 //! **Fusion** ([`fused`]): when the final stage is the only reader of a
-//! product of the stage's shape, each tile is multiplied into a per-thread
-//! buffer and the final stage's kernel runs on that tile at once (the product
-//! tile a leaf, the other leaves sliced to the tile), while it is in cache:
-//! no full-size temporary, no second pass over the result. The buffer is not
-//! zeroed between tiles: `call::gemm` writes every element of the tile (and
-//! reads none of the old ones on the crate's blocked path).
+//! product of the stage's shape, the final stage's kernel runs on each tile
+//! right after it is multiplied (the product tile a leaf, the other leaves
+//! sliced to the tile), while it is in cache: no full-size temporary, no
+//! second pass over the result. A compiled kernel whose product operand and
+//! output have one dtype runs in place on the tile multiplied straight into
+//! the result ([`in_place`], `call::run_in_place`); any other (the
+//! interpreted tier's, or a stage that changes the dtype) reads the tile
+//! from a per-thread buffer. The buffer is not zeroed between tiles:
+//! `call::gemm` writes every element of the tile (and reads none of the old
+//! ones on the crate's blocked path).
 
 use std::ops::Range;
 use std::sync::Mutex;
@@ -383,6 +387,26 @@ pub fn fused(
 ) -> Result<()> {
     let threads = team.map_or(1, Team::threads);
     let tiles = tiles(dims, threads, a.dtype().size());
+    if kernel.runs_in_place(at, a.dtype()) {
+        macro_rules! typed {
+            ($($v:ident),*) => {
+                match (a, b, out) {
+                    $((ArrayView::$v(a), ArrayView::$v(b), ArrayViewMut::$v(o)) => {
+                        let tiles = tile_views(with_all_axes(o.view_mut(), dims)?, &tiles)
+                            .into_iter()
+                            .zip(tiles)
+                            .collect();
+                        in_place(a, b, kernel, leaves, at, tiles, dims, team, cancel)
+                    })*
+                    _ => Err(Error::internal("product operands of different dtypes")),
+                }
+            };
+        }
+        return typed!(
+            Bool, Int8, Int16, Int32, Int64, UInt8, UInt16, UInt32, UInt64, Float16, Float32,
+            Float64
+        );
+    }
     // Every tile's output and leaf operands (not the product's), made here:
     // they point into `out` and the leaves, which outlive the calls.
     let outputs: Vec<Output> = each!(ArrayViewMut, out, o => {
@@ -553,6 +577,74 @@ fn fused_typed<T: Mac>(
             let mut buf = TileBuf::take();
             (0..tiles.len()).for_each(|i| work(&mut buf, i));
         }
+    }
+    if failed.into_inner() {
+        return Err(Error::internal("fused product tile"));
+    }
+    Ok(())
+}
+
+/// A tile of the result and where it is, taken by the thread that computes it.
+type Slot<'a, T> = Mutex<Option<(ArrayViewMut2<'a, T>, Tile)>>;
+
+/// [`fused`] when the stage's kernel can overwrite its product operand
+/// (`KernelFn::runs_in_place`: native code, the product's dtype in and
+/// out): each tile is multiplied straight into its place in the result and
+/// the stage runs over it in place at once, while the tile is in cache.
+/// There is no tile buffer: the product writes the result's lines as the
+/// unfused product does, and the stage then reads and rewrites them in L2
+/// instead of reading a buffer and fetching the result's lines from memory
+/// (at 1000² float64, 2 threads, Intel Xeon: 0.8 ms over the bare product
+/// through a buffer, against 0.3 ms for the two-step's second pass).
+#[allow(clippy::too_many_arguments)]
+fn in_place<T: Mac>(
+    a: &ArrayViewD<'_, T>,
+    b: &ArrayViewD<'_, T>,
+    kernel: &KernelFn,
+    leaves: &[Option<ArrayView<'_>>],
+    at: usize,
+    tiles: Vec<(ArrayViewMut2<'_, T>, Tile)>,
+    dims: &MatMulShape,
+    team: Option<&Team>,
+    cancel: &std::sync::atomic::AtomicBool,
+) -> Result<()> {
+    let (fa, fb) = (promoted(a, true), promoted(b, false));
+    let count = tiles.len();
+    let slots: Vec<Slot<'_, T>> = tiles.into_iter().map(|t| Mutex::new(Some(t))).collect();
+    let failed = std::sync::atomic::AtomicBool::new(false);
+    let tile = |i: usize| -> Option<()> {
+        let (mut c, t) = slots[i].lock().ok()?.take()?;
+        let (am, bm) = (
+            matrix(&fa, &dims.batch, t.q)?,
+            matrix(&fb, &dims.batch, t.q)?,
+        );
+        T::tile(
+            &mut c,
+            &am.slice(s![t.rows.clone(), ..]),
+            &bm.slice(s![.., t.cols.clone()]),
+        );
+        let shape = t.shape();
+        let output = Output::new(&mut c.into_dyn(), &shape)?.without_streaming();
+        let others = leaves
+            .iter()
+            .enumerate()
+            .map(|(k, leaf)| match leaf {
+                _ if k == at => Ok(None),
+                Some(l) => leaf_tile(l, dims, &t).map(Some).ok_or(()),
+                None => Err(()),
+            })
+            .collect::<std::result::Result<Vec<_>, ()>>()
+            .ok()?;
+        call::run_in_place(kernel, others, at, &output, &shape, cancel).map(drop)
+    };
+    let work = |_: &mut (), i: usize| {
+        if tile(i).is_none() && !cancel.load(std::sync::atomic::Ordering::Relaxed) {
+            failed.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
+    };
+    match team {
+        Some(team) => team.for_each(count, || (), work),
+        None => (0..count).for_each(|i| work(&mut (), i)),
     }
     if failed.into_inner() {
         return Err(Error::internal("fused product tile"));

@@ -202,6 +202,20 @@ impl KernelFn {
         matches!(self.code, Code::Interpreted(_))
     }
 
+    /// `true` if the kernel may read its operand `at`, of `dtype`, from its
+    /// own output of `dtype` ([`run_in_place`]): native code (Cranelift's loop and the wide
+    /// loops) reads and writes through raw addresses, with no Rust
+    /// reference to either, and computes element i only from the operands'
+    /// element i, loading them before it stores element i (loads are never
+    /// moved past stores: no memory access is marked read-only). The
+    /// interpreted tier is excluded: it reads contiguous operands as slices,
+    /// which must not alias the output.
+    pub fn runs_in_place(&self, at: usize, dtype: DType) -> bool {
+        matches!(self.code, Code::Native(_))
+            && self.sig.out == dtype
+            && self.sig.leaves.get(at) == Some(&dtype)
+    }
+
     /// Panics unless `inputs` and an output of `out` are what the kernel was
     /// made for: the check that makes calling it with them sound. (Internal
     /// callers build operands from the same stage, so this never fails.)
@@ -225,7 +239,9 @@ impl KernelFn {
     /// # Safety
     /// The kernel ABI: for `i < n`, `ptrs[k] + i * strides[k]` is an element
     /// of operand k, of the dtype the kernel was made for, not written during
-    /// the call; `out + i * out_stride` is an element of the output, of its
+    /// the call (except, for a kernel that [`runs_in_place`](Self::runs_in_place),
+    /// by this call when operand k is the output itself: the same address and
+    /// stride); `out + i * out_stride` is an element of the output, of its
     /// dtype, written by no one else during the call.
     unsafe fn invoke(
         &self,
@@ -975,6 +991,43 @@ fn tasks(dims: &[usize]) -> Vec<Task> {
         }
     }
     out
+}
+
+/// [`run`] on one thread with operand `at` read from `output` itself (the
+/// product tile of a fused matrix product, which the stage then overwrites
+/// in place): `inputs` holds the other operands, `None` at `at`. `None`,
+/// nothing run, unless the kernel [`runs_in_place`](KernelFn::runs_in_place)
+/// with operand `at`, the one missing.
+pub fn run_in_place(
+    kernel: &KernelFn,
+    inputs: Vec<Option<Operand>>,
+    at: usize,
+    output: &Output,
+    shape: &[usize],
+    cancel: &AtomicBool,
+) -> Option<Written> {
+    let fits = kernel.runs_in_place(at, output.dtype)
+        && inputs
+            .iter()
+            .enumerate()
+            .all(|(k, o)| o.is_some() != (k == at));
+    if !fits {
+        return None;
+    }
+    let own = Operand {
+        dtype: output.dtype,
+        ptr: output.ptr as *const u8,
+        strides: output.strides.clone(),
+        flat: output.flat,
+    };
+    let mut own = Some(own);
+    let inputs: Vec<Operand> = inputs
+        .into_iter()
+        .map(|o| o.or_else(|| own.take()))
+        .collect::<Option<_>>()?;
+    // Each element of the output is read (as operand `at`) and then written
+    // by the same kernel step, which `runs_in_place` allows (see `invoke`).
+    run(kernel, &inputs, output, shape, None, cancel)
 }
 
 /// Runs `kernel` over every index of `shape`: reads `inputs`, writes `output`.
