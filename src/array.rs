@@ -31,6 +31,8 @@ pub trait Element: Copy + Send + Sync + 'static + sealed::Sealed {
     fn into_view(a: ArrayViewD<'_, Self>) -> ArrayView<'_>;
     /// Wraps a mutable view.
     fn into_view_mut(a: ArrayViewMutD<'_, Self>) -> ArrayViewMut<'_>;
+    /// Wraps a contiguous run.
+    fn into_flat(s: &[Self]) -> Flat<'_>;
     /// Unwraps an owned array of this type.
     fn from_array(a: Array) -> Result<ArrayD<Self>, Array>;
     /// The value as a [`Scalar`].
@@ -53,6 +55,9 @@ macro_rules! define_arrays {
             }
             fn into_view_mut(a: ArrayViewMutD<'_, Self>) -> ArrayViewMut<'_> {
                 ArrayViewMut::$variant(a)
+            }
+            fn into_flat(s: &[Self]) -> Flat<'_> {
+                Flat::$variant(s)
             }
             fn from_array(a: Array) -> Result<ArrayD<Self>, Array> {
                 match a {
@@ -395,6 +400,11 @@ impl ArrayViewMut<'_> {
     /// The shape.
     pub fn shape(&self) -> &[usize] {
         each!(ArrayViewMut, self, a => a.shape())
+    }
+
+    /// The number of elements.
+    pub(crate) fn len(&self) -> usize {
+        each!(ArrayViewMut, self, a => a.len())
     }
 
     /// Overwrites the elements, in logical order, with `values` (same dtype and length).

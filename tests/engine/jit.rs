@@ -1122,3 +1122,109 @@ fn small_full_reductions_equal_the_interpreter() {
         &interp("sum(x*y)", &vars)
     ));
 }
+
+/// Complex programs that compute much per element run in planar blocks
+/// (`exec::planar`: the inputs deinterleaved block by block, the parts run
+/// on contiguous planes). Each element gets the parts' own operations, so
+/// the result is the strided path's bits: that of the same expression on
+/// pieces below the planar threshold (4096 elements), on every length
+/// around the block size (8192), with real and 0-d operands, complex64 and
+/// complex128, NaN, infinities, signed zeros and subnormals, one and two
+/// threads (the team takes tasks of 65,536 elements from 131,072 on),
+/// allocating and into a caller's array.
+#[test]
+fn complex_planar_blocks_equal_the_strided_parts() {
+    use jitexpr::{c32, c64};
+    let special = [
+        f64::NAN,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        0.0,
+        -0.0,
+        5e-324,
+        1e300,
+        -1e-300,
+    ];
+    let value = |k: usize, salt: usize| -> f64 {
+        let h = (k * 2654435761 + salt * 40503) % 1000003;
+        if h.is_multiple_of(97) {
+            special[h % special.len()]
+        } else {
+            (h as f64 / 1000003.0 - 0.5) * 8.0
+        }
+    };
+    let exprs = [
+        "abs(z)",
+        "abs(z - w)**2 + y",
+        "z / w",
+        "z / (y + 1j)",
+        "angle(z) * s",
+        "abs(q) + abs(z)",
+    ];
+    for n in [4096, 8191, 8192, 8193, 70_000, 140_001] {
+        let z = Array1::from_shape_fn(n, |k| c64::new(value(k, 1), value(k, 2)));
+        let w = Array1::from_shape_fn(n, |k| c64::new(value(k, 3), value(k, 4)));
+        let q = Array1::from_shape_fn(n, |k| c32::new(value(k, 5) as f32, value(k, 6) as f32));
+        let y = Array1::from_shape_fn(n, |k| value(k, 7));
+        let s = ndarray::arr0(0.5f64);
+        let vars = Vars::new()
+            .with("z", &z)
+            .with("w", &w)
+            .with("q", &q)
+            .with("y", &y)
+            .with("s", &s);
+        for expr in exprs {
+            for threads in [1, 2] {
+                let before = jitexpr::set_num_threads(threads);
+                let options = Options::with_backend(Backend::Jit).with_math(Math::Reference);
+                let whole = jitexpr::evaluate_with(expr, &vars, options).unwrap();
+                // The same expression on pieces of 1000 (the strided path).
+                let mut pieces = Vec::new();
+                for start in (0..n).step_by(1000) {
+                    let end = (start + 1000).min(n);
+                    let (zs, ws) = (z.slice(s![start..end]), w.slice(s![start..end]));
+                    let (qs, ys) = (q.slice(s![start..end]), y.slice(s![start..end]));
+                    let part = Vars::new()
+                        .with("z", &zs)
+                        .with("w", &ws)
+                        .with("q", &qs)
+                        .with("y", &ys)
+                        .with("s", &s);
+                    pieces.extend(
+                        jitexpr::evaluate_with(expr, &part, options)
+                            .unwrap()
+                            .to_scalars(),
+                    );
+                }
+                let strided = Array::from_scalars(whole.dtype(), &[n], &pieces).unwrap();
+                assert!(same_bits(&whole, &strided), "{expr} n={n} {threads}T");
+                // Into a caller's array of the result's dtype.
+                let kernel = jitexpr::compile_with(
+                    expr,
+                    &Signature::new()
+                        .with("z", DType::Complex128)
+                        .with("w", DType::Complex128)
+                        .with("q", DType::Complex64)
+                        .with("y", DType::Float64)
+                        .with("s", DType::Float64),
+                    options,
+                )
+                .unwrap();
+                let mut into = whole.clone();
+                match &mut into {
+                    Array::Float64(o) => {
+                        o.fill(7.0);
+                        kernel.eval_into(&vars, o).unwrap();
+                    }
+                    Array::Complex128(o) => {
+                        o.fill(c64::new(7.0, 7.0));
+                        kernel.eval_into(&vars, o).unwrap();
+                    }
+                    other => panic!("{expr}: {:?}", other.dtype()),
+                }
+                assert!(same_bits(&into, &whole), "{expr} n={n} {threads}T into");
+                jitexpr::set_num_threads(before);
+            }
+        }
+    }
+}
