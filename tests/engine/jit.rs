@@ -1228,3 +1228,92 @@ fn complex_planar_blocks_equal_the_strided_parts() {
         }
     }
 }
+
+/// Operands broadcast along their leading axes (`X - mu` with `mu` a row)
+/// into a C-contiguous result run in blocks of whole periods, each one
+/// kernel call on contiguous copies (`call::run_periodic`), not a call per
+/// row: on every tier the interpreter's bits, for rows of 1 to 5000
+/// elements (a period past the block: the per-row path), periods whose
+/// common multiple is the block (2 and 3, 6 and 4), 3-d operands broadcast
+/// on the first axis, length-1 axes, uniform and flat operands beside them,
+/// float32, comparisons into bool, integers, results from one block to many
+/// (the team's pieces), NaN and signed zeros in the rows, and into a
+/// caller's array.
+#[test]
+fn operands_broadcast_down_the_rows_equal_the_interpreter() {
+    let v = |shape: &[usize], salt: usize| {
+        let n: usize = shape.iter().product();
+        let data = (0..n)
+            .map(|i| match (i * 7 + salt) % 53 {
+                0 => f64::NAN,
+                1 => -0.0,
+                _ => ((i * 2654435761 + salt * 977) % 1000) as f64 / 100.0 - 5.0,
+            })
+            .collect();
+        ArrayD::from_shape_vec(ndarray::IxDyn(shape), data).unwrap()
+    };
+    let cases: &[(&[usize], &[usize], &[usize])] = &[
+        (&[1000, 16], &[16], &[16]),
+        (&[7, 3], &[3], &[1, 3]),
+        (&[3000, 2], &[2], &[3]),
+        (&[40, 6], &[6], &[4]),
+        (&[2, 5000], &[5000], &[5000]),
+        (&[100, 1], &[1], &[1]),
+        (&[5, 30, 7], &[30, 7], &[7]),
+        (&[9, 1, 13], &[1, 13], &[13]),
+        (&[20_000, 10], &[10], &[10]),
+    ];
+    for &(xs, ms, ss) in cases {
+        let x = v(xs, 1);
+        let mu = v(ms, 2);
+        // `sd` broadcasts with `x` only where its shape allows; else a
+        // scalar-like 1-element row.
+        let sd = v(ss, 3);
+        let xf = x.mapv(|a| a as f32);
+        let muf = mu.mapv(|a| a as f32);
+        let xi = x.mapv(|a| if a.is_nan() { 0 } else { a as i64 });
+        let mui = mu.mapv(|a| if a.is_nan() { 0 } else { a as i64 });
+        let vars = Vars::new()
+            .with("x", &x)
+            .with("mu", &mu)
+            .with("sd", &sd)
+            .with("xf", &xf)
+            .with("muf", &muf)
+            .with("xi", &xi)
+            .with("mui", &mui);
+        for expr in [
+            "(x - mu) / sd",
+            "maximum(x + mu, 0) * 2",
+            "where(x > mu, x, mu * 3)",
+            "x > mu",
+            "xf * muf + 1",
+            "xi * mui - mui",
+            "exp(x - mu) + sin(mu)",
+        ] {
+            let want =
+                jitexpr::evaluate_with(expr, &vars, Options::with_backend(Backend::Interpreter));
+            let Ok(want) = want else {
+                // `sd` of a shape that does not broadcast with `x`.
+                assert!(jitexpr::evaluate(expr, &vars).is_err(), "{expr} {xs:?}");
+                continue;
+            };
+            let got = jit(expr, &vars);
+            assert!(same_bits(&got, &want), "{expr} {xs:?} {ms:?} {ss:?}");
+            if let Array::Float64(w) = &want {
+                let mut out = ArrayD::<f64>::from_elem(w.raw_dim(), 7.0);
+                jitexpr::compile_with(
+                    expr,
+                    &Signature::new()
+                        .with("x", DType::Float64)
+                        .with("mu", DType::Float64)
+                        .with("sd", DType::Float64),
+                    Options::with_backend(Backend::Jit).with_math(Math::Reference),
+                )
+                .unwrap()
+                .eval_into(&vars, &mut out)
+                .unwrap();
+                assert!(same_bits(&Array::Float64(out), &want), "{expr} {xs:?} into");
+            }
+        }
+    }
+}

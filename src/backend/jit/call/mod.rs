@@ -1060,6 +1060,21 @@ pub fn run(
         );
         return written();
     }
+    if let Some(out_stride) = output.flat
+        && let Some(periods) = inputs
+            .iter()
+            .map(|o| match o.flat {
+                Some(_) => Some(0),
+                None => period(&o.strides, shape, o.dtype.size() as isize),
+            })
+            .collect::<Option<PerOperand<usize>>>()
+        && let Some(block) = periodic_block(&periods)
+    {
+        run_periodic(
+            kernel, inputs, output, &periods, block, out_stride, n, parallel, cancel,
+        );
+        return written();
+    }
     // Elements are independent, so walk the axes in the output's memory
     // order (largest stride first): a Fortran-order problem then coalesces
     // into one contiguous run just like a C-order one.
@@ -1247,6 +1262,159 @@ fn run_flat(
             );
         }
         _ => range(0..n),
+    }
+}
+
+/// The most elements of a block of [`run_periodic`].
+const PERIODIC_BLOCK: usize = 4096;
+
+/// The period of an operand broadcast along its leading axes (`X - mu`'s
+/// `mu`, a row broadcast down the rows): `Some(p)` when its byte `strides`
+/// over `shape` are 0 on the first axes and C-contiguous for elements of
+/// `size` bytes on the rest, whose `p` elements then repeat along the
+/// C-order index space; `None` otherwise.
+fn period(strides: &[isize], shape: &[usize], size: isize) -> Option<usize> {
+    let (mut expect, mut p, mut axis) = (size, 1usize, shape.len());
+    while axis > 0 {
+        let a = axis - 1;
+        if shape[a] != 1 {
+            if strides[a] != expect {
+                break;
+            }
+            expect = expect.checked_mul(shape[a] as isize)?;
+            p = p.checked_mul(shape[a])?;
+        }
+        axis = a;
+    }
+    (0..axis)
+        .all(|a| shape[a] <= 1 || strides[a] == 0)
+        .then_some(p)
+}
+
+/// Elements per block of [`run_periodic`] for operands of `periods` (0:
+/// flat): the largest multiple of every period up to [`PERIODIC_BLOCK`],
+/// so every block starts a period of each; `None` without a periodic
+/// operand or when their common multiple exceeds that.
+fn periodic_block(periods: &[usize]) -> Option<usize> {
+    let gcd = |mut a: usize, mut b: usize| {
+        while b != 0 {
+            (a, b) = (b, a % b);
+        }
+        a
+    };
+    let mut lcm = 1usize;
+    for &p in periods.iter().filter(|&&p| p > 0) {
+        lcm = (lcm / gcd(lcm, p)).checked_mul(p)?;
+        if lcm > PERIODIC_BLOCK {
+            return None;
+        }
+    }
+    periods
+        .iter()
+        .any(|&p| p > 0)
+        .then_some(PERIODIC_BLOCK / lcm * lcm)
+}
+
+/// [`run`] for a C-contiguous output whose operands are flat or periodic
+/// (`periods`, 0 for flat; see [`period`]): in blocks of `block` elements
+/// (a multiple of every period), each a single kernel call on contiguous
+/// runs, a periodic operand read from a per-thread copy of its period
+/// repeated over a block. A per-row call (the strided path) cost more than
+/// the arithmetic on short rows: `(X - mu) / sd` on 1000 × 16 took 34.7 µs
+/// from Python against NumPy's 22.6.
+#[allow(clippy::too_many_arguments)]
+fn run_periodic(
+    kernel: &KernelFn,
+    inputs: &[Operand],
+    output: &Output,
+    periods: &[usize],
+    block: usize,
+    out_stride: isize,
+    n: usize,
+    parallel: Option<&Team>,
+    cancel: &AtomicBool,
+) {
+    let mut strides: PerOperand<isize> = inputs
+        .iter()
+        .zip(periods)
+        .map(|(o, &p)| match p {
+            0 => o.flat.unwrap_or(0),
+            _ => o.dtype.size() as isize,
+        })
+        .collect();
+    strides.push(out_stride);
+    // Each thread's copies of the periodic operands, `block.min(n)`
+    // elements each (made once per call and thread, then only read).
+    let fill = || -> Vec<Vec<u64>> {
+        let len = block.min(n);
+        inputs
+            .iter()
+            .zip(periods)
+            .map(|(o, &p)| {
+                if p == 0 {
+                    return Vec::new();
+                }
+                let size = o.dtype.size();
+                let mut buf = vec![0u64; (len * size).div_ceil(8)];
+                let dst = buf.as_mut_ptr() as *mut u8;
+                let mut at = 0;
+                while at < len {
+                    let count = p.min(len - at);
+                    // SAFETY: the operand's first `p` elements are one
+                    // contiguous run at `o.ptr` (`period`), and `count <= p`
+                    // of them go to elements `at..at + count < len` of `buf`,
+                    // `len * size` bytes long; they do not overlap.
+                    unsafe {
+                        std::ptr::copy_nonoverlapping(o.ptr, dst.add(at * size), count * size)
+                    };
+                    at += count;
+                }
+                buf
+            })
+            .collect()
+    };
+    let piece = |copies: &mut Vec<Vec<u64>>, start: usize, end: usize| {
+        let mut at = start;
+        while at < end {
+            if cancel.load(Ordering::Relaxed) {
+                return;
+            }
+            let len = block.min(end - at);
+            let ptrs: PerOperand<*const u8> = inputs
+                .iter()
+                .zip(periods)
+                .zip(copies.iter())
+                .map(|((o, &p), copy)| match p {
+                    // SAFETY: at < n, and element `at` of a flat operand is at
+                    // `ptr + at * stride` (C order; stride 0 when broadcast).
+                    0 => unsafe { o.ptr.offset(at as isize * o.flat.unwrap_or(0)) },
+                    _ => copy.as_ptr() as *const u8,
+                })
+                .collect();
+            // SAFETY: at < n: element `at` of the C-contiguous output.
+            let out = unsafe { output.ptr.offset(at as isize * out_stride) };
+            // SAFETY: the kernel reads `len` elements from each pointer at its
+            // stride: a flat operand's elements `at..at + len`, a periodic
+            // one's copy (at least `len` elements, and `at` a multiple of its
+            // period, so element i of the copy is the operand's element
+            // `at + i`), and writes the output's elements `at..at + len`; the
+            // kernel was compiled for these dtypes and outlives this call.
+            unsafe { kernel.invoke(ptrs.as_ptr(), strides.as_ptr(), out, out_stride, len) };
+            at += len;
+        }
+    };
+    match parallel {
+        Some(team) if n > block => {
+            // Whole blocks, at least four pieces a thread (see `run_flat`).
+            let size = n
+                .div_ceil(4 * team.threads())
+                .next_multiple_of(block)
+                .min(CHUNK.next_multiple_of(block));
+            team.for_each(n.div_ceil(size), fill, |copies, t| {
+                piece(copies, t * size, ((t + 1) * size).min(n))
+            });
+        }
+        _ => piece(&mut fill(), 0, n),
     }
 }
 
