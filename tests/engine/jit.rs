@@ -1230,10 +1230,13 @@ fn complex_planar_blocks_equal_the_strided_parts() {
 }
 
 /// Operands broadcast along their leading axes (`X - mu` with `mu` a row)
-/// into a C-contiguous result run in blocks of whole periods, each one
-/// kernel call on contiguous copies (`call::run_periodic`), not a call per
-/// row: on every tier the interpreter's bits, for rows of 1 to 5000
-/// elements (a period past the block: the per-row path), periods whose
+/// or their trailing ones (`x / sum(x, axis=1)`, a column) into a
+/// C-contiguous result run in blocks of whole periods, each one kernel call
+/// on contiguous copies (`call::run_periodic`), not a call per row, and
+/// per-axis float sums, `min` and `max` reduce contiguous lanes in place
+/// (`jit::reduce`): on every tier the interpreter's bits, for rows of 1 to 9000
+/// elements (a period past the block: the per-row path; lanes past
+/// `min`/`max`'s 8192-value blocks), periods whose
 /// common multiple is the block (2 and 3, 6 and 4), 3-d operands broadcast
 /// on the first axis, length-1 axes, uniform and flat operands beside them,
 /// float32, comparisons into bool, integers, results from one block to many
@@ -1247,25 +1250,31 @@ fn operands_broadcast_down_the_rows_equal_the_interpreter() {
             .map(|i| match (i * 7 + salt) % 53 {
                 0 => f64::NAN,
                 1 => -0.0,
-                _ => ((i * 2654435761 + salt * 977) % 1000) as f64 / 100.0 - 5.0,
+                _ => ((i * 2654435761 + salt * 977) % 1000003) as f64 / 100000.0 - 5.0,
             })
             .collect();
         ArrayD::from_shape_vec(ndarray::IxDyn(shape), data).unwrap()
     };
-    let cases: &[(&[usize], &[usize], &[usize])] = &[
-        (&[1000, 16], &[16], &[16]),
-        (&[7, 3], &[3], &[1, 3]),
-        (&[3000, 2], &[2], &[3]),
-        (&[40, 6], &[6], &[4]),
-        (&[2, 5000], &[5000], &[5000]),
-        (&[100, 1], &[1], &[1]),
-        (&[5, 30, 7], &[30, 7], &[7]),
-        (&[9, 1, 13], &[1, 13], &[13]),
-        (&[20_000, 10], &[10], &[10]),
+    // x, a row broadcast down it (mu), another (sd, or a shape that does
+    // not broadcast), and a column broadcast across it (col).
+    type Case<'a> = (&'a [usize], &'a [usize], &'a [usize], &'a [usize]);
+    let cases: &[Case<'_>] = &[
+        (&[1000, 16], &[16], &[16], &[1000, 1]),
+        (&[7, 3], &[3], &[1, 3], &[7, 1]),
+        (&[3000, 2], &[2], &[3], &[3000, 1]),
+        (&[40, 6], &[6], &[4], &[40, 1]),
+        (&[2, 5000], &[5000], &[5000], &[2, 1]),
+        (&[100, 1], &[1], &[1], &[100, 1]),
+        (&[5, 30, 7], &[30, 7], &[7], &[5, 30, 1]),
+        (&[9, 1, 13], &[1, 13], &[13], &[9, 1, 1]),
+        (&[6, 20, 9], &[20, 9], &[9], &[6, 1, 1]),
+        (&[20_000, 10], &[10], &[10], &[20_000, 1]),
+        (&[3, 9000], &[9000], &[9000], &[3, 1]),
     ];
-    for &(xs, ms, ss) in cases {
+    for &(xs, ms, ss, cs) in cases {
         let x = v(xs, 1);
         let mu = v(ms, 2);
+        let col = v(cs, 4);
         // `sd` broadcasts with `x` only where its shape allows; else a
         // scalar-like 1-element row.
         let sd = v(ss, 3);
@@ -1280,7 +1289,8 @@ fn operands_broadcast_down_the_rows_equal_the_interpreter() {
             .with("xf", &xf)
             .with("muf", &muf)
             .with("xi", &xi)
-            .with("mui", &mui);
+            .with("mui", &mui)
+            .with("col", &col);
         for expr in [
             "(x - mu) / sd",
             "maximum(x + mu, 0) * 2",
@@ -1289,6 +1299,12 @@ fn operands_broadcast_down_the_rows_equal_the_interpreter() {
             "xf * muf + 1",
             "xi * mui - mui",
             "exp(x - mu) + sin(mu)",
+            "x / col + mu",
+            "x / sum(x, axis=0) - col",
+            "where(col > 0, x, mu)",
+            "x / sum(x, axis=1)",
+            "exp(x - max(x, axis=1)) / sum(exp(x - max(x, axis=1)), axis=1)",
+            "max(where(x == x, x, 0), axis=1) - min(where(x == x, x, 0), axis=1)",
         ] {
             let want =
                 jitexpr::evaluate_with(expr, &vars, Options::with_backend(Backend::Interpreter));
@@ -1306,7 +1322,8 @@ fn operands_broadcast_down_the_rows_equal_the_interpreter() {
                     &Signature::new()
                         .with("x", DType::Float64)
                         .with("mu", DType::Float64)
-                        .with("sd", DType::Float64),
+                        .with("sd", DType::Float64)
+                        .with("col", DType::Float64),
                     Options::with_backend(Backend::Jit).with_math(Math::Reference),
                 )
                 .unwrap()

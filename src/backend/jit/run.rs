@@ -299,15 +299,29 @@ fn earlier_stages(
                             .map_err(|ReduceError::Empty| empty(op))?
                     }
                     (Some(axis), _) => {
-                        let operands =
-                            operands(program, compiled.leaves(), inputs, &reduced, shape)?;
-                        let values = call::new_array(g.dtype(operand), shape, Order::C, |o| {
-                            let w = call::run(kernel, &operands, &o, shape, pool, cancel);
-                            token.check()?;
-                            w.ok_or_else(|| Error::internal("stage not written"))
-                        })?;
                         let axis = normalize_axis(axis, shape.len());
-                        reduce(&values, op, axis).map_err(|ReduceError::Empty| empty(op))?
+                        // An input (or an earlier stage's value) of the
+                        // stage's shape is reduced where it is: computing the
+                        // stage would only copy it.
+                        let own = value(program, operand, inputs, &reduced)
+                            .ok()
+                            .filter(|v| v.shape() == shape && v.dtype() == g.dtype(operand));
+                        match own {
+                            Some(v) => reduce(&v, op, axis),
+                            None => {
+                                let operands =
+                                    operands(program, compiled.leaves(), inputs, &reduced, shape)?;
+                                let values =
+                                    call::new_array(g.dtype(operand), shape, Order::C, |o| {
+                                        let w =
+                                            call::run(kernel, &operands, &o, shape, pool, cancel);
+                                        token.check()?;
+                                        w.ok_or_else(|| Error::internal("stage not written"))
+                                    })?;
+                                reduce(&values.view(), op, axis)
+                            }
+                        }
+                        .map_err(|ReduceError::Empty| empty(op))?
                     }
                 };
                 token.check()?;
