@@ -1234,7 +1234,8 @@ fn complex_planar_blocks_equal_the_strided_parts() {
 /// C-contiguous result run in blocks of whole periods, each one kernel call
 /// on contiguous copies (`call::run_periodic`), not a call per row, and
 /// per-axis float sums, `min` and `max` reduce contiguous lanes in place
-/// (`jit::reduce`): on every tier the interpreter's bits, for rows of 1 to 9000
+/// (`jit::reduce`), a computed operand's last axis chunk by chunk
+/// (`run::last_axis_in_chunks`): on every tier the interpreter's bits, for rows of 1 to 9000
 /// elements (a period past the block: the per-row path; lanes past
 /// `min`/`max`'s 8192-value blocks), periods whose
 /// common multiple is the block (2 and 3, 6 and 4), 3-d operands broadcast
