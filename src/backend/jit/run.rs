@@ -239,31 +239,25 @@ fn last_axis_in_chunks(
         let parts = parts.into_iter().collect::<Result<Vec<Array>>>()?;
         let mut out = shape.to_vec();
         out[last] = 1;
-        let wrong = |_| Error::internal("chunk results");
-        Ok(match dtype {
-            DType::Float64 => {
-                let data: Vec<f64> = parts
-                    .iter()
-                    .filter_map(Array::as_f64)
-                    .flat_map(|a| a.iter().copied())
-                    .collect();
-                Array::Float64(
-                    ndarray::ArrayD::from_shape_vec(ndarray::IxDyn(&out), data).map_err(wrong)?,
-                )
-            }
-            _ => {
-                let data: Vec<f32> = parts
-                    .iter()
-                    .filter_map(Array::as_f32)
-                    .flat_map(|a| a.iter().copied())
-                    .collect();
-                Array::Float32(
-                    ndarray::ArrayD::from_shape_vec(ndarray::IxDyn(&out), data).map_err(wrong)?,
-                )
-            }
-        })
+        match dtype {
+            DType::Float64 => joined::<f64>(parts, &out),
+            _ => joined::<f32>(parts, &out),
+        }
+        .ok_or_else(|| Error::internal("chunk results"))
     })();
     Some(result)
+}
+
+/// Arrays of `T` joined along their first axis into one of shape `out`
+/// (their elements in order); `None` if one has another dtype or the
+/// count does not fit.
+fn joined<T: Element>(parts: Vec<Array>, out: &[usize]) -> Option<Array> {
+    let mut data: Vec<T> = Vec::new();
+    for part in parts {
+        data.extend(T::from_array(part).ok()?.iter().copied());
+    }
+    let array = ndarray::ArrayD::from_shape_vec(ndarray::IxDyn(out), data).ok()?;
+    Some(T::into_array(array))
 }
 
 /// The values of a fused stage's `leaves` (`None` for the product `m`,
