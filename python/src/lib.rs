@@ -327,10 +327,7 @@ impl Priced {
         };
         let summary = kernel.compiled().optimized.summary();
         let cheap = summary.reads.len() + summary.operations + summary.reductions;
-        let mut ns = 0.5 * cheap as f64 + heavy * summary.math as f64;
-        // A product's work grows with its inner dimension: priced per call
-        // (`watched`), from the inputs' size.
-        let matmuls = summary.matmuls;
+        let ns = 0.5 * cheap as f64 + heavy * summary.math as f64;
         let elementwise = summary.reductions == 0 && summary.matmuls == 0;
         let reads: Vec<(usize, String)> = summary
             .reads
@@ -341,14 +338,14 @@ impl Priced {
             })
             .collect();
         let jit = kernel.options().backend == Backend::Jit;
-        if !jit {
-            ns *= 20.0;
-        }
         let scale = if jit { 1.0 } else { 20.0 };
+        // A product's work grows with its inner dimension: priced per call
+        // (`watched`), from the inputs' size.
+        let product_ns = MAC_NS * scale * summary.matmuls as f64;
         Priced {
             kernel,
-            ns_per_element: ns.max(0.5),
-            product_ns: MAC_NS * scale * matmuls as f64,
+            ns_per_element: (ns * scale).max(0.5),
+            product_ns,
             reads: (jit && elementwise && !reads.is_empty()).then_some(reads),
         }
     }

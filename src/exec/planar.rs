@@ -141,6 +141,25 @@ fn interleave<T: Copy>(re: &[T], im: &[T], z: &mut [num_complex::Complex<T>]) {
     }
 }
 
+/// The real and imaginary parts `[re, im]` of a block run on `bind` into
+/// the first `z.len()` elements of the result's planes `(r, i)`, then
+/// interleaved into `z`.
+fn parts_into<T: Element + Copy>(
+    (r, i): (&mut [T], &mut [T]),
+    [re, im]: [&Prepared; 2],
+    bind: Bind<'_, '_>,
+    z: &mut [num_complex::Complex<T>],
+    cancel: Cancel<'_>,
+) -> Result<()> {
+    let (r, i) = (&mut r[..z.len()], &mut i[..z.len()]);
+    let mut rv = T::into_view_mut(ArrayViewMut1::from(&mut *r).into_dyn());
+    super::evaluate_into(re, bind, &mut rv, cancel)?;
+    let mut iv = T::into_view_mut(ArrayViewMut1::from(&mut *i).into_dyn());
+    super::evaluate_into(im, bind, &mut iv, cancel)?;
+    interleave(r, i, z);
+    Ok(())
+}
+
 /// A split program's operands, ready to be cut into planar blocks.
 pub(super) struct Planar<'a> {
     n: usize,
@@ -294,24 +313,12 @@ impl<'a> Planar<'a> {
         match (parts, &mut out) {
             ([part], _) => super::evaluate_into(part, bind, &mut out, cancel),
             ([re, im], ArrayViewMut::Complex64(z)) => {
-                let (r, i) = result.of_f32(len);
-                let (r, i) = (&mut r[..len], &mut i[..len]);
-                let mut rv = ArrayViewMut::Float32(ArrayViewMut1::from(&mut *r).into_dyn());
-                super::evaluate_into(re, bind, &mut rv, cancel)?;
-                let mut iv = ArrayViewMut::Float32(ArrayViewMut1::from(&mut *i).into_dyn());
-                super::evaluate_into(im, bind, &mut iv, cancel)?;
-                interleave(r, i, z.as_slice_mut().ok_or_else(missing)?);
-                Ok(())
+                let z = z.as_slice_mut().ok_or_else(missing)?;
+                parts_into(result.of_f32(len), [re, im], bind, z, cancel)
             }
             ([re, im], ArrayViewMut::Complex128(z)) => {
-                let (r, i) = result.of_f64(len);
-                let (r, i) = (&mut r[..len], &mut i[..len]);
-                let mut rv = ArrayViewMut::Float64(ArrayViewMut1::from(&mut *r).into_dyn());
-                super::evaluate_into(re, bind, &mut rv, cancel)?;
-                let mut iv = ArrayViewMut::Float64(ArrayViewMut1::from(&mut *i).into_dyn());
-                super::evaluate_into(im, bind, &mut iv, cancel)?;
-                interleave(r, i, z.as_slice_mut().ok_or_else(missing)?);
-                Ok(())
+                let z = z.as_slice_mut().ok_or_else(missing)?;
+                parts_into(result.of_f64(len), [re, im], bind, z, cancel)
             }
             _ => Err(Error::internal("a planar program's parts and result")),
         }

@@ -322,20 +322,9 @@ fn multiply<T: Mac>(
         return Err(Error::internal("product tiles"));
     }
     let work = |_: &mut (), i: usize| {
-        let t = &tiles[i];
-        let slot = slots[i].lock().map(|mut s| s.take());
-        let (Ok(Some(mut c)), Some(am), Some(bm)) = (
-            slot,
-            matrix(&fa, &dims.batch, t.q),
-            matrix(&fb, &dims.batch, t.q),
-        ) else {
-            return;
-        };
-        T::tile(
-            &mut c,
-            &am.slice(s![t.rows.clone(), ..]),
-            &bm.slice(s![.., t.cols.clone()]),
-        );
+        if let Ok(Some(mut c)) = slots[i].lock().map(|mut s| s.take()) {
+            product_tile(&fa, &fb, dims, &tiles[i], &mut c);
+        }
     };
     match team {
         Some(team) => team.for_each(tiles.len(), || (), work),
@@ -523,25 +512,50 @@ fn tile_operands<T: Mac>(
 ) -> Option<Vec<Operand>> {
     let [r, c] = t.shape();
     let buf = grown(buf, r * c);
+    let mut cv = ArrayViewMut2::from_shape((r, c), &mut *buf).ok()?;
+    product_tile(fa, fb, dims, t, &mut cv)?;
+    let tile = ArrayView2::from_shape((r, c), &*buf).ok()?.into_dyn();
+    let mut operands = leaf_tiles(leaves, at, dims, t)?;
+    *operands.get_mut(at)? = Some(Operand::new(&tile, &[r, c])?);
+    operands.into_iter().collect()
+}
+
+/// `c = a @ b` on tile `t` (its batch matrix, rows and columns) of the
+/// promoted operands `fa` and `fb`; `None`, `c` untouched, if a batch
+/// matrix is missing.
+fn product_tile<T: Mac>(
+    fa: &ArrayViewD<'_, T>,
+    fb: &ArrayViewD<'_, T>,
+    dims: &MatMulShape,
+    t: &Tile,
+    c: &mut ArrayViewMut2<'_, T>,
+) -> Option<()> {
     let am = matrix(fa, &dims.batch, t.q)?;
     let bm = matrix(fb, &dims.batch, t.q)?;
-    let mut cv = ArrayViewMut2::from_shape((r, c), &mut *buf).ok()?;
     T::tile(
-        &mut cv,
+        c,
         &am.slice(s![t.rows.clone(), ..]),
         &bm.slice(s![.., t.cols.clone()]),
     );
-    let tile = ArrayView2::from_shape((r, c), &*buf).ok()?.into_dyn();
-    let mut product = Some(Operand::new(&tile, &[r, c])?);
+    Some(())
+}
+
+/// The fused stage's operands on tile `t` other than the product: each
+/// leaf's tile, `None` at `at` (the product's slot); `None` if another
+/// leaf has no value or does not fit.
+fn leaf_tiles(
+    leaves: &[Option<ArrayView<'_>>],
+    at: usize,
+    dims: &MatMulShape,
+    t: &Tile,
+) -> Option<Vec<Option<Operand>>> {
     leaves
         .iter()
         .enumerate()
-        .map(|(k, leaf)| {
-            if k == at {
-                product.take()
-            } else {
-                leaf.as_ref().and_then(|l| leaf_tile(l, dims, t))
-            }
+        .map(|(k, leaf)| match leaf {
+            _ if k == at => Some(None),
+            Some(l) => leaf_tile(l, dims, t).map(Some),
+            None => None,
         })
         .collect()
 }
@@ -614,27 +628,10 @@ fn in_place<T: Mac>(
     let failed = std::sync::atomic::AtomicBool::new(false);
     let tile = |i: usize| -> Option<()> {
         let (mut c, t) = slots[i].lock().ok()?.take()?;
-        let (am, bm) = (
-            matrix(&fa, &dims.batch, t.q)?,
-            matrix(&fb, &dims.batch, t.q)?,
-        );
-        T::tile(
-            &mut c,
-            &am.slice(s![t.rows.clone(), ..]),
-            &bm.slice(s![.., t.cols.clone()]),
-        );
+        product_tile(&fa, &fb, dims, &t, &mut c)?;
         let shape = t.shape();
         let output = Output::new(&mut c.into_dyn(), &shape)?.without_streaming();
-        let others = leaves
-            .iter()
-            .enumerate()
-            .map(|(k, leaf)| match leaf {
-                _ if k == at => Ok(None),
-                Some(l) => leaf_tile(l, dims, &t).map(Some).ok_or(()),
-                None => Err(()),
-            })
-            .collect::<std::result::Result<Vec<_>, ()>>()
-            .ok()?;
+        let others = leaf_tiles(leaves, at, dims, &t)?;
         call::run_in_place(kernel, others, at, &output, &shape, cancel).map(drop)
     };
     let work = |_: &mut (), i: usize| {

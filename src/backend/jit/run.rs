@@ -198,25 +198,18 @@ fn last_axis_in_chunks(
         return None;
     }
     let g = &program.graph;
-    // Leaf `leaf` broadcast to the stage's shape, rows `r` of its first axis.
-    let operand_rows = |leaf: NodeId, r: std::ops::Range<usize>| -> Option<Operand> {
-        let sub = |v: &ArrayView<'_>| -> Option<Operand> {
-            if v.dtype() != g.dtype(leaf) {
-                return None;
-            }
-            let mut part = shape.to_vec();
-            part[0] = r.len();
-            each!(ArrayView, v, a => {
-                let b = a.broadcast(ndarray::IxDyn(shape))?;
-                let rows = b.slice_axis(ndarray::Axis(0), ndarray::Slice::from(r.clone()));
-                Operand::new(&rows, &part)
-            })
-        };
-        match g.node(leaf) {
-            Node::Input(i) => sub(inputs.get(i.index())?.as_ref()?),
-            Node::Reduce(..) | Node::MatMul(..) => sub(&reduced.get(&leaf)?.view()),
-            _ => None,
+    // Leaf `leaf` broadcast to the stage's shape, rows `r` (`part`) of its
+    // first axis.
+    let operand_rows = |leaf: NodeId, r: &std::ops::Range<usize>, part: &[usize]| {
+        let v = value(program, leaf, inputs, reduced).ok()?;
+        if v.dtype() != g.dtype(leaf) {
+            return None;
         }
+        each!(ArrayView, &v, a => {
+            let b = a.broadcast(ndarray::IxDyn(shape))?;
+            let rows = b.slice_axis(ndarray::Axis(0), ndarray::Slice::from(r.clone()));
+            Operand::new(&rows, part)
+        })
     };
     let chunk = |_: &mut (), c: usize| -> Result<Array> {
         let r = c * rows..((c + 1) * rows).min(shape[0]);
@@ -224,7 +217,7 @@ fn last_axis_in_chunks(
         part[0] = r.len();
         let operands = leaves
             .iter()
-            .map(|&leaf| operand_rows(leaf, r.clone()))
+            .map(|&leaf| operand_rows(leaf, &r, &part))
             .collect::<Option<Vec<Operand>>>()
             .ok_or_else(|| Error::internal("a chunk's operands"))?;
         let values = call::new_array(dtype, &part, Order::C, |o| {
