@@ -360,7 +360,7 @@ pub(crate) fn compile_ast(
         // reference interpreter (README, "Complex numbers").
         Backend::Jit if compiled.optimized.first_complex().is_some() => {
             match ir::split::split(&compiled.optimized) {
-                Some(split) => prepare_split(&compiled.optimized, split, |p| {
+                Some(split) => prepare_split(&compiled.optimized, split, true, |p| {
                     Ok(Prepared::Jit(JitProgram::compile_part(
                         p,
                         fast,
@@ -391,7 +391,7 @@ pub(crate) fn compile_ast(
                 })
             };
             match ir::split::split(&compiled.optimized) {
-                Some(split) => prepare_split(&compiled.optimized, split, gpu),
+                Some(split) => prepare_split(&compiled.optimized, split, false, gpu),
                 // The GPU's error naming the complex value.
                 None => gpu(&compiled.optimized),
             }
@@ -444,17 +444,47 @@ fn complex_sum(
     };
     Ok(Some(Prepared::ComplexSum {
         program: program.clone(),
-        operand: Box::new(prepare_split(&operand, split, prepare)?),
+        operand: Box::new(prepare_split(&operand, split, false, prepare)?),
         mean,
     }))
 }
 
-/// A complex `program`'s split form, its real parts prepared by `prepare`.
+/// A complex `program`'s split form, its real parts prepared by `prepare`;
+/// with `joint` (the JIT), also the joint program of both parts
+/// (`ir::split::joint`) when the program is elementwise and has no math
+/// function: light arithmetic (`z*w + c`), which the parts run at the
+/// speed of memory but read the interleaved inputs twice (`z*w + c` at
+/// 10⁷ complex128, 2 threads, Intel Xeon: see the README's complex
+/// numbers).
 fn prepare_split(
     program: &Program,
     split: ir::split::Split,
+    joint: bool,
     prepare: impl Fn(&Program) -> Result<Prepared>,
 ) -> Result<Prepared> {
+    let joint = match ir::split::joint(&split) {
+        Some(p) if joint => {
+            let s = p.summary();
+            let p = (s.math == 0 && s.reductions == 0 && s.matmuls == 0)
+                .then(|| ir::optimize::optimize(&p))
+                .transpose()?;
+            // (Still `complex(re, im)` at the root: a constant folds whole.)
+            let pair = |p: &Program| {
+                matches!(
+                    p.graph.node(p.root),
+                    ir::graph::Node::Binary(ir::op::BinaryOp::Complex, ..)
+                )
+            };
+            match p {
+                Some(p) if pair(&p) => {
+                    ir::verify::verify(&p)?;
+                    Some(Box::new(prepare(&p)?))
+                }
+                _ => None,
+            }
+        }
+        _ => None,
+    };
     let split = ir::split::optimize(split)?;
     let mut parts = vec![prepare(&split.re)?];
     if let Some(im) = &split.im {
@@ -464,6 +494,7 @@ fn prepare_split(
         program: program.clone(),
         sources: split.sources,
         parts,
+        joint,
     })
 }
 

@@ -37,6 +37,10 @@ pub(crate) enum Prepared {
         sources: Vec<crate::ir::split::Source>,
         /// One or two prepared real programs.
         parts: Vec<Prepared>,
+        /// For a complex result, both parts as one program
+        /// (`ir::split::joint`), where it pays: the JIT, an elementwise
+        /// program without math functions.
+        joint: Option<Box<Prepared>>,
     },
     /// A full complex `sum` or `mean` (`mean` true) of a splittable
     /// operand (`sum(z*w)`), which the split itself declines: `operand`

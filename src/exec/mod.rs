@@ -87,9 +87,17 @@ pub(crate) fn evaluate_bound(
             program,
             sources,
             parts,
+            joint,
         } => {
             let views = split_views(sources, &inputs)?;
             let bind = Bind::Positional(&views);
+            // Both parts in one kernel, writing the complex result.
+            if let Some(joint) = joint
+                && order == Order::C
+                && result_shape(joint, bind)? == shapes.output
+            {
+                return evaluate_bound(joint, bind, cancel);
+            }
             // A real result in C order: the part's own result when it
             // has the result's shape (unless it runs in planar blocks).
             if let [part] = parts.as_slice()
@@ -102,7 +110,15 @@ pub(crate) fn evaluate_bound(
             let mut out = zeros(program.dtype(), &shapes.output, order)?;
             let view = out.view_mut();
             let split = (sources.as_slice(), views.as_slice());
-            run_split(program, parts, (&inputs, &shapes), split, view, cancel)?;
+            run_split(
+                program,
+                parts,
+                joint.as_deref(),
+                (&inputs, &shapes),
+                split,
+                view,
+                cancel,
+            )?;
             return Ok(out);
         }
         Prepared::ComplexSum { operand, mean, .. } => {
@@ -169,11 +185,20 @@ pub(crate) fn evaluate_into(
             program,
             sources,
             parts,
+            joint,
         } => {
             let views = split_views(sources, &inputs)?;
             let out = out.reborrow();
             let split = (sources.as_slice(), views.as_slice());
-            run_split(program, parts, (&inputs, &shapes), split, out, cancel)
+            run_split(
+                program,
+                parts,
+                joint.as_deref(),
+                (&inputs, &shapes),
+                split,
+                out,
+                cancel,
+            )
         }
         Prepared::ComplexSum { operand, mean, .. } => {
             assign(out, &complex_sum(operand, &inputs, vars, *mean, cancel)?)
@@ -221,6 +246,7 @@ fn split_block_sum(
         program,
         sources,
         parts,
+        ..
     } = operand
     else {
         return Ok(None);
@@ -461,12 +487,20 @@ const SPLIT_BLOCK: usize = 1 << 16;
 fn run_split<'a>(
     program: &Program,
     parts: &[Prepared],
+    joint: Option<&Prepared>,
     (inputs, shapes): (&Bound<'a>, &Shapes),
     (sources, views): (&[Source], &[ArrayView<'a>]),
     mut out: ArrayViewMut<'_>,
     cancel: Cancel<'_>,
 ) -> Result<()> {
     let bind = Bind::Positional(views);
+    // Both parts in one kernel, where it has the result's shape (it may
+    // not read every input of the program: see below).
+    if let Some(joint) = joint
+        && result_shape(joint, bind)? == out.shape()
+    {
+        return evaluate_into(joint, bind, &mut out, cancel);
+    }
     for part in parts {
         if result_shape(part, bind)? != out.shape() {
             let values = interp::run(program, inputs, shapes, cancel)?;

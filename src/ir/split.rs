@@ -142,6 +142,39 @@ pub fn split(program: &Program) -> Option<Split> {
     Some(Split { sources, re, im })
 }
 
+/// The joint program of a split with a complex result: both parts in one
+/// program over the parts' inputs (`sources`), whose root is
+/// `complex(re, im)` of the two parts' roots, the one complex value in it.
+/// The JIT compiles it into one kernel that computes both parts of an
+/// element from the same loads and stores them as the result's pairs
+/// (`jit::vector::complex_root`), one pass over the interleaved arrays
+/// where the parts make two. `None` for a real result. Takes the split as
+/// [`split`] made it (before [`optimize`], which gives each part its own
+/// graph): its parts share one graph.
+pub fn joint(split: &Split) -> Option<Program> {
+    let im = split.im.as_ref()?;
+    let mut graph = split.re.graph.clone();
+    // (The same graph: the parts of one split.)
+    let same = graph.len() == im.graph.len()
+        && im.root.index() < graph.len()
+        && graph.node(im.root) == im.graph.node(im.root);
+    if !same {
+        return None;
+    }
+    let part = graph.dtype(split.re.root);
+    let sig = BinaryOp::Complex.signature(part).ok()?;
+    if graph.dtype(im.root) != part || !sig.result.is_complex() {
+        return None;
+    }
+    let span = Span::default();
+    let root = graph.add(
+        Node::Binary(BinaryOp::Complex, split.re.root, im.root),
+        sig.result,
+        span,
+    );
+    Some(Program { graph, root })
+}
+
 /// Optimizes the split programs (folding the constants the split made,
 /// sharing subexpressions) and verifies them.
 pub fn optimize(split: Split) -> Result<Split> {

@@ -1229,6 +1229,112 @@ fn complex_planar_blocks_equal_the_strided_parts() {
     }
 }
 
+/// A complex result of elementwise arithmetic (no math function) runs as
+/// one joint kernel computing both parts of each element from the same
+/// loads and storing them as pairs (`ir::split::joint`,
+/// `jit::vector::complex_root`): the interpreter's bits (NaNs of any
+/// payload equal) on every tier and under either math, for lengths around
+/// the vector width and the unroll, large ones on 1 and 2 threads,
+/// complex64 and complex128, real and 0-d operands, a row broadcast down,
+/// strided and reversed inputs, and into strided, reversed and Fortran-order
+/// outputs.
+#[test]
+fn complex_joint_kernels_equal_the_interpreter() {
+    use jitexpr::{c32, c64};
+    let special = [
+        f64::NAN,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        0.0,
+        -0.0,
+        5e-324,
+        1e300,
+        -1e-300,
+    ];
+    let value = |k: usize, salt: usize| -> f64 {
+        let h = (k * 2654435761 + salt * 40503) % 1000003;
+        if h.is_multiple_of(13) {
+            special[h % special.len()]
+        } else {
+            (h as f64 / 1000003.0 - 0.5) * 8.0
+        }
+    };
+    let exprs = [
+        "z*w + v",
+        "z / w",
+        "conj(z)*w - 2*v + 1j",
+        "z*y + s",
+        "where(real(z) > imag(w), z, w*v)",
+        "complex(y, 2*y) * z",
+        "z*z*z - w",
+        "q*q + q",
+        "-z + imag(w)",
+    ];
+    let z_of = |n: usize, salt: usize| {
+        Array1::from_shape_fn(n, |k| c64::new(value(k, salt), value(k, salt + 1)))
+    };
+    for n in [0, 1, 2, 3, 5, 7, 8, 9, 16, 17, 1000, 100_003] {
+        let z = z_of(n, 1);
+        let w = z_of(n, 3);
+        let v = z_of(n, 5);
+        let q = Array1::from_shape_fn(n, |k| c32::new(value(k, 7) as f32, value(k, 8) as f32));
+        let y = Array1::from_shape_fn(n, |k| value(k, 9));
+        let s = ndarray::arr0(c64::new(0.5, -0.25));
+        let vars = Vars::new()
+            .with("z", &z)
+            .with("w", &w)
+            .with("v", &v)
+            .with("q", &q)
+            .with("y", &y)
+            .with("s", &s);
+        for expr in exprs {
+            let want = interp(expr, &vars);
+            let threads: &[usize] = if n > 50_000 { &[1, 2] } else { &[2] };
+            for &t in threads {
+                let before = jitexpr::set_num_threads(t);
+                for got in [jit(expr, &vars), jit_fast(expr, &vars)] {
+                    assert!(same_bits(&got, &want), "{expr} n={n} {t}T");
+                }
+                jitexpr::set_num_threads(before);
+            }
+        }
+    }
+    // Strided, reversed and broadcast inputs; strided, reversed and
+    // Fortran-order outputs.
+    let (rows, cols) = (37, 45);
+    let big = Array2::from_shape_fn((rows, 2 * cols), |(i, j)| {
+        c64::new(value(i * 97 + j, 11), value(i * 89 + j, 12))
+    });
+    let z = big.slice(s![.., ..;2]);
+    let w = big.slice(s![..;-1, 1..;2]);
+    let v = Array1::from_shape_fn(cols, |k| c64::new(value(k, 13), value(k, 14)));
+    let vars = Vars::new().with("z", &z).with("w", &w).with("v", &v);
+    let options = Options::with_backend(Backend::Jit).with_tiering(Tiering::Optimized);
+    let sig = Signature::new()
+        .with("z", DType::Complex128)
+        .with("w", DType::Complex128)
+        .with("v", DType::Complex128);
+    for expr in ["z*w + v", "z / w - v", "conj(w)*z"] {
+        let want = interp(expr, &vars);
+        assert!(same_bits(&jit(expr, &vars), &want), "{expr} strided inputs");
+        let kernel = jitexpr::compile_with(expr, &sig, options).unwrap();
+        let mut wide = Array2::from_elem((rows, 3 * cols), c64::new(7.0, 7.0));
+        let mut fortran = Array2::from_elem((rows, cols).f(), c64::new(7.0, 7.0));
+        for k in 0..3 {
+            let mut out = match k {
+                0 => wide.slice_mut(s![.., ..;3]),
+                1 => wide.slice_mut(s![..;-1, 1..;3]),
+                _ => fortran.view_mut(),
+            };
+            out.fill(c64::new(7.0, 7.0));
+            kernel.eval_into(&vars, &mut out).unwrap();
+            // (A view's elements in its logical order, whatever its strides.)
+            let got = Array::Complex128(out.to_owned().into_dyn());
+            assert!(same_bits(&got, &want), "{expr} into {:?}", out.strides());
+        }
+    }
+}
+
 /// Operands broadcast along their leading axes (`X - mu` with `mu` a row)
 /// or their trailing ones (`x / sum(x, axis=1)`, a column) into a
 /// C-contiguous result run in blocks of whole periods, each one kernel call

@@ -46,6 +46,8 @@ pub fn define_kernel(
     listing: Option<&mut Vec<String>>,
 ) -> Result<(FuncId, usize)> {
     let root = plan.root;
+    // A joint complex kernel: both parts computed, stored as pairs.
+    let complex = vector::complex_root(program, root);
     let ptr = module.target_config().pointer_type();
     // inputs, strides, out, out_stride, n.
     let (id, mut func) = declare(module, name)?;
@@ -92,12 +94,13 @@ pub fn define_kernel(
                 // complex array, `ir::split`): read deinterleaved, written
                 // lane by lane. Only in a loop without vector math (whose
                 // bits the interpreted tier must know the loop of): a plain
-                // one, or one blocked around exact routines only.
+                // one, or one blocked around exact routines only. A complex
+                // root (`vector::complex_root`) is stored as whole pairs.
                 let pairs = !plan.vector_math
                     && plan.exact_steps_only()
                     && !lanes.is_int()
                     && matches!(lanes.float, DType::Float32 | DType::Float64)
-                    && program.graph.dtype(root) == lanes.float;
+                    && (program.graph.dtype(root) == lanes.float || complex.is_some());
                 let mut pair = Vec::new();
                 for (k, &leaf) in leaves.iter().enumerate() {
                     let dtype = program.graph.dtype(leaf);
@@ -117,7 +120,7 @@ pub fn define_kernel(
                     leaves_bad = b.ins().bor(leaves_bad, other);
                     uniform.push(b.ins().icmp_imm_s(IntCC::Equal, leaf_base[k].1, 0));
                 }
-                let out_pair = if pairs {
+                let out_pair = if pairs && complex.is_none() {
                     // The output's test again, passing a stride of two elements.
                     let is_pair = b.ins().icmp_imm_s(IntCC::Equal, out_stride, 2 * out_size);
                     let out_bad = b.ins().bxor_imm_s(out_stride, out_size);
@@ -219,12 +222,18 @@ pub fn define_kernel(
                             .map(|u| cx.vector_value((pointers, (16 * u) as i32), lanes))
                             .collect::<Result<Vec<Value>>>()?;
                         store_bools(cx.b, &masks, po);
-                    } else if pair.iter().any(Option::is_some) || out_pair.is_some() {
+                    } else if pair.iter().any(Option::is_some)
+                        || out_pair.is_some()
+                        || complex.is_some()
+                    {
                         for u in 0..unroll {
                             let at = (pointers, (16 * u) as i32);
-                            let root = cx.vector_value_pairs(at, &pair, lanes)?;
+                            let (root, im) = cx.vector_value_pairs(at, &pair, lanes)?;
                             let off = (u * i64::from(lanes.count) * out_size) as i32;
-                            store_maybe_pairs(cx.b, root, (po, off), out_pair, lanes);
+                            match im {
+                                Some(im) => store_interleaved(cx.b, [root, im], (po, off), lanes),
+                                None => store_maybe_pairs(cx.b, root, (po, off), out_pair, lanes),
+                            }
                         }
                     } else {
                         for u in 0..unroll {
@@ -268,16 +277,25 @@ pub fn define_kernel(
             refs: &mut refs,
         };
         for &id in &plan.nodes {
-            if vals.contains_key(&id) {
+            if vals.contains_key(&id) || (complex.is_some() && id == root) {
                 continue;
             }
             let v = cx.node(program, id, &vals)?;
             vals.insert(id, v);
         }
-        let result = vals[&root];
         let off = b.ins().imul(i, out_stride);
         let addr = b.ins().iadd(out, off);
-        b.ins().store(flags, result, addr, 0);
+        match complex {
+            // The real part, then the imaginary part after it.
+            Some((re, im)) => {
+                let size = program.graph.dtype(re).size() as i32;
+                b.ins().store(flags, vals[&re], addr, 0);
+                b.ins().store(flags, vals[&im], addr, size);
+            }
+            None => {
+                b.ins().store(flags, vals[&root], addr, 0);
+            }
+        }
         let next = b.ins().iadd_imm_s(i, 1);
         b.ins().jump(header, &[next.into()]);
 
@@ -623,12 +641,14 @@ impl Emit<'_, '_> {
     /// [`Emit::vector_value`] where leaf `k` may be a run of pairs
     /// (`pair[k]` set at run time: its stride is two elements, a part of a
     /// complex array): two vectors from `2 * offset` on, their even lanes.
+    /// For a complex root (`vector::complex_root`): its real part's vector
+    /// and `Some` of its imaginary part's.
     fn vector_value_pairs(
         &mut self,
         (pointers, offset): (&[Value], i32),
         pair: &[Option<Value>],
         lanes: vector::Lanes,
-    ) -> Result<Value> {
+    ) -> Result<(Value, Option<Value>)> {
         let plan = self.plan;
         let flags = MemFlagsData::new().with_notrap();
         let little = MemFlagsData::new().with_endianness(cranelift_codegen::ir::Endianness::Little);
@@ -672,13 +692,21 @@ impl Emit<'_, '_> {
             };
             vals.insert(leaf, v);
         }
-        self.lower_vector_nodes(
-            &plan.nodes,
-            &mut vals,
-            lanes,
-            (plan.fast_math, plan.inline_math),
-        )?;
-        Ok(vals[&plan.root])
+        let complex = vector::complex_root(self.program, plan.root);
+        let nodes: Vec<NodeId> = match complex {
+            Some(_) => plan
+                .nodes
+                .iter()
+                .copied()
+                .filter(|&n| n != plan.root)
+                .collect(),
+            None => plan.nodes.clone(),
+        };
+        self.lower_vector_nodes(&nodes, &mut vals, lanes, (plan.fast_math, plan.inline_math))?;
+        Ok(match complex {
+            Some((re, im)) => (vals[&re], Some(vals[&im])),
+            None => (vals[&plan.root], None),
+        })
     }
 
     /// Lowers `nodes` (in topological order) on vectors, skipping those already
@@ -871,6 +899,43 @@ fn store_maybe_pairs(
     b.ins().store(flags, result, addr, offset);
     b.ins().jump(join, &[]);
     b.switch_to_block(join);
+}
+
+/// Stores a complex result's parts `[re, im]` (one vector each) at `addr +
+/// offset` as `lanes.count` interleaved pairs (two vectors: the pairs of
+/// the low lanes, then the high ones).
+fn store_interleaved(
+    b: &mut FunctionBuilder<'_>,
+    [re, im]: [Value; 2],
+    (addr, offset): (Value, i32),
+    lanes: vector::Lanes,
+) {
+    let flags = MemFlagsData::new().with_notrap();
+    let little = MemFlagsData::new().with_endianness(cranelift_codegen::ir::Endianness::Little);
+    let re = b.ins().bitcast(types::I8X16, little, re);
+    let im = b.ins().bitcast(types::I8X16, little, im);
+    // Byte indices into (re, im): lane j of re is bytes j*size.., of im
+    // 16 + j*size..; the low half's pairs, then the high half's.
+    let size = lanes.float.size() as u8;
+    let half = lanes.count / 2;
+    for h in 0..2u8 {
+        let pick: Vec<u8> = (0..half)
+            .flat_map(|j| {
+                let lane = h * half + j;
+                (0..size)
+                    .map(move |k| lane * size + k)
+                    .chain((0..size).map(move |k| 16 + lane * size + k))
+            })
+            .collect();
+        let pick = b
+            .func
+            .dfg
+            .immediates
+            .push(cranelift_codegen::ir::ConstantData::from(pick));
+        let pairs = b.ins().shuffle(re, im, pick);
+        b.ins()
+            .store(flags, pairs, addr, offset + 16 * i32::from(h));
+    }
 }
 
 /// Stores one result vector at `addr` (booleans: lane masks to bytes).

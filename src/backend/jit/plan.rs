@@ -236,6 +236,13 @@ impl StagePlan {
             vector_only: Vec::new(),
             leaf_sums: false,
         };
+        // A joint complex kernel (`vector::complex_root`) computes its
+        // parts in the plain loops only.
+        if vector::complex_root(program, root).is_some() {
+            plan.vector_math = false;
+            plan.inline_math = false;
+            return plan;
+        }
         let routines = aot::available();
         // Exact operations run as routines too under fast math (a pass
         // computes the operands of routines with fast math), where the

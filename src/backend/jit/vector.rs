@@ -73,12 +73,26 @@ impl Lanes {
     }
 }
 
+/// The parts `(re, im)` of a stage whose root is `complex(re, im)` of two
+/// real values: the joint kernel of a complex program's split parts
+/// (`ir::split::joint`), which computes both parts and stores them as the
+/// complex result's pairs. No other stage of the JIT has a complex value.
+pub fn complex_root(program: &Program, root: NodeId) -> Option<(NodeId, NodeId)> {
+    let g = &program.graph;
+    match g.node(root) {
+        Node::Binary(BinaryOp::Complex, re, im) if g.dtype(root).is_complex() => Some((re, im)),
+        _ => None,
+    }
+}
+
 /// The lanes a stage can be vectorized with, or `None` if it must run scalar:
 /// every value is of one float dtype or bool, every leaf is that float dtype,
-/// and every operation has a vector lowering here.
+/// and every operation has a vector lowering here (a complex root
+/// ([`complex_root`]) of parts of that float dtype is stored as pairs).
 pub fn vectorizable(program: &Program, root: NodeId) -> Option<Lanes> {
     let g = &program.graph;
     let nodes = stage_nodes(program, root);
+    let complex = complex_root(program, root);
     if let Some(lanes) = int_vectorizable(program, root, &nodes) {
         return Some(lanes);
     }
@@ -90,6 +104,9 @@ pub fn vectorizable(program: &Program, root: NodeId) -> Option<Lanes> {
     }
     let ok = nodes.iter().all(|&n| {
         let d = g.dtype(n);
+        if let Some((re, im)) = complex.filter(|_| n == root) {
+            return g.dtype(re) == float && g.dtype(im) == float;
+        }
         if d != float && d != DType::Bool {
             return false;
         }
