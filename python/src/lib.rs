@@ -12,6 +12,10 @@
 
 mod raw;
 
+/// Large freed blocks kept for the next result of their size (`raw::Recycling`).
+#[global_allocator]
+static ALLOCATOR: raw::Recycling = raw::Recycling;
+
 use std::cell::RefCell;
 use std::sync::{Arc, Mutex};
 
@@ -356,8 +360,9 @@ impl Priced {
     /// chooses it (Fortran when it has two or more axes and each input of
     /// that shape is Fortran-contiguous, else C), for `eval_into` to fill:
     /// NumPy's allocator, no zero-fill, one Python object. `None` when the
-    /// program has a reduction, an input is missing, or the shapes do not
-    /// broadcast: the core's `eval` then allocates (and reports the error);
+    /// program has a reduction, an input is missing, the shapes do not
+    /// broadcast, or the result takes `raw::RECYCLE_MIN` bytes or more: the
+    /// core's `eval` then allocates (and reports the error);
     /// `Some(Err)` when NumPy could not allocate it.
     fn new_result<'py>(
         &self,
@@ -386,6 +391,15 @@ impl Priced {
             }
         }
         let shape = &dims[dims.len() - ndim..];
+        // A large result comes from the core, in a block this extension's
+        // allocator keeps for the next result of its size when NumPy frees
+        // it (`raw::Recycling`), instead of fresh pages from NumPy's.
+        let bytes = shape
+            .iter()
+            .try_fold(self.kernel.dtype().size(), |b, &d| b.checked_mul(d));
+        if bytes.is_none_or(|b| b >= raw::RECYCLE_MIN) {
+            return None;
+        }
         let mut full = reads
             .iter()
             .filter_map(read)

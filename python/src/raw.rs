@@ -506,3 +506,152 @@ pub(crate) fn frame_dicts<'py>(
     };
     Ok((locals, globals))
 }
+
+/// The extension's global allocator: the system's, except that it keeps up
+/// to [`RECYCLED`] freed blocks of [`RECYCLE_MIN`] bytes or more
+/// ([`RECYCLE_BYTES`] in all; the oldest go back to the system to make
+/// room for a newer one) and hands one back to the next allocation of the
+/// same size and alignment. Results that large are allocated by Rust and
+/// freed when NumPy drops the array; a large block (past glibc's mmap
+/// threshold, at most 32 MiB) went back to the system at once, so every
+/// call of `r = evaluate("z*w + c")` on 10⁷ complex numbers faulted in and
+/// zeroed a fresh 160 MB (a third of that call's time in the kernel's
+/// `clear_page_erms`). With the block kept, the loop's next result reuses
+/// the previous one's pages. Only blocks this allocator made are kept,
+/// with the layout they were made with; a large zeroed allocation gets a
+/// kept block too, zeroed.
+pub struct Recycling;
+
+/// The smallest block kept (smaller ones glibc's heap already reuses).
+pub(crate) const RECYCLE_MIN: usize = 4 << 20;
+/// The most bytes kept at once.
+const RECYCLE_BYTES: usize = 256 << 20;
+/// The most blocks kept at once.
+const RECYCLED: usize = 2;
+
+/// A kept block: its address (0: an empty slot), size, alignment, and
+/// when it was kept (a count of blocks kept, for evicting the oldest).
+#[derive(Clone, Copy)]
+struct Kept {
+    addr: usize,
+    size: usize,
+    align: usize,
+    when: u64,
+}
+
+/// The kept blocks, and how many were ever kept.
+static KEPT: std::sync::Mutex<([Kept; RECYCLED], u64)> = std::sync::Mutex::new((
+    [Kept {
+        addr: 0,
+        size: 0,
+        align: 0,
+        when: 0,
+    }; RECYCLED],
+    0,
+));
+
+/// A kept block for `layout` (its exact size and alignment), taken out of
+/// [`KEPT`]; `None` if there is none.
+fn take(layout: std::alloc::Layout) -> Option<*mut u8> {
+    if layout.size() < RECYCLE_MIN {
+        return None;
+    }
+    let mut kept = KEPT.lock().ok()?;
+    let slot = kept
+        .0
+        .iter_mut()
+        .find(|k| k.addr != 0 && k.size == layout.size() && k.align == layout.align())?;
+    let addr = slot.addr;
+    slot.addr = 0;
+    Some(addr as *mut u8)
+}
+
+// SAFETY: every block handed out is either the system allocator's answer
+// to this very layout, or a block the system allocated earlier for a
+// layout of the same size and alignment, which its owner freed (so no one
+// else uses it) and which is removed from `KEPT` before it is handed out
+// (under the lock, so to one caller only). A block is freed to the system
+// with the layout it was allocated with, as `GlobalAlloc` requires (an
+// evicted one with the size and alignment it was kept with). The mutex
+// does not allocate (a futex on Linux), so the allocator never re-enters
+// itself.
+unsafe impl std::alloc::GlobalAlloc for Recycling {
+    unsafe fn alloc(&self, layout: std::alloc::Layout) -> *mut u8 {
+        match take(layout) {
+            Some(p) => p,
+            // SAFETY: the caller's layout, as given.
+            None => unsafe { std::alloc::System.alloc(layout) },
+        }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: std::alloc::Layout) {
+        let size = layout.size();
+        if (RECYCLE_MIN..=RECYCLE_BYTES).contains(&size)
+            && let Ok(mut guard) = KEPT.lock()
+        {
+            let (kept, count) = &mut *guard;
+            // Make room: the oldest kept blocks go back to the system.
+            loop {
+                let held: usize = kept.iter().filter(|k| k.addr != 0).map(|k| k.size).sum();
+                let free = kept.iter().any(|k| k.addr == 0);
+                if free && held + size <= RECYCLE_BYTES {
+                    break;
+                }
+                let Some(oldest) = kept
+                    .iter_mut()
+                    .filter(|k| k.addr != 0)
+                    .min_by_key(|k| k.when)
+                else {
+                    break;
+                };
+                let old = *oldest;
+                oldest.addr = 0;
+                // SAFETY: a kept block: the system allocated it with this
+                // size and alignment (valid: it was a `Layout`'s), and no
+                // one uses it (its owner freed it; it was never handed out
+                // again, or it would not be in `KEPT`).
+                unsafe {
+                    std::alloc::System.dealloc(
+                        old.addr as *mut u8,
+                        std::alloc::Layout::from_size_align_unchecked(old.size, old.align),
+                    )
+                }
+            }
+            if let Some(slot) = kept.iter_mut().find(|k| k.addr == 0) {
+                *count += 1;
+                *slot = Kept {
+                    addr: ptr as usize,
+                    size,
+                    align: layout.align(),
+                    when: *count,
+                };
+                return;
+            }
+        }
+        // SAFETY: `ptr` was allocated by the system with `layout` (see the
+        // impl's SAFETY comment).
+        unsafe { std::alloc::System.dealloc(ptr, layout) }
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: std::alloc::Layout) -> *mut u8 {
+        // A kept block, zeroed: cheaper than fresh pages, which the kernel
+        // faults in and zeroes one by one (and keeping blocks from glibc
+        // stops its heap from reusing them for `calloc`).
+        match take(layout) {
+            Some(p) => {
+                // SAFETY: `p` is a block of `layout.size()` bytes, ours.
+                unsafe { std::ptr::write_bytes(p, 0, layout.size()) };
+                p
+            }
+            // SAFETY: the caller's layout, as given.
+            None => unsafe { std::alloc::System.alloc_zeroed(layout) },
+        }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: std::alloc::Layout, new: usize) -> *mut u8 {
+        // SAFETY: `ptr` is a live block of the system's with `layout` (a
+        // kept block is never live), and the caller's `new` size is valid
+        // for its alignment.
+        unsafe { std::alloc::System.realloc(ptr, layout, new) }
+    }
+}

@@ -397,3 +397,44 @@ def test_flat_runs_and_views_give_numpys_values_and_layout(shape):
             np.testing.assert_array_equal(r, expected, err_msg=f"{kind} {ex}")
             if kind == "F" and r.ndim > 1:
                 assert r.flags.f_contiguous, ex
+
+
+def test_recycled_result_blocks_are_rewritten_and_never_shared():
+    # Results of 4 MiB or more freed by NumPy are kept for the next result
+    # of their size (`raw::Recycling`): a new result reusing one holds its
+    # own values only, and a live result is never handed out again.
+    n = 1 << 20  # 8 MiB of float64, 16 MiB of complex128
+    x = np.linspace(-1.0, 1.0, n)
+    z = x + 1j * x[::-1]
+    for expr, want in (("x + 1", lambda k: x + k), ("z * z + 1", lambda k: z * z + k)):
+        d = {"x": x, "z": z}
+        live = [ne.evaluate(expr, local_dict=d) for _ in range(3)]
+        del live[1]  # its block is kept
+        live += [ne.evaluate(expr.replace("1", str(k)), local_dict=d) for k in (2, 3, 4)]
+        for r, k in zip(live, (1, 1, 2, 3, 4)):
+            # (Within rounding of NumPy's: each stale value is off by 1 or more.)
+            np.testing.assert_allclose(r, want(k), rtol=1e-15, atol=0)
+        for i, r in enumerate(live):
+            for s in live[i + 1 :]:
+                assert not np.shares_memory(r, s)
+
+
+def test_a_freed_large_result_block_is_reused():
+    # In a fresh interpreter, after results of two other sizes filled the
+    # two slots: the block of a dropped 16 MiB result (kept, the oldest
+    # evicted) is the next such result's.
+    script = (
+        "import numpy as np, jitexpr as ne\n"
+        "for k in (19, 20): y = np.ones(1 << k); r = ne.evaluate('y + 1'); del r\n"
+        "x = np.ones(1 << 21)\n"
+        "r = ne.evaluate('x + 1'); a = r.__array_interface__['data'][0]; del r\n"
+        "r = ne.evaluate('x + 2'); b = r.__array_interface__['data'][0]\n"
+        "print(a == b, float(r.min()), float(r.max()))\n"
+    )
+    import subprocess
+    import sys
+
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert out == ["True", "3.0", "3.0"]
