@@ -294,6 +294,20 @@ impl Kernel {
         &self.compiled
     }
 
+    /// Whether an elementwise evaluation that allocates its result
+    /// (`eval`) writes it into memory it did not zero first: on the JIT,
+    /// except for products and complex programs whose parts run one by one
+    /// (those fill a zeroed result). A caller that could allocate the result
+    /// itself (the Python bindings: NumPy's allocator) may leave it to
+    /// `eval` when this holds, and pays no zeroing.
+    pub fn fills_unzeroed_results(&self) -> bool {
+        match &*self.prepared {
+            Prepared::Jit(jit) => !jit.has_products(),
+            Prepared::Split { joint, .. } => joint.is_some(),
+            _ => false,
+        }
+    }
+
     /// The options it was compiled with.
     pub fn options(&self) -> Options {
         self.options

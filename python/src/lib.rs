@@ -361,7 +361,8 @@ impl Priced {
     /// that shape is Fortran-contiguous, else C), for `eval_into` to fill:
     /// NumPy's allocator, no zero-fill, one Python object. `None` when the
     /// program has a reduction, an input is missing, the shapes do not
-    /// broadcast, or the result takes `raw::RECYCLE_MIN` bytes or more: the
+    /// broadcast, or the result takes `raw::RECYCLE_MIN` bytes or more and
+    /// the core writes it unzeroed (`Kernel::fills_unzeroed_results`): the
     /// core's `eval` then allocates (and reports the error);
     /// `Some(Err)` when NumPy could not allocate it.
     fn new_result<'py>(
@@ -391,13 +392,14 @@ impl Priced {
             }
         }
         let shape = &dims[dims.len() - ndim..];
-        // A large result comes from the core, in a block this extension's
-        // allocator keeps for the next result of its size when NumPy frees
-        // it (`raw::Recycling`), instead of fresh pages from NumPy's.
+        // A large result comes from the core when it writes it unzeroed,
+        // in a block this extension's allocator keeps for the next result
+        // of its size when NumPy frees it (`raw::Recycling`), instead of
+        // fresh pages from NumPy's.
         let bytes = shape
             .iter()
             .try_fold(self.kernel.dtype().size(), |b, &d| b.checked_mul(d));
-        if bytes.is_none_or(|b| b >= raw::RECYCLE_MIN) {
+        if bytes.is_none_or(|b| b >= raw::RECYCLE_MIN) && self.kernel.fills_unzeroed_results() {
             return None;
         }
         let mut full = reads

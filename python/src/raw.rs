@@ -518,8 +518,8 @@ pub(crate) fn frame_dicts<'py>(
 /// zeroed a fresh 160 MB (a third of that call's time in the kernel's
 /// `clear_page_erms`). With the block kept, the loop's next result reuses
 /// the previous one's pages. Only blocks this allocator made are kept,
-/// with the layout they were made with; a large zeroed allocation gets a
-/// kept block too, zeroed.
+/// with the layout they were made with; zeroed allocations come from the
+/// system (a kept block of their layout given back first).
 pub struct Recycling;
 
 /// The smallest block kept (smaller ones glibc's heap already reuses).
@@ -634,18 +634,16 @@ unsafe impl std::alloc::GlobalAlloc for Recycling {
     }
 
     unsafe fn alloc_zeroed(&self, layout: std::alloc::Layout) -> *mut u8 {
-        // A kept block, zeroed: cheaper than fresh pages, which the kernel
-        // faults in and zeroes one by one (and keeping blocks from glibc
-        // stops its heap from reusing them for `calloc`).
-        match take(layout) {
-            Some(p) => {
-                // SAFETY: `p` is a block of `layout.size()` bytes, ours.
-                unsafe { std::ptr::write_bytes(p, 0, layout.size()) };
-                p
-            }
-            // SAFETY: the caller's layout, as given.
-            None => unsafe { std::alloc::System.alloc_zeroed(layout) },
+        // A kept block of this layout goes back to the system first, so
+        // that glibc serves zeroed blocks as it would without this
+        // allocator (from its heap, or fresh pages the kernel zeroes where
+        // each thread first writes them), not a memset here on one thread.
+        if let Some(p) = take(layout) {
+            // SAFETY: a kept block, made by the system with `layout`.
+            unsafe { std::alloc::System.dealloc(p, layout) };
         }
+        // SAFETY: the caller's layout, as given.
+        unsafe { std::alloc::System.alloc_zeroed(layout) }
     }
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: std::alloc::Layout, new: usize) -> *mut u8 {
