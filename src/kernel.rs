@@ -463,13 +463,36 @@ fn complex_sum(
     }))
 }
 
+/// Whether every math function of `program` (a split's joint program) is
+/// a part of a complex function other than `exp`, which a joint kernel
+/// computes once for both parts (`jit::runtime::pair_routine`); `exp`'s
+/// parts and the real math functions keep the parts' own kernels (their
+/// vector versions).
+fn pairable_math(program: &Program) -> bool {
+    use ir::graph::Node;
+    let g = &program.graph;
+    let live = g.reachable(program.root);
+    g.ids()
+        .filter(|id| live[id.index()])
+        .all(|id| match g.node(id) {
+            Node::Unary(op, _) => !op.implementation().is_math(),
+            Node::Binary(op, ..) => {
+                !op.implementation().is_math()
+                    || op
+                        .complex_part()
+                        .is_some_and(|(f, _)| f != ir::op::UnaryOp::Exp)
+            }
+            _ => true,
+        })
+}
+
 /// A complex `program`'s split form, its real parts prepared by `prepare`;
 /// with `joint` (the JIT), also the joint program of both parts
-/// (`ir::split::joint`) when the program is elementwise and has no math
-/// function: light arithmetic (`z*w + c`), which the parts run at the
-/// speed of memory but read the interleaved inputs twice (`z*w + c` at
-/// 10⁷ complex128, 2 threads, Intel Xeon: see the README's complex
-/// numbers).
+/// (`ir::split::joint`) when the program is elementwise and its math
+/// functions are complex ones other than `exp` ([`pairable_math`]): light
+/// arithmetic (`z*w + c`), which the parts run at the speed of memory but
+/// read the interleaved inputs twice, and complex functions, which each
+/// part computed whole (see the README's complex numbers).
 fn prepare_split(
     program: &Program,
     split: ir::split::Split,
@@ -479,7 +502,7 @@ fn prepare_split(
     let joint = match ir::split::joint(&split) {
         Some(p) if joint => {
             let s = p.summary();
-            let p = (s.math == 0 && s.reductions == 0 && s.matmuls == 0)
+            let p = (s.reductions == 0 && s.matmuls == 0 && pairable_math(&p))
                 .then(|| ir::optimize::optimize(&p))
                 .transpose()?;
             // (Still `complex(re, im)` at the root: a constant folds whole.)

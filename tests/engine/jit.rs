@@ -1229,10 +1229,11 @@ fn complex_planar_blocks_equal_the_strided_parts() {
     }
 }
 
-/// A complex result of elementwise arithmetic (no math function) runs as
-/// one joint kernel computing both parts of each element from the same
-/// loads and storing them as pairs (`ir::split::joint`,
-/// `jit::vector::complex_root`): the interpreter's bits (NaNs of any
+/// A complex result of elementwise arithmetic and complex functions other
+/// than `exp` runs as one joint kernel computing both parts of each element
+/// from the same loads (each complex function once, by its pair routine)
+/// and storing them as pairs (`ir::split::joint`,
+/// `jit::vector::complex_root`, `jit::runtime::pair_routine`): the interpreter's bits (NaNs of any
 /// payload equal) on every tier and under either math, for lengths around
 /// the vector width and the unroll, large ones on 1 and 2 threads,
 /// complex64 and complex128, real and 0-d operands, a row broadcast down,
@@ -1269,6 +1270,14 @@ fn complex_joint_kernels_equal_the_interpreter() {
         "z*z*z - w",
         "q*q + q",
         "-z + imag(w)",
+        // Complex functions: both parts from one call (a pair routine).
+        "sqrt(z)",
+        "log(z)*w + v",
+        "tanh(q) - q",
+        "arcsin(w) + sqrt(z)",
+        "sin(z)*cos(z)",
+        "expm1(z) - exp(w)",
+        "complex(real(sqrt(z)), y)",
     ];
     let z_of = |n: usize, salt: usize| {
         Array1::from_shape_fn(n, |k| c64::new(value(k, salt), value(k, salt + 1)))

@@ -276,8 +276,16 @@ pub fn define_kernel(
             routines,
             refs: &mut refs,
         };
+        let pairs = complex_pairs(program, plan);
         for &id in &plan.nodes {
             if vals.contains_key(&id) || (complex.is_some() && id == root) {
+                continue;
+            }
+            if let Some(&(re, im, routine)) = pairs.get(&id) {
+                let (x, y) = pair_operands(program, re);
+                let (r, i) = cx.pair(routine, vals[&x], vals[&y])?;
+                vals.insert(re, r);
+                vals.insert(im, i);
                 continue;
             }
             let v = cx.node(program, id, &vals)?;
@@ -718,6 +726,7 @@ impl Emit<'_, '_> {
         lanes: vector::Lanes,
         (fast_math, inline_math): (bool, bool),
     ) -> Result<()> {
+        let pairs = complex_pairs(self.program, self.plan);
         let Emit {
             b,
             module,
@@ -726,6 +735,24 @@ impl Emit<'_, '_> {
             program,
             ..
         } = self;
+        // The pair routines' references, declared before `resolve` holds
+        // the module.
+        let mut pair_refs: HashMap<&'static str, FuncRef> = HashMap::new();
+        for &(_, _, routine) in pairs.values() {
+            if pair_refs.contains_key(routine.symbol) {
+                continue;
+            }
+            let fref = match refs.get(routine.symbol) {
+                Some(&r) => r,
+                None => {
+                    let fid = runtime::pair_routine_id(module, routines, routine)?;
+                    let r = module.declare_func_in_func(fid, b.func);
+                    refs.insert(routine.symbol, r);
+                    r
+                }
+            };
+            pair_refs.insert(routine.symbol, fref);
+        }
         let mut library_refs: HashMap<String, FuncRef> = HashMap::new();
         let mut resolve =
             |b: &mut FunctionBuilder<'_>, key: vector::RoutineKey| -> Result<FuncRef> {
@@ -769,6 +796,28 @@ impl Emit<'_, '_> {
         };
         for &id in nodes {
             if vals.contains_key(&id) {
+                continue;
+            }
+            if let Some(&(re, im, routine)) = pairs.get(&id) {
+                // Lane by lane, one call for both parts.
+                let (x, y) = pair_operands(program, re);
+                let (x, y) = (vals[&x], vals[&y]);
+                let fref = pair_refs[routine.symbol];
+                let (mut r, mut i) = (x, x);
+                for lane in 0..lanes.count {
+                    let a = cx.b.ins().extractlane(x, lane);
+                    let c = cx.b.ins().extractlane(y, lane);
+                    let call = cx.b.ins().call(fref, &[a, c]);
+                    let (mut pr, mut pi) = (cx.b.inst_results(call)[0], cx.b.inst_results(call)[1]);
+                    if lanes.float == DType::Float32 {
+                        pr = cx.b.ins().fdemote(types::F32, pr);
+                        pi = cx.b.ins().fdemote(types::F32, pi);
+                    }
+                    r = cx.b.ins().insertlane(r, pr, lane);
+                    i = cx.b.ins().insertlane(i, pi, lane);
+                }
+                vals.insert(re, r);
+                vals.insert(im, i);
                 continue;
             }
             let v = cx.node(program, id, vals)?;
@@ -899,6 +948,50 @@ fn store_maybe_pairs(
     b.ins().store(flags, result, addr, offset);
     b.ins().jump(join, &[]);
     b.switch_to_block(join);
+}
+
+/// In a joint complex kernel (`vector::complex_root`): the part operations
+/// of one complex function of one argument whose both parts the stage
+/// computes (`csqrt_re(x, y)` and `csqrt_im(x, y)`), each mapped to `(re
+/// node, im node, the function's pair routine)`, so that the function is
+/// computed once (`runtime::pair_routine`). Empty for any other stage.
+fn complex_pairs(
+    program: &Program,
+    plan: &StagePlan,
+) -> HashMap<NodeId, (NodeId, NodeId, Routine)> {
+    let g = &program.graph;
+    let mut out = HashMap::new();
+    if vector::complex_root(program, plan.root).is_none() {
+        return out;
+    }
+    for &re in &plan.nodes {
+        let Node::Binary(op, x, y) = g.node(re) else {
+            continue;
+        };
+        let Some((f, false)) = op.complex_part() else {
+            continue;
+        };
+        let Some(routine) = runtime::pair_routine(op, g.dtype(x)) else {
+            continue;
+        };
+        let partner = plan.nodes.iter().copied().find(|&im| {
+            matches!(g.node(im), Node::Binary(o, a, b)
+                if a == x && b == y && o.complex_part() == Some((f, true)))
+        });
+        if let Some(im) = partner {
+            out.insert(re, (re, im, routine));
+            out.insert(im, (re, im, routine));
+        }
+    }
+    out
+}
+
+/// The operands `(x, y)` of a complex function's part operation.
+fn pair_operands(program: &Program, part: NodeId) -> (NodeId, NodeId) {
+    match program.graph.node(part) {
+        Node::Binary(_, x, y) => (x, y),
+        _ => (part, part),
+    }
 }
 
 /// Stores a complex result's parts `[re, im]` (one vector each) at `addr +
@@ -1515,6 +1608,29 @@ impl Lower<'_, '_> {
         };
         let call = self.b.ins().call(fref, args);
         Ok(self.b.inst_results(call)[0])
+    }
+
+    /// Both parts of a complex function of `(x, y)` by its pair routine
+    /// (`runtime::pair_routine`), in the parts' dtype.
+    fn pair(&mut self, routine: Routine, x: Value, y: Value) -> Result<(Value, Value)> {
+        let fref = match self.refs.get(routine.symbol) {
+            Some(&r) => r,
+            None => {
+                let fid = runtime::pair_routine_id(self.module, self.routines, routine)?;
+                let r = self.module.declare_func_in_func(fid, self.b.func);
+                self.refs.insert(routine.symbol, r);
+                r
+            }
+        };
+        let call = self.b.ins().call(fref, &[x, y]);
+        let (re, im) = (self.b.inst_results(call)[0], self.b.inst_results(call)[1]);
+        Ok(match routine.dtype {
+            DType::Float32 => (
+                self.b.ins().fdemote(types::F32, re),
+                self.b.ins().fdemote(types::F32, im),
+            ),
+            _ => (re, im),
+        })
     }
 
     fn unary(&mut self, op: UnaryOp, x: Value, dtype: DType) -> Result<Value> {

@@ -146,6 +146,116 @@ extern "C" fn binary_i32<const OP: usize>(x: i32, y: i32) -> i32 {
     }
 }
 
+/// Both parts of a complex function's value, as a pair routine returns them:
+/// two floats (xmm0 and xmm1 on x86-64 System V, where Cranelift takes two
+/// float results), a complex64's parts widened to float64 (exactly).
+#[repr(C)]
+pub struct Parts {
+    re: f64,
+    im: f64,
+}
+
+/// The complex function `UnaryOp::ALL[OP]` of `x + y*1j`, both parts: what
+/// the split's two part routines (`csqrt_re`, `csqrt_im`, …) give, each of
+/// which computes the whole function for its one part.
+extern "C" fn pair_f64<const OP: usize>(x: f64, y: f64) -> Parts {
+    match scalar::unary(
+        UnaryOp::ALL[OP],
+        Scalar::Complex128(crate::types::c64::new(x, y)),
+    ) {
+        Scalar::Complex128(w) => Parts { re: w.re, im: w.im },
+        _ => Parts {
+            re: f64::NAN,
+            im: f64::NAN,
+        },
+    }
+}
+
+extern "C" fn pair_f32<const OP: usize>(x: f32, y: f32) -> Parts {
+    match scalar::unary(
+        UnaryOp::ALL[OP],
+        Scalar::Complex64(crate::types::c32::new(x, y)),
+    ) {
+        Scalar::Complex64(w) => Parts {
+            re: f64::from(w.re),
+            im: f64::from(w.im),
+        },
+        _ => Parts {
+            re: f64::NAN,
+            im: f64::NAN,
+        },
+    }
+}
+
+/// `(symbol, address)` of the pair routine of each unary op (used for the
+/// complex functions only: [`pair_routine`]).
+macro_rules! pair_addresses {
+    ($($(#[$doc:meta])* $variant:ident = $name:literal, $typing:ident, $call:expr, $imp:expr;)*) => {
+        fn pair_address(op: UnaryOp, single: bool) -> (&'static str, usize) {
+            match (op, single) {
+                $(
+                    (UnaryOp::$variant, false) => (
+                        concat!("jx_cpair_", $name, "_f64"),
+                        pair_f64::<{ UnaryOp::$variant as usize }> as *const u8 as usize,
+                    ),
+                    (UnaryOp::$variant, true) => (
+                        concat!("jx_cpair_", $name, "_f32"),
+                        pair_f32::<{ UnaryOp::$variant as usize }> as *const u8 as usize,
+                    ),
+                )*
+            }
+        }
+    };
+}
+
+crate::ir::op::unary_table!(pair_addresses);
+
+/// The routine computing both parts of a complex function at once, for the
+/// part operation `part` (`BinaryOp::complex_part`) of `dtype` parts: a
+/// joint kernel (`vector::complex_root`) calls it once where the parts
+/// would call the function twice. Not for `exp`, whose parts compute only
+/// their own part (and have vector versions); only where Cranelift returns
+/// two floats as the C ABI returns [`Parts`] (x86-64 System V).
+pub fn pair_routine(part: BinaryOp, dtype: DType) -> Option<Routine> {
+    let (f, _) = part.complex_part()?;
+    let supported = cfg!(all(target_arch = "x86_64", unix));
+    if !supported || f == UnaryOp::Exp || !matches!(dtype, DType::Float32 | DType::Float64) {
+        return None;
+    }
+    let (symbol, address) = pair_address(f, dtype == DType::Float32);
+    Some(Routine {
+        symbol,
+        address,
+        dtype,
+        arity: 2,
+        ret: DType::Float64,
+    })
+}
+
+/// The module-level id of the pair routine `routine` ([`pair_routine`]:
+/// two parameters of its dtype, two float64 results), declared as an
+/// import on first use.
+pub fn pair_routine_id(
+    module: &mut JITModule,
+    routines: &mut HashMap<&'static str, FuncId>,
+    routine: Routine,
+) -> Result<FuncId> {
+    if let Some(&id) = routines.get(routine.symbol) {
+        return Ok(id);
+    }
+    let ty = clif_type(routine.dtype);
+    let mut sig = module.make_signature();
+    sig.params.push(AbiParam::new(ty));
+    sig.params.push(AbiParam::new(ty));
+    sig.returns.push(AbiParam::new(types::F64));
+    sig.returns.push(AbiParam::new(types::F64));
+    let id = module
+        .declare_function(routine.symbol, cranelift_module::Linkage::Import, &sig)
+        .map_err(|e| Error::internal(format!("JIT declare {}: {e}", routine.symbol)))?;
+    routines.insert(routine.symbol, id);
+    Ok(id)
+}
+
 /// `(symbol, address)` of the reference routine of each op of the table, per
 /// dtype: generated from `ir::op`'s tables, so every math function there has one.
 macro_rules! unary_addresses {
@@ -256,6 +366,13 @@ pub fn all() -> Vec<Routine> {
         .filter_map(|(from, to)| f16_conversion(from, to)),
     );
     v.push(pow_u64_routine());
+    for &op in BinaryOp::ALL {
+        v.extend(
+            [DType::Float64, DType::Float32]
+                .into_iter()
+                .filter_map(|d| pair_routine(op, d)),
+        );
+    }
     v
 }
 
