@@ -1278,6 +1278,11 @@ fn complex_joint_kernels_equal_the_interpreter() {
         "sin(z)*cos(z)",
         "expm1(z) - exp(w)",
         "complex(real(sqrt(z)), y)",
+        // Real results of both parts of a complex function (one part
+        // program, the function called once).
+        "abs(sqrt(z))",
+        "real(log(z)) * imag(log(z)) + y",
+        "abs(tanh(q)) - real(q)",
     ];
     let z_of = |n: usize, salt: usize| {
         Array1::from_shape_fn(n, |k| c64::new(value(k, salt), value(k, salt + 1)))
