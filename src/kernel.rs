@@ -390,9 +390,13 @@ pub(crate) fn compile_ast(
                             options.tiering,
                         )?))
                     };
-                    complex_sum(&compiled.optimized, jit)
+                    let program = &compiled.optimized;
+                    complex_sum(program, jit)
                         .map_err(with_source)?
-                        .unwrap_or_else(|| Prepared::Interpreter(compiled.optimized.clone()))
+                        .unwrap_or_else(|| match complex_product(program) {
+                            true => Prepared::ComplexProduct(program.clone()),
+                            false => Prepared::Interpreter(program.clone()),
+                        })
                 }
             }
         }
@@ -461,6 +465,21 @@ fn complex_sum(
         operand: Box::new(prepare_split(&operand, split, false, prepare)?),
         mean,
     }))
+}
+
+/// Whether `program` is a product of two complex inputs (`A @ B`), which
+/// the JIT multiplies with `gemm` ([`Prepared::ComplexProduct`]).
+fn complex_product(program: &Program) -> bool {
+    use ir::graph::Node;
+    let g = &program.graph;
+    match g.node(program.root) {
+        Node::MatMul(a, b) => {
+            g.dtype(program.root).is_complex()
+                && matches!(g.node(a), Node::Input(_))
+                && matches!(g.node(b), Node::Input(_))
+        }
+        _ => false,
+    }
 }
 
 /// Whether every math function of `program` (a split's joint program) is

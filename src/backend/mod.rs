@@ -55,6 +55,10 @@ pub(crate) enum Prepared {
         /// `mean` rather than `sum`.
         mean: bool,
     },
+    /// A complex matrix product of two inputs (`A @ B`), which the split
+    /// declines: multiplied tile by tile by `gemm` on the JIT's team
+    /// (`jit::matmul::product`), where the interpreter sums in index order.
+    ComplexProduct(Program),
     /// WGSL pipelines, one per stage.
     #[cfg(feature = "gpu")]
     Gpu {
@@ -73,6 +77,7 @@ impl Prepared {
             Prepared::Jit(j) => j.program(),
             Prepared::Split { program, .. } => program,
             Prepared::ComplexSum { program, .. } => program,
+            Prepared::ComplexProduct(program) => program,
             #[cfg(feature = "gpu")]
             Prepared::Gpu { program, .. } => program,
         }

@@ -124,6 +124,11 @@ pub(crate) fn evaluate_bound(
         Prepared::ComplexSum { operand, mean, .. } => {
             complex_sum(operand, &inputs, vars, *mean, cancel)?
         }
+        Prepared::ComplexProduct(program) => {
+            let mut out = zeros(program.dtype(), &shapes.output, order)?;
+            complex_product(program, &inputs, &mut out.view_mut(), cancel)?;
+            return Ok(out);
+        }
     };
     if order == Order::C {
         return Ok(result);
@@ -203,6 +208,7 @@ pub(crate) fn evaluate_into(
         Prepared::ComplexSum { operand, mean, .. } => {
             assign(out, &complex_sum(operand, &inputs, vars, *mean, cancel)?)
         }
+        Prepared::ComplexProduct(program) => complex_product(program, &inputs, out, cancel),
     }
 }
 
@@ -389,6 +395,44 @@ fn complex_sum_of(values: &ArrayView<'_>, mean: bool) -> Result<Array> {
         ArrayView::Complex64(a) => total!(a, f32, Complex64),
         _ => Err(Error::internal("a complex sum of real values")),
     }
+}
+
+/// Multiply-adds from which a complex product runs on the team: below, one
+/// `gemm` call on this thread.
+const PRODUCT_PARALLEL: usize = 1 << 15;
+
+/// `A @ B` of two complex inputs ([`Prepared::ComplexProduct`]) into `out`
+/// (the result's shape, any strides).
+fn complex_product(
+    program: &Program,
+    inputs: &Bound<'_>,
+    out: &mut ArrayViewMut<'_>,
+    cancel: Cancel<'_>,
+) -> Result<()> {
+    let g = &program.graph;
+    let input = |id: crate::ir::graph::NodeId| match g.node(id) {
+        Node::Input(i) => inputs.get(i.index()).and_then(Option::as_ref),
+        _ => None,
+    };
+    let Node::MatMul(a, b) = g.node(program.root) else {
+        return Err(Error::internal("a complex product that is not `@`"));
+    };
+    let (Some(va), Some(vb)) = (input(a), input(b)) else {
+        return Err(Error::internal(
+            "a complex product's operands are not bound",
+        ));
+    };
+    let dims = crate::ir::shape::MatMulShape::of(va.shape(), vb.shape())
+        .map_err(|_| Error::internal("a complex product's shapes were not checked"))?;
+    let work = dims
+        .batches()
+        .saturating_mul(dims.n * dims.k)
+        .saturating_mul(dims.m);
+    let team = (work >= PRODUCT_PARALLEL)
+        .then(crate::threads::parallel_team)
+        .flatten();
+    crate::backend::jit::matmul::product(va, vb, out, &dims, team.as_deref())?;
+    cancel.check()
 }
 
 /// The inputs of a split program's parts (`ir::split`): each bound input,

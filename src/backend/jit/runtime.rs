@@ -366,7 +366,11 @@ pub fn all() -> Vec<Routine> {
         .filter_map(|(from, to)| f16_conversion(from, to)),
     );
     v.push(pow_u64_routine());
-    for &op in BinaryOp::ALL {
+    // (One per function: by its real part's operation.)
+    let real_parts = BinaryOp::ALL
+        .iter()
+        .filter(|op| matches!(op.complex_part(), Some((_, false))));
+    for &op in real_parts {
         v.extend(
             [DType::Float64, DType::Float32]
                 .into_iter()
@@ -444,6 +448,16 @@ mod tests {
         for (i, s) in symbols.iter().enumerate() {
             assert!(!symbols[i + 1..].contains(s), "{s} twice");
         }
+        // Pair routines: both parts of the function at once, not for exp.
+        if cfg!(all(target_arch = "x86_64", unix)) {
+            let r = pair_routine(BinaryOp::CSqrtIm, DType::Float64).map(|r| r.symbol);
+            assert_eq!(r, Some("jx_cpair_sqrt_f64"));
+            assert!(pair_routine(BinaryOp::CExpRe, DType::Float64).is_none());
+        }
+        let w = pair_f64::<{ UnaryOp::Sqrt as usize }>(-4.0, -0.0);
+        assert_eq!((w.re, w.im.to_bits()), (0.0, (-2.0f64).to_bits()));
+        let w = pair_f32::<{ UnaryOp::Sqrt as usize }>(-4.0, 0.0);
+        assert_eq!((w.re, w.im), (0.0, 2.0));
         assert!(binary_routine(BinaryOp::Pow, DType::Int32).is_some());
         assert!(binary_routine(BinaryOp::Fmod, DType::Int32).is_none());
         assert!(binary_routine(BinaryOp::Add, DType::Float64).is_none());

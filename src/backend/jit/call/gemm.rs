@@ -19,6 +19,8 @@ mod sealed {
     pub trait Sealed {}
     impl Sealed for f32 {}
     impl Sealed for f64 {}
+    impl Sealed for crate::types::c32 {}
+    impl Sealed for crate::types::c64 {}
 }
 
 impl GemmFloat for f32 {
@@ -27,6 +29,16 @@ impl GemmFloat for f32 {
 
 impl GemmFloat for f64 {
     const ONE: f64 = 1.0;
+}
+
+// Complex numbers: num-complex's, the type `gemm` multiplies as complex
+// (`gemm::c32`, `gemm::c64`).
+impl GemmFloat for crate::types::c32 {
+    const ONE: crate::types::c32 = crate::types::c32::new(1.0, 0.0);
+}
+
+impl GemmFloat for crate::types::c64 {
+    const ONE: crate::types::c64 = crate::types::c64::new(1.0, 0.0);
 }
 
 /// Rows and columns from which a product takes the `gemm` crate's blocked
@@ -79,7 +91,9 @@ pub fn gemm<T: GemmFloat>(
     // normalizes negative strides itself). `c` is borrowed mutably, so no
     // other reference reads or writes it meanwhile, and a mutable view has no
     // two indices at one address (ndarray forbids aliasing in `ViewMut`).
-    // `T` is f32 or f64 (sealed), types `gemm` supports. With `read_dst`
+    // `T` is f32, f64, c32 or c64 (sealed), types `gemm` supports (the
+    // complex ones are num-complex's, `gemm::c32`/`gemm::c64` themselves).
+    // No operand is conjugated. With `read_dst`
     // (`!blocked`) `c` was just filled with +0: c = 1 * c + 1 * a @ b;
     // without, c = a @ b and `c`'s old (initialized) values are not read.
     unsafe {
