@@ -127,6 +127,11 @@ pub fn explain_parsed(
                 let mut programs = vec![split.re.clone()];
                 if let Some(im) = split.im {
                     out.push_str(&format!("\n== complex split: imaginary part\n{im}\n"));
+                    out.push_str(
+                        "(the JIT runs both parts in one joint kernel, each complex function \
+                         called once for both, when every math function is a complex one \
+                         other than `exp`)\n",
+                    );
                     programs.push(im);
                 }
                 (programs, true)
@@ -134,7 +139,8 @@ pub fn explain_parsed(
             None => {
                 out.push_str(
                     "\n== complex split\n(declined: complex `**`, a reduction of complex values or \
-                     a complex `@`; the JIT runs it on the interpreter)\n",
+                     a complex `@`; the JIT runs it on the interpreter, but a full `sum`/`mean` \
+                     of an operand that splits and `A @ B` of two inputs)\n",
                 );
                 (Vec::new(), true)
             }
