@@ -391,12 +391,16 @@ pub(crate) fn compile_ast(
                         )?))
                     };
                     let program = &compiled.optimized;
-                    complex_sum(program, jit)
-                        .map_err(with_source)?
-                        .unwrap_or_else(|| match complex_product(program) {
-                            true => Prepared::ComplexProduct(program.clone()),
-                            false => Prepared::Interpreter(program.clone()),
-                        })
+                    let staged = || staged(program, jit);
+                    match complex_sum(program, jit).map_err(with_source)? {
+                        Some(p) => p,
+                        None if complex_product(program) => {
+                            Prepared::ComplexProduct(program.clone())
+                        }
+                        None => staged()
+                            .map_err(with_source)?
+                            .unwrap_or_else(|| Prepared::Interpreter(program.clone())),
+                    }
                 }
             }
         }
@@ -464,6 +468,33 @@ fn complex_sum(
         program: program.clone(),
         operand: Box::new(prepare_split(&operand, split, false, prepare)?),
         mean,
+    }))
+}
+
+/// A program whose only obstacle to the split is full complex sums and
+/// means inside it (`ir::split::staged`) as a [`Prepared::Staged`]: each
+/// sum and the rest prepared by `prepare`; `None` for any other program.
+fn staged(
+    program: &Program,
+    prepare: impl Fn(&Program) -> Result<Prepared> + Copy,
+) -> Result<Option<Prepared>> {
+    let Some(st) = ir::split::staged(program) else {
+        return Ok(None);
+    };
+    let mut sums = Vec::with_capacity(st.sums.len());
+    for s in &st.sums {
+        match complex_sum(s, prepare)? {
+            Some(p) => sums.push(p),
+            None => return Ok(None),
+        }
+    }
+    let Some(split) = ir::split::split(&st.rest) else {
+        return Ok(None);
+    };
+    Ok(Some(Prepared::Staged {
+        program: program.clone(),
+        sums,
+        rest: Box::new(prepare_split(&st.rest, split, true, prepare)?),
     }))
 }
 

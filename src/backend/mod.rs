@@ -55,6 +55,18 @@ pub(crate) enum Prepared {
         /// `mean` rather than `sum`.
         mean: bool,
     },
+    /// A complex program whose full complex sums and means the split
+    /// declines (`z - mean(z)`, `ir::split::staged`): each sum computed
+    /// first (a [`Prepared::ComplexSum`]), then `rest` (a
+    /// [`Prepared::Split`]) on the program's inputs followed by the sums.
+    Staged {
+        /// The whole program (inputs, shapes and the result's dtype).
+        program: Program,
+        /// The sums, in the order of `rest`'s extra inputs.
+        sums: Vec<Prepared>,
+        /// The rest of the program.
+        rest: Box<Prepared>,
+    },
     /// A complex matrix product of two inputs (`A @ B`), which the split
     /// declines: multiplied tile by tile by `gemm` on the JIT's team
     /// (`jit::matmul::product`), where the interpreter sums in index order.
@@ -78,6 +90,7 @@ impl Prepared {
             Prepared::Split { program, .. } => program,
             Prepared::ComplexSum { program, .. } => program,
             Prepared::ComplexProduct(program) => program,
+            Prepared::Staged { program, .. } => program,
             #[cfg(feature = "gpu")]
             Prepared::Gpu { program, .. } => program,
         }

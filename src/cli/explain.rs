@@ -140,7 +140,8 @@ pub fn explain_parsed(
                 out.push_str(
                     "\n== complex split\n(declined: complex `**`, a reduction of complex values or \
                      a complex `@`; the JIT runs it on the interpreter, but a full `sum`/`mean` \
-                     of an operand that splits and `A @ B` of two inputs)\n",
+                     of an operand that splits, also inside a larger expression, and `A @ B` \
+                     of two inputs)\n",
                 );
                 (Vec::new(), true)
             }

@@ -129,6 +129,15 @@ pub(crate) fn evaluate_bound(
             complex_product(program, &inputs, &mut out.view_mut(), cancel)?;
             return Ok(out);
         }
+        Prepared::Staged { sums, rest, .. } => {
+            let (views, values) = staged_sums(sums, &inputs, cancel)?;
+            let all = staged_inputs(&views, &values);
+            let result = evaluate_bound(rest, Bind::Positional(&all), cancel)?;
+            if order == Order::C && result.shape() == shapes.output.as_slice() {
+                return Ok(result);
+            }
+            result
+        }
     };
     if order == Order::C {
         return Ok(result);
@@ -209,6 +218,11 @@ pub(crate) fn evaluate_into(
             assign(out, &complex_sum(operand, &inputs, vars, *mean, cancel)?)
         }
         Prepared::ComplexProduct(program) => complex_product(program, &inputs, out, cancel),
+        Prepared::Staged { sums, rest, .. } => {
+            let (views, values) = staged_sums(sums, &inputs, cancel)?;
+            let all = staged_inputs(&views, &values);
+            evaluate_into(rest, Bind::Positional(&all), out, cancel)
+        }
     }
 }
 
@@ -395,6 +409,47 @@ fn complex_sum_of(values: &ArrayView<'_>, mean: bool) -> Result<Array> {
         ArrayView::Complex64(a) => total!(a, f32, Complex64),
         _ => Err(Error::internal("a complex sum of real values")),
     }
+}
+
+/// The bound inputs of a [`Prepared::Staged`] program by position (one it
+/// does not read, and so neither do its parts, as any bound one) and its
+/// sums' values, computed on them.
+fn staged_sums<'a>(
+    sums: &[Prepared],
+    inputs: &Bound<'a>,
+    cancel: Cancel<'_>,
+) -> Result<(Vec<ArrayView<'a>>, Vec<Array>)> {
+    let filler = inputs
+        .iter()
+        .flatten()
+        .next()
+        .ok_or_else(|| Error::internal("a staged program reads no input"))?;
+    let views: Vec<ArrayView<'a>> = inputs
+        .iter()
+        .map(|v| v.as_ref().unwrap_or(filler).clone())
+        .collect();
+    let values = sums
+        .iter()
+        .map(|s| evaluate_bound(s, Bind::Positional(&views), cancel))
+        .collect::<Result<Vec<_>>>()?;
+    Ok((views, values))
+}
+
+/// The inputs of a staged program's rest: the program's, then its sums'.
+fn staged_inputs<'b, 'v: 'b>(
+    views: &'b [ArrayView<'v>],
+    values: &'b [Array],
+) -> Vec<ArrayView<'b>> {
+    // (`ArrayView` is invariant in its lifetime: each view is made again
+    // from a borrow of the one given.)
+    let shorter = |v: &'b ArrayView<'v>| -> ArrayView<'b> {
+        crate::array::each!(ArrayView, v, x => crate::array::Element::into_view(x.view()))
+    };
+    views
+        .iter()
+        .map(shorter)
+        .chain(values.iter().map(Array::view))
+        .collect()
 }
 
 /// Multiply-adds from which a complex product runs on the team: below, one

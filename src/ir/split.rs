@@ -175,6 +175,90 @@ pub fn joint(split: &Split) -> Option<Program> {
     Some(Program { graph, root })
 }
 
+/// A program the split declines only for full complex `sum`s and `mean`s
+/// inside it (`z - mean(z)`, `z / sum(abs(z))` is not one: its sum is
+/// real): each such reduction as a program of its own ([`complex_sum`]
+/// takes it), and the rest of the program with each reduction replaced by
+/// an input appended after the program's own (`@sum0`, `@sum1`, … in
+/// `sums` order), which splits. The backends compute the sums first, then
+/// the rest on their values. `None` where that does not apply.
+#[derive(Debug, Clone)]
+pub struct Staged {
+    /// The reductions, each rooted in the program's own graph.
+    pub sums: Vec<Program>,
+    /// The program over its inputs and the sums' values.
+    pub rest: Program,
+}
+
+/// See [`Staged`].
+pub fn staged(program: &Program) -> Option<Staged> {
+    use crate::ir::op::ReduceOp;
+    let g = &program.graph;
+    let live = g.reachable(program.root);
+    let sums: Vec<NodeId> = g
+        .ids()
+        .filter(|&id| live[id.index()] && id != program.root)
+        .filter(|&id| {
+            g.dtype(id).is_complex()
+                && matches!(
+                    g.node(id),
+                    Node::Reduce(ReduceOp::Sum | ReduceOp::Mean, _, None)
+                )
+        })
+        .collect();
+    if sums.is_empty() {
+        return None;
+    }
+    let sums_programs: Vec<Program> = sums
+        .iter()
+        .map(|&root| Program {
+            graph: g.clone(),
+            root,
+        })
+        .collect();
+    if !sums_programs.iter().all(|p| complex_sum(p).is_some()) {
+        return None;
+    }
+    let base = g.inputs().len();
+    let mut inputs = g.inputs().to_vec();
+    for (k, &s) in sums.iter().enumerate() {
+        inputs.push(Input {
+            name: format!("@sum{k}"),
+            dtype: g.dtype(s),
+        });
+    }
+    let mut out = Graph::new(inputs);
+    let mut map: Vec<Option<NodeId>> = vec![None; g.len()];
+    for id in g.ids().filter(|id| live[id.index()]) {
+        let node = match sums.iter().position(|&s| s == id) {
+            Some(k) => Node::Input(InputId(u32::try_from(base + k).ok()?)),
+            None => {
+                let mut missing = false;
+                let node = g.node(id).map_operands(|o| {
+                    map[o.index()].unwrap_or_else(|| {
+                        missing = true;
+                        o
+                    })
+                });
+                if missing {
+                    return None;
+                }
+                node
+            }
+        };
+        map[id.index()] = Some(out.add(node, g.dtype(id), g.span(id)));
+    }
+    let rest = Program {
+        graph: out,
+        root: map[program.root.index()]?,
+    };
+    split(&rest)?;
+    Some(Staged {
+        sums: sums_programs,
+        rest,
+    })
+}
+
 /// Optimizes the split programs (folding the constants the split made,
 /// sharing subexpressions) and verifies them.
 pub fn optimize(split: Split) -> Result<Split> {

@@ -1349,6 +1349,71 @@ fn complex_joint_kernels_equal_the_interpreter() {
     }
 }
 
+/// Full complex sums and means inside a larger expression (`z - mean(z)`),
+/// which the split declines, are computed first and the rest split with
+/// their values as inputs (`ir::split::staged`, `Prepared::Staged`): the
+/// interpreter's bits (NaNs of any payload equal) for both complex dtypes,
+/// special values, lengths 0 to past a reduction block, 1 and 2 threads,
+/// and into a reversed output.
+#[test]
+fn complex_sums_inside_expressions_equal_the_interpreter() {
+    use jitexpr::{c32, c64};
+    let value = |k: usize, salt: usize| -> f64 {
+        let h = (k * 2654435761 + salt * 40503) % 1000003;
+        match h % 211 {
+            0 => f64::NAN,
+            1 => -0.0,
+            2 => f64::INFINITY,
+            _ => (h as f64 / 1000003.0 - 0.5) * 8.0,
+        }
+    };
+    let exprs = [
+        "z - mean(z)",
+        "z / sum(z) + w",
+        "abs(z - mean(z))**2",
+        "sum(z*w) * w - mean(w)",
+        "sqrt(z - mean(z))",
+        "q - mean(q)",
+    ];
+    for n in [0, 1, 7, 1000, 100_003] {
+        // Special values only past the first 1000 (a NaN in a sum makes it
+        // NaN everywhere, which would hide the rest).
+        let part = |k: usize, salt: usize| {
+            if k < 1000 {
+                (((k * 37 + salt) % 101) as f64 - 50.0) / 8.0
+            } else {
+                value(k, salt)
+            }
+        };
+        let z = Array1::from_shape_fn(n, |k| c64::new(part(k, 1), part(k, 2)));
+        let w = Array1::from_shape_fn(n, |k| c64::new(part(k, 3), part(k, 4)));
+        let q = Array1::from_shape_fn(n, |k| c32::new(part(k, 5) as f32, part(k, 6) as f32));
+        let vars = Vars::new().with("z", &z).with("w", &w).with("q", &q);
+        for expr in exprs {
+            let want = interp(expr, &vars);
+            for t in [1, 2] {
+                let before = jitexpr::set_num_threads(t);
+                for got in [jit(expr, &vars), jit_fast(expr, &vars)] {
+                    assert!(same_bits(&got, &want), "{expr} n={n} {t}T");
+                }
+                jitexpr::set_num_threads(before);
+            }
+        }
+    }
+    let z = Array1::from_shape_fn(999, |k| c64::new((k % 17) as f64, -((k % 5) as f64)));
+    let vars = Vars::new().with("z", &z);
+    let want = interp("z - mean(z)", &vars);
+    let sig = Signature::new().with("z", DType::Complex128);
+    let kernel = jitexpr::compile("z - mean(z)", &sig).unwrap();
+    let mut out = Array1::from_elem(999, c64::new(f64::NAN, 1.0));
+    out.invert_axis(ndarray::Axis(0));
+    kernel.eval_into(&vars, &mut out).unwrap();
+    assert!(
+        same_bits(&Array::Complex128(out.into_dyn()), &want),
+        "into reversed"
+    );
+}
+
 /// Operands broadcast along their leading axes (`X - mu` with `mu` a row)
 /// or their trailing ones (`x / sum(x, axis=1)`, a column) into a
 /// C-contiguous result run in blocks of whole periods, each one kernel call
