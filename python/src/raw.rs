@@ -556,7 +556,7 @@ fn take(layout: std::alloc::Layout) -> Option<*mut u8> {
     if layout.size() < RECYCLE_MIN {
         return None;
     }
-    let mut kept = KEPT.lock().ok()?;
+    let mut kept = KEPT.try_lock().ok()?;
     let slot = kept
         .0
         .iter_mut()
@@ -574,7 +574,9 @@ fn take(layout: std::alloc::Layout) -> Option<*mut u8> {
 // with the layout it was allocated with, as `GlobalAlloc` requires (an
 // evicted one with the size and alignment it was kept with). The mutex
 // does not allocate (a futex on Linux), so the allocator never re-enters
-// itself.
+// itself, and it is only tried (`try_lock`: the system serves a call that
+// finds it held), so a child forked while another thread held it cannot
+// deadlock on it.
 unsafe impl std::alloc::GlobalAlloc for Recycling {
     unsafe fn alloc(&self, layout: std::alloc::Layout) -> *mut u8 {
         match take(layout) {
@@ -587,7 +589,7 @@ unsafe impl std::alloc::GlobalAlloc for Recycling {
     unsafe fn dealloc(&self, ptr: *mut u8, layout: std::alloc::Layout) {
         let size = layout.size();
         if (RECYCLE_MIN..=RECYCLE_BYTES).contains(&size)
-            && let Ok(mut guard) = KEPT.lock()
+            && let Ok(mut guard) = KEPT.try_lock()
         {
             let (kept, count) = &mut *guard;
             // Make room: the oldest kept blocks go back to the system.
