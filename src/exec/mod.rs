@@ -131,7 +131,7 @@ pub(crate) fn evaluate_bound(
         }
         Prepared::Staged { sums, rest, .. } => {
             let (views, values) = staged_sums(sums, &inputs, cancel)?;
-            let all = staged_inputs(&views, &values);
+            let all = staged_inputs(&views, &values, inputs.len());
             let result = evaluate_bound(rest, Bind::Positional(&all), cancel)?;
             if order == Order::C && result.shape() == shapes.output.as_slice() {
                 return Ok(result);
@@ -220,7 +220,7 @@ pub(crate) fn evaluate_into(
         Prepared::ComplexProduct(program) => complex_product(program, &inputs, out, cancel),
         Prepared::Staged { sums, rest, .. } => {
             let (views, values) = staged_sums(sums, &inputs, cancel)?;
-            let all = staged_inputs(&views, &values);
+            let all = staged_inputs(&views, &values, inputs.len());
             evaluate_into(rest, Bind::Positional(&all), out, cancel)
         }
     }
@@ -412,22 +412,21 @@ fn complex_sum_of(values: &ArrayView<'_>, mean: bool) -> Result<Array> {
 }
 
 /// The bound inputs of a [`Prepared::Staged`] program by position (one it
-/// does not read, and so neither do its parts, as any bound one) and its
-/// sums' values, computed on them.
+/// does not read, and so neither do its parts, as any bound one; none when
+/// it reads none: no position is then looked up) and its sums' values,
+/// computed on them.
 fn staged_sums<'a>(
     sums: &[Prepared],
     inputs: &Bound<'a>,
     cancel: Cancel<'_>,
 ) -> Result<(Vec<ArrayView<'a>>, Vec<Array>)> {
-    let filler = inputs
-        .iter()
-        .flatten()
-        .next()
-        .ok_or_else(|| Error::internal("a staged program reads no input"))?;
-    let views: Vec<ArrayView<'a>> = inputs
-        .iter()
-        .map(|v| v.as_ref().unwrap_or(filler).clone())
-        .collect();
+    let views: Vec<ArrayView<'a>> = match inputs.iter().flatten().next() {
+        Some(filler) => inputs
+            .iter()
+            .map(|v| v.as_ref().unwrap_or(filler).clone())
+            .collect(),
+        None => Vec::new(),
+    };
     let values = sums
         .iter()
         .map(|s| evaluate_bound(s, Bind::Positional(&views), cancel))
@@ -435,19 +434,24 @@ fn staged_sums<'a>(
     Ok((views, values))
 }
 
-/// The inputs of a staged program's rest: the program's, then its sums'.
+/// The inputs of a staged program's rest: the program's `n` (where
+/// [`staged_sums`] gave none, the first sum's value in their places: they
+/// are not read), then its sums'.
 fn staged_inputs<'b, 'v: 'b>(
     views: &'b [ArrayView<'v>],
     values: &'b [Array],
+    n: usize,
 ) -> Vec<ArrayView<'b>> {
     // (`ArrayView` is invariant in its lifetime: each view is made again
     // from a borrow of the one given.)
     let shorter = |v: &'b ArrayView<'v>| -> ArrayView<'b> {
         crate::array::each!(ArrayView, v, x => crate::array::Element::into_view(x.view()))
     };
+    let pad = n.saturating_sub(views.len());
     views
         .iter()
         .map(shorter)
+        .chain(values.iter().take(1).cycle().take(pad).map(Array::view))
         .chain(values.iter().map(Array::view))
         .collect()
 }
