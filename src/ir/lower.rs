@@ -423,17 +423,15 @@ impl<'a> Lowerer<'a> {
             Lowering::Degrees | Lowering::Radians => {
                 let x = self.materialize_default(arg(0).0, arg(0).1)?;
                 // NumPy's `degrees`/`radians` have no complex loop.
-                if self.graph.dtype(x).is_complex() {
-                    let name = f.name;
+                let dtype = self.graph.dtype(x);
+                if dtype.is_complex() {
                     return Err(Error::new(
                         ErrorKind::Type,
-                        format!("`{name}` is not defined for complex numbers"),
+                        format!("`{}` is not defined for {dtype}", f.name),
                     )
                     .at(func_span)
                     .with_label("operand is complex")
-                    .with_help(format!(
-                        "apply it to the parts: `complex({name}(real(z)), {name}(imag(z)))`"
-                    )));
+                    .with_help(crate::ir::op::NO_COMPLEX_LOOP));
                 }
                 let result = self.graph.dtype(x).float_for();
                 let dtype = result.compute();

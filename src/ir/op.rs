@@ -534,10 +534,15 @@ fn complex_unary(op: UnaryOp, arg: DType) -> Result<Signature, Rejection> {
         )),
         Cbrt | Exp2 | Erf | Erfc | Floor | Ceil | Trunc | SignBit => Err(reject(
             format!("`{}` is not defined for {arg}", op.name()),
-            "NumPy has no complex loop for it; apply it to `real(z)` and `imag(z)` separately",
+            NO_COMPLEX_LOOP,
         )),
     }
 }
+
+/// The hint of the type error for a function NumPy has no complex loop
+/// for (`floor(z)`, `a // z`, `radians(z)`).
+pub const NO_COMPLEX_LOOP: &str =
+    "NumPy has no complex loop for it; apply it to `real(z)` and `imag(z)` separately";
 
 impl BinaryOp {
     /// For an internal operation of the complex split (`ir::split`): the
@@ -644,7 +649,7 @@ impl BinaryOp {
                 }),
                 _ => Err(reject(
                     format!("`{spelled}` is not defined for {common}"),
-                    "NumPy has no complex loop for it; apply it to `real(z)` and `imag(z)` separately",
+                    NO_COMPLEX_LOOP,
                 )),
             },
             _ if self.is_comparison() => Ok(Signature {

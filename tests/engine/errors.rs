@@ -597,6 +597,14 @@ fn complex_errors_name_the_dtype_and_say_what_to_write() {
         0..5,
         Some("NumPy has no complex loop for it; apply it to `real(z)` and `imag(z)` separately"),
     );
+    let e = err("radians(x * 1j)");
+    check(
+        &e,
+        ErrorKind::Type,
+        "`radians` is not defined for complex128",
+        0..7,
+        Some("NumPy has no complex loop for it; apply it to `real(z)` and `imag(z)` separately"),
+    );
     let e = err("(a + 1j).conj");
     check(
         &e,

@@ -1132,10 +1132,11 @@ fn small_full_reductions_equal_the_interpreter() {
 /// complex128, NaN, infinities, signed zeros and subnormals, one and two
 /// threads (the team takes tasks of 65,536 elements from 131,072 on),
 /// allocating and into a caller's array.
-#[test]
-fn complex_planar_blocks_equal_the_strided_parts() {
-    use jitexpr::{c32, c64};
-    let special = [
+/// A deterministic value for element `k` of input `salt`: about one in
+/// `every` a special one (NaN, ±inf, ±0, the smallest subnormal, huge,
+/// tiny), the others in [-4, 4).
+fn mixed_value(k: usize, salt: usize, every: usize) -> f64 {
+    const SPECIAL: [f64; 8] = [
         f64::NAN,
         f64::INFINITY,
         f64::NEG_INFINITY,
@@ -1145,14 +1146,18 @@ fn complex_planar_blocks_equal_the_strided_parts() {
         1e300,
         -1e-300,
     ];
-    let value = |k: usize, salt: usize| -> f64 {
-        let h = (k * 2654435761 + salt * 40503) % 1000003;
-        if h.is_multiple_of(97) {
-            special[h % special.len()]
-        } else {
-            (h as f64 / 1000003.0 - 0.5) * 8.0
-        }
-    };
+    let h = (k * 2654435761 + salt * 40503) % 1000003;
+    if h.is_multiple_of(every) {
+        SPECIAL[h % SPECIAL.len()]
+    } else {
+        (h as f64 / 1000003.0 - 0.5) * 8.0
+    }
+}
+
+#[test]
+fn complex_planar_blocks_equal_the_strided_parts() {
+    use jitexpr::{c32, c64};
+    let value = |k: usize, salt: usize| mixed_value(k, salt, 97);
     let exprs = [
         "abs(z)",
         "abs(z - w)**2 + y",
@@ -1242,24 +1247,7 @@ fn complex_planar_blocks_equal_the_strided_parts() {
 #[test]
 fn complex_joint_kernels_equal_the_interpreter() {
     use jitexpr::{c32, c64};
-    let special = [
-        f64::NAN,
-        f64::INFINITY,
-        f64::NEG_INFINITY,
-        0.0,
-        -0.0,
-        5e-324,
-        1e300,
-        -1e-300,
-    ];
-    let value = |k: usize, salt: usize| -> f64 {
-        let h = (k * 2654435761 + salt * 40503) % 1000003;
-        if h.is_multiple_of(13) {
-            special[h % special.len()]
-        } else {
-            (h as f64 / 1000003.0 - 0.5) * 8.0
-        }
-    };
+    let value = |k: usize, salt: usize| mixed_value(k, salt, 13);
     let exprs = [
         "z*w + v",
         "z / w",

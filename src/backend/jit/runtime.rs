@@ -240,20 +240,8 @@ pub fn pair_routine_id(
     routines: &mut HashMap<&'static str, FuncId>,
     routine: Routine,
 ) -> Result<FuncId> {
-    if let Some(&id) = routines.get(routine.symbol) {
-        return Ok(id);
-    }
-    let ty = clif_type(routine.dtype);
-    let mut sig = module.make_signature();
-    sig.params.push(AbiParam::new(ty));
-    sig.params.push(AbiParam::new(ty));
-    sig.returns.push(AbiParam::new(types::F64));
-    sig.returns.push(AbiParam::new(types::F64));
-    let id = module
-        .declare_function(routine.symbol, cranelift_module::Linkage::Import, &sig)
-        .map_err(|e| Error::internal(format!("JIT declare {}: {e}", routine.symbol)))?;
-    routines.insert(routine.symbol, id);
-    Ok(id)
+    let f64 = AbiParam::new(types::F64);
+    declare(module, routines, routine, &[f64, f64])
 }
 
 /// `(symbol, address)` of the reference routine of each op of the table, per
@@ -407,6 +395,22 @@ pub fn routine_id(
     routines: &mut HashMap<&'static str, FuncId>,
     routine: Routine,
 ) -> Result<FuncId> {
+    declare(
+        module,
+        routines,
+        routine,
+        &[AbiParam::new(clif_type(routine.ret))],
+    )
+}
+
+/// Declares `routine` (`arity` parameters of its dtype; `returns`) as an
+/// import on first use; its module-level id.
+fn declare(
+    module: &mut JITModule,
+    routines: &mut HashMap<&'static str, FuncId>,
+    routine: Routine,
+    returns: &[AbiParam],
+) -> Result<FuncId> {
     if let Some(&id) = routines.get(routine.symbol) {
         return Ok(id);
     }
@@ -415,7 +419,7 @@ pub fn routine_id(
     for _ in 0..routine.arity {
         sig.params.push(AbiParam::new(ty));
     }
-    sig.returns.push(AbiParam::new(clif_type(routine.ret)));
+    sig.returns.extend_from_slice(returns);
     let id = module
         .declare_function(routine.symbol, cranelift_module::Linkage::Import, &sig)
         .map_err(|e| Error::internal(format!("JIT declare {}: {e}", routine.symbol)))?;
