@@ -462,11 +462,16 @@ const MAC_NS: f64 = 0.025;
 const HOLD_NS: f64 = 5e3;
 
 /// The predicted time from which an evaluation is watched for Ctrl-C: an
-/// unwatched one is at most a few milliseconds of work (the estimate errs
-/// high), and a watched one pays a thread start (~50 µs measured on a
-/// 2-core Zen 4 VM: `std::thread::scope` spawn plus the wake-up; a
-/// persistent helper thread measured ~35 µs, not worth its unsafe code).
-const WATCH_NS: f64 = 2e6;
+/// unwatched one is at most some tens of milliseconds of work (the
+/// estimate errs high: `sin(a)+cos(a)` is priced 7 ns per element and takes
+/// 1.1), so Ctrl-C waits that long at most; a watched one pays a thread
+/// start, and its work runs on that new thread, which the OS may first
+/// place on the core of the team's worker. At 2 ms, 1e6-element calls
+/// from the main thread paid 0.1-0.2 ms each (Intel Xeon VM with AVX-512,
+/// 2 threads, 3 alternations: `sin(a)+cos(a)` 0.70-0.81 ms watched, 0.58-0.62
+/// unwatched; `arctan2(a,b)` 1.15-1.34 against 1.03-1.08). (A persistent
+/// helper thread measured ~35 µs on a Zen 4, not worth its unsafe code.)
+const WATCH_NS: f64 = 2e7;
 
 /// Whether this is Python's main thread (the only one that runs signal
 /// handlers, so the only one worth watching for Ctrl-C).

@@ -233,8 +233,9 @@ def test_large_evaluations_off_the_main_thread_and_into_out():
     out = np.empty_like(a)
     assert ne.evaluate("a * 2 + 1", out=out) is out
     np.testing.assert_array_equal(out, a * 2 + 1)
-    # Watched by the result's size: two small inputs, a large broadcast result.
-    x, y = RNG.random((1024, 1)), RNG.random((1, 1024))
+    # Watched by the result's size: two small inputs, a large broadcast result
+    # (2**25 elements, priced over 20 ms per thread).
+    x, y = RNG.random((4096, 1)), RNG.random((1, 8192))
     np.testing.assert_allclose(ne.evaluate("sum(x * y)"), (x * y).sum(), rtol=1e-12)
 
 
