@@ -456,23 +456,28 @@ const UNROLL: usize = 16;
 
 /// `out[i] = f(x[i])` over the shorter of the two, [`UNROLL`] elements an
 /// iteration (inlined into each `#[target_feature]` loop, so vectorized at
-/// its width).
+/// its width); returns whether `flag` holds for some `x[i]`, computed in the
+/// same pass (an or-reduction without early exit, so it vectorizes).
 #[inline(always)]
-fn map_f64(x: &[f64], out: &mut [f64], f: impl Fn(f64) -> f64) {
+fn map_f64(x: &[f64], out: &mut [f64], f: impl Fn(f64) -> f64, flag: impl Fn(f64) -> bool) -> bool {
     let n = x.len().min(out.len());
     let (x, out) = (&x[..n], &mut out[..n]);
     let whole = n - n % UNROLL;
+    let mut any = false;
     for (o, v) in out[..whole]
         .chunks_exact_mut(UNROLL)
         .zip(x[..whole].chunks_exact(UNROLL))
     {
         for k in 0..UNROLL {
             o[k] = f(v[k]);
+            any |= flag(v[k]);
         }
     }
     for (o, &v) in out[whole..].iter_mut().zip(&x[whole..]) {
         *o = f(v);
+        any |= flag(v);
     }
+    any
 }
 
 /// Defines `$name(x, out)` computing `$f` per element in f64 and in f32
@@ -486,7 +491,7 @@ macro_rules! unary_loops {
     (@ $feat:literal; $f:expr, $g:expr => $f64name:ident, $f32name:ident) => {
         #[target_feature(enable = $feat)]
         pub(crate) fn $f64name(x: &[f64], out: &mut [f64]) {
-            map_f64(x, out, $f);
+            map_f64(x, out, $f, |_| false);
         }
 
         #[target_feature(enable = $feat)]
@@ -535,8 +540,7 @@ macro_rules! lean_loops {
     ($feat:literal; $($f:ident, $lean:ident, $range:ident => $f64name:ident, $f32name:ident;)*) => {$(
         #[target_feature(enable = $feat)]
         pub(crate) fn $f64name(x: &[f64], out: &mut [f64]) {
-            map_f64(x, out, $lean);
-            if x.iter().fold(false, |m, &v| m | !$range(v)) {
+            if map_f64(x, out, $lean, |v| !$range(v)) {
                 for (o, &v) in out.iter_mut().zip(x) {
                     if !$range(v) {
                         *o = $f(v);
