@@ -21,9 +21,10 @@
 //! reference routine, like `vmath`'s slow path (a scalar pass run only for
 //! blocks that have such a lane: the sin/cos loops themselves or-reduce
 //! the check, vectorized, and return it).
-//! `exp` and `log` run a lean form of the same operations (no selects for
-//! special values, no subnormal rescaling, one exact scaling) that gives
-//! their bits on the common range (|x| <= 708; positive normal x), and
+//! `exp`, `log` and `tanh` run a lean form of the same operations (no
+//! selects for special values, no subnormal rescaling, one exact scaling)
+//! that gives their bits on the common range (|x| <= 708; positive normal
+//! x; 2^-54 <= |x| <= 22), checked in the same pass, and
 //! recompute the other lanes of a block with the full form, likewise only
 //! where a block has one. Both instruction sets run the same operations, so
 //! they give the same results bit for bit; `JITEXPR_NO_AVX512` forces AVX2.
@@ -239,6 +240,33 @@ fn tanh(x: f64) -> f64 {
     let r = sel(ge1, 1.0 - q, q);
     let r = sel(a > 22.0, 1.0, r);
     r.copysign(x)
+}
+
+/// Where [`tanh_lean`] gives [`tanh`]'s bits: 2^-54 <= |x| <= 22, where
+/// `expm1(2|x|)` takes none of its selects (n in [0, 64], so its two-step
+/// scaling is one exact one) and `tanh` not its `|x| > 22` one.
+#[inline(always)]
+fn tanh_lean_range(x: f64) -> bool {
+    let a = x.abs();
+    (2f64.powi(-54)..=22.0).contains(&a)
+}
+
+/// [`tanh`] on [`tanh_lean_range`]: the same operations without the
+/// selects that do not apply there.
+#[inline(always)]
+fn tanh_lean(x: f64) -> f64 {
+    let a = x.abs();
+    let (n, r) = exp_reduce(a + a);
+    let u = horner(r, &EXPM1_POLY);
+    let r2 = r * r;
+    let c = 1.0 - pow2(-n);
+    let (hi, e) = two_sum(r, c);
+    let lo = fma(r2, u, e);
+    let t = (hi + lo) * pow2(n);
+    let d = t + 2.0;
+    let ge1 = a >= 1.0;
+    let q = sel(ge1, 2.0, t) / d;
+    sel(ge1, 1.0 - q, q).copysign(x)
 }
 
 /// Normal x = 2^k (1 + f) with 1 + f in [sqrt(2)/2, sqrt(2)): (k, f).
@@ -578,13 +606,13 @@ macro_rules! isa_loops {
                 $feat;
                 exp, exp_lean, exp_lean_range => exp_f64, exp_f32;
                 log, log_lean, log_lean_range => log_f64, log_f32;
+                tanh, tanh_lean, tanh_lean_range => tanh_f64, tanh_f32;
             }
 
             unary_loops! {
                 $feat;
                 expm1 => expm1_f64, expm1_f32;
                 log1p => log1p_f64, log1p_f32;
-                tanh => tanh_f64, tanh_f32;
                 sinh => sinh_f64, sinh_f32;
                 cosh => cosh_f64, cosh_f32;
                 atan => atan_f64, atan_f32;
@@ -793,6 +821,11 @@ mod tests {
             std::f64::consts::FRAC_1_SQRT_2,
             1e-300,
             1e300,
+            22.0,
+            -22.0,
+            -1.0,
+            2f64.powi(-54),
+            -(2f64.powi(-54)),
         ];
         for x in v.clone() {
             v.extend([next_up(x), next_down(x)]);
@@ -810,9 +843,10 @@ mod tests {
 
     #[test]
     fn lean_forms_give_the_full_forms_bits_on_their_range() {
-        let mut checked = (0, 0);
+        let mut checked = (0, 0, 0);
         for x in patterns(2_000_000)
             .chain(patterns(2_000_000).map(|x| (x.abs() % 1416.0) - 708.0))
+            .chain(patterns(1_000_000).map(|x| (x.abs() % 44.0) - 22.0))
             .chain(edges())
         {
             if log_lean_range(x) {
@@ -823,9 +857,16 @@ mod tests {
                 assert_eq!(exp_lean(x).to_bits(), exp(x).to_bits(), "exp({x:e})");
                 checked.1 += 1;
             }
+            if tanh_lean_range(x) {
+                assert_eq!(tanh_lean(x).to_bits(), tanh(x).to_bits(), "tanh({x:e})");
+                checked.2 += 1;
+            }
         }
-        // Both ranges were sampled widely (half the bit patterns are positive).
-        assert!(checked.0 > 900_000 && checked.1 > 1_900_000, "{checked:?}");
+        // Each range was sampled widely (half the bit patterns are positive).
+        assert!(
+            checked.0 > 900_000 && checked.1 > 1_900_000 && checked.2 > 500_000,
+            "{checked:?}"
+        );
     }
 
     #[test]
@@ -850,6 +891,18 @@ mod tests {
             800.0,
         ] {
             assert!(!exp_lean_range(x), "exp range has {x:e}");
+        }
+        for x in [
+            f64::INFINITY,
+            f64::NAN,
+            22.5,
+            -30.0,
+            0.0,
+            -0.0,
+            1e-17,
+            1e-310,
+        ] {
+            assert!(!tanh_lean_range(x), "tanh range has {x:e}");
         }
     }
 }
