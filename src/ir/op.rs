@@ -209,9 +209,9 @@ macro_rules! unary_table {
             /// `tan(x)`
             Tan = "tan", Float, Some("tangent (radians)"), Impl::Math(VEC);
             /// `arcsin(x)`
-            Arcsin = "arcsin", Float, Some("inverse sine"), Impl::Math(VEC);
+            Arcsin = "arcsin", Float, Some("inverse sine"), Impl::Math(VEC_AOT);
             /// `arccos(x)`
-            Arccos = "arccos", Float, Some("inverse cosine"), Impl::Math(VEC);
+            Arccos = "arccos", Float, Some("inverse cosine"), Impl::Math(VEC_AOT);
             /// `arctan(x)`
             Arctan = "arctan", Float, Some("inverse tangent"), Impl::Math(VEC_AOT_INLINE);
             /// `sinh(x)`

@@ -452,9 +452,9 @@ fn atan(x: f64) -> f64 {
     atan_pos(x.abs()).copysign(x)
 }
 
+/// atan2(ay, x) for ay >= 0 (or NaN), before the sign of y.
 #[inline(always)]
-fn atan2(y: f64, x: f64) -> f64 {
-    let ay = y.abs();
+fn atan2_pos(ay: f64, x: f64) -> f64 {
     let ax = x.abs();
     let r = ay / ax;
     let t = atan_pos(r);
@@ -469,8 +469,31 @@ fn atan2(y: f64, x: f64) -> f64 {
     let e = ((ph - s) - t) + 1.2246467991473532e-16;
     let u = s + e;
     let t = sel(bits(x) >> 63 != 0, u, t);
-    let t = sel(r == f64::INFINITY, std::f64::consts::FRAC_PI_2, t);
-    t.copysign(y)
+    sel(r == f64::INFINITY, std::f64::consts::FRAC_PI_2, t)
+}
+
+#[inline(always)]
+fn atan2(y: f64, x: f64) -> f64 {
+    atan2_pos(y.abs(), x).copysign(y)
+}
+
+/// sqrt((1 - a)(1 + a)).
+#[inline(always)]
+fn sqrt1m(a: f64) -> f64 {
+    ((1.0 - a) * (1.0 + a)).sqrt()
+}
+
+/// arcsin x = atan(|x| / sqrt(1 - x²)), with the sign of x.
+#[inline(always)]
+fn asin(x: f64) -> f64 {
+    let a = x.abs();
+    atan_pos(a / sqrt1m(a)).copysign(x)
+}
+
+/// arccos x = atan2(sqrt(1 - x²), x).
+#[inline(always)]
+fn acos(x: f64) -> f64 {
+    atan2_pos(sqrt1m(x.abs()), x)
 }
 
 // ---------------------------------------------------------------------------
@@ -616,6 +639,8 @@ macro_rules! isa_loops {
                 sinh => sinh_f64, sinh_f32;
                 cosh => cosh_f64, cosh_f32;
                 atan => atan_f64, atan_f32;
+                asin => asin_f64, asin_f32;
+                acos => acos_f64, acos_f32;
             }
 
             // Exact operations at the full width (`Impl::Wide`), in each

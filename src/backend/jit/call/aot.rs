@@ -106,13 +106,13 @@ macro_rules! paste_dispatch {
         paste_dispatch!(@ $isa, $op, $x, $out, $t;
             Exp exp_f64, Expm1 expm1_f64, Log log_f64, Log1p log1p_f64,
             Tanh tanh_f64, Sinh sinh_f64, Cosh cosh_f64, Arctan atan_f64,
-            Sqrt sqrt_f64)
+            Arcsin asin_f64, Arccos acos_f64, Sqrt sqrt_f64)
     };
     ($isa:expr, $op:expr, $x:expr, $out:expr, f32, $t:ty) => {
         paste_dispatch!(@ $isa, $op, $x, $out, $t;
             Exp exp_f32, Expm1 expm1_f32, Log log_f32, Log1p log1p_f32,
             Tanh tanh_f32, Sinh sinh_f32, Cosh cosh_f32, Arctan atan_f32,
-            Sqrt sqrt_f32)
+            Arcsin asin_f32, Arccos acos_f32, Sqrt sqrt_f32)
     };
     (@ $isa:expr, $op:expr, $x:expr, $out:expr, $t:ty; $($v:ident $f:ident),*) => {{
         let f: fn(&[$t], &mut [$t]) = match $op {
@@ -240,6 +240,8 @@ entries! {
     U Sinh => jx_aot_sinh_f64, jx_aot_sinh_f32;
     U Cosh => jx_aot_cosh_f64, jx_aot_cosh_f32;
     U Arctan => jx_aot_arctan_f64, jx_aot_arctan_f32;
+    U Arcsin => jx_aot_arcsin_f64, jx_aot_arcsin_f32;
+    U Arccos => jx_aot_arccos_f64, jx_aot_arccos_f32;
     B Arctan2 => jx_aot_arctan2_f64, jx_aot_arctan2_f32;
     U Sqrt => jx_aot_sqrt_f64, jx_aot_sqrt_f32;
     B Div => jx_aot_div_f64, jx_aot_div_f32;
