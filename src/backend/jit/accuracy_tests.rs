@@ -946,7 +946,10 @@ fn aot_routines_equal_the_vector_code() {
                 for (x, o) in x32.chunks(aot::BLOCK).zip(a32.chunks_mut(aot::BLOCK)) {
                     assert!(call::aot::unary_f32(u, x, o));
                 }
-                (run(&k64, &[xs.clone()]), run(&k32, &[x32.clone()]))
+                (
+                    run(&k64, std::slice::from_ref(&xs)),
+                    run(&k32, std::slice::from_ref(&x32)),
+                )
             }
             Op::B(b) => {
                 for ((x, y), o) in xs
