@@ -97,6 +97,19 @@ fn state(epoch: u64, tag: u64) -> u64 {
     epoch << 2 | tag
 }
 
+/// Shuts worker state `w` (read as `now`) out of call `epoch` if it has
+/// not joined it yet; whether this thread did (it then runs the part).
+fn shut_out(w: &AtomicU64, now: u64, epoch: u64) -> bool {
+    now >> 2 < epoch
+        && w.compare_exchange(
+            now,
+            state(epoch, CLOSED),
+            Ordering::SeqCst,
+            Ordering::SeqCst,
+        )
+        .is_ok()
+}
+
 /// The current call, written by the caller before it publishes the epoch.
 struct Call {
     /// Bumped for each call, to wake the workers.
@@ -259,15 +272,7 @@ impl Team {
                 }
                 // Only after a panic here: shut out a worker that has not
                 // joined (without one, `claims` took its part).
-                if now >> 2 < epoch
-                    && w.compare_exchange(
-                        now,
-                        state(epoch, CLOSED),
-                        Ordering::SeqCst,
-                        Ordering::SeqCst,
-                    )
-                    .is_ok()
-                {
+                if shut_out(w, now, epoch) {
                     break;
                 }
                 if start.elapsed() < SPIN {
@@ -317,33 +322,21 @@ fn claims(
             current = order.next();
         }
         let u = current?;
-        let end = part(n, parts, u).end;
-        let shared_counter = if u == t || u == 0 {
-            true
-        } else {
+        // This thread's part and the caller's have counters set up for this
+        // call; a worker's has one once it joined. A worker's part that is
+        // done, being claimed (the worker will run it) or shut out by
+        // another thread (which runs it) has nothing for this thread.
+        let counted = u == t || u == 0 || {
             let w = &s.states[u - 1];
             let now = w.load(Ordering::Acquire);
-            if now == state(epoch, JOINED) {
-                true
-            } else {
-                if now >> 2 < epoch
-                    && w.compare_exchange(
-                        now,
-                        state(epoch, CLOSED),
-                        Ordering::SeqCst,
-                        Ordering::Acquire,
-                    )
-                    .is_ok()
-                {
-                    owned = Some(part(n, parts, u));
-                    continue;
-                }
-                // Done, claiming (it will run its part) or shut out by
-                // another thread (which runs it).
-                false
+            if shut_out(w, now, epoch) {
+                owned = Some(part(n, parts, u));
+                continue;
             }
+            now == state(epoch, JOINED)
         };
-        if shared_counter {
+        if counted {
+            let end = part(n, parts, u).end;
             let i = s.next[u].fetch_add(1, Ordering::Relaxed);
             if i < end {
                 return Some(i);

@@ -464,9 +464,9 @@ const HOLD_NS: f64 = 5e3;
 /// The predicted time from which an evaluation is watched for Ctrl-C: an
 /// unwatched one is at most some tens of milliseconds of work (the
 /// estimate errs high: `sin(a)+cos(a)` is priced 7 ns per element and takes
-/// 1.1), so Ctrl-C waits that long at most; a watched one pays a thread
-/// start, and its work runs on that new thread, which the OS may first
-/// place on the core of the team's worker. At 2 ms, 1e6-element calls
+/// 1.14-1.33 on one thread), so Ctrl-C waits that long at most; a watched
+/// one pays a thread start, and its work runs on that new thread, which the
+/// OS may first place on the core of the team's worker. At 2 ms, 1e6-element calls
 /// from the main thread paid 0.1-0.2 ms each (Intel Xeon VM with AVX-512,
 /// 2 threads, 3 alternations: `sin(a)+cos(a)` 0.70-0.81 ms watched, 0.58-0.62
 /// unwatched; `arctan2(a,b)` 1.15-1.34 against 1.03-1.08). (A persistent

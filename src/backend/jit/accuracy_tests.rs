@@ -784,6 +784,16 @@ fn block_sample() -> Vec<f64> {
     xs
 }
 
+/// [`block_sample`] as first operands, reversed as second ones, and both
+/// rounded to f32.
+fn paired_block_sample() -> (Vec<f64>, Vec<f64>, Vec<f32>, Vec<f32>) {
+    let xs = block_sample();
+    let ys: Vec<f64> = xs.iter().rev().copied().collect();
+    let x32 = xs.iter().map(|&x| x as f32).collect();
+    let y32 = ys.iter().map(|&x| x as f32).collect();
+    (xs, ys, x32, y32)
+}
+
 /// The fused sin/cos routine equals the sin and cos routines bit for bit,
 /// on every instruction set this CPU has, in f64 and f32.
 #[test]
@@ -839,10 +849,7 @@ fn aot_isas_bit_identical() {
         eprintln!("aot_isas_bit_identical: this CPU lacks AVX-512 or AVX2; skipped");
         return;
     }
-    let xs = block_sample();
-    let ys: Vec<f64> = xs.iter().rev().copied().collect();
-    let x32: Vec<f32> = xs.iter().map(|&x| x as f32).collect();
-    let y32: Vec<f32> = ys.iter().map(|&x| x as f32).collect();
+    let (xs, ys, x32, y32) = paired_block_sample();
     let same64 = |a: &[f64], b: &[f64]| a.iter().zip(b).all(|(p, q)| p.to_bits() == q.to_bits());
     let same32 = |a: &[f32], b: &[f32]| a.iter().zip(b).all(|(p, q)| p.to_bits() == q.to_bits());
     let sel = aot::isa().expect("both ISAs are supported");
@@ -903,20 +910,7 @@ fn aot_routines_equal_the_vector_code() {
         eprintln!("aot_routines_equal_the_vector_code: no AOT routines on this CPU; skipped");
         return;
     }
-    let xs = block_sample();
-    let ys: Vec<f64> = xs.iter().rev().copied().collect();
-    let x32: Vec<f32> = xs.iter().map(|&x| x as f32).collect();
-    let y32: Vec<f32> = ys.iter().map(|&x| x as f32).collect();
-    let differ64 = |a: &[f64], b: &[f64]| {
-        a.iter()
-            .zip(b)
-            .position(|(p, q)| p.to_bits() != q.to_bits() && !(p.is_nan() && q.is_nan()))
-    };
-    let differ32 = |a: &[f32], b: &[f32]| {
-        a.iter()
-            .zip(b)
-            .position(|(p, q)| p.to_bits() != q.to_bits() && !(p.is_nan() && q.is_nan()))
-    };
+    let (xs, ys, x32, y32) = paired_block_sample();
     let mut checked = 0;
     let mut failures = Vec::new();
     for op in unary_ops()
@@ -925,14 +919,11 @@ fn aot_routines_equal_the_vector_code() {
         .map(Op::U)
         .chain(binary_ops().into_iter().map(Op::B))
     {
-        let f = match op {
-            Op::U(u) => aot::AotFn::Unary(u),
-            Op::B(b) => aot::AotFn::Binary(b),
+        let (f, vector) = match op {
+            Op::U(u) => (aot::AotFn::Unary(u), vmath::has_unary(u)),
+            Op::B(b) => (aot::AotFn::Binary(b), vmath::has_binary(b)),
         };
-        if !aot::has(f)
-            || !matches!(op, Op::U(u) if vmath::has_unary(u))
-                && !matches!(op, Op::B(b) if vmath::has_binary(b))
-        {
+        if !aot::has(f) || !vector {
             continue;
         }
         let (_code, k64) = compile(op, DType::Float64);
@@ -972,25 +963,23 @@ fn aot_routines_equal_the_vector_code() {
                 )
             }
         };
-        if let Some(i) = differ64(&a64, &v64) {
-            failures.push(format!(
-                "{} f64 at x={:e} y={:e}: AOT {:e}, vector {:e}",
-                op.name(),
-                xs[i],
-                ys[i],
-                a64[i],
-                v64[i]
-            ));
-        }
-        if let Some(i) = differ32(&a32, &v32) {
-            failures.push(format!(
-                "{} f32 at x={:e} y={:e}: AOT {:e}, vector {:e}",
-                op.name(),
-                x32[i],
-                y32[i],
-                a32[i],
-                v32[i]
-            ));
+        let widen = |v: &[f32]| v.iter().map(|&x| f64::from(x)).collect::<Vec<f64>>();
+        for (dtype, aot, vector) in [("f64", a64, v64), ("f32", widen(&a32), widen(&v32))] {
+            // The first element whose bits differ (NaNs of any bits agree).
+            if let Some(i) = aot
+                .iter()
+                .zip(&vector)
+                .position(|(p, q)| p.to_bits() != q.to_bits() && !(p.is_nan() && q.is_nan()))
+            {
+                failures.push(format!(
+                    "{} {dtype} at x={:e} y={:e}: AOT {:e}, vector {:e}",
+                    op.name(),
+                    xs[i],
+                    ys[i],
+                    aot[i],
+                    vector[i]
+                ));
+            }
         }
         checked += 1;
     }
