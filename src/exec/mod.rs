@@ -132,11 +132,7 @@ pub(crate) fn evaluate_bound(
         Prepared::Staged { sums, rest, .. } => {
             let (views, values) = staged_sums(sums, &inputs, cancel)?;
             let all = staged_inputs(&views, &values, inputs.len());
-            let result = evaluate_bound(rest, Bind::Positional(&all), cancel)?;
-            if order == Order::C && result.shape() == shapes.output.as_slice() {
-                return Ok(result);
-            }
-            result
+            evaluate_bound(rest, Bind::Positional(&all), cancel)?
         }
     };
     if order == Order::C {
