@@ -236,11 +236,12 @@ impl Kernel {
     /// Evaluates an elementwise kernel on its inputs by position, each a
     /// contiguous run of the same length `n` (for arrays of one shape, their
     /// elements in memory order, which is then also the result's), into
-    /// `out` of length `n`: the fast path for small calls, without views,
-    /// shape inference or broadcasting. Returns `Ok(false)`, with nothing
+    /// `out` of length `n`: the fast path for calls up to mid-size (on the
+    /// thread team from a few thousand elements), without views, shape
+    /// inference or broadcasting. Returns `Ok(false)`, with nothing
     /// written, when it does not apply (another backend, a reduction, an
-    /// input of another length or dtype, work enough for several threads):
-    /// then evaluate through [`Kernel::eval_into_positional`].
+    /// input of another length or dtype, a result of 16 MiB or more): then
+    /// evaluate through [`Kernel::eval_into_positional`].
     ///
     /// ```
     /// use jitexpr::{DType, Flat, FlatMut, Signature};

@@ -307,7 +307,7 @@ fn flat_runs_give_the_general_results_or_decline() {
         assert!(crate::common::same_bits(&got, &want), "{expr}");
     }
     // Declined, nothing written: a reduction, another length, another
-    // dtype, too few inputs, the interpreter, work for several threads.
+    // dtype, too few inputs, the interpreter, a result of 16 MiB.
     let untouched = |k: &jitexpr::Kernel, flats: &[Flat<'_>], len: usize| {
         let mut out = vec![-1.5; len];
         let done = k.eval_into_flat(flats, FlatMut::Float64(&mut out)).unwrap();
@@ -332,14 +332,25 @@ fn flat_runs_give_the_general_results_or_decline() {
     )
     .unwrap();
     assert!(untouched(&interp, &flats, n));
-    let big = vec![1.0; 1 << 20];
+    let (big, ints, mask) = (vec![1.5; 1 << 21], vec![-3; 1 << 21], vec![true; 1 << 21]);
     let bigs = [
         Flat::Float64(&big),
         Flat::Float64(&big),
-        Flat::Int32(&[0; 1 << 20]),
-        Flat::Bool(&[true; 1 << 20]),
+        Flat::Int32(&ints),
+        Flat::Bool(&mask),
     ];
-    assert!(untouched(&k, &bigs, 1 << 20));
+    assert!(untouched(&k, &bigs, 1 << 21));
+    // Work for the thread team, below that size: taken, every element.
+    let m = 300_001;
+    let mid = [
+        Flat::Float64(&big[..m]),
+        Flat::Float64(&big[..m]),
+        Flat::Int32(&ints[..m]),
+        Flat::Bool(&mask[..m]),
+    ];
+    let mut out = vec![0.0; m];
+    assert!(k.eval_into_flat(&mid, FlatMut::Float64(&mut out)).unwrap());
+    assert!(out.iter().all(|&x| x == 1.5 * 1.5 - 3.0));
 }
 
 /// numexpr's `copy(x)` is x's values in a new array; `ones_like(x)` is ones
