@@ -98,23 +98,48 @@ pub struct StagePlan {
 
 /// [`StagePlan::cost`] of a stage of `nodes` reading `leaves` operands:
 /// a load per leaf and the store, one unit an operation, more for division
-/// and square roots, and the math functions' own.
+/// and square roots, and the math functions' own ([`math_cost`]).
 fn cost(program: &Program, nodes: &[NodeId], leaves: usize, fast_math: bool) -> usize {
     let g = &program.graph;
     let op_cost = |n: NodeId| match g.node(n) {
         Node::Input(_) | Node::Const(_) | Node::Reduce(..) | Node::MatMul(..) => 0,
-        // A vector version under fast math, else the reference routine per element.
-        _ if is_math(program, n) => {
-            if fast_math && math_fn(program, n).is_some() {
-                8
-            } else {
-                30
-            }
-        }
+        _ if is_math(program, n) => math_cost(program, n, fast_math),
         Node::Unary(UnaryOp::Sqrt, _) | Node::Binary(BinaryOp::Div, ..) => 3,
         _ => 1,
     };
     leaves + 1 + nodes.iter().map(|&n| op_cost(n)).sum::<usize>()
+}
+
+/// The cost of math node `n`, in [`cost`]'s units, from float64 nanoseconds
+/// per element on one thread (Intel Xeon, AVX-512; 4,000 elements through
+/// `Kernel::eval_into`): `exp`'s 0.55 ns is 8 units (about one vector
+/// operation an element at this width), `arctan2`'s 2.0 ns 30. Functions
+/// that only have a 128-bit `vmath` version (`tan`, `log2`, `log10`,
+/// `exp2`, `hypot`: 3-5 ns) count 60, the reference routines (8-22 ns, and
+/// `**`'s 14 ns) 150. Alike for every function, at 8 units for vector math
+/// and 30 for a reference routine, `arcsinh` (22 ns) went to the threads
+/// only from 2,700 elements, after 60 µs of one thread's work.
+fn math_cost(program: &Program, n: NodeId, fast_math: bool) -> usize {
+    if !fast_math || math_fn(program, n).is_none() {
+        return 150;
+    }
+    match program.graph.node(n) {
+        Node::Unary(op, _) => match op {
+            UnaryOp::Exp => 8,
+            UnaryOp::Sin | UnaryOp::Cos => 11,
+            UnaryOp::Log => 12,
+            UnaryOp::Expm1 | UnaryOp::Arctan => 15,
+            UnaryOp::Tanh => 19,
+            UnaryOp::Log1p => 23,
+            UnaryOp::Sinh => 27,
+            UnaryOp::Cosh => 29,
+            UnaryOp::Arcsin | UnaryOp::Arccos => 35,
+            _ => 60,
+        },
+        Node::Binary(BinaryOp::Arctan2, ..) => 30,
+        Node::Binary(BinaryOp::Pow, ..) => 150,
+        _ => 60,
+    }
 }
 
 /// Whether node `n` is a math function (a reference routine in the JIT).
