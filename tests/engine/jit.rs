@@ -147,11 +147,13 @@ fn large_parallel_strided_and_broadcast() {
     }
 }
 
-/// The integer SIMD loop (I8X16, I16X8: 32 or 16 elements an iteration, the
-/// scalar loop for the rest) at every length around its width, with uniform
-/// (0-d) and broadcast operands, against the interpreter: wrapping
-/// arithmetic, signed and unsigned comparisons, maximum/minimum, where;
-/// and stages it does not take (`//`, shifts, byte products) next to it.
+/// The integer SIMD loop (I8X16, I16X8, I32X4, I64X2: two vectors an
+/// iteration, the scalar loop for the rest) at every length around its
+/// width, with uniform (0-d) and broadcast operands, against the
+/// interpreter: wrapping arithmetic (32- and 64-bit values spread over
+/// their whole range, so products overflow), signed and unsigned
+/// comparisons, maximum/minimum, where; and stages it does not take (`//`,
+/// shifts, byte products) next to it.
 #[test]
 fn integer_simd_at_every_length_around_its_width() {
     let exprs = [
@@ -164,11 +166,33 @@ fn integer_simd_at_every_length_around_its_width() {
         "a // (b | 1)",
         "a << 1",
     ];
-    for dtype in [DType::Int8, DType::UInt8, DType::Int16, DType::UInt16] {
+    let dtypes = [
+        DType::Int8,
+        DType::UInt8,
+        DType::Int16,
+        DType::UInt16,
+        DType::Int32,
+        DType::UInt32,
+        DType::Int64,
+        DType::UInt64,
+    ];
+    for dtype in dtypes {
+        // Narrow values wrap into 8 and 16 bits as they are; wide ones are
+        // spread over 64 bits (and wrap into 32), with the extremes in front.
+        let spread: i64 = if dtype.size() >= 4 {
+            0x0001_0003_0007_000B
+        } else {
+            1
+        };
         for n in (0..70).chain([255, 256, 257, 1023, 1024, 1025]) {
             let make = |seed: i64| {
                 let v: Vec<jitexpr::Scalar> = (0..n as i64)
-                    .map(|k| jitexpr::Scalar::Int64((k * 37 + seed * 101) % 65_537 - 32_768))
+                    .map(|k| match (k + seed) % 5 {
+                        0 if dtype.size() >= 4 => i64::MIN >> (64 - 8 * dtype.size() as u32),
+                        1 if dtype.size() >= 4 => -1,
+                        _ => ((k * 37 + seed * 101) % 65_537 - 32_768).wrapping_mul(spread),
+                    })
+                    .map(jitexpr::Scalar::Int64)
                     .collect();
                 Array::from_scalars(dtype, &[n], &v).unwrap()
             };
