@@ -34,6 +34,27 @@ pub(crate) const EXPM1_POLY: [f64; 12] = [
     0.5,
 ];
 
+/// [`EXPM1_POLY`]'s even-degree Taylor coefficients (1/12! … 1/2!) and its
+/// odd ones (1/13! … 1/3!): e^r = 1 + (z·E(z) + r + r·z·O(z)) with z = r²,
+/// and e^-r the same with the odd part negated (`cosh` takes both from one
+/// reduction).
+pub(crate) const EXP_EVEN: [f64; 6] = [
+    EXPM1_POLY[1],
+    EXPM1_POLY[3],
+    EXPM1_POLY[5],
+    EXPM1_POLY[7],
+    EXPM1_POLY[9],
+    EXPM1_POLY[11],
+];
+pub(crate) const EXP_ODD: [f64; 6] = [
+    EXPM1_POLY[0],
+    EXPM1_POLY[2],
+    EXPM1_POLY[4],
+    EXPM1_POLY[6],
+    EXPM1_POLY[8],
+    EXPM1_POLY[10],
+];
+
 pub(crate) const PIO2: [f64; 3] = [
     std::f64::consts::FRAC_PI_2,
     6.123233995736766e-17,

@@ -331,7 +331,7 @@ fn finish(
 // algorithms compiled ahead of time) uses them too; those of exp and sin/cos
 // live in `ir::fmath`, whose scalar form the interpreter's complex exp uses.
 
-pub(crate) use crate::ir::fmath::{EXPM1_POLY, LN2_HI, LN2_LO, LOG2E};
+pub(crate) use crate::ir::fmath::{EXP_EVEN, EXP_ODD, EXPM1_POLY, LN2_HI, LN2_LO, LOG2E};
 
 /// exp(r) - 1 for |r| <= ~0.35.
 fn expm1_poly(b: &mut FunctionBuilder, r: Value) -> Value {
@@ -449,25 +449,42 @@ fn sinh(b: &mut FunctionBuilder, x: Value) -> Value {
     copysign(b, r, x)
 }
 
+/// As `aot::cosh`, operation for operation: e^r and e^-r from one
+/// reduction and the even and odd halves of exp's polynomial.
 fn cosh(b: &mut FunctionBuilder, x: Value) -> Value {
     let a = b.ins().fabs(x);
-    // a < ln2/2: 1 + t^2 / (2 (1 + t)), t = expm1(a).
-    let t = expm1(b, a);
+    let l2e = k(b, LOG2E);
+    let t = b.ins().fmul(a, l2e);
+    let n = b.ins().nearest(t);
+    let nn = b.ins().fneg(n);
+    let h = k(b, LN2_HI);
+    let l = k(b, LN2_LO);
+    let r = b.ins().fma(nn, h, a);
+    let r = b.ins().fma(nn, l, r);
+    let z = b.ins().fmul(r, r);
+    let pe = horner(b, z, &EXP_EVEN);
+    let even = b.ins().fmul(z, pe);
+    let po = horner(b, z, &EXP_ODD);
+    let rz = b.ins().fmul(r, z);
+    let odd = b.ins().fma(rz, po, r);
     let one = k(b, 1.0);
-    let t1 = b.ins().fadd(t, one);
-    let d = b.ins().fadd(t1, t1);
-    let tt = b.ins().fmul(t, t);
-    let q = b.ins().fdiv(tt, d);
-    let small = b.ins().fadd(one, q);
-    // Otherwise e/2 + 1/(2e) with e/2 = exp(a)/2 computed without overflow.
-    let eh = exp_shifted(b, a, -1.0);
-    let quarter = k(b, 0.25);
-    let inv = b.ins().fdiv(quarter, eh);
-    let mid = b.ins().fadd(eh, inv);
+    let small = b.ins().fadd(one, even);
+    let s = b.ins().fadd(even, odd);
+    let ep = b.ins().fadd(one, s);
+    let d = b.ins().fsub(even, odd);
+    let en = b.ins().fadd(one, d);
+    let n1 = b.ins().fsub(n, one);
+    let hi = ldexp2(b, ep, n1);
+    let m1 = b.ins().fsub(nn, one);
+    let p = pow2(b, m1);
+    let lo = b.ins().fmul(en, p);
+    let sum = b.ins().fadd(hi, lo);
     let large = cmpk(b, FloatCC::GreaterThan, a, 22.0);
-    let r = sel(b, large, eh, mid);
-    let lt = cmpk(b, FloatCC::LessThan, a, 0.3465735902799726);
-    sel(b, lt, small, r)
+    let r = sel(b, large, hi, sum);
+    let zero = cmpk(b, FloatCC::Equal, n, 0.0);
+    let r = sel(b, zero, small, r);
+    let over = cmpk(b, FloatCC::GreaterThan, a, 711.0);
+    selk(b, over, f64::INFINITY, r)
 }
 
 fn tanh(b: &mut FunctionBuilder, x: Value) -> Value {
