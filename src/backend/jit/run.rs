@@ -459,24 +459,27 @@ fn earlier_stages(
 /// result smaller than `call::STREAM_BYTES` (so without streaming stores),
 /// on the team from `call::PARALLEL_WORK` work up. The general path cost
 /// about 0.4 µs more per call, a tenth of a two-thread `exp(a)` at 10⁴
-/// elements. See [`SmallCall::of`].
-pub(crate) struct SmallCall<'j> {
-    kernel: &'j call::KernelFn,
+/// elements. See [`SmallCall::of`]. The kernel is taken when the call runs,
+/// after it is counted: the call that makes the program hot runs the
+/// optimized tier it compiles, as the general path does (a one-off call
+/// of 10⁶ elements ran the interpreted tier after compiling the optimized
+/// one: `(a>0.31)&(b<0.71)` from Python 1.3 -> 2.9 ms).
+pub(crate) struct SmallCall {
     operands: smallvec::SmallVec<[Operand; 4]>,
     n: usize,
 }
 
-impl<'j> SmallCall<'j> {
+impl SmallCall {
     /// The call of `program` on `vars` with result shape `shape`, or `None`
     /// when it is not of that kind or anything does not fit (a missing
     /// input, another dtype or shape): the general path then runs it, and
     /// reports the error if there is one.
     pub(crate) fn of(
-        jit: &'j JitProgram,
+        jit: &JitProgram,
         vars: crate::vars::Bind<'_, '_>,
         shape: &[usize],
-    ) -> Result<Option<SmallCall<'j>>> {
-        let ([compiled], [kernel]) = (jit.stages(), jit.kernels()) else {
+    ) -> Result<Option<SmallCall>> {
+        let [compiled] = jit.stages() else {
             return Ok(None);
         };
         let n: usize = shape.iter().product();
@@ -488,24 +491,15 @@ impl<'j> SmallCall<'j> {
             return Ok(None);
         }
         let g = &jit.program().graph;
-        Ok(
-            bound_inputs(g, compiled.leaves(), vars, shape)?.map(|operands| SmallCall {
-                kernel,
-                operands,
-                n,
-            }),
-        )
+        Ok(bound_inputs(g, compiled.leaves(), vars, shape)?
+            .map(|operands| SmallCall { operands, n }))
     }
 
     /// The call of `program` on contiguous runs of `n` elements, one per
     /// input by position (`inputs[k]` is input k), as a 1-d stage of `n`;
     /// `None` when it is not of that kind (as [`SmallCall::of`]).
-    pub(crate) fn of_flat(
-        jit: &'j JitProgram,
-        inputs: &[Flat<'_>],
-        n: usize,
-    ) -> Option<SmallCall<'j>> {
-        let ([compiled], [kernel]) = (jit.stages(), jit.kernels()) else {
+    pub(crate) fn of_flat(jit: &JitProgram, inputs: &[Flat<'_>], n: usize) -> Option<SmallCall> {
+        let [compiled] = jit.stages() else {
             return None;
         };
         if compiled.stage.then != crate::ir::stage::Then::Result
@@ -527,11 +521,7 @@ impl<'j> SmallCall<'j> {
             }
             operands.push(each!(Flat, flat, s => Operand::of_slice(s)));
         }
-        Some(SmallCall {
-            kernel,
-            operands,
-            n,
-        })
+        Some(SmallCall { operands, n })
     }
 
     /// Runs the call into `out`, of the program's dtype and `shape`, the
@@ -545,8 +535,11 @@ impl<'j> SmallCall<'j> {
     ) -> Result<Written> {
         let cost = jit.stages().first().map_or(0, |s| s.cost());
         let pool = team_for(jit, self.n, self.n.saturating_mul(cost));
+        let [kernel] = jit.kernels() else {
+            return Err(Error::internal("a small call of several stages"));
+        };
         let written = call::run(
-            self.kernel,
+            kernel,
             &self.operands,
             &out,
             shape,
