@@ -44,43 +44,19 @@ impl Lanes {
     }
 
     fn of(float: DType) -> Lanes {
-        match float {
-            DType::Int8 | DType::UInt8 => Lanes {
-                float,
-                vector: types::I8X16,
-                mask: types::I8X16,
-                count: 16,
-            },
-            DType::Int16 | DType::UInt16 => Lanes {
-                float,
-                vector: types::I16X8,
-                mask: types::I16X8,
-                count: 8,
-            },
-            DType::Int32 | DType::UInt32 => Lanes {
-                float,
-                vector: types::I32X4,
-                mask: types::I32X4,
-                count: 4,
-            },
-            DType::Int64 | DType::UInt64 => Lanes {
-                float,
-                vector: types::I64X2,
-                mask: types::I64X2,
-                count: 2,
-            },
-            DType::Float32 => Lanes {
-                float,
-                vector: types::F32X4,
-                mask: types::I32X4,
-                count: 4,
-            },
-            _ => Lanes {
-                float: DType::Float64,
-                vector: types::F64X2,
-                mask: types::I64X2,
-                count: 2,
-            },
+        let (float, vector) = match float {
+            DType::Int8 | DType::UInt8 => (float, types::I8X16),
+            DType::Int16 | DType::UInt16 => (float, types::I16X8),
+            DType::Int32 | DType::UInt32 => (float, types::I32X4),
+            DType::Int64 | DType::UInt64 => (float, types::I64X2),
+            DType::Float32 => (float, types::F32X4),
+            _ => (DType::Float64, types::F64X2),
+        };
+        Lanes {
+            float,
+            vector,
+            mask: vector.as_int(),
+            count: vector.lane_count() as u8,
         }
     }
 }

@@ -340,8 +340,8 @@ fn expm1_poly(b: &mut FunctionBuilder, r: Value) -> Value {
     b.ins().fma(r2, u, r)
 }
 
-/// x = n*ln2 + r: returns (n, expm1(r)).
-fn exp_reduce(b: &mut FunctionBuilder, x: Value) -> (Value, Value) {
+/// x = n*ln2 + r (Cody–Waite, as `fmath::exp_reduce`): (n, -n, r).
+fn ln2_reduce(b: &mut FunctionBuilder, x: Value) -> (Value, Value, Value) {
     let l2e = k(b, LOG2E);
     let t = b.ins().fmul(x, l2e);
     let n = b.ins().nearest(t);
@@ -350,6 +350,12 @@ fn exp_reduce(b: &mut FunctionBuilder, x: Value) -> (Value, Value) {
     let l = k(b, LN2_LO);
     let r = b.ins().fma(nn, h, x);
     let r = b.ins().fma(nn, l, r);
+    (n, nn, r)
+}
+
+/// x = n*ln2 + r: returns (n, expm1(r)).
+fn exp_reduce(b: &mut FunctionBuilder, x: Value) -> (Value, Value) {
+    let (n, _, r) = ln2_reduce(b, x);
     (n, expm1_poly(b, r))
 }
 
@@ -378,14 +384,7 @@ fn exp(b: &mut FunctionBuilder, x: Value) -> Value {
 fn expm1(b: &mut FunctionBuilder, x: Value) -> Value {
     // x = n*ln2 + r; expm1(x) = 2^n * (expm1(r) + (1 - 2^-n)), with
     // expm1(r) = r + r^2*u and the sum r + (1 - 2^-n) kept exact.
-    let l2e = k(b, LOG2E);
-    let t = b.ins().fmul(x, l2e);
-    let n = b.ins().nearest(t);
-    let nn = b.ins().fneg(n);
-    let h = k(b, LN2_HI);
-    let l = k(b, LN2_LO);
-    let r = b.ins().fma(nn, h, x);
-    let r = b.ins().fma(nn, l, r);
+    let (n, _, r) = ln2_reduce(b, x);
     let u = horner(b, r, &EXPM1_POLY);
     let r2 = b.ins().fmul(r, r);
     let big = cmpk(b, FloatCC::GreaterThan, n, 1000.0);
@@ -453,14 +452,7 @@ fn sinh(b: &mut FunctionBuilder, x: Value) -> Value {
 /// reduction and the even and odd halves of exp's polynomial.
 fn cosh(b: &mut FunctionBuilder, x: Value) -> Value {
     let a = b.ins().fabs(x);
-    let l2e = k(b, LOG2E);
-    let t = b.ins().fmul(a, l2e);
-    let n = b.ins().nearest(t);
-    let nn = b.ins().fneg(n);
-    let h = k(b, LN2_HI);
-    let l = k(b, LN2_LO);
-    let r = b.ins().fma(nn, h, a);
-    let r = b.ins().fma(nn, l, r);
+    let (n, nn, r) = ln2_reduce(b, a);
     let z = b.ins().fmul(r, r);
     let pe = horner(b, z, &EXP_EVEN);
     let even = b.ins().fmul(z, pe);
